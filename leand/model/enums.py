@@ -1,0 +1,95 @@
+"""Enumerations shared by every layer. Plain IntEnum/StrEnum: cheap to compare, stable to encode."""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+
+class SecurityType(StrEnum):
+    EQUITY = "equity"
+    CRYPTO = "crypto"
+    FOREX = "forex"
+
+
+class Resolution(IntEnum):
+    """Bar period; the value is the period in nanoseconds (0 for ticks)."""
+
+    TICK = 0
+    SECOND = 1_000_000_000
+    MINUTE = 60_000_000_000
+    HOUR = 3_600_000_000_000
+    DAILY = 86_400_000_000_000
+
+    @property
+    def folder(self) -> str:
+        return self.name.lower()
+
+
+class TickType(StrEnum):
+    TRADE = "trade"
+    QUOTE = "quote"
+
+
+class DataNormalizationMode(StrEnum):
+    RAW = "raw"
+    ADJUSTED = "adjusted"
+    SPLIT_ADJUSTED = "split_adjusted"
+    TOTAL_RETURN = "total_return"
+
+
+class OrderSide(IntEnum):
+    BUY = 1
+    SELL = -1
+
+
+class OrderType(StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP_MARKET = "stop_market"
+    STOP_LIMIT = "stop_limit"
+    TRAILING_STOP = "trailing_stop"
+    MARKET_ON_OPEN = "market_on_open"
+    MARKET_ON_CLOSE = "market_on_close"
+
+
+class TimeInForce(StrEnum):
+    GTC = "gtc"
+    DAY = "day"
+    IOC = "ioc"
+    FOK = "fok"
+    GTD = "gtd"
+
+
+class OrderStatus(StrEnum):
+    NEW = "new"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    PARTIALLY_FILLED = "partially_filled"
+    PENDING_UPDATE = "pending_update"
+    PENDING_CANCEL = "pending_cancel"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in _TERMINAL
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+
+
+class LiquiditySide(StrEnum):
+    MAKER = "maker"
+    TAKER = "taker"
+    NONE = "none"
+
+
+class AccountType(StrEnum):
+    CASH = "cash"
+    MARGIN = "margin"

@@ -1,0 +1,81 @@
+"""Symbols and instruments: what can be traded and on which grid."""
+
+from __future__ import annotations
+
+import msgspec
+
+from leand.model.enums import SecurityType
+
+
+class Symbol(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
+    """A tradable identifier: ticker + security type + market. Hashable, cheap to compare.
+
+    ``value`` is the permanent ticker (LEAN's map-file name), upper case.
+    """
+
+    value: str
+    security_type: SecurityType = SecurityType.EQUITY
+    market: str = "usa"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def id(self) -> str:
+        """Stable text form used in files and journals: ``EQUITY:USA:SPY``."""
+        return f"{self.security_type.value}:{self.market}:{self.value}"
+
+    @classmethod
+    def parse(cls, text: str) -> Symbol:
+        sec, market, value = text.split(":", 2)
+        return cls(value, SecurityType(sec), market)
+
+    @classmethod
+    def equity(cls, ticker: str, market: str = "usa") -> Symbol:
+        return cls(ticker.upper(), SecurityType.EQUITY, market)
+
+    @classmethod
+    def crypto(cls, ticker: str, market: str = "coinbase") -> Symbol:
+        return cls(ticker.upper(), SecurityType.CRYPTO, market)
+
+    @classmethod
+    def forex(cls, ticker: str, market: str = "oanda") -> Symbol:
+        return cls(ticker.upper(), SecurityType.FOREX, market)
+
+
+class Instrument(msgspec.Struct, frozen=True, gc=False):
+    """Trading properties of a symbol, as in LEAN's symbol-properties database."""
+
+    symbol: Symbol
+    quote_currency: str = "USD"
+    base_currency: str | None = None
+    tick_size: float = 0.01
+    lot_size: float = 1.0
+    multiplier: float = 1.0
+    min_order_size: float = 0.0
+    description: str = ""
+
+    def round_lot(self, quantity: float) -> float:
+        """Round a quantity toward zero to a multiple of the lot size (LEAN's rule)."""
+        lot = self.lot_size
+        if lot <= 0:
+            return quantity
+        n = int(abs(quantity) / lot + 1e-9)
+        q = n * lot
+        if lot < 1:
+            q = round(q, 12)
+        return q if quantity >= 0 else -q
+
+    def round_price(self, price: float) -> float:
+        """Round a price to the nearest tick (banker's rounding, like .NET's Math.Round)."""
+        tick = self.tick_size
+        if tick <= 0:
+            return price
+        return round(round(price / tick) * tick, 12)
+
+    def on_tick_grid(self, price: float) -> bool:
+        tick = self.tick_size
+        if tick <= 0:
+            return True
+        steps = price / tick
+        return abs(steps - round(steps)) < 1e-6
