@@ -1,0 +1,223 @@
+"""Bar and quote fill models with LEAN's semantics (``EquityFillModel`` and the base ``FillModel``).
+
+A model looks at the security's cached data and an order and answers with a fill price, or ``None`` when the
+order does not fill on this data. Rules (see docs/lean-statistics.md §A.3): quotes when present, else trades;
+limit and stop triggers on bar high/low; a non-market order fills only on a bar that ends after the order was
+placed; stale data does not fill hour/daily subscriptions.
+"""
+
+from __future__ import annotations
+
+from leand.model import Order, OrderType, Resolution
+from leand.security import Security
+
+STALE_NS = 3_600_000_000_000  # LEAN's StalePriceTimeSpan: 1 hour
+
+
+class FillModel:
+    """LEAN's base model (crypto, forex): quote bars' ask/bid sides for buys/sells, trade bars as fallback."""
+
+    equity = False
+
+    def __init__(self, slippage: float = 0.0) -> None:
+        self.slippage = slippage  # fraction of price, applied against the order
+
+    # -- price sources ------------------------------------------------------------------------------
+    def market_price(self, sec: Security, order: Order, now_ns: int) -> float | None:
+        buy = order.quantity > 0
+        oldest = order.created_time - STALE_NS
+        qb = sec.last_quote_bar
+        if qb is not None and qb.end_time >= oldest:
+            side = qb.ask if buy else qb.bid
+            if side is not None and side.close:
+                return side.close
+        qt = sec.last_quote_tick
+        if qt is not None and qt.time >= oldest:
+            p = qt.ask_price if buy else qt.bid_price
+            if p:
+                return p
+        tb = sec.last_trade_bar
+        if tb is not None and tb.end_time >= oldest:
+            return tb.close
+        tt = sec.last_trade_tick
+        if tt is not None and tt.time >= oldest:
+            return tt.price
+        return self._stale_price(sec, order)
+
+    def _stale_price(self, sec: Security, order: Order) -> float | None:
+        if sec.resolution >= Resolution.HOUR:
+            return None  # wait for fresh data
+        return sec.price or None
+
+    def _slip(self, price: float, order: Order) -> float:
+        if self.slippage:
+            return price * (1 + self.slippage) if order.quantity > 0 else price * (1 - self.slippage)
+        return price
+
+    def _bars(self, sec: Security, order: Order):
+        """The (open, high, low, close) the order is matched against: ask bar for buys, bid for sells."""
+        buy = order.quantity > 0
+        qb = sec.last_quote_bar
+        if qb is not None and not self.equity:
+            side = qb.ask if buy else qb.bid
+            if side is not None and qb.end_time > order.created_time:
+                return side.open, side.high, side.low, side.close, qb.end_time
+        tb = sec.last_trade_bar
+        if tb is not None and tb.end_time > order.created_time:
+            return tb.open, tb.high, tb.low, tb.close, tb.end_time
+        return None
+
+    # -- per order type ------------------------------------------------------------------------------
+    def fill(self, sec: Security, order: Order, now_ns: int) -> float | None:
+        t = order.type
+        if t is OrderType.MARKET:
+            p = self.market_price(sec, order, now_ns)
+            return None if p is None else self._slip(p, order)
+        if t is OrderType.LIMIT:
+            return self.limit(sec, order)
+        if t is OrderType.STOP_MARKET:
+            return self.stop_market(sec, order)
+        if t is OrderType.STOP_LIMIT:
+            return self.stop_limit(sec, order)
+        if t is OrderType.TRAILING_STOP:
+            return self.trailing_stop(sec, order)
+        if t is OrderType.MARKET_ON_OPEN:
+            return self.market_on_open(sec, order, now_ns)
+        if t is OrderType.MARKET_ON_CLOSE:
+            return self.market_on_close(sec, order, now_ns)
+        return None
+
+    def limit(self, sec: Security, order: Order) -> float | None:
+        b = self._bars(sec, order)
+        if b is None:
+            return None
+        o, h, lo, c, _ = b
+        lim = order.limit_price
+        if order.quantity > 0:
+            if lo < lim:
+                return min(h, lim)
+        elif h > lim:
+            return max(lo, lim)
+        return None
+
+    def stop_market(self, sec: Security, order: Order) -> float | None:
+        b = self._bars(sec, order)
+        if b is None:
+            return None
+        o, h, lo, c, _ = b
+        stop = order.stop_price
+        if order.quantity > 0:
+            if h > stop:
+                return self._slip(max(stop, sec.price), order)
+        elif lo < stop:
+            return self._slip(min(stop, sec.price), order)
+        return None
+
+    def _trigger_bars(self, sec: Security, order: Order):
+        buy = order.quantity > 0
+        qb = sec.last_quote_bar
+        if qb is not None and sec.subscribes_quotes:
+            side = qb.ask if buy else qb.bid
+            if side is not None and qb.end_time > order.created_time:
+                return side.open, side.high, side.low, side.close
+        tb = sec.last_trade_bar
+        if tb is not None and tb.end_time > order.created_time:
+            return tb.open, tb.high, tb.low, tb.close
+        return None
+
+    def stop_limit(self, sec: Security, order: Order) -> float | None:
+        b = self._trigger_bars(sec, order)
+        if b is None:
+            return None
+        o, h, lo, c = b
+        stop, lim = order.stop_price, order.limit_price
+        if order.quantity > 0:
+            if not order.stop_triggered and h > stop:
+                order.stop_triggered = True
+            if order.stop_triggered and c < lim:
+                return min(h, lim)
+        else:
+            if not order.stop_triggered and lo < stop:
+                order.stop_triggered = True
+            if order.stop_triggered and c > lim:
+                return max(lo, lim)
+        return None
+
+    def trailing_stop(self, sec: Security, order: Order) -> float | None:
+        b = self._trigger_bars(sec, order)
+        if b is None:
+            return None
+        o, h, lo, c = b
+        stop = order.stop_price
+        amt = order.trailing_amount or 0.0
+        if order.quantity < 0:
+            if lo <= stop:
+                return min(stop, c)
+            trail = h * amt if order.trailing_as_percentage else amt
+            if h - stop > trail:
+                order.stop_price = h * (1 - amt) if order.trailing_as_percentage else h - amt
+        else:
+            if h >= stop:
+                return max(stop, c)
+            trail = lo * amt if order.trailing_as_percentage else amt
+            if stop - lo > trail:
+                order.stop_price = lo * (1 + amt) if order.trailing_as_percentage else lo + amt
+        return None
+
+    def market_on_open(self, sec: Security, order: Order, now_ns: int) -> float | None:
+        tb = sec.last_trade_bar
+        if tb is None or tb.fill_forward or tb.time < order.created_time:
+            return None
+        hours = sec.exchange_hours
+        if hours is not None and not hours.always_open:
+            # placed during market hours -> only a bar of a later session counts
+            if hours.is_open(order.created_time, False):
+                nxt = hours.next_open(order.created_time)
+                if tb.time < nxt:
+                    return None
+            elif tb.time < hours.next_open(order.created_time) and sec.resolution < Resolution.DAILY:
+                return None
+        return tb.open
+
+    def market_on_close(self, sec: Security, order: Order, now_ns: int) -> float | None:
+        hours = sec.exchange_hours
+        close = hours.next_close(order.created_time, False)
+        if now_ns < close:
+            return None
+        tb = sec.last_trade_bar
+        return tb.close if tb is not None else (sec.price or None)
+
+
+class EquityFillModel(FillModel):
+    """LEAN's EquityFillModel: trade bars for limit/stop triggers with the favourable-gap rule."""
+
+    equity = True
+
+    def limit(self, sec: Security, order: Order) -> float | None:
+        tb = sec.last_trade_bar
+        if tb is None or tb.end_time <= order.created_time:
+            return None
+        lim = order.limit_price
+        if order.quantity > 0:
+            if tb.low < lim:
+                return tb.open if tb.open < lim else lim
+        elif tb.high > lim:
+            return tb.open if tb.open > lim else lim
+        return None
+
+    def stop_market(self, sec: Security, order: Order) -> float | None:
+        tb = sec.last_trade_bar
+        if tb is None or tb.end_time <= order.created_time:
+            return None
+        stop = order.stop_price
+        if order.quantity < 0:
+            if tb.low <= stop:
+                return self._slip(tb.open if tb.open <= stop else stop, order)
+        elif tb.high >= stop:
+            return self._slip(tb.open if tb.open >= stop else stop, order)
+        return None
+
+    def _stale_price(self, sec: Security, order: Order) -> float | None:
+        if sec.resolution >= Resolution.HOUR:
+            return None
+        return sec.price or None

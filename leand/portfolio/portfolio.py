@@ -1,0 +1,179 @@
+"""Accounting: cash per currency, positions, realized/unrealized P&L, fees, buying power, LEAN's records.
+
+Securities whose positions are currency swaps (crypto, forex) live in the cash book: a fill moves quote
+cash and base cash, so total portfolio value is the cash book alone for them. Equities are valued from their
+holdings (``quantity × price × multiplier`` in the quote currency).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from leand.model import AccountType, Fill, SecurityType, Symbol
+from leand.portfolio.cash import CashBook
+from leand.portfolio.holding import Holding
+
+if TYPE_CHECKING:
+    from leand.security import Security
+
+
+class Portfolio:
+    def __init__(self, account_currency: str = "USD", account_type: AccountType = AccountType.MARGIN) -> None:
+        self.cash_book = CashBook(account_currency)
+        self.account_type = account_type
+        self.securities: dict[Symbol, Security] = {}
+        self.total_fees = 0.0
+        self.total_net_profit = 0.0
+        #: (time_ns, pnl net of 2×fee) per position-reducing fill, LEAN's transaction record
+        self.transactions: list[tuple[int, float]] = []
+        #: sales volume (account currency) since the last daily sample; the engine resets it
+        self.sales_volume = 0.0
+        self.total_sales_volume = 0.0
+
+    # --- LEAN-like access ------------------------------------------------------------------------
+    @property
+    def account_currency(self) -> str:
+        return self.cash_book.account_currency
+
+    def __getitem__(self, symbol: Symbol) -> Holding:
+        return self.securities[symbol].holdings
+
+    def __contains__(self, symbol: Symbol) -> bool:
+        return symbol in self.securities
+
+    def __iter__(self) -> Iterator[Symbol]:
+        return iter(self.securities)
+
+    def values(self) -> Iterator[Holding]:
+        return (s.holdings for s in self.securities.values())
+
+    def items(self) -> Iterator[tuple[Symbol, Holding]]:
+        return ((k, s.holdings) for k, s in self.securities.items())
+
+    @property
+    def cash(self) -> float:
+        return self.cash_book[self.account_currency].amount
+
+    @property
+    def invested(self) -> bool:
+        for s in self.securities.values():
+            if s.holdings.quantity != 0:
+                return True
+        return False
+
+    # --- valuation ---------------------------------------------------------------------------------
+    def conversion(self, security: Security) -> float:
+        """Quote-currency -> account-currency rate for a security."""
+        return self.cash_book.ensure(security.quote_currency).conversion_rate
+
+    def holdings_value(self, security: Security) -> float:
+        h = security.holdings
+        if h.quantity == 0:
+            return 0.0
+        return h.quantity * security.price * h.multiplier * self.conversion(security)
+
+    @property
+    def total_holdings_value(self) -> float:
+        return sum(abs(self.holdings_value(s)) for s in self.securities.values())
+
+    @property
+    def total_portfolio_value(self) -> float:
+        total = self.cash_book.total_value
+        for s in self.securities.values():
+            if s.holdings.quantity != 0 and s.security_type is SecurityType.EQUITY:
+                total += s.holdings.quantity * s.price * s.holdings.multiplier * self.conversion(s)
+        return total
+
+    def unrealized_profit(self, security: Security) -> float:
+        h = security.holdings
+        if h.quantity == 0:
+            return 0.0
+        return (security.price - h.average_price) * h.quantity * h.multiplier * self.conversion(security)
+
+    @property
+    def total_unrealized_profit(self) -> float:
+        return sum(self.unrealized_profit(s) for s in self.securities.values())
+
+    def gross_exposure(self) -> float:
+        return sum(abs(self.holdings_value(s)) for s in self.securities.values())
+
+    def net_exposure(self) -> float:
+        return sum(self.holdings_value(s) for s in self.securities.values())
+
+    # --- margin / buying power -----------------------------------------------------------------------
+    def total_margin_used(self) -> float:
+        used = 0.0
+        for s in self.securities.values():
+            if s.holdings.quantity != 0 and s.security_type is SecurityType.EQUITY:
+                used += abs(self.holdings_value(s)) / s.leverage
+        return used
+
+    def margin_remaining(self, tpv: float | None = None) -> float:
+        tpv = self.total_portfolio_value if tpv is None else tpv
+        return tpv - self.total_margin_used()
+
+    def has_sufficient_buying_power(self, security: Security, quantity: float, price: float,
+                                    fee_account: float = 0.0, reserved_quote: float = 0.0,
+                                    reserved_base: float = 0.0) -> tuple[bool, str]:
+        """LEAN's check: margin model for margin accounts, cash model for cash accounts."""
+        if quantity == 0:
+            return True, ""
+        h = security.holdings.quantity
+        if self.account_type is AccountType.CASH and security.base_currency:
+            if quantity > 0:
+                need = quantity * price
+                have = self.cash_book.ensure(security.quote_currency).amount - reserved_quote
+                ok = need <= have + 1e-9
+                msg = "" if ok else (f"insufficient {security.quote_currency}: need {need:.2f}, have {have:.2f}")
+                return ok, msg
+            need = -quantity
+            have = self.cash_book.ensure(security.base_currency).amount - reserved_base
+            ok = need <= have + 1e-12
+            return ok, "" if ok else f"insufficient {security.base_currency}: need {need:.8g}, have {have:.8g}"
+        # margin account: an order that only reduces the position is always allowed
+        if h != 0 and (quantity > 0) != (h > 0) and abs(quantity) <= abs(h):
+            return True, ""
+        leverage = security.leverage or 1.0
+        conv = self.conversion(security)
+        mult = security.holdings.multiplier
+        remaining = self.margin_remaining()
+        if h != 0 and (quantity > 0) != (h > 0):
+            remaining += 2 * abs(h * security.price * mult * conv) / leverage
+        order_margin = abs(quantity * price * mult * conv) / leverage + fee_account
+        ok = order_margin <= remaining + 1e-9
+        msg = "" if ok else (
+            f"insufficient buying power: initial margin {order_margin:.2f} > margin remaining {remaining:.2f}")
+        return ok, msg
+
+    # --- fills -------------------------------------------------------------------------------------
+    def process_fill(self, security: Security, fill: Fill) -> float:
+        """Apply a fill to cash and holdings. Returns the realized P&L (account currency, before fees)."""
+        cb = self.cash_book
+        conv = self.conversion(security)
+        qty, price = fill.quantity, fill.price
+        mult = security.holdings.multiplier
+        fee_account = cb.convert(fill.fee, fill.fee_currency) if fill.fee else 0.0
+        if fill.fee:
+            cb.add(fill.fee_currency, -fill.fee)
+        self.total_fees += fee_account
+        if security.base_currency and security.security_type is not SecurityType.EQUITY:
+            cb.add(security.quote_currency, -qty * price * mult)
+            cb.add(security.base_currency, qty * mult)
+        else:
+            cb.add(security.quote_currency, -qty * price * mult)
+        q0 = security.holdings.quantity
+        realized = security.holdings.apply_fill(qty, price, conv)
+        security.holdings.total_fees += fee_account
+        if security.security_type is SecurityType.EQUITY:
+            # equities: cash already moved by the whole notional; realized P&L is informational
+            pass
+        reduces = q0 != 0 and (qty > 0) != (q0 > 0)
+        if reduces:
+            self.transactions.append((fill.time, realized - 2 * fee_account))
+        security.holdings.net_profit += realized - fee_account
+        self.total_net_profit += realized - fee_account
+        volume = abs(qty) * price * mult * conv
+        self.sales_volume += volume
+        self.total_sales_volume += volume
+        return realized

@@ -1,0 +1,114 @@
+"""A subscribed security: its instrument, exchange hours, latest data and models.
+
+The engine writes the cache fields directly on every event (plain attribute stores on a ``__slots__``
+object), so keeping the latest price costs a few nanoseconds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leand.model import DataNormalizationMode, Instrument, QuoteBar, Resolution, SecurityType, Symbol, TradeBar
+from leand.portfolio.holding import Holding
+
+
+class Security:
+    __slots__ = (
+        "ask",
+        "ask_size",
+        "base_currency",
+        "bid",
+        "bid_size",
+        "exchange_hours",
+        "extended_hours",
+        "fee_model",
+        "fill_forward",
+        "fill_model",
+        "holdings",
+        "instrument",
+        "is_tradable",
+        "last_data_time",
+        "last_quote_bar",
+        "last_quote_tick",
+        "last_trade_bar",
+        "last_trade_tick",
+        "leverage",
+        "normalization",
+        "price",
+        "quote_currency",
+        "resolution",
+        "security_type",
+        "slippage_model",
+        "subscribes_quotes",
+        "subscribes_trades",
+        "symbol",
+        "volume",
+    )
+
+    def __init__(self, instrument: Instrument, exchange_hours: Any, resolution: Resolution, *,
+                 leverage: float = 1.0, normalization: DataNormalizationMode = DataNormalizationMode.RAW,
+                 fill_forward: bool = True, extended_hours: bool = False) -> None:
+        self.instrument = instrument
+        self.symbol: Symbol = instrument.symbol
+        self.security_type: SecurityType = instrument.symbol.security_type
+        self.quote_currency = instrument.quote_currency
+        self.base_currency = instrument.base_currency
+        self.exchange_hours = exchange_hours
+        self.resolution = resolution
+        self.leverage = leverage
+        self.normalization = normalization
+        self.fill_forward = fill_forward
+        self.extended_hours = extended_hours
+        self.holdings = Holding(instrument.multiplier)
+        self.price = 0.0
+        self.bid = 0.0
+        self.ask = 0.0
+        self.bid_size = 0.0
+        self.ask_size = 0.0
+        self.volume = 0.0
+        self.last_trade_bar: TradeBar | None = None
+        self.last_quote_bar: QuoteBar | None = None
+        self.last_trade_tick = None
+        self.last_quote_tick = None
+        self.last_data_time = 0
+        self.is_tradable = True
+        self.subscribes_trades = True
+        self.subscribes_quotes = False
+        self.fee_model = None
+        self.fill_model = None
+        self.slippage_model = None
+
+    # LEAN-familiar read-only views -------------------------------------------------------------
+    @property
+    def has_data(self) -> bool:
+        return self.price != 0.0
+
+    @property
+    def close(self) -> float:
+        return self.price
+
+    @property
+    def open(self) -> float:
+        b = self.last_trade_bar or self.last_quote_bar
+        return b.open if b is not None else self.price
+
+    @property
+    def high(self) -> float:
+        b = self.last_trade_bar or self.last_quote_bar
+        return b.high if b is not None else self.price
+
+    @property
+    def low(self) -> float:
+        b = self.last_trade_bar or self.last_quote_bar
+        return b.low if b is not None else self.price
+
+    @property
+    def invested(self) -> bool:
+        return self.holdings.quantity != 0
+
+    @property
+    def multiplier(self) -> float:
+        return self.instrument.multiplier
+
+    def __repr__(self) -> str:
+        return f"Security({self.symbol.value}, price={self.price})"
