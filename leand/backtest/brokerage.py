@@ -1,0 +1,86 @@
+"""The in-process simulated brokerage for bar and quote data, with LEAN's fill semantics.
+
+Market orders fill when submitted, at the current slice's prices; other orders wait for the next slice
+(LEAN never fills a non-market order in the slice it was placed in). Time-in-force expiry is checked before
+each fill attempt. Buying power is checked again just before each fill, as LEAN does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from leand.clock import datetime_to_ns, ns_to_datetime
+from leand.model import Order, OrderType, TimeInForce
+
+if TYPE_CHECKING:
+    from leand.engine import Engine
+    from leand.security import Security
+
+FillCallback = Callable[[Order, float, float], None]
+
+
+class BarBrokerage:
+    name = "bars"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pending: dict[int, Order] = {}
+
+    # -- venue interface --------------------------------------------------------------------------
+    def submit(self, order: Order, now_ns: int) -> None:
+        self.pending[order.id] = order
+        if order.type is OrderType.MARKET:
+            self._try_fill(order, now_ns)
+
+    def cancel(self, order_id: int, now_ns: int) -> bool:
+        return self.pending.pop(order_id, None) is not None
+
+    def modify(self, order: Order, now_ns: int) -> None:
+        """The engine already changed the order's fields; nothing is cached here."""
+
+    def scan(self, now_ns: int) -> None:
+        """Step 4 of a slice: try every pending order placed before this slice."""
+        for order in list(self.pending.values()):
+            if order.created_time >= now_ns and order.type is not OrderType.MARKET:
+                continue
+            if order.id not in self.pending:
+                continue
+            if self._expired(order, now_ns):
+                self.pending.pop(order.id, None)
+                self.engine.on_order_expired(order)
+                continue
+            self._try_fill(order, now_ns)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _expired(self, order: Order, now_ns: int) -> bool:
+        tif = order.time_in_force
+        if tif is TimeInForce.GTC:
+            return False
+        sec = self.engine.securities[order.symbol]
+        if tif is TimeInForce.DAY:
+            return now_ns >= self._day_expiry(sec, order.created_time)
+        if tif is TimeInForce.GTD and order.expire_time is not None:
+            return now_ns >= order.expire_time
+        return False
+
+    def _day_expiry(self, sec: Security, t_ns: int) -> int:
+        hours = sec.exchange_hours
+        if hours is None or hours.always_open:
+            d = ns_to_datetime(t_ns).date() + timedelta(days=1)
+            return datetime_to_ns(datetime.combine(d, time(0), UTC))
+        return hours.next_close(t_ns, False)
+
+    def _try_fill(self, order: Order, now_ns: int) -> None:
+        sec = self.engine.securities[order.symbol]
+        model = sec.fill_model
+        price = model.fill(sec, order, now_ns)
+        if price is None:
+            return
+        qty = order.quantity - order.filled_quantity
+        if not self.engine.check_fill_buying_power(order, sec, qty, price):
+            self.pending.pop(order.id, None)
+            return
+        self.pending.pop(order.id, None)
+        self.engine.on_fill(order, qty, price)

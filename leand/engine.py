@@ -1,0 +1,934 @@
+"""The engine: wires clock, data, securities, strategy, risk gate, brokerage and portfolio.
+
+One object serves backtests and the daemon. In a backtest :meth:`Engine.run` is a plain ``for`` over merged
+data batches: each slice fires due timers, updates prices, scans resting orders, updates indicators and
+calls the strategy, with no ``await`` anywhere on that path. The order of steps is LEAN's (see
+docs/lean-statistics.md §A.1) so results can be compared with LEAN's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from leand.backtest.brokerage import BarBrokerage
+from leand.clock import VirtualClock, datetime_to_ns, ns_to_datetime
+from leand.model import (
+    AccountType,
+    DataNormalizationMode,
+    Dividend,
+    Fill,
+    Instrument,
+    LiquiditySide,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    QuoteBar,
+    QuoteTick,
+    Resolution,
+    SecurityType,
+    Split,
+    Symbol,
+    TickType,
+    TimeInForce,
+    TradeBar,
+    TradeTick,
+)
+from leand.orders.fees import (
+    CoinbaseFeeModel,
+    ConstantFeeModel,
+    InteractiveBrokersFeeModel,
+    is_maker,
+)
+from leand.orders.fills import EquityFillModel, FillModel
+from leand.portfolio import Portfolio
+from leand.scheduling import DateRules, ScheduleManager, TimeRules
+from leand.security import Security
+from leand.slice import Slice
+from leand.strategy import OrderTicket, Strategy
+
+NY = ZoneInfo("America/New_York")
+DAY_NS = 86_400_000_000_000
+FREE_PORTFOLIO_VALUE_PCT = 0.0025
+MIN_ORDER_MARGIN_PCT = 0.001
+MOC_BUFFER_NS = int(15.5 * 60e9)
+
+CRYPTO_BROKERAGES = {"coinbase", "gdax", "binance", "bitfinex", "bybit", "kraken", "ftx"}
+
+
+class EngineError(Exception):
+    """A problem with the strategy's setup (bad symbol, missing data, bad dates): one clear message."""
+
+
+class Engine:
+    def __init__(self, strategy: Strategy, data_root: Path, *, parameters: dict[str, Any] | None = None,
+                 start: date | None = None, end: date | None = None, cash: float | None = None,
+                 live_mode: bool = False, risk_config: Any = None, log_sink: Callable[[str], None] | None = None,
+                 seed: int = 0) -> None:
+        from leand.data.market_hours import MarketHoursDatabase
+        from leand.data.symbol_properties import SymbolPropertiesDatabase
+
+        self.strategy = strategy
+        strategy._engine = self
+        self.data_root = Path(data_root)
+        self.parameters = dict(parameters or {})
+        self.live_mode = live_mode
+        self.seed = seed
+        self.clock = VirtualClock(0)
+        self.time_zone: ZoneInfo = NY
+        self.portfolio = Portfolio()
+        self.securities: dict[Symbol, Security] = self.portfolio.securities
+        self.subscriptions: list[Any] = []
+        self.orders: dict[int, Order] = {}
+        self.open_orders: dict[int, Order] = {}
+        self.fills: list[Fill] = []
+        self.order_events: list[OrderEvent] = []
+        self._next_order_id = 1
+        self._next_trade_id = 1
+        self.custom_statistics: dict[str, str] = {}
+        self.logs: list[str] = []
+        self._log_sink = log_sink
+        self.brokerage_name = "default"
+        self.account_type = AccountType.MARGIN
+        self.benchmark: Symbol | float | None = Symbol.equity("SPY")
+        self.brokerage = BarBrokerage(self)
+        self.warming_up = False
+        self._warmup: tuple[int | timedelta, Resolution | None] | None = None
+        self._cli_start, self._cli_end, self._cli_cash = start, end, cash
+        self.start_date: date = start or date(2013, 10, 7)
+        self.end_date: date = end or self.start_date
+        self._cash_set = False
+        self._indicator_updaters: dict[Symbol, list[Callable[[Any], Any]]] = {}
+        self.risk_gate = None
+        self._risk_config = risk_config
+        self._mhdb = MarketHoursDatabase.load(self.data_root / "market-hours" / "market-hours-database.json")
+        self._spdb = SymbolPropertiesDatabase.load(
+            self.data_root / "symbol-properties" / "symbol-properties-database.csv")
+        self._rate_sources: dict[str, tuple[Security, bool]] = {}
+        self.schedule = ScheduleManager(self.clock, self.time_zone)
+        self.date_rules = DateRules(self._hours_of)
+        self.time_rules = TimeRules(self.time_zone, self._hours_of)
+        # statistics inputs
+        self.equity_samples: list[tuple[int, float]] = []
+        self.daily_samples: list[tuple[int, float, float, float]] = []
+        self.exposure_samples: list[tuple[int, float, float]] = []
+        self.start_equity = 0.0
+        self.first_data_ns: int | None = None
+        self.last_data_ns: int | None = None
+        self.data_points = 0
+        self._csv_sources: dict[Symbol, Path] = {}
+
+    # =============================================================================================
+    # setup API (called from Strategy)
+    # =============================================================================================
+    def _start_ns(self) -> int:
+        return datetime_to_ns(datetime.combine(self.start_date, time(0), self.time_zone))
+
+    def _end_ns(self) -> int:
+        return datetime_to_ns(datetime.combine(self.end_date + timedelta(days=1), time(0), self.time_zone)) - 1
+
+    def set_start(self, d: date) -> None:
+        if self._cli_start is None:
+            self.start_date = d
+            if self.end_date < d:
+                self.end_date = d
+        self.clock._now = self._start_ns()
+
+    def set_end(self, d: date) -> None:
+        if self._cli_end is None:
+            self.end_date = d
+
+    def set_cash(self, currency: str, amount: float, conversion_rate: float | None = None) -> None:
+        if currency == self.portfolio.account_currency and self._cli_cash is not None:
+            amount = self._cli_cash
+        self.portfolio.cash_book.set_amount(currency, amount, conversion_rate)
+        self._cash_set = True
+
+    def set_account_currency(self, currency: str) -> None:
+        old = self.portfolio.cash_book
+        amount = old[old.account_currency].amount
+        from leand.portfolio import CashBook
+        self.portfolio.cash_book = CashBook(currency)
+        self.portfolio.cash_book.set_amount(currency, amount)
+
+    def set_time_zone(self, tz: str) -> None:
+        self.time_zone = ZoneInfo(tz)
+        self.schedule._tz = self.time_zone
+        self.time_rules._tz = self.time_zone
+        self.clock._now = self._start_ns()
+
+    def set_brokerage_model(self, name: str, account_type: AccountType) -> None:
+        self.brokerage_name = name.lower()
+        self.account_type = account_type
+        self.portfolio.account_type = account_type
+        if self.brokerage_name in ("coinbase", "gdax"):
+            self.benchmark = Symbol.crypto("BTCUSD", "coinbase")
+
+    def set_benchmark(self, benchmark: str | Symbol | float | None) -> None:
+        if isinstance(benchmark, str):
+            benchmark = Symbol.equity(benchmark)
+        self.benchmark = benchmark
+
+    def set_warm_up(self, period: int | timedelta, resolution: Resolution | None) -> None:
+        self._warmup = (period, resolution)
+
+    def set_risk_config(self, config: Any) -> None:
+        self._risk_config = config
+
+    def _hours_of(self, symbol: Symbol | str):
+        sym = self.resolve(symbol)
+        sec = self.securities.get(sym)
+        if sec is not None:
+            return sec.exchange_hours
+        return self._mhdb.get(sym.security_type, sym.market, sym.value)
+
+    def resolve(self, symbol: Symbol | str | Security) -> Symbol:
+        if isinstance(symbol, Symbol):
+            return symbol
+        if isinstance(symbol, Security):
+            return symbol.symbol
+        text = str(symbol).upper()
+        for sym in self.securities:
+            if sym.value == text:
+                return sym
+        raise EngineError(f"unknown symbol {symbol!r}: add it with add_equity/add_crypto/add_forex first")
+
+    def add_security(self, symbol: Symbol, resolution: Resolution, *, fill_forward: bool = True,
+                     leverage: float | None = None, extended_hours: bool = False,
+                     normalization: DataNormalizationMode = DataNormalizationMode.ADJUSTED) -> Security:
+        from leand.data.feed import Subscription
+
+        if symbol in self.securities:
+            return self.securities[symbol]
+        hours = self._mhdb.get(symbol.security_type, symbol.market, symbol.value)
+        instrument: Instrument = self._spdb.get(symbol)
+        st = symbol.security_type
+        if st is not SecurityType.EQUITY:
+            normalization = DataNormalizationMode.RAW
+        if leverage is None:
+            leverage = {SecurityType.EQUITY: 2.0, SecurityType.CRYPTO: 1.0, SecurityType.FOREX: 50.0}[st]
+            if self.account_type is AccountType.CASH:
+                leverage = 1.0
+        sec = Security(instrument, hours, resolution, leverage=leverage, normalization=normalization,
+                       fill_forward=fill_forward, extended_hours=extended_hours)
+        if st is SecurityType.EQUITY:
+            sec.fill_model = EquityFillModel()
+            sec.fee_model = InteractiveBrokersFeeModel()
+            kinds = [TickType.TRADE] if resolution >= Resolution.HOUR else [TickType.TRADE, TickType.QUOTE]
+        elif st is SecurityType.CRYPTO:
+            sec.fill_model = FillModel()
+            sec.fee_model = (CoinbaseFeeModel() if self.brokerage_name in ("coinbase", "gdax")
+                             else ConstantFeeModel(0.0, instrument.quote_currency))
+            kinds = [TickType.TRADE, TickType.QUOTE]
+        else:
+            sec.fill_model = FillModel()
+            sec.fee_model = ConstantFeeModel(0.0, instrument.quote_currency)
+            kinds = [TickType.QUOTE]
+        sec.subscribes_trades = TickType.TRADE in kinds
+        sec.subscribes_quotes = TickType.QUOTE in kinds
+        self.securities[symbol] = sec
+        self.portfolio.cash_book.ensure(instrument.quote_currency)
+        if instrument.base_currency and st is not SecurityType.EQUITY:
+            self.portfolio.cash_book.ensure(instrument.base_currency)
+        for kind in kinds:
+            if symbol in self._csv_sources:
+                continue
+            self.subscriptions.append(Subscription(symbol, resolution, kind, normalization,
+                                                   extended_hours=extended_hours, fill_forward=fill_forward))
+        return sec
+
+    def add_csv_security(self, path: str, ticker: str, resolution: Resolution) -> Security:
+        sym = Symbol.equity(ticker)
+        self._csv_sources[sym] = Path(path)
+        sec = self.add_security(sym, resolution, normalization=DataNormalizationMode.RAW)
+        return sec
+
+    # =============================================================================================
+    # indicators and history
+    # =============================================================================================
+    def register_indicator(self, name: str, symbol: Symbol | str, args: tuple, kwargs: dict,
+                           resolution: Resolution | None, selector: Any):
+        from leand.indicators import REGISTRY
+
+        try:
+            factory = REGISTRY[name]
+        except KeyError:
+            raise EngineError(f"unknown indicator {name!r}") from None
+        sym = self.resolve(symbol)
+        ind = factory(*args, **kwargs)
+        if selector is None:
+            updater = ind.update_bar
+        else:
+            def updater(bar, _u=ind.update, _s=selector):
+                return _u(bar.end_time, _s(bar))
+        self._indicator_updaters.setdefault(sym, []).append(updater)
+        return ind
+
+    def history(self, symbol: Symbol | str, periods: int, resolution: Resolution | None = None) -> list:
+        from leand.data.feed import DataFeed, Subscription
+
+        sym = self.resolve(symbol)
+        sec = self.securities[sym]
+        res = resolution or sec.resolution
+        kind = TickType.TRADE if sec.subscribes_trades else TickType.QUOTE
+        sub = Subscription(sym, res, kind, sec.normalization, extended_hours=sec.extended_hours,
+                           fill_forward=False)
+        end = self.clock.now_ns()
+        span = max(res.value, Resolution.MINUTE.value) * periods * 3
+        if res >= Resolution.DAILY:
+            span = DAY_NS * (periods * 2 + 10)
+        for _ in range(6):
+            feed = DataFeed(self._source(), [sub], end - span, end, {sym: sec.exchange_hours})
+            bars = [ev for _, evs in _iter_slices(feed) for ev in evs if type(ev) in (TradeBar, QuoteBar)
+                    and ev.end_time <= end]
+            if len(bars) >= periods:
+                return bars[-periods:]
+            span *= 4
+        return bars
+
+    # =============================================================================================
+    # orders
+    # =============================================================================================
+    def submit(self, symbol: Symbol | str, quantity: float, order_type: OrderType, *,
+               limit_price: float | None = None, stop_price: float | None = None,
+               trailing_amount: float | None = None, trailing_as_percentage: bool = False, tag: str = "",
+               time_in_force: TimeInForce | None = None, expire: date | None = None,
+               post_only: bool = False) -> OrderTicket | None:
+        sym = self.resolve(symbol)
+        sec = self.securities[sym]
+        now = self.clock.now_ns()
+        if self.warming_up:
+            self.log("ERROR", f"order for {sym} ignored: orders are not allowed during warm-up")
+            return None
+        if sec.price == 0:
+            self.log("ERROR", f"order for {sym} rejected: no price data yet")
+            return None
+        qty = sec.instrument.round_lot(quantity)
+        if qty == 0:
+            self.log("ERROR", f"order for {sym} ignored: quantity {quantity} rounds to zero (lot size "
+                              f"{sec.instrument.lot_size})")
+            return None
+        hours = sec.exchange_hours
+        always_open = hours is None or hours.always_open
+        if order_type is OrderType.MARKET and not always_open:
+            if not hours.is_open(now, sec.extended_hours):
+                order_type = OrderType.MARKET_ON_OPEN
+            elif sec.resolution >= Resolution.DAILY and not self.live_mode:
+                close = hours.next_close(now, False)
+                order_type = (OrderType.MARKET_ON_OPEN if now > close - MOC_BUFFER_NS
+                              else OrderType.MARKET_ON_CLOSE)
+        if order_type is OrderType.MARKET_ON_OPEN and not always_open and hours.is_open(now, False) and \
+                sec.resolution < Resolution.DAILY:
+            self.log("ERROR", f"MarketOnOpen order for {sym} rejected: market is open")
+            return None
+        if order_type in (OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE) and always_open:
+            self.log("ERROR", f"{order_type.value} order for {sym} rejected: market never closes")
+            return None
+        if order_type is OrderType.MARKET_ON_CLOSE and hours.next_close(now, False) - MOC_BUFFER_NS < now:
+            self.log("ERROR", f"MarketOnClose order for {sym} rejected: past the submission buffer")
+            return None
+        round_prices = not (sec.security_type is SecurityType.EQUITY
+                            and sec.normalization is DataNormalizationMode.ADJUSTED)
+        if round_prices:
+            if limit_price is not None:
+                limit_price = sec.instrument.round_price(limit_price)
+            if stop_price is not None:
+                stop_price = sec.instrument.round_price(stop_price)
+        if order_type is OrderType.TRAILING_STOP and stop_price is None:
+            px = sec.price
+            amt = trailing_amount or 0.0
+            if qty < 0:
+                stop_price = px * (1 - amt) if trailing_as_percentage else px - amt
+            else:
+                stop_price = px * (1 + amt) if trailing_as_percentage else px + amt
+        tif = time_in_force or TimeInForce.GTC
+        expire_ns = None
+        if expire is not None:
+            tif = TimeInForce.GTD
+            if always_open:
+                expire_ns = datetime_to_ns(datetime.combine(expire + timedelta(days=1), time(0), ZoneInfo("UTC")))
+            else:
+                s = hours.session(expire)
+                expire_ns = s[1] if s else datetime_to_ns(datetime.combine(expire, time(23, 59), hours.time_zone))
+        buy = qty > 0
+        sub_px = (sec.ask if buy else sec.bid) or sec.price
+        order = Order(id=self._next_order_id, symbol=sym, quantity=qty, type=order_type,
+                      limit_price=limit_price, stop_price=stop_price, trailing_amount=trailing_amount,
+                      trailing_as_percentage=trailing_as_percentage, time_in_force=tif, expire_time=expire_ns,
+                      post_only=post_only, created_time=now, last_update_time=now,
+                      client_order_id=f"L{self._next_order_id}", strategy_id=type(self.strategy).__name__,
+                      tag=tag, submission_price=sub_px)
+        self._next_order_id += 1
+        self.orders[order.id] = order
+        ticket = OrderTicket(self, order.id)
+        # the one pre-trade gate
+        gate = self.risk_gate
+        if gate is not None:
+            decision = gate.check_new(order)
+            if not getattr(decision, "approved", True):
+                order.transition(OrderStatus.REJECTED)
+                self._emit(order, OrderStatus.REJECTED, code=decision.code, message=decision.message)
+                return ticket
+        # LEAN checks buying power when an order is submitted
+        ok, msg = self._buying_power_ok(order, sec, qty, self._order_price(sec, order))
+        if not ok:
+            order.transition(OrderStatus.REJECTED)
+            self._emit(order, OrderStatus.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
+            self.log("ERROR", f"order {order.id} invalid: {msg}")
+            return ticket
+        order.transition(OrderStatus.SUBMITTED)
+        self.open_orders[order.id] = order
+        if gate is not None:
+            gate.on_order_opened(order)
+        self._emit(order, OrderStatus.SUBMITTED)
+        self.brokerage.submit(order, now)
+        return ticket
+
+    def _order_price(self, sec: Security, order: Order) -> float:
+        if order.type is OrderType.LIMIT and order.limit_price is not None:
+            return order.limit_price
+        if order.type in (OrderType.STOP_LIMIT,) and order.limit_price is not None:
+            return order.limit_price
+        if order.type is OrderType.STOP_MARKET and order.stop_price is not None:
+            return order.stop_price
+        if order.quantity > 0:
+            return sec.ask or sec.price
+        return sec.bid or sec.price
+
+    def _reserved(self, sec: Security, exclude: int) -> tuple[float, float]:
+        """Quote cash reserved by open buys and base amount by open sells (cash accounts)."""
+        rq = rb = 0.0
+        for o in self.open_orders.values():
+            if o.id == exclude:
+                continue
+            osec = self.securities[o.symbol]
+            rem = o.quantity - o.filled_quantity
+            if rem > 0 and osec.quote_currency == sec.quote_currency and o.type is not OrderType.MARKET:
+                rq += rem * (o.limit_price or o.stop_price or osec.price)
+            elif rem < 0 and o.symbol == sec.symbol:
+                rb += -rem
+        return rq, rb
+
+    def _buying_power_ok(self, order: Order, sec: Security, qty: float, price: float) -> tuple[bool, str]:
+        self._refresh_rates()
+        fee, cur = sec.fee_model.fee(sec, order, qty, price, self.clock.now_ns())
+        fee_acc = self.portfolio.cash_book.convert(fee, cur)
+        rq = rb = 0.0
+        if self.account_type is AccountType.CASH:
+            rq, rb = self._reserved(sec, order.id)
+            if order.type is OrderType.LIMIT and qty > 0:
+                # limit buys need the fee on top, in quote currency
+                return self.portfolio.has_sufficient_buying_power(sec, qty, price + fee / abs(qty), 0.0,
+                                                                  rq, rb)
+        return self.portfolio.has_sufficient_buying_power(sec, qty, price, fee_acc, rq, rb)
+
+    def check_fill_buying_power(self, order: Order, sec: Security, qty: float, price: float) -> bool:
+        ok, msg = self._buying_power_ok(order, sec, qty, price)
+        if not ok:
+            self.open_orders.pop(order.id, None)
+            order.transition(OrderStatus.REJECTED)
+            self._emit(order, OrderStatus.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
+            self.log("ERROR", f"order {order.id} invalid at fill: {msg}")
+            if self.risk_gate is not None:
+                self.risk_gate.on_order_closed(order)
+        return ok
+
+    def on_fill(self, order: Order, qty: float, price: float) -> None:
+        sec = self.securities[order.symbol]
+        now = self.clock.now_ns()
+        fee, fee_ccy = sec.fee_model.fee(sec, order, qty, price, now)
+        self._refresh_rates()
+        order.apply_fill(qty, price)
+        order.last_update_time = now
+        liquidity = LiquiditySide.MAKER if is_maker(order) else LiquiditySide.TAKER
+        fill = Fill(order_id=order.id, symbol=order.symbol, time=now, quantity=qty, price=price, fee=fee,
+                    fee_currency=fee_ccy, liquidity=liquidity, trade_id=self._next_trade_id,
+                    client_order_id=order.client_order_id)
+        self._next_trade_id += 1
+        self.fills.append(fill)
+        self.portfolio.process_fill(sec, fill)
+        if order.status is OrderStatus.FILLED:
+            self.open_orders.pop(order.id, None)
+            if self.risk_gate is not None:
+                self.risk_gate.on_order_closed(order)
+        self._emit(order, order.status, fill_price=price, fill_quantity=qty, fee=fee, fee_currency=fee_ccy,
+                   liquidity=liquidity)
+
+    def on_order_expired(self, order: Order) -> None:
+        self.open_orders.pop(order.id, None)
+        order.transition(OrderStatus.EXPIRED)
+        if self.risk_gate is not None:
+            self.risk_gate.on_order_closed(order)
+        self._emit(order, OrderStatus.EXPIRED, message="time in force expired")
+
+    def cancel_order(self, order_id: int, tag: str = "") -> bool:
+        order = self.open_orders.get(order_id)
+        if order is None:
+            self.log("ERROR", f"cancel of order {order_id} ignored: not open")
+            return False
+        self.brokerage.cancel(order_id, self.clock.now_ns())
+        self.open_orders.pop(order_id, None)
+        order.transition(OrderStatus.CANCELED)
+        if tag:
+            order.tag = tag
+        if self.risk_gate is not None:
+            self.risk_gate.on_order_closed(order)
+        self._emit(order, OrderStatus.CANCELED, message=tag)
+        return True
+
+    def update_order(self, order_id: int, *, quantity: float | None = None, limit_price: float | None = None,
+                     stop_price: float | None = None, tag: str | None = None) -> bool:
+        from leand.model import UpdateRequest
+
+        order = self.open_orders.get(order_id)
+        if order is None:
+            self.log("ERROR", f"update of order {order_id} ignored: not open")
+            return False
+        if self.risk_gate is not None:
+            decision = self.risk_gate.check_modify(order, UpdateRequest(
+                order_id=order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price, tag=tag))
+            if not getattr(decision, "approved", True):
+                self._emit(order, order.status, code=decision.code, message=decision.message)
+                return False
+        if quantity is not None:
+            order.quantity = self.securities[order.symbol].instrument.round_lot(quantity)
+        if limit_price is not None:
+            order.limit_price = limit_price
+        if stop_price is not None:
+            order.stop_price = stop_price
+        if tag is not None:
+            order.tag = tag
+        order.last_update_time = self.clock.now_ns()
+        self.brokerage.modify(order, self.clock.now_ns())
+        self._emit(order, order.status, message="updated")
+        return True
+
+    def get_open_orders(self, symbol: Symbol | str | None = None) -> list[Order]:
+        if symbol is None:
+            return list(self.open_orders.values())
+        sym = self.resolve(symbol)
+        return [o for o in self.open_orders.values() if o.symbol == sym]
+
+    def get_order_by_id(self, order_id: int) -> Order | None:
+        return self.orders.get(order_id)
+
+    def cancel_open_orders(self, symbol: Symbol | str | None = None, tag: str = "") -> list[OrderTicket]:
+        out = []
+        for o in self.get_open_orders(symbol):
+            if self.cancel_order(o.id, tag):
+                out.append(OrderTicket(self, o.id))
+        return out
+
+    def _emit(self, order: Order, status: OrderStatus, *, fill_price: float = 0.0, fill_quantity: float = 0.0,
+              fee: float = 0.0, fee_currency: str = "USD", liquidity: LiquiditySide = LiquiditySide.NONE,
+              code: str = "", message: str = "") -> None:
+        ev = OrderEvent(order_id=order.id, symbol=order.symbol, time=self.clock.now_ns(), status=status,
+                        fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
+                        liquidity=liquidity, code=code, message=message, client_order_id=order.client_order_id)
+        self.order_events.append(ev)
+        self.strategy.on_order_event(ev)
+
+    # ---- portfolio targets ------------------------------------------------------------------------
+    def _open_market_quantity(self, sym: Symbol) -> float:
+        return sum(o.quantity - o.filled_quantity for o in self.open_orders.values()
+                   if o.symbol == sym and o.type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
+
+    def calculate_order_quantity(self, symbol: Symbol | str, target: float) -> float:
+        sym = self.resolve(symbol)
+        sec = self.securities[sym]
+        self._refresh_rates()
+        tpv = self.portfolio.total_portfolio_value
+        if self.account_type is AccountType.CASH and sec.base_currency:
+            return self._cash_target_quantity(sec, target, tpv)
+        return self._margin_target_quantity(sec, target, tpv)
+
+    def _margin_target_quantity(self, sec: Security, w: float, tpv: float) -> float:
+        price = sec.price
+        if price == 0:
+            return 0.0
+        conv = self.portfolio.conversion(sec)
+        unit = price * sec.holdings.multiplier * conv
+        lev = sec.leverage
+        h = sec.holdings.quantity
+        w_adj = w * (tpv - FREE_PORTFOLIO_VALUE_PCT * tpv) / tpv if tpv else 0.0
+        target_margin = w_adj / lev * tpv
+        current_margin = h * unit / lev
+        if abs(target_margin - current_margin) < MIN_ORDER_MARGIN_PCT * tpv:
+            return 0.0
+        lot = sec.instrument.lot_size
+        q = 0.0
+        for _ in range(1000):
+            raw = -h + target_margin * lev / unit
+            n = math.floor(raw / lot + 1e-9) if target_margin >= 0 else math.ceil(raw / lot - 1e-9)
+            q = n * lot
+            if q == 0:
+                return 0.0
+            probe = Order(id=0, symbol=sec.symbol, quantity=q, type=OrderType.MARKET)
+            fee, ccy = sec.fee_model.fee(sec, probe, q, price, self.clock.now_ns())
+            target_margin = (tpv - self.portfolio.cash_book.convert(fee, ccy)) * w_adj / lev
+            if abs((h + q) * unit / lev) <= abs(target_margin) + 1e-9:
+                break
+        return q
+
+    def _cash_target_quantity(self, sec: Security, w: float, tpv: float) -> float:
+        base_amount = self.portfolio.cash_book.ensure(sec.base_currency).amount
+        if w == 0:
+            return -base_amount
+        conv = self.portfolio.conversion(sec)
+        target_value = w * (1 - FREE_PORTFOLIO_VALUE_PCT) * tpv
+        current_value = base_amount * sec.price * conv
+        delta = target_value - current_value
+        buy = delta > 0
+        unit = (sec.ask if buy else sec.bid) or sec.price
+        unit_acc = unit * conv
+        if unit_acc == 0:
+            return 0.0
+        qty = abs(delta) / unit_acc
+        qty = sec.instrument.round_lot(qty)
+        lot = sec.instrument.lot_size
+        for _ in range(10000):
+            probe = Order(id=0, symbol=sec.symbol, quantity=qty if buy else -qty, type=OrderType.MARKET)
+            fee, ccy = sec.fee_model.fee(sec, probe, qty, unit, self.clock.now_ns())
+            fee_acc = self.portfolio.cash_book.convert(fee, ccy)
+            if qty * unit_acc + fee_acc <= abs(delta) + 1e-9 or qty <= 0:
+                break
+            qty = sec.instrument.round_lot(qty - max(lot, qty * 1e-4))
+        return qty if buy else -qty
+
+    def set_holdings(self, targets: list[tuple[Symbol | str, float]], liquidate_existing: bool,
+                     tag: str) -> list[OrderTicket]:
+        resolved = [(self.resolve(s), w) for s, w in targets]
+        tickets: list[OrderTicket] = []
+        if liquidate_existing:
+            wanted = {s for s, _ in resolved}
+            for sym, sec in self.securities.items():
+                if sym not in wanted and sec.holdings.quantity != 0:
+                    tickets += self.liquidate(sym, tag)
+        orders = []
+        for sym, w in resolved:
+            q = self.calculate_order_quantity(sym, w)
+            q -= self._open_market_quantity(sym)
+            if self.account_type is AccountType.CASH and w == 0:
+                q = self.calculate_order_quantity(sym, 0)
+            if q:
+                sec = self.securities[sym]
+                reducing = sec.holdings.quantity != 0 and (q > 0) != (sec.holdings.quantity > 0)
+                orders.append((not reducing, -abs(q * sec.price), sym, q))
+        orders.sort(key=lambda x: (x[0], x[1]))
+        for _, _, sym, q in orders:
+            t = self.submit(sym, q, OrderType.MARKET, tag=tag)
+            if t is not None:
+                tickets.append(t)
+        return tickets
+
+    def liquidate(self, symbol: Symbol | str | None, tag: str) -> list[OrderTicket]:
+        syms = [self.resolve(symbol)] if symbol is not None else list(self.securities)
+        tickets = []
+        for sym in syms:
+            for o in list(self.open_orders.values()):
+                if o.symbol == sym and o.type is not OrderType.MARKET:
+                    self.cancel_order(o.id, tag)
+            sec = self.securities[sym]
+            if self.account_type is AccountType.CASH and sec.base_currency:
+                q = -self.portfolio.cash_book.ensure(sec.base_currency).amount
+            else:
+                q = -sec.holdings.quantity
+            q -= self._open_market_quantity(sym)
+            if q:
+                t = self.submit(sym, q, OrderType.MARKET, tag=tag)
+                if t is not None:
+                    tickets.append(t)
+        return tickets
+
+    # =============================================================================================
+    # conversion rates
+    # =============================================================================================
+    def _setup_rate_sources(self) -> None:
+        acc = self.portfolio.account_currency
+        for ccy in list(self.portfolio.cash_book):
+            if ccy == acc:
+                continue
+            for sec in self.securities.values():
+                base, quote = sec.base_currency, sec.quote_currency
+                if base == ccy and quote == acc:
+                    self._rate_sources[ccy] = (sec, False)
+                    break
+                if base == acc and quote == ccy:
+                    self._rate_sources[ccy] = (sec, True)
+                    break
+
+    def _refresh_rates(self) -> None:
+        cb = self.portfolio.cash_book
+        for ccy, (sec, invert) in self._rate_sources.items():
+            p = sec.price
+            if p:
+                cb[ccy].conversion_rate = 1.0 / p if invert else p
+
+    # =============================================================================================
+    # the run
+    # =============================================================================================
+    def _source(self):
+        from leand.data.lean import LeanDataSource
+
+        if not hasattr(self, "_lean_source"):
+            self._lean_source = LeanDataSource(self.data_root)
+        return self._lean_source
+
+    def initialize(self) -> None:
+        self.clock._now = self._start_ns()
+        self.strategy.initialize()
+        if self._cli_start is not None:
+            self.start_date = self._cli_start
+        if self._cli_end is not None:
+            self.end_date = self._cli_end
+        if not self._cash_set:
+            self.portfolio.cash_book.set_amount(self.portfolio.account_currency,
+                                                self._cli_cash if self._cli_cash is not None else 100_000.0)
+        if self.end_date < self.start_date:
+            raise EngineError(f"end date {self.end_date} is before start date {self.start_date}")
+        if not self.securities:
+            raise EngineError("the strategy subscribed to no data: call add_equity/add_crypto/add_forex in "
+                              "initialize()")
+        if self.brokerage_name in CRYPTO_BROKERAGES:
+            self.trading_days_per_year = 365
+        else:
+            self.trading_days_per_year = 252
+        self._setup_rate_sources()
+        self._setup_risk_gate()
+
+    def _setup_risk_gate(self) -> None:
+        try:
+            from leand.risk.gate import RiskGate
+            from leand.risk.limits import RiskConfig
+        except ImportError:  # pragma: no cover - risk package always present
+            return
+        from leand.engine_context import EngineRiskContext
+
+        cfg = self._risk_config if self._risk_config is not None else RiskConfig()
+        self.risk_gate = RiskGate(cfg, EngineRiskContext(self))
+
+    def _feed(self, start_ns: int, end_ns: int):
+        from leand.data.feed import DataFeed
+
+        hours = {s: sec.exchange_hours for s, sec in self.securities.items()}
+        return DataFeed(self._source(), self.subscriptions, start_ns, end_ns, hours)
+
+    def benchmark_value(self) -> float:
+        b = self.benchmark
+        if isinstance(b, Symbol):
+            sec = self.securities.get(b)
+            if sec is None:
+                return 0.0
+            return sec.price * self.portfolio.conversion(sec)
+        if b is None:
+            return 0.0
+        return float(b)
+
+    def _sample_daily(self, t: int) -> None:
+        self._refresh_rates()
+        tpv = self.portfolio.total_portfolio_value
+        self.daily_samples.append((t, tpv, self.benchmark_value(), self.portfolio.sales_volume))
+        self.portfolio.sales_volume = 0.0
+        self._sample_equity(t, tpv)
+
+    def _sample_equity(self, t: int, tpv: float | None = None) -> None:
+        if tpv is None:
+            self._refresh_rates()
+            tpv = self.portfolio.total_portfolio_value
+        self.equity_samples.append((t, tpv))
+        if self.risk_gate is not None:
+            self.risk_gate.on_equity(tpv, t)
+        if tpv:
+            self.exposure_samples.append((t, self.portfolio.gross_exposure() / tpv,
+                                          self.portfolio.net_exposure() / tpv))
+
+    def _arm_samplers(self, start_ns: int, end_ns: int) -> None:
+        span_min = (end_ns - start_ns) / 60e9
+        resample = int(4 * 60e9) if span_min < 16000 else int((end_ns - start_ns) / 4000)
+        self.clock.set_timer("equity-sample", resample, lambda t: self._sample_equity(t),
+                             start_ns=start_ns + resample, stop_ns=end_ns)
+        tz = self.time_zone
+
+        def arm_midnight(after_ns: int) -> None:
+            d = ns_to_datetime(after_ns, tz).date() + timedelta(days=1)
+            t = datetime_to_ns(datetime.combine(d, time(0), tz))
+            if t <= end_ns:
+                self.clock.set_time_alert("daily-sample", t, on_midnight)
+
+        def on_midnight(t: int) -> None:
+            self._sample_daily(t)
+            arm_midnight(t)
+
+        arm_midnight(start_ns)
+
+    def run(self, progress: Callable[[int, int, int], None] | None = None) -> None:
+        """Initialize the strategy and run it over its data on the virtual clock."""
+        self.initialize()
+        start_ns, end_ns = self._start_ns(), self._end_ns()
+        warm_start = start_ns
+        if self._warmup is not None:
+            period, res = self._warmup
+            if isinstance(period, timedelta):
+                warm_start = start_ns - int(period.total_seconds() * 1e9)
+            else:
+                r = res or min(s.resolution for s in self.securities.values())
+                step = r.value if r > Resolution.TICK else Resolution.SECOND.value
+                mult = 1.6 if r >= Resolution.DAILY else 1.0
+                if Resolution.MINUTE <= r < Resolution.DAILY:
+                    mult = 24 * 60 / 390 * 1.2 if r == Resolution.MINUTE else 4
+                warm_start = start_ns - int(period * step * mult)
+            self.warming_up = True
+        self.clock._now = warm_start
+        self._refresh_rates()
+        if self._warmup is None:
+            self._begin_trading(start_ns, end_ns)
+        self._loop(self._feed(warm_start, end_ns), start_ns, end_ns, progress)
+        self._finish()
+
+    def _begin_trading(self, start_ns: int, end_ns: int) -> None:
+        self._refresh_rates()
+        self.start_equity = self.portfolio.total_portfolio_value
+        self.daily_samples.append((start_ns, self.start_equity, self.benchmark_value(), 0.0))
+        self.equity_samples.append((start_ns, self.start_equity))
+        self._arm_samplers(start_ns, end_ns)
+        self.portfolio.sales_volume = 0.0
+
+    def _loop(self, feed, start_ns: int, end_ns: int, progress) -> None:
+        clock = self.clock
+        heap = clock._heap
+        securities = self.securities
+        strategy = self.strategy
+        on_data = strategy.on_data
+        updaters = self._indicator_updaters
+        brokerage = self.brokerage
+        open_orders = self.open_orders
+        gate = self.risk_gate
+        TB, QB, TT, QT = TradeBar, QuoteBar, TradeTick, QuoteTick
+        warming = self.warming_up
+        n = 0
+        last_t = None
+        for times, slices in feed.batches():
+            if progress is not None and times:
+                progress(times[0], start_ns, end_ns)
+            for t, events in zip(times, slices):
+                if warming and t > start_ns:
+                    warming = self.warming_up = False
+                    clock._now = start_ns
+                    self._begin_trading(start_ns, end_ns)
+                    strategy.on_warmup_finished()
+                # (1) timers scheduled before this instant fire at their own times
+                if heap and heap[0][0] < t:
+                    clock.advance_to(t - 1)
+                clock._now = t
+                n += len(events)
+                aux = False
+                # (3) prices
+                for ev in events:
+                    cls = ev.__class__
+                    if cls is TB:
+                        if not ev.fill_forward:
+                            sec = securities[ev.symbol]
+                            sec.last_trade_bar = ev
+                            sec.price = ev.close
+                            sec.volume = ev.volume
+                    elif cls is QB:
+                        if not ev.fill_forward:
+                            sec = securities[ev.symbol]
+                            sec.last_quote_bar = ev
+                            b, a = ev.bid, ev.ask
+                            if b is not None:
+                                sec.bid = b.close
+                                sec.bid_size = ev.last_bid_size
+                            if a is not None:
+                                sec.ask = a.close
+                                sec.ask_size = ev.last_ask_size
+                            if sec.security_type is not SecurityType.EQUITY:
+                                sec.price = ev.close
+                    elif cls is TT:
+                        if not ev.suspicious:
+                            sec = securities[ev.symbol]
+                            sec.last_trade_tick = ev
+                            sec.price = ev.price
+                    elif cls is QT:
+                        if not ev.suspicious:
+                            sec = securities[ev.symbol]
+                            sec.last_quote_tick = ev
+                            if ev.bid_price:
+                                sec.bid = ev.bid_price
+                                sec.bid_size = ev.bid_size
+                            if ev.ask_price:
+                                sec.ask = ev.ask_price
+                                sec.ask_size = ev.ask_size
+                            if sec.security_type is not SecurityType.EQUITY or not sec.subscribes_trades:
+                                sec.price = ev.price
+                    else:
+                        aux = True
+                # (4) resting orders
+                if open_orders:
+                    brokerage.scan(t)
+                # (5) timers due now
+                if heap and heap[0][0] <= t:
+                    clock.advance_to(t)
+                # (6) corporate actions (raw mode moves cash/holdings)
+                if aux:
+                    self._corporate_actions(events)
+                # (7) indicators
+                if updaters:
+                    for ev in events:
+                        ups = updaters.get(ev.symbol)
+                        if ups is not None:
+                            cls = ev.__class__
+                            if (cls is TB or (cls is QB and not securities[ev.symbol].subscribes_trades)) \
+                                    and not ev.fill_forward:
+                                for up in ups:
+                                    up(ev)
+                # (8)/(9) the strategy
+                on_data(Slice(t, events))
+                last_t = t
+        self.data_points = n
+        if warming:
+            self.warming_up = False
+            self._begin_trading(start_ns, end_ns)
+        if last_t is not None:
+            self.last_data_ns = last_t
+
+    def _corporate_actions(self, events: tuple) -> None:
+        for ev in events:
+            cls = ev.__class__
+            if cls is Dividend:
+                sec = self.securities[ev.symbol]
+                if sec.normalization is DataNormalizationMode.RAW and sec.holdings.quantity:
+                    self.portfolio.cash_book.add(sec.quote_currency, sec.holdings.quantity * ev.distribution)
+            elif cls is Split and not ev.warning:
+                sec = self.securities[ev.symbol]
+                if sec.normalization is DataNormalizationMode.RAW and sec.holdings.quantity:
+                    h = sec.holdings
+                    new_q = h.quantity / ev.split_factor
+                    whole = math.floor(new_q) if new_q > 0 else math.ceil(new_q)
+                    self.portfolio.cash_book.add(sec.quote_currency,
+                                                 (new_q - whole) * h.average_price * ev.split_factor)
+                    h.average_price *= ev.split_factor
+                    h.quantity = whole
+
+    def _finish(self) -> None:
+        end_t = self.clock.now_ns()
+        self.strategy.on_end_of_algorithm()
+        self._sample_daily(end_t)
+
+    # ---- logging ---------------------------------------------------------------------------------
+    def log(self, level: str, message: Any) -> None:
+        t = ns_to_datetime(self.clock.now_ns(), self.time_zone).strftime("%Y-%m-%d %H:%M:%S")
+        line = f"{t} {level} {message}"
+        self.logs.append(line)
+        if self._log_sink is not None:
+            self._log_sink(line)
+
+
+def _iter_slices(feed) -> Iterable[tuple[int, tuple]]:
+    for times, slices in feed.batches():
+        yield from zip(times, slices)

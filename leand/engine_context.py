@@ -1,0 +1,84 @@
+"""The engine's view for the risk gate (implements ``leand.risk.context.RiskContext``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from leand.model import AccountType, Instrument, Order, Symbol
+
+if TYPE_CHECKING:
+    from leand.engine import Engine
+
+
+class EngineRiskContext:
+    __slots__ = ("_engine", "_peak", "_sod")
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sod = 0.0
+        self._peak = 0.0
+
+    def now_ns(self) -> int:
+        return self._engine.clock.now_ns()
+
+    def instrument(self, symbol: Symbol) -> Instrument | None:
+        sec = self._engine.securities.get(symbol)
+        return None if sec is None else sec.instrument
+
+    def tradable(self, symbol: Symbol) -> bool:
+        sec = self._engine.securities.get(symbol)
+        return sec is not None and sec.is_tradable
+
+    def last_price(self, symbol: Symbol) -> float:
+        sec = self._engine.securities.get(symbol)
+        return 0.0 if sec is None else sec.price
+
+    def mid_price(self, symbol: Symbol) -> float:
+        sec = self._engine.securities.get(symbol)
+        if sec is None:
+            return 0.0
+        if sec.bid and sec.ask:
+            return (sec.bid + sec.ask) / 2
+        return sec.price
+
+    def position(self, symbol: Symbol) -> float:
+        sec = self._engine.securities.get(symbol)
+        return 0.0 if sec is None else sec.holdings.quantity
+
+    def positions(self) -> dict[Symbol, float]:
+        return {s: sec.holdings.quantity for s, sec in self._engine.securities.items() if sec.holdings.quantity}
+
+    def open_orders(self) -> Iterable[Order]:
+        return self._engine.open_orders.values()
+
+    def cash_available(self, currency: str) -> float:
+        return self._engine.portfolio.cash_book.ensure(currency).amount
+
+    def buying_power(self, symbol: Symbol, quantity: float, price: float) -> float:
+        eng = self._engine
+        sec = eng.securities.get(symbol)
+        if sec is None:
+            return 0.0
+        pf = eng.portfolio
+        if pf.account_type is AccountType.CASH and sec.base_currency:
+            if quantity > 0:
+                return pf.cash_book.ensure(sec.quote_currency).amount
+            return pf.cash_book.ensure(sec.base_currency).amount * price
+        return pf.margin_remaining() * sec.leverage
+
+    def equity(self) -> float:
+        return self._engine.portfolio.total_portfolio_value
+
+    def start_of_day_equity(self) -> float:
+        samples = self._engine.daily_samples
+        return samples[-1][1] if samples else self._engine.portfolio.total_portfolio_value
+
+    def peak_equity(self) -> float:
+        eq = self._engine.equity_samples
+        peak = max((v for _, v in eq), default=0.0)
+        self._peak = max(self._peak, peak)
+        return self._peak
+
+    def venue_of(self, symbol: Symbol) -> str:
+        return symbol.market

@@ -1,0 +1,102 @@
+"""``Slice``: everything that happened at one instant, as a strategy's ``on_data`` sees it.
+
+Built lazily: the engine hands over the tuple of events and the dict views (``bars``, ``quote_bars``, ...)
+are made only if the strategy asks for them, so an ``on_data`` that reads one bar costs one scan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leand.model import Dividend, QuoteBar, QuoteTick, Split, Symbol, SymbolChanged, TradeBar, TradeTick
+
+
+class Slice:
+    __slots__ = ("_bars", "_quote_bars", "_ticks", "events", "time")
+
+    def __init__(self, time: int, events: tuple) -> None:
+        self.time = time
+        self.events = events
+        self._bars: dict[Symbol, TradeBar] | None = None
+        self._quote_bars: dict[Symbol, QuoteBar] | None = None
+        self._ticks: dict[Symbol, list] | None = None
+
+    # -- LEAN-style accessors -------------------------------------------------------------------
+    def __getitem__(self, symbol: Symbol) -> Any:
+        found = None
+        for ev in self.events:
+            if ev.symbol == symbol:
+                cls = type(ev)
+                if cls is TradeBar:
+                    return ev
+                if cls is QuoteBar:
+                    found = found or ev
+                elif cls is TradeTick or cls is QuoteTick:
+                    return self.ticks[symbol]
+        if found is None:
+            raise KeyError(f"no data for {symbol} at this slice")
+        return found
+
+    def get(self, symbol: Symbol, default: Any = None) -> Any:
+        try:
+            return self[symbol]
+        except KeyError:
+            return default
+
+    def __contains__(self, symbol: Symbol) -> bool:
+        return any(ev.symbol == symbol for ev in self.events)
+
+    contains_key = __contains__
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def __iter__(self):
+        return iter(self.events)
+
+    @property
+    def has_data(self) -> bool:
+        return bool(self.events)
+
+    @property
+    def bars(self) -> dict[Symbol, TradeBar]:
+        if self._bars is None:
+            self._bars = {e.symbol: e for e in self.events if type(e) is TradeBar}
+        return self._bars
+
+    @property
+    def quote_bars(self) -> dict[Symbol, QuoteBar]:
+        if self._quote_bars is None:
+            self._quote_bars = {e.symbol: e for e in self.events if type(e) is QuoteBar}
+        return self._quote_bars
+
+    @property
+    def ticks(self) -> dict[Symbol, list]:
+        if self._ticks is None:
+            ticks: dict[Symbol, list] = {}
+            for e in self.events:
+                if type(e) is TradeTick or type(e) is QuoteTick:
+                    ticks.setdefault(e.symbol, []).append(e)
+            self._ticks = ticks
+        return self._ticks
+
+    @property
+    def dividends(self) -> dict[Symbol, Dividend]:
+        return {e.symbol: e for e in self.events if type(e) is Dividend}
+
+    @property
+    def splits(self) -> dict[Symbol, Split]:
+        return {e.symbol: e for e in self.events if type(e) is Split}
+
+    @property
+    def symbol_changed_events(self) -> dict[Symbol, SymbolChanged]:
+        return {e.symbol: e for e in self.events if type(e) is SymbolChanged}
+
+    def keys(self) -> list[Symbol]:
+        seen: dict[Symbol, None] = {}
+        for e in self.events:
+            seen[e.symbol] = None
+        return list(seen)
+
+    def __repr__(self) -> str:
+        return f"Slice(time={self.time}, events={len(self.events)})"

@@ -1,0 +1,341 @@
+"""The strategy API users write against: LEAN-familiar, snake_case, plain synchronous handlers.
+
+A strategy never does I/O and never awaits: the same object runs in a backtest (the engine calls its handlers
+on the virtual clock) and in the daemon (a task drains an inbox into the same handlers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from leand.clock import ns_to_datetime
+from leand.model import (
+    AccountType,
+    DataNormalizationMode,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    Resolution,
+    Symbol,
+    TimeInForce,
+)
+
+if TYPE_CHECKING:
+    from leand.engine import Engine
+    from leand.security import Security
+    from leand.slice import Slice
+
+
+class OrderTicket:
+    """A handle on a submitted order: status, fills, cancel and update."""
+
+    __slots__ = ("_engine", "order_id")
+
+    def __init__(self, engine: Engine, order_id: int) -> None:
+        self._engine = engine
+        self.order_id = order_id
+
+    @property
+    def order(self) -> Order:
+        return self._engine.orders[self.order_id]
+
+    @property
+    def status(self) -> OrderStatus:
+        return self.order.status
+
+    @property
+    def symbol(self) -> Symbol:
+        return self.order.symbol
+
+    @property
+    def quantity(self) -> float:
+        return self.order.quantity
+
+    @property
+    def quantity_filled(self) -> float:
+        return self.order.filled_quantity
+
+    @property
+    def average_fill_price(self) -> float:
+        return self.order.average_fill_price
+
+    def cancel(self, tag: str = "") -> bool:
+        return self._engine.cancel_order(self.order_id, tag)
+
+    def update(self, *, quantity: float | None = None, limit_price: float | None = None,
+               stop_price: float | None = None, tag: str | None = None) -> bool:
+        return self._engine.update_order(self.order_id, quantity=quantity, limit_price=limit_price,
+                                         stop_price=stop_price, tag=tag)
+
+    def __repr__(self) -> str:
+        o = self.order
+        return f"OrderTicket(id={o.id}, {o.type.value} {o.quantity:+g} {o.symbol}, {o.status.value})"
+
+
+class Strategy:
+    """Subclass this and override ``initialize`` and ``on_data`` (and any other ``on_*`` handler)."""
+
+    #: parameters a user may override from the command line (``--param name=value``)
+    parameters: dict[str, Any] = {}
+
+    _engine: Engine
+
+    # ---- handlers (override) -----------------------------------------------------------------------
+    def initialize(self) -> None:
+        pass
+
+    def on_data(self, data: Slice) -> None:
+        pass
+
+    def on_order_event(self, event: OrderEvent) -> None:
+        pass
+
+    def on_warmup_finished(self) -> None:
+        pass
+
+    def on_end_of_day(self, symbol: Symbol) -> None:
+        pass
+
+    def on_end_of_algorithm(self) -> None:
+        pass
+
+    # ---- setup ----------------------------------------------------------------------------------------
+    def set_start_date(self, year: int | date | datetime, month: int = 1, day: int = 1) -> None:
+        self._engine.set_start(_as_date(year, month, day))
+
+    def set_end_date(self, year: int | date | datetime, month: int = 1, day: int = 1) -> None:
+        self._engine.set_end(_as_date(year, month, day))
+
+    def set_cash(self, amount_or_currency: float | str, amount: float | None = None,
+                 conversion_rate: float | None = None) -> None:
+        if isinstance(amount_or_currency, str):
+            self._engine.set_cash(amount_or_currency, float(amount or 0.0), conversion_rate)
+        else:
+            self._engine.set_cash(self._engine.portfolio.account_currency, float(amount_or_currency))
+
+    def set_account_currency(self, currency: str) -> None:
+        self._engine.set_account_currency(currency)
+
+    def set_time_zone(self, tz: str) -> None:
+        self._engine.set_time_zone(tz)
+
+    def set_brokerage_model(self, name: str, account_type: AccountType | str = AccountType.MARGIN) -> None:
+        self._engine.set_brokerage_model(name, AccountType(account_type))
+
+    def set_benchmark(self, benchmark: str | Symbol | float | None) -> None:
+        self._engine.set_benchmark(benchmark)
+
+    def set_warm_up(self, period: int | timedelta, resolution: Resolution | None = None) -> None:
+        self._engine.set_warm_up(period, resolution)
+
+    def set_parameter_defaults(self, **defaults: Any) -> None:
+        for k, v in defaults.items():
+            self.parameters.setdefault(k, v)
+
+    def get_parameter(self, name: str, default: Any = None) -> Any:
+        return self._engine.parameters.get(name, default)
+
+    def set_risk_limits(self, config: Any) -> None:
+        self._engine.set_risk_config(config)
+
+    def set_summary_statistic(self, name: str, value: Any) -> None:
+        self._engine.custom_statistics[name] = str(value)
+
+    # ---- securities ---------------------------------------------------------------------------------
+    def add_equity(self, ticker: str, resolution: Resolution = Resolution.MINUTE, market: str = "usa",
+                   fill_forward: bool = True, leverage: float | None = None, extended_market_hours: bool = False,
+                   data_normalization_mode: DataNormalizationMode = DataNormalizationMode.ADJUSTED) -> Security:
+        return self._engine.add_security(Symbol.equity(ticker, market), resolution, fill_forward=fill_forward,
+                                         leverage=leverage, extended_hours=extended_market_hours,
+                                         normalization=data_normalization_mode)
+
+    def add_crypto(self, ticker: str, resolution: Resolution = Resolution.MINUTE, market: str = "coinbase",
+                   fill_forward: bool = True, leverage: float | None = None) -> Security:
+        return self._engine.add_security(Symbol.crypto(ticker, market), resolution, fill_forward=fill_forward,
+                                         leverage=leverage)
+
+    def add_forex(self, ticker: str, resolution: Resolution = Resolution.MINUTE, market: str = "oanda",
+                  fill_forward: bool = True, leverage: float | None = None) -> Security:
+        return self._engine.add_security(Symbol.forex(ticker, market), resolution, fill_forward=fill_forward,
+                                         leverage=leverage)
+
+    def add_data(self, path: str, ticker: str, resolution: Resolution = Resolution.DAILY) -> Security:
+        """A security whose bars come from a plain OHLCV CSV file."""
+        return self._engine.add_csv_security(path, ticker, resolution)
+
+    @property
+    def securities(self) -> dict[Symbol, Security]:
+        return self._engine.securities
+
+    @property
+    def portfolio(self):
+        return self._engine.portfolio
+
+    @property
+    def transactions(self):
+        return self._engine
+
+    @property
+    def schedule(self):
+        return self._engine.schedule
+
+    @property
+    def date_rules(self):
+        return self._engine.date_rules
+
+    @property
+    def time_rules(self):
+        return self._engine.time_rules
+
+    # ---- time ---------------------------------------------------------------------------------------------
+    @property
+    def time(self) -> datetime:
+        """Algorithm time (naive, in the algorithm time zone — as LEAN's ``self.time``)."""
+        return ns_to_datetime(self._engine.clock.now_ns(), self._engine.time_zone).replace(tzinfo=None)
+
+    @property
+    def utc_time(self) -> datetime:
+        return ns_to_datetime(self._engine.clock.now_ns())
+
+    @property
+    def now_ns(self) -> int:
+        return self._engine.clock.now_ns()
+
+    @property
+    def start_date(self) -> date:
+        return self._engine.start_date
+
+    @property
+    def end_date(self) -> date:
+        return self._engine.end_date
+
+    @property
+    def is_warming_up(self) -> bool:
+        return self._engine.warming_up
+
+    @property
+    def live_mode(self) -> bool:
+        return self._engine.live_mode
+
+    # ---- orders -------------------------------------------------------------------------------------------
+    def market_order(self, symbol: Symbol | str, quantity: float, tag: str = "", asynchronous: bool = False
+                     ) -> OrderTicket | None:
+        return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag)
+
+    def limit_order(self, symbol: Symbol | str, quantity: float, limit_price: float, tag: str = "",
+                    time_in_force: TimeInForce | None = None, expire: date | None = None,
+                    post_only: bool = False) -> OrderTicket | None:
+        return self._engine.submit(symbol, quantity, OrderType.LIMIT, limit_price=limit_price, tag=tag,
+                                   time_in_force=time_in_force, expire=expire, post_only=post_only)
+
+    def stop_market_order(self, symbol: Symbol | str, quantity: float, stop_price: float, tag: str = "",
+                          time_in_force: TimeInForce | None = None, expire: date | None = None
+                          ) -> OrderTicket | None:
+        return self._engine.submit(symbol, quantity, OrderType.STOP_MARKET, stop_price=stop_price, tag=tag,
+                                   time_in_force=time_in_force, expire=expire)
+
+    def stop_limit_order(self, symbol: Symbol | str, quantity: float, stop_price: float, limit_price: float,
+                         tag: str = "", time_in_force: TimeInForce | None = None, expire: date | None = None
+                         ) -> OrderTicket | None:
+        return self._engine.submit(symbol, quantity, OrderType.STOP_LIMIT, stop_price=stop_price,
+                                   limit_price=limit_price, tag=tag, time_in_force=time_in_force, expire=expire)
+
+    def trailing_stop_order(self, symbol: Symbol | str, quantity: float, trailing_amount: float,
+                            trailing_as_percentage: bool = False, stop_price: float | None = None,
+                            tag: str = "") -> OrderTicket | None:
+        return self._engine.submit(symbol, quantity, OrderType.TRAILING_STOP, stop_price=stop_price,
+                                   trailing_amount=trailing_amount,
+                                   trailing_as_percentage=trailing_as_percentage, tag=tag)
+
+    def market_on_open_order(self, symbol: Symbol | str, quantity: float, tag: str = "") -> OrderTicket | None:
+        return self._engine.submit(symbol, quantity, OrderType.MARKET_ON_OPEN, tag=tag)
+
+    def market_on_close_order(self, symbol: Symbol | str, quantity: float, tag: str = "") -> OrderTicket | None:
+        return self._engine.submit(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag=tag)
+
+    def set_holdings(self, symbol: Symbol | str | Iterable[tuple[Symbol | str, float]], percentage: float = 0.0,
+                     liquidate_existing_holdings: bool = False, tag: str = "") -> list[OrderTicket]:
+        if isinstance(symbol, (str, Symbol)):
+            return self._engine.set_holdings([(symbol, percentage)], liquidate_existing_holdings, tag)
+        return self._engine.set_holdings(list(symbol), liquidate_existing_holdings, tag)
+
+    def calculate_order_quantity(self, symbol: Symbol | str, target: float) -> float:
+        return self._engine.calculate_order_quantity(symbol, target)
+
+    def liquidate(self, symbol: Symbol | str | None = None, tag: str = "Liquidated") -> list[OrderTicket]:
+        return self._engine.liquidate(symbol, tag)
+
+    def cancel_order(self, order_id: int, tag: str = "") -> bool:
+        return self._engine.cancel_order(order_id, tag)
+
+    def get_open_orders(self, symbol: Symbol | str | None = None) -> list[Order]:
+        return self._engine.get_open_orders(symbol)
+
+    def cancel_open_orders(self, symbol: Symbol | str | None = None, tag: str = "") -> list[OrderTicket]:
+        return self._engine.cancel_open_orders(symbol, tag)
+
+    # ---- data -----------------------------------------------------------------------------------------------
+    def history(self, symbol: Symbol | str, periods: int, resolution: Resolution | None = None) -> list:
+        return self._engine.history(symbol, periods, resolution)
+
+    # ---- indicators ----------------------------------------------------------------------------------------
+    def indicator(self, name: str, symbol: Symbol | str, *args: Any, resolution: Resolution | None = None,
+                  selector: Any = None, **kwargs: Any):
+        """Create indicator ``name`` from the registry, auto-updated from ``symbol``'s data."""
+        return self._engine.register_indicator(name, symbol, args, kwargs, resolution, selector)
+
+    def sma(self, symbol, period: int, resolution: Resolution | None = None, selector: Any = None):
+        return self.indicator("sma", symbol, period, resolution=resolution, selector=selector)
+
+    def ema(self, symbol, period: int, resolution: Resolution | None = None, selector: Any = None):
+        return self.indicator("ema", symbol, period, resolution=resolution, selector=selector)
+
+    def rsi(self, symbol, period: int, moving_average_type: Any = None, resolution: Resolution | None = None,
+            selector: Any = None):
+        kw = {} if moving_average_type is None else {"moving_average_type": moving_average_type}
+        return self.indicator("rsi", symbol, period, resolution=resolution, selector=selector, **kw)
+
+    def macd(self, symbol, fast: int, slow: int, signal: int, moving_average_type: Any = None,
+             resolution: Resolution | None = None, selector: Any = None):
+        kw = {} if moving_average_type is None else {"moving_average_type": moving_average_type}
+        return self.indicator("macd", symbol, fast, slow, signal, resolution=resolution, selector=selector, **kw)
+
+    def bb(self, symbol, period: int, k: float, moving_average_type: Any = None,
+           resolution: Resolution | None = None, selector: Any = None):
+        kw = {} if moving_average_type is None else {"moving_average_type": moving_average_type}
+        return self.indicator("bb", symbol, period, k, resolution=resolution, selector=selector, **kw)
+
+    def atr(self, symbol, period: int, moving_average_type: Any = None, resolution: Resolution | None = None):
+        kw = {} if moving_average_type is None else {"moving_average_type": moving_average_type}
+        return self.indicator("atr", symbol, period, resolution=resolution, **kw)
+
+    def __getattr__(self, name: str):
+        # any other registry indicator as a helper: self.kama(symbol, 10), self.adx(symbol, 14), ...
+        if name.startswith("_"):
+            raise AttributeError(name)
+        from leand.indicators import REGISTRY
+        if name in REGISTRY:
+            return lambda symbol, *a, resolution=None, selector=None, **kw: self.indicator(
+                name, symbol, *a, resolution=resolution, selector=selector, **kw)
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    # ---- logging --------------------------------------------------------------------------------------------
+    def debug(self, message: Any) -> None:
+        self._engine.log("DEBUG", message)
+
+    def log(self, message: Any) -> None:
+        self._engine.log("LOG", message)
+
+    def error(self, message: Any) -> None:
+        self._engine.log("ERROR", message)
+
+
+def _as_date(year: int | date | datetime, month: int, day: int) -> date:
+    if isinstance(year, datetime):
+        return year.date()
+    if isinstance(year, date):
+        return year
+    return date(year, month, day)
