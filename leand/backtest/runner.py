@@ -1,0 +1,163 @@
+"""Run a strategy file as a backtest and collect its result."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import sys
+import time as _time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from leand import __version__
+from leand.engine import Engine, EngineError
+from leand.strategy import Strategy
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
+
+
+class BacktestError(Exception):
+    """One clear message for the user; the CLI prints it and exits non-zero."""
+
+
+def load_strategy_class(path: Path, class_name: str | None = None) -> type[Strategy]:
+    path = Path(path)
+    if not path.is_file():
+        raise BacktestError(f"strategy file not found: {path}")
+    mod_name = f"leand_user_strategy_{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:10]}"
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:
+        raise BacktestError(f"cannot load strategy file {path}: not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as e:
+        raise BacktestError(f"strategy file {path} does not load: syntax error at line {e.lineno}: {e.msg}") from e
+    except Exception as e:
+        raise BacktestError(f"strategy file {path} does not load: {type(e).__name__}: {e}") from e
+    candidates = [obj for _, obj in inspect.getmembers(module, inspect.isclass)
+                  if issubclass(obj, Strategy) and obj is not Strategy and obj.__module__ == mod_name]
+    if class_name:
+        candidates = [c for c in candidates if c.__name__ == class_name]
+    if len(candidates) != 1:
+        names = ", ".join(c.__name__ for c in candidates) or "none"
+        raise BacktestError(f"strategy file {path} must define exactly one Strategy subclass"
+                            f"{' named ' + class_name if class_name else ''} (found: {names})")
+    return candidates[0]
+
+
+def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: date | None = None,
+                 end: date | None = None, cash: float | None = None, parameters: dict[str, Any] | None = None,
+                 class_name: str | None = None, progress: bool = False, strategy: Strategy | None = None):
+    """Run a backtest; returns ``(engine, result)`` where result is a ``BacktestResult``."""
+    data_dir = Path(data_dir) if data_dir else DEFAULT_DATA
+    if not data_dir.is_dir():
+        raise BacktestError(f"data folder not found: {data_dir}")
+    if not (data_dir / "market-hours" / "market-hours-database.json").is_file():
+        raise BacktestError(f"data folder {data_dir} has no market-hours/market-hours-database.json "
+                            "(expected LEAN's Data/ layout)")
+    source = ""
+    if strategy is None:
+        cls = load_strategy_class(Path(strategy_path), class_name)
+        strategy = cls()
+        source = Path(strategy_path).read_text()
+    if parameters:
+        strategy.parameters = {**getattr(strategy, "parameters", {}), **parameters}
+    engine = Engine(strategy, data_dir, parameters=strategy.parameters, start=start, end=end, cash=cash)
+    bar = _Progress() if progress else None
+    t0 = _time.perf_counter()
+    try:
+        engine.run(progress=bar)
+    except EngineError as e:
+        raise BacktestError(str(e)) from e
+    finally:
+        if bar is not None:
+            bar.close()
+    elapsed = _time.perf_counter() - t0
+    if engine.last_data_ns is None:
+        raise BacktestError(f"no data between {engine.start_date} and {engine.end_date} for "
+                            f"{', '.join(str(s) for s in engine.securities)} in {data_dir}")
+    result = build_result(engine, strategy_path, source, elapsed)
+    return engine, result
+
+
+def build_result(engine: Engine, strategy_path: Path | str, source: str, elapsed: float):
+    from leand.backtest.result import BacktestResult
+    from leand.stats import compute
+    from leand.stats.inputs import StatisticsInput
+    from leand.stats.interest_rate import InterestRateProvider
+    from leand.stats.trades import build_trades
+
+    rf_path = engine.data_root / "alternative" / "interest-rate" / "usa" / "interest-rate.csv"
+    rates = InterestRateProvider.load(rf_path) if rf_path.is_file() else None
+    inp = StatisticsInput(
+        start_equity=engine.start_equity,
+        end_equity=engine.equity_samples[-1][1] if engine.equity_samples else engine.start_equity,
+        equity=engine.equity_samples,
+        daily=engine.daily_samples,
+        transactions=engine.portfolio.transactions,
+        total_fees=engine.portfolio.total_fees,
+        total_orders=len(engine.orders),
+        trading_days_per_year=engine.trading_days_per_year,
+        account_currency=engine.portfolio.account_currency,
+        risk_free=rates,
+        custom=engine.custom_statistics,
+    )
+    stats = compute(inp)
+    from leand.clock import ns_to_datetime
+
+    meta = {
+        "strategy": type(engine.strategy).__name__,
+        "strategy_file": str(strategy_path),
+        "code_sha256": hashlib.sha256(source.encode()).hexdigest(),
+        "parameters": {k: v for k, v in (engine.parameters or {}).items()},
+        "start": engine.start_date.isoformat(),
+        "end": engine.end_date.isoformat(),
+        "data_first": ns_to_datetime(engine.daily_samples[0][0]).isoformat() if engine.daily_samples else "",
+        "data_last": ns_to_datetime(engine.last_data_ns).isoformat() if engine.last_data_ns else "",
+        "cash": engine.start_equity,
+        "account_currency": engine.portfolio.account_currency,
+        "leand_version": __version__,
+        "benchmark": str(engine.benchmark),
+        "data_points": engine.data_points,
+        "elapsed_s": round(elapsed, 3),
+    }
+    return BacktestResult(
+        meta=meta,
+        statistics=stats.formatted,
+        statistic_values=stats.values,
+        equity=engine.equity_samples,
+        benchmark=[(t, b) for t, _, b, _ in engine.daily_samples],
+        daily=engine.daily_samples,
+        exposure=engine.exposure_samples,
+        orders=list(engine.orders.values()),
+        fills=engine.fills,
+        trades=build_trades(engine.fills),
+        logs=engine.logs,
+    )
+
+
+class _Progress:
+    """A one-line progress bar on stderr, drawn only when attached to a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, t: int, start: int, end: int) -> None:
+        if not self.enabled or end <= start:
+            return
+        pct = max(0, min(100, int((t - start) * 100 / (end - start))))
+        if pct != self.last:
+            self.last = pct
+            filled = pct // 2
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (50 - filled)}] {pct:3d}%")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.last >= 0:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()

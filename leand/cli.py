@@ -1,0 +1,101 @@
+"""The ``leand`` command. Subcommands import what they need lazily so ``leand ctl`` starts fast."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _param(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--param wants NAME=VALUE, got {text!r}")
+    k, v = text.split("=", 1)
+    for conv in (int, float):
+        try:
+            return k, conv(v)
+        except ValueError:
+            pass
+    return k, v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="leand", description="leand: backtest, run live, replay.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("backtest", help="backtest a strategy file on recorded data",
+                       description="Backtest STRATEGY.py on LEAN-format data; print statistics and write a "
+                                   "result folder (statistics.json, orders, fills, equity curve).")
+    b.add_argument("strategy", type=Path, help="the strategy file (one Strategy subclass)")
+    b.add_argument("--data", type=Path, default=None, help="LEAN Data/ folder (default: shipped sample data)")
+    b.add_argument("--start", type=_date, help="start date, overrides the strategy's")
+    b.add_argument("--end", type=_date, help="end date, overrides the strategy's")
+    b.add_argument("--cash", type=float, help="starting cash in the account currency")
+    b.add_argument("--out", type=Path, default=None, help="result folder (default: results/<strategy>)")
+    b.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
+                   help="strategy parameter (repeatable)")
+    b.add_argument("--class", dest="class_name", help="the Strategy class, if the file has several")
+    b.add_argument("--report", action="store_true", help="also write report.html into the result folder")
+    b.add_argument("--json", action="store_true", help="print the statistics as JSON instead of a table")
+
+    r = sub.add_parser("report", help="write report.html for an existing result folder")
+    r.add_argument("result_dir", type=Path)
+    return p
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from leand.backtest.result import format_table, write_result
+    from leand.backtest.runner import BacktestError, run_backtest
+
+    try:
+        engine, result = run_backtest(args.strategy, data_dir=args.data, start=args.start, end=args.end,
+                                      cash=args.cash, parameters=dict(args.param), class_name=args.class_name,
+                                      progress=True)
+    except BacktestError as e:
+        print(f"leand backtest: error: {e}", file=sys.stderr)
+        return 2
+    out = args.out or Path("results") / args.strategy.stem
+    write_result(result, out)
+    if args.json:
+        import orjson
+
+        sys.stdout.write(orjson.dumps(result.statistics, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        print(format_table(result.statistics))
+        print(f"\nresult folder: {out}")
+    if args.report:
+        from leand.report.html import write_report
+
+        path = write_report(out)
+        print(f"report: {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from leand.report.html import write_report
+
+    if not (args.result_dir / "result.msgpack").is_file():
+        print(f"leand report: error: {args.result_dir} is not a result folder (no result.msgpack)",
+              file=sys.stderr)
+        return 2
+    print(write_report(args.result_dir))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = {"backtest": cmd_backtest, "report": cmd_report}[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
