@@ -1,0 +1,82 @@
+"""Portfolio arithmetic: cash, average price, realized P&L, LEAN transaction records, buying power."""
+
+from __future__ import annotations
+
+import pytest
+
+from leand.model import AccountType, Fill, Instrument, Resolution, Symbol
+from leand.portfolio import Portfolio
+from leand.security import Security
+
+SPY = Symbol.equity("SPY")
+BTC = Symbol.crypto("BTCUSD")
+
+
+def equity(pf: Portfolio, price: float = 100.0, leverage: float = 2.0) -> Security:
+    sec = Security(Instrument(SPY), None, Resolution.MINUTE, leverage=leverage)
+    sec.price = price
+    pf.securities[SPY] = sec
+    return sec
+
+
+def fill(qty: float, price: float, fee: float = 0.0, t: int = 0, sym: Symbol = SPY) -> Fill:
+    return Fill(order_id=1, symbol=sym, time=t, quantity=qty, price=price, fee=fee)
+
+
+def test_buy_then_partial_sell_realizes_pnl_and_records_transaction() -> None:
+    pf = Portfolio()
+    pf.cash_book.set_amount("USD", 100_000)
+    sec = equity(pf)
+    pf.process_fill(sec, fill(100, 100.0, fee=1.0))
+    assert pf.cash == pytest.approx(100_000 - 10_000 - 1)
+    assert sec.holdings.average_price == 100.0
+    pf.process_fill(sec, fill(50, 110.0, fee=1.0))  # add at a higher price
+    assert sec.holdings.average_price == pytest.approx((100 * 100 + 50 * 110) / 150)
+    sec.price = 120.0
+    assert pf.total_portfolio_value == pytest.approx(100_000 - 15_500 - 2 + 150 * 120)
+    realized = pf.process_fill(sec, fill(-60, 120.0, fee=1.0, t=5))
+    avg = (100 * 100 + 50 * 110) / 150
+    assert realized == pytest.approx((120 - avg) * 60)
+    assert pf.transactions == [(5, pytest.approx(realized - 2.0))]
+    assert pf.total_fees == 3.0
+
+
+def test_flip_from_long_to_short_opens_remainder_at_fill_price() -> None:
+    pf = Portfolio()
+    pf.cash_book.set_amount("USD", 10_000)
+    sec = equity(pf)
+    pf.process_fill(sec, fill(10, 100.0))
+    pf.process_fill(sec, fill(-15, 90.0))
+    assert sec.holdings.quantity == -5
+    assert sec.holdings.average_price == 90.0
+    assert pf.transactions[0][1] == pytest.approx(-100.0)
+
+
+def test_margin_buying_power_uses_leverage_and_allows_reducing_orders() -> None:
+    pf = Portfolio()
+    pf.cash_book.set_amount("USD", 10_000)
+    sec = equity(pf, price=100.0, leverage=2.0)
+    ok, _ = pf.has_sufficient_buying_power(sec, 199, 100.0)
+    assert ok
+    ok, msg = pf.has_sufficient_buying_power(sec, 201, 100.0)
+    assert not ok and "margin remaining" in msg
+    pf.process_fill(sec, fill(150, 100.0))
+    ok, _ = pf.has_sufficient_buying_power(sec, -150, 100.0)
+    assert ok
+
+
+def test_cash_account_crypto_is_a_currency_swap() -> None:
+    pf = Portfolio(account_type=AccountType.CASH)
+    pf.cash_book.set_amount("USD", 10_000)
+    pf.cash_book.set_amount("BTC", 0.0, 7000.0)
+    sec = Security(Instrument(BTC, quote_currency="USD", base_currency="BTC", lot_size=1e-8), None,
+                   Resolution.MINUTE)
+    sec.price = 7000.0
+    pf.securities[BTC] = sec
+    pf.process_fill(sec, Fill(order_id=1, symbol=BTC, time=0, quantity=1.0, price=7000.0, fee=21.0))
+    assert pf.cash_book["USD"].amount == pytest.approx(10_000 - 7000 - 21)
+    assert pf.cash_book["BTC"].amount == 1.0
+    # valuation comes from the cash book only (no double counting of the holding)
+    assert pf.total_portfolio_value == pytest.approx(10_000 - 21)
+    ok, msg = pf.has_sufficient_buying_power(sec, -2.0, 7000.0)
+    assert not ok and "insufficient BTC" in msg
