@@ -1,0 +1,280 @@
+"""The merged, time-ordered data feed a backtest consumes.
+
+Each subscription streams one file (one day) at a time; streams are merged k-way by time and handed out in
+batches of parallel lists — slice times and, per time, the tuple of events with that end time — so the engine's
+loop is a plain ``for t, events in zip(times, slices)``. Fill-forward follows LEAN: inside market hours
+(regular unless extended hours are on) every expected bar with no data repeats the previous real bar, marked
+``fill_forward=True``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from itertools import repeat
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from leand.clock import ns_to_datetime
+from leand.data.lean import Columns, LeanDataSource
+from leand.data.market_hours import ExchangeHours
+from leand.model import (
+    Bar,
+    DataNormalizationMode,
+    QuoteBar,
+    QuoteTick,
+    Resolution,
+    SecurityType,
+    Symbol,
+    TickType,
+    TradeBar,
+    TradeTick,
+)
+
+DAY_NS = 86_400_000_000_000
+
+
+class Subscription(msgspec.Struct, frozen=True):
+    symbol: Symbol
+    resolution: Resolution
+    tick_type: TickType
+    normalization: DataNormalizationMode = DataNormalizationMode.RAW
+    extended_hours: bool = False
+    fill_forward: bool = True
+
+
+Chunk = tuple[np.ndarray, list]  # (end times, events), time-ordered
+
+
+def _events(c: Columns, sym: Symbol) -> list:
+    """Columns -> model Structs, built with map() so the per-event cost stays in C where possible."""
+    n = len(c)
+    t, e = c.time.tolist(), c.end_time.tolist()
+    k = c.cols
+    if c.kind == "trade_bar":
+        return list(map(TradeBar, repeat(sym, n), t, e, k["open"].tolist(), k["high"].tolist(),
+                        k["low"].tolist(), k["close"].tolist(), k["volume"].tolist()))
+    if c.kind == "quote_bar":
+        bid_ok = ~np.isnan(k["bid_close"])
+        ask_ok = ~np.isnan(k["ask_close"])
+        bids = list(map(Bar, k["bid_open"].tolist(), k["bid_high"].tolist(), k["bid_low"].tolist(),
+                        k["bid_close"].tolist()))
+        asks = list(map(Bar, k["ask_open"].tolist(), k["ask_high"].tolist(), k["ask_low"].tolist(),
+                        k["ask_close"].tolist()))
+        if not bid_ok.all():
+            for i in np.flatnonzero(~bid_ok).tolist():
+                bids[i] = None
+        if not ask_ok.all():
+            for i in np.flatnonzero(~ask_ok).tolist():
+                asks[i] = None
+        return list(map(QuoteBar, repeat(sym, n), t, e, bids, asks, k["last_bid_size"].tolist(),
+                        k["last_ask_size"].tolist()))
+    if c.kind == "trade_tick":
+        return list(map(TradeTick, repeat(sym, n), t, k["price"].tolist(), k["quantity"].tolist(),
+                        repeat("", n), repeat("", n), k["suspicious"].tolist()))
+    return list(map(QuoteTick, repeat(sym, n), t, k["bid_price"].tolist(), k["bid_size"].tolist(),
+                    k["ask_price"].tolist(), k["ask_size"].tolist(), repeat("", n), repeat("", n),
+                    k["suspicious"].tolist()))
+
+
+def _ff_copy(ev: Any, start: int, end: int) -> Any:
+    cls = type(ev)
+    if cls is TradeBar:
+        return TradeBar(ev.symbol, start, end, ev.open, ev.high, ev.low, ev.close, ev.volume, True)
+    return QuoteBar(ev.symbol, start, end, ev.bid, ev.ask, ev.last_bid_size, ev.last_ask_size, True)
+
+
+class _SubscriptionStream:
+    """Chunks of one subscription in time order, with market-hours filtering and fill-forward."""
+
+    def __init__(self, source: LeanDataSource, sub: Subscription, start_ns: int, end_ns: int,
+                 hours: ExchangeHours) -> None:
+        self.source = source
+        self.sub = sub
+        self.start_ns = start_ns
+        self.end_ns = end_ns
+        self.hours = hours
+        self.last_real: Any = None
+
+    def _in_hours(self, c: Columns, d: date) -> Columns:
+        if self.hours.always_open or self.sub.resolution >= Resolution.HOUR:
+            return c
+        segs = self.hours.segments(d, self.sub.extended_hours)
+        if not segs:
+            return c.take(np.zeros(len(c), bool))
+        t = c.time
+        mask = np.zeros(len(c), bool)
+        for s, e in segs:
+            mask |= (t >= s) & (t < e)
+        return c if mask.all() else c.take(mask)
+
+    def _grid(self, d: date) -> np.ndarray:
+        res = self.sub.resolution.value
+        if self.hours.always_open:
+            day0 = int(np.datetime64(d, "ns").astype(np.int64)) if False else None  # noqa: SIM108
+            from leand.clock import datetime_to_ns
+            from datetime import datetime, time
+            s = datetime_to_ns(datetime.combine(d, time(0), self.hours.data_time_zone))
+            segs = ((s, s + DAY_NS),)
+            del day0
+        else:
+            segs = self.hours.segments(d, self.sub.extended_hours)
+        parts = [np.arange(s + res, e + 1, res, dtype=np.int64) for s, e in segs]
+        return np.concatenate(parts) if parts else np.empty(0, np.int64)
+
+    def _with_fill_forward(self, ends: np.ndarray, events: list, d: date) -> Chunk:
+        grid = self._grid(d)
+        grid = grid[(grid >= self.start_ns) & (grid <= self.end_ns)]
+        if not len(grid) or (self.last_real is None and not events):
+            if events:
+                self.last_real = events[-1]
+            return ends, events
+        union = np.union1d(grid, ends) if len(ends) else grid
+        if self.last_real is None:
+            union = union[union >= ends[0]]
+        idx = np.searchsorted(ends, union, "right") - 1
+        res = self.sub.resolution.value
+        out = []
+        carry = self.last_real
+        ends_l = ends.tolist()
+        for u, i in zip(union.tolist(), idx.tolist()):
+            if i >= 0 and ends_l[i] == u:
+                out.append(events[i])
+            else:
+                src = events[i] if i >= 0 else carry
+                out.append(_ff_copy(src, u - res, u))
+        if events:
+            self.last_real = events[-1]
+        return union, out
+
+    def chunks(self) -> Iterator[Chunk]:
+        sub, src, hours = self.sub, self.source, self.hours
+        tz = hours.data_time_zone
+        first = ns_to_datetime(self.start_ns, tz).date() - timedelta(days=1)
+        last = ns_to_datetime(self.end_ns, tz).date() + timedelta(days=1)
+        equity = sub.symbol.security_type is SecurityType.EQUITY
+        if sub.resolution >= Resolution.HOUR:
+            c = src.read_range(sub.symbol, sub.resolution, sub.tick_type, first, last, hours, sub.normalization)
+            if c is None:
+                return
+            keep = (c.end_time > self.start_ns) & (c.end_time <= self.end_ns)
+            if not keep.all():
+                c = c.take(keep)
+            if len(c):
+                yield c.end_time, _events(c, sub.symbol)
+            return
+        d = first
+        ff = sub.fill_forward and sub.resolution is not Resolution.TICK
+        while d <= last:
+            c = src.read_day(sub.symbol, sub.resolution, sub.tick_type, d, hours, sub.normalization)
+            if c is not None and equity:
+                c = self._in_hours(c, d)
+            if c is not None:
+                keep = (c.end_time > self.start_ns) & (c.end_time <= self.end_ns)
+                if not keep.all():
+                    c = c.take(keep)
+            ends = c.end_time if c is not None else np.empty(0, np.int64)
+            events = _events(c, sub.symbol) if c is not None and len(c) else []
+            if ff:
+                ends, events = self._with_fill_forward(ends, events, d)
+            if events:
+                yield ends, events
+            d += timedelta(days=1)
+
+
+class _AuxStream:
+    def __init__(self, events: list) -> None:
+        self.events = sorted(events, key=lambda e: e.time)
+
+    def chunks(self) -> Iterator[Chunk]:
+        if self.events:
+            yield np.array([e.time for e in self.events], np.int64), self.events
+
+
+class DataFeed:
+    def __init__(self, source: LeanDataSource, subscriptions: list[Subscription], start_ns: int, end_ns: int,
+                 hours: dict[Symbol, ExchangeHours], batch_size: int = 65536, aux: bool = True) -> None:
+        self.source = source
+        self.subscriptions = subscriptions
+        self.start_ns = start_ns
+        self.end_ns = end_ns
+        self.hours = hours
+        self.batch_size = batch_size
+        self.aux = aux
+
+    def _streams(self) -> list[Iterator[Chunk]]:
+        streams = [_SubscriptionStream(self.source, s, self.start_ns, self.end_ns, self.hours[s.symbol]).chunks()
+                   for s in self.subscriptions]
+        if self.aux:
+            seen: set[Symbol] = set()
+            events: list = []
+            for s in self.subscriptions:
+                sym = s.symbol
+                if sym in seen or sym.security_type is not SecurityType.EQUITY:
+                    continue
+                seen.add(sym)
+                tz = self.hours[sym].time_zone
+                d0 = ns_to_datetime(self.start_ns, tz).date()
+                d1 = ns_to_datetime(self.end_ns, tz).date()
+                evs = self.source.factor_file(sym).events(sym, tz, d0, d1)
+                mf = self.source.map_file(sym)
+                if mf is not None:
+                    evs += mf.events(sym, tz, d0, d1)
+                events += [e for e in evs if self.start_ns <= e.time <= self.end_ns]
+            if events:
+                streams.append(_AuxStream(events).chunks())
+        return streams
+
+    def batches(self) -> Iterator[tuple[list[int], list[tuple]]]:
+        streams = self._streams()
+        if len(streams) == 1:
+            for ends, events in streams[0]:
+                yield from self._group([ends], [events])
+            return
+        buffers: list[Chunk | None] = [next(s, None) for s in streams]
+        while True:
+            live = [i for i, b in enumerate(buffers) if b is not None]
+            if not live:
+                return
+            horizon = min(buffers[i][0][-1] for i in live)
+            parts_t, parts_e = [], []
+            for i in live:
+                ends, events = buffers[i]
+                cut = int(np.searchsorted(ends, horizon, "right"))
+                parts_t.append(ends[:cut])
+                parts_e.append(events[:cut])
+                if cut == len(ends):
+                    buffers[i] = next(streams[i], None)
+                else:
+                    buffers[i] = (ends[cut:], events[cut:])
+            yield from self._group(parts_t, parts_e)
+
+    def _group(self, parts_t: list[np.ndarray], parts_e: list[list]) -> Iterator[tuple[list[int], list[tuple]]]:
+        if len(parts_t) == 1:
+            t = parts_t[0]
+            events = parts_e[0]
+        else:
+            t = np.concatenate(parts_t)
+            order = np.argsort(t, kind="stable")
+            t = t[order]
+            flat = [e for part in parts_e for e in part]
+            events = [flat[i] for i in order.tolist()]
+        n = len(t)
+        if not n:
+            return
+        step = self.batch_size
+        if n == 1 or bool((t[1:] != t[:-1]).all()):
+            tl = t.tolist()
+            for a in range(0, n, step):
+                yield tl[a:a + step], list(zip(events[a:a + step]))
+            return
+        bounds = (np.flatnonzero(t[1:] != t[:-1]) + 1).tolist()
+        starts = [0, *bounds]
+        stops = [*bounds, n]
+        tl = t.tolist()
+        times = [tl[s] for s in starts]
+        slices = [tuple(events[s:e]) for s, e in zip(starts, stops)]
+        for a in range(0, len(times), step):
+            yield times[a:a + step], slices[a:a + step]

@@ -1,0 +1,297 @@
+"""Readers for LEAN's on-disk data (docs: lean-formats.md), producing columnar numpy batches.
+
+One zip file is read at a time (a day for tick/second/minute data; hour/daily files hold one symbol's whole
+history and are read once and sliced by date). Parsing is vectorized: the CSV text is normalized with a few
+C-level byte replacements and decoded by ``np.fromstring``, so a million-line tick day decodes in well under
+a second.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from leand.clock import datetime_to_ns
+from leand.data.corporate import FactorFile, MapFile
+from leand.data.market_hours import ExchangeHours, parse_tz
+from leand.model import DataNormalizationMode, Resolution, SecurityType, Symbol, TickType
+
+MS = 1_000_000
+_ALPHA_FIELD = re.compile(rb",([A-Za-z][A-Za-z0-9 ]*)(?=,|$)", re.M)
+
+
+class DataFormatError(ValueError):
+    """A data file that cannot be read: the message names the file and, where known, the line."""
+
+
+@dataclass(slots=True)
+class Columns:
+    """A time-ordered batch of one kind of data for one symbol. Times are UTC ns; NaN marks a missing side."""
+
+    kind: str  # "trade_bar" | "quote_bar" | "trade_tick" | "quote_tick"
+    time: np.ndarray
+    end_time: np.ndarray
+    cols: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def take(self, mask_or_index: np.ndarray) -> Columns:
+        return Columns(self.kind, self.time[mask_or_index], self.end_time[mask_or_index],
+                       {k: v[mask_or_index] for k, v in self.cols.items()})
+
+
+TRADE_BAR = ("open", "high", "low", "close", "volume")
+QUOTE_BAR = ("bid_open", "bid_high", "bid_low", "bid_close", "last_bid_size",
+             "ask_open", "ask_high", "ask_low", "ask_close", "last_ask_size")
+
+
+def _read_entry(path: Path) -> bytes:
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            if not names:
+                raise DataFormatError(f"{path}: empty zip archive")
+            return z.read(names[0])
+    except zipfile.BadZipFile as e:
+        raise DataFormatError(f"{path}: not a valid zip file ({e})") from None
+
+
+def _numeric(text: bytes, ncols: int, path: Path) -> np.ndarray:
+    """Decode an all-numeric CSV body (empty fields allowed) into an (n, ncols) float64 array."""
+    text = text.replace(b"\r", b"")
+    if not text.endswith(b"\n"):
+        text += b"\n"
+    while b",," in text:
+        text = text.replace(b",,", b",nan,")
+    text = text.replace(b",\n", b",nan\n").replace(b"\n,", b"\nnan,")
+    nlines = text.count(b"\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        flat = np.fromstring(text.replace(b"\n", b","), sep=",")
+    if flat.size != nlines * ncols:
+        _locate_bad_line(text, ncols, path)
+    return flat.reshape(nlines, ncols)
+
+
+def _locate_bad_line(text: bytes, ncols: int, path: Path) -> None:
+    for i, line in enumerate(text.split(b"\n"), 1):
+        if not line:
+            continue
+        parts = line.split(b",")
+        if len(parts) != ncols:
+            raise DataFormatError(f"{path}: line {i}: expected {ncols} fields, got {len(parts)}: {line[:80]!r}")
+        for p in parts:
+            try:
+                float(p)
+            except ValueError:
+                raise DataFormatError(f"{path}: line {i}: not a number: {p[:40]!r}") from None
+    raise DataFormatError(f"{path}: could not decode the CSV body")
+
+
+def _local_ms_to_utc_ns(d: date, ms: np.ndarray, tz) -> np.ndarray:
+    """Milliseconds since local midnight of ``d`` in ``tz`` -> UTC ns, DST-aware within the day."""
+    base = datetime_to_ns(datetime.combine(d, time(0), tz))
+    naive_base = datetime_to_ns(datetime.combine(d, time(0), parse_tz("UTC")))
+    off0 = base - naive_base
+    noon = datetime.combine(d, time(12), tz)
+    off1 = datetime_to_ns(noon) - datetime_to_ns(datetime.combine(d, time(12), parse_tz("UTC")))
+    t = (ms * MS).astype(np.int64) + naive_base
+    if off0 == off1:
+        return t + off0
+    return np.where(ms >= 3 * 3600 * 1000, t + off1, t + off0)
+
+
+class LeanDataSource:
+    """Reads one symbol's data files from a LEAN ``Data/`` folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"data folder not found: {self.root}")
+
+    # -- auxiliary files ------------------------------------------------------------------------------
+    @lru_cache(maxsize=256)  # noqa: B019 - one source per run
+    def factor_file(self, symbol: Symbol) -> FactorFile:
+        p = self.root / "equity" / symbol.market / "factor_files" / f"{symbol.value.lower()}.csv"
+        return FactorFile.load(p) if p.is_file() else FactorFile.identity()
+
+    @lru_cache(maxsize=256)  # noqa: B019
+    def map_file(self, symbol: Symbol) -> MapFile | None:
+        p = self.root / "equity" / symbol.market / "map_files" / f"{symbol.value.lower()}.csv"
+        return MapFile.load(p) if p.is_file() else None
+
+    def ticker_on(self, symbol: Symbol, d: date) -> str:
+        if symbol.security_type is not SecurityType.EQUITY:
+            return symbol.value.lower()
+        mf = self.map_file(symbol)
+        return mf.ticker_on(d, symbol.value.lower()) if mf else symbol.value.lower()
+
+    # -- paths --------------------------------------------------------------------------------------------
+    def _folder(self, symbol: Symbol, resolution: Resolution) -> Path:
+        return self.root / symbol.security_type.value / symbol.market / resolution.folder
+
+    def day_path(self, symbol: Symbol, resolution: Resolution, tick_type: TickType, d: date) -> Path:
+        tk = self.ticker_on(symbol, d)
+        return self._folder(symbol, resolution) / tk / f"{d:%Y%m%d}_{tick_type.value}.zip"
+
+    def file_path(self, symbol: Symbol, resolution: Resolution, tick_type: TickType) -> Path:
+        folder = self._folder(symbol, resolution)
+        tk = symbol.value.lower()
+        if symbol.security_type is SecurityType.CRYPTO:
+            return folder / f"{tk}_{tick_type.value}.zip"
+        return folder / f"{tk}.zip"
+
+    def available_dates(self, symbol: Symbol, resolution: Resolution, tick_type: TickType) -> list[date]:
+        if resolution >= Resolution.HOUR:
+            return []
+        folder = self._folder(symbol, resolution) / symbol.value.lower()
+        out = []
+        if folder.is_dir():
+            for p in folder.glob(f"*_{tick_type.value}.zip"):
+                s = p.name[:8]
+                out.append(date(int(s[:4]), int(s[4:6]), int(s[6:8])))
+        return sorted(out)
+
+    # -- readers ---------------------------------------------------------------------------------------------
+    def read_day(self, symbol: Symbol, resolution: Resolution, tick_type: TickType, d: date,
+                 hours: ExchangeHours, normalization: DataNormalizationMode = DataNormalizationMode.RAW
+                 ) -> Columns | None:
+        """One day file of tick/second/minute data, in exchange order, or None if there is no file."""
+        path = self.day_path(symbol, resolution, tick_type, d)
+        if not path.is_file():
+            return None
+        body = _read_entry(path)
+        equity = symbol.security_type is SecurityType.EQUITY
+        scale = 1e-4 if equity else 1.0
+        tz = hours.data_time_zone
+        if resolution is Resolution.TICK:
+            cols = self._ticks(body, tick_type, symbol, path)
+            t = _local_ms_to_utc_ns(d, cols.pop("_ms"), tz)
+            kind = "trade_tick" if tick_type is TickType.TRADE else "quote_tick"
+            for k in ("price", "bid_price", "ask_price"):
+                if k in cols:
+                    cols[k] = cols[k] * scale
+            out = Columns(kind, t, t, cols)
+        else:
+            names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
+            arr = _numeric(body, 1 + len(names), path)
+            t = _local_ms_to_utc_ns(d, arr[:, 0], tz)
+            cols = {}
+            for i, name in enumerate(names, 1):
+                col = arr[:, i]
+                if scale != 1.0 and "size" not in name and name != "volume":
+                    col = col * scale
+                cols[name] = col
+            kind = "trade_bar" if tick_type is TickType.TRADE else "quote_bar"
+            out = Columns(kind, t, t + resolution.value, cols)
+        if normalization is not DataNormalizationMode.RAW and equity:
+            f = self.factor_file(symbol).scale(d, normalization)
+            if f != 1.0:
+                _apply_factor(out, f)
+        return out
+
+    def _ticks(self, body: bytes, tick_type: TickType, symbol: Symbol, path: Path) -> dict[str, np.ndarray]:
+        body = body.replace(b"\r", b"")
+        equity = symbol.security_type is SecurityType.EQUITY
+        if symbol.security_type is SecurityType.FOREX:
+            arr = _numeric(body, 3, path)
+            return {"_ms": arr[:, 0], "bid_price": arr[:, 1], "bid_size": np.zeros(len(arr)),
+                    "ask_price": arr[:, 2], "ask_size": np.zeros(len(arr))}
+        if equity:
+            numeric = _ALPHA_FIELD.sub(b",0", body)
+            if tick_type is TickType.TRADE:
+                arr = _numeric(numeric, 6, path)
+                return {"_ms": arr[:, 0], "price": arr[:, 1], "quantity": arr[:, 2],
+                        "suspicious": arr[:, 5] != 0}
+            arr = _numeric(numeric, 8, path)
+            return {"_ms": arr[:, 0], "bid_price": arr[:, 1], "bid_size": arr[:, 2], "ask_price": arr[:, 3],
+                    "ask_size": arr[:, 4], "suspicious": arr[:, 7] != 0}
+        first = body.split(b"\n", 1)[0]
+        n = first.count(b",") + 1
+        arr = _numeric(body, n, path)
+        if tick_type is TickType.TRADE:
+            return {"_ms": arr[:, 0], "price": arr[:, 1], "quantity": arr[:, 2],
+                    "suspicious": arr[:, 3] != 0 if n > 3 else np.zeros(len(arr), bool)}
+        return {"_ms": arr[:, 0], "bid_price": arr[:, 1], "bid_size": arr[:, 2], "ask_price": arr[:, 3],
+                "ask_size": arr[:, 4], "suspicious": arr[:, 5] != 0 if n > 5 else np.zeros(len(arr), bool)}
+
+    @lru_cache(maxsize=64)  # noqa: B019
+    def _whole_file(self, path: Path, tick_type: TickType, equity: bool) -> tuple[np.ndarray, np.ndarray] | None:
+        if not path.is_file():
+            return None
+        body = _read_entry(path).replace(b"\r", b"")
+        # "YYYYMMDD HH:mm,..." -> "YYYYMMDD,HHmm,..."
+        body = re.sub(rb"^(\d{8}) (\d\d):(\d\d)", rb"\1,\2\3", body, flags=re.M)
+        ncols = 2 + (5 if tick_type is TickType.TRADE else 10)
+        arr = _numeric(body, ncols, path)
+        return arr[:, 0].astype(np.int64), arr
+
+    def read_range(self, symbol: Symbol, resolution: Resolution, tick_type: TickType, start: date, end: date,
+                   hours: ExchangeHours, normalization: DataNormalizationMode = DataNormalizationMode.RAW
+                   ) -> Columns | None:
+        """Hour or daily bars with start dates in [start, end]."""
+        equity = symbol.security_type is SecurityType.EQUITY
+        got = self._whole_file(self.file_path(symbol, resolution, tick_type), tick_type, equity)
+        if got is None:
+            return None
+        ymd, arr = got
+        lo = np.searchsorted(ymd, int(start.strftime("%Y%m%d")), "left")
+        hi = np.searchsorted(ymd, int(end.strftime("%Y%m%d")), "right")
+        arr = arr[lo:hi]
+        if not len(arr):
+            return None
+        names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
+        scale = 1e-4 if equity else 1.0
+        dates = [date(int(x) // 10000, int(x) // 100 % 100, int(x) % 100) for x in arr[:, 0]]
+        hhmm = arr[:, 1].astype(np.int64)
+        tz = hours.data_time_zone
+        starts = np.empty(len(arr), np.int64)
+        ends = np.empty(len(arr), np.int64)
+        precise = resolution is Resolution.DAILY and not hours.always_open and \
+            symbol.security_type is not SecurityType.FOREX
+        for i, d in enumerate(dates):
+            if precise:
+                s = hours.session(d)
+                if s is None:
+                    s = (datetime_to_ns(datetime.combine(d, time(9, 30), hours.time_zone)),
+                         datetime_to_ns(datetime.combine(d, time(16), hours.time_zone)))
+                starts[i], ends[i] = s
+            else:
+                t0 = datetime_to_ns(datetime.combine(d, time(int(hhmm[i]) // 100, int(hhmm[i]) % 100), tz))
+                starts[i] = t0
+                ends[i] = t0 + resolution.value
+        cols = {}
+        for i, name in enumerate(names, 2):
+            col = arr[:, i]
+            if scale != 1.0 and "size" not in name and name != "volume":
+                col = col * scale
+            cols[name] = col
+        out = Columns("trade_bar" if tick_type is TickType.TRADE else "quote_bar", starts, ends, cols)
+        if normalization is not DataNormalizationMode.RAW and equity:
+            ff = self.factor_file(symbol)
+            factors = np.array([ff.scale(d, normalization) for d in dates])
+            _apply_factor(out, factors)
+        return out
+
+
+def _apply_factor(c: Columns, f) -> None:
+    for k, v in c.cols.items():
+        if k in ("volume", "quantity", "bid_size", "ask_size", "last_bid_size", "last_ask_size"):
+            c.cols[k] = np.round(v / f)
+        elif k != "suspicious":
+            c.cols[k] = v * f
+
+
+def daterange(start: date, end: date):
+    d = start
+    while d <= end:
+        yield d
+        d += timedelta(days=1)
