@@ -825,7 +825,6 @@ class Engine:
                 if heap and heap[0][0] < t:
                     clock.advance_to(t - 1)
                 clock._now = t
-                n += len(events)
                 aux = False
                 # (3) prices
                 for ev in events:
@@ -889,7 +888,8 @@ class Engine:
                                     up(ev)
                 # (8)/(9) the strategy
                 on_data(Slice(t, events))
-                last_t = t
+            n += sum(map(len, slices))
+            last_t = times[-1] if times else last_t
         self.data_points = n
         if warming:
             self.warming_up = False
