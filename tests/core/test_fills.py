@@ -1,0 +1,134 @@
+"""Each LEAN fill rule on hand-built bars (docs/lean-statistics.md §A.3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from leand.model import Bar, Instrument, Order, OrderType, QuoteBar, Resolution, Symbol, TradeBar
+from leand.orders.fees import CoinbaseFeeModel, InteractiveBrokersFeeModel
+from leand.orders.fills import EquityFillModel, FillModel
+from leand.security import Security
+
+SPY = Symbol.equity("SPY")
+BTC = Symbol.crypto("BTCUSD")
+MIN = 60_000_000_000
+T0 = 1_000 * MIN
+
+
+def sec(resolution: Resolution = Resolution.MINUTE, symbol: Symbol = SPY) -> Security:
+    s = Security(Instrument(symbol), None, resolution)
+    s.subscribes_quotes = True
+    return s
+
+
+def trade(o: float, h: float, lo: float, c: float, end: int = T0 + MIN) -> TradeBar:
+    return TradeBar(SPY, end - MIN, end, o, h, lo, c, 1000)
+
+
+def quote(bid: tuple, ask: tuple, end: int = T0 + MIN, symbol: Symbol = SPY) -> QuoteBar:
+    return QuoteBar(symbol, end - MIN, end, Bar(*bid), Bar(*ask), 100, 100)
+
+
+def order(qty: float, type_: OrderType = OrderType.MARKET, limit: float | None = None,
+          stop: float | None = None, created: int = T0) -> Order:
+    return Order(id=1, symbol=SPY, quantity=qty, type=type_, limit_price=limit, stop_price=stop,
+                 created_time=created)
+
+
+def test_market_buys_at_ask_close_sells_at_bid_close() -> None:
+    s = sec()
+    s.last_quote_bar = quote((9, 10, 8, 9.5), (10, 11, 9, 10.5))
+    s.last_trade_bar = trade(9, 10, 8, 10)
+    m = EquityFillModel()
+    assert m.fill(s, order(10), T0 + MIN) == 10.5
+    assert m.fill(s, order(-10), T0 + MIN) == 9.5
+
+
+def test_market_falls_back_to_trade_close_and_waits_on_stale_daily() -> None:
+    s = sec()
+    s.last_trade_bar = trade(9, 10, 8, 10)
+    assert EquityFillModel().fill(s, order(10), T0 + MIN) == 10
+    d = sec(Resolution.DAILY)
+    d.price = 10
+    d.last_trade_bar = trade(9, 10, 8, 10, end=T0 - 2 * 3600 * 10**9)
+    assert EquityFillModel().fill(d, order(10), T0) is None
+
+
+@pytest.mark.parametrize(("qty", "limit", "bar", "expected"), [
+    (10, 9.5, (10, 10.5, 9.0, 10), 9.5),      # buy: low < limit -> limit
+    (10, 10.5, (10, 11, 9.0, 10), 10),        # buy: open < limit -> open (favourable gap)
+    (10, 8.0, (10, 11, 9.0, 10), None),       # buy: low never below limit
+    (-10, 10.5, (10, 11, 9.0, 10), 10.5),     # sell: high > limit -> limit
+    (-10, 9.5, (10, 11, 9.0, 10), 10),        # sell: open > limit -> open
+])
+def test_equity_limit_rule(qty, limit, bar, expected) -> None:
+    s = sec()
+    s.last_trade_bar = trade(*bar)
+    assert EquityFillModel().fill(s, order(qty, OrderType.LIMIT, limit=limit), T0 + MIN) == expected
+
+
+def test_non_market_order_never_fills_on_a_bar_that_ended_before_it() -> None:
+    s = sec()
+    s.last_trade_bar = trade(10, 11, 9, 10, end=T0)
+    assert EquityFillModel().fill(s, order(10, OrderType.LIMIT, limit=10.5, created=T0), T0) is None
+
+
+@pytest.mark.parametrize(("qty", "stop", "bar", "expected"), [
+    (-10, 9.5, (10, 11, 9.0, 10), 9.5),   # sell stop: low <= stop -> stop
+    (-10, 10.5, (10, 11, 9.0, 10), 10),   # sell stop: open <= stop -> open
+    (10, 10.5, (10, 11, 9.0, 10), 10.5),  # buy stop: high >= stop -> stop
+    (10, 9.5, (10, 11, 9.0, 10), 10),     # buy stop: open >= stop -> open
+    (10, 12, (10, 11, 9.0, 10), None),
+])
+def test_equity_stop_market_rule(qty, stop, bar, expected) -> None:
+    s = sec()
+    s.last_trade_bar = trade(*bar)
+    assert EquityFillModel().fill(s, order(qty, OrderType.STOP_MARKET, stop=stop), T0 + MIN) == expected
+
+
+def test_stop_limit_triggers_then_fills_when_close_beyond_limit() -> None:
+    s = sec(Resolution.DAILY)
+    s.subscribes_quotes = False
+    o = order(100, OrderType.STOP_LIMIT, stop=11, limit=12)
+    s.last_trade_bar = trade(10, 10.5, 9, 10)
+    assert EquityFillModel().fill(s, o, T0 + MIN) is None and not o.stop_triggered
+    s.last_trade_bar = trade(10, 11.5, 9, 12.5, end=T0 + 2 * MIN)
+    assert EquityFillModel().fill(s, o, T0 + 2 * MIN) is None and o.stop_triggered  # close >= limit
+    s.last_trade_bar = trade(12, 12.4, 11, 11.8, end=T0 + 3 * MIN)
+    assert EquityFillModel().fill(s, o, T0 + 3 * MIN) == 12  # min(high, limit)
+
+
+def test_trailing_stop_trails_the_high_then_fills() -> None:
+    s = sec()
+    s.subscribes_quotes = False
+    o = Order(id=1, symbol=SPY, quantity=-10, type=OrderType.TRAILING_STOP, stop_price=9.0, trailing_amount=1.0,
+              created_time=T0)
+    s.last_trade_bar = trade(10, 12, 10, 11.5)
+    assert FillModel().fill(s, o, T0 + MIN) is None
+    assert o.stop_price == 11.0
+    s.last_trade_bar = trade(11, 11.2, 10.5, 10.8, end=T0 + 2 * MIN)
+    assert FillModel().fill(s, o, T0 + 2 * MIN) == 10.8  # min(stop, close)
+
+
+def test_base_model_limit_uses_ask_bar_for_buys() -> None:
+    s = sec(symbol=BTC)
+    s.last_quote_bar = quote((99, 100, 95, 99), (100, 101, 96, 100), symbol=BTC)
+    o = Order(id=1, symbol=BTC, quantity=1, type=OrderType.LIMIT, limit_price=97, created_time=T0)
+    assert FillModel().fill(s, o, T0 + MIN) == 97  # min(high, limit) on the ask bar
+
+
+def test_interactive_brokers_fee_minimum_and_cap() -> None:
+    s = sec()
+    s.price = 100.0
+    fee = InteractiveBrokersFeeModel()
+    assert fee.fee(s, order(10), 10, 100.0, 0) == (1.0, "USD")
+    assert fee.fee(s, order(688), 688, 100.0, 0) == (pytest.approx(3.44), "USD")
+    s.price = 0.5  # penny stock: capped at 0.5 % of the order value
+    assert fee.fee(s, order(10_000), 10_000, 0.5, 0)[0] == pytest.approx(25.0)
+
+
+def test_coinbase_taker_fee_2018() -> None:
+    s = Security(Instrument(BTC, quote_currency="USD", base_currency="BTC"), None, Resolution.MINUTE)
+    s.ask, s.bid, s.price = 7000.0, 6999.0, 6999.5
+    o = Order(id=1, symbol=BTC, quantity=1, type=OrderType.MARKET, created_time=1_522_800_000 * 10**9)
+    assert CoinbaseFeeModel().fee(s, o, 1, 7000.0, 0) == (pytest.approx(21.0), "USD")
