@@ -122,6 +122,10 @@ class Engine:
         self.last_data_ns: int | None = None
         self.data_points = 0
         self._csv_sources: dict[Symbol, Path] = {}
+        #: securities the engine added for itself (conversion-rate feeds): their data never reaches on_data
+        self.internal_symbols: set[Symbol] = set()
+        #: LEAN's consolidators pass fill-forward bars on to indicators
+        self.indicators_see_fill_forward = True
 
     # =============================================================================================
     # setup API (called from Strategy)
@@ -269,13 +273,14 @@ class Engine:
         self._indicator_updaters.setdefault(sym, []).append(updater)
         return ind
 
-    def history(self, symbol: Symbol | str, periods: int, resolution: Resolution | None = None) -> list:
+    def history(self, symbol: Symbol | str, periods: int, resolution: Resolution | None = None,
+                tick_type: TickType | None = None) -> list:
         from leand.data.feed import DataFeed, Subscription
 
         sym = self.resolve(symbol)
         sec = self.securities[sym]
         res = resolution or sec.resolution
-        kind = TickType.TRADE if sec.subscribes_trades else TickType.QUOTE
+        kind = tick_type or (TickType.TRADE if sec.subscribes_trades else TickType.QUOTE)
         sub = Subscription(sym, res, kind, sec.normalization, extended_hours=sec.extended_hours,
                            fill_forward=False)
         end = self.clock.now_ns()
@@ -649,11 +654,15 @@ class Engine:
     # conversion rates
     # =============================================================================================
     def _setup_rate_sources(self) -> None:
+        """Find, for every currency in the cash book, a security that prices it in the account currency.
+
+        As LEAN does, a currency with no such subscription gets an internal forex feed (Oanda) whose data
+        moves the rate but never reaches the strategy."""
         acc = self.portfolio.account_currency
         for ccy in list(self.portfolio.cash_book):
-            if ccy == acc:
+            if ccy == acc or ccy in self._rate_sources:
                 continue
-            for sec in self.securities.values():
+            for sec in list(self.securities.values()):
                 base, quote = sec.base_currency, sec.quote_currency
                 if base == ccy and quote == acc:
                     self._rate_sources[ccy] = (sec, False)
@@ -661,6 +670,25 @@ class Engine:
                 if base == acc and quote == ccy:
                     self._rate_sources[ccy] = (sec, True)
                     break
+            else:
+                self._add_internal_rate_feed(ccy, acc)
+
+    def _add_internal_rate_feed(self, ccy: str, acc: str) -> None:
+        res = min((s.resolution for s in self.securities.values()), default=Resolution.MINUTE)
+        res = max(res, Resolution.MINUTE)
+        for pair, invert in ((f"{ccy}{acc}", False), (f"{acc}{ccy}", True)):
+            sym = Symbol.forex(pair, "oanda")
+            folder = self.data_root / "forex" / "oanda" / res.folder / pair.lower()
+            if not folder.is_dir():
+                continue
+            try:
+                sec = self.add_security(sym, res)
+            except KeyError:
+                continue
+            self.internal_symbols.add(sym)
+            self._rate_sources[ccy] = (sec, invert)
+            return
+        self.log("ERROR", f"no conversion rate source for {ccy}: its cash counts as 0 {acc}")
 
     def _refresh_rates(self) -> None:
         cb = self.portfolio.cash_book
@@ -790,7 +818,23 @@ class Engine:
         self._loop(self._feed(warm_start, end_ns), start_ns, end_ns, progress)
         self._finish()
 
+    def _seed_rate_prices(self) -> None:
+        """Give conversion-rate securities a price from history before the first slice, as LEAN seeds its
+        cash book, so the starting equity counts every currency."""
+        for ccy, (sec, _) in self._rate_sources.items():
+            if sec.price:
+                continue
+            try:
+                quotes = sec.subscribes_quotes and sec.security_type is not SecurityType.EQUITY
+                bars = self.history(sec.symbol, 1, tick_type=TickType.QUOTE if quotes else None)
+            except Exception as e:  # noqa: BLE001 - a missing history only leaves the rate at 0
+                self.log("ERROR", f"could not seed the {ccy} conversion rate from {sec.symbol}: {e}")
+                continue
+            if bars:
+                sec.price = bars[-1].close
+
     def _begin_trading(self, start_ns: int, end_ns: int) -> None:
+        self._seed_rate_prices()
         self._refresh_rates()
         self.start_equity = self.portfolio.total_portfolio_value
         self.daily_samples.append((start_ns, self.start_equity, self.benchmark_value(), 0.0))
@@ -810,6 +854,8 @@ class Engine:
         gate = self.risk_gate
         TB, QB, TT, QT = TradeBar, QuoteBar, TradeTick, QuoteTick
         warming = self.warming_up
+        internal = self.internal_symbols
+        ff_ind = self.indicators_see_fill_forward
         n = 0
         last_t = None
         for times, slices in feed.batches():
@@ -883,10 +929,14 @@ class Engine:
                         if ups is not None:
                             cls = ev.__class__
                             if (cls is TB or (cls is QB and not securities[ev.symbol].subscribes_trades)) \
-                                    and not ev.fill_forward:
+                                    and (ff_ind or not ev.fill_forward):
                                 for up in ups:
                                     up(ev)
                 # (8)/(9) the strategy
+                if internal:
+                    events = tuple(e for e in events if e.symbol not in internal)
+                    if not events:
+                        continue
                 on_data(Slice(t, events))
             n += sum(map(len, slices))
             last_t = times[-1] if times else last_t
