@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from leand.model import (  # noqa: E402
+from leand.model import (
     AccountType,
     DataNormalizationMode,
     OrderStatus,
@@ -12,7 +12,7 @@ from leand.model import (  # noqa: E402
     Symbol,
     TimeInForce,
 )
-from leand.strategy import Strategy  # noqa: E402
+from leand.strategy import Strategy
 
 __all__ = [
     "AccountType",

@@ -827,7 +827,7 @@ class Engine:
             try:
                 quotes = sec.subscribes_quotes and sec.security_type is not SecurityType.EQUITY
                 bars = self.history(sec.symbol, 1, tick_type=TickType.QUOTE if quotes else None)
-            except Exception as e:  # noqa: BLE001 - a missing history only leaves the rate at 0
+            except Exception as e:
                 self.log("ERROR", f"could not seed the {ccy} conversion rate from {sec.symbol}: {e}")
                 continue
             if bars:
@@ -851,7 +851,6 @@ class Engine:
         updaters = self._indicator_updaters
         brokerage = self.brokerage
         open_orders = self.open_orders
-        gate = self.risk_gate
         TB, QB, TT, QT = TradeBar, QuoteBar, TradeTick, QuoteTick
         warming = self.warming_up
         internal = self.internal_symbols

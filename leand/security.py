@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from leand.model import DataNormalizationMode, Instrument, QuoteBar, Resolution, SecurityType, Symbol, TradeBar
+from leand.model import (
+    DataNormalizationMode,
+    Instrument,
+    QuoteBar,
+    Resolution,
+    SecurityType,
+    Symbol,
+    TradeBar,
+)
 from leand.portfolio.holding import Holding
 
 

@@ -10,14 +10,14 @@ loop is a plain ``for t, events in zip(times, slices)``. Fill-forward follows LE
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import repeat
 from typing import Any
 
 import msgspec
 import numpy as np
 
-from leand.clock import ns_to_datetime
+from leand.clock import datetime_to_ns, ns_to_datetime
 from leand.data.lean import Columns, LeanDataSource
 from leand.data.market_hours import ExchangeHours
 from leand.model import (
@@ -113,12 +113,8 @@ class _SubscriptionStream:
     def _grid(self, d: date) -> np.ndarray:
         res = self.sub.resolution.value
         if self.hours.always_open:
-            day0 = int(np.datetime64(d, "ns").astype(np.int64)) if False else None  # noqa: SIM108
-            from leand.clock import datetime_to_ns
-            from datetime import datetime, time
             s = datetime_to_ns(datetime.combine(d, time(0), self.hours.data_time_zone))
-            segs = ((s, s + DAY_NS),)
-            del day0
+            segs: tuple[tuple[int, int], ...] = ((s, s + DAY_NS),)
         else:
             segs = self.hours.segments(d, self.sub.extended_hours)
         parts = [np.arange(s + res, e + 1, res, dtype=np.int64) for s, e in segs]
@@ -126,7 +122,8 @@ class _SubscriptionStream:
 
     def _with_fill_forward(self, ends: np.ndarray, events: list, d: date) -> Chunk:
         grid = self._grid(d)
-        grid = grid[(grid >= self.start_ns) & (grid <= self.end_ns)]
+        res = self.sub.resolution.value
+        grid = grid[(grid > self.start_ns) & (grid - res <= self.end_ns)]
         if not len(grid) or (self.last_real is None and not events):
             if events:
                 self.last_real = events[-1]
@@ -159,7 +156,7 @@ class _SubscriptionStream:
             c = src.read_range(sub.symbol, sub.resolution, sub.tick_type, first, last, hours, sub.normalization)
             if c is None:
                 return
-            keep = (c.end_time > self.start_ns) & (c.end_time <= self.end_ns)
+            keep = (c.end_time > self.start_ns) & (c.time <= self.end_ns)
             if not keep.all():
                 c = c.take(keep)
             if len(c):
@@ -172,7 +169,7 @@ class _SubscriptionStream:
             if c is not None and equity:
                 c = self._in_hours(c, d)
             if c is not None:
-                keep = (c.end_time > self.start_ns) & (c.end_time <= self.end_ns)
+                keep = (c.end_time > self.start_ns) & (c.time <= self.end_ns)
                 if not keep.all():
                     c = c.take(keep)
             ends = c.end_time if c is not None else np.empty(0, np.int64)
@@ -194,6 +191,9 @@ class _AuxStream:
 
 
 class DataFeed:
+    """Bars whose period starts inside [start, end] are delivered (LEAN includes the bar that ends exactly
+    at midnight after the end date), each at its end time; ticks inside (start, end]."""
+
     def __init__(self, source: LeanDataSource, subscriptions: list[Subscription], start_ns: int, end_ns: int,
                  hours: dict[Symbol, ExchangeHours], batch_size: int = 65536, aux: bool = True) -> None:
         self.source = source

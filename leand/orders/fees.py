@@ -22,7 +22,7 @@ class ConstantFeeModel:
         self.amount = fee
         self.currency = currency
 
-    def fee(self, security, order, fill_quantity, fill_price, now_ns):  # noqa: ANN001
+    def fee(self, security, order, fill_quantity, fill_price, now_ns):
         return self.amount, self.currency
 
 

@@ -57,10 +57,7 @@ class Portfolio:
 
     @property
     def invested(self) -> bool:
-        for s in self.securities.values():
-            if s.holdings.quantity != 0:
-                return True
-        return False
+        return any(s.holdings.quantity != 0 for s in self.securities.values())
 
     # --- valuation ---------------------------------------------------------------------------------
     def conversion(self, security: Security) -> float:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 import msgspec
 
@@ -80,7 +81,7 @@ def smart_round(v: float) -> float:
         return v
     if abs(v) > 1000:
         return round(v, 4)
-    digits = 7 - int(math.floor(math.log10(abs(v)))) - 1
+    digits = 7 - math.floor(math.log10(abs(v))) - 1
     return round(v, digits)
 
 
@@ -170,11 +171,11 @@ def compute(inp: StatisticsInput) -> Statistics:
     daily = inp.daily
     # daily returns, LEAN's way: percent rounded to 10 places, first two samples dropped
     perf = [0.0]
-    for (_, v0, _, _), (_, v1, _, _) in zip(daily, daily[1:]):
+    for (_, v0, _, _), (_, v1, _, _) in pairwise(daily):
         perf.append(round((v1 - v0) / v0 * 100, 10) if v0 else 0.0)
     R = [p / 100 for p in perf[2:]]
     bench = [smart_round(b) for _, _, b, _ in daily]
-    changes = [((b1 - b0) / b0 if b0 else 0.0) for b0, b1 in zip(bench, bench[1:])]
+    changes = [((b1 - b0) / b0 if b0 else 0.0) for b0, b1 in pairwise(bench)]
     Rb = changes[1:]
     if len(Rb) != len(R):
         raise ValueError(f"benchmark and strategy return series differ in length: {len(Rb)} vs {len(R)}")

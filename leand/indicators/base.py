@@ -1,0 +1,108 @@
+"""Streaming indicator base: O(1) updates, readiness, a rolling window of past values, composition."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class RollingWindow:
+    """The last ``size`` values, newest first: ``window[0]`` is the latest."""
+
+    __slots__ = ("_buf", "_count", "_head", "size")
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f"window size must be >= 1, got {size}")
+        self.size = size
+        self._buf: list[float] = [0.0] * size
+        self._head = -1
+        self._count = 0
+
+    def add(self, value: float) -> None:
+        self._head = (self._head + 1) % self.size
+        self._buf[self._head] = value
+        if self._count < self.size:
+            self._count += 1
+
+    def __getitem__(self, i: int) -> float:
+        if not 0 <= i < self._count:
+            raise IndexError(f"window index {i} out of range (count {self._count})")
+        return self._buf[(self._head - i) % self.size]
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def is_ready(self) -> bool:
+        return self._count == self.size
+
+    def reset(self) -> None:
+        self._buf = [0.0] * self.size
+        self._head = -1
+        self._count = 0
+
+    def __iter__(self):
+        return (self[i] for i in range(self._count))
+
+
+def close(bar: Any) -> float:
+    return bar.close
+
+
+class Indicator:
+    """A value indicator: feed it ``update(time_ns, value)`` or ``update_bar(bar)`` (selector, default close)."""
+
+    __slots__ = ("_consumers", "current", "name", "samples", "selector", "warm_up_period", "window")
+
+    def __init__(self, name: str, warm_up_period: int, window: int = 2,
+                 selector: Callable[[Any], float] = close) -> None:
+        self.name = name
+        self.warm_up_period = warm_up_period
+        self.window = RollingWindow(window)
+        self.samples = 0
+        self.current = 0.0
+        self.selector = selector
+        self._consumers: list[Indicator] = []
+
+    # -- protocol ------------------------------------------------------------------------------------
+    @property
+    def is_ready(self) -> bool:
+        return self.samples >= self.warm_up_period
+
+    @property
+    def value(self) -> float:
+        return self.current
+
+    def __float__(self) -> float:
+        return self.current
+
+    def update(self, time: int, value: float) -> bool:
+        self.samples += 1
+        self.current = v = self._compute(time, value)
+        self.window.add(v)
+        for c in self._consumers:
+            c.update(time, v)
+        return self.samples >= self.warm_up_period
+
+    def update_bar(self, bar: Any) -> bool:
+        return self.update(bar.end_time, self.selector(bar))
+
+    def update_tick(self, tick: Any) -> bool:
+        return self.update(tick.time, tick.price)
+
+    def _compute(self, time: int, value: float) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        self.samples = 0
+        self.current = 0.0
+        self.window.reset()
+
+    def of(self, source: Indicator) -> Indicator:
+        """Feed this indicator from ``source``'s outputs: ``ema.of(rsi)`` is an EMA of the RSI."""
+        source._consumers.append(self)
+        return self
+
+    def __repr__(self) -> str:
+        return f"{self.name}({self.current:.6g}{'' if self.is_ready else ', warming up'})"

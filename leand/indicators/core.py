@@ -1,0 +1,280 @@
+"""Core indicators the strategy API names (LEAN semantics): SMA, EMA, MACD, RSI, Bollinger Bands,
+Maximum, Minimum, ATR."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+from leand.indicators.base import Indicator
+
+
+class SMA(Indicator):
+    __slots__ = ("_buf", "_i", "_sum", "period")
+
+    def __init__(self, period: int, name: str | None = None) -> None:
+        super().__init__(name or f"SMA({period})", period)
+        self.period = period
+        self._buf = [0.0] * period
+        self._i = 0
+        self._sum = 0.0
+
+    def _compute(self, time: int, value: float) -> float:
+        i = self._i
+        self._sum += value - self._buf[i]
+        self._buf[i] = value
+        self._i = (i + 1) % self.period
+        if self._i == 0:  # once per period, recompute the sum to stop float drift
+            self._sum = math.fsum(self._buf)
+        n = self.samples if self.samples < self.period else self.period
+        return self._sum / n
+
+    def reset(self) -> None:
+        super().reset()
+        self._buf = [0.0] * self.period
+        self._i = 0
+        self._sum = 0.0
+
+
+class EMA(Indicator):
+    """LEAN's EMA: the first value is the SMA of the first ``period`` inputs, then k = 2/(period+1)."""
+
+    __slots__ = ("_k", "_sum", "period")
+
+    def __init__(self, period: int, smoothing: float | None = None, name: str | None = None) -> None:
+        super().__init__(name or f"EMA({period})", period)
+        self.period = period
+        self._k = smoothing if smoothing is not None else 2.0 / (period + 1)
+        self._sum = 0.0
+
+    def _compute(self, time: int, value: float) -> float:
+        n = self.samples
+        if n < self.period:
+            self._sum += value
+            return self._sum / n
+        if n == self.period:
+            self._sum += value
+            return self._sum / n
+        return value * self._k + self.current * (1 - self._k)
+
+    def reset(self) -> None:
+        super().reset()
+        self._sum = 0.0
+
+
+class MACD(Indicator):
+    __slots__ = ("fast", "histogram", "signal", "slow")
+
+    def __init__(self, fast: int, slow: int, signal: int, moving_average_type: str = "exponential") -> None:
+        super().__init__(f"MACD({fast},{slow},{signal})", slow + signal - 1)
+        ma = EMA if moving_average_type in ("exponential", "ema") else SMA
+        self.fast = ma(fast)
+        self.slow = ma(slow)
+        self.signal = ma(signal)
+        self.histogram = _Value("histogram")
+
+    @property
+    def is_ready(self) -> bool:
+        return self.signal.is_ready
+
+    def _compute(self, time: int, value: float) -> float:
+        self.fast.update(time, value)
+        self.slow.update(time, value)
+        macd = self.fast.current - self.slow.current
+        if self.fast.is_ready and self.slow.is_ready:
+            self.signal.update(time, macd)
+        self.histogram.set(macd - self.signal.current)
+        return macd
+
+    def reset(self) -> None:
+        super().reset()
+        for i in (self.fast, self.slow, self.signal, self.histogram):
+            i.reset()
+
+
+class _Value(Indicator):
+    """A named output of a multi-output indicator."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name, 1)
+
+    def set(self, v: float) -> None:
+        self.samples += 1
+        self.current = v
+        self.window.add(v)
+
+
+class RSI(Indicator):
+    """Relative Strength Index; ``moving_average_type`` 'wilders' (LEAN's default) or 'simple'."""
+
+    __slots__ = ("_down", "_prev", "_up", "kind", "period")
+
+    def __init__(self, period: int, moving_average_type: str = "wilders") -> None:
+        super().__init__(f"RSI({period})", period + 1)
+        self.period = period
+        self.kind = moving_average_type
+        self._prev: float | None = None
+        self._up: Indicator = _Wilder(period) if moving_average_type == "wilders" else SMA(period)
+        self._down: Indicator = _Wilder(period) if moving_average_type == "wilders" else SMA(period)
+
+    def _compute(self, time: int, value: float) -> float:
+        prev = self._prev
+        self._prev = value
+        if prev is None:
+            return 0.0
+        d = value - prev
+        self._up.update(time, d if d > 0 else 0.0)
+        self._down.update(time, -d if d < 0 else 0.0)
+        down = self._down.current
+        if down == 0:
+            return 100.0
+        return 100.0 - 100.0 / (1 + self._up.current / down)
+
+    def reset(self) -> None:
+        super().reset()
+        self._prev = None
+        self._up.reset()
+        self._down.reset()
+
+
+class _Wilder(Indicator):
+    __slots__ = ("_sum", "period")
+
+    def __init__(self, period: int) -> None:
+        super().__init__(f"WWMA({period})", period)
+        self.period = period
+        self._sum = 0.0
+
+    def _compute(self, time: int, value: float) -> float:
+        n = self.samples
+        if n <= self.period:
+            self._sum += value
+            return self._sum / n
+        return (self.current * (self.period - 1) + value) / self.period
+
+    def reset(self) -> None:
+        super().reset()
+        self._sum = 0.0
+
+
+class StandardDeviation(Indicator):
+    __slots__ = ("_q", "_s", "_s2", "period")
+
+    def __init__(self, period: int) -> None:
+        super().__init__(f"STD({period})", period)
+        self.period = period
+        self._q: deque[float] = deque()
+        self._s = 0.0
+        self._s2 = 0.0
+
+    def _compute(self, time: int, value: float) -> float:
+        q = self._q
+        q.append(value)
+        self._s += value
+        self._s2 += value * value
+        if len(q) > self.period:
+            old = q.popleft()
+            self._s -= old
+            self._s2 -= old * old
+        n = len(q)
+        m = self._s / n
+        return math.sqrt(max(self._s2 / n - m * m, 0.0))  # population, as LEAN's StandardDeviation
+
+    def reset(self) -> None:
+        super().reset()
+        self._q.clear()
+        self._s = self._s2 = 0.0
+
+
+class BollingerBands(Indicator):
+    __slots__ = ("k", "lower_band", "middle_band", "period", "standard_deviation", "upper_band")
+
+    def __init__(self, period: int, k: float, moving_average_type: str = "simple") -> None:
+        super().__init__(f"BB({period},{k})", period)
+        self.period = period
+        self.k = k
+        self.middle_band = SMA(period) if moving_average_type == "simple" else EMA(period)
+        self.standard_deviation = StandardDeviation(period)
+        self.upper_band = _Value("upper_band")
+        self.lower_band = _Value("lower_band")
+
+    def _compute(self, time: int, value: float) -> float:
+        self.middle_band.update(time, value)
+        self.standard_deviation.update(time, value)
+        m, sd = self.middle_band.current, self.standard_deviation.current
+        self.upper_band.set(m + self.k * sd)
+        self.lower_band.set(m - self.k * sd)
+        return m
+
+    def reset(self) -> None:
+        super().reset()
+        for i in (self.middle_band, self.standard_deviation, self.upper_band, self.lower_band):
+            i.reset()
+
+
+class Maximum(Indicator):
+    __slots__ = ("_q", "period")
+
+    def __init__(self, period: int) -> None:
+        super().__init__(f"MAX({period})", period)
+        self.period = period
+        self._q: deque[tuple[int, float]] = deque()  # monotone queue of (sample index, value)
+
+    def update_bar(self, bar: Any) -> bool:
+        return self.update(bar.end_time, bar.high)
+
+    def _compute(self, time: int, value: float) -> float:
+        q = self._q
+        n = self.samples
+        while q and q[-1][1] <= value:
+            q.pop()
+        q.append((n, value))
+        while q[0][0] <= n - self.period:
+            q.popleft()
+        return q[0][1]
+
+    def reset(self) -> None:
+        super().reset()
+        self._q.clear()
+
+
+class Minimum(Maximum):
+    __slots__ = ()
+
+    def __init__(self, period: int) -> None:
+        super().__init__(period)
+        self.name = f"MIN({period})"
+
+    def update_bar(self, bar: Any) -> bool:
+        return self.update(bar.end_time, bar.low)
+
+    def _compute(self, time: int, value: float) -> float:
+        return -super()._compute(time, -value)
+
+
+class ATR(Indicator):
+    __slots__ = ("_ma", "_prev_close", "period")
+
+    def __init__(self, period: int, moving_average_type: str = "wilders") -> None:
+        super().__init__(f"ATR({period})", period)
+        self.period = period
+        self._ma: Indicator = _Wilder(period) if moving_average_type == "wilders" else SMA(period)
+        self._prev_close: float | None = None
+
+    def update_bar(self, bar: Any) -> bool:
+        pc = self._prev_close
+        tr = bar.high - bar.low if pc is None else max(bar.high - bar.low, abs(bar.high - pc), abs(bar.low - pc))
+        self._prev_close = bar.close
+        return self.update(bar.end_time, tr)
+
+    def _compute(self, time: int, value: float) -> float:
+        self._ma.update(time, value)
+        return self._ma.current
+
+    def reset(self) -> None:
+        super().reset()
+        self._ma.reset()
+        self._prev_close = None
