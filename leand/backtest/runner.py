@@ -85,6 +85,7 @@ def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: da
 
 
 def build_result(engine: Engine, strategy_path: Path | str, source: str, elapsed: float):
+    """Collect statistics and records. Wall-clock figures stay out of it: same inputs, same bytes."""
     from leand.backtest.result import BacktestResult
     from leand.stats import compute
     from leand.stats.inputs import StatisticsInput
@@ -123,7 +124,6 @@ def build_result(engine: Engine, strategy_path: Path | str, source: str, elapsed
         "leand_version": __version__,
         "benchmark": str(engine.benchmark),
         "data_points": engine.data_points,
-        "elapsed_s": round(elapsed, 3),
     }
     return BacktestResult(
         meta=meta,
