@@ -79,7 +79,9 @@ class BarBrokerage:
         if price is None:
             return
         qty = order.quantity - order.filled_quantity
-        if not self.engine.check_fill_buying_power(order, sec, qty, price):
+        # LEAN checks buying power again before a fill; an order filling in the instant it was submitted was
+        # just checked against the same prices, so only later fills need it
+        if now_ns != order.created_time and not self.engine.check_fill_buying_power(order, sec, qty, price):
             self.pending.pop(order.id, None)
             return
         self.pending.pop(order.id, None)

@@ -53,7 +53,7 @@ def close(bar: Any) -> float:
 class Indicator:
     """A value indicator: feed it ``update(time_ns, value)`` or ``update_bar(bar)`` (selector, default close)."""
 
-    __slots__ = ("_consumers", "current", "name", "samples", "selector", "warm_up_period", "window")
+    __slots__ = ("_consumers", "is_ready", "name", "samples", "selector", "value", "warm_up_period", "window")
 
     def __init__(self, name: str, warm_up_period: int, window: int = 2,
                  selector: Callable[[Any], float] = close) -> None:
@@ -61,29 +61,33 @@ class Indicator:
         self.warm_up_period = warm_up_period
         self.window = RollingWindow(window)
         self.samples = 0
-        self.current = 0.0
+        #: plain attributes, not properties: strategies read them on every bar
+        self.is_ready = False
+        #: the latest output (a plain attribute: strategies read it on every bar)
+        self.value = 0.0
         self.selector = selector
         self._consumers: list[Indicator] = []
 
     # -- protocol ------------------------------------------------------------------------------------
     @property
-    def is_ready(self) -> bool:
-        return self.samples >= self.warm_up_period
+    def current(self) -> float:
+        return self.value
 
-    @property
-    def value(self) -> float:
-        return self.current
+    @current.setter
+    def current(self, v: float) -> None:
+        self.value = v
 
     def __float__(self) -> float:
-        return self.current
+        return self.value
 
     def update(self, time: int, value: float) -> bool:
         self.samples += 1
-        self.current = v = self._compute(time, value)
+        self.value = v = self._compute(time, value)
         self.window.add(v)
+        self.is_ready = ready = self.samples >= self.warm_up_period
         for c in self._consumers:
             c.update(time, v)
-        return self.samples >= self.warm_up_period
+        return ready
 
     def update_bar(self, bar: Any) -> bool:
         return self.update(bar.end_time, self.selector(bar))
@@ -96,7 +100,8 @@ class Indicator:
 
     def reset(self) -> None:
         self.samples = 0
-        self.current = 0.0
+        self.is_ready = False
+        self.value = 0.0
         self.window.reset()
 
     def of(self, source: Indicator) -> Indicator:
@@ -105,4 +110,4 @@ class Indicator:
         return self
 
     def __repr__(self) -> str:
-        return f"{self.name}({self.current:.6g}{'' if self.is_ready else ', warming up'})"
+        return f"{self.name}({self.value:.6g}{'' if self.is_ready else ', warming up'})"

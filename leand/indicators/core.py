@@ -7,7 +7,7 @@ import math
 from collections import deque
 from typing import Any
 
-from leand.indicators.base import Indicator
+from leand.indicators.base import Indicator, close
 
 
 class SMA(Indicator):
@@ -30,6 +30,35 @@ class SMA(Indicator):
         n = self.samples if self.samples < self.period else self.period
         return self._sum / n
 
+    def update_bar(self, bar: Any) -> bool:
+        """The per-bar path in one call (selector, running sum, window, consumers): this runs on every bar."""
+        value = bar.close if self.selector is close else self.selector(bar)
+        n = self.samples = self.samples + 1
+        period = self.period
+        i = self._i
+        buf = self._buf
+        self._sum += value - buf[i]
+        buf[i] = value
+        i += 1
+        if i == period:
+            i = 0
+            self._sum = math.fsum(buf)
+        self._i = i
+        self.value = v = self._sum / (n if n < period else period)
+        w = self.window
+        h = w._head + 1
+        if h == w.size:
+            h = 0
+        w._head = h
+        w._buf[h] = v
+        if w._count < w.size:
+            w._count += 1
+        self.is_ready = ready = n >= period
+        if self._consumers:
+            for c in self._consumers:
+                c.update(bar.end_time, v)
+        return ready
+
     def reset(self) -> None:
         super().reset()
         self._buf = [0.0] * self.period
@@ -50,13 +79,36 @@ class EMA(Indicator):
 
     def _compute(self, time: int, value: float) -> float:
         n = self.samples
-        if n < self.period:
+        if n <= self.period:
             self._sum += value
             return self._sum / n
-        if n == self.period:
+        return value * self._k + self.value * (1 - self._k)
+
+    def update_bar(self, bar: Any) -> bool:
+        """The per-bar path in one call: this runs on every bar."""
+        value = bar.close if self.selector is close else self.selector(bar)
+        n = self.samples = self.samples + 1
+        if n <= self.period:
             self._sum += value
-            return self._sum / n
-        return value * self._k + self.current * (1 - self._k)
+            v = self._sum / n
+        else:
+            k = self._k
+            v = value * k + self.value * (1 - k)
+        self.value = v
+        period = self.period
+        w = self.window
+        h = w._head + 1
+        if h == w.size:
+            h = 0
+        w._head = h
+        w._buf[h] = v
+        if w._count < w.size:
+            w._count += 1
+        self.is_ready = ready = n >= period
+        if self._consumers:
+            for c in self._consumers:
+                c.update(bar.end_time, v)
+        return ready
 
     def reset(self) -> None:
         super().reset()
@@ -74,17 +126,13 @@ class MACD(Indicator):
         self.signal = ma(signal)
         self.histogram = _Value("histogram")
 
-    @property
-    def is_ready(self) -> bool:
-        return self.signal.is_ready
-
     def _compute(self, time: int, value: float) -> float:
         self.fast.update(time, value)
         self.slow.update(time, value)
-        macd = self.fast.current - self.slow.current
+        macd = self.fast.value - self.slow.value
         if self.fast.is_ready and self.slow.is_ready:
             self.signal.update(time, macd)
-        self.histogram.set(macd - self.signal.current)
+        self.histogram.set(macd - self.signal.value)
         return macd
 
     def reset(self) -> None:
@@ -103,7 +151,7 @@ class _Value(Indicator):
 
     def set(self, v: float) -> None:
         self.samples += 1
-        self.current = v
+        self.value = v
         self.window.add(v)
 
 
@@ -128,10 +176,10 @@ class RSI(Indicator):
         d = value - prev
         self._up.update(time, d if d > 0 else 0.0)
         self._down.update(time, -d if d < 0 else 0.0)
-        down = self._down.current
+        down = self._down.value
         if down == 0:
             return 100.0
-        return 100.0 - 100.0 / (1 + self._up.current / down)
+        return 100.0 - 100.0 / (1 + self._up.value / down)
 
     def reset(self) -> None:
         super().reset()
@@ -153,7 +201,7 @@ class _Wilder(Indicator):
         if n <= self.period:
             self._sum += value
             return self._sum / n
-        return (self.current * (self.period - 1) + value) / self.period
+        return (self.value * (self.period - 1) + value) / self.period
 
     def reset(self) -> None:
         super().reset()
@@ -204,7 +252,7 @@ class BollingerBands(Indicator):
     def _compute(self, time: int, value: float) -> float:
         self.middle_band.update(time, value)
         self.standard_deviation.update(time, value)
-        m, sd = self.middle_band.current, self.standard_deviation.current
+        m, sd = self.middle_band.value, self.standard_deviation.value
         self.upper_band.set(m + self.k * sd)
         self.lower_band.set(m - self.k * sd)
         return m
@@ -272,7 +320,7 @@ class ATR(Indicator):
 
     def _compute(self, time: int, value: float) -> float:
         self._ma.update(time, value)
-        return self._ma.current
+        return self._ma.value
 
     def reset(self) -> None:
         super().reset()
