@@ -239,18 +239,26 @@ class Engine:
         self.portfolio.cash_book.ensure(instrument.quote_currency)
         if instrument.base_currency and st is not SecurityType.EQUITY:
             self.portfolio.cash_book.ensure(instrument.base_currency)
+        csv_path = self._csv_sources.get(symbol)
+        if csv_path is not None:
+            kinds = [TickType.TRADE]
+            sec.subscribes_quotes = False
         for kind in kinds:
-            if symbol in self._csv_sources:
-                continue
             self.subscriptions.append(Subscription(symbol, resolution, kind, normalization,
-                                                   extended_hours=extended_hours, fill_forward=fill_forward))
+                                                   extended_hours=extended_hours, fill_forward=fill_forward,
+                                                   csv_path=str(csv_path) if csv_path else None))
         return sec
 
     def add_csv_security(self, path: str, ticker: str, resolution: Resolution) -> Security:
+        """A US-equity-like security (NYSE hours, $0.01 ticks) whose trade bars come from an OHLCV CSV file."""
         sym = Symbol.equity(ticker)
-        self._csv_sources[sym] = Path(path)
-        sec = self.add_security(sym, resolution, normalization=DataNormalizationMode.RAW)
-        return sec
+        p = Path(path)
+        if not p.is_absolute() and not p.is_file():
+            p = self.data_root / p
+        if not p.is_file():
+            raise EngineError(f"CSV data file not found: {path}")
+        self._csv_sources[sym] = p
+        return self.add_security(sym, resolution, normalization=DataNormalizationMode.RAW, fill_forward=False)
 
     # =============================================================================================
     # indicators and history

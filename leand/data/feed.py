@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from itertools import repeat
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -43,6 +44,8 @@ class Subscription(msgspec.Struct, frozen=True):
     normalization: DataNormalizationMode = DataNormalizationMode.RAW
     extended_hours: bool = False
     fill_forward: bool = True
+    #: a plain OHLCV CSV file instead of LEAN's folders
+    csv_path: str | None = None
 
 
 Chunk = tuple[np.ndarray, list]  # (end times, events), time-ordered
@@ -152,6 +155,17 @@ class _SubscriptionStream:
         first = ns_to_datetime(self.start_ns, tz).date() - timedelta(days=1)
         last = ns_to_datetime(self.end_ns, tz).date() + timedelta(days=1)
         equity = sub.symbol.security_type is SecurityType.EQUITY
+        if sub.csv_path is not None:
+            from leand.data.csv_bars import read_csv_bars
+
+            period = sub.resolution.value or None
+            for c in read_csv_bars(Path(sub.csv_path), hours.time_zone, period):
+                keep = (c.end_time > self.start_ns) & (c.time <= self.end_ns)
+                if not keep.all():
+                    c = c.take(keep)
+                if len(c):
+                    yield c.end_time, _events(c, sub.symbol)
+            return
         if sub.resolution >= Resolution.HOUR:
             c = src.read_range(sub.symbol, sub.resolution, sub.tick_type, first, last, hours, sub.normalization)
             if c is None:

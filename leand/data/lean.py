@@ -79,16 +79,24 @@ def _numeric(text: bytes, ncols: int, path: Path, integer: bool = False) -> np.n
         text = text.replace(b",,", b"," + empty + b",")
     text = text.replace(b",\n", b"," + empty + b"\n").replace(b"\n,", b"\n" + empty + b",")
     nlines = text.count(b"\n")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        flat = np.fromstring(text.replace(b"\n", b","), sep=",", dtype=np.int64 if integer else np.float64)
-    if flat.size != nlines * ncols and integer:  # e.g. fractional tick times: fall back to floats
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            flat = np.fromstring(text.replace(b"\n", b","), sep=",")
+    flat = _fromstring(text.replace(b"\n", b","), np.int64 if integer else np.float64)
+    if integer and (flat is None or flat.size != nlines * ncols):  # e.g. fractional tick times
+        flat = _fromstring(text.replace(b"\n", b","), np.float64)
+    if flat is None:
+        _locate_bad_line(text, ncols, path)
     if flat.size != nlines * ncols:
         _locate_bad_line(text, ncols, path)
     return flat.reshape(nlines, ncols)
+
+
+def _fromstring(text: bytes, dtype) -> np.ndarray | None:
+    """``np.fromstring`` (the fastest CSV number parser numpy has); None when the text does not parse."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            return np.fromstring(text, sep=",", dtype=dtype)
+        except ValueError:
+            return None
 
 
 def _locate_bad_line(text: bytes, ncols: int, path: Path) -> None:
