@@ -812,12 +812,7 @@ class Engine:
             if isinstance(period, timedelta):
                 warm_start = start_ns - int(period.total_seconds() * 1e9)
             else:
-                r = res or min(s.resolution for s in self.securities.values())
-                step = r.value if r > Resolution.TICK else Resolution.SECOND.value
-                mult = 1.6 if r >= Resolution.DAILY else 1.0
-                if Resolution.MINUTE <= r < Resolution.DAILY:
-                    mult = 24 * 60 / 390 * 1.2 if r == Resolution.MINUTE else 4
-                warm_start = start_ns - int(period * step * mult)
+                warm_start = self._warmup_start(start_ns, int(period), res)
             self.warming_up = True
         self.clock._now = warm_start
         self._refresh_rates()
@@ -840,6 +835,32 @@ class Engine:
                 continue
             if bars:
                 sec.price = bars[-1].close
+
+    def _warmup_start(self, start_ns: int, bars: int, res: Resolution | None) -> int:
+        """Walk back through exchange sessions until ``bars`` bars of ``res`` fit before the start."""
+        sec = min(self.securities.values(), key=lambda s: s.resolution)
+        r = res or sec.resolution
+        hours = sec.exchange_hours
+        step = max(r.value, Resolution.SECOND.value)
+        if hours is None or hours.always_open:
+            return start_ns - bars * step
+        d = ns_to_datetime(start_ns, hours.time_zone).date()
+        need = bars
+        for _ in range(bars + 3660):
+            d -= timedelta(days=1)
+            sess = hours.session(d)
+            if sess is None:
+                continue
+            if r >= Resolution.DAILY:
+                need -= 1
+                if need <= 0:
+                    return sess[0]
+                continue
+            n = (sess[1] - sess[0]) // step
+            if n >= need:
+                return sess[1] - need * step
+            need -= n
+        return start_ns - bars * step
 
     def _begin_trading(self, start_ns: int, end_ns: int) -> None:
         self._seed_rate_prices()
