@@ -87,7 +87,6 @@ class Engine:
         self.orders: dict[int, Order] = {}
         self.open_orders: dict[int, Order] = {}
         self.fills: list[Fill] = []
-        self.order_events: list[OrderEvent] = []
         self._next_order_id = 1
         self._next_trade_id = 1
         self.custom_statistics: dict[str, str] = {}
@@ -543,7 +542,6 @@ class Engine:
         ev = OrderEvent(order_id=order.id, symbol=order.symbol, time=self.clock.now_ns(), status=status,
                         fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
                         liquidity=liquidity, code=code, message=message, client_order_id=order.client_order_id)
-        self.order_events.append(ev)
         self.strategy.on_order_event(ev)
 
     # ---- portfolio targets ------------------------------------------------------------------------
