@@ -149,6 +149,11 @@ class _SubscriptionStream:
             self.last_real = events[-1]
         return union, out
 
+    def _clip(self, c: Columns) -> Columns:
+        """Keep what starts inside the run and ends after its start (see DataFeed)."""
+        keep = (c.end_time > self.start_ns) & (c.time <= self.end_ns)
+        return c if keep.all() else c.take(keep)
+
     def chunks(self) -> Iterator[Chunk]:
         sub, src, hours = self.sub, self.source, self.hours
         tz = hours.data_time_zone
@@ -160,20 +165,13 @@ class _SubscriptionStream:
 
             period = sub.resolution.value or None
             for c in read_csv_bars(Path(sub.csv_path), hours.time_zone, period):
-                keep = (c.end_time > self.start_ns) & (c.time <= self.end_ns)
-                if not keep.all():
-                    c = c.take(keep)
+                c = self._clip(c)
                 if len(c):
                     yield c.end_time, _events(c, sub.symbol)
             return
         if sub.resolution >= Resolution.HOUR:
             c = src.read_range(sub.symbol, sub.resolution, sub.tick_type, first, last, hours, sub.normalization)
-            if c is None:
-                return
-            keep = (c.end_time > self.start_ns) & (c.time <= self.end_ns)
-            if not keep.all():
-                c = c.take(keep)
-            if len(c):
+            if c is not None and len(c := self._clip(c)):
                 yield c.end_time, _events(c, sub.symbol)
             return
         d = first
@@ -183,9 +181,7 @@ class _SubscriptionStream:
             if c is not None and equity:
                 c = self._in_hours(c, d)
             if c is not None:
-                keep = (c.end_time > self.start_ns) & (c.time <= self.end_ns)
-                if not keep.all():
-                    c = c.take(keep)
+                c = self._clip(c)
             ends = c.end_time if c is not None else np.empty(0, np.int64)
             events = _events(c, sub.symbol) if c is not None and len(c) else []
             if ff:
