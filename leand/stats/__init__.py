@@ -109,7 +109,7 @@ def _trim(v: float, places: int, suffix: str = "") -> str:
     return text + suffix
 
 
-def _format(values: dict[str, float], currency: str) -> dict[str, str]:
+def _format(values: dict[str, float], currency: str, computed: bool = True) -> dict[str, str]:
     v = values
     sym = CURRENCY_SYMBOLS.get(currency, currency + " ")
     fees = _dec(v["Total Fees"], 2, ROUND_HALF_UP)
@@ -118,7 +118,8 @@ def _format(values: dict[str, float], currency: str) -> dict[str, str]:
         "Average Win": _fixed(v["Average Win"] * 100, 2, "%"),
         "Average Loss": _fixed(v["Average Loss"] * 100, 2, "%"),
         "Compounding Annual Return": _fixed(v["Compounding Annual Return"] * 100, 3, "%"),
-        "Drawdown": _fixed(v["Drawdown"] * 100, 3, "%"),
+        # a computed drawdown keeps LEAN's decimal scale even at zero ("0.000%"); an uncomputed one is "0%"
+        "Drawdown": f"{_dec(v['Drawdown'] * 100, 3):f}%" if computed else "0%",
         "Expectancy": _fixed(v["Expectancy"], 3),
         "Start Equity": _trim(v["Start Equity"], 2),
         "End Equity": _trim(v["End Equity"], 2),
@@ -189,33 +190,34 @@ def compute(inp: StatisticsInput) -> Statistics:
     vals["End Equity"] = end
     vals["Total Fees"] = inp.total_fees
 
-    # transaction records -> win/loss statistics
-    wins = losses = 0
-    win_sum = loss_sum = 0.0
-    capital = start
-    for _, pnl in inp.transactions:
-        rel = pnl / capital if capital else 0.0
-        if pnl > 0:
-            wins += 1
-            win_sum += rel
-        else:
-            losses += 1
-            loss_sum += rel
-        capital += pnl
-    n_tr = wins + losses
-    avg_win = win_sum / wins if wins else 0.0
-    avg_loss = loss_sum / losses if losses else 0.0
-    win_rate = wins / n_tr if n_tr else 0.0
-    loss_rate = losses / n_tr if n_tr else 0.0
-    pl_ratio = avg_win / abs(avg_loss) if avg_loss else 0.0
-    vals.update({"Average Win": avg_win, "Average Loss": avg_loss, "Win Rate": win_rate, "Loss Rate": loss_rate,
-                 "Profit-Loss Ratio": pl_ratio, "Expectancy": win_rate * pl_ratio - loss_rate})
-
     # turnover: mean over daily samples (except the start) of sales volume / portfolio value
     turns = [s / v for _, v, _, s in daily[1:] if v]
     vals["Portfolio Turnover"] = _mean(turns)
 
-    if len(R) >= 2 and len(Rb) >= 2:
+    enough = len(R) >= 2 and len(Rb) >= 2
+    if enough:  # LEAN leaves every ratio and trade statistic at 0 for shorter runs
+        # transaction records -> win/loss statistics
+        wins = losses = 0
+        win_sum = loss_sum = 0.0
+        capital = start
+        for _, pnl in inp.transactions:
+            rel = pnl / capital if capital else 0.0
+            if pnl > 0:
+                wins += 1
+                win_sum += rel
+            else:
+                losses += 1
+                loss_sum += rel
+            capital += pnl
+        n_tr = wins + losses
+        avg_win = win_sum / wins if wins else 0.0
+        avg_loss = loss_sum / losses if losses else 0.0
+        win_rate = wins / n_tr if n_tr else 0.0
+        loss_rate = losses / n_tr if n_tr else 0.0
+        pl_ratio = avg_win / abs(avg_loss) if avg_loss else 0.0
+        vals.update({"Average Win": avg_win, "Average Loss": avg_loss, "Win Rate": win_rate, "Loss Rate": loss_rate,
+                     "Profit-Loss Ratio": pl_ratio, "Expectancy": win_rate * pl_ratio - loss_rate})
+
         vals["Net Profit"] = end / start - 1 if start else 0.0
         if len(times) >= 2 and start > 0 and end > 0:
             years = (times[-1] - times[0]) / 86_400e9 / 365
@@ -252,7 +254,7 @@ def compute(inp: StatisticsInput) -> Statistics:
         vals["Tracking Error"] = te
         vals["Information Ratio"] = (ap - ap_b) / te if te else 0.0
 
-    formatted = _format(vals, inp.account_currency)
+    formatted = _format(vals, inp.account_currency, enough)
     for k, v in inp.custom.items():
         formatted[k] = v
     return Statistics(values=vals, formatted=formatted)
