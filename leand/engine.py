@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from leand.backtest.brokerage import BarBrokerage
 from leand.clock import VirtualClock, datetime_to_ns, ns_to_datetime
+from leand.engine_context import EngineRiskContext
 from leand.model import (
     AccountType,
     DataNormalizationMode,
@@ -38,6 +39,7 @@ from leand.model import (
     TimeInForce,
     TradeBar,
     TradeTick,
+    UpdateRequest,
 )
 from leand.orders.fees import (
     CoinbaseFeeModel,
@@ -47,6 +49,7 @@ from leand.orders.fees import (
 )
 from leand.orders.fills import EquityFillModel, FillModel
 from leand.portfolio import Portfolio
+from leand.risk.gate import RiskGate, TradingState
 from leand.scheduling import DateRules, ScheduleManager, TimeRules
 from leand.security import Security
 from leand.slice import Slice
@@ -103,7 +106,7 @@ class Engine:
         self.end_date: date = end or self.start_date
         self._cash_set = False
         self._indicator_updaters: dict[Symbol, list[Callable[[Any], Any]]] = {}
-        self.risk_gate = None
+        self.risk_gate: RiskGate = None  # type: ignore[assignment] - set in initialize()
         self._risk_config = risk_config
         self._mhdb = MarketHoursDatabase.load(self.data_root / "market-hours" / "market-hours-database.json")
         self._spdb = SymbolPropertiesDatabase.load(
@@ -117,6 +120,7 @@ class Engine:
         self.daily_samples: list[tuple[int, float, float, float]] = []
         self.exposure_samples: list[tuple[int, float, float]] = []
         self.start_equity = 0.0
+        self.peak_equity = 0.0
         self.first_data_ns: int | None = None
         self.last_data_ns: int | None = None
         self.data_points = 0
@@ -378,14 +382,13 @@ class Engine:
         self._next_order_id += 1
         self.orders[order.id] = order
         ticket = OrderTicket(self, order.id)
-        # the one pre-trade gate
+        # the one pre-trade gate: its approval is what the brokerage accepts
         gate = self.risk_gate
-        if gate is not None:
-            decision = gate.check_new(order)
-            if not getattr(decision, "approved", True):
-                order.transition(OrderStatus.REJECTED)
-                self._emit(order, OrderStatus.REJECTED, code=decision.code, message=decision.message)
-                return ticket
+        decision = gate.check_new(order)
+        if not decision.approved:
+            order.transition(OrderStatus.REJECTED)
+            self._emit(order, OrderStatus.REJECTED, code=decision.code, message=decision.message)
+            return ticket
         # LEAN checks buying power when an order is submitted
         ok, msg = self._buying_power_ok(order, sec, qty, self._order_price(sec, order))
         if not ok:
@@ -395,10 +398,9 @@ class Engine:
             return ticket
         order.transition(OrderStatus.SUBMITTED)
         self.open_orders[order.id] = order
-        if gate is not None:
-            gate.on_order_opened(order)
+        gate.on_order_opened(order)
         self._emit(order, OrderStatus.SUBMITTED)
-        self.brokerage.submit(order, now)
+        self.brokerage.submit(decision, order, now)
         return ticket
 
     def _order_price(self, sec: Security, order: Order) -> float:
@@ -446,8 +448,7 @@ class Engine:
             order.transition(OrderStatus.REJECTED)
             self._emit(order, OrderStatus.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
             self.log("ERROR", f"order {order.id} invalid at fill: {msg}")
-            if self.risk_gate is not None:
-                self.risk_gate.on_order_closed(order)
+            self.risk_gate.on_order_closed(order)
         return ok
 
     def on_fill(self, order: Order, qty: float, price: float) -> None:
@@ -466,16 +467,14 @@ class Engine:
         self.portfolio.process_fill(sec, fill)
         if order.status is OrderStatus.FILLED:
             self.open_orders.pop(order.id, None)
-            if self.risk_gate is not None:
-                self.risk_gate.on_order_closed(order)
+            self.risk_gate.on_order_closed(order)
         self._emit(order, order.status, fill_price=price, fill_quantity=qty, fee=fee, fee_currency=fee_ccy,
                    liquidity=liquidity)
 
     def on_order_expired(self, order: Order) -> None:
         self.open_orders.pop(order.id, None)
         order.transition(OrderStatus.EXPIRED)
-        if self.risk_gate is not None:
-            self.risk_gate.on_order_closed(order)
+        self.risk_gate.on_order_closed(order)
         self._emit(order, OrderStatus.EXPIRED, message="time in force expired")
 
     def cancel_order(self, order_id: int, tag: str = "") -> bool:
@@ -483,32 +482,37 @@ class Engine:
         if order is None:
             self.log("ERROR", f"cancel of order {order_id} ignored: not open")
             return False
-        self.brokerage.cancel(order_id, self.clock.now_ns())
+        throttled = self.risk_gate.on_cancel_request(order)
+        if throttled is not None:
+            self.log("ERROR", f"cancel of order {order_id} refused: {throttled.message}")
+            return False
+        self.brokerage.cancel(order, self.clock.now_ns())
         self.open_orders.pop(order_id, None)
         order.transition(OrderStatus.CANCELED)
         if tag:
             order.tag = tag
-        if self.risk_gate is not None:
-            self.risk_gate.on_order_closed(order)
+        self.risk_gate.on_order_closed(order)
         self._emit(order, OrderStatus.CANCELED, message=tag)
         return True
 
     def update_order(self, order_id: int, *, quantity: float | None = None, limit_price: float | None = None,
                      stop_price: float | None = None, tag: str | None = None) -> bool:
-        from leand.model import UpdateRequest
-
         order = self.open_orders.get(order_id)
         if order is None:
             self.log("ERROR", f"update of order {order_id} ignored: not open")
             return False
-        if self.risk_gate is not None:
-            decision = self.risk_gate.check_modify(order, UpdateRequest(
-                order_id=order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price, tag=tag))
-            if not getattr(decision, "approved", True):
-                self._emit(order, order.status, code=decision.code, message=decision.message)
-                return False
         if quantity is not None:
-            order.quantity = self.securities[order.symbol].instrument.round_lot(quantity)
+            quantity = self.securities[order.symbol].instrument.round_lot(quantity)
+        update = UpdateRequest(order_id=order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price,
+                               tag=tag)
+        decision = self.risk_gate.check_modify(order, update)
+        if not decision.approved:
+            self.log("ERROR", f"update of order {order_id} rejected: {decision.message}")
+            self._emit(order, order.status, code=decision.code, message=decision.message)
+            return False
+        self.brokerage.modify(decision, order, update, self.clock.now_ns())
+        if quantity is not None:
+            order.quantity = quantity
         if limit_price is not None:
             order.limit_price = limit_price
         if stop_price is not None:
@@ -516,7 +520,6 @@ class Engine:
         if tag is not None:
             order.tag = tag
         order.last_update_time = self.clock.now_ns()
-        self.brokerage.modify(order, self.clock.now_ns())
         self._emit(order, order.status, message="updated")
         return True
 
@@ -736,15 +739,14 @@ class Engine:
         self._setup_risk_gate()
 
     def _setup_risk_gate(self) -> None:
-        try:
-            from leand.risk.gate import RiskGate
-            from leand.risk.limits import RiskConfig
-        except ImportError:  # pragma: no cover - risk package always present
-            return
-        from leand.engine_context import EngineRiskContext
+        """The same gate as in the daemon, so a backtest shows what a live deployment would refuse."""
+        self.risk_gate = RiskGate(self._risk_config, EngineRiskContext(self), on_state_change=self._on_risk_state)
 
-        cfg = self._risk_config if self._risk_config is not None else RiskConfig()
-        self.risk_gate = RiskGate(cfg, EngineRiskContext(self))
+    def _on_risk_state(self, state: TradingState, reason: str, cancel_all: bool) -> None:
+        self.log("ERROR", f"trading state -> {state.value}: {reason}")
+        if cancel_all:
+            for o in list(self.open_orders.values()):
+                self.cancel_order(o.id, "risk: cancel all on halt")
 
     def _feed(self, start_ns: int, end_ns: int):
         from leand.data.feed import DataFeed
@@ -775,8 +777,9 @@ class Engine:
             self._refresh_rates()
             tpv = self.portfolio.total_portfolio_value
         self.equity_samples.append((t, tpv))
-        if self.risk_gate is not None:
-            self.risk_gate.on_equity(tpv, t)
+        if tpv > self.peak_equity:
+            self.peak_equity = tpv
+        self.risk_gate.on_equity(tpv, t)
         if tpv:
             self.exposure_samples.append((t, self.portfolio.gross_exposure() / tpv,
                                           self.portfolio.net_exposure() / tpv))

@@ -5,26 +5,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from leand.model import AccountType, Instrument, Order, Symbol
+import msgspec
+
+from leand.model import AccountType, DataNormalizationMode, Instrument, Order, SecurityType, Symbol
 
 if TYPE_CHECKING:
     from leand.engine import Engine
 
 
 class EngineRiskContext:
-    __slots__ = ("_engine", "_peak", "_sod")
+    __slots__ = ("_adjusted", "_engine")
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._sod = 0.0
-        self._peak = 0.0
+        self._adjusted: dict[Symbol, Instrument] = {}
 
     def now_ns(self) -> int:
         return self._engine.clock.now_ns()
 
     def instrument(self, symbol: Symbol) -> Instrument | None:
         sec = self._engine.securities.get(symbol)
-        return None if sec is None else sec.instrument
+        if sec is None:
+            return None
+        inst = sec.instrument
+        if sec.security_type is SecurityType.EQUITY and sec.normalization is DataNormalizationMode.ADJUSTED:
+            # adjusted prices are off the exchange grid by design; LEAN does not round them either
+            return self._adjusted.get(symbol) or self._adjusted.setdefault(
+                symbol, msgspec.structs.replace(inst, tick_size=0.0))
+        return inst
 
     def tradable(self, symbol: Symbol) -> bool:
         sec = self._engine.securities.get(symbol)
@@ -75,10 +83,7 @@ class EngineRiskContext:
         return samples[-1][1] if samples else self._engine.portfolio.total_portfolio_value
 
     def peak_equity(self) -> float:
-        eq = self._engine.equity_samples
-        peak = max((v for _, v in eq), default=0.0)
-        self._peak = max(self._peak, peak)
-        return self._peak
+        return self._engine.peak_equity
 
     def venue_of(self, symbol: Symbol) -> str:
         return symbol.market

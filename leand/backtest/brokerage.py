@@ -12,7 +12,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from leand.clock import datetime_to_ns, ns_to_datetime
-from leand.model import Order, OrderType, TimeInForce
+from leand.execution import ExecutionClient
+from leand.model import Order, OrderType, TimeInForce, UpdateRequest
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -21,24 +22,24 @@ if TYPE_CHECKING:
 FillCallback = Callable[[Order, float, float], None]
 
 
-class BarBrokerage:
+class BarBrokerage(ExecutionClient):
     name = "bars"
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.pending: dict[int, Order] = {}
 
-    # -- venue interface --------------------------------------------------------------------------
-    def submit(self, order: Order, now_ns: int) -> None:
+    # -- execution client (reached only through the risk gate's approval) ---------------------------
+    def _submit(self, order: Order, now_ns: int) -> None:
         self.pending[order.id] = order
         if order.type is OrderType.MARKET:
             self._try_fill(order, now_ns)
 
-    def cancel(self, order_id: int, now_ns: int) -> bool:
-        return self.pending.pop(order_id, None) is not None
+    def _cancel(self, order: Order, now_ns: int) -> bool:
+        return self.pending.pop(order.id, None) is not None
 
-    def modify(self, order: Order, now_ns: int) -> None:
-        """The engine already changed the order's fields; nothing is cached here."""
+    def _modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
+        """Nothing is cached here: the fill models read the order's fields when they next scan."""
 
     def scan(self, now_ns: int) -> None:
         """Step 4 of a slice: try every pending order placed before this slice."""

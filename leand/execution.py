@@ -1,0 +1,71 @@
+"""Execution clients: the only way orders reach a venue, and only with the risk gate's approval.
+
+``submit`` and ``modify`` are final: subclasses implement ``_submit`` / ``_modify`` / ``_cancel`` and cannot
+override the public methods (``__init_subclass__`` refuses the class). The public methods spend the gate's
+:class:`~leand.risk.gate.Approved` for exactly this order and these values, or raise ``UnapprovedOrderError``.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from leand.model import Fill, Order, UpdateRequest
+from leand.risk.gate import Approved, UnapprovedOrderError
+
+_FINAL = ("submit", "modify")
+
+
+class ReconcileReport(msgspec.Struct, kw_only=True):
+    """The venue's view after a (re)connect: open orders, fills since a point, balances."""
+
+    open_orders: list[Order] = []
+    fills: list[Fill] = []
+    balances: dict[str, float] = {}
+    positions: dict[str, float] = {}
+
+
+class ExecutionClient:
+    name = "execution"
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _FINAL:
+            if name in cls.__dict__:
+                raise TypeError(f"{cls.__name__} may not override {name}(): implement _{name}() instead, so "
+                                "every order keeps passing the risk gate")
+
+    def submit(self, approved: Approved, order: Order, now_ns: int) -> None:
+        if not isinstance(approved, Approved):
+            raise UnapprovedOrderError(f"order {order.id}: submit needs the risk gate's approval, got "
+                                       f"{type(approved).__name__}")
+        approved.consume(order, "new")
+        self._submit(order, now_ns)
+
+    def modify(self, approved: Approved, order: Order, update: UpdateRequest, now_ns: int) -> None:
+        if not isinstance(approved, Approved):
+            raise UnapprovedOrderError(f"order {order.id}: modify needs the risk gate's approval")
+        new = (update.quantity if update.quantity is not None else order.quantity,
+               update.limit_price if update.limit_price is not None else order.limit_price,
+               update.stop_price if update.stop_price is not None else order.stop_price)
+        if new != (approved.quantity, approved.limit_price, approved.stop_price):
+            raise UnapprovedOrderError(f"order {order.id}: the modification differs from what the gate approved")
+        probe = msgspec.structs.replace(order, quantity=new[0], limit_price=new[1], stop_price=new[2])
+        approved.consume(probe, "modify")
+        self._modify(order, update, now_ns)
+
+    def cancel(self, order: Order, now_ns: int) -> bool:
+        """Cancels need no approval: they only ever reduce risk (the gate throttles them upstream)."""
+        return self._cancel(order, now_ns)
+
+    def reconcile(self) -> ReconcileReport:
+        return ReconcileReport()
+
+    # -- for subclasses ---------------------------------------------------------------------------------
+    def _submit(self, order: Order, now_ns: int) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _cancel(self, order: Order, now_ns: int) -> bool:  # pragma: no cover
+        raise NotImplementedError
