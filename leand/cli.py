@@ -90,9 +90,17 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_to_stderr() -> None:
+    """Structured events (risk rejections, state changes) go to stderr, so stdout stays the result."""
+    import structlog
+
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _log_to_stderr()
     handler = {"backtest": cmd_backtest, "report": cmd_report}[args.command]
     return handler(args)
 

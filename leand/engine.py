@@ -382,19 +382,20 @@ class Engine:
         self._next_order_id += 1
         self.orders[order.id] = order
         ticket = OrderTicket(self, order.id)
-        # the one pre-trade gate: its approval is what the brokerage accepts
-        gate = self.risk_gate
-        decision = gate.check_new(order)
-        if not decision.approved:
-            order.transition(OrderStatus.REJECTED)
-            self._emit(order, OrderStatus.REJECTED, code=decision.code, message=decision.message)
-            return ticket
         # LEAN checks buying power when an order is submitted
         ok, msg = self._buying_power_ok(order, sec, qty, self._order_price(sec, order))
         if not ok:
             order.transition(OrderStatus.REJECTED)
             self._emit(order, OrderStatus.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
             self.log("ERROR", f"order {order.id} invalid: {msg}")
+            return ticket
+        # the one pre-trade gate: its approval is what the brokerage accepts
+        gate = self.risk_gate
+        decision = gate.check_new(order)
+        if not decision.approved:
+            order.transition(OrderStatus.REJECTED)
+            self.log("ERROR", f"order {order.id} refused by the risk gate: {decision.code}: {decision.message}")
+            self._emit(order, OrderStatus.REJECTED, code=decision.code, message=decision.message)
             return ticket
         order.transition(OrderStatus.SUBMITTED)
         self.open_orders[order.id] = order

@@ -85,6 +85,11 @@ class Approved:
         del _ISSUED[self._token]
 
 
+    def revoke(self) -> None:
+        """Give back an approval that will not be used (the order was refused later for another reason)."""
+        _ISSUED.pop(self._token, None)
+
+
 def _issue(order_id: int, quantity: float, limit: float | None, stop: float | None, kind: str) -> Approved:
     token = secrets.token_bytes(16)
     _ISSUED[token] = (order_id, kind)
@@ -172,21 +177,21 @@ class RiskGate:
         g = self.config.global_
         if self.state is TradingState.HALTED:
             return
-        if g.daily_loss_limit is not None or g.daily_loss_limit_pct is not None:
-            sod = self.ctx.start_of_day_equity()
-            loss = sod - equity
-            breach = (g.daily_loss_limit is not None and loss >= g.daily_loss_limit) or (
-                g.daily_loss_limit_pct is not None and sod > 0 and loss / sod >= g.daily_loss_limit_pct)
-            if breach:
-                self._breach(g.on_daily_loss or "reducing",
-                             f"daily loss {loss:.2f} against start-of-day equity {sod:.2f} breaches "
-                             f"daily_loss_limit {g.daily_loss_limit} / daily_loss_limit_pct {g.daily_loss_limit_pct}")
-                return
         if g.max_drawdown_pct is not None:
             peak = max(self.ctx.peak_equity(), equity)
             if peak > 0 and 1 - equity / peak >= g.max_drawdown_pct:
                 self._breach(g.on_drawdown or "halted", f"drawdown {1 - equity / peak:.4f} from peak {peak:.2f} "
                                                         f"breaches max_drawdown_pct {g.max_drawdown_pct}")
+                if self.state is TradingState.HALTED:
+                    return
+        if g.daily_loss_limit is not None or g.daily_loss_limit_pct is not None:
+            sod = self.ctx.start_of_day_equity()
+            loss = sod - equity
+            if (g.daily_loss_limit is not None and loss >= g.daily_loss_limit) or (
+                    g.daily_loss_limit_pct is not None and sod > 0 and loss / sod >= g.daily_loss_limit_pct):
+                self._breach(g.on_daily_loss or "reducing",
+                             f"daily loss {loss:.2f} against start-of-day equity {sod:.2f} breaches "
+                             f"daily_loss_limit {g.daily_loss_limit} / daily_loss_limit_pct {g.daily_loss_limit_pct}")
 
     def _breach(self, action: str, reason: str) -> None:
         if action == "halted":
