@@ -1,1 +1,1 @@
-"""adapters."""
+"""Venue adapters. Each has the same inner shape: config, data client, execution client."""

@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("report", help="write report.html for an existing result folder")
     r.add_argument("result_dir", type=Path)
+
+    run = sub.add_parser("run", help="run the live daemon (paper venue by default)",
+                         description="Run strategies live under supervision. Without --config: the embedded "
+                                     "default (paper venue, synthetic BTCUSD quotes, strategies/paper_scalper.py).")
+    run.add_argument("--config", type=Path, default=None, help="TOML config file")
+    run.add_argument("--check", action="store_true", help="validate the config and exit")
+
+    sub.add_parser("ctl", help="administer a running daemon (leand ctl --help)", add_help=False)
     return p
 
 
@@ -97,11 +105,37 @@ def _log_to_stderr() -> None:
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from leand.live.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as e:
+        print(f"leand run: error: {e}", file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"config ok: {len(cfg.strategies)} strategies, venue {cfg.venue.name}")
+        return 0
+    from leand.live.daemon import run_daemon
+
+    try:
+        return run_daemon(args.config)
+    except ConfigError as e:
+        print(f"leand run: error: {e}", file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["ctl"]:  # fast path: the control client imports nothing heavy
+        from leand.ctl import main as ctl_main
+
+        return ctl_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    _log_to_stderr()
-    handler = {"backtest": cmd_backtest, "report": cmd_report}[args.command]
+    if args.command != "run":
+        _log_to_stderr()
+    handler = {"backtest": cmd_backtest, "report": cmd_report, "run": cmd_run}[args.command]
     return handler(args)
 
 

@@ -126,11 +126,12 @@ class VirtualClock(Clock):
         return fired
 
 
-class LiveClock(Clock):
-    """Wall time (``time.time_ns``). The daemon drives :meth:`fire_due` from its event loop."""
+class LiveClock(VirtualClock):
+    """Wall time. The same timer heap as the virtual clock; the daemon calls :meth:`tick` from its event loop
+    (and the engine advances it at every slice), so timers and schedules fire in wall time."""
 
     def now_ns(self) -> int:
         return _time.time_ns()
 
-    def fire_due(self) -> int:
-        return self._fire_due(self.now_ns(), None)
+    def tick(self) -> int:
+        return self.advance_to(_time.time_ns())

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from leand.backtest.brokerage import BarBrokerage
 from leand.clock import VirtualClock, datetime_to_ns, ns_to_datetime
 from leand.engine_context import EngineRiskContext
+from leand.execution import ExecutionClient
 from leand.model import (
     AccountType,
     DataNormalizationMode,
@@ -72,7 +73,8 @@ class Engine:
     def __init__(self, strategy: Strategy, data_root: Path, *, parameters: dict[str, Any] | None = None,
                  start: date | None = None, end: date | None = None, cash: float | None = None,
                  live_mode: bool = False, risk_config: Any = None, log_sink: Callable[[str], None] | None = None,
-                 seed: int = 0) -> None:
+                 seed: int = 0, clock: VirtualClock | None = None,
+                 brokerage: Callable[[Engine], ExecutionClient] | None = None) -> None:
         from leand.data.market_hours import MarketHoursDatabase
         from leand.data.symbol_properties import SymbolPropertiesDatabase
 
@@ -82,7 +84,7 @@ class Engine:
         self.parameters = dict(parameters or {})
         self.live_mode = live_mode
         self.seed = seed
-        self.clock = VirtualClock(0)
+        self.clock = clock if clock is not None else VirtualClock(0)
         self.time_zone: ZoneInfo = NY
         self.portfolio = Portfolio()
         self.securities: dict[Symbol, Security] = self.portfolio.securities
@@ -98,7 +100,7 @@ class Engine:
         self.brokerage_name = "default"
         self.account_type = AccountType.MARGIN
         self.benchmark: Symbol | float | None = Symbol.equity("SPY")
-        self.brokerage = BarBrokerage(self)
+        self.brokerage: Any = brokerage(self) if brokerage is not None else BarBrokerage(self)
         self.warming_up = False
         self._warmup: tuple[int | timedelta, Resolution | None] | None = None
         self._cli_start, self._cli_end, self._cli_cash = start, end, cash
@@ -124,6 +126,10 @@ class Engine:
         self.first_data_ns: int | None = None
         self.last_data_ns: int | None = None
         self.data_points = 0
+        #: client order ids are ``prefix + order id``; the daemon makes the prefix unique per strategy and boot
+        self.client_id_prefix = "L"
+        self.strategy_id = type(strategy).__name__
+        self._live_start = self._live_end = 0
         self._csv_sources: dict[Symbol, Path] = {}
         #: securities the engine added for itself (conversion-rate feeds): their data never reaches on_data
         self.internal_symbols: set[Symbol] = set()
@@ -377,7 +383,8 @@ class Engine:
                       limit_price=limit_price, stop_price=stop_price, trailing_amount=trailing_amount,
                       trailing_as_percentage=trailing_as_percentage, time_in_force=tif, expire_time=expire_ns,
                       post_only=post_only, created_time=now, last_update_time=now,
-                      client_order_id=f"L{self._next_order_id}", strategy_id=type(self.strategy).__name__,
+                      client_order_id=f"{self.client_id_prefix}{self._next_order_id}",
+                      strategy_id=self.strategy_id,
                       tag=tag, submission_price=sub_px)
         self._next_order_id += 1
         self.orders[order.id] = order
@@ -452,16 +459,24 @@ class Engine:
             self.risk_gate.on_order_closed(order)
         return ok
 
-    def on_fill(self, order: Order, qty: float, price: float) -> None:
+    def on_fill(self, order: Order, qty: float, price: float, fee: float | None = None,
+                fee_currency: str | None = None, trade_id: int | None = None) -> Fill:
+        """Apply a fill: the order's state machine, the portfolio, then the strategy's ``on_order_event``.
+
+        A venue's fill carries its own fee and trade id; simulated fills get them from the fee model."""
         sec = self.securities[order.symbol]
         now = self.clock.now_ns()
-        fee, fee_ccy = sec.fee_model.fee(sec, order, qty, price, now)
+        if fee is None:
+            fee, fee_ccy = sec.fee_model.fee(sec, order, qty, price, now)
+        else:
+            fee_ccy = fee_currency or sec.quote_currency
         self._refresh_rates()
         order.apply_fill(qty, price)
         order.last_update_time = now
         liquidity = LiquiditySide.MAKER if is_maker(order) else LiquiditySide.TAKER
         fill = Fill(order_id=order.id, symbol=order.symbol, time=now, quantity=qty, price=price, fee=fee,
-                    fee_currency=fee_ccy, liquidity=liquidity, trade_id=self._next_trade_id,
+                    fee_currency=fee_ccy, liquidity=liquidity,
+                    trade_id=trade_id if trade_id is not None else self._next_trade_id,
                     client_order_id=order.client_order_id)
         self._next_trade_id += 1
         self.fills.append(fill)
@@ -471,6 +486,22 @@ class Engine:
             self.risk_gate.on_order_closed(order)
         self._emit(order, order.status, fill_price=price, fill_quantity=qty, fee=fee, fee_currency=fee_ccy,
                    liquidity=liquidity)
+        return fill
+
+    def on_venue_closed(self, order: Order, status: OrderStatus, reason: str = "") -> None:
+        """A venue canceled or rejected an open order."""
+        self.open_orders.pop(order.id, None)
+        order.transition(status)
+        self.risk_gate.on_order_closed(order)
+        self._emit(order, status, code=reason, message=reason)
+
+    def adopt_order(self, order: Order) -> None:
+        """An order still open at the venue after a restart: tracked again, so strategies can cancel it."""
+        order.id = self._next_order_id
+        self._next_order_id += 1
+        self.orders[order.id] = order
+        self.open_orders[order.id] = order
+        self.risk_gate.on_order_opened(order)
 
     def on_order_expired(self, order: Order) -> None:
         self.open_orders.pop(order.id, None)
@@ -488,6 +519,10 @@ class Engine:
             self.log("ERROR", f"cancel of order {order_id} refused: {throttled.message}")
             return False
         self.brokerage.cancel(order, self.clock.now_ns())
+        if self.live_mode:  # the venue confirms later (on_venue_closed); fills may still arrive meanwhile
+            order.transition(OrderStatus.PENDING_CANCEL)
+            self._emit(order, OrderStatus.PENDING_CANCEL, message=tag)
+            return True
         self.open_orders.pop(order_id, None)
         order.transition(OrderStatus.CANCELED)
         if tag:
@@ -820,7 +855,7 @@ class Engine:
         self._refresh_rates()
         if self._warmup is None:
             self._begin_trading(start_ns, end_ns)
-        self._loop(self._feed(warm_start, end_ns), start_ns, end_ns, progress)
+        self._loop(self._feed(warm_start, end_ns).batches(), start_ns, end_ns, progress)
         self._finish()
 
     def _seed_rate_prices(self) -> None:
@@ -873,7 +908,22 @@ class Engine:
         self._arm_samplers(start_ns, end_ns)
         self.portfolio.sales_volume = 0.0
 
-    def _loop(self, feed, start_ns: int, end_ns: int, progress) -> None:
+    def on_live_slice(self, t: int, events: tuple) -> None:
+        """The daemon's entry: one slice through exactly the steps a backtest runs."""
+        self._loop((([t], [events]),), self._live_start, self._live_end, None)
+
+    def start_live(self, restore: Callable[[Engine], None] | None = None) -> None:
+        """Initialize for the daemon: no end date, sampling and timers in wall time. ``restore`` puts back
+        the account (cash, fills) from the journal after the strategy's own setup and before trading."""
+        self.initialize()
+        if restore is not None:
+            restore(self)
+        now = self.clock.now_ns()
+        self._live_start, self._live_end = now, now + 3650 * DAY_NS
+        self.clock._now = now
+        self._begin_trading(now, self._live_end)
+
+    def _loop(self, batches, start_ns: int, end_ns: int, progress) -> None:
         clock = self.clock
         heap = clock._heap
         securities = self.securities
@@ -888,7 +938,7 @@ class Engine:
         ff_ind = self.indicators_see_fill_forward
         n = 0
         last_t = None
-        for times, slices in feed.batches():
+        for times, slices in batches:
             if progress is not None and times:
                 progress(times[0], start_ns, end_ns)
             for t, events in zip(times, slices):
@@ -970,7 +1020,7 @@ class Engine:
                 on_data(Slice(t, events))
             n += sum(map(len, slices))
             last_t = times[-1] if times else last_t
-        self.data_points = n
+        self.data_points += n
         if warming:
             self.warming_up = False
             self._begin_trading(start_ns, end_ns)

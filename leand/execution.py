@@ -60,6 +60,10 @@ class ExecutionClient:
     def reconcile(self) -> ReconcileReport:
         return ReconcileReport()
 
+    def scan(self, now_ns: int) -> None:
+        """Called on every slice with open orders. A real venue fills on its own; the simulated bar
+        brokerage overrides this to match resting orders against the slice's data."""
+
     # -- for subclasses ---------------------------------------------------------------------------------
     def _submit(self, order: Order, now_ns: int) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -1,0 +1,170 @@
+"""Daemon configuration: TOML decoded into msgspec Structs, with one clear error per bad value.
+
+Secrets never live here in clear: a key that looks like a secret must name an environment variable or a
+systemd credential (``*_env`` / ``*_credential``), resolved by :mod:`leand.live.secrets`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from leand.risk.limits import RiskConfig, _validate
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
+
+
+class ConfigError(ValueError):
+    """Names the file, the key path, the value and what was expected."""
+
+
+class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    kind: Literal["paper"] = "paper"
+    name: str = "paper"
+    market: str = "coinbase"
+    symbols: list[str] = msgspec.field(default_factory=lambda: ["BTCUSD"])
+    #: "synthetic": a seeded random walk; "lean-ticks": replay LEAN tick quotes from data_dir
+    source: Literal["synthetic", "lean-ticks"] = "synthetic"
+    rate_hz: float = 20.0
+    seed: int = 7
+    start_price: float = 20_000.0
+    spread: float = 1.0
+    volatility: float = 0.0002
+    replay_date: str = ""
+    replay_speed: float = 1.0
+    starting_balances: dict[str, float] = msgspec.field(default_factory=lambda: {"USD": 100_000.0})
+    maker_fee: float = 0.0
+    taker_fee: float = 0.001
+
+
+class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    file: str
+    class_name: str | None = msgspec.field(default=None, name="class")
+    parameters: dict[str, Any] = {}
+    #: what happens to a strategy's orders when it raises: keep them, cancel them, or flatten its positions
+    on_error: Literal["keep", "cancel", "flatten"] = "cancel"
+    enabled: bool = True
+
+
+class WatchdogConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    max_loop_lag_ms: float = 500.0
+    max_feed_staleness_s: float = 10.0
+
+
+class ShutdownConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    cancel_all: bool = True
+
+
+class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    state_dir: str = ""
+    runtime_dir: str = ""
+    data_dir: str = ""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    account_currency: str = "USD"
+    snapshot_interval_s: float = 10.0
+    venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
+    strategies: list[StrategyConfig] = []
+    risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+    watchdog: WatchdogConfig = msgspec.field(default_factory=WatchdogConfig)
+    shutdown: ShutdownConfig = msgspec.field(default_factory=ShutdownConfig)
+
+    # -- resolved paths ----------------------------------------------------------------------------
+    @property
+    def state_path(self) -> Path:
+        return Path(self.state_dir or os.environ.get("STATE_DIRECTORY", "") or "state")
+
+    @property
+    def runtime_path(self) -> Path:
+        return Path(self.runtime_dir or os.environ.get("RUNTIME_DIRECTORY", "") or self.state_path)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir) if self.data_dir else DEFAULT_DATA
+
+
+_SECRET_KEY = re.compile(r"(secret|password|passphrase|api_key|apikey|token|private_key)$", re.I)
+_PATH = re.compile(r"at `\$(.*?)`")
+
+
+def _no_clear_secrets(node: Any, path: str, source: str) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            p = f"{path}.{k}" if path else k
+            if _SECRET_KEY.search(k) and isinstance(v, str) and v:
+                raise ConfigError(f"{source}: {p}: secrets may not be written in the config file; name an "
+                                  f"environment variable ({k}_env = \"VAR\") or a systemd credential "
+                                  f"({k}_credential = \"name\") instead")
+            _no_clear_secrets(v, p, source)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _no_clear_secrets(v, f"{path}[{i}]", source)
+
+
+def _lookup(raw: Any, path: str) -> Any:
+    node = raw
+    for part in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path):
+        key, idx = part
+        try:
+            node = node[int(idx)] if idx else node[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
+    _no_clear_secrets(raw, "", source)
+    try:
+        cfg = msgspec.convert(raw, DaemonConfig)
+    except msgspec.ValidationError as e:
+        text = str(e)
+        m = _PATH.search(text)
+        where = m.group(1).lstrip(".") if m else ""
+        reason = _PATH.sub("", text).rstrip(" -")
+        value = _lookup(raw, m.group(1)) if m else None
+        shown = f" = {value!r}" if value is not None else ""
+        raise ConfigError(f"{source}: {where or '(top level)'}{shown}: {reason}") from None
+    try:
+        _validate(cfg.risk)
+    except ValueError as e:
+        raise ConfigError(f"{source}: {e}") from None
+    ids = [s.id for s in cfg.strategies]
+    if len(ids) != len(set(ids)):
+        raise ConfigError(f"{source}: strategies: ids must be unique, got {ids}")
+    if cfg.venue.rate_hz <= 0:
+        raise ConfigError(f"{source}: venue.rate_hz = {cfg.venue.rate_hz}: expected a positive rate")
+    return cfg
+
+
+def load_config(path: Path | None) -> DaemonConfig:
+    if path is None:
+        return default_config()
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    cfg = parse_config(raw, str(path))
+    base = path.parent
+    for s in cfg.strategies:
+        p = Path(s.file)
+        if not p.is_absolute() and not p.is_file() and (base / p).is_file():
+            s.file = str(base / p)
+    return cfg
+
+
+def default_config() -> DaemonConfig:
+    """The embedded default: the paper venue with synthetic BTCUSD quotes and the example scalper."""
+    root = Path(__file__).resolve().parents[2]
+    return parse_config({"strategies": [{"id": "scalper", "file": str(root / "strategies" / "paper_scalper.py")}]},
+                        "default config")

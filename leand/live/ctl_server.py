@@ -1,0 +1,278 @@
+"""The control server: HTTP+JSON (aiohttp) on a Unix socket readable only by its owner (mode 0600).
+
+Every state-changing command is journaled with who (the peer's uid/pid from SO_PEERCRED) and when. A bad
+request gets a 4xx with one clear message; nothing a client sends can stop the daemon.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import structlog
+from aiohttp import web
+
+from leand.model import OrderStatus
+
+if TYPE_CHECKING:
+    from leand.live.daemon import Daemon
+
+log = structlog.get_logger("leand.ctl")
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS), status=status,
+                        content_type="application/json")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return _json({"error": message}, status)
+
+
+class CtlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class CtlServer:
+    def __init__(self, daemon: Daemon) -> None:
+        self.d = daemon
+        self.app = web.Application(middlewares=[self._errors])
+        r = self.app.router
+        r.add_get("/status", self.status)
+        r.add_get("/health", self.health)
+        r.add_get("/strategies", self.strategies)
+        r.add_post("/strategies/{id}/{action}", self.strategy_action)
+        r.add_get("/orders", self.orders)
+        r.add_post("/orders/cancel-all", self.cancel_all)
+        r.add_post("/orders/{cid}/cancel", self.cancel)
+        r.add_get("/positions", self.positions)
+        r.add_get("/balances", self.balances)
+        r.add_post("/halt", self.halt)
+        r.add_post("/resume", self.resume)
+        r.add_post("/flatten", self.flatten)
+        r.add_get("/risk", self.risk_show)
+        r.add_post("/risk", self.risk_set)
+        r.add_post("/reload", self.reload)
+        r.add_post("/log-level", self.log_level)
+        self.runner: web.AppRunner | None = None
+        self.path: Path | None = None
+
+    async def start(self, path: Path) -> None:
+        self.path = path
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        old = os.umask(0o177)  # the socket is born 0600: no window where others could connect
+        try:
+            await web.UnixSite(self.runner, str(path)).start()
+        finally:
+            os.umask(old)
+        os.chmod(path, 0o600)
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self.path is not None and self.path.exists():
+            self.path.unlink()
+
+    # -- plumbing ------------------------------------------------------------------------------------
+    @web.middleware
+    async def _errors(self, request: web.Request, handler):
+        try:
+            return await handler(request)
+        except CtlError as e:
+            return _error(e.status, str(e))
+        except web.HTTPException as e:
+            if e.status == 404:
+                return _error(404, f"unknown command: {request.method} {request.path}")
+            if e.status == 405:
+                return _error(405, f"{request.method} is not allowed for {request.path}")
+            raise
+        except Exception as e:
+            log.error("ctl.error", path=request.path, error=f"{type(e).__name__}: {e}")
+            return _error(500, f"{type(e).__name__}: {e}")
+
+    @staticmethod
+    def who(request: web.Request) -> str:
+        sock = request.transport.get_extra_info("socket") if request.transport else None
+        try:
+            pid, uid, gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                 struct.calcsize("3i")))
+            return f"uid={uid} pid={pid}"
+        except (OSError, AttributeError):
+            return "unknown"
+
+    async def body(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.read()
+        if not raw:
+            return {}
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise CtlError(400, f"request body is not JSON: {e}") from None
+        if not isinstance(data, dict):
+            raise CtlError(400, "request body must be a JSON object")
+        return data
+
+    def audit(self, request: web.Request, command: str, args: dict[str, Any]) -> None:
+        who = self.who(request)
+        self.d.journal.audit(who, command, args)
+        log.info("ctl.command", who=who, command=command, **{k: v for k, v in args.items() if k != "config"})
+
+    def runner_for(self, sid: str):
+        r = self.d.runners.get(sid)
+        if r is None:
+            raise CtlError(404, f"no strategy {sid!r} (have: {', '.join(self.d.runners) or 'none'})")
+        return r
+
+    def in_strategy(self, runner, fn) -> None:
+        """Engine calls run inside the strategy's own task, in order with its data."""
+        runner.inbox.put_nowait(("call", fn))
+
+    # -- read-only ---------------------------------------------------------------------------------------
+    async def status(self, request: web.Request) -> web.Response:
+        return _json(self.d.status())
+
+    async def health(self, request: web.Request) -> web.Response:
+        h = self.d.health()
+        return _json(h, 200 if h["ok"] else 503)
+
+    async def strategies(self, request: web.Request) -> web.Response:
+        return _json([{"id": r.id, "state": r.state, "error": r.error, "slices": r.handled,
+                       "open_orders": len(r.engine.open_orders),
+                       "trading_state": r.engine.risk_gate.state.value} for r in self.d.runners.values()])
+
+    async def orders(self, request: web.Request) -> web.Response:
+        out = []
+        for r in self.d.runners.values():
+            for o in r.engine.open_orders.values():
+                out.append({"client_order_id": o.client_order_id, "strategy": r.id, "symbol": o.symbol.value,
+                            "type": o.type.value, "quantity": o.quantity, "filled": o.filled_quantity,
+                            "limit_price": o.limit_price, "status": o.status.value})
+        return _json(out)
+
+    async def positions(self, request: web.Request) -> web.Response:
+        out = []
+        for r in self.d.runners.values():
+            for sym, sec in r.engine.securities.items():
+                h = sec.holdings
+                if h.quantity:
+                    out.append({"strategy": r.id, "symbol": sym.value, "quantity": h.quantity,
+                                "average_price": h.average_price, "price": sec.price,
+                                "unrealized": r.engine.portfolio.unrealized_profit(sec)})
+        return _json(out)
+
+    async def balances(self, request: web.Request) -> web.Response:
+        return _json({"venue": self.d.venue.balances(),
+                      "strategies": {r.id: {c: cash.amount for c, cash in r.engine.portfolio.cash_book.items()}
+                                     for r in self.d.runners.values()}})
+
+    async def risk_show(self, request: web.Request) -> web.Response:
+        import msgspec
+
+        return _json({"config": msgspec.to_builtins(self.d.cfg.risk),
+                      "states": {r.id: r.engine.risk_gate.state.value for r in self.d.runners.values()}})
+
+    # -- state-changing ------------------------------------------------------------------------------------
+    async def strategy_action(self, request: web.Request) -> web.Response:
+        sid, action = request.match_info["id"], request.match_info["action"]
+        r = self.runner_for(sid)
+        moves = {"start": ("stopped", "paused", "failed"), "resume": ("paused",), "pause": ("running",),
+                 "stop": ("running", "paused")}
+        if action not in moves:
+            raise CtlError(400, f"unknown strategy action {action!r}: use start, stop, pause or resume")
+        if r.state not in moves[action]:
+            raise CtlError(409, f"strategy {sid!r} is {r.state}: cannot {action}")
+        self.audit(request, f"strategies {action}", {"strategy": sid})
+        r.state = "running" if action in ("start", "resume") else "paused" if action == "pause" else "stopped"
+        r.error = "" if r.state == "running" else r.error
+        return _json({"strategy": sid, "state": r.state})
+
+    async def cancel(self, request: web.Request) -> web.Response:
+        cid = request.match_info["cid"]
+        for r in self.d.runners.values():
+            for o in r.engine.open_orders.values():
+                if o.client_order_id == cid:
+                    if o.status is OrderStatus.PENDING_CANCEL:
+                        raise CtlError(409, f"order {cid} is already being canceled")
+                    self.audit(request, "orders cancel", {"client_order_id": cid})
+                    self.in_strategy(r, lambda e, oid=o.id: e.cancel_order(oid, "ctl"))
+                    return _json({"client_order_id": cid, "cancel": "requested"})
+        raise CtlError(404, f"no open order with client order id {cid!r}")
+
+    async def cancel_all(self, request: web.Request) -> web.Response:
+        self.audit(request, "orders cancel-all", {})
+        n = 0
+        for r in self.d.runners.values():
+            n += len(r.engine.open_orders)
+            self.in_strategy(r, lambda e: [e.cancel_order(o.id, "ctl cancel-all") for o in list(e.open_orders.values())
+                                           if o.status is not OrderStatus.PENDING_CANCEL])
+        return _json({"cancel_requested": n})
+
+    async def halt(self, request: web.Request) -> web.Response:
+        b = await self.body(request)
+        reason = str(b.get("reason") or "kill switch (leand ctl halt)")
+        cancel_all = bool(b.get("cancel_all", False))
+        self.audit(request, "halt", {"reason": reason, "cancel_all": cancel_all})
+        for r in self.d.runners.values():
+            r.engine.risk_gate.halt(reason, cancel_all)
+        return _json({"trading_state": "halted", "reason": reason})
+
+    async def resume(self, request: web.Request) -> web.Response:
+        who = self.who(request)
+        self.audit(request, "resume", {})
+        for r in self.d.runners.values():
+            r.engine.risk_gate.resume(who)
+        return _json({"trading_state": "active"})
+
+    async def flatten(self, request: web.Request) -> web.Response:
+        b = await self.body(request)
+        symbol = b.get("symbol")
+        self.audit(request, "flatten", {"symbol": symbol})
+        for r in self.d.runners.values():
+            if symbol is not None and not any(s.value == str(symbol).upper() for s in r.engine.securities):
+                continue
+            self.in_strategy(r, lambda e, s=symbol: e.liquidate(s, "ctl flatten"))
+        return _json({"flatten": symbol or "all"})
+
+    async def risk_set(self, request: web.Request) -> web.Response:
+        from leand.risk.limits import RiskConfigError, load_config
+
+        b = await self.body(request)
+        if "config" not in b:
+            raise CtlError(400, "risk set needs {\"config\": {...}} with the new limits")
+        try:
+            cfg = load_config(b["config"])
+        except RiskConfigError as e:
+            raise CtlError(400, str(e)) from None
+        self.audit(request, "risk set", {"config": b["config"]})
+        for r in self.d.runners.values():
+            r.engine.risk_gate.set_config(cfg)
+        self.d.cfg.risk = cfg
+        return _json({"risk": "updated"})
+
+    async def reload(self, request: web.Request) -> web.Response:
+        self.audit(request, "reload", {})
+        try:
+            return _json(self.d.reload())
+        except ValueError as e:
+            raise CtlError(400, f"reload failed, nothing changed: {e}") from None
+
+    async def log_level(self, request: web.Request) -> web.Response:
+        from leand.live.logs import set_level
+
+        b = await self.body(request)
+        level = b.get("level")
+        try:
+            set_level(str(level))
+        except ValueError as e:
+            raise CtlError(400, str(e)) from None
+        self.audit(request, "log-level", {"level": level})
+        return _json({"log_level": level})

@@ -1,0 +1,388 @@
+"""``leand run``: the supervised asyncio daemon.
+
+Tasks: one feed task per data client, one task per strategy (an inbox drained into the same synchronous
+handlers a backtest calls), one order-session task per venue, the control server, the watchdog, the snapshot
+writer and a timer task. Start-up reconciles the journal with the venue before any strategy runs; only then is
+READY=1 sent to systemd.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from adapters.paper.data import LeanTickReplay, SyntheticQuotes
+from adapters.paper.execution import PaperSession, apply_report
+from leand.backtest.runner import load_strategy_class
+from leand.clock import LiveClock
+from leand.data.symbol_properties import SymbolPropertiesDatabase
+from leand.engine import Engine
+from leand.live import logs
+from leand.live.config import DaemonConfig, load_config
+from leand.live.journal import Journal
+from leand.live.notify import Notifier
+from leand.model import Order, OrderStatus, OrderType, SecurityType, Symbol
+from simulator.paper import ExecReport, PaperVenue
+
+log = structlog.get_logger("leand.daemon")
+CRYPTO_MARKETS = ("coinbase", "binance", "bybit", "bitfinex")
+
+
+@dataclass
+class StrategyRunner:
+    id: str
+    engine: Engine
+    on_error: str
+    inbox: asyncio.Queue = field(default_factory=asyncio.Queue)
+    state: str = "running"  # running | paused | stopped | failed
+    error: str = ""
+    symbols: set[Symbol] = field(default_factory=set)
+    handled: int = 0
+    task: asyncio.Task | None = None
+
+
+class Daemon:
+    def __init__(self, cfg: DaemonConfig, config_path: Path | None = None) -> None:
+        self.cfg = cfg
+        self.config_path = config_path
+        self.notifier = Notifier()
+        self.state = "starting"
+        self.started = time.time()
+        self.runners: dict[str, StrategyRunner] = {}
+        self.stop_event = asyncio.Event()
+        self.last_quote_wall = 0.0
+        self.loop_lag_ms = 0.0
+        self.tasks: list[asyncio.Task] = []
+        self.mismatches: list[dict] = []
+        self.ready_at: float | None = None
+
+    # ---- start-up ---------------------------------------------------------------------------------
+    def _open(self) -> None:
+        cfg = self.cfg
+        state = cfg.state_path
+        state.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cfg.runtime_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.journal = Journal(state / "journal.sqlite")
+        self.boot = self.journal.next_boot()
+        spdb = SymbolPropertiesDatabase.load(cfg.data_path / "symbol-properties" / "symbol-properties-database.csv")
+        v = cfg.venue
+        sec_type = SecurityType.CRYPTO if v.market in CRYPTO_MARKETS else SecurityType.EQUITY
+        self.instruments = {}
+        for t in v.symbols:
+            sym = Symbol(t.upper(), sec_type, v.market)
+            self.instruments[sym] = spdb.get(sym)
+        # the paper venue keeps its own store, apart from the daemon's, so it outlives a daemon crash
+        self.venue = PaperVenue(state / "paper-venue.sqlite", self.instruments,
+                                starting_balances=v.starting_balances, maker_fee=v.maker_fee, taker_fee=v.taker_fee)
+        self.session = PaperSession(self.venue, self.journal, self.boot)
+        if self.journal.get("starting_balances") is None:
+            self.journal.put("starting_balances", json.dumps(self.venue.balances()))
+
+    def _reconcile(self) -> None:
+        self.notifier.status("reconciling with the venue")
+        self.mismatches = self.session.reconcile()
+        # balances the journal implies versus what the venue holds
+        implied = dict(json.loads(self.journal.get("starting_balances") or "{}"))
+        by_id = {s.id: i for s, i in self.instruments.items()}
+        for f in self.journal.fills():
+            inst = by_id[f.symbol.id]
+            implied[inst.quote_currency] = implied.get(inst.quote_currency, 0.0) - f.quantity * f.price - f.fee
+            if inst.base_currency:
+                implied[inst.base_currency] = implied.get(inst.base_currency, 0.0) + f.quantity
+        venue = self.venue.balances()
+        for asset in sorted(set(implied) | set(venue)):
+            a, b = implied.get(asset, 0.0), venue.get(asset, 0.0)
+            if abs(a - b) > 1e-6 * max(1.0, abs(b)):
+                m = {"kind": "balance", "asset": asset, "journal": a, "venue": b}
+                self.mismatches.append(m)
+                log.warning("reconcile.mismatch", **m)
+        log.info("reconcile.done", boot=self.boot, mismatches=len(self.mismatches))
+
+    def _build_strategies(self) -> None:
+        starting = json.loads(self.journal.get("starting_balances") or "{}")
+        fills = self.journal.fills()
+        intents = {i["client_order_id"]: i for i in self.journal.intents()}
+        for sc in self.cfg.strategies:
+            if not sc.enabled:
+                continue
+            cls = load_strategy_class(Path(sc.file), sc.class_name)
+            strat = cls()
+            strat.parameters = {**getattr(strat, "parameters", {}), **sc.parameters}
+            engine = Engine(strat, self.cfg.data_path, parameters=strat.parameters, live_mode=True,
+                            risk_config=self.cfg.risk, clock=LiveClock(time.time_ns()),
+                            brokerage=self.session.client(sc.id))
+            engine.strategy_id = sc.id
+            engine.client_id_prefix = f"{sc.id}-{self.boot}-"
+
+            def restore(e: Engine, sid: str = sc.id) -> None:
+                cb = e.portfolio.cash_book
+                for ccy in list(cb):
+                    cb[ccy].amount = 0.0
+                for ccy, amt in starting.items():
+                    cb.set_amount(ccy, amt)
+                for f in fills:
+                    it = intents.get(f.client_order_id)
+                    if it is not None and it["strategy"] == sid and f.symbol in e.securities:
+                        e.portfolio.process_fill(e.securities[f.symbol], f)
+                snap = self.journal.load_snapshot(sid)
+                if snap is not None and hasattr(e.strategy, "set_state"):
+                    e.strategy.set_state(snap)
+
+            engine.start_live(restore=restore)
+            runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities))
+            self.runners[sc.id] = runner
+            # orders still open at the venue come back under the engine's care
+            for vo in self.venue.open_orders():
+                it = intents.get(vo.client_order_id)
+                if it is None or it["strategy"] != sc.id:
+                    continue
+                sym = Symbol.parse(vo.symbol)
+                order = Order(id=0, symbol=sym, quantity=vo.quantity,
+                              type=OrderType.LIMIT if vo.type == "limit" else OrderType.MARKET,
+                              limit_price=vo.limit_price, status=OrderStatus.ACCEPTED, filled_quantity=vo.filled,
+                              client_order_id=vo.client_order_id, strategy_id=sc.id, created_time=it["created_ns"])
+                engine.adopt_order(order)
+                self.session.routes[vo.client_order_id] = (sc.id, order)
+
+    # ---- tasks --------------------------------------------------------------------------------------
+    async def _supervise(self, name: str, factory, base: float = 0.2, cap: float = 10.0) -> None:
+        """Run a task forever; on failure restart it with exponential backoff and jitter."""
+        delay = base
+        while not self.stop_event.is_set():
+            try:
+                await factory()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.error("task.failed", task=name, error=f"{type(e).__name__}: {e}", retry_in_s=round(delay, 3))
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(cap, delay * 2)
+
+    async def _feed(self) -> None:
+        v = self.cfg.venue
+        src = SyntheticQuotes(v, self.instruments) if v.source == "synthetic" else \
+            LeanTickReplay(v, self.instruments, self.cfg.data_path)
+        async for q in src.stream():
+            if self.stop_event.is_set():
+                return
+            self.last_quote_wall = time.monotonic()
+            self.session.push(self.venue.on_quote(q))
+            events = (q,)
+            for r in self.runners.values():
+                if q.symbol in r.symbols:
+                    r.inbox.put_nowait(("slice", q.time, events))
+
+    async def _order_session(self) -> None:
+        s = self.session
+        while True:
+            rep: ExecReport = await s.reports.get()
+            fresh = s.persist(rep)  # journaled before anyone acts on it
+            route = s.routes.get(rep.client_order_id)
+            if route is None:
+                log.warning("session.unrouted_report", client_order_id=rep.client_order_id, status=rep.status)
+                continue
+            sid, order = route
+            if fresh or not rep.fill_quantity:
+                self.runners[sid].inbox.put_nowait(("report", order, rep))
+
+    async def _strategy(self, r: StrategyRunner) -> None:
+        e = r.engine
+        while True:
+            item = await r.inbox.get()
+            kind = item[0]
+            try:
+                if kind == "slice":
+                    if r.state == "running":
+                        e.on_live_slice(item[1], item[2])
+                        r.handled += 1
+                    else:  # paused/stopped/failed strategies still keep prices current
+                        _update_prices(e, item[2])
+                elif kind == "report":
+                    apply_report(e, item[1], item[2])
+                elif kind == "tick":
+                    if r.state == "running":
+                        e.clock.tick()
+                elif kind == "call":
+                    item[1](e)
+            except Exception as exc:
+                self._strategy_failed(r, exc)
+
+    def _strategy_failed(self, r: StrategyRunner, exc: BaseException) -> None:
+        r.state = "failed"
+        r.error = f"{type(exc).__name__}: {exc}"
+        log.error("strategy.failed", strategy=r.id, error=r.error, on_error=r.on_error)
+        e = r.engine
+        try:
+            if r.on_error in ("cancel", "flatten"):
+                for o in list(e.open_orders.values()):
+                    e.cancel_order(o.id, "strategy failed")
+            if r.on_error == "flatten":
+                e.liquidate(None, "strategy failed: flatten")
+        except Exception as exc2:
+            log.error("strategy.cleanup_failed", strategy=r.id, error=f"{type(exc2).__name__}: {exc2}")
+
+    async def _timers(self) -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            for r in self.runners.values():
+                r.inbox.put_nowait(("tick",))
+
+    async def _snapshots(self) -> None:
+        while True:
+            await asyncio.sleep(self.cfg.snapshot_interval_s)
+            self._snapshot_all()
+
+    def _snapshot_all(self) -> None:
+        for r in self.runners.values():
+            get = getattr(r.engine.strategy, "get_state", None)
+            if get is not None:
+                try:
+                    self.journal.snapshot(r.id, get(), time.time_ns())
+                except Exception as e:
+                    log.error("snapshot.failed", strategy=r.id, error=str(e))
+
+    def health(self) -> dict[str, Any]:
+        feed_age = time.monotonic() - self.last_quote_wall if self.last_quote_wall else None
+        ok = self.loop_lag_ms <= self.cfg.watchdog.max_loop_lag_ms and (
+            feed_age is not None and feed_age <= self.cfg.watchdog.max_feed_staleness_s)
+        return {"ok": ok, "loop_lag_ms": round(self.loop_lag_ms, 3),
+                "feed_age_s": None if feed_age is None else round(feed_age, 3)}
+
+    async def _watchdog(self) -> None:
+        interval = (self.notifier.watchdog_s or 2.0) / 2
+        tick = 0.1
+        last_ping = 0.0
+        while True:
+            t0 = time.monotonic()
+            await asyncio.sleep(tick)
+            self.loop_lag_ms = max(0.0, (time.monotonic() - t0 - tick) * 1000)
+            if self.notifier.watchdog_s and time.monotonic() - last_ping >= interval:
+                h = self.health()
+                if h["ok"]:
+                    self.notifier.watchdog()
+                    last_ping = time.monotonic()
+                else:
+                    self.notifier.status(f"unhealthy: loop lag {h['loop_lag_ms']} ms, feed age {h['feed_age_s']} s")
+
+    # ---- control actions (the ctl server calls these) ------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        gate_state = next((r.engine.risk_gate.state.value for r in self.runners.values()), "active")
+        return {"state": self.state, "boot": self.boot, "pid": os.getpid(), "uptime_s": round(time.time() -
+                                                                                               self.started, 3),
+                "trading_state": gate_state, "venue": self.cfg.venue.name,
+                "strategies": {r.id: r.state for r in self.runners.values()},
+                "open_orders": sum(len(r.engine.open_orders) for r in self.runners.values()),
+                "mismatches_at_start": len(self.mismatches), **self.health()}
+
+    def reload(self) -> dict[str, Any]:
+        """Re-read the config file; apply risk limits and log level (validated first: on error nothing changes)."""
+        self.notifier.reloading()
+        try:
+            if self.config_path is None:
+                return {"reloaded": False, "reason": "started with the default config: nothing to re-read"}
+            new = load_config(self.config_path)
+            for r in self.runners.values():
+                r.engine.risk_gate.set_config(new.risk)
+            logs.set_level(new.log_level)
+            self.cfg.risk = new.risk
+            log.info("config.reloaded", path=str(self.config_path))
+            return {"reloaded": True}
+        finally:
+            self.notifier.ready(f"trading ({len(self.runners)} strategies)")
+
+    # ---- run -----------------------------------------------------------------------------------------
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGINT, self.stop_event.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._safe(self.reload))
+        self._open()
+        self._reconcile()
+        self._build_strategies()
+        from leand.live.ctl_server import CtlServer
+
+        self.ctl = CtlServer(self)
+        await self.ctl.start(self.cfg.runtime_path / "leand.sock")
+        spawn = asyncio.create_task
+        self.tasks = [spawn(self._supervise("feed", self._feed)), spawn(self._supervise("session",
+                                                                                      self._order_session)),
+                      spawn(self._timers()), spawn(self._watchdog()), spawn(self._snapshots())]
+        for r in self.runners.values():
+            r.task = spawn(self._strategy(r))
+        self.state = "ready"
+        self.ready_at = time.time()
+        self.notifier.ready(f"trading ({len(self.runners)} strategies, {len(self.mismatches)} mismatches "
+                            "reconciled)")
+        log.info("daemon.ready", boot=self.boot, strategies=list(self.runners), socket=str(self.ctl.path))
+        await self.stop_event.wait()
+        await self._stop()
+        return 0
+
+    def _safe(self, fn) -> None:
+        try:
+            fn()
+        except Exception as e:
+            log.error("action.failed", action=getattr(fn, "__name__", "?"), error=f"{type(e).__name__}: {e}")
+
+    async def _stop(self) -> None:
+        self.state = "stopping"
+        self.notifier.stopping()
+        log.info("daemon.stopping", cancel_all=self.cfg.shutdown.cancel_all)
+        feed = self.tasks[0]
+        feed.cancel()
+        for r in self.runners.values():
+            r.state = "stopped"
+        if self.cfg.shutdown.cancel_all:
+            for r in self.runners.values():
+                for o in list(r.engine.open_orders.values()):
+                    if o.status is not OrderStatus.PENDING_CANCEL:
+                        r.engine.cancel_order(o.id, "shutdown")
+        # let the session persist and the strategies apply what is in flight
+        for _ in range(50):
+            if self.session.reports.empty() and all(r.inbox.empty() for r in self.runners.values()):
+                break
+            await asyncio.sleep(0.01)
+        self._snapshot_all()
+        await self.ctl.stop()
+        for t in self.tasks + [r.task for r in self.runners.values() if r.task]:
+            t.cancel()
+        for t in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        self.journal.close()
+        self.venue.close()
+        log.info("daemon.stopped")
+
+
+def _update_prices(engine: Engine, events: tuple) -> None:
+    for q in events:
+        sec = engine.securities.get(q.symbol)
+        if sec is not None:
+            if q.bid_price:
+                sec.bid = q.bid_price
+            if q.ask_price:
+                sec.ask = q.ask_price
+            sec.price = q.price
+
+
+def run_daemon(config_path: Path | None) -> int:
+    cfg = load_config(config_path)
+    logs.configure(cfg.log_level, cfg.log_format)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover
+        pass
+    return asyncio.run(Daemon(cfg, config_path).run())

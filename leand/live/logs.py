@@ -1,0 +1,32 @@
+"""structlog for the daemon: JSON lines on stdout for journald, readable console output on a terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from leand.live.secrets import redact
+
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def configure(level: str = "info", fmt: str = "auto") -> None:
+    console = fmt == "console" or (fmt == "auto" and sys.stdout.isatty())
+    renderer = structlog.dev.ConsoleRenderer() if console else structlog.processors.JSONRenderer(sort_keys=True)
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
+                    structlog.processors.TimeStamper(fmt="iso", utc=True), redact,
+                    structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+
+
+def set_level(level: str) -> None:
+    if level not in LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LEVELS)}, got {level!r}")
+    cfg = structlog.get_config()
+    structlog.configure(**{**cfg, "wrapper_class": structlog.make_filtering_bound_logger(LEVELS[level])})

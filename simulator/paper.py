@@ -1,0 +1,202 @@
+"""The paper venue: an exchange account that lives apart from the daemon, like a real venue would.
+
+Orders, fills and balances are kept in the venue's own SQLite store and committed before any report leaves the
+venue, so a daemon crash loses nothing here and a restarted daemon can ask what really happened (``reconcile``,
+``order_by_client_id``). A client order id is accepted once only: a resent order is rejected as a duplicate.
+
+Matching is against the top of book the venue is fed (``on_quote``): market orders take the current ask/bid,
+limit orders rest until the opposite side reaches their price and then fill at the limit. Fees are a percent of
+notional (maker for resting fills, taker otherwise).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import msgspec
+
+from leand.model import Instrument, QuoteTick, Symbol
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS orders (
+    client_order_id TEXT PRIMARY KEY, venue_order_id INTEGER UNIQUE, symbol TEXT, quantity REAL, type TEXT,
+    limit_price REAL, status TEXT, filled REAL DEFAULT 0, created_ns INTEGER, updated_ns INTEGER);
+CREATE TABLE IF NOT EXISTS fills (
+    fill_id INTEGER PRIMARY KEY AUTOINCREMENT, client_order_id TEXT, symbol TEXT, quantity REAL, price REAL,
+    fee REAL, fee_currency TEXT, liquidity TEXT, time_ns INTEGER);
+CREATE TABLE IF NOT EXISTS balances (asset TEXT PRIMARY KEY, amount REAL);
+CREATE TABLE IF NOT EXISTS submissions (client_order_id TEXT, time_ns INTEGER);
+"""
+
+
+class ExecReport(msgspec.Struct, kw_only=True, frozen=True):
+    """What the venue tells its client about an order."""
+
+    client_order_id: str
+    status: str  # accepted | filled | partially_filled | canceled | rejected
+    symbol: str
+    time_ns: int
+    venue_order_id: int = 0
+    fill_id: int = 0
+    fill_quantity: float = 0.0
+    fill_price: float = 0.0
+    fee: float = 0.0
+    fee_currency: str = ""
+    liquidity: str = ""
+    reason: str = ""
+
+
+class VenueOrder(msgspec.Struct, kw_only=True):
+    client_order_id: str
+    venue_order_id: int
+    symbol: str
+    quantity: float
+    type: str
+    limit_price: float | None
+    status: str
+    filled: float
+
+
+class PaperVenue:
+    def __init__(self, store: Path, instruments: dict[Symbol, Instrument], *,
+                 starting_balances: dict[str, float] | None = None, maker_fee: float = 0.0,
+                 taker_fee: float = 0.001) -> None:
+        self.instruments = instruments
+        self._by_id = {s.id: i for s, i in instruments.items()}
+        self.maker_fee = maker_fee
+        self.taker_fee = taker_fee
+        store.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(store, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+        if not self.db.execute("SELECT 1 FROM balances LIMIT 1").fetchone():
+            with self.db:
+                self.db.executemany("INSERT INTO balances VALUES (?, ?)",
+                                    list((starting_balances or {"USD": 100_000.0}).items()))
+        self.bid: dict[str, float] = {}
+        self.ask: dict[str, float] = {}
+        row = self.db.execute("SELECT COALESCE(MAX(venue_order_id), 0) FROM orders").fetchone()
+        self._next_id = row[0] + 1
+
+    # -- market data ----------------------------------------------------------------------------
+    def on_quote(self, q: QuoteTick) -> list[ExecReport]:
+        sid = q.symbol.id
+        if q.bid_price:
+            self.bid[sid] = q.bid_price
+        if q.ask_price:
+            self.ask[sid] = q.ask_price
+        reports = []
+        for cid, qty, limit, filled in self.db.execute(
+                "SELECT client_order_id, quantity, limit_price, filled FROM orders WHERE symbol=? AND status IN "
+                "('accepted','partially_filled') ORDER BY venue_order_id", (sid,)).fetchall():
+            rem = qty - filled
+            if (rem > 0 and self.ask.get(sid, 0) and self.ask[sid] <= limit) or (rem < 0 and self.bid.get(sid, 0) and self.bid[sid] >= limit):
+                reports.append(self._fill(cid, sid, rem, limit, "maker", q.time))
+        return [r for r in reports if r is not None]
+
+    # -- orders -----------------------------------------------------------------------------------
+    def submit(self, client_order_id: str, symbol: Symbol, quantity: float, type_: str,
+               limit_price: float | None, now_ns: int) -> list[ExecReport]:
+        sid = symbol.id
+        with self.db:
+            self.db.execute("INSERT INTO submissions VALUES (?, ?)", (client_order_id, now_ns))
+        if self.db.execute("SELECT 1 FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone():
+            return [ExecReport(client_order_id=client_order_id, status="rejected", symbol=sid, time_ns=now_ns,
+                               reason="DUPLICATE_CLIENT_ORDER_ID")]
+        if sid not in self._by_id:
+            return [ExecReport(client_order_id=client_order_id, status="rejected", symbol=sid, time_ns=now_ns,
+                               reason=f"UNKNOWN_SYMBOL {sid}")]
+        if type_ not in ("market", "limit"):
+            return [ExecReport(client_order_id=client_order_id, status="rejected", symbol=sid, time_ns=now_ns,
+                               reason=f"UNSUPPORTED_ORDER_TYPE {type_}")]
+        px = self.ask.get(sid) if quantity > 0 else self.bid.get(sid)
+        if type_ == "market" and not px:
+            return [ExecReport(client_order_id=client_order_id, status="rejected", symbol=sid, time_ns=now_ns,
+                               reason="NO_MARKET")]
+        vid = self._next_id
+        self._next_id += 1
+        with self.db:
+            self.db.execute("INSERT INTO orders VALUES (?,?,?,?,?,?,?,0,?,?)",
+                            (client_order_id, vid, sid, quantity, type_, limit_price, "accepted", now_ns, now_ns))
+        out = [ExecReport(client_order_id=client_order_id, status="accepted", symbol=sid, time_ns=now_ns,
+                          venue_order_id=vid)]
+        if type_ == "market" or (px and ((quantity > 0 and px <= limit_price) or
+                                         (quantity < 0 and px >= limit_price))):
+            r = self._fill(client_order_id, sid, quantity, px, "taker", now_ns)
+            if r is not None:
+                out.append(r)
+        return out
+
+    def cancel(self, client_order_id: str, now_ns: int) -> ExecReport:
+        row = self.db.execute("SELECT symbol, status FROM orders WHERE client_order_id=?",
+                              (client_order_id,)).fetchone()
+        if row is None or row[1] not in ("accepted", "partially_filled"):
+            return ExecReport(client_order_id=client_order_id, status="rejected", symbol=row[0] if row else "",
+                              time_ns=now_ns, reason="UNKNOWN_ORDER" if row is None else f"ORDER_{row[1].upper()}")
+        with self.db:
+            self.db.execute("UPDATE orders SET status='canceled', updated_ns=? WHERE client_order_id=?",
+                            (now_ns, client_order_id))
+        return ExecReport(client_order_id=client_order_id, status="canceled", symbol=row[0], time_ns=now_ns)
+
+    def _fill(self, cid: str, sid: str, qty: float, price: float, liquidity: str, now_ns: int) -> ExecReport | None:
+        inst = self._by_id[sid]
+        base, quote = inst.base_currency, inst.quote_currency
+        fee = abs(qty) * price * (self.maker_fee if liquidity == "maker" else self.taker_fee)
+        bal = dict(self.db.execute("SELECT asset, amount FROM balances").fetchall())
+        if qty > 0 and bal.get(quote, 0.0) < qty * price + fee - 1e-9:
+            return self._reject_open(cid, sid, now_ns, f"INSUFFICIENT_{quote}")
+        if qty < 0 and base and bal.get(base, 0.0) < -qty - 1e-12:
+            return self._reject_open(cid, sid, now_ns, f"INSUFFICIENT_{base}")
+        with self.db:
+            self.db.execute("UPDATE orders SET filled = filled + ?, status = CASE WHEN abs(quantity - filled - ?) < 1e-12 "
+                            "THEN 'filled' ELSE 'partially_filled' END, updated_ns=? WHERE client_order_id=?",
+                            (qty, qty, now_ns, cid))
+            cur = self.db.execute("INSERT INTO fills (client_order_id, symbol, quantity, price, fee, fee_currency, "
+                                  "liquidity, time_ns) VALUES (?,?,?,?,?,?,?,?)",
+                                  (cid, sid, qty, price, fee, quote, liquidity, now_ns))
+            self.db.execute("INSERT INTO balances VALUES (?, ?) ON CONFLICT(asset) DO UPDATE SET amount = amount + ?",
+                            (quote, -qty * price - fee, -qty * price - fee))
+            if base:
+                self.db.execute("INSERT INTO balances VALUES (?, ?) ON CONFLICT(asset) DO UPDATE SET "
+                                "amount = amount + ?", (base, qty, qty))
+        status = self.db.execute("SELECT status FROM orders WHERE client_order_id=?", (cid,)).fetchone()[0]
+        return ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns, fill_id=cur.lastrowid,
+                          fill_quantity=qty, fill_price=price, fee=fee, fee_currency=quote, liquidity=liquidity)
+
+    def _reject_open(self, cid: str, sid: str, now_ns: int, reason: str) -> ExecReport:
+        with self.db:
+            self.db.execute("UPDATE orders SET status='rejected', updated_ns=? WHERE client_order_id=?", (now_ns, cid))
+        return ExecReport(client_order_id=cid, status="rejected", symbol=sid, time_ns=now_ns, reason=reason)
+
+    # -- what a reconnecting client asks ---------------------------------------------------------
+    def order_by_client_id(self, cid: str) -> VenueOrder | None:
+        row = self.db.execute("SELECT client_order_id, venue_order_id, symbol, quantity, type, limit_price, status, "
+                              "filled FROM orders WHERE client_order_id=?", (cid,)).fetchone()
+        return None if row is None else VenueOrder(client_order_id=row[0], venue_order_id=row[1], symbol=row[2],
+                                                   quantity=row[3], type=row[4], limit_price=row[5], status=row[6],
+                                                   filled=row[7])
+
+    def open_orders(self) -> list[VenueOrder]:
+        rows = self.db.execute("SELECT client_order_id FROM orders WHERE status IN ('accepted','partially_filled') "
+                               "ORDER BY venue_order_id").fetchall()
+        return [self.order_by_client_id(r[0]) for r in rows]
+
+    def fills_since(self, fill_id: int) -> list[ExecReport]:
+        rows = self.db.execute("SELECT f.fill_id, f.client_order_id, f.symbol, f.quantity, f.price, f.fee, "
+                               "f.fee_currency, f.liquidity, f.time_ns, o.status FROM fills f JOIN orders o USING "
+                               "(client_order_id) WHERE f.fill_id > ? ORDER BY f.fill_id", (fill_id,)).fetchall()
+        return [ExecReport(client_order_id=r[1], status=r[9], symbol=r[2], time_ns=r[8], fill_id=r[0],
+                           fill_quantity=r[3], fill_price=r[4], fee=r[5], fee_currency=r[6], liquidity=r[7])
+                for r in rows]
+
+    def balances(self) -> dict[str, float]:
+        return dict(self.db.execute("SELECT asset, amount FROM balances ORDER BY asset").fetchall())
+
+    def submission_counts(self) -> dict[str, int]:
+        """How many times each client order id was sent (a crash test asserts 1)."""
+        return dict(self.db.execute("SELECT client_order_id, COUNT(*) FROM submissions GROUP BY client_order_id"))
+
+    def close(self) -> None:
+        self.db.close()
