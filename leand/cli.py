@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "default (paper venue, synthetic BTCUSD quotes, strategies/paper_scalper.py).")
     run.add_argument("--config", type=Path, default=None, help="TOML config file")
     run.add_argument("--check", action="store_true", help="validate the config and exit")
+    run.add_argument("--for", dest="duration", type=float, default=None, metavar="SECONDS",
+                     help="stop gracefully after this many seconds and print a summary (demos, smoke tests)")
 
     sub.add_parser("ctl", help="administer a running daemon (leand ctl --help)", add_help=False)
     return p
@@ -119,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from leand.live.daemon import run_daemon
 
     try:
-        return run_daemon(args.config)
+        return run_daemon(args.config, duration=args.duration)
     except ConfigError as e:
         print(f"leand run: error: {e}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,6 +286,23 @@ class Daemon:
                 "open_orders": sum(len(r.engine.open_orders) for r in self.runners.values()),
                 "mismatches_at_start": len(self.mismatches), **self.health()}
 
+    def summary(self) -> str:
+        j = Journal(self.cfg.state_path / "journal.sqlite")
+        try:
+            intents = dict(j.conn.execute("SELECT status, COUNT(*) FROM intents GROUP BY status").fetchall())
+            fills = j.conn.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
+        finally:
+            j.close()
+        venue = PaperVenue(self.cfg.state_path / "paper-venue.sqlite", self.instruments)
+        bal = venue.balances()
+        venue.close()
+        lines = [f"leand run: stopped after boot {self.boot}; state in {self.cfg.state_path}/",
+                 f"  orders: {sum(intents.values())} ({', '.join(f'{k} {v}' for k, v in sorted(intents.items()))})",
+                 f"  fills:  {fills}",
+                 f"  venue balances: {', '.join(f'{k} {v:,.8g}' for k, v in sorted(bal.items()))}",
+                 "  journal: tables intents, events, fills, ctl_audit in the state's journal.sqlite"]
+        return "\n".join(lines)
+
     def reload(self) -> dict[str, Any]:
         """Re-read the config file; apply risk limits and log level (validated first: on error nothing changes)."""
         self.notifier.reloading()
@@ -376,13 +394,22 @@ def _update_prices(engine: Engine, events: tuple) -> None:
             sec.price = q.price
 
 
-def run_daemon(config_path: Path | None) -> int:
+def run_daemon(config_path: Path | None, duration: float | None = None) -> int:
     cfg = load_config(config_path)
     logs.configure(cfg.log_level, cfg.log_format)
+    daemon = Daemon(cfg, config_path)
+
+    async def main() -> int:
+        if duration is not None:
+            asyncio.get_running_loop().call_later(duration, daemon.stop_event.set)
+        return await daemon.run()
+
     try:
         import uvloop
 
-        uvloop.install()
+        code = uvloop.run(main())
     except ImportError:  # pragma: no cover
-        pass
-    return asyncio.run(Daemon(cfg, config_path).run())
+        code = asyncio.run(main())
+    if duration is not None:
+        print(daemon.summary(), file=sys.stderr)
+    return code
