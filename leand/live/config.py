@@ -40,6 +40,12 @@ class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     starting_balances: dict[str, float] = msgspec.field(default_factory=lambda: {"USD": 100_000.0})
     maker_fee: float = 0.0
     taker_fee: float = 0.001
+    #: the account's API key and secret, by reference only (environment variable or systemd credential name);
+    #: the paper venue does not need them, a real venue's adapter does
+    api_key_env: str = ""
+    api_key_credential: str = ""
+    api_secret_env: str = ""
+    api_secret_credential: str = ""
 
 
 class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

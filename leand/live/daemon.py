@@ -32,6 +32,7 @@ from leand.live import logs
 from leand.live.config import DaemonConfig, load_config
 from leand.live.journal import Journal
 from leand.live.notify import Notifier
+from leand.live.secrets import secret
 from leand.model import Order, OrderStatus, OrderType, SecurityType, Symbol
 from simulator.paper import ExecReport, PaperVenue
 
@@ -86,6 +87,11 @@ class Daemon:
         self.venue = PaperVenue(state / "paper-venue.sqlite", self.instruments,
                                 starting_balances=v.starting_balances, maker_fee=v.maker_fee, taker_fee=v.taker_fee)
         self.session = PaperSession(self.venue, self.journal, self.boot)
+        self.credentials = {}
+        for name in ("api_key", "api_secret"):
+            env, cred = getattr(v, f"{name}_env"), getattr(v, f"{name}_credential")
+            if env or cred:
+                self.credentials[name] = secret(env=env or None, credential=cred or None)
         if self.journal.get("starting_balances") is None:
             self.journal.put("starting_balances", json.dumps(self.venue.balances()))
 
@@ -245,11 +251,17 @@ class Daemon:
             self._snapshot_all()
 
     def _snapshot_all(self) -> None:
+        now = time.time_ns()
         for r in self.runners.values():
+            pf = r.engine.portfolio
+            self.journal.snapshot(f"{r.id}:portfolio", {
+                "cash": {c: cash.amount for c, cash in pf.cash_book.items()},
+                "positions": {s.id: [sec.holdings.quantity, sec.holdings.average_price]
+                              for s, sec in r.engine.securities.items() if sec.holdings.quantity}}, now)
             get = getattr(r.engine.strategy, "get_state", None)
             if get is not None:
                 try:
-                    self.journal.snapshot(r.id, get(), time.time_ns())
+                    self.journal.snapshot(r.id, get(), now)
                 except Exception as e:
                     log.error("snapshot.failed", strategy=r.id, error=str(e))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from crashlib import assert_clean, crash_cycles  # noqa: E402
+from crashlib import assert_clean, crash_cycles
 
 
 def main() -> None:
