@@ -58,6 +58,27 @@ def build_parser() -> argparse.ArgumentParser:
                      help="stop gracefully after this many seconds and print a summary (demos, smoke tests)")
 
     sub.add_parser("ctl", help="administer a running daemon (leand ctl --help)", add_help=False)
+
+    rp = sub.add_parser("replay", help="replay a recorded session and report the first divergence",
+                        description="Re-run a recorded session's strategies on the virtual clock against the "
+                                    "recorded data and compare every decision; or, with --strategy, run other code "
+                                    "on the captured data as a backtest. Exit 1 when decisions diverge.")
+    rp.add_argument("session", help="session id (see leand sessions) or a session directory")
+    rp.add_argument("--recordings", type=Path, default=None, help="recordings folder (default state/recordings)")
+    rp.add_argument("--strategy", type=Path, default=None, help="what-if: another strategy file")
+    rp.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE")
+    rp.add_argument("--out", type=Path, default=None, help="also write the report (or what-if result) here")
+
+    ss = sub.add_parser("sessions", help="list recorded sessions")
+    ss.add_argument("--recordings", type=Path, default=None)
+    ss.add_argument("--json", action="store_true")
+
+    dt = sub.add_parser("data", help="data utilities")
+    dsub = dt.add_subparsers(dest="data_command", required=True)
+    imp = dsub.add_parser("import-session", help="turn a recording's quotes into LEAN tick data for backtests")
+    imp.add_argument("session")
+    imp.add_argument("--out", type=Path, required=True, help="a LEAN data folder to write into")
+    imp.add_argument("--recordings", type=Path, default=None)
     return p
 
 
@@ -138,6 +159,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command != "run":
         _log_to_stderr()
+    if args.command == "replay":
+        from leand.replay.cli import cmd_replay
+
+        return cmd_replay(args.session, args.recordings, args.strategy, dict(args.param), args.out)
+    if args.command == "sessions":
+        from leand.replay.cli import cmd_sessions
+
+        return cmd_sessions(args.recordings, args.json)
+    if args.command == "data":
+        from leand.live.config import DEFAULT_DATA
+        from leand.replay.cli import cmd_import_session
+
+        return cmd_import_session(args.session, args.recordings, args.out, DEFAULT_DATA)
     handler = {"backtest": cmd_backtest, "report": cmd_report, "run": cmd_run}[args.command]
     return handler(args)
 

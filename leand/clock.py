@@ -127,11 +127,9 @@ class VirtualClock(Clock):
 
 
 class LiveClock(VirtualClock):
-    """Wall time. The same timer heap as the virtual clock; the daemon calls :meth:`tick` from its event loop
-    (and the engine advances it at every slice), so timers and schedules fire in wall time."""
+    """Wall time, observed at events. The engine sets it to each slice's receive time and the daemon's timer
+    task ticks it to the wall clock (:meth:`tick`), so timers and schedules fire in wall time — and everything a strategy
+    sees of time is a recorded input, which is what lets a session replay deterministically."""
 
-    def now_ns(self) -> int:
-        return _time.time_ns()
-
-    def tick(self) -> int:
-        return self.advance_to(_time.time_ns())
+    def tick(self, wall_ns: int | None = None) -> int:
+        return self.advance_to(_time.time_ns() if wall_ns is None else wall_ns)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from leand.backtest.brokerage import BarBrokerage
 from leand.clock import VirtualClock, datetime_to_ns, ns_to_datetime
 from leand.engine_context import EngineRiskContext
@@ -128,6 +130,10 @@ class Engine:
         self.data_points = 0
         #: client order ids are ``prefix + order id``; the daemon makes the prefix unique per strategy and boot
         self.client_id_prefix = "L"
+        #: called with (kind, order) for every strategy decision (submit, cancel, modify) and with the gate's
+        #: verdict; the daemon records them, a replay compares them
+        self.decision_hook: Callable[[str, Order], None] | None = None
+        self.risk_hook: Callable[[Order, Any], None] | None = None
         self.strategy_id = type(strategy).__name__
         self._live_start = self._live_end = 0
         self._csv_sources: dict[Symbol, Path] = {}
@@ -389,6 +395,8 @@ class Engine:
         self._next_order_id += 1
         self.orders[order.id] = order
         ticket = OrderTicket(self, order.id)
+        if self.decision_hook is not None:
+            self.decision_hook("submit", order)
         # LEAN checks buying power when an order is submitted
         ok, msg = self._buying_power_ok(order, sec, qty, self._order_price(sec, order))
         if not ok:
@@ -399,6 +407,8 @@ class Engine:
         # the one pre-trade gate: its approval is what the brokerage accepts
         gate = self.risk_gate
         decision = gate.check_new(order)
+        if self.risk_hook is not None:
+            self.risk_hook(order, decision)
         if not decision.approved:
             order.transition(OrderStatus.REJECTED)
             self.log("ERROR", f"order {order.id} refused by the risk gate: {decision.code}: {decision.message}")
@@ -514,6 +524,11 @@ class Engine:
         if order is None:
             self.log("ERROR", f"cancel of order {order_id} ignored: not open")
             return False
+        if order.status is OrderStatus.PENDING_CANCEL:
+            self.log("ERROR", f"cancel of order {order_id} ignored: already being canceled")
+            return False
+        if self.decision_hook is not None:
+            self.decision_hook("cancel", order)
         throttled = self.risk_gate.on_cancel_request(order)
         if throttled is not None:
             self.log("ERROR", f"cancel of order {order_id} refused: {throttled.message}")
@@ -541,6 +556,11 @@ class Engine:
             quantity = self.securities[order.symbol].instrument.round_lot(quantity)
         update = UpdateRequest(order_id=order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price,
                                tag=tag)
+        if self.decision_hook is not None:
+            self.decision_hook("modify", msgspec.structs.replace(
+                order, quantity=quantity if quantity is not None else order.quantity,
+                limit_price=limit_price if limit_price is not None else order.limit_price,
+                stop_price=stop_price if stop_price is not None else order.stop_price))
         decision = self.risk_gate.check_modify(order, update)
         if not decision.approved:
             self.log("ERROR", f"update of order {order_id} rejected: {decision.message}")

@@ -59,15 +59,18 @@ class VenueOrder(msgspec.Struct, kw_only=True):
 
 
 class PaperVenue:
-    def __init__(self, store: Path, instruments: dict[Symbol, Instrument], *,
+    def __init__(self, store: Path | None, instruments: dict[Symbol, Instrument], *,
                  starting_balances: dict[str, float] | None = None, maker_fee: float = 0.0,
                  taker_fee: float = 0.001) -> None:
         self.instruments = instruments
         self._by_id = {s.id: i for s, i in instruments.items()}
         self.maker_fee = maker_fee
         self.taker_fee = taker_fee
-        store.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(store, isolation_level=None, check_same_thread=False)
+        if store is not None:
+            store.parent.mkdir(parents=True, exist_ok=True)
+        # None: an in-memory account (replays and what-ifs), same matching
+        self.db = sqlite3.connect(store if store is not None else ":memory:", isolation_level=None,
+                                  check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)

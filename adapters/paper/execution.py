@@ -9,6 +9,7 @@ import structlog
 
 from leand.execution import ExecutionClient, ReconcileReport
 from leand.model import Order, OrderStatus, OrderType, UpdateRequest
+from leand.replay.records import Outbound
 from simulator.paper import ExecReport, PaperVenue
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class PaperSession:
         #: client order id -> (strategy id, order)
         self.routes: dict[str, tuple[str, Order]] = {}
         self.sent = 0
+        self.recorder = None  # a leand.replay.recorder.Recorder when the session is recorded
 
     def client(self, strategy_id: str):
         """A factory the engine calls with itself (``Engine(..., brokerage=session.client(id))``)."""
@@ -90,12 +92,17 @@ class PaperExecutionClient(ExecutionClient):
         s.routes[cid] = (self.strategy_id, order)
         type_ = "limit" if order.type is OrderType.LIMIT else "market" if order.type is OrderType.MARKET \
             else order.type.value
+        if s.recorder is not None:
+            s.recorder.write(Outbound(recv_ns=now_ns, client_order_id=cid, kind="submit"))
         reports = s.venue.submit(cid, order.symbol, order.quantity, type_, order.limit_price, now_ns)
         s.sent += 1
         s.journal.set_status(cid, "sent", now_ns)
         s.push(reports)
 
     def _cancel(self, order: Order, now_ns: int) -> bool:
+        if self.session.recorder is not None:
+            self.session.recorder.write(Outbound(recv_ns=now_ns, client_order_id=order.client_order_id,
+                                                 kind="cancel"))
         self.session.push([self.session.venue.cancel(order.client_order_id, now_ns)])
         return True
 

@@ -63,6 +63,16 @@ class WatchdogConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_feed_staleness_s: float = 10.0
 
 
+class RecordConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Session recording (on by default): segment files under ``dir`` (default: <state_dir>/recordings)."""
+
+    enabled: bool = True
+    dir: str = ""
+    rotate_mb: float = 64.0
+    fsync: Literal["always", "interval", "never"] = "interval"
+    fsync_interval_s: float = 1.0
+
+
 class ShutdownConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     cancel_all: bool = True
 
@@ -80,6 +90,11 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
     watchdog: WatchdogConfig = msgspec.field(default_factory=WatchdogConfig)
     shutdown: ShutdownConfig = msgspec.field(default_factory=ShutdownConfig)
+    record: RecordConfig = msgspec.field(default_factory=RecordConfig)
+
+    @property
+    def recordings_path(self) -> Path:
+        return Path(self.record.dir) if self.record.dir else self.state_path / "recordings"
 
     # -- resolved paths ----------------------------------------------------------------------------
     @property

@@ -132,9 +132,10 @@ class CtlServer:
             raise CtlError(404, f"no strategy {sid!r} (have: {', '.join(self.d.runners) or 'none'})")
         return r
 
-    def in_strategy(self, runner, fn) -> None:
-        """Engine calls run inside the strategy's own task, in order with its data."""
-        runner.inbox.put_nowait(("call", fn))
+    def in_strategies(self, command: str, args: dict[str, Any], runners=None) -> None:
+        """Actions run inside each strategy's own task, in order with its data (and so they are recorded)."""
+        for r in (runners if runners is not None else self.d.runners.values()):
+            r.inbox.put_nowait(("call", command, args))
 
     # -- read-only ---------------------------------------------------------------------------------------
     async def status(self, request: web.Request) -> web.Response:
@@ -203,17 +204,14 @@ class CtlServer:
                     if o.status is OrderStatus.PENDING_CANCEL:
                         raise CtlError(409, f"order {cid} is already being canceled")
                     self.audit(request, "orders cancel", {"client_order_id": cid})
-                    self.in_strategy(r, lambda e, oid=o.id: e.cancel_order(oid, "ctl"))
+                    self.in_strategies("cancel", {"client_order_id": cid}, [r])
                     return _json({"client_order_id": cid, "cancel": "requested"})
         raise CtlError(404, f"no open order with client order id {cid!r}")
 
     async def cancel_all(self, request: web.Request) -> web.Response:
         self.audit(request, "orders cancel-all", {})
-        n = 0
-        for r in self.d.runners.values():
-            n += len(r.engine.open_orders)
-            self.in_strategy(r, lambda e: [e.cancel_order(o.id, "ctl cancel-all") for o in list(e.open_orders.values())
-                                           if o.status is not OrderStatus.PENDING_CANCEL])
+        n = sum(len(r.engine.open_orders) for r in self.d.runners.values())
+        self.in_strategies("cancel-all", {})
         return _json({"cancel_requested": n})
 
     async def halt(self, request: web.Request) -> web.Response:
@@ -221,28 +219,25 @@ class CtlServer:
         reason = str(b.get("reason") or "kill switch (leand ctl halt)")
         cancel_all = bool(b.get("cancel_all", False))
         self.audit(request, "halt", {"reason": reason, "cancel_all": cancel_all})
-        for r in self.d.runners.values():
-            r.engine.risk_gate.halt(reason, cancel_all)
+        self.in_strategies("halt", {"reason": reason, "cancel_all": cancel_all})
         return _json({"trading_state": "halted", "reason": reason})
 
     async def resume(self, request: web.Request) -> web.Response:
         who = self.who(request)
         self.audit(request, "resume", {})
-        for r in self.d.runners.values():
-            r.engine.risk_gate.resume(who)
+        self.in_strategies("resume", {"by": who})
         return _json({"trading_state": "active"})
 
     async def flatten(self, request: web.Request) -> web.Response:
         b = await self.body(request)
         symbol = b.get("symbol")
         self.audit(request, "flatten", {"symbol": symbol})
-        for r in self.d.runners.values():
-            if symbol is not None and not any(s.value == str(symbol).upper() for s in r.engine.securities):
-                continue
-            self.in_strategy(r, lambda e, s=symbol: e.liquidate(s, "ctl flatten"))
+        self.in_strategies("flatten", {"symbol": symbol})
         return _json({"flatten": symbol or "all"})
 
     async def risk_set(self, request: web.Request) -> web.Response:
+        import msgspec
+
         from leand.risk.limits import RiskConfigError, load_config
 
         b = await self.body(request)
@@ -253,8 +248,7 @@ class CtlServer:
         except RiskConfigError as e:
             raise CtlError(400, str(e)) from None
         self.audit(request, "risk set", {"config": b["config"]})
-        for r in self.d.runners.values():
-            r.engine.risk_gate.set_config(cfg)
+        self.in_strategies("risk-set", {"config": msgspec.to_builtins(cfg)})
         self.d.cfg.risk = cfg
         return _json({"risk": "updated"})
 

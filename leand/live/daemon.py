@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -20,20 +21,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import structlog
 
 from adapters.paper.data import LeanTickReplay, SyntheticQuotes
 from adapters.paper.execution import PaperSession, apply_report
+from leand import __version__
 from leand.backtest.runner import load_strategy_class
 from leand.clock import LiveClock
 from leand.data.symbol_properties import SymbolPropertiesDatabase
 from leand.engine import Engine
 from leand.live import logs
+from leand.live.actions import apply_ctl
 from leand.live.config import DaemonConfig, load_config
 from leand.live.journal import Journal
 from leand.live.notify import Notifier
 from leand.live.secrets import secret
 from leand.model import Order, OrderStatus, OrderType, SecurityType, Symbol
+from leand.replay.recorder import Recorder
+from leand.replay.records import (
+    Ctl,
+    Decision,
+    Header,
+    MarketData,
+    Report,
+    RiskDecision,
+    Slice,
+    StrategySource,
+    Tick,
+)
 from simulator.paper import ExecReport, PaperVenue
 
 log = structlog.get_logger("leand.daemon")
@@ -94,6 +110,13 @@ class Daemon:
                 self.credentials[name] = secret(env=env or None, credential=cred or None)
         if self.journal.get("starting_balances") is None:
             self.journal.put("starting_balances", json.dumps(self.venue.balances()))
+        self.recorder: Recorder | None = None
+        if cfg.record.enabled:
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            self.recorder = Recorder(cfg.recordings_path, f"{stamp}-b{self.boot}",
+                                     rotate_bytes=int(cfg.record.rotate_mb * (1 << 20)), fsync=cfg.record.fsync,
+                                     fsync_interval_s=cfg.record.fsync_interval_s)
+            self.session.recorder = self.recorder
 
     def _reconcile(self) -> None:
         self.notifier.status("reconciling with the venue")
@@ -148,6 +171,8 @@ class Daemon:
             engine.start_live(restore=restore)
             runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities))
             self.runners[sc.id] = runner
+            if self.recorder is not None:
+                self._record_strategy(sc, engine, starting)
             # orders still open at the venue come back under the engine's care
             for vo in self.venue.open_orders():
                 it = intents.get(vo.client_order_id)
@@ -160,6 +185,44 @@ class Daemon:
                               client_order_id=vo.client_order_id, strategy_id=sc.id, created_time=it["created_ns"])
                 engine.adopt_order(order)
                 self.session.routes[vo.client_order_id] = (sc.id, order)
+
+    # ---- recording ----------------------------------------------------------------------------------
+    def _record_header(self) -> None:
+        rec = self.recorder
+        cfg = msgspec.to_builtins(self.cfg)  # secrets are only ever references here
+        rec.meta.update(venues=self.cfg.venue.name, symbols=",".join(s.value for s in self.instruments),
+                        strategies=",".join(s.id for s in self.cfg.strategies if s.enabled))
+        rec.write(Header(session=rec.session, started_ns=rec.meta["started_ns"], leand_version=__version__,
+                         config=cfg, venues=[self.cfg.venue.name], symbols=[s.id for s in self.instruments]))
+        rec.update_catalog()
+
+    def _record_strategy(self, sc, engine: Engine, starting: dict) -> None:
+        rec = self.recorder
+        source = Path(sc.file).read_text()
+        pf = engine.portfolio
+        restored = {"cash": {c: cash.amount for c, cash in pf.cash_book.items()},
+                    "positions": {s.id: [sec.holdings.quantity, sec.holdings.average_price]
+                                  for s, sec in engine.securities.items() if sec.holdings.quantity},
+                    "open_orders": [], "next_order_id": engine._next_order_id}
+        rec.write(StrategySource(strategy=sc.id, class_name=type(engine.strategy).__name__,
+                                 sha256=hashlib.sha256(source.encode()).hexdigest(), source=source,
+                                 parameters=dict(engine.parameters), client_id_prefix=engine.client_id_prefix,
+                                 starting_balances=starting, restored=restored, start_ns=engine.clock.now_ns()))
+        sid = sc.id
+
+        def on_decision(kind: str, o: Order) -> None:
+            rec.write(Decision(recv_ns=engine.clock.now_ns(), strategy=sid, kind=kind,
+                               client_order_id=o.client_order_id, symbol=o.symbol.id, quantity=o.quantity,
+                               order_type=o.type.value, limit_price=o.limit_price, stop_price=o.stop_price,
+                               time_in_force=o.time_in_force.value, tag=o.tag))
+
+        def on_risk(o: Order, d) -> None:
+            rec.write(RiskDecision(recv_ns=engine.clock.now_ns(), strategy=sid, client_order_id=o.client_order_id,
+                                   approved=d.approved, code=getattr(d, "code", ""),
+                                   message=getattr(d, "message", "")))
+
+        engine.decision_hook = on_decision
+        engine.risk_hook = on_risk
 
     # ---- tasks --------------------------------------------------------------------------------------
     async def _supervise(self, name: str, factory, base: float = 0.2, cap: float = 10.0) -> None:
@@ -184,11 +247,12 @@ class Daemon:
             if self.stop_event.is_set():
                 return
             self.last_quote_wall = time.monotonic()
+            seq = self.recorder.market(MarketData(q.time, q)) if self.recorder is not None else -1
             self.session.push(self.venue.on_quote(q))
             events = (q,)
             for r in self.runners.values():
                 if q.symbol in r.symbols:
-                    r.inbox.put_nowait(("slice", q.time, events))
+                    r.inbox.put_nowait(("slice", q.time, events, seq))
 
     async def _order_session(self) -> None:
         s = self.session
@@ -204,25 +268,46 @@ class Daemon:
                 self.runners[sid].inbox.put_nowait(("report", order, rep))
 
     async def _strategy(self, r: StrategyRunner) -> None:
+        """Drain the inbox into the engine. Every input is recorded as consumed, in order: that sequence is
+        exactly what a replay feeds the same strategy code."""
         e = r.engine
+        rec = self.recorder
+        sid = r.id
         while True:
             item = await r.inbox.get()
             kind = item[0]
             try:
                 if kind == "slice":
                     if r.state == "running":
+                        if rec is not None:
+                            rec.write(Slice(item[1], sid, item[3]))
                         e.on_live_slice(item[1], item[2])
                         r.handled += 1
                     else:  # paused/stopped/failed strategies still keep prices current
                         _update_prices(e, item[2])
                 elif kind == "report":
-                    apply_report(e, item[1], item[2])
+                    rep = item[2]
+                    now = time.time_ns()
+                    e.clock.advance_to(now)  # the time the strategy sees it at is part of the input
+                    if rec is not None:
+                        rec.write(Report(recv_ns=now, strategy=sid, client_order_id=rep.client_order_id,
+                                         status=rep.status, fill_id=rep.fill_id, fill_quantity=rep.fill_quantity,
+                                         fill_price=rep.fill_price, fee=rep.fee, fee_currency=rep.fee_currency,
+                                         liquidity=rep.liquidity, reason=rep.reason))
+                    apply_report(e, item[1], rep)
                 elif kind == "tick":
                     if r.state == "running":
-                        e.clock.tick()
+                        now = time.time_ns()
+                        fired = e.clock.tick(now)
+                        if fired and rec is not None:
+                            rec.write(Tick(now, sid, fired))
                 elif kind == "call":
-                    item[1](e)
-            except Exception as exc:
+                    now = time.time_ns()
+                    e.clock.advance_to(now)
+                    if rec is not None:
+                        rec.write(Ctl(recv_ns=now, who="ctl", command=item[1], args=item[2], strategy=sid))
+                    apply_ctl(e, item[1], item[2])
+            except Exception as exc:  # isolate the strategy, keep the daemon
                 self._strategy_failed(r, exc)
 
     def _strategy_failed(self, r: StrategyRunner, exc: BaseException) -> None:
@@ -323,7 +408,7 @@ class Daemon:
                 return {"reloaded": False, "reason": "started with the default config: nothing to re-read"}
             new = load_config(self.config_path)
             for r in self.runners.values():
-                r.engine.risk_gate.set_config(new.risk)
+                r.inbox.put_nowait(("call", "risk-set", msgspec.to_builtins(new.risk)))
             logs.set_level(new.log_level)
             self.cfg.risk = new.risk
             log.info("config.reloaded", path=str(self.config_path))
@@ -339,6 +424,8 @@ class Daemon:
         loop.add_signal_handler(signal.SIGHUP, lambda: self._safe(self.reload))
         self._open()
         self._reconcile()
+        if self.recorder is not None:
+            self._record_header()
         self._build_strategies()
         from leand.live.ctl_server import CtlServer
 
@@ -392,6 +479,8 @@ class Daemon:
                 await t
         self.journal.close()
         self.venue.close()
+        if self.recorder is not None:
+            self.recorder.close()
         log.info("daemon.stopped")
 
 

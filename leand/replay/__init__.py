@@ -1,0 +1,1 @@
+"""Session recording and deterministic replay."""

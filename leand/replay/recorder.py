@@ -1,0 +1,129 @@
+"""Append-only segment files of length-prefixed msgpack frames, rotated by size, fsynced on a policy and
+catalogued in SQLite. A crash leaves at most a truncated final frame, which the reader skips with a warning.
+
+Frame layout: 4-byte little-endian length, then the msgspec msgpack encoding of one ``records.Frame``.
+Secrets never enter a recording: every registered secret is scrubbed from each frame's bytes before writing.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from pathlib import Path
+
+import msgspec
+import sqlite_utils
+
+from leand.live import secrets
+from leand.replay.records import Frame
+
+_LEN = struct.Struct("<I")
+SEGMENT_PREFIX = "segment-"
+SEGMENT_SUFFIX = ".lrec"
+
+
+class Catalog:
+    """``recordings/catalog.sqlite``: one row per session."""
+
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.db = sqlite_utils.Database(root / "catalog.sqlite")
+        self.db.execute("PRAGMA journal_mode=WAL")
+        if "sessions" not in self.db.table_names():
+            self.db["sessions"].create({"session": str, "started_ns": int, "ended_ns": int, "venues": str,
+                                        "symbols": str, "strategies": str, "frames": int, "bytes": int,
+                                        "segments": int, "path": str}, pk="session")
+
+    def upsert(self, row: dict) -> None:
+        self.db["sessions"].upsert(row, pk="session")
+
+    def sessions(self) -> list[dict]:
+        return list(self.db.query("SELECT * FROM sessions ORDER BY started_ns"))
+
+    def get(self, session: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM sessions WHERE session = ?", [session]))
+        return rows[0] if rows else None
+
+
+class Recorder:
+    def __init__(self, root: Path, session: str, *, rotate_bytes: int = 64 << 20, fsync: str = "interval",
+                 fsync_interval_s: float = 1.0) -> None:
+        if fsync not in ("always", "interval", "never"):
+            raise ValueError(f"record.fsync must be always, interval or never, got {fsync!r}")
+        self.root = root
+        self.session = session
+        self.dir = root / session
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.rotate_bytes = rotate_bytes
+        self.fsync = fsync
+        self.fsync_interval_s = fsync_interval_s
+        self.catalog = Catalog(root)
+        self._enc = msgspec.msgpack.Encoder()
+        self.segment = 0
+        self.frames = 0
+        self.bytes = 0
+        self._seg_bytes = 0
+        self._last_sync = time.monotonic()
+        self._fh = None
+        self.md_seq = -1
+        self.meta: dict = {"venues": "", "symbols": "", "strategies": "", "started_ns": time.time_ns()}
+        self._open_next()
+
+    def _open_next(self) -> None:
+        if self._fh is not None:
+            self._sync()
+            self._fh.close()
+        self.segment += 1
+        path = self.dir / f"{SEGMENT_PREFIX}{self.segment:06d}{SEGMENT_SUFFIX}"
+        self._fh = open(path, "ab", buffering=1 << 16)  # noqa: SIM115 - closed on rotate/close
+        self._seg_bytes = 0
+
+    def write(self, frame: Frame) -> None:
+        data = self._enc.encode(frame)
+        if secrets._KNOWN:
+            for s in secrets._KNOWN:
+                b = s.encode()
+                if b in data:
+                    data = data.replace(b, b"[REDACTED]")
+        fh = self._fh
+        fh.write(_LEN.pack(len(data)))
+        fh.write(data)
+        n = len(data) + 4
+        self._seg_bytes += n
+        self.bytes += n
+        self.frames += 1
+        if self.fsync == "always":
+            self._sync()
+        elif self.fsync == "interval":
+            now = time.monotonic()
+            if now - self._last_sync >= self.fsync_interval_s:
+                self._sync()
+        if self._seg_bytes >= self.rotate_bytes:
+            self._open_next()
+
+    def market(self, frame) -> int:
+        """Write a MarketData frame; returns its sequence number (what Slice frames point at)."""
+        self.write(frame)
+        self.md_seq += 1
+        return self.md_seq
+
+    def _sync(self) -> None:
+        fh = self._fh
+        fh.flush()
+        if self.fsync != "never":
+            os.fsync(fh.fileno())
+        self._last_sync = time.monotonic()
+
+    def update_catalog(self, ended_ns: int = 0) -> None:
+        self.catalog.upsert({"session": self.session, "started_ns": self.meta["started_ns"], "ended_ns": ended_ns,
+                             "venues": self.meta["venues"], "symbols": self.meta["symbols"],
+                             "strategies": self.meta["strategies"], "frames": self.frames, "bytes": self.bytes,
+                             "segments": self.segment, "path": str(self.dir)})
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._sync()
+            self._fh.close()
+            self._fh = None
+        self.update_catalog(time.time_ns())

@@ -1,0 +1,375 @@
+"""``leand replay``: re-run a recorded session's strategies on the virtual clock and compare decisions.
+
+Each strategy gets, in order, exactly the inputs its live task consumed: market-data slices (also fed to an
+in-memory copy of the paper venue, so orders meet the same book), execution reports at the positions where they
+arrived live (the recorded latency), timer firings and control actions. The replayed strategy's own orders go
+through the same risk gate to the simulated venue; a report for an order the recording knows is delivered where
+the live one was, one for an order the recording never saw after the median recorded submit-to-report latency.
+Output is deterministic text: two replays of one session print the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import statistics
+import sys
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from leand.clock import VirtualClock
+from leand.engine import Engine
+from leand.live.actions import apply_ctl
+from leand.live.config import DEFAULT_DATA
+from leand.model import Instrument, Order, Symbol
+from leand.replay.reader import RecordingError, read_frames
+from leand.replay.records import (
+    Ctl,
+    Decision,
+    Header,
+    MarketData,
+    Outbound,
+    Report,
+    Slice,
+    StrategySource,
+    Tick,
+    TradeData,
+)
+from leand.strategy import Strategy
+from simulator.paper import ExecReport, PaperVenue
+
+
+@dataclass
+class Recording:
+    header: Header
+    sources: dict[str, StrategySource]
+    md: list[MarketData]
+    inputs: dict[str, list]
+    decisions: dict[str, list[Decision]]
+    latencies: list[int]
+    warnings: list[str] = field(default_factory=list)
+
+
+def load(session_dir: Path) -> Recording:
+    warnings: list[str] = []
+    header = None
+    sources: dict[str, StrategySource] = {}
+    md: list[MarketData] = []
+    inputs: dict[str, list] = defaultdict(list)
+    decisions: dict[str, list[Decision]] = defaultdict(list)
+    sent: dict[str, int] = {}
+    latencies: list[int] = []
+    for f in read_frames(session_dir, warnings):
+        cls = type(f)
+        if cls is MarketData or cls is TradeData:
+            md.append(f)
+        elif cls in (Slice, Report, Tick, Ctl):
+            if cls is Ctl and not f.strategy:
+                continue
+            inputs[f.strategy].append(f)
+            if cls is Report and f.client_order_id in sent:
+                latencies.append(f.recv_ns - sent.pop(f.client_order_id))
+        elif cls is Decision:
+            decisions[f.strategy].append(f)
+        elif cls is Outbound and f.kind == "submit":
+            sent[f.client_order_id] = f.recv_ns
+        elif cls is StrategySource:
+            sources[f.strategy] = f
+        elif cls is Header:
+            header = f
+    if header is None:
+        raise RecordingError(f"{session_dir}: no session header (not a leand recording?)")
+    return Recording(header, sources, md, dict(inputs), dict(decisions), latencies, warnings)
+
+
+def _load_class(source: str, name: str, origin: str) -> type[Strategy]:
+    mod_name = "leand_replay_" + hashlib.sha1(source.encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_loader(mod_name, loader=None, origin=origin)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module
+    exec(compile(source, origin, "exec"), module.__dict__)
+    cls = module.__dict__.get(name)
+    if cls is None:
+        classes = [v for v in module.__dict__.values() if isinstance(v, type) and issubclass(v, Strategy)
+                   and v is not Strategy and v.__module__ == mod_name]
+        if len(classes) != 1:
+            raise RecordingError(f"{origin}: expected one Strategy subclass, found {len(classes)}")
+        cls = classes[0]
+    return cls
+
+
+class _ReplayClient:
+    """Orders to an in-memory paper venue; reports held back to their recorded (or median) delivery point."""
+
+    def __init__(self, venue: PaperVenue, median_latency: int) -> None:
+        self.venue = venue
+        self.median = median_latency
+        self.pending: deque[tuple[int, ExecReport]] = deque()  # (due time, report) for unknown orders
+        self.by_cid: dict[str, deque[ExecReport]] = defaultdict(deque)
+        self.known: set[str] = set()
+        self.engine: Engine | None = None
+
+    def factory(self, recorded_cids: set[str]):
+        from leand.execution import ExecutionClient
+
+        outer = self
+        self.known = recorded_cids
+
+        class Client(ExecutionClient):
+            name = "replay"
+
+            def _submit(self, order: Order, now_ns: int) -> None:
+                outer.hold(outer.venue.submit(order.client_order_id, order.symbol, order.quantity, order.type.value,
+                                              order.limit_price, now_ns), now_ns)
+
+            def _cancel(self, order: Order, now_ns: int) -> bool:
+                outer.hold([outer.venue.cancel(order.client_order_id, now_ns)], now_ns)
+                return True
+
+            def _modify(self, order, update, now_ns):  # pragma: no cover - the paper venue cannot modify
+                raise NotImplementedError("the paper venue does not modify orders")
+
+        def make(engine: Engine):
+            outer.engine = engine
+            return Client()
+
+        return make
+
+    def hold(self, reports: list[ExecReport], now_ns: int) -> None:
+        for r in reports:
+            if r.client_order_id in self.known:
+                self.by_cid[r.client_order_id].append(r)
+            else:
+                self.pending.append((now_ns + self.median, r))
+
+    def deliver_due(self, t: int, routes: dict[str, Order]) -> None:
+        while self.pending and self.pending[0][0] <= t:
+            _, r = self.pending.popleft()
+            self._apply(r, routes)
+
+    def deliver_recorded(self, cid: str, routes: dict[str, Order]) -> None:
+        q = self.by_cid.get(cid)
+        if q:
+            self._apply(q.popleft(), routes)
+
+    def _apply(self, r: ExecReport, routes: dict[str, Order]) -> None:
+        from adapters.paper.execution import apply_report
+
+        order = routes.get(r.client_order_id)
+        if order is not None:
+            apply_report(self.engine, order, r)
+
+
+@dataclass
+class StrategyReplay:
+    strategy: str
+    source_label: str
+    sha256: str
+    inputs: int
+    counts: dict[str, int]
+    recorded: list[Decision]
+    replayed: list[Decision]
+    engine: Engine
+    context: list[str]
+    first_divergence: int | None
+    error: str = ""
+
+
+def _fmt_t(t: int) -> str:
+    return datetime.fromtimestamp(t / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _describe_input(f, md: list[MarketData]) -> str:
+    if isinstance(f, Slice):
+        q = md[f.md_seq].event
+        if hasattr(q, "bid_price"):
+            return f"{_fmt_t(f.recv_ns)} market data #{f.md_seq}: {q.symbol.value} bid {q.bid_price:g} x " \
+                   f"{q.bid_size:g} / ask {q.ask_price:g} x {q.ask_size:g}"
+        return f"{_fmt_t(f.recv_ns)} market data #{f.md_seq}: {q.symbol.value} {q.close:g}"
+    if isinstance(f, Report):
+        fill = f" {f.fill_quantity:+g} @ {f.fill_price:g}" if f.fill_quantity else ""
+        return f"{_fmt_t(f.recv_ns)} report {f.client_order_id} {f.status}{fill}"
+    if isinstance(f, Tick):
+        return f"{_fmt_t(f.recv_ns)} timers fired ({f.fired})"
+    return f"{_fmt_t(f.recv_ns)} ctl {f.command} {f.args}"
+
+
+def _describe_decision(d: Decision | None) -> str:
+    if d is None:
+        return "(none)"
+    if d.kind == "cancel":
+        return f"cancel {d.client_order_id}"
+    px = f" @ {d.limit_price:g}" if d.limit_price is not None else ""
+    stop = f" stop {d.stop_price:g}" if d.stop_price is not None else ""
+    return (f"{d.kind} {d.client_order_id} {Symbol.parse(d.symbol).value if d.symbol else ''} {d.quantity:+g} "
+            f"{d.order_type}{px}{stop} {d.time_in_force}").strip()
+
+
+def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None,
+                    parameters: dict[str, Any] | None = None, data_root: Path = DEFAULT_DATA,
+                    what_if: bool = False) -> StrategyReplay:
+    """Replay strategy ``sid``. ``what_if`` feeds every recorded market-data message instead of the strategy's
+    own input sequence, with every report simulated (a backtest of other code on the captured data)."""
+    src = rec.sources.get(sid)
+    if src is None:
+        raise RecordingError(f"no strategy {sid!r} in this recording (have: {', '.join(rec.sources) or 'none'})")
+    if source_path is not None:
+        source = source_path.read_text()
+        label = str(source_path)
+        cls = _load_class(source, "", label)
+    else:
+        source, label = src.source, "recorded source"
+        cls = _load_class(source, src.class_name, f"<recorded {sid}>")
+    strat = cls()
+    strat.parameters = {**getattr(strat, "parameters", {}), **src.parameters, **(parameters or {})}
+    inputs = rec.inputs.get(sid, [])
+    known_only = not what_if
+    if what_if:
+        inputs = [Slice(m.recv_ns, sid, i) for i, m in enumerate(rec.md)]
+    start = src.start_ns or (inputs[0].recv_ns if inputs else rec.header.started_ns)
+    instruments = _instruments(rec, data_root)
+    venue = PaperVenue(None, instruments, starting_balances=dict(src.starting_balances),
+                       maker_fee=rec.header.config["venue"].get("maker_fee", 0.0),
+                       taker_fee=rec.header.config["venue"].get("taker_fee", 0.001))
+    median = int(statistics.median(rec.latencies)) if rec.latencies else 0
+    client = _ReplayClient(venue, median)
+    recorded_cids = set() if what_if else {d.client_order_id for d in rec.decisions.get(sid, [])}
+    from leand.risk.limits import load_config
+
+    engine = Engine(strat, data_root, parameters=strat.parameters, live_mode=True,
+                    risk_config=load_config(rec.header.config.get("risk")), clock=VirtualClock(start),
+                    brokerage=client.factory(recorded_cids))
+    engine.strategy_id = sid
+    engine.client_id_prefix = src.client_id_prefix
+    replayed: list[Decision] = []
+
+    def restore(e: Engine) -> None:
+        cb = e.portfolio.cash_book
+        for ccy in list(cb):
+            cb[ccy].amount = 0.0
+        for ccy, amt in src.restored.get("cash", src.starting_balances).items():
+            cb.set_amount(ccy, amt)
+        for sym_id, (qty, avg) in src.restored.get("positions", {}).items():
+            sec = e.securities.get(Symbol.parse(sym_id))
+            if sec is not None:
+                sec.holdings.quantity, sec.holdings.average_price = qty, avg
+
+    engine.start_live(restore=restore)
+    engine._next_order_id = src.restored.get("next_order_id", engine._next_order_id)
+
+    def on_decision(kind: str, o: Order) -> None:
+        replayed.append(Decision(recv_ns=engine.clock.now_ns(), strategy=sid, kind=kind,
+                                 client_order_id=o.client_order_id, symbol=o.symbol.id, quantity=o.quantity,
+                                 order_type=o.type.value, limit_price=o.limit_price, stop_price=o.stop_price,
+                                 time_in_force=o.time_in_force.value, tag=o.tag))
+
+    engine.decision_hook = on_decision
+    recorded = [] if what_if else rec.decisions.get(sid, [])
+    counts = {"market data": 0, "reports": 0, "timer firings": 0, "ctl": 0}
+    history: deque[str] = deque(maxlen=5)
+    context: list[str] = []
+    first: int | None = None
+    cursor = 0  # decisions compared and equal so far
+    routes: dict[str, Order] = {}
+    clock = engine.clock
+    error = ""
+
+    def step(f) -> None:
+        client.deliver_due(f.recv_ns, routes)
+        if isinstance(f, Slice):
+            q = rec.md[f.md_seq].event
+            if hasattr(q, "bid_price"):
+                client.hold(venue.on_quote(q), f.recv_ns)
+            engine.on_live_slice(f.recv_ns, (q,))
+            counts["market data"] += 1
+        elif isinstance(f, Report):
+            clock.advance_to(f.recv_ns)
+            if known_only:
+                client.deliver_recorded(f.client_order_id, routes)
+            counts["reports"] += 1
+        elif isinstance(f, Tick):
+            clock.advance_to(f.recv_ns)
+            counts["timer firings"] += 1
+        elif isinstance(f, Ctl):
+            clock.advance_to(f.recv_ns)
+            apply_ctl(engine, f.command, f.args)
+            counts["ctl"] += 1
+        for o in engine.orders.values():
+            routes.setdefault(o.client_order_id, o)
+
+    for f in inputs:
+        history.append(_describe_input(f, rec.md))
+        try:
+            step(f)
+        except Exception as exc:  # the replayed code raised: report where, as the daemon would isolate it
+            error = f"{type(exc).__name__}: {exc} (at {history[-1]})"
+            if first is None and not what_if:
+                first = cursor
+                context = list(history)
+            break
+        if first is None and not what_if:
+            # every decision either side made up to this input must agree, in order
+            due = cursor
+            while due < len(recorded) and recorded[due].recv_ns <= f.recv_ns:
+                due += 1
+            for i in range(cursor, max(due, len(replayed))):
+                if i < len(recorded) and i < len(replayed) and recorded[i].key() == replayed[i].key():
+                    cursor = i + 1
+                    continue
+                first = i
+                context = list(history)
+                break
+    client.deliver_due(inputs[-1].recv_ns + 10 * (median + 1) if inputs else 0, routes)
+    if first is None and len(recorded) != len(replayed) and not what_if:
+        first = min(len(recorded), len(replayed))
+        context = list(history)
+    return StrategyReplay(sid, label, hashlib.sha256(source.encode()).hexdigest(), len(inputs), counts, recorded,
+                          replayed, engine, context, first, error)
+
+
+def _instruments(rec: Recording, data_root: Path) -> dict[Symbol, Instrument]:
+    from leand.data.symbol_properties import SymbolPropertiesDatabase
+
+    spdb = SymbolPropertiesDatabase.load(data_root / "symbol-properties" / "symbol-properties-database.csv")
+    return {Symbol.parse(s): spdb.get(Symbol.parse(s)) for s in rec.header.symbols}
+
+
+def report_text(rec: Recording, results: list[StrategyReplay]) -> str:
+    h = rec.header
+    lines = [f"session {h.session}", f"recorded {_fmt_t(h.started_ns)} by leand {h.leand_version}; "
+                                     f"{len(rec.md)} market-data messages; venues {', '.join(h.venues)}; "
+                                     f"symbols {', '.join(Symbol.parse(s).value for s in h.symbols)}"]
+    for w in rec.warnings:
+        lines.append(f"warning: {w}")
+    for r in results:
+        matched = 0
+        for a, b in zip(r.recorded, r.replayed):
+            if a.key() != b.key():
+                break
+            matched += 1
+        total = max(len(r.recorded), len(r.replayed))
+        rate = 100.0 if total == 0 else matched / total * 100
+        counts = ", ".join(f"{v} {k}" for k, v in r.counts.items())
+        lines += ["", f"strategy {r.strategy} ({r.source_label}, sha256 {r.sha256[:16]})",
+                  f"  inputs replayed: {r.inputs} ({counts})",
+                  f"  decisions: recorded {len(r.recorded)}, replayed {len(r.replayed)}, matching in order "
+                  f"{matched}",
+                  f"  match rate: {rate:.2f}%"]
+        if r.error:
+            lines.append(f"  the strategy raised: {r.error}")
+        if r.first_divergence is None:
+            lines.append("  first divergence: none")
+        else:
+            i = r.first_divergence
+            a = r.recorded[i] if i < len(r.recorded) else None
+            b = r.replayed[i] if i < len(r.replayed) else None
+            when = (a or b).recv_ns
+            lines += [f"  first divergence: decision #{i + 1} at {_fmt_t(when)}",
+                      f"    recorded: {_describe_decision(a)}",
+                      f"    replayed: {_describe_decision(b)}",
+                      "    event and context (last inputs before it):"]
+            lines += [f"      {c}" for c in r.context]
+    return "\n".join(lines) + "\n"
