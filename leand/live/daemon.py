@@ -460,16 +460,14 @@ class Daemon:
         feed.cancel()
         for r in self.runners.values():
             r.state = "stopped"
-        if self.cfg.shutdown.cancel_all:
+        if self.cfg.shutdown.cancel_all:  # as an input of each strategy's task, so it is recorded in order
             for r in self.runners.values():
-                for o in list(r.engine.open_orders.values()):
-                    if o.status is not OrderStatus.PENDING_CANCEL:
-                        r.engine.cancel_order(o.id, "shutdown")
+                r.inbox.put_nowait(("call", "cancel-all", {"reason": "shutdown"}))
         # let the session persist and the strategies apply what is in flight
-        for _ in range(50):
+        for _ in range(300):
+            await asyncio.sleep(0.01)
             if self.session.reports.empty() and all(r.inbox.empty() for r in self.runners.values()):
                 break
-            await asyncio.sleep(0.01)
         self._snapshot_all()
         await self.ctl.stop()
         for t in self.tasks + [r.task for r in self.runners.values() if r.task]:

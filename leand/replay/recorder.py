@@ -2,7 +2,8 @@
 catalogued in SQLite. A crash leaves at most a truncated final frame, which the reader skips with a warning.
 
 Frame layout: 4-byte little-endian length, then the msgspec msgpack encoding of one ``records.Frame``.
-Secrets never enter a recording: every registered secret is scrubbed from each frame's bytes before writing.
+Secrets never enter a recording: every registered secret is masked (``*`` at equal length, so the msgpack stays
+decodable) in each frame's bytes before writing.
 """
 
 from __future__ import annotations
@@ -84,8 +85,8 @@ class Recorder:
         if secrets._KNOWN:
             for s in secrets._KNOWN:
                 b = s.encode()
-                if b in data:
-                    data = data.replace(b, b"[REDACTED]")
+                if b in data:  # masked at equal length, so the msgpack framing stays valid
+                    data = data.replace(b, b"*" * len(b))
         fh = self._fh
         fh.write(_LEN.pack(len(data)))
         fh.write(data)

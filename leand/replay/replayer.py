@@ -50,6 +50,8 @@ class Recording:
     inputs: dict[str, list]
     decisions: dict[str, list[Decision]]
     latencies: list[int]
+    #: how many market-data messages the live venue had seen when each request was sent: (cid, kind) -> count
+    venue_md_at: dict[tuple[str, str], int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -62,6 +64,7 @@ def load(session_dir: Path) -> Recording:
     decisions: dict[str, list[Decision]] = defaultdict(list)
     sent: dict[str, int] = {}
     latencies: list[int] = []
+    venue_md_at: dict[tuple[str, str], int] = {}
     for f in read_frames(session_dir, warnings):
         cls = type(f)
         if cls is MarketData or cls is TradeData:
@@ -74,15 +77,17 @@ def load(session_dir: Path) -> Recording:
                 latencies.append(f.recv_ns - sent.pop(f.client_order_id))
         elif cls is Decision:
             decisions[f.strategy].append(f)
-        elif cls is Outbound and f.kind == "submit":
-            sent[f.client_order_id] = f.recv_ns
+        elif cls is Outbound:
+            venue_md_at[(f.client_order_id, f.kind)] = len(md)
+            if f.kind == "submit":
+                sent[f.client_order_id] = f.recv_ns
         elif cls is StrategySource:
             sources[f.strategy] = f
         elif cls is Header:
             header = f
     if header is None:
         raise RecordingError(f"{session_dir}: no session header (not a leand recording?)")
-    return Recording(header, sources, md, dict(inputs), dict(decisions), latencies, warnings)
+    return Recording(header, sources, md, dict(inputs), dict(decisions), latencies, venue_md_at, warnings)
 
 
 def _load_class(source: str, name: str, origin: str) -> type[Strategy]:
@@ -104,8 +109,10 @@ def _load_class(source: str, name: str, origin: str) -> type[Strategy]:
 class _ReplayClient:
     """Orders to an in-memory paper venue; reports held back to their recorded (or median) delivery point."""
 
-    def __init__(self, venue: PaperVenue, median_latency: int) -> None:
+    def __init__(self, venue: PaperVenue, median_latency: int, rec: Recording) -> None:
         self.venue = venue
+        self.rec = rec
+        self.fed = 0  # market-data messages the simulated venue has seen
         self.median = median_latency
         self.pending: deque[tuple[int, ExecReport]] = deque()  # (due time, report) for unknown orders
         self.by_cid: dict[str, deque[ExecReport]] = defaultdict(deque)
@@ -122,10 +129,12 @@ class _ReplayClient:
             name = "replay"
 
             def _submit(self, order: Order, now_ns: int) -> None:
+                outer.catch_up(outer.rec.venue_md_at.get((order.client_order_id, "submit"), outer.fed), now_ns)
                 outer.hold(outer.venue.submit(order.client_order_id, order.symbol, order.quantity, order.type.value,
                                               order.limit_price, now_ns), now_ns)
 
             def _cancel(self, order: Order, now_ns: int) -> bool:
+                outer.catch_up(outer.rec.venue_md_at.get((order.client_order_id, "cancel"), outer.fed), now_ns)
                 outer.hold([outer.venue.cancel(order.client_order_id, now_ns)], now_ns)
                 return True
 
@@ -137,6 +146,15 @@ class _ReplayClient:
             return Client()
 
         return make
+
+    def catch_up(self, n: int, now_ns: int) -> None:
+        """Feed the venue the quotes it had seen live by this point (it runs ahead of the strategy there)."""
+        md = self.rec.md
+        while self.fed < n:
+            q = md[self.fed].event
+            if hasattr(q, "bid_price"):
+                self.hold(self.venue.on_quote(q), now_ns)
+            self.fed += 1
 
     def hold(self, reports: list[ExecReport], now_ns: int) -> None:
         for r in reports:
@@ -200,6 +218,10 @@ def _describe_input(f, md: list[MarketData]) -> str:
 def _describe_decision(d: Decision | None) -> str:
     if d is None:
         return "(none)"
+    return f"{_terms(d)} at {_fmt_t(d.recv_ns)}"
+
+
+def _terms(d: Decision) -> str:
     if d.kind == "cancel":
         return f"cancel {d.client_order_id}"
     px = f" @ {d.limit_price:g}" if d.limit_price is not None else ""
@@ -235,7 +257,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                        maker_fee=rec.header.config["venue"].get("maker_fee", 0.0),
                        taker_fee=rec.header.config["venue"].get("taker_fee", 0.001))
     median = int(statistics.median(rec.latencies)) if rec.latencies else 0
-    client = _ReplayClient(venue, median)
+    client = _ReplayClient(venue, median, rec)
     recorded_cids = set() if what_if else {d.client_order_id for d in rec.decisions.get(sid, [])}
     from leand.risk.limits import load_config
 
@@ -281,8 +303,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
         client.deliver_due(f.recv_ns, routes)
         if isinstance(f, Slice):
             q = rec.md[f.md_seq].event
-            if hasattr(q, "bid_price"):
-                client.hold(venue.on_quote(q), f.recv_ns)
+            client.catch_up(f.md_seq + 1, f.recv_ns)
             engine.on_live_slice(f.recv_ns, (q,))
             counts["market data"] += 1
         elif isinstance(f, Report):
@@ -366,10 +387,15 @@ def report_text(rec: Recording, results: list[StrategyReplay]) -> str:
             i = r.first_divergence
             a = r.recorded[i] if i < len(r.recorded) else None
             b = r.replayed[i] if i < len(r.replayed) else None
-            when = (a or b).recv_ns
+            when = min(x.recv_ns for x in (a, b) if x is not None) if (a or b) else 0
+            # a side that had not decided by then shows "(none)", then what it did next, if anything
+            show_a = _describe_decision(a) if a is not None and a.recv_ns <= when else \
+                "(none)" + (f"; next: {_describe_decision(a)}" if a is not None else "")
+            show_b = _describe_decision(b) if b is not None and b.recv_ns <= when else \
+                "(none)" + (f"; next: {_describe_decision(b)}" if b is not None else "")
             lines += [f"  first divergence: decision #{i + 1} at {_fmt_t(when)}",
-                      f"    recorded: {_describe_decision(a)}",
-                      f"    replayed: {_describe_decision(b)}",
+                      f"    recorded: {show_a}",
+                      f"    replayed: {show_b}",
                       "    event and context (last inputs before it):"]
             lines += [f"      {c}" for c in r.context]
     return "\n".join(lines) + "\n"
