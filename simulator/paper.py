@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS fills (
     fee REAL, fee_currency TEXT, liquidity TEXT, time_ns INTEGER);
 CREATE TABLE IF NOT EXISTS balances (asset TEXT PRIMARY KEY, amount REAL);
 CREATE TABLE IF NOT EXISTS submissions (client_order_id TEXT, time_ns INTEGER);
+CREATE INDEX IF NOT EXISTS orders_open ON orders (symbol, status);
 """
 
 

@@ -291,11 +291,12 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     engine.decision_hook = on_decision
     recorded = [] if what_if else rec.decisions.get(sid, [])
     counts = {"market data": 0, "reports": 0, "timer firings": 0, "ctl": 0}
-    history: deque[str] = deque(maxlen=5)
+    history: deque = deque(maxlen=5)  # the last inputs, formatted only if a divergence needs them
     context: list[str] = []
     first: int | None = None
     cursor = 0  # decisions compared and equal so far
     routes: dict[str, Order] = {}
+    seen = [1]
     clock = engine.clock
     error = ""
 
@@ -318,18 +319,21 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
             clock.advance_to(f.recv_ns)
             apply_ctl(engine, f.command, f.args)
             counts["ctl"] += 1
-        for o in engine.orders.values():
-            routes.setdefault(o.client_order_id, o)
+        while seen[0] < engine._next_order_id:  # orders made by this input, routed for their reports
+            o = engine.orders.get(seen[0])
+            if o is not None:
+                routes[o.client_order_id] = o
+            seen[0] += 1
 
     for f in inputs:
-        history.append(_describe_input(f, rec.md))
+        history.append(f)
         try:
             step(f)
         except Exception as exc:  # the replayed code raised: report where, as the daemon would isolate it
-            error = f"{type(exc).__name__}: {exc} (at {history[-1]})"
+            error = f"{type(exc).__name__}: {exc} (at {_describe_input(f, rec.md)})"
             if first is None and not what_if:
                 first = cursor
-                context = list(history)
+                context = [_describe_input(x, rec.md) for x in history]
             break
         if first is None and not what_if:
             # every decision either side made up to this input must agree, in order
@@ -341,12 +345,12 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                     cursor = i + 1
                     continue
                 first = i
-                context = list(history)
+                context = [_describe_input(x, rec.md) for x in history]
                 break
     client.deliver_due(inputs[-1].recv_ns + 10 * (median + 1) if inputs else 0, routes)
     if first is None and len(recorded) != len(replayed) and not what_if:
         first = min(len(recorded), len(replayed))
-        context = list(history)
+        context = [_describe_input(x, rec.md) for x in history]
     return StrategyReplay(sid, label, hashlib.sha256(source.encode()).hexdigest(), len(inputs), counts, recorded,
                           replayed, engine, context, first, error)
 

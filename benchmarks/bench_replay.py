@@ -1,0 +1,79 @@
+"""Recording overhead per market-data message and replay speed (issue 6).
+
+    python benchmarks/bench_replay.py [--messages 200000]
+
+Overhead: what the daemon adds per quote on the tick-to-order path — encoding and appending the MarketData frame
+and the strategy's Slice frame (fsync policy "interval"). Replay: a synthetic session of N quotes replayed
+through the example scalper (the paper venue simulated in memory), in inputs per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from leand import __version__
+from leand.live.config import default_config
+from leand.model import QuoteTick, Symbol
+from leand.replay.recorder import Recorder
+from leand.replay.records import Header, MarketData, Slice, StrategySource
+
+ROOT = Path(__file__).resolve().parents[1]
+BTC = Symbol.crypto("BTCUSD")
+
+
+def quotes(n: int) -> list[QuoteTick]:
+    rng = np.random.default_rng(1)
+    mids = 20_000 * np.exp(np.cumsum(rng.standard_normal(n) * 0.0003))
+    t0 = 1_700_000_000_000_000_000
+    return [QuoteTick(BTC, t0 + i * 5_000_000, round(m - 0.5, 2), 5.0, round(m + 0.5, 2), 5.0)
+            for i, m in enumerate(mids.tolist())]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--messages", type=int, default=200_000)
+    args = ap.parse_args()
+    qs = quotes(args.messages)
+    with tempfile.TemporaryDirectory() as tmp:
+        rec = Recorder(Path(tmp), "bench", fsync="interval")
+        import msgspec
+
+        cfg = msgspec.to_builtins(default_config())
+        rec.write(Header(session="bench", started_ns=qs[0].time, leand_version=__version__, config=cfg,
+                         venues=["paper"], symbols=[BTC.id]))
+        src = (ROOT / "strategies" / "paper_scalper.py").read_text()
+        rec.write(StrategySource(strategy="scalper", class_name="PaperScalper", sha256="", source=src,
+                                 parameters={"every": 5}, client_id_prefix="scalper-1-",
+                                 starting_balances={"USD": 100_000.0}, start_ns=qs[0].time))
+        per = []
+        for i in range(0, len(qs), 1000):
+            chunk = qs[i:i + 1000]
+            t0 = time.perf_counter_ns()
+            for q in chunk:
+                seq = rec.market(MarketData(q.time, q))
+                rec.write(Slice(q.time, "scalper", seq))
+            per.append((time.perf_counter_ns() - t0) / len(chunk) / 1000)
+        rec.close()
+        size = rec.bytes
+        print(f"recording overhead: median {statistics.median(per):.2f} µs per quote (MarketData + Slice frames), "
+              f"p99 of 1000-quote batches {sorted(per)[int(len(per) * 0.99)]:.2f} µs; {size / len(qs):.0f} bytes/quote")
+        from leand.replay.replayer import load, replay_strategy
+
+        t0 = time.perf_counter()
+        recording = load(Path(tmp) / "bench")
+        t1 = time.perf_counter()
+        r = replay_strategy(recording, "scalper")
+        t2 = time.perf_counter()
+        print(f"replay: read {len(qs):,} frames in {t1 - t0:.2f} s; replayed {r.inputs:,} inputs "
+              f"({len(r.replayed):,} decisions) in {t2 - t1:.2f} s = {r.inputs / (t2 - t1):,.0f} events/s "
+              f"(end to end {r.inputs / (t2 - t0):,.0f} events/s)")
+
+
+if __name__ == "__main__":
+    main()
