@@ -279,8 +279,9 @@ class Engine:
     # indicators and history
     # =============================================================================================
     def register_indicator(self, name: str, symbol: Symbol | str, args: tuple, kwargs: dict,
-                           resolution: Resolution | None, selector: Any):
+                           resolution: Resolution | None, selector: Any, warm_up: bool = False):
         from leand.indicators import REGISTRY
+        from leand.indicators.base import selector_of
 
         try:
             factory = REGISTRY[name]
@@ -291,8 +292,16 @@ class Engine:
         if selector is None:
             updater = ind.update_bar
         else:
+            try:
+                selector = selector_of(selector)
+            except ValueError as e:
+                raise EngineError(f"indicator {name!r}: {e}") from None
+
             def updater(bar, _u=ind.update, _s=selector):
                 return _u(bar.end_time, _s(bar))
+        if warm_up:  # LEAN's WarmUpIndicator: feed the indicator its warm-up period from history first
+            for bar in self.history(sym, max(ind.warm_up_period, 1), resolution):
+                updater(bar)
         self._indicator_updaters.setdefault(sym, []).append(updater)
         return ind
 

@@ -283,9 +283,12 @@ class Strategy:
 
     # ---- indicators ----------------------------------------------------------------------------------------
     def indicator(self, name: str, symbol: Symbol | str, *args: Any, resolution: Resolution | None = None,
-                  selector: Any = None, **kwargs: Any):
-        """Create indicator ``name`` from the registry, auto-updated from ``symbol``'s data."""
-        return self._engine.register_indicator(name, symbol, args, kwargs, resolution, selector)
+                  selector: Any = None, warm_up: bool = False, **kwargs: Any):
+        """Create indicator ``name`` from the registry, auto-updated from ``symbol``'s data.
+
+        ``selector`` picks the input from each bar ("close", "hl2", "hlc3", "ohlc4", "volume"... or a
+        callable); ``warm_up=True`` feeds it its warm-up period from history before returning it."""
+        return self._engine.register_indicator(name, symbol, args, kwargs, resolution, selector, warm_up)
 
     def sma(self, symbol, period: int, resolution: Resolution | None = None, selector: Any = None):
         return self.indicator("sma", symbol, period, resolution=resolution, selector=selector)
@@ -318,8 +321,8 @@ class Strategy:
             raise AttributeError(name)
         from leand.indicators import REGISTRY
         if name in REGISTRY:
-            return lambda symbol, *a, resolution=None, selector=None, **kw: self.indicator(
-                name, symbol, *a, resolution=resolution, selector=selector, **kw)
+            return lambda symbol, *a, resolution=None, selector=None, warm_up=False, **kw: self.indicator(
+                name, symbol, *a, resolution=resolution, selector=selector, warm_up=warm_up, **kw)
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     # ---- logging --------------------------------------------------------------------------------------------

@@ -50,6 +50,52 @@ def close(bar: Any) -> float:
     return bar.close
 
 
+def open_(bar: Any) -> float:
+    return bar.open
+
+
+def high(bar: Any) -> float:
+    return bar.high
+
+
+def low(bar: Any) -> float:
+    return bar.low
+
+
+def volume(bar: Any) -> float:
+    return bar.volume
+
+
+def hl2(bar: Any) -> float:
+    return (bar.high + bar.low) / 2.0
+
+
+def hlc3(bar: Any) -> float:
+    return (bar.high + bar.low + bar.close) / 3.0
+
+
+def ohlc4(bar: Any) -> float:
+    return (bar.open + bar.high + bar.low + bar.close) / 4.0
+
+
+#: selectors by name, for ``selector="hl2"`` in the strategy API and config
+SELECTORS: dict[str, Callable[[Any], float]] = {
+    "close": close, "open": open_, "high": high, "low": low, "volume": volume,
+    "hl2": hl2, "hlc3": hlc3, "ohlc4": ohlc4,
+}
+
+
+def selector_of(sel: str | Callable[[Any], float] | None) -> Callable[[Any], float]:
+    if sel is None:
+        return close
+    if callable(sel):
+        return sel
+    try:
+        return SELECTORS[sel]
+    except KeyError:
+        raise ValueError(f"unknown selector {sel!r}; expected one of {sorted(SELECTORS)}") from None
+
+
 class Indicator:
     """A value indicator: feed it ``update(time_ns, value)`` or ``update_bar(bar)`` (selector, default close)."""
 
@@ -89,6 +135,15 @@ class Indicator:
             c.update(time, v)
         return ready
 
+    def _emit(self, time: int, v: float) -> bool:
+        """Publish output ``v`` for the sample just counted: value, window, readiness, consumers."""
+        self.value = v
+        self.window.add(v)
+        self.is_ready = ready = self.samples >= self.warm_up_period
+        for c in self._consumers:
+            c.update(time, v)
+        return ready
+
     def update_bar(self, bar: Any) -> bool:
         return self.update(bar.end_time, self.selector(bar))
 
@@ -111,3 +166,27 @@ class Indicator:
 
     def __repr__(self) -> str:
         return f"{self.name}({self.value:.6g}{'' if self.is_ready else ', warming up'})"
+
+
+class BarIndicator(Indicator):
+    """An indicator of whole bars (high, low, volume...): feed it ``update_bar(bar)``; any object with
+    ``end_time, open, high, low, close, volume`` will do (TradeBar, QuoteBar). ``update(time, value)``
+    treats the value as a flat bar with no volume, so a bar indicator can still be fed from another
+    indicator's output."""
+
+    __slots__ = ()
+
+    def update_bar(self, bar: Any) -> bool:
+        self.samples += 1
+        return self._emit(bar.end_time, self._compute_bar(bar.end_time, bar.open, bar.high, bar.low, bar.close,
+                                                          bar.volume))
+
+    def update(self, time: int, value: float) -> bool:
+        self.samples += 1
+        return self._emit(time, self._compute_bar(time, value, value, value, value, 0.0))
+
+    def update_tick(self, tick: Any) -> bool:
+        return self.update(tick.time, tick.price)
+
+    def _compute_bar(self, time: int, o: float, h: float, lo: float, c: float, v: float) -> float:  # pragma: no cover
+        raise NotImplementedError

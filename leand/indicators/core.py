@@ -30,6 +30,35 @@ class SMA(Indicator):
         n = self.samples if self.samples < self.period else self.period
         return self._sum / n
 
+    def update(self, time: int, value: float) -> bool:
+        """``Indicator.update`` inlined: the simple averages are the hottest indicators there are."""
+        n = self.samples = self.samples + 1
+        period = self.period
+        i = self._i
+        buf = self._buf
+        s = self._sum + value - buf[i]
+        buf[i] = value
+        i += 1
+        if i == period:
+            i = 0
+            s = math.fsum(buf)
+        self._i = i
+        self._sum = s
+        self.value = v = s / (n if n < period else period)
+        w = self.window
+        h = w._head + 1
+        if h == w.size:
+            h = 0
+        w._head = h
+        w._buf[h] = v
+        if w._count < w.size:
+            w._count += 1
+        self.is_ready = ready = n >= period
+        if self._consumers:
+            for c in self._consumers:
+                c.update(time, v)
+        return ready
+
     def update_bar(self, bar: Any) -> bool:
         """The per-bar path in one call (selector, running sum, window, consumers): this runs on every bar."""
         value = bar.close if self.selector is close else self.selector(bar)
@@ -69,12 +98,13 @@ class SMA(Indicator):
 class EMA(Indicator):
     """LEAN's EMA: the first value is the SMA of the first ``period`` inputs, then k = 2/(period+1)."""
 
-    __slots__ = ("_k", "_sum", "period")
+    __slots__ = ("_k", "_k1", "_sum", "period")
 
     def __init__(self, period: int, smoothing: float | None = None, name: str | None = None) -> None:
         super().__init__(name or f"EMA({period})", period)
         self.period = period
         self._k = smoothing if smoothing is not None else 2.0 / (period + 1)
+        self._k1 = 1.0 - self._k
         self._sum = 0.0
 
     def _compute(self, time: int, value: float) -> float:
@@ -82,7 +112,30 @@ class EMA(Indicator):
         if n <= self.period:
             self._sum += value
             return self._sum / n
-        return value * self._k + self.value * (1 - self._k)
+        return value * self._k + self.value * self._k1
+
+    def update(self, time: int, value: float) -> bool:
+        """``Indicator.update`` inlined: the simple averages are the hottest indicators there are."""
+        n = self.samples = self.samples + 1
+        if n <= self.period:
+            self._sum += value
+            v = self._sum / n
+        else:
+            v = value * self._k + self.value * self._k1
+        self.value = v
+        w = self.window
+        h = w._head + 1
+        if h == w.size:
+            h = 0
+        w._head = h
+        w._buf[h] = v
+        if w._count < w.size:
+            w._count += 1
+        self.is_ready = ready = n >= self.period
+        if self._consumers:
+            for c in self._consumers:
+                c.update(time, v)
+        return ready
 
     def update_bar(self, bar: Any) -> bool:
         """The per-bar path in one call: this runs on every bar."""
@@ -93,7 +146,7 @@ class EMA(Indicator):
             v = self._sum / n
         else:
             k = self._k
-            v = value * k + self.value * (1 - k)
+            v = value * k + self.value * self._k1
         self.value = v
         period = self.period
         w = self.window
