@@ -264,6 +264,30 @@ class Engine:
                                                    csv_path=str(csv_path) if csv_path else None))
         return sec
 
+    def use_order_book(self, symbol: Symbol | str, *, queue: Any = "conservative", latency: Any = None,
+                       maker_fee: float | None = None, taker_fee: float | None = None,
+                       min_notional: float = 0.0) -> None:
+        """Match ``symbol``'s orders in the simulated exchange's replayed book (tick data) instead of the bar
+        fill models: queue position, latency, maker/taker fees. Fees default to the security's fee model."""
+        from leand.backtest.book_brokerage import BookBrokerage
+        from simulator.models import Latency
+        from simulator.replay import ReplayVenue
+
+        sym = self.resolve(symbol)
+        sec = self.securities[sym]
+        if sec.resolution is not Resolution.TICK:
+            raise EngineError(f"{sym}: the order book needs tick data (subscribed at {sec.resolution.name.lower()})")
+        if not isinstance(self.brokerage, BookBrokerage):
+            self.brokerage = BookBrokerage(self, self.brokerage)
+        venue_fees = maker_fee is not None or taker_fee is not None
+        try:
+            venue = ReplayVenue(str(sym), tick_size=sec.instrument.tick_size, lot_size=sec.instrument.lot_size,
+                                min_notional=min_notional, maker_fee=maker_fee or 0.0, taker_fee=taker_fee or 0.0,
+                                queue=queue, owner=self.strategy_id)
+        except ValueError as e:
+            raise EngineError(f"{sym}: {e}") from None
+        self.brokerage.add(sym, venue, latency if latency is not None else Latency(), venue_fees)
+
     def add_csv_security(self, path: str, ticker: str, resolution: Resolution) -> Security:
         """A US-equity-like security (NYSE hours, $0.01 ticks) whose trade bars come from an OHLCV CSV file."""
         sym = Symbol.equity(ticker)
@@ -543,7 +567,7 @@ class Engine:
             self.log("ERROR", f"cancel of order {order_id} refused: {throttled.message}")
             return False
         self.brokerage.cancel(order, self.clock.now_ns())
-        if self.live_mode:  # the venue confirms later (on_venue_closed); fills may still arrive meanwhile
+        if self.live_mode or self.brokerage.async_cancel(order):  # the venue confirms later (on_venue_closed); fills may still arrive meanwhile
             order.transition(OrderStatus.PENDING_CANCEL)
             self._emit(order, OrderStatus.PENDING_CANCEL, message=tag)
             return True
@@ -960,6 +984,7 @@ class Engine:
         on_data = strategy.on_data
         updaters = self._indicator_updaters
         brokerage = self.brokerage
+        on_slice = getattr(brokerage, "on_slice", None)  # a replayed book sees each slice first
         open_orders = self.open_orders
         TB, QB, TT, QT = TradeBar, QuoteBar, TradeTick, QuoteTick
         warming = self.warming_up
@@ -1022,6 +1047,8 @@ class Engine:
                                 sec.price = ev.price
                     else:
                         aux = True
+                if on_slice is not None:
+                    on_slice(t, events)
                 # (4) resting orders
                 if open_orders:
                     brokerage.scan(t)

@@ -60,6 +60,11 @@ class ExecutionClient:
     def reconcile(self) -> ReconcileReport:
         return ReconcileReport()
 
+    def async_cancel(self, order: Order) -> bool:
+        """True when a cancel of ``order`` is only a request (the venue confirms later, fills may still come):
+        the engine then marks it pending-cancel instead of canceled. Live venues always are."""
+        return False
+
     def scan(self, now_ns: int) -> None:
         """Called on every slice with open orders. A real venue fills on its own; the simulated bar
         brokerage overrides this to match resting orders against the slice's data."""

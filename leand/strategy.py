@@ -125,6 +125,15 @@ class Strategy:
     def set_brokerage_model(self, name: str, account_type: AccountType | str = AccountType.MARGIN) -> None:
         self._engine.set_brokerage_model(name, AccountType(account_type))
 
+    def use_order_book(self, symbol: Symbol | str, *, queue: Any = "conservative", latency: Any = None,
+                       maker_fee: float | None = None, taker_fee: float | None = None,
+                       min_notional: float = 0.0) -> None:
+        """Match this tick-data symbol's orders in the simulated exchange's replayed order book: queue model
+        ``conservative``, ``prob_power[N]`` or ``prob_log``; ``latency`` a ``simulator.models.Latency`` or
+        ``RandomLatency``; maker/taker fee rates (default: the security's fee model)."""
+        self._engine.use_order_book(symbol, queue=queue, latency=latency, maker_fee=maker_fee, taker_fee=taker_fee,
+                                    min_notional=min_notional)
+
     def set_benchmark(self, benchmark: str | Symbol | float | None) -> None:
         self._engine.set_benchmark(benchmark)
 

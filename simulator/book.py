@@ -1,0 +1,527 @@
+"""A price-time priority limit order book with its matching engine (L3: every resting order is known).
+
+This is the exchange proper: orders from any number of owners rest in FIFO queues per price level, and
+an incoming order trades against the best opposite levels in time order. It knows market, limit, stop
+market, stop limit and trailing stop orders; GTC, DAY, GTD, IOC and FOK; post-only; modify (a price
+change or size increase loses priority, a size decrease keeps it), cancel and cancel-replace; self-trade
+prevention; maker/taker fees; and validates tick size, lot size and minimum notional with a reason.
+
+Performance notes: price levels live in ``SortedDict``s keyed so that index 0 is always the best price
+(asks by price, bids by negated price); a level's queue is a deque with lazy deletion (a canceled order is
+marked dead and skipped when it reaches the front), so a cancel is O(1) and a level never rescans.
+Results are appended to ``self.events`` (msgspec Structs) for the caller to drain: no callbacks, no
+allocation beyond the events themselves.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from enum import IntEnum
+
+import msgspec
+from sortedcontainers import SortedDict
+
+from leand.model import OrderType, TimeInForce
+
+
+class BookError(Exception):
+    """A request the book cannot act on at all (unknown order id, duplicate id): a caller bug or a
+    malformed client message, reported with the id."""
+
+
+class STP(IntEnum):
+    """Self-trade prevention when an incoming order would trade with a resting order of the same owner."""
+
+    NONE = 0
+    CANCEL_RESTING = 1  # expire the resting (maker) order, keep matching (Binance EXPIRE_MAKER)
+    CANCEL_INCOMING = 2  # expire what is left of the incoming (taker) order (Binance EXPIRE_TAKER)
+    CANCEL_BOTH = 3  # expire both (Binance EXPIRE_BOTH)
+
+
+class SimOrder(msgspec.Struct, kw_only=True, gc=False):
+    """An order as the exchange holds it. ``quantity`` is positive; ``side`` is +1 buy, -1 sell."""
+
+    id: int
+    owner: str = ""
+    side: int
+    quantity: float
+    type: OrderType = OrderType.LIMIT
+    price: float = 0.0  # limit price (0 for market orders)
+    stop_price: float = 0.0
+    trailing_amount: float = 0.0
+    trailing_as_percentage: bool = False
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_time: int = 0  # DAY and GTD: when the order expires (the caller computes the session close)
+    post_only: bool = False
+    filled: float = 0.0
+    time: int = 0  # accepted (or last lost priority) at
+    seq: int = 0  # arrival sequence: the time priority within a level
+    live: bool = True  # resting and not canceled (lazy deletion from the level queue)
+    triggered: bool = False
+    #: replay venues only: displayed quantity ahead of this order, and the displayed size last seen at its price
+    ahead: float = 0.0
+    shown: float = 0.0
+
+    @property
+    def remaining(self) -> float:
+        return self.quantity - self.filled
+
+
+class Accepted(msgspec.Struct, gc=False, tag=True):
+    time: int
+    order_id: int
+    resting: bool  # False while a stop waits for its trigger
+
+
+class Rejected(msgspec.Struct, gc=False, tag=True):
+    time: int
+    order_id: int
+    reason: str
+
+
+class Trade(msgspec.Struct, gc=False, tag=True):
+    time: int
+    trade_id: int
+    price: float
+    quantity: float
+    maker_id: int
+    taker_id: int
+    maker_owner: str
+    taker_owner: str
+    taker_side: int
+    maker_fee: float
+    taker_fee: float
+    maker_done: bool
+    taker_done: bool
+
+
+class Canceled(msgspec.Struct, gc=False, tag=True):
+    time: int
+    order_id: int
+    remaining: float
+    reason: str  # "canceled", "ioc", "fok", "market_unfilled", "self_trade", "replaced"
+
+
+class Expired(msgspec.Struct, gc=False, tag=True):
+    time: int
+    order_id: int
+    remaining: float
+
+
+class Triggered(msgspec.Struct, gc=False, tag=True):
+    time: int
+    order_id: int
+    stop_price: float
+
+
+class Modified(msgspec.Struct, gc=False, tag=True):
+    time: int
+    order_id: int
+    quantity: float
+    price: float
+    kept_priority: bool
+
+
+BookEvent = Accepted | Rejected | Trade | Canceled | Expired | Triggered | Modified
+
+_EPS = 1e-9
+
+
+class Level:
+    """One price: its FIFO queue (with dead entries skipped lazily) and its live quantity."""
+
+    __slots__ = ("count", "orders", "price", "qty")
+
+    def __init__(self, price: float) -> None:
+        self.price = price
+        self.orders: deque[SimOrder] = deque()
+        self.qty = 0.0
+        self.count = 0
+
+    def live_orders(self) -> list[SimOrder]:
+        return [o for o in self.orders if o.live]
+
+
+class OrderBook:
+    """The limit order book and matching engine for one instrument."""
+
+    def __init__(self, symbol: str = "", *, tick_size: float = 0.01, lot_size: float = 1.0,
+                 min_notional: float = 0.0, maker_fee: float = 0.0, taker_fee: float = 0.0,
+                 stp: STP = STP.CANCEL_INCOMING) -> None:
+        self.symbol = symbol
+        self.tick_size = tick_size
+        self.lot_size = lot_size
+        self.min_notional = min_notional
+        self.maker_fee = maker_fee
+        self.taker_fee = taker_fee
+        self.stp = stp
+        self.bids: SortedDict = SortedDict()  # key -price
+        self.asks: SortedDict = SortedDict()  # key price
+        self.orders: dict[int, SimOrder] = {}  # every live order: resting or waiting stops
+        self.stops: dict[int, SimOrder] = {}
+        self.events: list[BookEvent] = []
+        self.last_trade_price = 0.0
+        self._seq = 0
+        self._trade_id = 0
+        self._expiries: list[tuple[int, int]] = []  # heap of (expire_time, order id)
+
+    # ---- views ------------------------------------------------------------------------------------------
+    @property
+    def best_bid(self) -> float | None:
+        return self.bids.peekitem(0)[1].price if self.bids else None
+
+    @property
+    def best_ask(self) -> float | None:
+        return self.asks.peekitem(0)[1].price if self.asks else None
+
+    def depth(self, side: int, price: float) -> float:
+        """Live resting quantity at ``price`` on ``side`` (+1 bids, -1 asks)."""
+        lvl = (self.bids.get(-price) if side > 0 else self.asks.get(price))
+        return lvl.qty if lvl is not None else 0.0
+
+    def top(self, n: int = 5) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+        """The L2 view: up to ``n`` (price, quantity) levels per side, best first."""
+        bids = [(lvl.price, lvl.qty) for lvl in self.bids.values()[:n]]
+        asks = [(lvl.price, lvl.qty) for lvl in self.asks.values()[:n]]
+        return bids, asks
+
+    def queue(self, side: int, price: float) -> list[SimOrder]:
+        """The L3 view of one level: its live orders in priority order."""
+        lvl = (self.bids.get(-price) if side > 0 else self.asks.get(price))
+        return lvl.live_orders() if lvl is not None else []
+
+    def drain(self) -> list[BookEvent]:
+        ev = self.events
+        self.events = []
+        return ev
+
+    # ---- validation -------------------------------------------------------------------------------------
+    def _on_grid(self, x: float, step: float) -> bool:
+        if step <= 0:
+            return True
+        r = x / step
+        return abs(r - round(r)) <= 1e-6
+
+    def validate(self, o: SimOrder) -> str | None:
+        """The reject reason for an order the exchange will not take, or None."""
+        if o.id in self.orders:
+            return f"duplicate order id {o.id}"
+        if o.side not in (1, -1):
+            return f"side must be +1 (buy) or -1 (sell), got {o.side}"
+        if not (o.quantity > 0) or math.isinf(o.quantity):
+            return f"quantity must be positive, got {o.quantity}"
+        if not self._on_grid(o.quantity, self.lot_size):
+            return f"quantity {o.quantity:g} is not a multiple of the lot size {self.lot_size:g}"
+        t = o.type
+        if t in (OrderType.LIMIT, OrderType.STOP_LIMIT):
+            if not (o.price > 0) or math.isinf(o.price):
+                return f"limit price must be positive, got {o.price}"
+            if not self._on_grid(o.price, self.tick_size):
+                return f"limit price {o.price:g} is not a multiple of the tick size {self.tick_size:g}"
+        if t in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
+            if not (o.stop_price > 0):
+                return f"stop price must be positive, got {o.stop_price}"
+            if not self._on_grid(o.stop_price, self.tick_size):
+                return f"stop price {o.stop_price:g} is not a multiple of the tick size {self.tick_size:g}"
+        if t is OrderType.TRAILING_STOP and not (o.trailing_amount > 0):
+            return f"trailing amount must be positive, got {o.trailing_amount}"
+        if t not in (OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT,
+                     OrderType.TRAILING_STOP):
+            return f"order type {t.value} is not supported by the book"
+        if o.post_only and (t is not OrderType.LIMIT or o.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)):
+            return "post-only needs a resting limit order (not IOC/FOK)"
+        if o.time_in_force in (TimeInForce.DAY, TimeInForce.GTD) and o.expire_time <= 0:
+            return f"{o.time_in_force.value} order needs an expire time"
+        if self.min_notional > 0:
+            ref = o.price or o.stop_price or self.last_trade_price
+            if ref > 0 and o.quantity * ref < self.min_notional - _EPS:
+                return f"notional {o.quantity * ref:g} is below the minimum {self.min_notional:g}"
+        return None
+
+    # ---- requests ---------------------------------------------------------------------------------------
+    def submit(self, o: SimOrder, now: int) -> bool:
+        """Take an order: validate, then trigger/match/rest as its type and time in force say.
+        Returns False when rejected (a ``Rejected`` event says why)."""
+        reason = self.validate(o)
+        if reason is not None:
+            self.events.append(Rejected(now, o.id, reason))
+            return False
+        o.time = now
+        o.filled = 0.0
+        o.live = True
+        t = o.type
+        if t is OrderType.STOP_MARKET or t is OrderType.STOP_LIMIT or t is OrderType.TRAILING_STOP:
+            if t is OrderType.TRAILING_STOP and o.stop_price <= 0:
+                o.stop_price = self._trail_from(o, self.last_trade_price) if self.last_trade_price else 0.0
+            self.orders[o.id] = o
+            self.stops[o.id] = o
+            self._track_expiry(o)
+            self.events.append(Accepted(now, o.id, False))
+            if self.last_trade_price and self._stop_hit(o, self.last_trade_price):
+                self._trigger(o, now)
+            return True
+        if o.post_only and self._would_cross(o):
+            self.events.append(Rejected(now, o.id, "post-only order would take liquidity"))
+            return False
+        if o.time_in_force is TimeInForce.FOK and self._fillable(o) + _EPS < o.quantity:
+            self.events.append(Accepted(now, o.id, False))
+            self.events.append(Canceled(now, o.id, o.quantity, "fok"))
+            return True
+        self.events.append(Accepted(now, o.id, t is OrderType.LIMIT))
+        self._execute(o, now)
+        return True
+
+    def cancel(self, order_id: int, now: int, reason: str = "canceled") -> SimOrder:
+        o = self.orders.get(order_id)
+        if o is None:
+            raise BookError(f"cancel: unknown order id {order_id} (never seen, already filled or canceled)")
+        self._remove(o)
+        self.events.append(Canceled(now, order_id, o.remaining, reason))
+        return o
+
+    def modify(self, order_id: int, now: int, *, quantity: float | None = None, price: float | None = None) -> bool:
+        """Amend a resting order in place. A size decrease keeps the order's place; a price change or a
+        size increase sends it to the back (and may trade, as a new order would)."""
+        o = self.orders.get(order_id)
+        if o is None:
+            raise BookError(f"modify: unknown order id {order_id}")
+        new_qty = o.quantity if quantity is None else quantity
+        new_px = o.price if price is None else price
+        if new_qty <= o.filled + _EPS:
+            self.events.append(Rejected(now, order_id, f"new quantity {new_qty:g} is not above the filled "
+                                                       f"{o.filled:g}"))
+            return False
+        if not self._on_grid(new_qty, self.lot_size):
+            self.events.append(Rejected(now, order_id, f"quantity {new_qty:g} is not a multiple of the lot size "
+                                                       f"{self.lot_size:g}"))
+            return False
+        if o.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and (new_px <= 0 or not self._on_grid(new_px, self.tick_size)):
+            self.events.append(Rejected(now, order_id, f"limit price {new_px:g} is not a positive multiple of the "
+                                                       f"tick size {self.tick_size:g}"))
+            return False
+        if o.id in self.stops:  # not in the book yet: nothing to keep or lose
+            o.quantity, o.price = new_qty, new_px
+            self.events.append(Modified(now, order_id, new_qty, new_px, True))
+            return True
+        if new_px == o.price and new_qty <= o.quantity:
+            lvl = self._level_of(o)
+            lvl.qty -= o.quantity - new_qty
+            o.quantity = new_qty
+            self.events.append(Modified(now, order_id, new_qty, new_px, True))
+            return True
+        if o.post_only:
+            probe = msgspec.structs.replace(o, price=new_px)
+            if self._would_cross(probe):
+                self.events.append(Rejected(now, order_id, "post-only order would take liquidity"))
+                return False
+        lvl = self._level_of(o)
+        self._remove(o)
+        # lazy deletion left ``o`` in its old queue: drop that entry, or reviving ``o`` below would make
+        # it live again at its old place (and price) as well as at its new one
+        for i, r in enumerate(lvl.orders):
+            if r is o:
+                del lvl.orders[i]
+                break
+        o.quantity, o.price, o.time, o.live = new_qty, new_px, now, True
+        self.events.append(Modified(now, order_id, new_qty, new_px, False))
+        self._execute(o, now)
+        return True
+
+    def cancel_replace(self, order_id: int, new: SimOrder, now: int) -> bool:
+        """Cancel ``order_id`` and submit ``new`` in one step (the new order starts at the back)."""
+        self.cancel(order_id, now, "replaced")
+        return self.submit(new, now)
+
+    def expire(self, now: int) -> None:
+        """Expire DAY/GTD orders whose time has come (call on the clock's ticks)."""
+        h = self._expiries
+        while h and h[0][0] <= now:
+            _, oid = heapq.heappop(h)
+            o = self.orders.get(oid)
+            if o is not None and 0 < o.expire_time <= now:
+                self._remove(o)
+                self.events.append(Expired(now, oid, o.remaining))
+
+    def on_trade_print(self, price: float, now: int) -> None:
+        """A trade printed elsewhere (market data): moves trailing stops and triggers stops."""
+        self.last_trade_price = price
+        if self.stops:
+            self._check_stops(price, now)
+
+    # ---- internals --------------------------------------------------------------------------------------
+    def _track_expiry(self, o: SimOrder) -> None:
+        if o.time_in_force in (TimeInForce.DAY, TimeInForce.GTD) and o.expire_time > 0:
+            heapq.heappush(self._expiries, (o.expire_time, o.id))
+
+    def _would_cross(self, o: SimOrder) -> bool:
+        if o.side > 0:
+            return bool(self.asks) and self.asks.peekitem(0)[1].price <= o.price + _EPS
+        return bool(self.bids) and self.bids.peekitem(0)[1].price >= o.price - _EPS
+
+    def _fillable(self, o: SimOrder) -> float:
+        """Quantity available to ``o`` at acceptable prices, not counting its owner's own orders
+        (those would be prevented, not traded)."""
+        book = self.asks if o.side > 0 else self.bids
+        total = 0.0
+        limit = o.price if o.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) else None
+        # CANCEL_INCOMING/CANCEL_BOTH end the incoming order at its owner's first resting order
+        stops_at_own = self.stp is STP.CANCEL_INCOMING or self.stp is STP.CANCEL_BOTH
+        for lvl in book.values():
+            if limit is not None and (lvl.price > limit + _EPS if o.side > 0 else lvl.price < limit - _EPS):
+                break
+            if self.stp is STP.NONE or not o.owner:
+                total += lvl.qty
+            else:
+                for r in lvl.orders:
+                    if not r.live:
+                        continue
+                    if r.owner == o.owner:
+                        if stops_at_own:
+                            return total
+                        continue
+                    total += r.remaining
+            if total >= o.quantity:
+                break
+        return total
+
+    def _level_of(self, o: SimOrder) -> Level:
+        return self.bids[-o.price] if o.side > 0 else self.asks[o.price]
+
+    def _remove(self, o: SimOrder) -> None:
+        self.orders.pop(o.id, None)
+        if self.stops.pop(o.id, None) is not None:
+            o.live = False
+            return
+        if not o.live:
+            return
+        o.live = False
+        book, key = (self.bids, -o.price) if o.side > 0 else (self.asks, o.price)
+        lvl = book.get(key)
+        if lvl is None:
+            return
+        lvl.qty -= o.remaining
+        lvl.count -= 1
+        if lvl.count <= 0:
+            del book[key]
+
+    def _rest(self, o: SimOrder) -> None:
+        self._seq += 1
+        o.seq = self._seq
+        book, key = (self.bids, -o.price) if o.side > 0 else (self.asks, o.price)
+        lvl = book.get(key)
+        if lvl is None:
+            lvl = book[key] = Level(o.price)
+        lvl.orders.append(o)
+        lvl.qty += o.remaining
+        lvl.count += 1
+        self.orders[o.id] = o
+        self._track_expiry(o)
+
+    def _execute(self, o: SimOrder, now: int) -> None:
+        """Match ``o`` against the opposite side, then rest, cancel or expire what is left."""
+        limit_order = o.type is OrderType.LIMIT or o.type is OrderType.STOP_LIMIT
+        side = o.side
+        book = self.asks if side > 0 else self.bids
+        events = self.events
+        last_px = 0.0
+        while book and o.quantity - o.filled > _EPS:
+            lvl: Level = book.peekitem(0)[1]
+            px = lvl.price
+            if limit_order and (px > o.price + _EPS if side > 0 else px < o.price - _EPS):
+                break
+            q = lvl.orders
+            while q and o.quantity - o.filled > _EPS:
+                r = q[0]
+                if not r.live:
+                    q.popleft()
+                    continue
+                if r.owner == o.owner and o.owner and self.stp is not STP.NONE:
+                    mode = self.stp
+                    if mode is STP.CANCEL_RESTING or mode is STP.CANCEL_BOTH:
+                        # take the resting order out here: the level is in use, _remove would delete it
+                        r.live = False
+                        q.popleft()
+                        lvl.count -= 1
+                        lvl.qty -= r.quantity - r.filled
+                        self.orders.pop(r.id, None)
+                        events.append(Canceled(now, r.id, r.quantity - r.filled, "self_trade"))
+                    if mode is STP.CANCEL_INCOMING or mode is STP.CANCEL_BOTH:
+                        if lvl.count <= 0:
+                            book.popitem(0)
+                        o.live = False
+                        self.orders.pop(o.id, None)
+                        events.append(Canceled(now, o.id, o.quantity - o.filled, "self_trade"))
+                        self._after_trades(last_px, now)
+                        return
+                    continue
+                qty = min(r.quantity - r.filled, o.quantity - o.filled)
+                r.filled += qty
+                o.filled += qty
+                lvl.qty -= qty
+                self._trade_id += 1
+                notional = qty * px
+                r_done = r.quantity - r.filled <= _EPS
+                o_done = o.quantity - o.filled <= _EPS
+                events.append(Trade(now, self._trade_id, px, qty, r.id, o.id, r.owner, o.owner, side,
+                                    notional * self.maker_fee, notional * self.taker_fee, r_done, o_done))
+                last_px = px
+                if r_done:
+                    r.live = False
+                    q.popleft()
+                    lvl.count -= 1
+                    self.orders.pop(r.id, None)
+            if lvl.count <= 0:
+                book.popitem(0)
+        remaining = o.quantity - o.filled
+        if remaining > _EPS:
+            if o.type is OrderType.MARKET or o.type is OrderType.STOP_MARKET or o.type is OrderType.TRAILING_STOP:
+                o.live = False
+                self.orders.pop(o.id, None)
+                events.append(Canceled(now, o.id, remaining, "market_unfilled"))
+            elif o.time_in_force is TimeInForce.IOC or o.time_in_force is TimeInForce.FOK:
+                o.live = False
+                self.orders.pop(o.id, None)
+                events.append(Canceled(now, o.id, remaining, "ioc"))
+            else:
+                self._rest(o)
+        else:
+            o.live = False
+            self.orders.pop(o.id, None)
+        self._after_trades(last_px, now)
+
+    def _after_trades(self, last_px: float, now: int) -> None:
+        if last_px:
+            self.last_trade_price = last_px
+            if self.stops:
+                self._check_stops(last_px, now)
+
+    @staticmethod
+    def _trail_from(o: SimOrder, px: float) -> float:
+        amt = px * o.trailing_amount if o.trailing_as_percentage else o.trailing_amount
+        return px + amt if o.side > 0 else px - amt
+
+    @staticmethod
+    def _stop_hit(o: SimOrder, px: float) -> bool:
+        return px >= o.stop_price - _EPS if o.side > 0 else px <= o.stop_price + _EPS
+
+    def _check_stops(self, px: float, now: int) -> None:
+        fired = []
+        for o in self.stops.values():
+            if o.type is OrderType.TRAILING_STOP:
+                trail = self._trail_from(o, px)
+                if o.stop_price <= 0 or (trail < o.stop_price if o.side > 0 else trail > o.stop_price):
+                    o.stop_price = trail
+            if self._stop_hit(o, px):
+                fired.append(o)
+        for o in sorted(fired, key=lambda s: s.id):
+            if o.id in self.stops:
+                self._trigger(o, now)
+
+    def _trigger(self, o: SimOrder, now: int) -> None:
+        del self.stops[o.id]
+        self.orders.pop(o.id, None)
+        o.triggered = True
+        self.events.append(Triggered(now, o.id, o.stop_price))
+        self._execute(o, now)

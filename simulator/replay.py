@@ -1,0 +1,309 @@
+"""A venue that replays recorded market data and matches one participant's orders against it.
+
+The market's own orders are known only as displayed size per price (an :class:`~simulator.l2.L2Book`
+rebuilt from L1 quotes, L2 deltas and trade prints); the participant's orders are held individually (L3),
+each with its place in the queue at its price. That place follows a :mod:`queue model <simulator.models>`:
+
+* a marketable order takes the displayed liquidity level by level at the levels' prices (taker), and the
+  levels it took shrink until the recording next updates them;
+* a resting order joins behind the displayed size at its price; trades printing at its price eat the
+  queue ahead of it first, then fill it; displayed size that disappears without a trade advances it as the
+  queue model says; a trade printing *through* its price, or the opposite side quoting at or through it,
+  fills what is left (maker);
+* stops trigger on trade prints (on the touch for quote-only data) and then act as market or limit orders.
+
+Time is the caller's: every method takes the exchange time ``t`` of the event (the recording's time for
+market data; the arrival time, after entry latency, for requests). Results are appended to ``events`` as the
+same Structs the L3 :class:`~simulator.book.OrderBook` emits, so one consumer handles both.
+"""
+
+from __future__ import annotations
+
+from leand.model import OrderType, TimeInForce
+from simulator.book import (
+    Accepted,
+    BookError,
+    BookEvent,
+    Canceled,
+    Expired,
+    Modified,
+    OrderBook,
+    Rejected,
+    SimOrder,
+    Trade,
+    Triggered,
+)
+from simulator.l2 import L2Book
+from simulator.models import QueueModel, queue_model
+
+_EPS = 1e-9
+_MARKETS = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP)
+
+
+class ReplayVenue:
+    """One instrument's recorded book plus one participant's orders in it."""
+
+    def __init__(self, symbol: str = "", *, tick_size: float = 0.01, lot_size: float = 1.0,
+                 min_notional: float = 0.0, maker_fee: float = 0.0, taker_fee: float = 0.0,
+                 queue: str | QueueModel = "conservative", owner: str = "strategy") -> None:
+        self.symbol = symbol
+        self.book = L2Book(symbol)
+        self.queue = queue_model(queue)
+        self.maker_fee = maker_fee
+        self.taker_fee = taker_fee
+        self.owner = owner
+        # the exchange's rules, shared with the L3 book so rejects read the same everywhere
+        self._rules = OrderBook(symbol, tick_size=tick_size, lot_size=lot_size, min_notional=min_notional)
+        self.orders: dict[int, SimOrder] = {}  # live: resting or waiting stops
+        self.resting: list[SimOrder] = []
+        self.stops: list[SimOrder] = []
+        self.events: list[BookEvent] = []
+        self.last_trade = 0.0
+        self.has_trades = False
+        self._trade_id = 0
+
+    def drain(self) -> list[BookEvent]:
+        ev = self.events
+        self.events = []
+        return ev
+
+    # ---- market data ------------------------------------------------------------------------------------
+    def on_quote(self, t: int, bid: float, bid_size: float, ask: float, ask_size: float) -> None:
+        self.book.set_quote(bid, bid_size, ask, ask_size)
+        if self.resting:
+            self._after_book(t)
+        if self.stops and not self.has_trades:
+            self._check_stops(t, None)
+
+    def on_delta(self, t: int, seq: int, side: int, price: float, size: float) -> None:
+        if self.book.apply_delta(seq, side, price, size) and self.resting:
+            self._after_book(t)
+
+    def on_snapshot(self, t: int, seq: int, bids: list, asks: list) -> None:
+        self.book.apply_snapshot(seq, bids, asks)
+        if self.resting:
+            self._after_book(t)
+
+    def on_trade(self, t: int, price: float, qty: float) -> None:
+        """A trade printed in the market (not ours)."""
+        self.last_trade = price
+        self.has_trades = True
+        if self.resting:
+            for o in list(self.resting):
+                p = o.price
+                if o.side > 0:
+                    if price < p - _EPS:
+                        self._fill(o, o.quantity - o.filled, p, t, maker=True)
+                    elif abs(price - p) <= _EPS:
+                        o.ahead, got = self.queue.on_trade(o.ahead, qty)
+                        if got > 0:
+                            self._fill(o, min(got, o.quantity - o.filled), p, t, maker=True)
+                else:
+                    if price > p + _EPS:
+                        self._fill(o, o.quantity - o.filled, p, t, maker=True)
+                    elif abs(price - p) <= _EPS:
+                        o.ahead, got = self.queue.on_trade(o.ahead, qty)
+                        if got > 0:
+                            self._fill(o, min(got, o.quantity - o.filled), p, t, maker=True)
+        if self.stops:
+            self._check_stops(t, price)
+
+    def _after_book(self, t: int) -> None:
+        """The displayed book changed: crossed orders fill, queue places move."""
+        book = self.book
+        bb, ba = book.best_bid, book.best_ask
+        for o in list(self.resting):
+            p = o.price
+            if o.side > 0:
+                if ba and ba <= p + _EPS:
+                    self._fill(o, o.quantity - o.filled, p, t, maker=True)
+                    continue
+                shown = book.bids.get(-p, 0.0)
+                if shown == 0.0 and (not bb or bb < p - _EPS):
+                    o.ahead = 0.0  # the level emptied and nobody better is shown: we are the best bid
+            else:
+                if bb and bb >= p - _EPS:
+                    self._fill(o, o.quantity - o.filled, p, t, maker=True)
+                    continue
+                shown = book.asks.get(p, 0.0)
+                if shown == 0.0 and (not ba or ba > p + _EPS):
+                    o.ahead = 0.0
+            if shown != o.shown:
+                if shown < o.shown:
+                    o.ahead = self.queue.on_depth_change(o.ahead, o.shown, shown)
+                o.shown = shown
+
+    # ---- requests (at their arrival time) -----------------------------------------------------------------
+    def submit(self, o: SimOrder, t: int) -> bool:
+        if o.id in self.orders:
+            self.events.append(Rejected(t, o.id, f"duplicate order id {o.id}"))
+            return False
+        rules = self._rules
+        rules.last_trade_price = self.last_trade or self._mid()
+        reason = rules.validate(o)
+        if reason is not None:
+            self.events.append(Rejected(t, o.id, reason))
+            return False
+        o.owner = o.owner or self.owner
+        o.time = t
+        o.filled = 0.0
+        o.live = True
+        if o.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
+            ref = self.last_trade or self._mid()
+            if o.type is OrderType.TRAILING_STOP and o.stop_price <= 0 and ref:
+                o.stop_price = OrderBook._trail_from(o, ref)
+            self.orders[o.id] = o
+            self.stops.append(o)
+            self.events.append(Accepted(t, o.id, False))
+            self._check_stops(t, self.last_trade if self.has_trades else None)
+            return True
+        if o.post_only and self._crosses(o):
+            self.events.append(Rejected(t, o.id, "post-only order would take liquidity"))
+            return False
+        if o.time_in_force is TimeInForce.FOK and self._available(o) + _EPS < o.quantity:
+            self.events.append(Accepted(t, o.id, False))
+            self.events.append(Canceled(t, o.id, o.quantity, "fok"))
+            return True
+        self.events.append(Accepted(t, o.id, o.type is OrderType.LIMIT))
+        self._execute(o, t)
+        return True
+
+    def cancel(self, order_id: int, t: int, reason: str = "canceled") -> SimOrder:
+        o = self.orders.get(order_id)
+        if o is None:
+            raise BookError(f"cancel: unknown order id {order_id} (never seen, already filled or canceled)")
+        self._drop(o)
+        self.events.append(Canceled(t, order_id, o.quantity - o.filled, reason))
+        return o
+
+    def modify(self, order_id: int, t: int, *, quantity: float | None = None, price: float | None = None) -> bool:
+        """A size decrease keeps the queue place; a price change or size increase starts at the back."""
+        o = self.orders.get(order_id)
+        if o is None:
+            raise BookError(f"modify: unknown order id {order_id}")
+        new_qty = o.quantity if quantity is None else quantity
+        new_px = o.price if price is None else price
+        if new_qty <= o.filled + _EPS:
+            self.events.append(Rejected(t, order_id, f"new quantity {new_qty:g} is not above the filled {o.filled:g}"))
+            return False
+        if o in self.stops or (new_px == o.price and new_qty <= o.quantity):
+            o.quantity, o.price = new_qty, new_px
+            self.events.append(Modified(t, order_id, new_qty, new_px, True))
+            return True
+        probe = SimOrder(id=o.id, side=o.side, quantity=new_qty, type=o.type, price=new_px, post_only=o.post_only)
+        if o.post_only and self._crosses(probe):
+            self.events.append(Rejected(t, order_id, "post-only order would take liquidity"))
+            return False
+        self._drop(o)
+        o.quantity, o.price, o.time, o.live = new_qty, new_px, t, True
+        self.events.append(Modified(t, order_id, new_qty, new_px, False))
+        self._execute(o, t)
+        return True
+
+    def expire(self, t: int) -> None:
+        for o in [o for o in self.orders.values() if 0 < o.expire_time <= t]:
+            self._drop(o)
+            self.events.append(Expired(t, o.id, o.quantity - o.filled))
+
+    # ---- internals --------------------------------------------------------------------------------------
+    def _mid(self) -> float:
+        b, a = self.book.best_bid, self.book.best_ask
+        return (b + a) / 2 if b and a else (b or a)
+
+    def _crosses(self, o: SimOrder) -> bool:
+        if o.side > 0:
+            a = self.book.best_ask
+            return bool(a) and a <= o.price + _EPS
+        b = self.book.best_bid
+        return bool(b) and b >= o.price - _EPS
+
+    def _levels(self, o: SimOrder):
+        """Opposite levels ``o`` may take, best first, as (price, size)."""
+        limit = None if o.type in _MARKETS else o.price
+        if o.side > 0:
+            for p, s in self.book.asks.items():
+                if limit is not None and p > limit + _EPS:
+                    return
+                yield p, s
+        else:
+            for k, s in self.book.bids.items():
+                if limit is not None and -k < limit - _EPS:
+                    return
+                yield -k, s
+
+    def _available(self, o: SimOrder) -> float:
+        total = 0.0
+        for _, s in self._levels(o):
+            total += s
+            if total >= o.quantity:
+                break
+        return total
+
+    def _execute(self, o: SimOrder, t: int) -> None:
+        taken = []
+        for p, s in self._levels(o):
+            left = o.quantity - o.filled - sum(q for _, q in taken)
+            if left <= _EPS:
+                break
+            taken.append((p, min(s, left)))
+        for p, q in taken:
+            self.book.take(-o.side, p, q)
+            self._fill(o, q, p, t, maker=False)
+        left = o.quantity - o.filled
+        if left <= _EPS:
+            return
+        if o.type in _MARKETS:
+            self.events.append(Canceled(t, o.id, left, "market_unfilled"))
+            o.live = False
+            self.orders.pop(o.id, None)
+        elif o.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+            self.events.append(Canceled(t, o.id, left, "ioc"))
+            o.live = False
+            self.orders.pop(o.id, None)
+        else:
+            o.shown = self.book.depth(o.side, o.price)
+            o.ahead = o.shown
+            self.orders[o.id] = o
+            self.resting.append(o)
+
+    def _fill(self, o: SimOrder, qty: float, price: float, t: int, *, maker: bool) -> None:
+        if qty <= _EPS:
+            return
+        o.filled += qty
+        done = o.quantity - o.filled <= _EPS
+        self._trade_id += 1
+        notional = qty * price
+        if maker:
+            self.events.append(Trade(t, self._trade_id, price, qty, o.id, 0, o.owner, "market", -o.side,
+                                     notional * self.maker_fee, 0.0, done, False))
+        else:
+            self.events.append(Trade(t, self._trade_id, price, qty, 0, o.id, "market", o.owner, o.side,
+                                     0.0, notional * self.taker_fee, False, done))
+        if done:
+            self._drop(o)
+
+    def _drop(self, o: SimOrder) -> None:
+        o.live = False
+        self.orders.pop(o.id, None)
+        if o in self.resting:
+            self.resting.remove(o)
+        elif o in self.stops:
+            self.stops.remove(o)
+
+    def _check_stops(self, t: int, trade_px: float | None) -> None:
+        book = self.book
+        for o in list(self.stops):
+            # the price that triggers: the last trade, or for quote-only data the touch the stop would hit
+            px = trade_px if trade_px is not None else (book.best_ask if o.side > 0 else book.best_bid)
+            if not px:
+                continue
+            if o.type is OrderType.TRAILING_STOP:
+                trail = OrderBook._trail_from(o, px)
+                if o.stop_price <= 0 or (trail < o.stop_price if o.side > 0 else trail > o.stop_price):
+                    o.stop_price = trail
+            if (px >= o.stop_price - _EPS) if o.side > 0 else (px <= o.stop_price + _EPS):
+                self.stops.remove(o)
+                self.orders.pop(o.id, None)
+                o.triggered = True
+                self.events.append(Triggered(t, o.id, o.stop_price))
+                self._execute(o, t)
