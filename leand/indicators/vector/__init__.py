@@ -3,9 +3,44 @@
 Each function returns, for every input row, the value the streaming indicator's ``.value`` holds after
 that row's update (warm-up rows included; readiness is the streaming ``warm_up_period``), so a notebook
 and a live strategy see the same numbers. Recursive filters run in C through ``scipy.signal.lfilter``;
-the few inherently path-dependent indicators (Parabolic SAR, KAMA's adaptive constant...) run a tight
-loop over the arrays, which is still far cheaper than per-object streaming updates."""
+the few inherently path-dependent indicators (Parabolic SAR, KAMA's adaptive constant, ZigZag...) run a
+tight loop over the arrays, which is still far cheaper than per-object streaming updates.
 
+    >>> from leand.indicators import vector
+    >>> vector.sma([1.0, 2.0, 3.0, 4.0], 2)
+    array([1. , 1.5, 2.5, 3.5])
+"""
+
+from leand.indicators.vector._averages import (
+    alma,
+    coppock,
+    correlation,
+    covariance,
+    dema,
+    dpo,
+    hma,
+    kama,
+    ker,
+    logr,
+    lwma,
+    mgd,
+    midpoint,
+    mom,
+    rma_relative,
+    roc,
+    rocp,
+    rocr,
+    rolling_total,
+    t3,
+    tema,
+    trima,
+    trix,
+    tsf,
+    variance,
+    vidya,
+    wwma,
+    zlema,
+)
 from leand.indicators.vector._core import (
     atr,
     bollinger,
@@ -20,20 +55,155 @@ from leand.indicators.vector._core import (
     true_range,
     wilder,
 )
-
-__all__ = ["all_twins", "atr", "bollinger", "ema", "macd", "rolling_max", "rolling_min", "rolling_sum", "rsi", "sma",
-           "std", "true_range", "wilder"]
+from leand.indicators.vector._oscillators import (
+    adx,
+    adxr,
+    ao,
+    apo,
+    aroon,
+    bop,
+    cci,
+    chop,
+    cmo,
+    dem,
+    fisher,
+    ibs,
+    kst,
+    mass,
+    ppo,
+    pso,
+    rvi,
+    srsi,
+    stc,
+    stochastic,
+    tsi,
+    ultosc,
+    vortex,
+    willr,
+)
+from leand.indicators.vector._trend import (
+    abands,
+    ad,
+    adosc,
+    ckstop,
+    cmf,
+    dch,
+    eom,
+    fi,
+    heikin_ashi,
+    ichimoku,
+    intraday_vwap,
+    kch,
+    kvo,
+    mfi,
+    midprice,
+    mvwap,
+    natr,
+    obv,
+    pphl,
+    psar,
+    sarext,
+    sobv,
+    vwma,
+    zigzag,
+)
 
 
 def all_twins() -> list:
     """Every (streaming, vectorized) pair, for the shared property tests."""
-    import importlib
+    from leand.indicators.vector import _averages, _core, _oscillators, _trend
 
-    out = []
-    for mod in ("_core", "_averages", "_oscillators", "_trend"):
-        try:
-            m = importlib.import_module(f"leand.indicators.vector.{mod}")
-        except ModuleNotFoundError:
-            continue
-        out.extend(m.TWINS)
-    return out
+    return [*_core.TWINS, *_averages.TWINS, *_oscillators.TWINS, *_trend.TWINS]
+
+
+__all__ = [
+    "abands",
+    "ad",
+    "adosc",
+    "adx",
+    "adxr",
+    "all_twins",
+    "alma",
+    "ao",
+    "apo",
+    "aroon",
+    "atr",
+    "bollinger",
+    "bop",
+    "cci",
+    "chop",
+    "ckstop",
+    "cmf",
+    "cmo",
+    "coppock",
+    "correlation",
+    "covariance",
+    "dch",
+    "dem",
+    "dema",
+    "dpo",
+    "ema",
+    "eom",
+    "fi",
+    "fisher",
+    "heikin_ashi",
+    "hma",
+    "ibs",
+    "ichimoku",
+    "intraday_vwap",
+    "kama",
+    "kch",
+    "ker",
+    "kst",
+    "kvo",
+    "logr",
+    "lwma",
+    "macd",
+    "mass",
+    "mfi",
+    "mgd",
+    "midpoint",
+    "midprice",
+    "mom",
+    "mvwap",
+    "natr",
+    "obv",
+    "pphl",
+    "ppo",
+    "psar",
+    "pso",
+    "rma_relative",
+    "roc",
+    "rocp",
+    "rocr",
+    "rolling_max",
+    "rolling_min",
+    "rolling_sum",
+    "rolling_total",
+    "rsi",
+    "rvi",
+    "sarext",
+    "sma",
+    "sobv",
+    "srsi",
+    "stc",
+    "std",
+    "stochastic",
+    "t3",
+    "tema",
+    "trima",
+    "trix",
+    "true_range",
+    "tsf",
+    "tsi",
+    "ultosc",
+    "variance",
+    "vidya",
+    "vortex",
+    "vwma",
+    "wilder",
+    "willr",
+    "wwma",
+    "zigzag",
+    "zlema",
+]
