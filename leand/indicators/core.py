@@ -225,7 +225,7 @@ class RSI(Indicator):
         prev = self._prev
         self._prev = value
         if prev is None:
-            return 0.0
+            return 100.0  # LEAN: no loss averaged yet reads as 100
         d = value - prev
         self._up.update(time, d if d > 0 else 0.0)
         self._down.update(time, -d if d < 0 else 0.0)

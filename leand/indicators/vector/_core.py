@@ -90,7 +90,7 @@ def std(x, period: int) -> np.ndarray:
 def rsi(x, period: int, moving_average_type: str = "wilders") -> np.ndarray:
     x = _arr(x)
     n = len(x)
-    out = np.zeros(n, dtype=F64)
+    out = np.full(n, 100.0, dtype=F64)  # LEAN: no loss averaged yet reads as 100
     if n < 2:
         return out
     d = np.diff(x)
