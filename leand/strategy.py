@@ -210,6 +210,11 @@ class Strategy:
         return ns_to_datetime(self._engine.clock.now_ns())
 
     @property
+    def time_ns(self) -> int:
+        """The clock's time in integer nanoseconds since the epoch (UTC): exact, for latency arithmetic."""
+        return self._engine.clock.now_ns()
+
+    @property
     def now_ns(self) -> int:
         return self._engine.clock.now_ns()
 

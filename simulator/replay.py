@@ -307,3 +307,43 @@ class ReplayVenue:
                 o.triggered = True
                 self.events.append(Triggered(t, o.id, o.stop_price))
                 self._execute(o, t)
+
+
+def replay_records(venue: ReplayVenue, records) -> int:
+    """Drive ``venue`` with a chunk of :mod:`simulator.l2file` records in order; returns how many were
+    applied. Runs of deltas go through :func:`~simulator.l2.apply_deltas` while none of our orders rests
+    (nothing to re-check after each update); otherwise each record is applied and checked on its own."""
+    from simulator.l2 import apply_deltas
+    from simulator.l2file import DELTA, SNAP_END, SNAP_LEVEL, SNAP_START, TRADE
+
+    t = records["time"].tolist()
+    seq = records["seq"].tolist()
+    kind = records["kind"].tolist()
+    side = records["side"].tolist()
+    px = records["price"].tolist()
+    sz = records["size"].tolist()
+    n = len(t)
+    i = 0
+    snap: tuple[int, list, list] | None = None
+    while i < n:
+        k = kind[i]
+        if k == DELTA:
+            if not venue.resting and snap is None:
+                j = i
+                while j < n and kind[j] == DELTA:
+                    j += 1
+                apply_deltas(venue.book, seq[i:j], side[i:j], px[i:j], sz[i:j])
+                i = j
+                continue
+            venue.on_delta(t[i], seq[i], side[i], px[i], sz[i])
+        elif k == TRADE:
+            venue.on_trade(t[i], px[i], sz[i])
+        elif k == SNAP_START:
+            snap = (seq[i], [], [])
+        elif k == SNAP_LEVEL and snap is not None:
+            (snap[1] if side[i] > 0 else snap[2]).append((px[i], sz[i]))
+        elif k == SNAP_END and snap is not None:
+            venue.on_snapshot(t[i], snap[0], snap[1], snap[2])
+            snap = None
+        i += 1
+    return n

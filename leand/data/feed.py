@@ -82,6 +82,10 @@ def _events(c: Columns, sym: Symbol) -> list:
                     k["suspicious"].tolist()))
 
 
+#: rows per chunk when a day file (ticks) is turned into event objects
+TICK_CHUNK = 65536
+
+
 def _ff_copy(ev: Any, start: int, end: int) -> Any:
     cls = type(ev)
     if cls is TradeBar:
@@ -182,6 +186,14 @@ class _SubscriptionStream:
                 c = self._in_hours(c, d)
             if c is not None:
                 c = self._clip(c)
+            if c is not None and not ff and len(c) > TICK_CHUNK:
+                # a day of ticks is millions of events: build the Structs a slice at a time so memory
+                # holds one slice of objects, not the day's (the numpy columns are a fraction of that)
+                for a in range(0, len(c), TICK_CHUNK):
+                    part = c.take(slice(a, a + TICK_CHUNK))
+                    yield part.end_time, _events(part, sub.symbol)
+                d += timedelta(days=1)
+                continue
             ends = c.end_time if c is not None else np.empty(0, np.int64)
             events = _events(c, sub.symbol) if c is not None and len(c) else []
             if ff:

@@ -64,6 +64,37 @@ def _read_entry(path: Path) -> bytes:
         raise DataFormatError(f"{path}: not a valid zip file ({e})") from None
 
 
+#: bytes of CSV text parsed at a time for tick files: bounds the temporary copies parsing makes
+TICK_BLOCK = 4 << 20
+
+
+def _iter_blocks(path: Path, size: int = TICK_BLOCK):
+    """The zip entry's text in blocks of about ``size`` bytes, each ending at a line end: the day's text is
+    never held whole (a liquid stock's day of quotes is tens of MB of CSV)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+            if not names:
+                raise DataFormatError(f"{path}: empty zip archive")
+            with z.open(names[0]) as f:
+                carry = b""
+                while True:
+                    chunk = f.read(size)
+                    if not chunk:
+                        break
+                    chunk = carry + chunk
+                    cut = chunk.rfind(b"\n") + 1
+                    if cut == 0:
+                        carry = chunk
+                        continue
+                    carry = chunk[cut:]
+                    yield chunk[:cut]
+                if carry.strip():
+                    yield carry
+    except zipfile.BadZipFile as e:
+        raise DataFormatError(f"{path}: not a valid zip file ({e})") from None
+
+
 def _numeric(text: bytes, ncols: int, path: Path, integer: bool = False) -> np.ndarray:
     """Decode an all-numeric CSV body into an (n, ncols) array.
 
@@ -188,12 +219,15 @@ class LeanDataSource:
         path = self.day_path(symbol, resolution, tick_type, d)
         if not path.is_file():
             return None
-        body = _read_entry(path)
         equity = symbol.security_type is SecurityType.EQUITY
         scale = 1e-4 if equity else 1.0
         tz = hours.data_time_zone
         if resolution is Resolution.TICK:
-            cols = self._ticks(body, tick_type, symbol, path)
+            parts = [self._ticks(block, tick_type, symbol, path) for block in _iter_blocks(path)]
+            if not parts:
+                return None  # an empty day file: no ticks
+            cols = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+            del parts
             t = _local_ms_to_utc_ns(d, cols.pop("_ms"), tz)
             kind = "trade_tick" if tick_type is TickType.TRADE else "quote_tick"
             for k in ("price", "bid_price", "ask_price"):
@@ -201,6 +235,7 @@ class LeanDataSource:
                     cols[k] = cols[k] * scale
             out = Columns(kind, t, t, cols)
         else:
+            body = _read_entry(path)
             names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
             arr = _numeric(body, 1 + len(names), path, integer=equity)
             t = _local_ms_to_utc_ns(d, arr[:, 0], tz)
