@@ -524,4 +524,8 @@ class OrderBook:
         self.orders.pop(o.id, None)
         o.triggered = True
         self.events.append(Triggered(now, o.id, o.stop_price))
+        if o.time_in_force is TimeInForce.FOK and self._fillable(o) + _EPS < o.quantity:
+            o.live = False  # fill or kill applies when the stop becomes an order, as in submit
+            self.events.append(Canceled(now, o.id, o.quantity, "fok"))
+            return
         self._execute(o, now)

@@ -269,7 +269,7 @@ def test_l2_file_round_trip_streams_in_chunks(tmp_path):
 def test_l2_file_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.l2d"
     bad.write_bytes(b"NOTAFILE" + b"\0" * 8)
-    with pytest.raises(L2FormatError, match="bad.l2d: not a leand .l2d recording"):
+    with pytest.raises(L2FormatError, match=r"bad\.l2d: not a leand \.l2d recording"):
         read_header(bad)
     p = tmp_path / "t.l2d"
     with L2Writer(p, L2Header("X")) as w:
