@@ -79,7 +79,37 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("session")
     imp.add_argument("--out", type=Path, required=True, help="a LEAN data folder to write into")
     imp.add_argument("--recordings", type=Path, default=None)
+
+    sim = sub.add_parser("sim", help="simulated venues served over the network")
+    simsub = sim.add_subparsers(dest="sim_command", required=True)
+    srv = simsub.add_parser("serve", help="serve the simulated exchange speaking the Binance Spot protocol",
+                            description="A Binance Spot REST + WebSocket venue on loopback, backed by the L3 "
+                                        "simulator (defaults: see simulator/binance/__init__.py).")
+    srv.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    srv.add_argument("--port", type=int, default=None, help="port (default 8765; 0 = ephemeral)")
+    srv.add_argument("--config", type=Path, default=None, help="TOML config file")
+    srv.add_argument("--seed", type=int, default=None, help="seed of the synthetic market")
     return p
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from simulator.binance import ConfigError, load_config, serve
+
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as e:
+        print(f"leand sim serve: error: {e}", file=sys.stderr)
+        return 2
+    if args.seed is not None:
+        cfg.seed = args.seed
+    try:
+        return serve(cfg, host=args.host, port=args.port)
+    except ConfigError as e:
+        print(f"leand sim serve: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"leand sim serve: error: cannot listen: {e}", file=sys.stderr)
+        return 2
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
@@ -172,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         from leand.replay.cli import cmd_import_session
 
         return cmd_import_session(args.session, args.recordings, args.out, DEFAULT_DATA)
-    handler = {"backtest": cmd_backtest, "report": cmd_report, "run": cmd_run}[args.command]
+    handler = {"backtest": cmd_backtest, "report": cmd_report, "run": cmd_run, "sim": cmd_sim}[args.command]
     return handler(args)
 
 
