@@ -127,6 +127,9 @@ class Modified(msgspec.Struct, gc=False, tag=True):
 BookEvent = Accepted | Rejected | Trade | Canceled | Expired | Triggered | Modified
 
 _EPS = 1e-9
+_INF = math.inf
+_LIMIT = OrderType.LIMIT
+_GTC = TimeInForce.GTC
 
 
 class Level:
@@ -204,6 +207,23 @@ class OrderBook:
         r = x / step
         return abs(r - round(r)) <= 1e-6
 
+    def _plain_ok(self, o: SimOrder) -> bool:
+        """True when a GTC limit order passes every check ``validate`` makes (the fast path); any doubt
+        falls through to ``validate``, which names the problem."""
+        q, px = o.quantity, o.price
+        if not (0 < q < _INF and 0 < px < _INF) or (o.side != 1 and o.side != -1) or o.id in self.orders:
+            return False
+        lot, tick = self.lot_size, self.tick_size
+        if lot > 0:
+            r = q / lot
+            if abs(r - round(r)) > 1e-6:
+                return False
+        if tick > 0:
+            r = px / tick
+            if abs(r - round(r)) > 1e-6:
+                return False
+        return not (self.min_notional > 0 and q * px < self.min_notional - _EPS)
+
     def validate(self, o: SimOrder) -> str | None:
         """The reject reason for an order the exchange will not take, or None."""
         if o.id in self.orders:
@@ -244,6 +264,24 @@ class OrderBook:
     def submit(self, o: SimOrder, now: int) -> bool:
         """Take an order: validate, then trigger/match/rest as its type and time in force say.
         Returns False when rejected (a ``Rejected`` event says why)."""
+        if o.type is _LIMIT and o.time_in_force is _GTC and not o.post_only and self._plain_ok(o):
+            # the common case in one pass: a valid GTC limit that does not cross simply rests
+            o.time = now
+            o.filled = 0.0
+            o.live = True
+            self.events.append(Accepted(now, o.id, True))
+            px = o.price
+            if o.side > 0:
+                lists = self.asks._list._lists
+                crosses = bool(lists) and lists[0][0] <= px + _EPS
+            else:
+                lists = self.bids._list._lists
+                crosses = bool(lists) and -lists[0][0] >= px - _EPS
+            if crosses:
+                self._execute(o, now)
+            else:
+                self._rest(o)
+            return True
         reason = self.validate(o)
         if reason is not None:
             self.events.append(Rejected(now, o.id, reason))
@@ -414,10 +452,11 @@ class OrderBook:
         if lvl is None:
             lvl = book[key] = Level(o.price)
         lvl.orders.append(o)
-        lvl.qty += o.remaining
+        lvl.qty += o.quantity - o.filled
         lvl.count += 1
         self.orders[o.id] = o
-        self._track_expiry(o)
+        if o.time_in_force is not _GTC:
+            self._track_expiry(o)
 
     def _execute(self, o: SimOrder, now: int) -> None:
         """Match ``o`` against the opposite side, then rest, cancel or expire what is left."""
@@ -427,7 +466,7 @@ class OrderBook:
         events = self.events
         last_px = 0.0
         while book and o.quantity - o.filled > _EPS:
-            lvl: Level = book.peekitem(0)[1]
+            lvl: Level = book[book._list._lists[0][0]]  # the best level (SortedDict's first key)
             px = lvl.price
             if limit_order and (px > o.price + _EPS if side > 0 else px < o.price - _EPS):
                 break
