@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from sortedcontainers import SortedDict
 
+_dset = dict.__setitem__
+
 
 class SequenceGap(Exception):
     """A delta arrived out of sequence (only raised when the book is built with ``on_gap="raise"``)."""
@@ -87,16 +89,14 @@ class L2Book:
         if self.stale:
             return False
         self.updates += 1
-        if side > 0:
-            if size > 0:
-                self.bids[-price] = size
+        book, key = (self.bids, -price) if side > 0 else (self.asks, price)
+        if size > 0:
+            if key in book:
+                _dset(book, key, size)  # an existing level: a plain dict store, no sorted-list work
             else:
-                self.bids.pop(-price, None)
-        else:
-            if size > 0:
-                self.asks[price] = size
-            else:
-                self.asks.pop(price, None)
+                book[key] = size
+        elif key in book:
+            del book[key]
         return True
 
     def set_quote(self, bid: float, bid_size: float, ask: float, ask_size: float) -> None:
@@ -146,6 +146,7 @@ def apply_deltas(book: L2Book, seq: list[int], side: list[int], price: list[floa
     the same checks as :meth:`L2Book.apply_delta`, without a method call per update. Returns how many
     were applied."""
     bids, asks = book.bids, book.asks
+    dset = dict.__setitem__
     last = book.seq
     stale = book.stale
     applied = 0
@@ -165,14 +166,21 @@ def apply_deltas(book: L2Book, seq: list[int], side: list[int], price: list[floa
             continue
         applied += 1
         if sd > 0:
+            k = -p
             if q > 0:
-                bids[-p] = q
-            else:
-                bids.pop(-p, None)
+                if k in bids:
+                    dset(bids, k, q)  # an existing level: a plain dict store, no sorted-list work
+                else:
+                    bids[k] = q
+            elif k in bids:
+                del bids[k]
         elif q > 0:
-            asks[p] = q
-        else:
-            asks.pop(p, None)
+            if p in asks:
+                dset(asks, p, q)
+            else:
+                asks[p] = q
+        elif p in asks:
+            del asks[p]
     book.seq = last
     book.stale = stale
     book.updates += applied
