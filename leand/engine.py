@@ -23,6 +23,8 @@ from leand.engine_context import EngineRiskContext
 from leand.execution import ExecutionClient
 from leand.model import (
     AccountType,
+    BookDelta,
+    BookSnapshot,
     DataNormalizationMode,
     Dividend,
     Fill,
@@ -139,6 +141,8 @@ class Engine:
         self._csv_sources: dict[Symbol, Path] = {}
         #: securities the engine added for itself (conversion-rate feeds): their data never reaches on_data
         self.internal_symbols: set[Symbol] = set()
+        #: more data streams for the feed: callables (start_ns, end_ns) -> iterator of (times, events) chunks
+        self.extra_streams: list[Callable[[int, int], Any]] = []
         #: LEAN's consolidators pass fill-forward bars on to indicators
         self.indicators_see_fill_forward = True
 
@@ -287,6 +291,21 @@ class Engine:
         except ValueError as e:
             raise EngineError(f"{sym}: {e}") from None
         self.brokerage.add(sym, venue, latency if latency is not None else Latency(), venue_fees)
+
+    def add_book_data(self, symbol: Symbol, path: str | Path) -> Security:
+        """A security whose market data is a recorded order book (a ``.l2d`` file) instead of LEAN files; its
+        orders match in the replayed book (``use_order_book`` afterwards changes the queue/latency models)."""
+        from leand.backtest.book_data import l2_stream
+
+        sec = self.add_security(symbol, Resolution.TICK, fill_forward=False, normalization=DataNormalizationMode.RAW)
+        self.subscriptions = [s for s in self.subscriptions if s.symbol != symbol]
+        try:
+            self.extra_streams.append(l2_stream(symbol, Path(path)))
+        except Exception as e:  # a bad recording: say which and why, before the run starts
+            raise EngineError(f"{symbol}: {e}") from None
+        if not (hasattr(self.brokerage, "venues") and symbol in self.brokerage.venues):
+            self.use_order_book(symbol)
+        return sec
 
     def add_csv_security(self, path: str, ticker: str, resolution: Resolution) -> Security:
         """A US-equity-like security (NYSE hours, $0.01 ticks) whose trade bars come from an OHLCV CSV file."""
@@ -841,7 +860,8 @@ class Engine:
         from leand.data.feed import DataFeed
 
         hours = {s: sec.exchange_hours for s, sec in self.securities.items()}
-        return DataFeed(self._source(), self.subscriptions, start_ns, end_ns, hours)
+        extra = [lambda make=make: make(start_ns, end_ns) for make in self.extra_streams]
+        return DataFeed(self._source(), self.subscriptions, start_ns, end_ns, hours, extra=extra)
 
     def benchmark_value(self) -> float:
         b = self.benchmark
@@ -987,6 +1007,7 @@ class Engine:
         on_slice = getattr(brokerage, "on_slice", None)  # a replayed book sees each slice first
         open_orders = self.open_orders
         TB, QB, TT, QT = TradeBar, QuoteBar, TradeTick, QuoteTick
+        BD, BS = BookDelta, BookSnapshot
         warming = self.warming_up
         internal = self.internal_symbols
         ff_ind = self.indicators_see_fill_forward
@@ -1045,6 +1066,8 @@ class Engine:
                                 sec.ask_size = ev.ask_size
                             if sec.security_type is not SecurityType.EQUITY or not sec.subscribes_trades:
                                 sec.price = ev.price
+                    elif cls is BD or cls is BS:
+                        pass  # recorded book changes: the replayed book applies them and sets the touch
                     else:
                         aux = True
                 if on_slice is not None:

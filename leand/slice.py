@@ -10,7 +10,18 @@ from typing import Any
 
 import msgspec
 
-from leand.model import Dividend, QuoteBar, QuoteTick, Split, Symbol, SymbolChanged, TradeBar, TradeTick
+from leand.model import (
+    BookDelta,
+    BookSnapshot,
+    Dividend,
+    QuoteBar,
+    QuoteTick,
+    Split,
+    Symbol,
+    SymbolChanged,
+    TradeBar,
+    TradeTick,
+)
 
 
 class Slice(msgspec.Struct, gc=False):
@@ -81,6 +92,15 @@ class Slice(msgspec.Struct, gc=False):
                     ticks.setdefault(e.symbol, []).append(e)
             self._ticks = ticks
         return self._ticks
+
+    @property
+    def book_updates(self) -> dict[Symbol, list]:
+        """Recorded L2 book changes (``BookDelta``/``BookSnapshot``) by symbol."""
+        out: dict[Symbol, list] = {}
+        for e in self.events:
+            if type(e) is BookDelta or type(e) is BookSnapshot:
+                out.setdefault(e.symbol, []).append(e)
+        return out
 
     @property
     def dividends(self) -> dict[Symbol, Dividend]:

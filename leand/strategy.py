@@ -125,6 +125,16 @@ class Strategy:
     def set_brokerage_model(self, name: str, account_type: AccountType | str = AccountType.MARGIN) -> None:
         self._engine.set_brokerage_model(name, AccountType(account_type))
 
+    def add_book_data(self, ticker: str, path: str, security_type: str = "crypto", market: str | None = None):
+        """A security whose data is a recorded order book (leand's ``.l2d`` format, see ``simulator.l2file``):
+        its orders rest in the replayed book, ``data.book_updates`` carries the changes, and the security's
+        bid/ask follow the book's touch."""
+        from leand.model import SecurityType
+
+        st = SecurityType(security_type)
+        mk = market or {"crypto": "coinbase", "equity": "usa", "forex": "oanda"}[st.value]
+        return self._engine.add_book_data(Symbol(ticker.upper(), st, mk), path)
+
     def use_order_book(self, symbol: Symbol | str, *, queue: Any = "conservative", latency: Any = None,
                        maker_fee: float | None = None, taker_fee: float | None = None,
                        min_notional: float = 0.0) -> None:

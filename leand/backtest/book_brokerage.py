@@ -16,7 +16,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from leand.execution import ExecutionClient
-from leand.model import OrderStatus, OrderType, QuoteTick, TradeTick, UpdateRequest
+from leand.model import BookDelta, BookSnapshot, OrderStatus, OrderType, QuoteTick, TradeTick, UpdateRequest
 from simulator.book import (
     BookError,
     Canceled,
@@ -54,6 +54,7 @@ class BookBrokerage(ExecutionClient):
     # ---- data: the venue sees each slice before the strategy -------------------------------------------
     def on_slice(self, t: int, events: tuple) -> None:
         venues = self.venues
+        book_fed = self.engine.extra_streams
         for ev in events:
             v = venues.get(ev.symbol)
             if v is None:
@@ -62,10 +63,32 @@ class BookBrokerage(ExecutionClient):
             if cls is QuoteTick:
                 if not ev.suspicious:
                     v.on_quote(t, ev.bid_price, ev.bid_size, ev.ask_price, ev.ask_size)
-            elif cls is TradeTick and not ev.suspicious:
-                v.on_trade(t, ev.price, ev.quantity)
+            elif cls is TradeTick:
+                if not ev.suspicious:
+                    v.on_trade(t, ev.price, ev.quantity)
+                    if book_fed:
+                        self._touch(ev.symbol, v, ev.price)
+            elif cls is BookDelta:
+                v.on_delta(t, ev.sequence, 1 if ev.is_bid else -1, ev.price, ev.size)
+                self._touch(ev.symbol, v)
+            elif cls is BookSnapshot:
+                v.on_snapshot(t, ev.sequence, [(x.price, x.size) for x in ev.bids], [(x.price, x.size) for x in ev.asks])
+                self._touch(ev.symbol, v)
             if v.events:
                 self._deliver(ev.symbol, v.drain(), t)
+
+    def _touch(self, sym: Symbol, v: ReplayVenue, last: float = 0.0) -> None:
+        """A recorded book is the security's only price source: keep its bid/ask (and last) current."""
+        sec = self.engine.securities[sym]
+        b = v.book
+        if b.bids:
+            sec.bid, sec.bid_size = b.best_bid, b.bid_size
+        if b.asks:
+            sec.ask, sec.ask_size = b.best_ask, b.ask_size
+        if last:
+            sec.price = last
+        elif sec.bid and sec.ask:
+            sec.price = (sec.bid + sec.ask) / 2
 
     # ---- requests -------------------------------------------------------------------------------------
     def async_cancel(self, order: Order) -> bool:

@@ -217,7 +217,8 @@ class DataFeed:
     at midnight after the end date), each at its end time; ticks inside (start, end]."""
 
     def __init__(self, source: LeanDataSource, subscriptions: list[Subscription], start_ns: int, end_ns: int,
-                 hours: dict[Symbol, ExchangeHours], batch_size: int = 65536, aux: bool = True) -> None:
+                 hours: dict[Symbol, ExchangeHours], batch_size: int = 65536, aux: bool = True,
+                 extra: list | None = None) -> None:
         self.source = source
         self.subscriptions = subscriptions
         self.start_ns = start_ns
@@ -225,10 +226,14 @@ class DataFeed:
         self.hours = hours
         self.batch_size = batch_size
         self.aux = aux
+        #: more streams to merge: zero-argument callables returning iterators of (times, events) chunks in
+        #: time order (recorded order books come this way from the backtest layer)
+        self.extra = list(extra or [])
 
     def _streams(self) -> list[Iterator[Chunk]]:
         streams = [_SubscriptionStream(self.source, s, self.start_ns, self.end_ns, self.hours[s.symbol]).chunks()
                    for s in self.subscriptions]
+        streams += [make() for make in self.extra]
         if self.aux:
             seen: set[Symbol] = set()
             events: list = []
