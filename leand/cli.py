@@ -79,6 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("session")
     imp.add_argument("--out", type=Path, required=True, help="a LEAN data folder to write into")
     imp.add_argument("--recordings", type=Path, default=None)
+    l2 = dsub.add_parser("l2-from-lean", help="convert a day of LEAN tick quotes (and trades) to a .l2d book recording",
+                         description="Writes leand's market-by-price format (simulator/l2file.py) from LEAN tick "
+                                     "data: each quote becomes level deltas, each trade a trade record. Replay it in "
+                                     "a backtest with Strategy.add_book_data.")
+    l2.add_argument("ticker")
+    l2.add_argument("date", help="YYYY-MM-DD")
+    l2.add_argument("--out", type=Path, required=True, help="the .l2d file to write")
+    l2.add_argument("--security-type", default="equity", choices=["equity", "crypto", "forex"])
+    l2.add_argument("--market", default=None)
+    l2.add_argument("--data", type=Path, default=None, help="LEAN data folder (default: the shipped data)")
 
     sim = sub.add_parser("sim", help="simulated venues served over the network")
     simsub = sim.add_subparsers(dest="sim_command", required=True)
@@ -90,6 +100,47 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--config", type=Path, default=None, help="TOML config file")
     srv.add_argument("--seed", type=int, default=None, help="seed of the synthetic market")
     return p
+
+
+def cmd_l2_from_lean(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from leand.backtest.runner import DEFAULT_DATA
+    from leand.data.feed import _events
+    from leand.data.lean import DataFormatError, LeanDataSource
+    from leand.data.market_hours import MarketHoursDatabase
+    from leand.data.symbol_properties import SymbolPropertiesDatabase
+    from leand.model import Resolution, SecurityType, Symbol, TickType
+    from simulator.l2file import L2Header, L2Writer, from_lean_ticks
+
+    root = args.data or DEFAULT_DATA
+    try:
+        d = date.fromisoformat(args.date)
+    except ValueError:
+        print(f"error: date must be YYYY-MM-DD, got {args.date!r}", file=sys.stderr)
+        return 2
+    st = SecurityType(args.security_type)
+    sym = Symbol(args.ticker.upper(), st, args.market or {"equity": "usa", "crypto": "coinbase", "forex": "oanda"}[st])
+    try:
+        hours = MarketHoursDatabase.load(root / "market-hours" / "market-hours-database.json").get(
+            st, sym.market, sym.value)
+        inst = SymbolPropertiesDatabase.load(root / "symbol-properties" / "symbol-properties-database.csv").get(sym)
+        src = LeanDataSource(root)
+        q = src.read_day(sym, Resolution.TICK, TickType.QUOTE, d, hours)
+        t = src.read_day(sym, Resolution.TICK, TickType.TRADE, d, hours)
+    except (OSError, DataFormatError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if q is None:
+        print(f"error: no tick quotes for {sym.value} on {d} under {root}", file=sys.stderr)
+        return 2
+    quotes = [x for x in _events(q, sym) if not x.suspicious]
+    trades = [x for x in _events(t, sym) if not x.suspicious] if t is not None and len(t) else []
+    recs = from_lean_ticks(quotes, trades)
+    with L2Writer(args.out, L2Header(sym.value, inst.tick_size, inst.lot_size, f"lean ticks {d}")) as w:
+        w.write(recs)
+    print(f"wrote {len(recs):,} records ({len(quotes):,} quotes, {len(trades):,} trades) to {args.out}")
+    return 0
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
@@ -197,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         from leand.replay.cli import cmd_sessions
 
         return cmd_sessions(args.recordings, args.json)
+    if args.command == "data" and args.data_command == "l2-from-lean":
+        return cmd_l2_from_lean(args)
     if args.command == "data":
         from leand.live.config import DEFAULT_DATA
         from leand.replay.cli import cmd_import_session

@@ -86,3 +86,18 @@ def test_a_bad_recording_fails_before_the_run(tmp_path):
     Passive.path = str(p)
     with pytest.raises(EngineError, match=r"not a leand \.l2d recording"):
         Engine(Passive(), DATA).run()
+
+
+def test_lean_ticks_convert_to_a_recording(tmp_path, capsys):
+    from leand.cli import main
+    from simulator.l2file import iter_chunks, read_header
+
+    out = tmp_path / "bac.l2d"
+    assert main(["data", "l2-from-lean", "BAC", "2013-10-07", "--out", str(out)]) == 0
+    h, _ = read_header(out)
+    assert (h.symbol, h.tick_size) == ("BAC", 0.01)
+    recs = np.concatenate(list(iter_chunks(out)))
+    assert len(recs) > 500_000 and bool((np.diff(recs["time"]) >= 0).all())
+    assert int((recs["kind"] == TRADE).sum()) == 88_172
+    assert main(["data", "l2-from-lean", "BAC", "2013-10-09", "--out", str(out)]) == 2
+    assert "no tick quotes for BAC on 2013-10-09" in capsys.readouterr().err
