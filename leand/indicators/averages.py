@@ -12,6 +12,7 @@ from typing import Any
 
 from leand.indicators.base import Indicator
 from leand.indicators.core import EMA, SMA, Maximum, Minimum, _Wilder
+from leand.indicators.oscillators import ChandeMomentumOscillator
 
 __all__ = [
     "ALMA",
@@ -26,7 +27,6 @@ __all__ = [
     "WMA",
     "ZLEMA",
     "ArnaudLegouxMovingAverage",
-    "ChandeMomentumOscillator",
     "CoppockCurve",
     "Correlation",
     "Covariance",
@@ -474,43 +474,6 @@ class ZeroLagExponentialMovingAverage(Indicator):
         super().reset()
         self._lag.reset()
         self._ema.reset()
-
-
-class ChandeMomentumOscillator(Indicator):
-    """CMO = 100·(gain − loss)/(gain + loss) with Wilder-smoothed gains/losses (LEAN); 0 until ready
-    (``period + 1`` samples)."""
-
-    __slots__ = ("_gain", "_loss", "_prev", "period")
-
-    def __init__(self, period: int, name: str | None = None) -> None:
-        super().__init__(name or f"CMO({period})", period + 1)
-        self.period = period
-        self._prev = self._gain = self._loss = 0.0
-
-    def _compute(self, time: int, value: float) -> float:
-        n, p = self.samples, self.period
-        if n == 1:
-            self._prev = value
-            return 0.0
-        d = value - self._prev
-        self._prev = value
-        if n > p + 1:
-            self._loss *= p - 1
-            self._gain *= p - 1
-        if d < 0:
-            self._loss -= d
-        else:
-            self._gain += d
-        if n <= p:
-            return 0.0
-        self._loss /= p
-        self._gain /= p
-        s = self._gain + self._loss
-        return 100.0 * ((self._gain - self._loss) / s) if s != 0 else 0.0
-
-    def reset(self) -> None:
-        super().reset()
-        self._prev = self._gain = self._loss = 0.0
 
 
 class VariableIndexDynamicAverage(Indicator):

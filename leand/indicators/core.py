@@ -138,30 +138,7 @@ class EMA(Indicator):
         return ready
 
     def update_bar(self, bar: Any) -> bool:
-        """The per-bar path in one call: this runs on every bar."""
-        value = bar.close if self.selector is close else self.selector(bar)
-        n = self.samples = self.samples + 1
-        if n <= self.period:
-            self._sum += value
-            v = self._sum / n
-        else:
-            k = self._k
-            v = value * k + self.value * self._k1
-        self.value = v
-        period = self.period
-        w = self.window
-        h = w._head + 1
-        if h == w.size:
-            h = 0
-        w._head = h
-        w._buf[h] = v
-        if w._count < w.size:
-            w._count += 1
-        self.is_ready = ready = n >= period
-        if self._consumers:
-            for c in self._consumers:
-                c.update(bar.end_time, v)
-        return ready
+        return self.update(bar.end_time, bar.close if self.selector is close else self.selector(bar))
 
     def reset(self) -> None:
         super().reset()

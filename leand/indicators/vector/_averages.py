@@ -10,6 +10,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from leand.indicators import averages as av
 from leand.indicators.vector._core import ema, rolling_max, rolling_min, sma, wilder
+from leand.indicators.vector._oscillators import cmo
 from leand.indicators.vector.twin import Twin
 
 F64 = np.float64
@@ -154,32 +155,6 @@ def zlema(x, period: int) -> np.ndarray:
         e = ema(z, period)
         e[: period - 1] = 0.0
         out[lag:] = e
-    return out
-
-
-def cmo(x, period: int) -> np.ndarray:
-    """LEAN's Chande Momentum Oscillator (Wilder-smoothed gains and losses), row by row."""
-    x = _arr(x)
-    n = len(x)
-    out = np.zeros(n, dtype=F64)
-    xl = x.tolist()
-    gain = loss = 0.0
-    for i in range(1, n):
-        d = xl[i] - xl[i - 1]
-        s = i + 1
-        if s > period + 1:
-            loss *= period - 1
-            gain *= period - 1
-        if d < 0:
-            loss -= d
-        else:
-            gain += d
-        if s <= period:
-            continue
-        loss /= period
-        gain /= period
-        tot = gain + loss
-        out[i] = 100.0 * ((gain - loss) / tot) if tot != 0 else 0.0
     return out
 
 
@@ -424,5 +399,4 @@ TWINS: list[Twin] = [
     Twin("midpoint", lambda: av.MidPoint(14), lambda d: midpoint(_c(d), 14), False),
     Twin("ker", lambda: av.KaufmanEfficiencyRatio(10), lambda d: ker(_c(d), 10), False),
     Twin("tsf", lambda: av.TimeSeriesForecast(14), lambda d: tsf(_c(d), 14), False),
-    Twin("vidya_cmo", lambda: av.ChandeMomentumOscillator(14), lambda d: cmo(_c(d), 14), False),
 ]
