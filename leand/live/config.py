@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from adapters.binance.config import BinanceVenueConfig
 from leand.risk.limits import RiskConfig, _validate
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
@@ -23,8 +24,9 @@ class ConfigError(ValueError):
     """Names the file, the key path, the value and what was expected."""
 
 
-class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    kind: Literal["paper"] = "paper"
+class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind", tag="paper"):
+    """``kind = "paper"`` (the default when ``kind`` is left out): the in-process paper venue."""
+
     name: str = "paper"
     market: str = "coinbase"
     symbols: list[str] = msgspec.field(default_factory=lambda: ["BTCUSD"])
@@ -46,6 +48,14 @@ class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     api_key_credential: str = ""
     api_secret_env: str = ""
     api_secret_credential: str = ""
+
+    @property
+    def kind(self) -> str:
+        return "paper"
+
+
+#: ``[venue]`` is a tagged union on ``kind``: each venue has its own section shape
+AnyVenueConfig = VenueConfig | BinanceVenueConfig
 
 
 class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -85,7 +95,7 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     log_format: Literal["auto", "json", "console"] = "auto"
     account_currency: str = "USD"
     snapshot_interval_s: float = 10.0
-    venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
+    venue: AnyVenueConfig = msgspec.field(default_factory=VenueConfig)
     strategies: list[StrategyConfig] = []
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
     watchdog: WatchdogConfig = msgspec.field(default_factory=WatchdogConfig)
@@ -141,6 +151,8 @@ def _lookup(raw: Any, path: str) -> Any:
 
 def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     _no_clear_secrets(raw, "", source)
+    if isinstance(raw.get("venue"), dict) and "kind" not in raw["venue"]:
+        raw = {**raw, "venue": {"kind": "paper", **raw["venue"]}}
     try:
         cfg = msgspec.convert(raw, DaemonConfig)
     except msgspec.ValidationError as e:
@@ -158,7 +170,7 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     ids = [s.id for s in cfg.strategies]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{source}: strategies: ids must be unique, got {ids}")
-    if cfg.venue.rate_hz <= 0:
+    if cfg.venue.kind == "paper" and cfg.venue.rate_hz <= 0:
         raise ConfigError(f"{source}: venue.rate_hz = {cfg.venue.rate_hz}: expected a positive rate")
     return cfg
 

@@ -37,7 +37,7 @@ from leand.live.config import DaemonConfig, load_config
 from leand.live.journal import Journal
 from leand.live.notify import Notifier
 from leand.live.secrets import secret
-from leand.model import Order, OrderStatus, OrderType, SecurityType, Symbol
+from leand.model import Order, OrderStatus, OrderType, QuoteTick, SecurityType, Symbol
 from leand.replay.recorder import Recorder
 from leand.replay.records import (
     Ctl,
@@ -99,17 +99,24 @@ class Daemon:
         for t in v.symbols:
             sym = Symbol(t.upper(), sec_type, v.market)
             self.instruments[sym] = spdb.get(sym)
-        # the paper venue keeps its own store, apart from the daemon's, so it outlives a daemon crash
-        self.venue = PaperVenue(state / "paper-venue.sqlite", self.instruments,
-                                starting_balances=v.starting_balances, maker_fee=v.maker_fee, taker_fee=v.taker_fee)
-        self.session = PaperSession(self.venue, self.journal, self.boot)
         self.credentials = {}
         for name in ("api_key", "api_secret"):
             env, cred = getattr(v, f"{name}_env"), getattr(v, f"{name}_credential")
             if env or cred:
                 self.credentials[name] = secret(env=env or None, credential=cred or None)
-        if self.journal.get("starting_balances") is None:
-            self.journal.put("starting_balances", json.dumps(self.venue.balances()))
+        self.apply_report = apply_report
+        if v.kind == "binance":
+            from adapters.binance.execution import BinanceSession, apply_binance_report
+
+            self.session = BinanceSession(v, self.journal, self.boot, self.instruments, self.credentials)
+            self.venue = self.session.venue  # read-only account view, filled in by _connect()
+            self.apply_report = apply_binance_report
+        else:
+            # the paper venue keeps its own store, apart from the daemon's, so it outlives a daemon crash
+            self.venue = PaperVenue(state / "paper-venue.sqlite", self.instruments,
+                                    starting_balances=v.starting_balances, maker_fee=v.maker_fee,
+                                    taker_fee=v.taker_fee)
+            self.session = PaperSession(self.venue, self.journal, self.boot)
         self.recorder: Recorder | None = None
         if cfg.record.enabled:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -117,6 +124,15 @@ class Daemon:
                                      rotate_bytes=int(cfg.record.rotate_mb * (1 << 20)), fsync=cfg.record.fsync,
                                      fsync_interval_s=cfg.record.fsync_interval_s)
             self.session.recorder = self.recorder
+
+    async def _connect(self) -> None:
+        """A network venue connects (order stream first, then its REST snapshot) before reconciliation."""
+        start = getattr(self.session, "start", None)
+        if start is not None:
+            self.notifier.status(f"connecting to {self.cfg.venue.name}")
+            await start()
+        if self.journal.get("starting_balances") is None:
+            self.journal.put("starting_balances", json.dumps(self.venue.balances()))
 
     def _reconcile(self) -> None:
         self.notifier.status("reconciling with the venue")
@@ -126,7 +142,9 @@ class Daemon:
         by_id = {s.id: i for s, i in self.instruments.items()}
         for f in self.journal.fills():
             inst = by_id[f.symbol.id]
-            implied[inst.quote_currency] = implied.get(inst.quote_currency, 0.0) - f.quantity * f.price - f.fee
+            implied[inst.quote_currency] = implied.get(inst.quote_currency, 0.0) - f.quantity * f.price
+            fee_ccy = f.fee_currency or inst.quote_currency  # Binance charges buys in the base asset
+            implied[fee_ccy] = implied.get(fee_ccy, 0.0) - f.fee
             if inst.base_currency:
                 implied[inst.base_currency] = implied.get(inst.base_currency, 0.0) + f.quantity
         venue = self.venue.balances()
@@ -241,14 +259,25 @@ class Daemon:
 
     async def _feed(self) -> None:
         v = self.cfg.venue
-        src = SyntheticQuotes(v, self.instruments) if v.source == "synthetic" else \
-            LeanTickReplay(v, self.instruments, self.cfg.data_path)
+        paper = v.kind == "paper"
+        if not paper:
+            from adapters.binance.data import BinanceDataClient
+
+            src = BinanceDataClient(v, self.instruments, self.session.rest)
+        elif v.source == "synthetic":
+            src = SyntheticQuotes(v, self.instruments)
+        else:
+            src = LeanTickReplay(v, self.instruments, self.cfg.data_path)
+        self.data_client = src
         async for q in src.stream():
             if self.stop_event.is_set():
                 return
             self.last_quote_wall = time.monotonic()
-            seq = self.recorder.market(MarketData(q.time, q)) if self.recorder is not None else -1
-            self.session.push(self.venue.on_quote(q))
+            # the recording holds quotes only (MarketData.event is a QuoteTick)
+            seq = self.recorder.market(MarketData(q.time, q)) if self.recorder is not None and \
+                type(q) is QuoteTick else -1
+            if paper:
+                self.session.push(self.venue.on_quote(q))
             events = (q,)
             for r in self.runners.values():
                 if q.symbol in r.symbols:
@@ -294,7 +323,7 @@ class Daemon:
                                          status=rep.status, fill_id=rep.fill_id, fill_quantity=rep.fill_quantity,
                                          fill_price=rep.fill_price, fee=rep.fee, fee_currency=rep.fee_currency,
                                          liquidity=rep.liquidity, reason=rep.reason))
-                    apply_report(e, item[1], rep)
+                    self.apply_report(e, item[1], rep)
                 elif kind == "tick":
                     if r.state == "running":
                         now = time.time_ns()
@@ -390,9 +419,12 @@ class Daemon:
             fills = j.conn.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
         finally:
             j.close()
-        venue = PaperVenue(self.cfg.state_path / "paper-venue.sqlite", self.instruments)
-        bal = venue.balances()
-        venue.close()
+        if self.cfg.venue.kind == "paper":
+            venue = PaperVenue(self.cfg.state_path / "paper-venue.sqlite", self.instruments)
+            bal = venue.balances()
+            venue.close()
+        else:
+            bal = self.venue.balances()
         lines = [f"leand run: stopped after boot {self.boot}; state in {self.cfg.state_path}/",
                  f"  orders: {sum(intents.values())} ({', '.join(f'{k} {v}' for k, v in sorted(intents.items()))})",
                  f"  fills:  {fills}",
@@ -423,6 +455,7 @@ class Daemon:
         loop.add_signal_handler(signal.SIGINT, self.stop_event.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._safe(self.reload))
         self._open()
+        await self._connect()
         self._reconcile()
         if self.recorder is not None:
             self._record_header()
@@ -466,7 +499,8 @@ class Daemon:
         # let the session persist and the strategies apply what is in flight
         for _ in range(300):
             await asyncio.sleep(0.01)
-            if self.session.reports.empty() and all(r.inbox.empty() for r in self.runners.values()):
+            if self.session.reports.empty() and all(r.inbox.empty() for r in self.runners.values()) and \
+                    not getattr(self.session, "inflight", 0):
                 break
         self._snapshot_all()
         await self.ctl.stop()
@@ -475,6 +509,9 @@ class Daemon:
         for t in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+        close = getattr(self.session, "close", None)
+        if close is not None:
+            await close()
         self.journal.close()
         self.venue.close()
         if self.recorder is not None:
@@ -485,11 +522,13 @@ class Daemon:
 def _update_prices(engine: Engine, events: tuple) -> None:
     for q in events:
         sec = engine.securities.get(q.symbol)
-        if sec is not None:
+        if sec is not None and isinstance(q, QuoteTick):
             if q.bid_price:
                 sec.bid = q.bid_price
             if q.ask_price:
                 sec.ask = q.ask_price
+            sec.price = q.price
+        elif sec is not None:
             sec.price = q.price
 
 

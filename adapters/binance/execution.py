@@ -1,0 +1,785 @@
+"""Order entry with Binance Spot: signed REST orders, the WebSocket API user-data stream, REST reconciliation.
+
+:class:`BinanceSession` plugs into the daemon exactly where :class:`adapters.paper.execution.PaperSession` does
+(``reports``, ``routes``, ``persist``, ``client``, ``reconcile``, ``venue``), plus an async ``start``/``close``.
+Guarantees, and where they are kept:
+
+* journal before send: ``_submit`` writes the intent synchronously before the request task exists;
+* no lost report: the user-data stream is subscribed *before* the REST snapshot (openOrders, myTrades,
+  account) is taken, at start and after every reconnect, so every fill reaches the queue by one path or both;
+* no duplicated report: fills are keyed by Binance trade id (``fill_key``) and journaled with INSERT OR IGNORE
+  before the engine sees them; order-status reports only ever move an order forward (``_stage``);
+* no blind resend: a new order whose outcome is unknown (5xx, timeout) is looked up by its client order id,
+  never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import structlog
+import websockets
+
+from adapters.binance.config import BinanceVenueConfig
+from adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, WeightThrottle, backoff
+from adapters.binance.schemas import (
+    Account,
+    AccountPosition,
+    CancelResponse,
+    ExchangeInfo,
+    ExecutionReport,
+    MyTrade,
+    OrderResponse,
+    QueryOrder,
+    StreamTerminated,
+    UserDataFrame,
+    UserEvent,
+)
+from adapters.binance.signing import ws_signature
+from leand.execution import ExecutionClient, ReconcileReport
+from leand.model import (
+    TRANSITIONS,
+    Instrument,
+    Order,
+    OrderStatus,
+    OrderType,
+    Symbol,
+    TimeInForce,
+    UpdateRequest,
+)
+from leand.replay.records import Outbound
+from simulator.paper import ExecReport, VenueOrder
+
+if TYPE_CHECKING:
+    from leand.engine import Engine
+    from leand.live.journal import Journal
+
+log = structlog.get_logger("leand.binance.exec")
+
+#: Binance order status -> the status word the journal and ``apply_report`` use
+STATUS = {"NEW": "accepted", "PENDING_NEW": "accepted", "PARTIALLY_FILLED": "partially_filled",
+          "FILLED": "filled", "CANCELED": "canceled", "PENDING_CANCEL": "accepted", "REJECTED": "rejected",
+          "EXPIRED": "canceled", "EXPIRED_IN_MATCH": "canceled"}
+#: how far along an order is: a report that would move it back is dropped
+RANK = {"accepted": 1, "partially_filled": 2, "filled": 3, "canceled": 3, "rejected": 3}
+TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.DAY: "GTC"}
+TRADE_ID_SPAN = 10 ** 12
+_user_event = msgspec.json.Decoder(UserEvent)
+
+
+class AuthRefused(ConnectionError):
+    """The venue refused the key or the signature: retrying will not help."""
+
+
+def fill_key(symbol_index: int, trade_id: int) -> int:
+    """The journal's fill key: Binance trade ids are per symbol, so the symbol's index goes above them (the
+    first configured symbol keeps the raw trade id)."""
+    return symbol_index * TRADE_ID_SPAN + trade_id
+
+
+class Filters(msgspec.Struct):
+    tick: str = "0.01"
+    step: str = "0.00001"
+
+    @staticmethod
+    def _places(step: str) -> int:
+        e = Decimal(step).normalize().as_tuple().exponent
+        return max(0, -int(e))
+
+    def price(self, px: float, side: str) -> str:
+        """Rounded to the tick, away from crossing: buys down, sells up."""
+        t = Decimal(self.tick)
+        q = Decimal(repr(px)) / t
+        n = q.to_integral_value(rounding="ROUND_FLOOR" if side == "BUY" else "ROUND_CEILING")
+        return f"{n * t:.{self._places(self.tick)}f}"
+
+    def quantity(self, qty: float) -> str | None:
+        """The quantity on the step grid, or None if it is not on it (the engine would then disagree with
+        the venue about what was ordered)."""
+        s = Decimal(self.step)
+        q = Decimal(repr(abs(qty))) / s
+        n = q.to_integral_value()
+        if abs(q - n) > Decimal("1e-6") or n == 0:
+            return None
+        return f"{n * s:.{self._places(self.step)}f}"
+
+
+class VenueState(msgspec.Struct, kw_only=True):
+    """What one REST snapshot of the account said."""
+
+    balances: dict[str, float]
+    open_orders: list[QueryOrder]
+    trades: list[MyTrade]
+    #: client order id -> the order as queried (None: the venue does not know it)
+    queried: dict[str, QueryOrder | None]
+    #: (symbol, orderId) -> client order id
+    order_cids: dict[tuple[str, int], str]
+
+
+class BinanceAccountView:
+    """What the daemon and the ctl server read as ``daemon.venue`` (the paper venue's read-only surface)."""
+
+    def __init__(self, session: BinanceSession) -> None:
+        self.session = session
+
+    def balances(self) -> dict[str, float]:
+        return dict(self.session.balances)
+
+    def open_orders(self) -> list[VenueOrder]:
+        out = []
+        for o in self.session.start_state.open_orders if self.session.start_state else []:
+            sign = 1.0 if o.side == "BUY" else -1.0
+            out.append(VenueOrder(client_order_id=o.clientOrderId, venue_order_id=o.orderId,
+                                  symbol=self.session.symbols[o.symbol].id, quantity=sign * float(o.origQty),
+                                  type="limit" if o.type.startswith("LIMIT") else "market",
+                                  limit_price=float(o.price) or None, status=STATUS.get(o.status, "accepted"),
+                                  filled=sign * float(o.executedQty)))
+        return out
+
+    def close(self) -> None:
+        """Nothing to close synchronously: the session's sockets close in ``BinanceSession.close``."""
+
+
+class BinanceSession:
+    def __init__(self, cfg: BinanceVenueConfig, journal: Journal, boot: int,
+                 instruments: dict[Symbol, Instrument], credentials: dict[str, str]) -> None:
+        self.cfg = cfg
+        self.journal = journal
+        self.boot = boot
+        self.reports: asyncio.Queue[ExecReport] = asyncio.Queue()
+        #: client order id -> (strategy id, order)
+        self.routes: dict[str, tuple[str, Order]] = {}
+        self.sent = 0
+        self.recorder = None
+        self.symbols: dict[str, Symbol] = {s.value.upper(): s for s in instruments}
+        self.index = {v: i for i, v in enumerate(self.symbols)}
+        self.filters: dict[str, Filters] = {v: Filters(tick=_dec(i.tick_size), step=_dec(i.lot_size))
+                                            for v, i in zip(self.symbols, instruments.values())}
+        self._api_key = credentials.get("api_key", "")
+        self._secret = credentials.get("api_secret", "")
+        self.rest = BinanceRest(cfg.base_url, self._api_key, self._secret, recv_window_ms=cfg.recv_window_ms,
+                                throttle=WeightThrottle(cfg.weight_limit_1m, cfg.weight_headroom),
+                                timeout_s=cfg.request_timeout_s, max_retries=cfg.max_retries,
+                                backoff_base_s=cfg.reconnect_base_s, backoff_cap_s=cfg.reconnect_cap_s)
+        self.venue = BinanceAccountView(self)
+        self.balances: dict[str, float] = {}
+        self.start_state: VenueState | None = None
+        self._stage: dict[str, int] = {}
+        self._order_cids: dict[tuple[str, int], str] = {}
+        self._inflight: set[str] = set()
+        self._tasks: set[asyncio.Task] = set()
+        self._user_task: asyncio.Task | None = None
+        self._time_task: asyncio.Task | None = None
+        self._uws: Any = None
+        self.user_connected = asyncio.Event()
+        self._reconciling: asyncio.Task | None = None
+        self.stats = {"user_connects": 0, "reconciles": 0, "recovered_fills": 0, "orders_sent": 0,
+                      "rejected": 0, "unknown_outcomes": 0, "events": 0}
+
+    # -- the daemon's side ------------------------------------------------------------------------------------
+    def client(self, strategy_id: str):
+        return lambda engine: BinanceExecutionClient(engine, self, strategy_id)
+
+    @property
+    def inflight(self) -> int:
+        """Requests not yet answered: the daemon waits for them on shutdown."""
+        return len(self._inflight) + len(self._tasks)
+
+    async def start(self, timeout: float = 20.0) -> None:
+        """Connect before trading: clock offset, symbol filters, the user-data subscription, then the REST
+        snapshot that :meth:`reconcile` applies to the journal."""
+        await self.rest.sync_time()
+        await self._load_filters()
+        loop = asyncio.get_running_loop()
+        self._user_task = loop.create_task(self._user_loop())
+        self._time_task = loop.create_task(self._time_loop())
+        connected = loop.create_task(self.user_connected.wait())
+        await asyncio.wait({self._user_task, connected}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        connected.cancel()
+        if self._user_task.done():  # it only ends on a refusal that retrying cannot fix
+            raise self._user_task.exception() or ConnectionError("binance: user-data stream ended")
+        if not self.user_connected.is_set():
+            raise ConnectionError(f"binance: user-data stream at {self.cfg.ws_api_url} not subscribed after "
+                                  f"{timeout:.0f} s")
+        self.start_state = await self._snapshot_venue()
+        self.balances = dict(self.start_state.balances)
+
+    async def close(self) -> None:
+        for t in (self._user_task, self._time_task, self._reconciling, *self._tasks):
+            if t is not None:
+                t.cancel()
+        for t in (self._user_task, self._time_task, self._reconciling, *self._tasks):
+            if t is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+        await self.rest.close()
+
+    def persist(self, r: ExecReport) -> bool:
+        """Write a report to the journal before anyone acts on it. False for a fill already journaled."""
+        j = self.journal
+        if r.fill_quantity:
+            return j.fill(r.fill_id, r.client_order_id, r.symbol, r.fill_quantity, r.fill_price, r.fee,
+                          r.fee_currency, r.liquidity, r.time_ns, r.status)
+        if r.reason.startswith("CANCEL_REJECTED"):  # an event only: the order itself is unchanged
+            with j.conn:
+                j.conn.execute("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES "
+                               "(?,?,?,?,?)", (r.client_order_id, "cancel_rejected", r.time_ns, "CANCEL_REJECTED",
+                                               r.reason))
+            return True
+        j.set_status(r.client_order_id, r.status, r.time_ns, code=r.reason, message=r.reason)
+        return True
+
+    def reconcile(self) -> list[dict]:
+        """Apply the start snapshot to the journal before any strategy runs (the paper session's contract)."""
+        st = self.start_state
+        if st is None:
+            raise RuntimeError("BinanceSession.reconcile() before start()")
+        mismatches: list[dict] = []
+        j = self.journal
+        intents = {i["client_order_id"]: i for i in j.intents()}
+        filled = {c: i["filled"] for c, i in intents.items()}
+        for t in st.trades:
+            cid = st.order_cids.get((t.symbol, t.orderId))
+            it = intents.get(cid) if cid else None
+            if it is None:
+                mismatches.append({"kind": "foreign_trade", "symbol": t.symbol, "trade_id": t.id,
+                                   "order_id": t.orderId})
+                continue
+            rep = self._trade_report(t, cid, it["quantity"], filled, st)
+            if j.fill(rep.fill_id, cid, rep.symbol, rep.fill_quantity, rep.fill_price, rep.fee, rep.fee_currency,
+                      rep.liquidity, rep.time_ns, rep.status, recovered=True):
+                mismatches.append({"kind": "fill_recovered", "client_order_id": cid, "fill_id": rep.fill_id,
+                                   "quantity": rep.fill_quantity, "price": rep.fill_price})
+        open_by_cid = {o.clientOrderId: o for o in st.open_orders}
+        for it in j.open_intents():
+            cid = it["client_order_id"]
+            vo = open_by_cid.get(cid) or st.queried.get(cid)
+            if vo is None:
+                j.set_status(cid, "not_sent", it["updated_ns"], code="RECOVERED_UNSENT",
+                             message="journaled but unknown to the venue; not resent")
+                mismatches.append({"kind": "intent_not_sent", "client_order_id": cid})
+                continue
+            status = STATUS.get(vo.status, "accepted")
+            self._stage[cid] = RANK[status]
+            if status != it["status"]:
+                j.set_status(cid, status, it["updated_ns"], code="RECONCILED",
+                             message=f"journal said {it['status']}, venue says {vo.status}")
+                mismatches.append({"kind": "status", "client_order_id": cid, "journal": it["status"],
+                                   "venue": status})
+        for m in mismatches:
+            log.warning("reconcile.mismatch", **m)
+        return mismatches
+
+    # -- REST snapshot ----------------------------------------------------------------------------------------
+    async def _load_filters(self) -> None:
+        body = await self.rest.request("GET", "/api/v3/exchangeInfo", weight=20)
+        info = msgspec.json.decode(body, type=ExchangeInfo)
+        for s in info.symbols:
+            f = self.filters.get(s.symbol)
+            if f is None:
+                continue
+            for flt in s.filters:
+                if flt.filterType == "PRICE_FILTER" and flt.tickSize and float(flt.tickSize):
+                    f.tick = flt.tickSize
+                elif flt.filterType == "LOT_SIZE" and flt.stepSize and float(flt.stepSize):
+                    f.step = flt.stepSize
+        missing = set(self.filters) - {s.symbol for s in info.symbols}
+        if missing:
+            log.warning("binance.unknown_symbols", symbols=sorted(missing))
+
+    async def _snapshot_venue(self) -> VenueState:
+        """Account, open orders, trades since the journal's last one per symbol, and every open intent the
+        venue does not list as open (queried one by one, so a filled or canceled order is told from a lost one)."""
+        r = self.rest
+        acct = msgspec.json.decode(await r.request("GET", "/api/v3/account", signed=True, weight=20), type=Account)
+        balances = {b.asset: float(b.free) + float(b.locked) for b in acct.balances}
+        opened: list[QueryOrder] = []
+        trades: list[MyTrade] = []
+        for sym in self.symbols:
+            body = await r.request("GET", "/api/v3/openOrders", {"symbol": sym}, signed=True, weight=6)
+            opened += msgspec.json.decode(body, type=list[QueryOrder])
+            trades += await self._trades_since(sym, self._last_trade_id(sym))
+        cids = dict(self._order_cids)
+        for o in opened:
+            cids[(o.symbol, o.orderId)] = o.clientOrderId
+        open_cids = {o.clientOrderId for o in opened}
+        queried: dict[str, QueryOrder | None] = {}
+        for it in self.journal.open_intents():
+            cid = it["client_order_id"]
+            if cid in open_cids or cid in self._inflight:
+                continue
+            q = await self._query_order(Symbol.parse(it["symbol"]).value, cid=cid)
+            queried[cid] = q
+            if q is not None:
+                cids[(q.symbol, q.orderId)] = cid
+        for t in trades:
+            if (t.symbol, t.orderId) not in cids:
+                q = await self._query_order(t.symbol, order_id=t.orderId)
+                if q is not None:
+                    cids[(t.symbol, t.orderId)] = q.clientOrderId
+        self._order_cids.update(cids)
+        return VenueState(balances=balances, open_orders=opened, trades=trades, queried=queried, order_cids=cids)
+
+    def _last_trade_id(self, sym: str) -> int:
+        lo = self.index[sym] * TRADE_ID_SPAN
+        row = self.journal.conn.execute("SELECT MAX(venue_fill_id) FROM fills WHERE venue_fill_id >= ? AND "
+                                        "venue_fill_id < ?", (lo, lo + TRADE_ID_SPAN)).fetchone()
+        return (row[0] - lo) if row and row[0] is not None else -1
+
+    async def _trades_since(self, sym: str, last_id: int) -> list[MyTrade]:
+        out: list[MyTrade] = []
+        while True:
+            params: dict[str, Any] = {"symbol": sym, "limit": 1000}
+            if last_id >= 0:
+                params["fromId"] = last_id + 1
+            page = msgspec.json.decode(await self.rest.request("GET", "/api/v3/myTrades", params, signed=True,
+                                                               weight=20), type=list[MyTrade])
+            page = [t for t in page if t.id > last_id]
+            out += page
+            if len(page) < 1000:
+                return out
+            last_id = max(t.id for t in page)
+
+    async def _query_order(self, sym: str, *, cid: str | None = None, order_id: int | None = None
+                           ) -> QueryOrder | None:
+        params: dict[str, Any] = {"symbol": sym}
+        if cid is not None:
+            params["origClientOrderId"] = cid
+        else:
+            params["orderId"] = order_id
+        try:
+            body = await self.rest.request("GET", "/api/v3/order", params, signed=True, weight=4)
+        except BinanceError as e:
+            if e.code == -2013:
+                return None
+            raise
+        return msgspec.json.decode(body, type=QueryOrder)
+
+    def _trade_report(self, t: MyTrade, cid: str, order_qty: float, filled: dict[str, float],
+                      st: VenueState) -> ExecReport:
+        """A fill report from a myTrades row; its order status from the venue if it was looked at, otherwise
+        from the cumulative quantity."""
+        sign = 1.0 if t.isBuyer else -1.0
+        qty = sign * float(t.qty)
+        filled[cid] = filled.get(cid, 0.0) + qty
+        status = "filled" if abs(filled[cid]) >= abs(order_qty) - 1e-12 else "partially_filled"
+        q = st.queried.get(cid)
+        if q is not None and status == "filled" and q.status not in ("FILLED",):
+            status = "partially_filled"
+        return ExecReport(client_order_id=cid, status=status, symbol=self.symbols[t.symbol].id,
+                          time_ns=t.time * 1_000_000, fill_id=fill_key(self.index[t.symbol], t.id),
+                          fill_quantity=qty, fill_price=float(t.price), fee=float(t.commission),
+                          fee_currency=t.commissionAsset, liquidity="maker" if t.isMaker else "taker")
+
+    async def reconcile_now(self) -> int:
+        """After a reconnect: take a fresh snapshot and push what the stream may have missed into the report
+        queue (the daemon journals each before applying it, and drops fills it already has)."""
+        st = await self._snapshot_venue()
+        self.stats["reconciles"] += 1
+        self.balances = dict(st.balances)
+        intents = {i["client_order_id"]: i for i in self.journal.intents()}
+        filled = {c: i["filled"] for c, i in intents.items()}
+        have = {r[0] for r in self.journal.conn.execute("SELECT venue_fill_id FROM fills")}
+        n = 0
+        for t in st.trades:
+            cid = st.order_cids.get((t.symbol, t.orderId))
+            it = intents.get(cid) if cid else None
+            if it is None:
+                continue
+            rep = self._trade_report(t, cid, it["quantity"], filled, st)
+            if rep.fill_id not in have:
+                n += 1
+                self._push_fill(rep)
+        now = time.time_ns()
+        open_by_cid = {o.clientOrderId: o for o in st.open_orders}
+        for cid in list(self.routes):
+            if cid in self._inflight or self._stage.get(cid, 0) >= 3:
+                continue
+            vo = open_by_cid.get(cid) or st.queried.get(cid)
+            sym = self.routes[cid][1].symbol.id
+            if vo is None and cid in st.queried:
+                self._push_status(cid, "rejected", sym, now, "NOT_FOUND_AT_VENUE")
+            elif vo is not None:
+                self._push_status(cid, STATUS.get(vo.status, "accepted"), sym, now,
+                                  "EXPIRED" if vo.status.startswith("EXPIRED") else "")
+        self.stats["recovered_fills"] += n
+        log.info("binance.reconciled", trades=len(st.trades), pushed_fills=n, open_orders=len(st.open_orders))
+        return n
+
+    # -- reports ----------------------------------------------------------------------------------------------
+    def _push_status(self, cid: str, status: str, symbol: str, time_ns: int, reason: str = "",
+                     venue_order_id: int = 0) -> None:
+        rank = RANK[status]
+        if rank <= self._stage.get(cid, 0):
+            return
+        self._stage[cid] = rank
+        self.reports.put_nowait(ExecReport(client_order_id=cid, status=status, symbol=symbol, time_ns=time_ns,
+                                           venue_order_id=venue_order_id, reason=reason))
+
+    def _push_fill(self, rep: ExecReport) -> None:
+        self._stage[rep.client_order_id] = max(self._stage.get(rep.client_order_id, 0), RANK[rep.status])
+        self.reports.put_nowait(rep)
+
+    def on_execution_report(self, ev: ExecutionReport) -> None:
+        cid = ev.client_order_id
+        sym = self.symbols.get(ev.s)
+        if sym is None:
+            return
+        self._order_cids[(ev.s, ev.i)] = cid
+        status = STATUS.get(ev.X, "accepted")
+        t_ns = ev.T * 1_000_000
+        if ev.x == "TRADE":
+            sign = 1.0 if ev.S == "BUY" else -1.0
+            self._push_fill(ExecReport(client_order_id=cid, status=status, symbol=sym.id, time_ns=t_ns,
+                                       venue_order_id=ev.i, fill_id=fill_key(self.index[ev.s], ev.t),
+                                       fill_quantity=sign * float(ev.l), fill_price=float(ev.L),
+                                       fee=float(ev.n or 0), fee_currency=ev.N or "",
+                                       liquidity="maker" if ev.m else "taker"))
+        elif status in ("accepted", "canceled", "rejected") or ev.x == "EXPIRED":
+            reason = "EXPIRED" if ev.X.startswith("EXPIRED") else (ev.r if ev.r != "NONE" else "")
+            self._push_status(cid, status, sym.id, t_ns, reason, ev.i)
+
+    # -- orders ------------------------------------------------------------------------------------------------
+    def order_params(self, order: Order) -> dict[str, Any] | str:
+        """The POST /api/v3/order parameters, or the reason the order cannot be expressed on Binance."""
+        sym = order.symbol.value.upper()
+        f = self.filters.get(sym)
+        if f is None:
+            return f"UNKNOWN_SYMBOL {sym}"
+        side = "BUY" if order.quantity > 0 else "SELL"
+        qty = f.quantity(order.quantity)
+        if qty is None:
+            return f"LOT_SIZE: {abs(order.quantity)!r} is not a multiple of {f.step}"
+        p: dict[str, Any] = {"symbol": sym, "side": side}
+        t = order.type
+        if t is OrderType.MARKET:
+            p["type"] = "MARKET"
+        elif t is OrderType.LIMIT:
+            if order.post_only:
+                p["type"] = "LIMIT_MAKER"
+            else:
+                p["type"] = "LIMIT"
+                p["timeInForce"] = TIF.get(order.time_in_force, "GTC")
+            p["price"] = f.price(order.limit_price, side)
+        elif t is OrderType.STOP_MARKET:
+            p["type"] = "STOP_LOSS"
+            p["stopPrice"] = f.price(order.stop_price, side)
+        elif t is OrderType.STOP_LIMIT:
+            p.update(type="STOP_LOSS_LIMIT", timeInForce=TIF.get(order.time_in_force, "GTC"),
+                     price=f.price(order.limit_price, side), stopPrice=f.price(order.stop_price, side))
+        else:
+            return f"UNSUPPORTED_ORDER_TYPE {t.value}"
+        p["quantity"] = qty
+        p["newClientOrderId"] = order.client_order_id
+        p["newOrderRespType"] = "FULL"
+        return p
+
+    def send_order(self, order: Order) -> None:
+        self._spawn(self._place(order))
+
+    def send_cancel(self, order: Order) -> None:
+        self._spawn(self._cancel(order))
+
+    def _spawn(self, coro) -> None:
+        t = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(t)
+        t.add_done_callback(self._done)
+
+    def _done(self, t: asyncio.Task) -> None:
+        self._tasks.discard(t)
+        if not t.cancelled() and t.exception() is not None:
+            e = t.exception()
+            log.error("binance.task.failed", error=f"{type(e).__name__}: {e}")
+
+    async def _place(self, order: Order) -> None:
+        cid = order.client_order_id
+        sid = order.symbol.id
+        params = self.order_params(order)
+        if isinstance(params, str):
+            self.stats["rejected"] += 1
+            self._push_status(cid, "rejected", sid, time.time_ns(), params)
+            return
+        self._inflight.add(cid)
+        try:
+            # no "sent" write on the hot path: reconciliation treats "intent" and "sent" alike (it asks the venue)
+            self.sent += 1
+            self.stats["orders_sent"] += 1
+            try:
+                body = await self.rest.request("POST", "/api/v3/order", params, signed=True, weight=1,
+                                               retry=False)
+            except BinanceError as e:
+                self.stats["rejected"] += 1
+                log.warning("binance.order.rejected", client_order_id=cid, code=e.code, msg=e.msg)
+                self._push_status(cid, "rejected", sid, time.time_ns(), f"{e.code} {e.msg}")
+                return
+            except UnknownOutcome as e:
+                self.stats["unknown_outcomes"] += 1
+                log.warning("binance.order.unknown_outcome", client_order_id=cid, error=str(e))
+                await self._resolve_unknown(order)
+                return
+            self._on_order_response(order, msgspec.json.decode(body, type=OrderResponse))
+        finally:
+            self._inflight.discard(cid)
+
+    def _on_order_response(self, order: Order, resp: OrderResponse) -> None:
+        cid = order.client_order_id
+        sid = order.symbol.id
+        self._order_cids[(resp.symbol, resp.orderId)] = cid
+        t_ns = (resp.transactTime or int(time.time() * 1000)) * 1_000_000
+        self._push_status(cid, "accepted", sid, t_ns, venue_order_id=resp.orderId)
+        sign = 1.0 if order.quantity > 0 else -1.0
+        cum, total = 0.0, abs(order.quantity)
+        for f in resp.fills:
+            cum += float(f.qty)
+            st = "filled" if cum >= total - 1e-12 else "partially_filled"
+            self._push_fill(ExecReport(client_order_id=cid, status=st, symbol=sid, time_ns=t_ns,
+                                       venue_order_id=resp.orderId, fill_id=fill_key(self.index[resp.symbol],
+                                                                                     f.tradeId),
+                                       fill_quantity=sign * float(f.qty), fill_price=float(f.price),
+                                       fee=float(f.commission), fee_currency=f.commissionAsset, liquidity="taker"))
+        status = STATUS.get(resp.status, "")
+        if status in ("canceled", "rejected"):
+            self._push_status(cid, status, sid, t_ns, "EXPIRED" if resp.status.startswith("EXPIRED") else "",
+                              resp.orderId)
+
+    async def _resolve_unknown(self, order: Order) -> None:
+        """5xx/timeout on a new order: ask the venue (a few times, the order may still be on its way in)
+        whether it exists; never send it again."""
+        cid = order.client_order_id
+        for attempt in range(4):
+            await asyncio.sleep(backoff(attempt, 0.2, 2.0))
+            try:
+                q = await self._query_order(order.symbol.value.upper(), cid=cid)
+            except (BinanceError, UnknownOutcome) as e:
+                log.warning("binance.order.query_failed", client_order_id=cid, error=str(e))
+                continue
+            if q is not None:
+                await self._recover_order(order, q)
+                return
+        self._push_status(cid, "rejected", order.symbol.id, time.time_ns(), "UNKNOWN_OUTCOME_NOT_FOUND")
+
+    async def _recover_order(self, order: Order, q: QueryOrder) -> None:
+        """The venue knows the order: its fills from myTrades (by orderId), then its status."""
+        cid = order.client_order_id
+        self._order_cids[(q.symbol, q.orderId)] = cid
+        self._push_status(cid, "accepted", order.symbol.id, time.time_ns(), venue_order_id=q.orderId)
+        if float(q.executedQty):
+            try:
+                body = await self.rest.request("GET", "/api/v3/myTrades", {"symbol": q.symbol,
+                                                                           "orderId": q.orderId},
+                                               signed=True, weight=5)
+            except (BinanceError, UnknownOutcome) as e:  # the status waits: no close before its fills
+                log.warning("binance.order.trades_failed", client_order_id=cid, error=str(e))
+                self._spawn(self._reconcile_safely())
+                return
+            filled: dict[str, float] = {cid: 0.0}
+            st = VenueState(balances={}, open_orders=[], trades=[], queried={cid: q}, order_cids={})
+            for t in sorted(msgspec.json.decode(body, type=list[MyTrade]), key=lambda t: t.id):
+                self._push_fill(self._trade_report(t, cid, order.quantity, filled, st))
+        status = STATUS.get(q.status, "accepted")
+        if status in ("canceled", "rejected"):
+            self._push_status(cid, status, order.symbol.id, time.time_ns(),
+                              "EXPIRED" if q.status.startswith("EXPIRED") else "", q.orderId)
+
+    async def _cancel(self, order: Order) -> None:
+        cid = order.client_order_id
+        sym = order.symbol.value.upper()
+        # a cancel right behind its own submit waits for the submit's answer (the venue may not know it yet)
+        for _ in range(200):
+            if cid not in self._inflight:
+                break
+            await asyncio.sleep(0.01)
+        try:
+            body = await self.rest.request("DELETE", "/api/v3/order", {"symbol": sym, "origClientOrderId": cid},
+                                           signed=True, weight=1, retry=True)
+            c = msgspec.json.decode(body, type=CancelResponse)
+            # the answer may overtake the stream's fills: an order that traded is recovered fills first
+            q = QueryOrder(symbol=c.symbol, orderId=c.orderId, clientOrderId=cid, price=c.price,
+                           origQty=c.origQty, executedQty=c.executedQty, status=c.status or "CANCELED",
+                           type=c.type, side=c.side)
+            await self._recover_order(order, q)
+        except BinanceError as e:
+            if e.code == -2011:  # unknown or already final: find out which, the stream may have missed it
+                q = await self._query_order(sym, cid=cid)
+                if q is not None and STATUS.get(q.status) in ("filled", "canceled", "rejected"):
+                    await self._recover_order(order, q)
+                    return
+            log.warning("binance.cancel.rejected", client_order_id=cid, code=e.code, msg=e.msg)
+            self.reports.put_nowait(ExecReport(client_order_id=cid, status="rejected", symbol=order.symbol.id,
+                                               time_ns=time.time_ns(), reason=f"CANCEL_REJECTED {e.code} {e.msg}"))
+        except UnknownOutcome as e:
+            log.warning("binance.cancel.unknown_outcome", client_order_id=cid, error=str(e))
+            if self.user_connected.is_set():
+                self._spawn(self.reconcile_now())
+
+    # -- user-data stream ---------------------------------------------------------------------------------------
+    async def _user_loop(self) -> None:
+        attempt = 0
+        first = True
+        while True:
+            try:
+                async with websockets.connect(self.cfg.ws_api_url, open_timeout=10, ping_interval=20,
+                                              ping_timeout=60, max_size=1 << 24) as ws:
+                    self._uws = ws
+                    await self._subscribe(ws)
+                    attempt = 0
+                    self.stats["user_connects"] += 1
+                    self.user_connected.set()
+                    log.info("binance.user.subscribed", url=self.cfg.ws_api_url)
+                    if not first:  # whatever happened while the stream was down comes from REST
+                        self._reconciling = asyncio.get_running_loop().create_task(self._reconcile_safely())
+                    first = False
+                    async for raw in ws:
+                        if self._on_user_frame(raw):
+                            break
+            except AuthRefused as e:
+                log.error("binance.user.refused", error=str(e))
+                if first:
+                    raise
+            except (OSError, websockets.WebSocketException, TimeoutError, ConnectionError) as e:
+                log.warning("binance.user.disconnected", error=f"{type(e).__name__}: {e}")
+            finally:
+                self.user_connected.clear()
+                self._uws = None
+            await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
+            attempt += 1
+
+    async def _reconcile_safely(self) -> None:
+        for attempt in range(10):
+            try:
+                await self.reconcile_now()
+                return
+            except (BinanceError, UnknownOutcome) as e:
+                log.warning("binance.reconcile.failed", error=str(e), attempt=attempt + 1)
+                await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
+
+    async def _subscribe(self, ws) -> None:
+        params: dict[str, Any] = {"apiKey": self._api_key, "recvWindow": self.cfg.recv_window_ms,
+                                  "timestamp": self.rest.timestamp_ms()}
+        params["signature"] = ws_signature(params, self._secret)
+        rid = uuid.uuid4().hex
+        # a text frame: the WebSocket API ignores binary ones
+        await ws.send(msgspec.json.encode({"id": rid, "method": "userDataStream.subscribe.signature",
+                                           "params": params}).decode())
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            raw = await asyncio.wait_for(ws.recv(), max(0.01, deadline - time.monotonic()))
+            f = msgspec.json.decode(raw, type=UserDataFrame)
+            if f.id != rid:
+                self._on_user_frame(raw)
+                continue
+            if f.status != 200 or f.error is not None:
+                err = f.error
+                if err is not None and err.code == -1021:
+                    await self.rest.sync_time()
+                refused = f.status in (401, 403) or (err is not None and err.code in (-1022, -2014, -2015))
+                raise (AuthRefused if refused else ConnectionError)(f"userDataStream.subscribe.signature refused: {f.status} "
+                                      f"{err.code if err else ''} {err.msg if err else ''}")
+            return
+        raise TimeoutError("no answer to userDataStream.subscribe.signature")
+
+    def _on_user_frame(self, raw: str | bytes) -> bool:
+        """Handle one frame; True when the venue ended the stream (resubscribe)."""
+        try:
+            f = msgspec.json.decode(raw, type=UserDataFrame)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            log.warning("binance.user.undecodable", frame=str(raw)[:200])
+            return False
+        if not len(f.event):
+            return False
+        self.stats["events"] += 1
+        try:
+            ev = _user_event.decode(f.event)
+        except msgspec.ValidationError:
+            return False  # balanceUpdate, listStatus, ...: nothing to act on
+        if isinstance(ev, ExecutionReport):
+            self.on_execution_report(ev)
+        elif isinstance(ev, AccountPosition):
+            for b in ev.B:
+                self.balances[b.a] = float(b.f) + float(b.l)
+        elif isinstance(ev, StreamTerminated):
+            log.warning("binance.user.terminated")
+            return True
+        return False
+
+    async def drop_user_stream(self) -> None:
+        """Close the user-data socket (tests: forces the reconnect-and-reconcile path)."""
+        if self._uws is not None:
+            await self._uws.close()
+
+    async def _time_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.cfg.time_sync_interval_s)
+            with contextlib.suppress(BinanceError, UnknownOutcome):
+                await self.rest.sync_time()
+
+
+class BinanceExecutionClient(ExecutionClient):
+    name = "binance"
+
+    def __init__(self, engine: Engine, session: BinanceSession, strategy_id: str) -> None:
+        self.engine = engine
+        self.session = session
+        self.strategy_id = strategy_id
+
+    def _submit(self, order: Order, now_ns: int) -> None:
+        s = self.session
+        cid = order.client_order_id
+        s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type.value, order.limit_price,
+                         order.stop_price, order.time_in_force.value, order.tag, now_ns, s.boot)
+        s.routes[cid] = (self.strategy_id, order)
+        if s.recorder is not None:
+            s.recorder.write(Outbound(recv_ns=now_ns, client_order_id=cid, kind="submit"))
+        s.send_order(order)
+
+    def _cancel(self, order: Order, now_ns: int) -> bool:
+        s = self.session
+        if s.recorder is not None:
+            s.recorder.write(Outbound(recv_ns=now_ns, client_order_id=order.client_order_id, kind="cancel"))
+        s.send_cancel(order)
+        return True
+
+    def _modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
+        raise NotImplementedError("binance spot orders are not modified here: cancel and replace")
+
+    def async_cancel(self, order: Order) -> bool:
+        return True
+
+    def reconcile(self) -> ReconcileReport:
+        return ReconcileReport(balances=dict(self.session.balances))
+
+
+def _dec(x: float) -> str:
+    return format(Decimal(repr(x)).normalize(), "f")
+
+
+def apply_binance_report(engine: Engine, order: Order, r: ExecReport) -> None:
+    """Apply a persisted report to the engine. Unlike the paper venue's ``apply_report`` it tells a refused
+    cancel (the order is unchanged) from a refused order, and never moves a closed order again."""
+    st = order.status
+    if r.fill_quantity:
+        if not st.is_open:  # journaled; the account check at the next start will show it
+            log.error("binance.fill_on_closed_order", client_order_id=r.client_order_id, status=st.value,
+                      fill_id=r.fill_id)
+            return
+        if st is OrderStatus.SUBMITTED:
+            order.transition(OrderStatus.ACCEPTED)
+        engine.on_fill(order, r.fill_quantity, r.fill_price, r.fee, r.fee_currency, trade_id=r.fill_id)
+    elif r.reason.startswith("CANCEL_REJECTED"):
+        if st is OrderStatus.PENDING_CANCEL:
+            order.transition(OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.ACCEPTED)
+    elif r.status == "accepted":
+        if st is OrderStatus.SUBMITTED:
+            order.transition(OrderStatus.ACCEPTED)
+    elif r.status in ("canceled", "rejected") and st.is_open:
+        want = OrderStatus.REJECTED if r.status == "rejected" else \
+            OrderStatus.EXPIRED if r.reason == "EXPIRED" else OrderStatus.CANCELED
+        if want not in TRANSITIONS[st]:  # e.g. a pending cancel of an order the venue never had
+            want = OrderStatus.CANCELED
+        engine.on_venue_closed(order, want, r.reason)
