@@ -220,12 +220,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.check:
         print(f"config ok: {len(cfg.strategies)} strategies, venue {cfg.venue.name}")
         return 0
-    from leand.live.daemon import run_daemon
+    from leand.live.daemon import VenueUnavailable, run_daemon
     from leand.live.secrets import SecretError
 
     try:
         return run_daemon(args.config, duration=args.duration)
-    except (ConfigError, SecretError) as e:
+    except (ConfigError, SecretError, VenueUnavailable) as e:
         print(f"leand run: error: {e}", file=sys.stderr)
         return 2
 

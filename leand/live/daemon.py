@@ -130,7 +130,17 @@ class Daemon:
         start = getattr(self.session, "start", None)
         if start is not None:
             self.notifier.status(f"connecting to {self.cfg.venue.name}")
-            await start()
+            try:
+                await start()
+            except Exception as e:  # unreachable, refused, timed out: no trading without a reconciled venue
+                close = getattr(self.session, "close", None)
+                if close is not None:
+                    with contextlib.suppress(Exception):
+                        await close()
+                if self.recorder is not None:
+                    self.recorder.close()
+                self.journal.close()
+                raise VenueUnavailable(f"cannot connect to venue {self.cfg.venue.name!r}: {e}") from e
         if self.journal.get("starting_balances") is None:
             self.journal.put("starting_balances", json.dumps(self.venue.balances()))
 
@@ -530,6 +540,10 @@ def _update_prices(engine: Engine, events: tuple) -> None:
             sec.price = q.price
         elif sec is not None:
             sec.price = q.price
+
+
+class VenueUnavailable(Exception):
+    """The venue could not be reached or refused us at start: nothing was traded; systemd restarts later."""
 
 
 def run_daemon(config_path: Path | None, duration: float | None = None) -> int:
