@@ -206,7 +206,9 @@ def _log_to_stderr() -> None:
     """Structured events (risk rejections, state changes) go to stderr, so stdout stays the result."""
     import structlog
 
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    from leand.live.logs import _stderr_logger
+
+    structlog.configure(logger_factory=_stderr_logger, cache_logger_on_first_use=False)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

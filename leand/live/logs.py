@@ -20,9 +20,19 @@ def configure(level: str = "info", fmt: str = "auto") -> None:
                     structlog.processors.TimeStamper(fmt="iso", utc=True), redact,
                     structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=_stdout_logger,
         cache_logger_on_first_use=False,
     )
+
+
+def _stdout_logger(*_args) -> structlog.PrintLogger:
+    """The stream is looked up when a logger is made, not when logging is configured: whoever replaced
+    sys.stdout since (a test harness, a redirect) gets the output, and a closed stream is never written."""
+    return structlog.PrintLogger(sys.stdout)
+
+
+def _stderr_logger(*_args) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
 
 
 def set_level(level: str) -> None:
