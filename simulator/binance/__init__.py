@@ -28,11 +28,13 @@ Config (TOML, every key optional): top-level ``host``, ``port``, ``seed``, ``mak
 ``stp_mode``, ``control``; ``[[symbols]]`` (symbol, base, quote, tick_size, min_price, max_price, step_size,
 min_qty, max_qty, min_notional, max_notional, max_num_orders, start_price, half_spread_ticks, level_ticks,
 levels, level_qty, volatility); ``[[accounts]]`` (api_key, api_secret, balances = {ASSET = "amount"});
-``[generator]`` (source = "synthetic" | "lean", rate_hz, trade_prob, warmup_steps, lean_dir, lean_date,
+``[generator]`` (source = "synthetic" | "lean" | "l2d", rate_hz, trade_prob, warmup_steps, lean_dir, lean_date,
 lean_speed: with ``source = "lean"`` each symbol's mid follows LEAN crypto minute quotes, BTCUSDT reading
 ``<lean_dir>/btcusd/<lean_date>_quote.zip``; lean_dir defaults to the shipped
 ``data/lean/crypto/coinbase/minute``, lean_date to the first day there, lean_speed = 60 replays a minute per
-second; every configured symbol needs data, so list only those, e.g. BTCUSDT and ETHUSDT); ``[limits]`` (weight_per_minute, ban_after_429s, ban_seconds,
+second; every configured symbol needs data, so list only those, e.g. BTCUSDT and ETHUSDT; with
+``source = "l2d"`` each symbol's mid follows the touch of a leand book recording, ``l2d_files = {BTCUSDT =
+"btc.l2d"}``, made for instance from LEAN ticks by ``leand data l2-from-lean``); ``[limits]`` (weight_per_minute, ban_after_429s, ban_seconds,
 orders_per_10s, orders_per_day); ``[faults]`` (as below, armed at start).
 
 Fault injection and control (``/_sim/*``: loopback callers with a known ``X-MBX-APIKEY`` header only)

@@ -52,8 +52,10 @@ class AccountConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class GeneratorConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    #: "synthetic": seeded random walk with a market maker and random takers; "lean": replay LEAN minute quotes
-    source: Literal["synthetic", "lean"] = "synthetic"
+    #: "synthetic": seeded random walk with a market maker and random takers; "lean": replay LEAN minute quotes;
+    #: "l2d": replay the touch of leand book recordings (``l2d_files``: symbol -> .l2d path; LEAN ticks of any
+    #: asset convert with ``leand data l2-from-lean``), at ``lean_speed`` times real time
+    source: Literal["synthetic", "lean", "l2d"] = "synthetic"
     #: generator steps per second per symbol (0: only on demand, e.g. ``SimServer.step()`` in tests)
     rate_hz: float = 10.0
     #: probability per step that a synthetic taker trades
@@ -63,6 +65,7 @@ class GeneratorConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     lean_dir: str = ""
     lean_date: str = ""
     lean_speed: float = 60.0
+    l2d_files: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class LimitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

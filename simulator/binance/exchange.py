@@ -24,7 +24,7 @@ from simulator.book import STP, Accepted, Canceled, Expired, OrderBook, Rejected
 from . import errors
 from .accounts import Q8, ZERO, Account, fmt, q8
 from .config import DEFAULT_LEAN_DIR, ConfigError, GeneratorConfig, SimConfig
-from .market import INTERVALS_MS, Generator, SymbolMarket, kline_rows, load_lean_mids
+from .market import INTERVALS_MS, Generator, SymbolMarket, kline_rows, load_l2d_mids, load_lean_mids
 from .orders import LIMIT_PRICED, ORDER_TYPES, STOP_TYPES, OrderRec
 
 CID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
@@ -101,6 +101,17 @@ def _lean_mids(gen: GeneratorConfig, symbol: str, base: str, quote: str) -> list
         raise ConfigError(f"generator: cannot read LEAN quotes for {symbol}: {e}") from None
 
 
+def _l2d_mids(gen: GeneratorConfig, symbol: str) -> list[tuple[int, float]]:
+    """The mid path of ``symbol`` from its .l2d book recording (``generator.l2d_files``)."""
+    path = gen.l2d_files.get(symbol)
+    if not path:
+        raise ConfigError(f"generator.source = 'l2d': no recording for {symbol} in generator.l2d_files")
+    try:
+        return load_l2d_mids(Path(path))
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"generator: cannot read the book recording for {symbol}: {e}") from None
+
+
 class Exchange:
     def __init__(self, cfg: SimConfig, publisher: Publisher | None = None,
                  clock: Callable[[], int] = wall_ms) -> None:
@@ -135,7 +146,8 @@ class Exchange:
             self.stops[s.symbol] = {}
             self.next_oid[s.symbol] = 1
             rng = random.Random(cfg.seed * 1_000_003 + zlib.crc32(s.symbol.encode()))
-            mids = _lean_mids(gen, s.symbol, s.base, s.quote) if gen.source == "lean" else None
+            mids = (_lean_mids(gen, s.symbol, s.base, s.quote) if gen.source == "lean"
+                    else _l2d_mids(gen, s.symbol) if gen.source == "l2d" else None)
             self.generators[s.symbol] = Generator(m, self, rng, gen.trade_prob, mids, gen.lean_speed)
 
     # ---- the crowd ------------------------------------------------------------------------------------

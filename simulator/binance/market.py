@@ -9,6 +9,7 @@ orders rest in, and match against, the same book as the crowd.
 
 from __future__ import annotations
 
+import bisect
 import io
 import math
 import random
@@ -268,6 +269,44 @@ def load_lean_mids(lean_dir: Path, ticker: str, date: str) -> list[tuple[int, fl
     return out
 
 
+def load_l2d_mids(path: Path) -> list[tuple[int, float]]:
+    """(ms since the recording's first record, mid) at every change of the touch of a .l2d book recording,
+    streamed a chunk at a time."""
+    from simulator.l2 import L2Book
+    from simulator.l2file import DELTA, SNAP_END, SNAP_LEVEL, SNAP_START, iter_chunks
+
+    book = L2Book(str(path))
+    out: list[tuple[int, float]] = []
+    t0: int | None = None
+    snap: tuple[int, list, list] | None = None
+    last = 0.0
+    for rec in iter_chunks(path):
+        for t, sq, k, sd, px, sz in zip(rec["time"].tolist(), rec["seq"].tolist(), rec["kind"].tolist(),
+                                        rec["side"].tolist(), rec["price"].tolist(), rec["size"].tolist()):
+            if k == DELTA:
+                book.apply_delta(sq, sd, px, sz)
+            elif k == SNAP_START:
+                snap = (sq, [], [])
+            elif k == SNAP_LEVEL and snap is not None:
+                (snap[1] if sd > 0 else snap[2]).append((px, sz))
+            elif k == SNAP_END and snap is not None:
+                book.apply_snapshot(snap[0], snap[1], snap[2])
+                snap = None
+            else:
+                continue
+            b, a = book.best_bid, book.best_ask
+            if b and a and a > b:
+                mid = (a + b) / 2
+                if mid != last:
+                    if t0 is None:
+                        t0 = t
+                    out.append(((t - t0) // 1_000_000, mid))
+                    last = mid
+    if not out:
+        raise ValueError(f"{path}: no two-sided quotes in the recording")
+    return out
+
+
 class Generator:
     """The crowd for one symbol: a seeded mid-price path, a maker ladder around it, random takers."""
 
@@ -285,13 +324,16 @@ class Generator:
         self.replay_ms = 0.0
         if mids:
             self.mid = mids[0][1] / market.tick_f
+        self._mid_ms = [ms for ms, _ in mids or ()]
+        #: how long the last mid of the path lasts before it loops (a minute for minute bars)
+        self._step_ms = 60000 if len(self._mid_ms) < 2 or self._mid_ms[1] - self._mid_ms[0] >= 60000 else 1000
 
     def _move(self, dt_ms: float) -> None:
         if self.mids:
             self.replay_ms += dt_ms * self.speed
-            day = self.mids[-1][0] + 60000
-            t = self.replay_ms % day
-            i = max(0, min(len(self.mids) - 1, int(t // 60000)))
+            span = self.mids[-1][0] + self._step_ms  # the path loops
+            t = self.replay_ms % span
+            i = max(0, bisect.bisect_right(self._mid_ms, t) - 1)
             self.mid = self.mids[i][1] / self.m.tick_f
         else:
             self.mid *= math.exp(self.m.cfg.volatility * self.rng.gauss(0.0, 1.0))
