@@ -356,3 +356,15 @@ class ATR(Indicator):
         super().reset()
         self._ma.reset()
         self._prev_close = None
+
+
+def moving_average(kind: str, period: int) -> Indicator:
+    """LEAN's ``MovingAverageType.AsIndicator(period)`` for the kinds leand's indicators compose."""
+    k = kind.lower()
+    if k in ("simple", "sma"):
+        return SMA(period)
+    if k in ("exponential", "ema"):
+        return EMA(period)
+    if k in ("wilders", "wilder"):
+        return _Wilder(period)
+    raise ValueError(f"unsupported moving average type {kind!r}; expected simple, exponential or wilders")

@@ -9,7 +9,7 @@ import math
 from collections import deque
 
 from leand.indicators.base import BarIndicator, Indicator
-from leand.indicators.core import EMA, MACD, RSI, SMA, Maximum, Minimum, _Value, _Wilder
+from leand.indicators.core import EMA, MACD, RSI, SMA, Maximum, Minimum, _Value, _Wilder, moving_average
 
 # -- shared building blocks -----------------------------------------------------------------------------------
 
@@ -18,14 +18,9 @@ def _ma(kind: str, period: int, exact_zero: bool = False) -> Indicator:
     """LEAN's ``MovingAverageType.AsIndicator(period)`` for the types the oscillators use; ``exact_zero``: a
     simple average that is exactly 0 when its whole window is 0 (for the zero-divisor checks LEAN makes in
     exact decimal arithmetic, which a running float sum would miss by a rounding residue)."""
-    k = kind.lower()
-    if k in ("simple", "sma"):
-        return _ExactZeroSMA(period) if exact_zero else SMA(period)
-    if k in ("exponential", "ema"):
-        return EMA(period)
-    if k in ("wilders", "wilder"):
-        return _Wilder(period)
-    raise ValueError(f"unsupported moving average type {kind!r}; expected simple, exponential or wilders")
+    if exact_zero and kind.lower() in ("simple", "sma"):
+        return _ExactZeroSMA(period)
+    return moving_average(kind, period)
 
 
 class _Sum(Indicator):

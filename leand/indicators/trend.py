@@ -7,19 +7,8 @@ from __future__ import annotations
 from collections import deque
 
 from leand.indicators.base import BarIndicator, Indicator
-from leand.indicators.core import ATR, EMA, SMA, Maximum, Minimum, _Value, _Wilder
-
-
-def _ma(kind: str, period: int) -> Indicator:
-    """LEAN's ``MovingAverageType.AsIndicator`` for the kinds these indicators use."""
-    k = kind.lower()
-    if k in ("simple", "sma"):
-        return SMA(period)
-    if k in ("exponential", "ema"):
-        return EMA(period)
-    if k in ("wilders", "wilder"):
-        return _Wilder(period)
-    raise ValueError(f"unsupported moving average type {kind!r}; expected simple, exponential or wilders")
+from leand.indicators.core import ATR, SMA, Maximum, Minimum, _Value
+from leand.indicators.core import moving_average as _ma
 
 
 class _Delay(Indicator):
@@ -480,27 +469,16 @@ class AccelerationBands(BarIndicator):
             i.reset()
 
 
-class MidPrice(BarIndicator):
-    """MidPrice: (highest high + lowest low)/2 over ``period`` bars (over the bars so far while warming up)."""
+class MidPrice(DonchianChannel):
+    """MidPrice: (highest high + lowest low)/2 over ``period`` bars, i.e. the Donchian channel's mean.
 
-    __slots__ = ("_max", "_min", "period")
+    Over the bars so far while warming up; TA-Lib's name for it."""
+
+    __slots__ = ("period",)
 
     def __init__(self, period: int, name: str | None = None) -> None:
-        super().__init__(name or f"MIDPRICE({period})", period)
+        super().__init__(period, period, name or f"MIDPRICE({period})")
         self.period = period
-        self._max = Maximum(period)
-        self._min = Minimum(period)
-
-    def _compute_bar(self, time: int, o: float, h: float, lo: float, c: float, v: float) -> float:
-        self._max.update(time, h)
-        self._min.update(time, lo)
-        return (self._max.value + self._min.value) / 2.0
-
-    def reset(self) -> None:
-        super().reset()
-        self._max.reset()
-        self._min.reset()
-
 
 class ChandeKrollStop(BarIndicator):
     """Chande Kroll Stop (short_stop, long_stop); as LEAN, value = close once the stops are formed, else 0.

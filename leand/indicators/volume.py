@@ -9,21 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from leand.indicators.base import BarIndicator, Indicator
-from leand.indicators.core import EMA, SMA, _Wilder
+from leand.indicators.base import BarIndicator
+from leand.indicators.core import EMA, SMA
+from leand.indicators.core import moving_average as _ma
 
 _DAY_NS = 86_400_000_000_000
 
 
-def _ma(kind: str, period: int) -> Indicator:
-    k = kind.lower()
-    if k in ("simple", "sma"):
-        return SMA(period)
-    if k in ("exponential", "ema"):
-        return EMA(period)
-    if k in ("wilders", "wilder"):
-        return _Wilder(period)
-    raise ValueError(f"unsupported moving average type {kind!r}; expected simple, exponential or wilders")
 
 
 class _Sum:
