@@ -314,30 +314,30 @@ class Strategy:
         callable); ``warm_up=True`` feeds it its warm-up period from history before returning it."""
         return self._engine.register_indicator(name, symbol, args, kwargs, resolution, selector, warm_up)
 
-    def sma(self, symbol, period: int, resolution: Resolution | None = None, selector: Any = None):
-        return self.indicator("sma", symbol, period, resolution=resolution, selector=selector)
+    def sma(self, symbol, period: int, resolution: Resolution | None = None, selector: Any = None, warm_up: bool = False):
+        return self.indicator("sma", symbol, period, resolution=resolution, selector=selector, warm_up=warm_up)
 
-    def ema(self, symbol, period: int, resolution: Resolution | None = None, selector: Any = None):
-        return self.indicator("ema", symbol, period, resolution=resolution, selector=selector)
+    def ema(self, symbol, period: int, resolution: Resolution | None = None, selector: Any = None, warm_up: bool = False):
+        return self.indicator("ema", symbol, period, resolution=resolution, selector=selector, warm_up=warm_up)
 
     def rsi(self, symbol, period: int, moving_average_type: Any = None, resolution: Resolution | None = None,
-            selector: Any = None):
+            selector: Any = None, warm_up: bool = False):
         kw = {} if moving_average_type is None else {"moving_average_type": moving_average_type}
-        return self.indicator("rsi", symbol, period, resolution=resolution, selector=selector, **kw)
+        return self.indicator("rsi", symbol, period, resolution=resolution, selector=selector, warm_up=warm_up, **kw)
 
     def macd(self, symbol, fast: int, slow: int, signal: int, moving_average_type: Any = None,
-             resolution: Resolution | None = None, selector: Any = None):
+             resolution: Resolution | None = None, selector: Any = None, warm_up: bool = False):
         kw = {} if moving_average_type is None else {"moving_average_type": moving_average_type}
-        return self.indicator("macd", symbol, fast, slow, signal, resolution=resolution, selector=selector, **kw)
+        return self.indicator("macd", symbol, fast, slow, signal, resolution=resolution, selector=selector, warm_up=warm_up, **kw)
 
     def bb(self, symbol, period: int, k: float, moving_average_type: Any = None,
-           resolution: Resolution | None = None, selector: Any = None):
+           resolution: Resolution | None = None, selector: Any = None, warm_up: bool = False):
         kw = {} if moving_average_type is None else {"moving_average_type": moving_average_type}
-        return self.indicator("bb", symbol, period, k, resolution=resolution, selector=selector, **kw)
+        return self.indicator("bb", symbol, period, k, resolution=resolution, selector=selector, warm_up=warm_up, **kw)
 
-    def atr(self, symbol, period: int, moving_average_type: Any = None, resolution: Resolution | None = None):
+    def atr(self, symbol, period: int, moving_average_type: Any = None, resolution: Resolution | None = None, warm_up: bool = False):
         kw = {} if moving_average_type is None else {"moving_average_type": moving_average_type}
-        return self.indicator("atr", symbol, period, resolution=resolution, **kw)
+        return self.indicator("atr", symbol, period, resolution=resolution, warm_up=warm_up, **kw)
 
     def __getattr__(self, name: str):
         # any other registry indicator as a helper: self.kama(symbol, 10), self.adx(symbol, 14), ...
