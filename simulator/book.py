@@ -160,6 +160,9 @@ class OrderBook:
         self.maker_fee = maker_fee
         self.taker_fee = taker_fee
         self.stp = stp
+        #: 1/lot and 1/tick (0 when there is no grid): the fast path's grid checks multiply instead of divide
+        self._inv_lot = 1.0 / lot_size if lot_size > 0 else 0.0
+        self._inv_tick = 1.0 / tick_size if tick_size > 0 else 0.0
         self.bids: SortedDict = SortedDict()  # key -price
         self.asks: SortedDict = SortedDict()  # key price
         self.orders: dict[int, SimOrder] = {}  # every live order: resting or waiting stops
@@ -213,15 +216,12 @@ class OrderBook:
         q, px = o.quantity, o.price
         if not (0 < q < _INF and 0 < px < _INF) or (o.side != 1 and o.side != -1) or o.id in self.orders:
             return False
-        lot, tick = self.lot_size, self.tick_size
-        if lot > 0:
-            r = q / lot
-            if abs(r - round(r)) > 1e-6:
-                return False
-        if tick > 0:
-            r = px / tick
-            if abs(r - round(r)) > 1e-6:
-                return False
+        r = q * self._inv_lot  # multiplying by a precomputed inverse: the grid tests run on every order
+        if abs(r - round(r)) > 1e-6:
+            return False
+        r = px * self._inv_tick
+        if abs(r - round(r)) > 1e-6:
+            return False
         return not (self.min_notional > 0 and q * px < self.min_notional - _EPS)
 
     def validate(self, o: SimOrder) -> str | None:
@@ -265,22 +265,35 @@ class OrderBook:
         """Take an order: validate, then trigger/match/rest as its type and time in force say.
         Returns False when rejected (a ``Rejected`` event says why)."""
         if o.type is _LIMIT and o.time_in_force is _GTC and not o.post_only and self._plain_ok(o):
-            # the common case in one pass: a valid GTC limit that does not cross simply rests
+            # the common case in one pass: a valid GTC limit (``_plain_ok`` passes exactly what ``validate``
+            # would) that does not cross simply rests
             o.time = now
             o.filled = 0.0
             o.live = True
-            self.events.append(Accepted(now, o.id, True))
+            oid = o.id
+            self.events.append(Accepted(now, oid, True))
             px = o.price
             if o.side > 0:
                 lists = self.asks._list._lists
-                crosses = bool(lists) and lists[0][0] <= px + _EPS
+                if lists and lists[0][0] <= px + _EPS:
+                    self._execute(o, now)
+                    return True
+                book, key = self.bids, -px
             else:
                 lists = self.bids._list._lists
-                crosses = bool(lists) and -lists[0][0] >= px - _EPS
-            if crosses:
-                self._execute(o, now)
-            else:
-                self._rest(o)
+                if lists and -lists[0][0] >= px - _EPS:
+                    self._execute(o, now)
+                    return True
+                book, key = self.asks, px
+            # _rest, inlined
+            self._seq = o.seq = self._seq + 1
+            lvl = book.get(key)
+            if lvl is None:
+                lvl = book[key] = Level(px)
+            lvl.orders.append(o)
+            lvl.qty += o.quantity
+            lvl.count += 1
+            self.orders[oid] = o
             return True
         reason = self.validate(o)
         if reason is not None:
@@ -312,11 +325,22 @@ class OrderBook:
         return True
 
     def cancel(self, order_id: int, now: int, reason: str = "canceled") -> SimOrder:
-        o = self.orders.get(order_id)
+        o = self.orders.pop(order_id, None)
         if o is None:
             raise BookError(f"cancel: unknown order id {order_id} (never seen, already filled or canceled)")
-        self._remove(o)
-        self.events.append(Canceled(now, order_id, o.remaining, reason))
+        left = o.quantity - o.filled
+        if o.live and order_id not in self.stops:  # a resting order: _remove, inlined
+            o.live = False
+            book, key = (self.bids, -o.price) if o.side > 0 else (self.asks, o.price)
+            lvl = book.get(key)
+            if lvl is not None:
+                lvl.qty -= left
+                lvl.count -= 1
+                if lvl.count <= 0:
+                    del book[key]
+        else:
+            self._remove(o)
+        self.events.append(Canceled(now, order_id, left, reason))
         return o
 
     def modify(self, order_id: int, now: int, *, quantity: float | None = None, price: float | None = None) -> bool:
