@@ -1013,6 +1013,10 @@ class Engine:
         ff_ind = self.indicators_see_fill_forward
         n = 0
         last_t = None
+        # the security of the last symbol seen: a feed hands out one Symbol object per subscription and a
+        # symbol's Security never changes once added, so an identity check saves a dict lookup per event
+        last_sym: Symbol | None = None
+        last_sec: Security | None = None
         for times, slices in batches:
             if progress is not None and times:
                 progress(times[0], start_ns, end_ns)
@@ -1032,7 +1036,12 @@ class Engine:
                     cls = ev.__class__
                     if cls is TB:
                         if not ev.fill_forward:
-                            sec = securities[ev.symbol]
+                            sym = ev.symbol
+                            if sym is last_sym:
+                                sec = last_sec
+                            else:
+                                sec = last_sec = securities[sym]
+                                last_sym = sym
                             sec.last_trade_bar = ev
                             sec.price = ev.close
                             sec.volume = ev.volume

@@ -294,6 +294,9 @@ class DataFeed:
         step = self.batch_size
         if n == 1 or bool((t[1:] != t[:-1]).all()):
             tl = t.tolist()
+            if n <= step:  # the usual day: one batch, no slicing copies
+                yield tl, list(zip(events))
+                return
             for a in range(0, n, step):
                 yield tl[a:a + step], list(zip(events[a:a + step]))
             return

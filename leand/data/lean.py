@@ -105,6 +105,9 @@ def _numeric(text: bytes, ncols: int, path: Path, integer: bool = False) -> np.n
         text = text.replace(b"\r", b"")
     if not text.endswith(b"\n"):
         text += b"\n"
+    fast = _numeric_fast(text, ncols, integer)
+    if fast is not None:
+        return fast
     empty = b"0" if integer else b"nan"
     while b",," in text:
         text = text.replace(b",,", b"," + empty + b",")
@@ -120,7 +123,26 @@ def _numeric(text: bytes, ncols: int, path: Path, integer: bool = False) -> np.n
     return flat.reshape(nlines, ncols)
 
 
-def _fromstring(text: bytes, dtype) -> np.ndarray | None:
+def _numeric_fast(text: bytes, ncols: int, integer: bool) -> np.ndarray | None:
+    """``_numeric`` for the usual file with no empty fields, done with numpy array passes instead of byte-string
+    searches and replaces: about twice as fast, and numpy releases the GIL, so a background reader overlaps
+    with the engine. Returns None when there are empty fields (or anything unusual): the general path decides.
+    Parses exactly the same text (newlines as commas), so the result is identical."""
+    buf = np.frombuffer(text, np.uint8)
+    nl = buf == 10
+    sep = nl | (buf == 44)
+    if not len(buf) or sep[0] or (sep[1:] & sep[:-1]).any():  # an empty field (",,", ",\n", "\n,", ...)
+        return None
+    nlines = int(np.count_nonzero(nl))
+    flat = _fromstring(np.where(nl, np.uint8(44), buf), np.int64 if integer else np.float64)
+    if integer and (flat is None or flat.size != nlines * ncols):
+        return None
+    if flat is None or flat.size != nlines * ncols:
+        return None
+    return flat.reshape(nlines, ncols)
+
+
+def _fromstring(text: bytes | np.ndarray, dtype) -> np.ndarray | None:
     """``np.fromstring`` (the fastest CSV number parser numpy has); None when the text does not parse."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
