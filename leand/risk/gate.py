@@ -11,6 +11,7 @@ The approve path does not log and does not allocate beyond the capability; limit
 from __future__ import annotations
 
 import enum
+import itertools
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -48,7 +49,7 @@ class Rejection(msgspec.Struct, frozen=True):
 
 # Capabilities the gate issued and no client has consumed yet: token -> (order id, kind). A forged Approved has
 # a token that is not here; a reused one was removed on first use.
-_ISSUED: dict[bytes, tuple[int, str]] = {}
+_ISSUED: dict[int, tuple[int, str]] = {}
 
 
 class Approved:
@@ -57,7 +58,7 @@ class Approved:
     __slots__ = ("_token", "kind", "limit_price", "order_id", "quantity", "stop_price")
 
     def __init__(self, order_id: int, quantity: float, limit_price: float | None, stop_price: float | None,
-                 kind: str, _token: bytes | None = None) -> None:
+                 kind: str, _token: int | None = None) -> None:
         if _token is None or _ISSUED.get(_token) != (order_id, kind):
             raise UnapprovedOrderError("Approved can only be issued by the risk gate")
         self._token = _token
@@ -71,7 +72,7 @@ class Approved:
 
     def consume(self, order: Order, kind: str) -> None:
         """Called by execution clients: checks this approval covers ``order`` as it is now, then spends it."""
-        if type(self) is not Approved or _ISSUED.get(getattr(self, "_token", b"")) != (order.id, self.kind):
+        if type(self) is not Approved or _ISSUED.get(getattr(self, "_token", None)) != (order.id, self.kind):
             raise UnapprovedOrderError(f"order {order.id}: not approved by the risk gate (forged or already used)")
         if self.kind != kind:
             raise UnapprovedOrderError(f"order {order.id}: approval is for a {self.kind}, not a {kind}")
@@ -90,10 +91,18 @@ class Approved:
         _ISSUED.pop(self._token, None)
 
 
+#: tokens are a counter from a random 64-bit start: unguessable enough to stop accidental or lazy forgery
+#: (the registry, not the token, is the guard) without a getrandom() system call on every order
+_TOKENS = itertools.count(secrets.randbits(64))
+_new_approved = object.__new__
+
+
 def _issue(order_id: int, quantity: float, limit: float | None, stop: float | None, kind: str) -> Approved:
-    token = secrets.token_bytes(16)
+    token = next(_TOKENS)
     _ISSUED[token] = (order_id, kind)
-    return Approved(order_id, quantity, limit, stop, kind, token)
+    a = _new_approved(Approved)  # the gate's own path: the registry entry was just made, no need to re-check it
+    a._token, a.order_id, a.quantity, a.limit_price, a.stop_price, a.kind = token, order_id, quantity, limit, stop, kind
+    return a
 
 
 class TokenBucket:
@@ -277,7 +286,7 @@ class RiskGate:
             if abs(steps - round(steps)) > 1e-6:
                 return self._reject(order, "RISK_LOT_SIZE", "lot_size",
                                     f"quantity {aq:g} is not a multiple of the lot size {lot:g} for {sym.id}")
-        if lim.check_tick_grid is not False:
+        if lim.check_tick_grid is not False and (limit is not None or stop is not None):
             for name, px in (("limit", limit), ("stop", stop)):
                 if px is not None and not inst.on_tick_grid(px):
                     return self._reject(order, "RISK_TICK_SIZE", "tick_size",
