@@ -42,7 +42,8 @@ from adapters.binance.schemas import (
     UserEvent,
 )
 from adapters.binance.signing import ws_signature
-from leand.execution import ExecutionClient, ReconcileReport
+from leand.execution import ReconcileReport
+from leand.live.execution import JournaledExecutionClient
 from leand.model import (
     TRANSITIONS,
     Instrument,
@@ -53,7 +54,6 @@ from leand.model import (
     TimeInForce,
     UpdateRequest,
 )
-from leand.replay.records import Outbound
 from simulator.paper import ExecReport, VenueOrder
 
 if TYPE_CHECKING:
@@ -720,29 +720,17 @@ class BinanceSession:
                 await self.rest.sync_time()
 
 
-class BinanceExecutionClient(ExecutionClient):
+class BinanceExecutionClient(JournaledExecutionClient):
     name = "binance"
-
-    def __init__(self, engine: Engine, session: BinanceSession, strategy_id: str) -> None:
-        self.engine = engine
-        self.session = session
-        self.strategy_id = strategy_id
+    session: BinanceSession
 
     def _submit(self, order: Order, now_ns: int) -> None:
-        s = self.session
-        cid = order.client_order_id
-        s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type.value, order.limit_price,
-                         order.stop_price, order.time_in_force.value, order.tag, now_ns, s.boot)
-        s.routes[cid] = (self.strategy_id, order)
-        if s.recorder is not None:
-            s.recorder.write(Outbound(recv_ns=now_ns, client_order_id=cid, kind="submit"))
-        s.send_order(order)
+        self._journal_intent(order, now_ns)
+        self.session.send_order(order)
 
     def _cancel(self, order: Order, now_ns: int) -> bool:
-        s = self.session
-        if s.recorder is not None:
-            s.recorder.write(Outbound(recv_ns=now_ns, client_order_id=order.client_order_id, kind="cancel"))
-        s.send_cancel(order)
+        self._record_cancel(order, now_ns)
+        self.session.send_cancel(order)
         return True
 
     def _modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from leand.execution import ExecutionClient, ReconcileReport
+from leand.execution import ReconcileReport
+from leand.live.execution import JournaledExecutionClient
 from leand.model import Order, OrderStatus, OrderType, UpdateRequest
-from leand.replay.records import Outbound
 from simulator.paper import ExecReport, PaperVenue
 
 if TYPE_CHECKING:
@@ -76,33 +76,22 @@ class PaperSession:
         return mismatches
 
 
-class PaperExecutionClient(ExecutionClient):
+class PaperExecutionClient(JournaledExecutionClient):
     name = "paper"
-
-    def __init__(self, engine: Engine, session: PaperSession, strategy_id: str) -> None:
-        self.engine = engine
-        self.session = session
-        self.strategy_id = strategy_id
+    session: PaperSession
 
     def _submit(self, order: Order, now_ns: int) -> None:
         s = self.session
-        cid = order.client_order_id
-        s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type.value, order.limit_price,
-                         order.stop_price, order.time_in_force.value, order.tag, now_ns, s.boot)
-        s.routes[cid] = (self.strategy_id, order)
+        cid = self._journal_intent(order, now_ns)
         type_ = "limit" if order.type is OrderType.LIMIT else "market" if order.type is OrderType.MARKET \
             else order.type.value
-        if s.recorder is not None:
-            s.recorder.write(Outbound(recv_ns=now_ns, client_order_id=cid, kind="submit"))
         reports = s.venue.submit(cid, order.symbol, order.quantity, type_, order.limit_price, now_ns)
         s.sent += 1
         s.journal.set_status(cid, "sent", now_ns)
         s.push(reports)
 
     def _cancel(self, order: Order, now_ns: int) -> bool:
-        if self.session.recorder is not None:
-            self.session.recorder.write(Outbound(recv_ns=now_ns, client_order_id=order.client_order_id,
-                                                 kind="cancel"))
+        self._record_cancel(order, now_ns)
         self.session.push([self.session.venue.cancel(order.client_order_id, now_ns)])
         return True
 
