@@ -12,6 +12,8 @@ notional (maker for resting fills, taker otherwise).
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
@@ -59,6 +61,19 @@ class VenueOrder(msgspec.Struct, kw_only=True):
     filled: float
 
 
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """All or nothing: in autocommit mode ``with db:`` alone commits each statement on its own, so a crash
+    between a fill's insert and its balance update would leave the account inconsistent."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 class PaperVenue:
     def __init__(self, store: Path | None, instruments: dict[Symbol, Instrument], *,
                  starting_balances: dict[str, float] | None = None, maker_fee: float = 0.0,
@@ -76,7 +91,7 @@ class PaperVenue:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         if not self.db.execute("SELECT 1 FROM balances LIMIT 1").fetchone():
-            with self.db:
+            with _transaction(self.db):
                 self.db.executemany("INSERT INTO balances VALUES (?, ?)",
                                     list((starting_balances or {"USD": 100_000.0}).items()))
         self.bid: dict[str, float] = {}
@@ -104,7 +119,7 @@ class PaperVenue:
     def submit(self, client_order_id: str, symbol: Symbol, quantity: float, type_: str,
                limit_price: float | None, now_ns: int) -> list[ExecReport]:
         sid = symbol.id
-        with self.db:
+        with _transaction(self.db):
             self.db.execute("INSERT INTO submissions VALUES (?, ?)", (client_order_id, now_ns))
         if self.db.execute("SELECT 1 FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone():
             return [ExecReport(client_order_id=client_order_id, status="rejected", symbol=sid, time_ns=now_ns,
@@ -121,7 +136,7 @@ class PaperVenue:
                                reason="NO_MARKET")]
         vid = self._next_id
         self._next_id += 1
-        with self.db:
+        with _transaction(self.db):
             self.db.execute("INSERT INTO orders VALUES (?,?,?,?,?,?,?,0,?,?)",
                             (client_order_id, vid, sid, quantity, type_, limit_price, "accepted", now_ns, now_ns))
         out = [ExecReport(client_order_id=client_order_id, status="accepted", symbol=sid, time_ns=now_ns,
@@ -139,7 +154,7 @@ class PaperVenue:
         if row is None or row[1] not in ("accepted", "partially_filled"):
             return ExecReport(client_order_id=client_order_id, status="rejected", symbol=row[0] if row else "",
                               time_ns=now_ns, reason="UNKNOWN_ORDER" if row is None else f"ORDER_{row[1].upper()}")
-        with self.db:
+        with _transaction(self.db):
             self.db.execute("UPDATE orders SET status='canceled', updated_ns=? WHERE client_order_id=?",
                             (now_ns, client_order_id))
         return ExecReport(client_order_id=client_order_id, status="canceled", symbol=row[0], time_ns=now_ns)
@@ -153,7 +168,7 @@ class PaperVenue:
             return self._reject_open(cid, sid, now_ns, f"INSUFFICIENT_{quote}")
         if qty < 0 and base and bal.get(base, 0.0) < -qty - 1e-12:
             return self._reject_open(cid, sid, now_ns, f"INSUFFICIENT_{base}")
-        with self.db:
+        with _transaction(self.db):
             self.db.execute("UPDATE orders SET filled = filled + ?, status = CASE WHEN abs(quantity - filled - ?) < 1e-12 "
                             "THEN 'filled' ELSE 'partially_filled' END, updated_ns=? WHERE client_order_id=?",
                             (qty, qty, now_ns, cid))
@@ -170,7 +185,7 @@ class PaperVenue:
                           fill_quantity=qty, fill_price=price, fee=fee, fee_currency=quote, liquidity=liquidity)
 
     def _reject_open(self, cid: str, sid: str, now_ns: int, reason: str) -> ExecReport:
-        with self.db:
+        with _transaction(self.db):
             self.db.execute("UPDATE orders SET status='rejected', updated_ns=? WHERE client_order_id=?", (now_ns, cid))
         return ExecReport(client_order_id=cid, status="rejected", symbol=sid, time_ns=now_ns, reason=reason)
 

@@ -8,7 +8,10 @@ synchronous=NORMAL in WAL mode: durable against a process crash (what SIGKILL te
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,21 @@ import sqlite_utils
 from leand.model import Fill, LiquiditySide, Symbol
 
 OPEN_STATES = ("intent", "sent", "accepted", "partially_filled", "pending_cancel")
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One atomic write. The connections run in autocommit mode (``isolation_level=None``), where
+    ``with conn:`` alone does not open a transaction and every statement commits on its own: a crash
+    between two of them would leave half a change (a fill without its order status). ``BEGIN IMMEDIATE``
+    makes the block all or nothing."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 class Journal:
@@ -53,7 +71,7 @@ class Journal:
         return row[0] if row else default
 
     def put(self, key: str, value: Any) -> None:
-        with self.conn:
+        with transaction(self.conn):
             self.conn.execute("INSERT INTO meta VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                               (key, str(value)))
 
@@ -65,12 +83,12 @@ class Journal:
     # -- orders -----------------------------------------------------------------------------------------
     def intent(self, cid: str, strategy: str, symbol: Symbol, quantity: float, type_: str, limit: float | None,
                stop: float | None, tif: str, tag: str, now_ns: int, boot: int) -> None:
-        with self.conn:
+        with transaction(self.conn):
             self.conn.execute("INSERT INTO intents VALUES (?,?,?,?,?,?,?,?,?,'intent',0,?,?,?)",
                               (cid, strategy, symbol.id, quantity, type_, limit, stop, tif, tag, now_ns, now_ns, boot))
 
     def set_status(self, cid: str, status: str, now_ns: int, code: str = "", message: str = "") -> None:
-        with self.conn:
+        with transaction(self.conn):
             self.conn.execute("UPDATE intents SET status=?, updated_ns=? WHERE client_order_id=?", (status, now_ns, cid))
             self.conn.execute("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES (?,?,?,?,?)",
                               (cid, status, now_ns, code, message))
@@ -78,7 +96,7 @@ class Journal:
     def fill(self, venue_fill_id: int, cid: str, symbol: str, qty: float, price: float, fee: float, fee_ccy: str,
              liquidity: str, time_ns: int, status: str, recovered: bool = False) -> bool:
         """Persist a fill and the order's new status in one transaction; False if already journaled."""
-        with self.conn:
+        with transaction(self.conn):
             cur = self.conn.execute("INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?)",
                                     (venue_fill_id, cid, symbol, qty, price, fee, fee_ccy, liquidity, time_ns,
                                      int(recovered)))
@@ -111,12 +129,12 @@ class Journal:
 
     # -- ctl audit and snapshots -------------------------------------------------------------------------
     def audit(self, who: str, command: str, args: dict[str, Any]) -> None:
-        with self.conn:
+        with transaction(self.conn):
             self.conn.execute("INSERT INTO ctl_audit (time_ns, who, command, args) VALUES (?,?,?,?)",
                               (time.time_ns(), who, command, json.dumps(args, sort_keys=True)))
 
     def snapshot(self, strategy: str, state: dict[str, Any], now_ns: int) -> None:
-        with self.conn:
+        with transaction(self.conn):
             self.conn.execute("INSERT INTO snapshots VALUES (?,?,?) ON CONFLICT(strategy) DO UPDATE SET "
                               "time_ns=excluded.time_ns, state=excluded.state", (strategy, now_ns, json.dumps(state)))
 
