@@ -143,11 +143,23 @@ def ctl_json(sock: Path, *args: str):
     return json.loads(out)
 
 
-def quiesce(d: Daemon) -> None:
-    """Halt with cancel-all and wait until nothing is open or in flight."""
+def quiesce(d: Daemon, srv: SimServer | None = None) -> None:
+    """Halt with cancel-all and wait until nothing is open or in flight, and (given the server) until the last
+    executionReports and account updates have landed: every venue trade journaled, balances equal."""
     ctl_json(d.sock, "halt", "--reason", "test: compare books", "--cancel-all")
     wait_for(lambda: ctl_json(d.sock, "status")["open_orders"] == 0, 10, "no open orders")
-    time.sleep(0.5)  # the last executionReports and account updates
+    if srv is None:
+        time.sleep(0.5)
+        return
+    db = d.state / "journal.sqlite"
+
+    def settled() -> bool:
+        journaled = {r[0] for r in rows(db, "SELECT venue_fill_id FROM fills")}
+        if journaled != {t["id"] for t in srv.my_trades()}:
+            return False
+        venue, mine = srv.balances(), ctl_json(d.sock, "balances")["venue"]
+        return all(abs(mine.get(a, 0.0) - venue.get(a, 0.0)) < 1e-8 for a in ("USDT", "BTC"))
+    wait_for(settled, 15, "journal and balances caught up with the venue")
 
 
 def assert_books_agree(d: Daemon, srv: SimServer, start: dict[str, float]) -> list[dict]:
@@ -199,7 +211,7 @@ def test_daemon_trades_against_leand_sim_serve_and_both_sides_agree(tmp_path: Pa
         assert statuses.get("filled", 0) >= 3 and not statuses.get("rejected"), statuses
         cids = [r[0] for r in rows(db, "SELECT client_order_id FROM intents")]
         assert all(c.startswith("bnx-1-") for c in cids)
-        quiesce(d)
+        quiesce(d, sim)
         trades = assert_books_agree(d, sim, start)
         assert any(t["isBuyer"] for t in trades) and any(not t["isBuyer"] for t in trades)
         assert d.stop() == 0

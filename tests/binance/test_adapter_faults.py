@@ -224,7 +224,7 @@ def test_daemon_rides_out_drops_gaps_429_5xx_and_delays(tmp_path: Path) -> None:
         wait_for(lambda: seen("binance.order.unknown_outcome") or seen("binance.retry"), 10, "a 5xx seen")
         sim.fault(delay_ms=300, delay_count=4)
         wait_for(lambda: fills() >= n + 3, 15, "trading goes on")
-        quiesce(d)
+        quiesce(d, sim)
         st = ctl_json(d.sock, "status")
         assert st["strategies"] == {"bnx": "running"}, d.tail()
         ev = log_events(log)
