@@ -351,7 +351,8 @@ class RiskGate:
                 for s, q in ctx.positions().items():
                     if s == sym:
                         continue
-                    v = q * (ctx.last_price(s) or 0.0) * (ctx.instrument(s).multiplier if ctx.instrument(s) else 1)
+                    si = ctx.instrument(s)
+                    v = q * (ctx.last_price(s) or 0.0) * (si.multiplier if si else 1)
                     gross += abs(v)
                     net += v
                 own = projected * mark * mult
