@@ -49,6 +49,7 @@ from leand.replay.records import (
     Slice,
     StrategySource,
     Tick,
+    TradeData,
 )
 from simulator.paper import ExecReport, PaperVenue
 
@@ -283,9 +284,11 @@ class Daemon:
             if self.stop_event.is_set():
                 return
             self.last_quote_wall = time.monotonic()
-            # the recording holds quotes only (MarketData.event is a QuoteTick)
-            seq = self.recorder.market(MarketData(q.time, q)) if self.recorder is not None and \
-                type(q) is QuoteTick else -1
+            # every inbound event is recorded, quotes and trades alike, so a replay sees what the strategy saw
+            if self.recorder is not None:
+                seq = self.recorder.market(MarketData(q.time, q) if type(q) is QuoteTick else TradeData(q.time, q))
+            else:
+                seq = -1
             if paper:
                 self.session.push(self.venue.on_quote(q))
             events = (q,)

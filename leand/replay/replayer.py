@@ -298,6 +298,11 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     routes: dict[str, Order] = {}
     seen = [1]
     clock = engine.clock
+    # the paper venue is re-simulated from the recorded quotes (it is the same code, so it fills the same);
+    # a network venue's recorded reports are applied as they came
+    network_venue = rec.header.config.get("venue", {}).get("kind", "paper") != "paper"
+    if network_venue:
+        from adapters.binance.execution import apply_binance_report as apply_network_report
     error = ""
 
     def step(f) -> None:
@@ -309,7 +314,15 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
             counts["market data"] += 1
         elif isinstance(f, Report):
             clock.advance_to(f.recv_ns)
-            if known_only:
+            if known_only and network_venue:
+                # a network venue's matching is not ours to re-simulate: apply exactly what it reported
+                order = routes.get(f.client_order_id)
+                if order is not None:
+                    apply_network_report(engine, order, ExecReport(
+                        client_order_id=f.client_order_id, status=f.status, symbol=order.symbol.id,
+                        time_ns=f.recv_ns, fill_id=f.fill_id, fill_quantity=f.fill_quantity, fill_price=f.fill_price,
+                        fee=f.fee, fee_currency=f.fee_currency, liquidity=f.liquidity, reason=f.reason))
+            elif known_only:
                 client.deliver_recorded(f.client_order_id, routes)
             counts["reports"] += 1
         elif isinstance(f, Tick):

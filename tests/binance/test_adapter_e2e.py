@@ -241,3 +241,32 @@ def test_a_wrong_secret_stops_the_daemon_before_trading(tmp_path: Path, sim: Sim
                        capture_output=True, text=True, timeout=30, env=env)
     assert p.returncode != 0 and "Signature for this request is not valid" in p.stdout + p.stderr
     assert "not-the-secret" not in p.stdout + p.stderr
+
+
+def test_recorded_binance_session_with_trades_replays_identically(tmp_path: Path, sim: SimServer) -> None:
+    """Trades as well as quotes go to the strategy with ``trades = true``: both are recorded, and the
+    session replays with every decision matched."""
+    import subprocess
+    import sys
+
+    from leand.replay.reader import read_frames
+    from leand.replay.records import Decision, TradeData
+
+    d = Daemon(write_config(tmp_path, sim, venue_extra="trades = true"), env=ENV)
+    try:
+        d.wait_ready(20)
+        db = d.state / "journal.sqlite"
+        wait_for(lambda: rows(db, "SELECT COUNT(*) FROM fills")[0][0] >= 2, 15, "2 fills")
+        assert d.stop() == 0, d.tail()
+    finally:
+        if d.proc.poll() is None:
+            d.stop()
+    (session,) = [p for p in (d.state / "recordings").iterdir() if p.is_dir()]
+    frames = list(read_frames(session))
+    assert any(isinstance(f, TradeData) for f in frames), "trade ticks were not recorded"
+    decisions = [f for f in frames if isinstance(f, Decision)]
+    out = subprocess.run([sys.executable, "-m", "leand.cli", "replay", str(session)], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "match rate: 100.00%" in out.stdout and "first divergence: none" in out.stdout, out.stdout
+    assert f"recorded {len(decisions)}, replayed {len(decisions)}" in out.stdout
