@@ -333,6 +333,13 @@ class Minimum(Maximum):
         return -super()._compute(time, -value)
 
 
+def true_range(prev_close: float | None, high: float, low: float) -> float:
+    """max(high − low, |high − previous close|, |low − previous close|); high − low for the first bar."""
+    if prev_close is None:
+        return high - low
+    return max(high - low, abs(high - prev_close), abs(low - prev_close))
+
+
 class ATR(Indicator):
     __slots__ = ("_ma", "_prev_close", "period")
 
@@ -343,10 +350,13 @@ class ATR(Indicator):
         self._prev_close: float | None = None
 
     def update_bar(self, bar: Any) -> bool:
-        pc = self._prev_close
-        tr = bar.high - bar.low if pc is None else max(bar.high - bar.low, abs(bar.high - pc), abs(bar.low - pc))
-        self._prev_close = bar.close
-        return self.update(bar.end_time, tr)
+        return self.update_hlc(bar.end_time, bar.high, bar.low, bar.close)
+
+    def update_hlc(self, time: int, high: float, low: float, close: float) -> bool:
+        """One bar given as numbers (what composites such as Keltner channels hold)."""
+        tr = true_range(self._prev_close, high, low)
+        self._prev_close = close
+        return self.update(time, tr)
 
     def _compute(self, time: int, value: float) -> float:
         self._ma.update(time, value)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import deque
 
 from leand.indicators.base import BarIndicator, Indicator
-from leand.indicators.core import ATR, SMA, Maximum, Minimum, _Value
+from leand.indicators.core import ATR, SMA, Maximum, Minimum, _Value, true_range
 from leand.indicators.core import moving_average as _ma
 
 
@@ -52,14 +52,7 @@ class TrueRange(BarIndicator):
     def _compute_bar(self, time: int, o: float, h: float, lo: float, c: float, v: float) -> float:
         pc = self._prev_close
         self._prev_close = c
-        tr = h - lo
-        if pc is None:
-            return tr
-        a = abs(pc - h)
-        if a > tr:
-            tr = a
-        b = abs(pc - lo)
-        return b if b > tr else tr
+        return true_range(pc, h, lo)
 
     def reset(self) -> None:
         super().reset()
@@ -119,10 +112,7 @@ class KeltnerChannels(BarIndicator):
 
     def _compute_bar(self, time: int, o: float, h: float, lo: float, c: float, v: float) -> float:
         atr = self.average_true_range
-        pc = atr._prev_close
-        tr = h - lo if pc is None else max(h - lo, abs(h - pc), abs(lo - pc))
-        atr._prev_close = c
-        atr.update(time, tr)
+        atr.update_hlc(time, h, lo, c)
         mid = self.middle_band
         mid.update(time, (h + lo + c) / 3.0)
         if mid.is_ready:
@@ -505,10 +495,7 @@ class ChandeKrollStop(BarIndicator):
 
     def _compute_bar(self, time: int, o: float, h: float, lo: float, c: float, v: float) -> float:
         atr = self._atr
-        pc = atr._prev_close
-        tr = h - lo if pc is None else max(h - lo, abs(h - pc), abs(lo - pc))
-        atr._prev_close = c
-        atr.update(time, tr)
+        atr.update_hlc(time, h, lo, c)
         self._highs.update(time, h)
         self._lows.update(time, lo)
         d = atr.value * self.atr_mult
