@@ -303,8 +303,11 @@ class Engine:
             self.extra_streams.append(l2_stream(symbol, Path(path)))
         except Exception as e:  # a bad recording: say which and why, before the run starts
             raise EngineError(f"{symbol}: {e}") from None
-        if not (hasattr(self.brokerage, "venues") and symbol in self.brokerage.venues):
+        from leand.backtest.book_brokerage import BookBrokerage
+
+        if not (isinstance(self.brokerage, BookBrokerage) and symbol in self.brokerage.venues):
             self.use_order_book(symbol)
+        self.brokerage.book_fed.add(symbol)
         return sec
 
     def add_csv_security(self, path: str, ticker: str, resolution: Resolution) -> Security:

@@ -241,11 +241,13 @@ class ReplayVenue:
 
     def _execute(self, o: SimOrder, t: int) -> None:
         taken = []
+        left = o.quantity - o.filled
         for p, s in self._levels(o):
-            left = o.quantity - o.filled - sum(q for _, q in taken)
             if left <= _EPS:
                 break
-            taken.append((p, min(s, left)))
+            q = min(s, left)
+            taken.append((p, q))
+            left -= q
         for p, q in taken:
             self.book.take(-o.side, p, q)
             self._fill(o, q, p, t, maker=False)

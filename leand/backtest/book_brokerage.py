@@ -44,6 +44,8 @@ class BookBrokerage(ExecutionClient):
         self.latency: dict[Symbol, Latency] = {}
         self._fees: dict[Symbol, bool] = {}
         self._orders: dict[int, Order] = {}  # engine orders in the book, by id
+        #: symbols whose only data is a recorded book: the venue's touch is their price
+        self.book_fed: set[Symbol] = set()
         self.requests = 0  # requests that reached a venue (for benchmarks)
 
     def add(self, symbol: Symbol, venue: ReplayVenue, latency: Latency, venue_fees: bool) -> None:
@@ -54,7 +56,7 @@ class BookBrokerage(ExecutionClient):
     # ---- data: the venue sees each slice before the strategy -------------------------------------------
     def on_slice(self, t: int, events: tuple) -> None:
         venues = self.venues
-        book_fed = self.engine.extra_streams
+        book_fed = self.book_fed
         for ev in events:
             v = venues.get(ev.symbol)
             if v is None:
@@ -66,7 +68,7 @@ class BookBrokerage(ExecutionClient):
             elif cls is TradeTick:
                 if not ev.suspicious:
                     v.on_trade(t, ev.price, ev.quantity)
-                    if book_fed:
+                    if ev.symbol in book_fed:
                         self._touch(ev.symbol, v, ev.price)
             elif cls is BookDelta:
                 v.on_delta(t, ev.sequence, 1 if ev.is_bid else -1, ev.price, ev.size)
