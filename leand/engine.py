@@ -295,16 +295,16 @@ class Engine:
     def add_book_data(self, symbol: Symbol, path: str | Path) -> Security:
         """A security whose market data is a recorded order book (a ``.l2d`` file) instead of LEAN files; its
         orders match in the replayed book (``use_order_book`` afterwards changes the queue/latency models)."""
+        from leand.backtest.book_brokerage import BookBrokerage
         from leand.backtest.book_data import l2_stream
+        from simulator.l2file import L2FormatError
 
         sec = self.add_security(symbol, Resolution.TICK, fill_forward=False, normalization=DataNormalizationMode.RAW)
         self.subscriptions = [s for s in self.subscriptions if s.symbol != symbol]
         try:
             self.extra_streams.append(l2_stream(symbol, Path(path)))
-        except Exception as e:  # a bad recording: say which and why, before the run starts
+        except (OSError, L2FormatError) as e:  # a bad recording: say which and why, before the run starts
             raise EngineError(f"{symbol}: {e}") from None
-        from leand.backtest.book_brokerage import BookBrokerage
-
         if not (isinstance(self.brokerage, BookBrokerage) and symbol in self.brokerage.venues):
             self.use_order_book(symbol)
         self.brokerage.book_fed.add(symbol)
