@@ -120,7 +120,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=15.0)
     args = ap.parse_args()
-    from simulator.binance import DEFAULT_API_KEY, DEFAULT_API_SECRET
+    from leand.simulator.binance import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
     os.environ.setdefault("BENCH_BINANCE_KEY", DEFAULT_API_KEY)
     os.environ.setdefault("BENCH_BINANCE_SECRET", DEFAULT_API_SECRET)

@@ -24,9 +24,9 @@ from leand.data.feed import _events
 from leand.data.lean import LeanDataSource
 from leand.data.market_hours import MarketHoursDatabase
 from leand.model import OrderType, Resolution, Symbol, TickType, TimeInForce
-from simulator.book import STP, OrderBook, SimOrder
-from simulator.l2file import L2Header, L2Writer, from_lean_ticks, iter_chunks
-from simulator.replay import ReplayVenue, replay_records
+from leand.simulator.book import STP, OrderBook, SimOrder
+from leand.simulator.l2file import L2Header, L2Writer, from_lean_ticks, iter_chunks
+from leand.simulator.replay import ReplayVenue, replay_records
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "lean"
 

@@ -111,7 +111,7 @@ def cmd_l2_from_lean(args: argparse.Namespace) -> int:
     from leand.data.market_hours import MarketHoursDatabase
     from leand.data.symbol_properties import SymbolPropertiesDatabase
     from leand.model import Resolution, SecurityType, Symbol, TickType
-    from simulator.l2file import L2Header, L2Writer, from_lean_ticks
+    from leand.simulator.l2file import L2Header, L2Writer, from_lean_ticks
 
     root = args.data or DEFAULT_DATA
     try:
@@ -144,7 +144,7 @@ def cmd_l2_from_lean(args: argparse.Namespace) -> int:
 
 
 def cmd_sim(args: argparse.Namespace) -> int:
-    from simulator.binance import ConfigError, load_config, serve
+    from leand.simulator.binance import ConfigError, load_config, serve
 
     try:
         cfg = load_config(args.config)

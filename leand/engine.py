@@ -274,8 +274,8 @@ class Engine:
         """Match ``symbol``'s orders in the simulated exchange's replayed book (tick data) instead of the bar
         fill models: queue position, latency, maker/taker fees. Fees default to the security's fee model."""
         from leand.backtest.book_brokerage import BookBrokerage
-        from simulator.models import Latency
-        from simulator.replay import ReplayVenue
+        from leand.simulator.models import Latency
+        from leand.simulator.replay import ReplayVenue
 
         sym = self.resolve(symbol)
         sec = self.securities[sym]
@@ -297,7 +297,7 @@ class Engine:
         orders match in the replayed book (``use_order_book`` afterwards changes the queue/latency models)."""
         from leand.backtest.book_brokerage import BookBrokerage
         from leand.backtest.book_data import l2_stream
-        from simulator.l2file import L2FormatError
+        from leand.simulator.l2file import L2FormatError
 
         sec = self.add_security(symbol, Resolution.TICK, fill_forward=False, normalization=DataNormalizationMode.RAW)
         self.subscriptions = [s for s in self.subscriptions if s.symbol != symbol]

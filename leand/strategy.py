@@ -126,7 +126,7 @@ class Strategy:
         self._engine.set_brokerage_model(name, AccountType(account_type))
 
     def add_book_data(self, ticker: str, path: str, security_type: str = "crypto", market: str | None = None):
-        """A security whose data is a recorded order book (leand's ``.l2d`` format, see ``simulator.l2file``):
+        """A security whose data is a recorded order book (leand's ``.l2d`` format, see ``leand.simulator.l2file``):
         its orders rest in the replayed book, ``data.book_updates`` carries the changes, and the security's
         bid/ask follow the book's touch."""
         from leand.model import SecurityType
@@ -139,7 +139,7 @@ class Strategy:
                        maker_fee: float | None = None, taker_fee: float | None = None,
                        min_notional: float = 0.0) -> None:
         """Match this tick-data symbol's orders in the simulated exchange's replayed order book: queue model
-        ``conservative``, ``prob_power[N]`` or ``prob_log``; ``latency`` a ``simulator.models.Latency`` or
+        ``conservative``, ``prob_power[N]`` or ``prob_log``; ``latency`` a ``leand.simulator.models.Latency`` or
         ``RandomLatency``; maker/taker fee rates (default: the security's fee model)."""
         self._engine.use_order_book(symbol, queue=queue, latency=latency, maker_fee=maker_fee, taker_fee=taker_fee,
                                     min_notional=min_notional)

@@ -55,7 +55,7 @@ class L2Writer:
 
     def write(self, records: np.ndarray) -> None:
         if records.dtype != RECORD:
-            raise TypeError(f"records must have dtype simulator.l2file.RECORD, got {records.dtype}")
+            raise TypeError(f"records must have dtype leand.simulator.l2file.RECORD, got {records.dtype}")
         self._f.write(records.tobytes())
         self.count += len(records)
 

@@ -1,8 +1,8 @@
 """A venue that replays recorded market data and matches one participant's orders against it.
 
-The market's own orders are known only as displayed size per price (an :class:`~simulator.l2.L2Book`
+The market's own orders are known only as displayed size per price (an :class:`~leand.simulator.l2.L2Book`
 rebuilt from L1 quotes, L2 deltas and trade prints); the participant's orders are held individually (L3),
-each with its place in the queue at its price. That place follows a :mod:`queue model <simulator.models>`:
+each with its place in the queue at its price. That place follows a :mod:`queue model <leand.simulator.models>`:
 
 * a marketable order takes the displayed liquidity level by level at the levels' prices (taker), and the
   levels it took shrink until the recording next updates them;
@@ -14,13 +14,13 @@ each with its place in the queue at its price. That place follows a :mod:`queue 
 
 Time is the caller's: every method takes the exchange time ``t`` of the event (the recording's time for
 market data; the arrival time, after entry latency, for requests). Results are appended to ``events`` as the
-same Structs the L3 :class:`~simulator.book.OrderBook` emits, so one consumer handles both.
+same Structs the L3 :class:`~leand.simulator.book.OrderBook` emits, so one consumer handles both.
 """
 
 from __future__ import annotations
 
 from leand.model import OrderType, TimeInForce
-from simulator.book import (
+from leand.simulator.book import (
     Accepted,
     BookError,
     BookEvent,
@@ -33,8 +33,8 @@ from simulator.book import (
     Trade,
     Triggered,
 )
-from simulator.l2 import L2Book
-from simulator.models import QueueModel, queue_model
+from leand.simulator.l2 import L2Book
+from leand.simulator.models import QueueModel, queue_model
 
 _EPS = 1e-9
 _MARKETS = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP)
@@ -312,11 +312,11 @@ class ReplayVenue:
 
 
 def replay_records(venue: ReplayVenue, records) -> int:
-    """Drive ``venue`` with a chunk of :mod:`simulator.l2file` records in order; returns how many were
-    applied. Runs of deltas go through :func:`~simulator.l2.apply_deltas` while none of our orders rests
+    """Drive ``venue`` with a chunk of :mod:`leand.simulator.l2file` records in order; returns how many were
+    applied. Runs of deltas go through :func:`~leand.simulator.l2.apply_deltas` while none of our orders rests
     (nothing to re-check after each update); otherwise each record is applied and checked on its own."""
-    from simulator.l2 import apply_deltas
-    from simulator.l2file import DELTA, SNAP_END, SNAP_LEVEL, SNAP_START, TRADE
+    from leand.simulator.l2 import apply_deltas
+    from leand.simulator.l2file import DELTA, SNAP_END, SNAP_LEVEL, SNAP_START, TRADE
 
     t = records["time"].tolist()
     seq = records["seq"].tolist()

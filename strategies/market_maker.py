@@ -15,7 +15,7 @@ import math
 
 from leand import DataNormalizationMode, Resolution, Strategy
 from leand.model import OrderStatus, QuoteTick
-from simulator.models import Latency, RandomLatency
+from leand.simulator.models import Latency, RandomLatency
 
 
 class MarketMaker(Strategy):

@@ -12,7 +12,7 @@ from enum import Enum
 
 from sortedcontainers import SortedDict
 
-from adapters.binance.schemas import DepthSnapshot, DepthUpdate, Level
+from leand.adapters.binance.schemas import DepthSnapshot, DepthUpdate, Level
 
 
 class Sync(Enum):

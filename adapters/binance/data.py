@@ -16,10 +16,10 @@ import msgspec
 import structlog
 import websockets
 
-from adapters.binance.book import LocalBook, Sync
-from adapters.binance.config import BinanceVenueConfig
-from adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, backoff
-from adapters.binance.schemas import CombinedDepth, DepthSnapshot, DepthUpdate
+from leand.adapters.binance.book import LocalBook, Sync
+from leand.adapters.binance.config import BinanceVenueConfig
+from leand.adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, backoff
+from leand.adapters.binance.schemas import CombinedDepth, DepthSnapshot, DepthUpdate
 from leand.model import Instrument, QuoteTick, Symbol, TradeTick
 
 log = structlog.get_logger("leand.binance.data")

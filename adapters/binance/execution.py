@@ -1,6 +1,6 @@
 """Order entry with Binance Spot: signed REST orders, the WebSocket API user-data stream, REST reconciliation.
 
-:class:`BinanceSession` plugs into the daemon exactly where :class:`adapters.paper.execution.PaperSession` does
+:class:`BinanceSession` plugs into the daemon exactly where :class:`leand.adapters.paper.execution.PaperSession` does
 (``reports``, ``routes``, ``persist``, ``client``, ``reconcile``, ``venue``), plus an async ``start``/``close``.
 Guarantees, and where they are kept:
 
@@ -26,9 +26,9 @@ import msgspec
 import structlog
 import websockets
 
-from adapters.binance.config import BinanceVenueConfig
-from adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, WeightThrottle, backoff
-from adapters.binance.schemas import (
+from leand.adapters.binance.config import BinanceVenueConfig
+from leand.adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, WeightThrottle, backoff
+from leand.adapters.binance.schemas import (
     Account,
     AccountPosition,
     CancelResponse,
@@ -41,7 +41,7 @@ from adapters.binance.schemas import (
     UserDataFrame,
     UserEvent,
 )
-from adapters.binance.signing import ws_signature
+from leand.adapters.binance.signing import ws_signature
 from leand.execution import ReconcileReport
 from leand.live.execution import JournaledExecutionClient
 from leand.model import (
@@ -54,7 +54,7 @@ from leand.model import (
     TimeInForce,
     UpdateRequest,
 )
-from simulator.paper import ExecReport, VenueOrder
+from leand.simulator.paper import ExecReport, VenueOrder
 
 if TYPE_CHECKING:
     from leand.engine import Engine

@@ -19,8 +19,8 @@ import aiohttp
 import msgspec
 import structlog
 
-from adapters.binance.schemas import ApiError, ServerTime
-from adapters.binance.signing import encode_params, signed_query
+from leand.adapters.binance.schemas import ApiError, ServerTime
+from leand.adapters.binance.signing import encode_params, signed_query
 
 log = structlog.get_logger("leand.binance")
 _err = msgspec.json.Decoder(ApiError)

@@ -10,7 +10,7 @@ import structlog
 from leand.execution import ReconcileReport
 from leand.live.execution import JournaledExecutionClient
 from leand.model import Order, OrderStatus, OrderType, UpdateRequest
-from simulator.paper import ExecReport, PaperVenue
+from leand.simulator.paper import ExecReport, PaperVenue
 
 if TYPE_CHECKING:
     from leand.engine import Engine

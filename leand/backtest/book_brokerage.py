@@ -1,5 +1,5 @@
 """The simulated exchange as a backtest brokerage: orders for chosen symbols rest in a replayed book
-(:class:`simulator.replay.ReplayVenue`) with a queue-position model and latencies; every other symbol keeps
+(:class:`leand.simulator.replay.ReplayVenue`) with a queue-position model and latencies; every other symbol keeps
 the bar fill models. Strategies see the same ``ExecutionClient`` either way.
 
 Latency on one virtual clock. The engine hands each slice to the venue (exchange time ``t``) before the
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from leand.execution import ExecutionClient
 from leand.model import BookDelta, BookSnapshot, OrderStatus, OrderType, QuoteTick, TradeTick, UpdateRequest
-from simulator.book import (
+from leand.simulator.book import (
     BookError,
     Canceled,
     Expired,
@@ -26,8 +26,8 @@ from simulator.book import (
     SimOrder,
     Trade,
 )
-from simulator.models import Latency
-from simulator.replay import ReplayVenue
+from leand.simulator.models import Latency
+from leand.simulator.replay import ReplayVenue
 
 if TYPE_CHECKING:
     from leand.engine import Engine

@@ -1,4 +1,4 @@
-"""Recorded order books (``.l2d``, see :mod:`simulator.l2file`) as a backtest data stream: records become
+"""Recorded order books (``.l2d``, see :mod:`leand.simulator.l2file`) as a backtest data stream: records become
 ``BookDelta`` / ``BookSnapshot`` / ``TradeTick`` events, streamed a chunk at a time and merged by time with
 every other subscription."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from leand.model import BookDelta, BookLevel, BookSnapshot, Symbol, TradeTick
-from simulator.l2file import DELTA, SNAP_END, SNAP_LEVEL, SNAP_START, TRADE, iter_chunks, read_header
+from leand.simulator.l2file import DELTA, SNAP_END, SNAP_LEVEL, SNAP_START, TRADE, iter_chunks, read_header
 
 
 def l2_stream(symbol: Symbol, path: Path) -> Callable[[int, int], Iterator[tuple[np.ndarray, list]]]:

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from leand import __version__
+from leand.bundled import SAMPLE_DATA
 from leand.engine import Engine, EngineError
 from leand.strategy import Strategy
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
+DEFAULT_DATA = SAMPLE_DATA
 
 
 class BacktestError(Exception):

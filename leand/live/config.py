@@ -14,10 +14,11 @@ from typing import Any, Literal
 
 import msgspec
 
-from adapters.binance.config import BinanceVenueConfig
+from leand.adapters.binance.config import BinanceVenueConfig
+from leand.bundled import SAMPLE_DATA, STRATEGIES
 from leand.risk.limits import RiskConfig, _validate
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
+DEFAULT_DATA = SAMPLE_DATA
 
 
 class ConfigError(ValueError):
@@ -198,6 +199,5 @@ def load_config(path: Path | None) -> DaemonConfig:
 
 def default_config() -> DaemonConfig:
     """The embedded default: the paper venue with synthetic BTCUSD quotes and the example scalper."""
-    root = Path(__file__).resolve().parents[2]
-    return parse_config({"strategies": [{"id": "scalper", "file": str(root / "strategies" / "paper_scalper.py")}]},
+    return parse_config({"strategies": [{"id": "scalper", "file": str(STRATEGIES / "paper_scalper.py")}]},
                         "default config")

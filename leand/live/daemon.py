@@ -24,9 +24,9 @@ from typing import Any
 import msgspec
 import structlog
 
-from adapters.paper.data import LeanTickReplay, SyntheticQuotes
-from adapters.paper.execution import PaperSession, apply_report
 from leand import __version__
+from leand.adapters.paper.data import LeanTickReplay, SyntheticQuotes
+from leand.adapters.paper.execution import PaperSession, apply_report
 from leand.backtest.runner import load_strategy_class
 from leand.clock import LiveClock
 from leand.data.symbol_properties import SymbolPropertiesDatabase
@@ -51,7 +51,7 @@ from leand.replay.records import (
     Tick,
     TradeData,
 )
-from simulator.paper import ExecReport, PaperVenue
+from leand.simulator.paper import ExecReport, PaperVenue
 
 log = structlog.get_logger("leand.daemon")
 CRYPTO_MARKETS = ("coinbase", "binance", "bybit", "bitfinex")
@@ -107,7 +107,7 @@ class Daemon:
                 self.credentials[name] = secret(env=env or None, credential=cred or None)
         self.apply_report = apply_report
         if v.kind == "binance":
-            from adapters.binance.execution import BinanceSession, apply_binance_report
+            from leand.adapters.binance.execution import BinanceSession, apply_binance_report
 
             self.session = BinanceSession(v, self.journal, self.boot, self.instruments, self.credentials)
             self.venue = self.session.venue  # read-only account view, filled in by _connect()
@@ -272,7 +272,7 @@ class Daemon:
         v = self.cfg.venue
         paper = v.kind == "paper"
         if not paper:
-            from adapters.binance.data import BinanceDataClient
+            from leand.adapters.binance.data import BinanceDataClient
 
             src = BinanceDataClient(v, self.instruments, self.session.rest)
         elif v.source == "synthetic":

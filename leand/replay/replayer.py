@@ -38,8 +38,8 @@ from leand.replay.records import (
     Tick,
     TradeData,
 )
+from leand.simulator.paper import ExecReport, PaperVenue
 from leand.strategy import Strategy
-from simulator.paper import ExecReport, PaperVenue
 
 
 @dataclass
@@ -174,7 +174,7 @@ class _ReplayClient:
             self._apply(q.popleft(), routes)
 
     def _apply(self, r: ExecReport, routes: dict[str, Order]) -> None:
-        from adapters.paper.execution import apply_report
+        from leand.adapters.paper.execution import apply_report
 
         order = routes.get(r.client_order_id)
         if order is not None:
@@ -302,7 +302,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     # a network venue's recorded reports are applied as they came
     network_venue = rec.header.config.get("venue", {}).get("kind", "paper") != "paper"
     if network_venue:
-        from adapters.binance.execution import apply_binance_report as apply_network_report
+        from leand.adapters.binance.execution import apply_binance_report as apply_network_report
     error = ""
 
     def step(f) -> None:

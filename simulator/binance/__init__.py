@@ -4,7 +4,7 @@ An unmodified Binance client (ccxt sync/async/pro, or leand's own adapter) trade
 REST ``/api/v3/*``, market streams on ``/ws/<stream>`` and ``/stream?streams=``, the WebSocket API on
 ``/ws-api/v3`` (``userDataStream.subscribe.signature`` delivers ``executionReport``,
 ``outboundAccountPosition`` and ``balanceUpdate``), and the legacy listenKey flow. Orders match in the L3
-``simulator.book.OrderBook`` against a seeded synthetic crowd (a market maker's ladder plus random takers),
+``leand.simulator.book.OrderBook`` against a seeded synthetic crowd (a market maker's ladder plus random takers),
 so fills, depth diffs and the tape are all one book. Wire details: ``docs/binance-subset.md``.
 
 Defaults (no config file)

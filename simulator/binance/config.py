@@ -13,10 +13,12 @@ from typing import Literal
 
 import msgspec
 
+from leand.bundled import SAMPLE_DATA
+
 DEFAULT_API_KEY = "leandSimKey0000000000000000000000000000000000000000000000000001"
 DEFAULT_API_SECRET = "leandSimSecret000000000000000000000000000000000000000000000000001"
 DEFAULT_PORT = 8765
-DEFAULT_LEAN_DIR = Path(__file__).resolve().parents[2] / "data" / "lean" / "crypto" / "coinbase" / "minute"
+DEFAULT_LEAN_DIR = SAMPLE_DATA / "crypto" / "coinbase" / "minute"
 
 
 class ConfigError(ValueError):

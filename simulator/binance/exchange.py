@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from leand.model import OrderType, TimeInForce
-from simulator.book import STP, Accepted, Canceled, Expired, OrderBook, Rejected, SimOrder, Trade
+from leand.simulator.book import STP, Accepted, Canceled, Expired, OrderBook, Rejected, SimOrder, Trade
 
 from . import errors
 from .accounts import Q8, ZERO, Account, fmt, q8

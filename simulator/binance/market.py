@@ -272,8 +272,8 @@ def load_lean_mids(lean_dir: Path, ticker: str, date: str) -> list[tuple[int, fl
 def load_l2d_mids(path: Path) -> list[tuple[int, float]]:
     """(ms since the recording's first record, mid) at every change of the touch of a .l2d book recording,
     streamed a chunk at a time."""
-    from simulator.l2 import L2Book
-    from simulator.l2file import DELTA, SNAP_END, SNAP_LEVEL, SNAP_START, iter_chunks
+    from leand.simulator.l2 import L2Book
+    from leand.simulator.l2file import DELTA, SNAP_END, SNAP_LEVEL, SNAP_START, iter_chunks
 
     book = L2Book(str(path))
     out: list[tuple[int, float]] = []

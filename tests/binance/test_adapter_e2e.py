@@ -17,17 +17,17 @@ from urllib.error import URLError
 
 import pytest
 
-pytest.importorskip("simulator.binance", reason="the Binance-protocol server (simulator.binance) is not "
+pytest.importorskip("leand.simulator.binance", reason="the Binance-protocol server (leand.simulator.binance) is not "
                                                 "importable: `leand sim serve` is needed for these tests")
 
-from adapters.binance.signing import signed_query
+from leand.adapters.binance.signing import signed_query
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 
 from daemon_util import Daemon, ctl, rows  # noqa: E402
 
-from simulator.binance import DEFAULT_API_KEY, DEFAULT_API_SECRET  # noqa: E402
+from leand.simulator.binance import DEFAULT_API_KEY, DEFAULT_API_SECRET  # noqa: E402
 
 pytestmark = pytest.mark.slow
 KEY_ENV, SECRET_ENV = "LEAND_TEST_BINANCE_KEY", "LEAND_TEST_BINANCE_SECRET"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("simulator.binance", reason="the Binance-protocol server (simulator.binance) is not "
+pytest.importorskip("leand.simulator.binance", reason="the Binance-protocol server (leand.simulator.binance) is not "
                                                 "importable: `leand sim serve` is needed for these tests")
 
 import sys
@@ -33,12 +33,12 @@ from test_adapter_e2e import (  # noqa: E402
     write_config,
 )
 
-from adapters.binance.config import BinanceVenueConfig  # noqa: E402
-from adapters.binance.data import BinanceDataClient  # noqa: E402
-from adapters.binance.execution import BinanceSession  # noqa: E402
+from leand.adapters.binance.config import BinanceVenueConfig  # noqa: E402
+from leand.adapters.binance.data import BinanceDataClient  # noqa: E402
+from leand.adapters.binance.execution import BinanceSession  # noqa: E402
 from leand.live.journal import Journal  # noqa: E402
 from leand.model import Instrument, Order, OrderType, Symbol  # noqa: E402
-from simulator.binance import SimConfig, finalize, start_server  # noqa: E402
+from leand.simulator.binance import SimConfig, finalize, start_server  # noqa: E402
 
 BTC = Symbol.crypto("BTCUSDT", "binance")
 INST = {BTC: Instrument(BTC, quote_currency="USDT", base_currency="BTC", lot_size=1e-5, tick_size=0.01)}

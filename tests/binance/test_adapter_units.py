@@ -10,12 +10,12 @@ import msgspec
 import pytest
 from aiohttp import web
 
-from adapters.binance.book import LocalBook, Sync
-from adapters.binance.config import BinanceVenueConfig
-from adapters.binance.execution import BinanceSession, Filters, fill_key
-from adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, WeightThrottle
-from adapters.binance.schemas import CombinedDepth, DepthSnapshot, DepthUpdate, ExecutionReport, Trade
-from adapters.binance.signing import hmac_hex, signed_query, ws_signature
+from leand.adapters.binance.book import LocalBook, Sync
+from leand.adapters.binance.config import BinanceVenueConfig
+from leand.adapters.binance.execution import BinanceSession, Filters, fill_key
+from leand.adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, WeightThrottle
+from leand.adapters.binance.schemas import CombinedDepth, DepthSnapshot, DepthUpdate, ExecutionReport, Trade
+from leand.adapters.binance.signing import hmac_hex, signed_query, ws_signature
 from leand.live.journal import Journal
 from leand.model import Instrument, Symbol
 
@@ -272,9 +272,9 @@ class FakeEngine:
 
 
 def test_apply_tells_a_refused_cancel_from_a_refused_order() -> None:
-    from adapters.binance.execution import apply_binance_report
+    from leand.adapters.binance.execution import apply_binance_report
     from leand.model import Order, OrderStatus
-    from simulator.paper import ExecReport
+    from leand.simulator.paper import ExecReport
 
     def rep(status: str, reason: str = "", qty: float = 0.0) -> ExecReport:
         return ExecReport(client_order_id="c", status=status, symbol=BTC.id, time_ns=1, reason=reason,

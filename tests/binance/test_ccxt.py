@@ -8,8 +8,8 @@ import contextlib
 
 import pytest
 
-from simulator.binance import SimConfig, SimServer, finalize, start_server
-from simulator.binance.config import GeneratorConfig
+from leand.simulator.binance import SimConfig, SimServer, finalize, start_server
+from leand.simulator.binance.config import GeneratorConfig
 
 ccxt = pytest.importorskip("ccxt")
 ccxt_async = pytest.importorskip("ccxt.async_support")
@@ -134,7 +134,7 @@ async def test_ccxt_pro_watch(srv: SimServer) -> None:
 
 def test_ccxt_sync_against_threaded_server() -> None:
     """ccxt's synchronous client (requests) against a server on its own thread."""
-    from simulator.binance import ThreadedServer
+    from leand.simulator.binance import ThreadedServer
 
     t = ThreadedServer(finalize(SimConfig(generator=GeneratorConfig(rate_hz=0, warmup_steps=20))))
     ex = make(ccxt, t.server)

@@ -6,9 +6,9 @@ import aiohttp
 import numpy as np
 import pytest
 
-from simulator.binance import SimConfig, finalize, start_server
-from simulator.binance.config import ConfigError, GeneratorConfig
-from simulator.l2file import DELTA, RECORD, L2Header, L2Writer
+from leand.simulator.binance import SimConfig, finalize, start_server
+from leand.simulator.binance.config import ConfigError, GeneratorConfig
+from leand.simulator.l2file import DELTA, RECORD, L2Header, L2Writer
 
 MS = 1_000_000
 
@@ -49,5 +49,5 @@ async def test_served_mid_follows_the_recording(tmp_path):
 def test_missing_recording_is_a_config_error(tmp_path):
     gen = GeneratorConfig(source="l2d", l2d_files={}, rate_hz=0)
     with pytest.raises(ConfigError, match="no recording for BTCUSDT"):
-        from simulator.binance.exchange import Exchange
+        from leand.simulator.binance.exchange import Exchange
         Exchange(finalize(SimConfig(generator=gen)))

@@ -15,9 +15,9 @@ import orjson
 import pytest
 
 from leand.model import OrderType
-from simulator.binance import SimConfig, SimServer, finalize, start_server
-from simulator.binance.auth import sign, ws_payload
-from simulator.binance.config import GeneratorConfig, LimitsConfig
+from leand.simulator.binance import SimConfig, SimServer, finalize, start_server
+from leand.simulator.binance.auth import sign, ws_payload
+from leand.simulator.binance.config import GeneratorConfig, LimitsConfig
 
 DOC_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 DOC_PAYLOAD = ("symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000"

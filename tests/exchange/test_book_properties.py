@@ -1,4 +1,4 @@
-"""Property tests for the simulated exchange's order book (``simulator.book.OrderBook``).
+"""Property tests for the simulated exchange's order book (``leand.simulator.book.OrderBook``).
 
 A rule-based state machine drives one book with random limit orders (both sides, several owners, a small
 price grid, quantities in lots; GTC/DAY/GTD/IOC/FOK, some post-only), market orders, cancels and modifies
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from leand.model import OrderType, TimeInForce
-from simulator.book import (
+from leand.simulator.book import (
     STP,
     Accepted,
     BookError,

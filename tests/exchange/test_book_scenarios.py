@@ -1,4 +1,4 @@
-"""Hand-built scenarios for the simulated exchange's order book (``simulator.book.OrderBook``), each with
+"""Hand-built scenarios for the simulated exchange's order book (``leand.simulator.book.OrderBook``), each with
 the exact events the book must emit: order types, times in force, post-only, modify and cancel-replace,
 self-trade prevention, fees and validation rejects."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from leand.model import OrderType, TimeInForce
-from simulator.book import (
+from leand.simulator.book import (
     STP,
     Accepted,
     BookError,

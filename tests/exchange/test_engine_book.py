@@ -10,7 +10,7 @@ from pathlib import Path
 from leand import DataNormalizationMode, OrderStatus, Resolution, Strategy
 from leand.backtest.runner import run_backtest
 from leand.engine import Engine
-from simulator.models import Latency
+from leand.simulator.models import Latency
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "lean"

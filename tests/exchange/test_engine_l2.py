@@ -12,7 +12,7 @@ import pytest
 from leand import Strategy
 from leand.clock import datetime_to_ns
 from leand.engine import Engine, EngineError
-from simulator.l2file import DELTA, RECORD, SNAP_END, SNAP_LEVEL, SNAP_START, TRADE, L2Header, L2Writer
+from leand.simulator.l2file import DELTA, RECORD, SNAP_END, SNAP_LEVEL, SNAP_START, TRADE, L2Header, L2Writer
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
 T0 = datetime_to_ns(datetime(2020, 1, 2, 12, 0, tzinfo=UTC))
@@ -90,7 +90,7 @@ def test_a_bad_recording_fails_before_the_run(tmp_path):
 
 def test_lean_ticks_convert_to_a_recording(tmp_path, capsys):
     from leand.cli import main
-    from simulator.l2file import iter_chunks, read_header
+    from leand.simulator.l2file import iter_chunks, read_header
 
     out = tmp_path / "bac.l2d"
     assert main(["data", "l2-from-lean", "BAC", "2013-10-07", "--out", str(out)]) == 0

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from leand.model import OrderType, TimeInForce
-from simulator.book import BookError, Canceled, Rejected, SimOrder, Trade
-from simulator.l2 import L2Book, SequenceGap, apply_deltas
-from simulator.l2file import (
+from leand.simulator.book import BookError, Canceled, Rejected, SimOrder, Trade
+from leand.simulator.l2 import L2Book, SequenceGap, apply_deltas
+from leand.simulator.l2file import (
     DELTA,
     RECORD,
     SNAP_END,
@@ -25,8 +25,8 @@ from simulator.l2file import (
     iter_chunks,
     read_header,
 )
-from simulator.models import ConservativeQueue, Latency, ProbQueue, RandomLatency, queue_model
-from simulator.replay import ReplayVenue, replay_records
+from leand.simulator.models import ConservativeQueue, Latency, ProbQueue, RandomLatency, queue_model
+from leand.simulator.replay import ReplayVenue, replay_records
 
 
 def venue(queue="conservative") -> ReplayVenue:

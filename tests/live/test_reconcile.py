@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.paper.execution import PaperSession
+from leand.adapters.paper.execution import PaperSession
 from leand.live.journal import Journal
 from leand.model import Instrument, QuoteTick, Symbol
-from simulator.paper import PaperVenue
+from leand.simulator.paper import PaperVenue
 
 BTC = Symbol.crypto("BTCUSD")
 INST = {BTC: Instrument(BTC, quote_currency="USD", base_currency="BTC", lot_size=1e-8)}
