@@ -220,14 +220,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"leand run: error: {e}", file=sys.stderr)
         return 2
     if args.check:
+        from leand.live.check import check_config
+
+        problems = check_config(cfg)
+        for line in problems:
+            print(f"leand run --check: {line}", file=sys.stderr)
+        if problems:
+            return 2
         print(f"config ok: {len(cfg.strategies)} strategies, venue {cfg.venue.name}")
         return 0
-    from leand.live.daemon import VenueUnavailable, run_daemon
+    from leand.live.daemon import StrategyStartError, VenueUnavailable, run_daemon
     from leand.live.secrets import SecretError
+    from leand.live.statelock import StateLocked
 
     try:
         return run_daemon(args.config, duration=args.duration)
-    except (ConfigError, SecretError, VenueUnavailable) as e:
+    except (ConfigError, SecretError, VenueUnavailable, StateLocked, StrategyStartError) as e:
         print(f"leand run: error: {e}", file=sys.stderr)
         return 2
 

@@ -98,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("config", nargs="?", help="JSON (or @file.json) with the full risk config, for set")
     sub.add_parser("reload", help="re-read the config file (risk limits, log level)")
     lv = sub.add_parser("log-level", help="change the log level")
-    lv.add_argument("level", choices=["debug", "info", "warning", "error"])
+    lv.add_argument("level", type=str.lower, choices=["debug", "info", "warning", "error"])
     return p
 
 

@@ -152,6 +152,8 @@ def _lookup(raw: Any, path: str) -> Any:
 
 def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     _no_clear_secrets(raw, "", source)
+    if isinstance(raw.get("log_level"), str):  # "INFO" and "info" mean the same to an operator
+        raw = {**raw, "log_level": raw["log_level"].lower()}
     if isinstance(raw.get("venue"), dict) and "kind" not in raw["venue"]:
         raw = {**raw, "venue": {"kind": "paper", **raw["venue"]}}
     try:

@@ -6,6 +6,7 @@ request gets a 4xx with one clear message; nothing a client sends can stop the d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -39,6 +40,23 @@ class CtlError(Exception):
         self.status = status
 
 
+class CtlSocketInUse(Exception):
+    """Another live daemon answers on the control socket we were told to use: we must not take it over."""
+
+
+def _answers(path: Path) -> bool:
+    """Whether some process accepts connections on the Unix socket at ``path`` right now."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(0.5)
+    try:
+        s.connect(str(path))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 class CtlServer:
     def __init__(self, daemon: Daemon) -> None:
         self.d = daemon
@@ -62,12 +80,14 @@ class CtlServer:
         r.add_post("/log-level", self.log_level)
         self.runner: web.AppRunner | None = None
         self.path: Path | None = None
+        self._identity: tuple[int, int] = (0, 0)
 
     async def start(self, path: Path) -> None:
-        self.path = path
         if path.exists() or path.is_symlink():
-            path.unlink()
-        self.runner = web.AppRunner(self.app, access_log=None)
+            if _answers(path):
+                raise CtlSocketInUse(f"control socket {path} is served by another running daemon")
+            path.unlink()  # left behind by a daemon that died: nobody answers on it
+        self.runner = web.AppRunner(self.app, access_log=None, handler_cancellation=True)
         await self.runner.setup()
         old = os.umask(0o177)  # the socket is born 0600: no window where others could connect
         try:
@@ -75,12 +95,18 @@ class CtlServer:
         finally:
             os.umask(old)
         os.chmod(path, 0o600)
+        st = path.stat()
+        self.path, self._identity = path, (st.st_dev, st.st_ino)
 
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
-        if self.path is not None and self.path.exists():
-            self.path.unlink()
+        # remove the socket only if it is still the one this daemon made (not another daemon's, made since)
+        if self.path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                st = self.path.stat()
+                if (st.st_dev, st.st_ino) == self._identity:
+                    self.path.unlink()
 
     # -- plumbing ------------------------------------------------------------------------------------
     @web.middleware
@@ -88,16 +114,21 @@ class CtlServer:
         try:
             return await handler(request)
         except CtlError as e:
-            return _error(e.status, str(e))
+            return self._refuse(request, e.status, str(e))
         except web.HTTPException as e:
             if e.status == 404:
-                return _error(404, f"unknown command: {request.method} {request.path}")
+                return self._refuse(request, 404, f"unknown command: {request.method} {request.path}")
             if e.status == 405:
-                return _error(405, f"{request.method} is not allowed for {request.path}")
+                return self._refuse(request, 405, f"{request.method} is not allowed for {request.path}")
             raise
         except Exception as e:
             log.error("ctl.error", path=request.path, error=f"{type(e).__name__}: {e}")
             return _error(500, f"{type(e).__name__}: {e}")
+
+    def _refuse(self, request: web.Request, status: int, message: str) -> web.Response:
+        """A bad request is the client's problem: one warning line in our log, one clear answer to it."""
+        log.warning("ctl.refused", who=self.who(request), path=request.path, status=status, error=message)
+        return _error(status, message)
 
     @staticmethod
     def who(request: web.Request) -> str:
@@ -231,6 +262,10 @@ class CtlServer:
     async def flatten(self, request: web.Request) -> web.Response:
         b = await self.body(request)
         symbol = b.get("symbol")
+        if symbol is not None:
+            known = {str(s.value) for r in self.d.runners.values() for s in r.engine.securities}
+            if not isinstance(symbol, str) or symbol.upper() not in {k.upper() for k in known}:
+                raise CtlError(404, f"unknown symbol {symbol!r} (trading: {', '.join(sorted(known)) or 'none'})")
         self.audit(request, "flatten", {"symbol": symbol})
         self.in_strategies("flatten", {"symbol": symbol})
         return _json({"flatten": symbol or "all"})
@@ -263,9 +298,9 @@ class CtlServer:
         from leand.live.logs import set_level
 
         b = await self.body(request)
-        level = b.get("level")
+        level = str(b.get("level", "")).lower()
         try:
-            set_level(str(level))
+            set_level(level)
         except ValueError as e:
             raise CtlError(400, str(e)) from None
         self.audit(request, "log-level", {"level": level})

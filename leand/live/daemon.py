@@ -37,6 +37,7 @@ from leand.live.config import DaemonConfig, load_config
 from leand.live.journal import Journal
 from leand.live.notify import Notifier
 from leand.live.secrets import secret
+from leand.live.statelock import StateLock
 from leand.model import Order, OrderStatus, OrderType, QuoteTick, SecurityType, Symbol
 from leand.replay.recorder import Recorder
 from leand.replay.records import (
@@ -52,6 +53,7 @@ from leand.replay.records import (
     TradeData,
 )
 from leand.simulator.paper import ExecReport, PaperVenue
+from leand.tracebacks import one_line
 
 log = structlog.get_logger("leand.daemon")
 CRYPTO_MARKETS = ("coinbase", "binance", "bybit", "bitfinex")
@@ -174,8 +176,11 @@ class Daemon:
         for sc in self.cfg.strategies:
             if not sc.enabled:
                 continue
-            cls = load_strategy_class(Path(sc.file), sc.class_name)
-            strat = cls()
+            try:
+                cls = load_strategy_class(Path(sc.file), sc.class_name)
+                strat = cls()
+            except Exception as e:
+                raise StrategyStartError(f"strategy {sc.id!r} does not load: {one_line(e, sc.file)}") from e
             strat.parameters = {**getattr(strat, "parameters", {}), **sc.parameters}
             engine = Engine(strat, self.cfg.data_path, parameters=strat.parameters, live_mode=True,
                             risk_config=self.cfg.risk, clock=LiveClock(time.time_ns()),
@@ -197,7 +202,10 @@ class Daemon:
                 if snap is not None and hasattr(e.strategy, "set_state"):
                     e.strategy.set_state(snap)
 
-            engine.start_live(restore=restore)
+            try:
+                engine.start_live(restore=restore)
+            except Exception as e:
+                raise StrategyStartError(f"strategy {sc.id!r} failed to start: {one_line(e, sc.file)}") from e
             runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities))
             self.runners[sc.id] = runner
             if self.recorder is not None:
@@ -393,11 +401,19 @@ class Daemon:
                     log.error("snapshot.failed", strategy=r.id, error=str(e))
 
     def health(self) -> dict[str, Any]:
+        """Healthy: the loop keeps up, the feed is fresh and no strategy has failed."""
         feed_age = time.monotonic() - self.last_quote_wall if self.last_quote_wall else None
-        ok = self.loop_lag_ms <= self.cfg.watchdog.max_loop_lag_ms and (
-            feed_age is not None and feed_age <= self.cfg.watchdog.max_feed_staleness_s)
-        return {"ok": ok, "loop_lag_ms": round(self.loop_lag_ms, 3),
-                "feed_age_s": None if feed_age is None else round(feed_age, 3)}
+        failed = sorted(r.id for r in self.runners.values() if r.state == "failed")
+        problems = []
+        if self.loop_lag_ms > self.cfg.watchdog.max_loop_lag_ms:
+            problems.append(f"loop lag {self.loop_lag_ms:.1f} ms")
+        if feed_age is None or feed_age > self.cfg.watchdog.max_feed_staleness_s:
+            problems.append("no market data yet" if feed_age is None else f"feed stale for {feed_age:.1f} s")
+        alive = not problems  # what the systemd watchdog pings on: a failed strategy is no reason to restart
+        problems.extend(f"strategy {sid} failed" for sid in failed)
+        return {"ok": not problems, "alive": alive, "loop_lag_ms": round(self.loop_lag_ms, 3),
+                "feed_age_s": None if feed_age is None else round(feed_age, 3), "failed_strategies": failed,
+                "problems": problems}
 
     async def _watchdog(self) -> None:
         interval = (self.notifier.watchdog_s or 2.0) / 2
@@ -409,7 +425,7 @@ class Daemon:
             self.loop_lag_ms = max(0.0, (time.monotonic() - t0 - tick) * 1000)
             if self.notifier.watchdog_s and time.monotonic() - last_ping >= interval:
                 h = self.health()
-                if h["ok"]:
+                if h["alive"]:
                     self.notifier.watchdog()
                     last_ping = time.monotonic()
                 else:
@@ -472,7 +488,11 @@ class Daemon:
         self._reconcile()
         if self.recorder is not None:
             self._record_header()
-        self._build_strategies()
+        try:
+            self._build_strategies()
+        except StrategyStartError:
+            await self._close_stores()
+            raise
         from leand.live.ctl_server import CtlServer
 
         self.ctl = CtlServer(self)
@@ -522,6 +542,10 @@ class Daemon:
         for t in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
+        await self._close_stores()
+        log.info("daemon.stopped")
+
+    async def _close_stores(self) -> None:
         close = getattr(self.session, "close", None)
         if close is not None:
             await close()
@@ -529,7 +553,6 @@ class Daemon:
         self.venue.close()
         if self.recorder is not None:
             self.recorder.close()
-        log.info("daemon.stopped")
 
 
 def _update_prices(engine: Engine, events: tuple) -> None:
@@ -549,8 +572,21 @@ class VenueUnavailable(Exception):
     """The venue could not be reached or refused us at start: nothing was traded; systemd restarts later."""
 
 
+class StrategyStartError(Exception):
+    """A strategy could not be loaded or initialized: the daemon does not start trading without it."""
+
+
 def run_daemon(config_path: Path | None, duration: float | None = None) -> int:
     cfg = load_config(config_path)
+    lock = StateLock(cfg.state_path)
+    lock.acquire()  # StateLocked: another daemon owns this state; nothing here has been touched yet
+    try:
+        return _run_locked(cfg, config_path, duration)
+    finally:
+        lock.release()
+
+
+def _run_locked(cfg: DaemonConfig, config_path: Path | None, duration: float | None) -> int:
     logs.configure(cfg.log_level, cfg.log_format)
     daemon = Daemon(cfg, config_path)
 

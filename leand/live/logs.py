@@ -36,6 +36,7 @@ def _stderr_logger(*_args) -> structlog.PrintLogger:
 
 
 def set_level(level: str) -> None:
+    level = level.lower()
     if level not in LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LEVELS)}, got {level!r}")
     cfg = structlog.get_config()
