@@ -12,6 +12,8 @@ import json
 import os
 import socket
 import sys
+import time
+import urllib.parse
 from pathlib import Path
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_DAEMON = 0, 1, 2, 3
@@ -87,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("id", nargs="?", help="client order id (for cancel)")
     sub.add_parser("positions", help="positions per strategy")
     sub.add_parser("balances", help="venue and strategy balances")
+    fl = sub.add_parser("fills", help="recent fills, oldest first")
+    fl.add_argument("--strategy", help="only this strategy's fills")
+    fl.add_argument("--limit", type=int, default=100, help="how many of the newest (default 100)")
+    eq = sub.add_parser("equity", help="equity history (samples every equity_interval_s)")
+    who = eq.add_mutually_exclusive_group()
+    who.add_argument("--strategy", help="one strategy's curve")
+    who.add_argument("--account", help="one venue account's curve")
+    eq.add_argument("--limit", type=int, default=1000, help="how many of the newest samples (default 1000)")
     h = sub.add_parser("halt", help="kill switch: nothing passes the risk gate until resume")
     h.add_argument("--reason", default="kill switch (leand ctl halt)")
     h.add_argument("--cancel-all", action="store_true")
@@ -120,6 +130,9 @@ def _route(args: argparse.Namespace) -> tuple[str, str, dict | None]:
         if not args.id:
             raise ValueError("orders cancel needs a client order id")
         return "POST", f"/orders/{args.id}/cancel", None
+    if c in ("fills", "equity"):
+        q = {k: v for k in ("strategy", "account", "limit") if (v := getattr(args, k, None)) is not None}
+        return "GET", f"/{c}?{urllib.parse.urlencode(q)}" if q else f"/{c}", None
     if c == "halt":
         return "POST", "/halt", {"reason": args.reason, "cancel_all": args.cancel_all}
     if c == "resume":
@@ -144,6 +157,10 @@ def _route(args: argparse.Namespace) -> tuple[str, str, dict | None]:
 
 
 def _human(cmd: str, data) -> str:
+    if cmd == "equity" and isinstance(data, list):
+        return _table([{"time": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(r["time_ns"] / 1e9)),
+                        "scope": r["scope"], "owner": r["owner"], "equity": r["equity"],
+                        "positions": " ".join(f"{k}={v:g}" for k, v in r["positions"].items())} for r in data])
     if isinstance(data, list):
         return _table(data)
     if cmd == "balances" and isinstance(data, dict):

@@ -96,6 +96,8 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     log_format: Literal["auto", "json", "console"] = "auto"
     account_currency: str = "USD"
     snapshot_interval_s: float = 10.0
+    #: seconds between equity and position samples per strategy and per account (0: none)
+    equity_interval_s: float = 5.0
     venue: AnyVenueConfig = msgspec.field(default_factory=VenueConfig)
     strategies: list[StrategyConfig] = []
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
@@ -173,6 +175,8 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     ids = [s.id for s in cfg.strategies]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{source}: strategies: ids must be unique, got {ids}")
+    if cfg.equity_interval_s < 0 or cfg.equity_interval_s != cfg.equity_interval_s:
+        raise ConfigError(f"{source}: equity_interval_s = {cfg.equity_interval_s}: expected seconds >= 0")
     if cfg.venue.kind == "paper" and cfg.venue.rate_hz <= 0:
         raise ConfigError(f"{source}: venue.rate_hz = {cfg.venue.rate_hz}: expected a positive rate")
     return cfg

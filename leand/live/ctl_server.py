@@ -71,6 +71,8 @@ class CtlServer:
         r.add_post("/orders/{cid}/cancel", self.cancel)
         r.add_get("/positions", self.positions)
         r.add_get("/balances", self.balances)
+        r.add_get("/fills", self.fills)
+        r.add_get("/equity", self.equity)
         r.add_post("/halt", self.halt)
         r.add_post("/resume", self.resume)
         r.add_post("/flatten", self.flatten)
@@ -205,6 +207,38 @@ class CtlServer:
         return _json({"venue": self.d.venue.balances(),
                       "strategies": {r.id: {c: cash.amount for c, cash in r.engine.portfolio.cash_book.items()}
                                      for r in self.d.runners.values()}})
+
+    @staticmethod
+    def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+        raw = request.query.get(name)
+        if raw is None:
+            return default
+        try:
+            v = int(raw)
+        except ValueError:
+            raise CtlError(400, f"{name} must be an integer, got {raw!r}") from None
+        if not lo <= v <= hi:
+            raise CtlError(400, f"{name} must be between {lo} and {hi}, got {v}")
+        return v
+
+    async def fills(self, request: web.Request) -> web.Response:
+        sid = request.query.get("strategy")
+        if sid is not None:
+            self.runner_for(sid)
+        limit = self._int_query(request, "limit", 100, 1, 100_000)
+        return _json(self.d.journal.fill_rows(sid, limit))
+
+    async def equity(self, request: web.Request) -> web.Response:
+        sid, account = request.query.get("strategy"), request.query.get("account")
+        if sid is not None and account is not None:
+            raise CtlError(400, "equity takes --strategy or --account, not both")
+        if sid is not None:
+            self.runner_for(sid)
+        if account is not None and account != self.d.cfg.venue.name:
+            raise CtlError(404, f"no account {account!r} (have: {self.d.cfg.venue.name})")
+        scope = "strategy" if sid is not None else "account" if account is not None else None
+        limit = self._int_query(request, "limit", 1000, 1, 1_000_000)
+        return _json(self.d.journal.equity_history(scope, sid or account, limit=limit))
 
     async def risk_show(self, request: web.Request) -> web.Response:
         import msgspec

@@ -385,6 +385,39 @@ class Daemon:
             await asyncio.sleep(self.cfg.snapshot_interval_s)
             self._snapshot_all()
 
+    async def _equity(self) -> None:
+        interval = self.cfg.equity_interval_s
+        if interval <= 0:
+            return
+        while True:
+            self._safe(self._sample_equity)
+            await asyncio.sleep(interval)
+
+    def _sample_equity(self) -> None:
+        """Journal each strategy's and the venue account's equity and positions: the live equity curve."""
+        samples: list[tuple[str, str, float, dict, dict]] = []
+        prices: dict[str, float] = {}
+        for r in self.runners.values():
+            pf = r.engine.portfolio
+            positions = {}
+            for s, sec in r.engine.securities.items():
+                if sec.price:
+                    prices[s.value] = sec.price
+                if sec.holdings.quantity:
+                    positions[s.value] = sec.holdings.quantity
+            samples.append(("strategy", r.id, pf.total_portfolio_value,
+                            {c: cash.amount for c, cash in pf.cash_book.items()}, positions))
+        balances = self.venue.balances()
+        equity = 0.0
+        for inst_sym, inst in self.instruments.items():
+            if inst.base_currency and inst_sym.value in prices:
+                equity += balances.get(inst.base_currency, 0.0) * prices[inst_sym.value]
+        quotes = {inst.quote_currency for inst in self.instruments.values()}
+        equity += sum(balances.get(c, 0.0) for c in quotes)
+        held = {a: q for a, q in balances.items() if a not in quotes and q}
+        samples.append(("account", self.cfg.venue.name, equity, {c: balances.get(c, 0.0) for c in quotes}, held))
+        self.journal.equity_sample(samples, time.time_ns())
+
     def _snapshot_all(self) -> None:
         now = time.time_ns()
         for r in self.runners.values():
@@ -500,7 +533,8 @@ class Daemon:
         spawn = asyncio.create_task
         self.tasks = [spawn(self._supervise("feed", self._feed)), spawn(self._supervise("session",
                                                                                       self._order_session)),
-                      spawn(self._timers()), spawn(self._watchdog()), spawn(self._snapshots())]
+                      spawn(self._timers()), spawn(self._watchdog()), spawn(self._snapshots()),
+                      spawn(self._equity())]
         for r in self.runners.values():
             r.task = spawn(self._strategy(r))
         self.state = "ready"
@@ -536,6 +570,7 @@ class Daemon:
                     not getattr(self.session, "inflight", 0):
                 break
         self._snapshot_all()
+        self._safe(self._sample_equity)
         await self.ctl.stop()
         for t in self.tasks + [r.task for r in self.runners.values() if r.task]:
             t.cancel()

@@ -64,6 +64,10 @@ class Journal:
             db["ctl_audit"].create({"seq": int, "time_ns": int, "who": str, "command": str, "args": str}, pk="seq")
             db["snapshots"].create({"strategy": str, "time_ns": int, "state": str}, pk="strategy")
             db["intents"].create_index(["status"])
+        if "equity" not in db.table_names():  # added later: journals from older versions gain it on open
+            db["equity"].create({"seq": int, "time_ns": int, "scope": str, "owner": str, "equity": float,
+                                 "cash": str, "positions": str}, pk="seq")
+            db["equity"].create_index(["scope", "owner", "time_ns"])
 
     # -- meta -----------------------------------------------------------------------------------------
     def get(self, key: str, default: str | None = None) -> str | None:
@@ -126,6 +130,42 @@ class Journal:
                             liquidity=LiquiditySide(r["liquidity"] or "none"), trade_id=r["venue_fill_id"],
                             client_order_id=r["client_order_id"]))
         return out
+
+    def fill_rows(self, strategy: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """The newest ``limit`` fills, oldest first, each with the strategy whose intent it filled."""
+        q = ("SELECT f.venue_fill_id AS fill_id, f.time_ns, i.strategy, f.client_order_id, f.symbol, f.quantity, "
+             "f.price, f.fee, f.fee_currency, f.liquidity, f.recovered FROM fills f LEFT JOIN intents i "
+             "ON i.client_order_id = f.client_order_id")
+        args: tuple = ()
+        if strategy is not None:
+            q += " WHERE i.strategy = ?"
+            args = (strategy,)
+        rows = list(self.db.query(q + " ORDER BY f.venue_fill_id DESC LIMIT ?", (*args, limit)))
+        return rows[::-1]
+
+    # -- equity history ---------------------------------------------------------------------------------
+    def equity_sample(self, samples: list[tuple[str, str, float, dict, dict]], now_ns: int) -> None:
+        """One sample per (scope, owner): scope is ``strategy`` or ``account``; all in one transaction."""
+        with transaction(self.conn):
+            self.conn.executemany(
+                "INSERT INTO equity (time_ns, scope, owner, equity, cash, positions) VALUES (?,?,?,?,?,?)",
+                [(now_ns, scope, owner, equity, json.dumps(cash, sort_keys=True),
+                  json.dumps(positions, sort_keys=True)) for scope, owner, equity, cash, positions in samples])
+
+    def equity_history(self, scope: str | None = None, owner: str | None = None, since_ns: int = 0,
+                       limit: int = 10_000) -> list[dict[str, Any]]:
+        """Samples oldest first (the newest ``limit`` of them), cash and positions decoded."""
+        q, args = "SELECT time_ns, scope, owner, equity, cash, positions FROM equity WHERE time_ns >= ?", [since_ns]
+        if scope is not None:
+            q += " AND scope = ?"
+            args.append(scope)
+        if owner is not None:
+            q += " AND owner = ?"
+            args.append(owner)
+        rows = list(self.db.query(q + " ORDER BY seq DESC LIMIT ?", (*args, limit)))[::-1]
+        for r in rows:
+            r["cash"], r["positions"] = json.loads(r["cash"]), json.loads(r["positions"])
+        return rows
 
     # -- ctl audit and snapshots -------------------------------------------------------------------------
     def audit(self, who: str, command: str, args: dict[str, Any]) -> None:

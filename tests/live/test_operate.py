@@ -162,3 +162,44 @@ file = "{tmp_path / 'nope.py'}"
     assert "exactly one Strategy subclass" in lines[1] and "'two'" in lines[1]
     assert "file not found" in lines[2] and "'gone'" in lines[2]
     assert not (tmp_path / "state" / "journal.sqlite").exists()  # a check trades nothing, opens nothing
+
+
+def test_equity_history_and_fills_over_ctl(tmp_path: Path) -> None:
+    from leand.live.journal import Journal
+
+    d = Daemon(write_config(tmp_path, extra="equity_interval_s = 0.2"))
+    try:
+        d.wait_ready()
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 20:
+            code, out, _ = ctl(d.sock, "--json", "fills")
+            if code == 0 and len(json.loads(out)) >= 3:
+                break
+            time.sleep(0.1)
+        fills = json.loads(out)
+        assert len(fills) >= 3 and {f["strategy"] for f in fills} == {"scalper"}
+        code, out, _ = ctl(d.sock, "--json", "fills", "--limit", "2")
+        assert [f["fill_id"] for f in json.loads(out)] == [f["fill_id"] for f in fills[-2:]] or len(fills) > 3
+        code, out, _ = ctl(d.sock, "--json", "equity", "--strategy", "scalper")
+        curve = json.loads(out)
+        assert code == 0 and len(curve) >= 2 and all(r["scope"] == "strategy" for r in curve)
+        assert [r["time_ns"] for r in curve] == sorted(r["time_ns"] for r in curve)
+        code, out, _ = ctl(d.sock, "equity", "--account", "paper")
+        assert code == 0 and "account" in out and "EQUITY" in out
+        code, _, err = ctl(d.sock, "equity", "--strategy", "nobody")
+        assert code != 0 and "no strategy 'nobody'" in err
+        code, _, err = ctl(d.sock, "fills", "--limit", "0")
+        assert code != 0 and "limit" in err
+    finally:
+        assert d.stop() == 0
+    # the last account sample, taken at stop, is the venue's own account
+    j = Journal(d.state / "journal.sqlite")
+    last = j.equity_history("account", "paper")[-1]
+    j.close()
+    from leand.simulator.paper import PaperVenue
+
+    v = PaperVenue(d.state / "paper-venue.sqlite", {})
+    bal = v.balances()
+    v.close()
+    assert last["cash"]["USD"] == pytest.approx(bal["USD"], abs=1e-9)
+    assert last["positions"].get("BTC", 0.0) == pytest.approx(bal.get("BTC", 0.0), abs=1e-12)
