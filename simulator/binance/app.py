@@ -11,25 +11,36 @@ import asyncio
 import contextlib
 import ipaddress
 import random
+import re
 import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import LineTooLong
+from aiohttp.web_protocol import RequestHandler
 
 from . import auth, errors, streams
 from .config import SimConfig, finalize
 from .exchange import _ALNUM, Exchange
 from .faults import Faults
+from .params import decimal_value, json_number_text, long_value
 from .streams import StreamHub
 from .weights import WEIGHTS, WeightTracker, depth_weight
 
 NONE, SIGNED, USER_STREAM = 0, 1, 2
+#: largest request body and URL the server reads; larger ones get -1000 with 413 / 414
+MAX_BODY = 1 << 20
+MAX_URL = 8 * 1024
+#: crowd steps one ``POST /_sim/step`` may ask for (more would hold the loop: split into several calls)
+MAX_STEPS = 10_000
+#: bounds of the ``/_sim/faults`` counters and delays
+MAX_FAULT_COUNT = 1_000_000
+MAX_DELAY_MS = 60_000
 Handler = Callable[[str | None, dict[str, str]], Any]
 
 
@@ -105,6 +116,8 @@ class SimServer:
         port = self.cfg.port if port is None else port
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
+        # requests refused while parsing (request line or headers too long, garbage) answer Binance's JSON too
+        self._runner.server.__class__ = _JsonErrorServer  # type: ignore[union-attr]
         site = web.TCPSite(self._runner, host, port, reuse_address=True)
         await site.start()
         sock = site._server.sockets[0]  # type: ignore[union-attr]
@@ -165,7 +178,7 @@ class SimServer:
 
     # ---- HTTP plumbing ---------------------------------------------------------------------------------
     def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=1 << 20)
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[_binance_errors])
         ex = self.exchange
         r = app.router
         api = "/api/v3/"
@@ -348,57 +361,146 @@ class SimServer:
         return self.faults.as_dict()
 
     def _faults_set(self, data: dict) -> dict:
+        """Every value is checked before any is applied, so a refused request changes nothing."""
         f = self.faults
         out: dict[str, object] = {}
-        try:
-            if "http_status" in data:
-                st = int(data["http_status"])
-                if st not in (0, 418, 429, 500, 502, 503, 504):
-                    raise errors.ApiError(-1100, "http_status: want 0, 418, 429 or 5xx")
-                f.http_status = st
-                f.http_count = int(data.get("http_count", 1))
-                f.http_mode = str(data.get("http_mode", "before"))
-                if f.http_mode not in ("before", "after"):
-                    raise errors.ApiError(-1100, "http_mode: want 'before' or 'after'")
-            if "delay_ms" in data:
-                f.delay_ms = int(data["delay_ms"])
-                f.delay_count = int(data.get("delay_count", -1))
-            if data.get("skip_depth_ids"):
-                n = int(data["skip_depth_ids"])
-                syms = data.get("symbols") or list(self.exchange.markets)
-                for s in syms:
-                    self.exchange.markets[s].arm_skip(n)
-            if data.get("drop_ws"):
-                out["dropped"] = self.hub.drop_all(abort=data["drop_ws"] != "close")
-            if data.get("reset_weights"):
-                self.weights.reset()
-            if "weight_per_minute" in data:
-                self.weights.limit = int(data["weight_per_minute"])
-        except (TypeError, ValueError, KeyError) as e:
-            raise errors.ApiError(-1100, f"bad fault value: {e}") from None
+        known = {"http_status", "http_count", "http_mode", "delay_ms", "delay_count", "skip_depth_ids", "symbols",
+                 "drop_ws", "reset_weights", "weight_per_minute", "_key"}
+        unknown = sorted(k for k in data if k not in known)
+        if unknown:
+            raise errors.ApiError(-1104, f"Not all sent parameters were read; unknown: {', '.join(unknown)[:200]}.")
+        status = _ctl_int(data, "http_status", 0, 0, 504)
+        if status not in (0, 418, 429, 500, 502, 503, 504):
+            raise errors.ApiError(-1100, "http_status: want 0, 418, 429 or 5xx")
+        http_count = _ctl_int(data, "http_count", 1, 0, MAX_FAULT_COUNT)
+        http_mode = data.get("http_mode", "before")
+        if http_mode not in ("before", "after"):
+            raise errors.ApiError(-1100, "http_mode: want 'before' or 'after'")
+        delay_ms = _ctl_int(data, "delay_ms", 0, 0, MAX_DELAY_MS)
+        delay_count = _ctl_int(data, "delay_count", -1, -1, MAX_FAULT_COUNT)
+        skip = _ctl_int(data, "skip_depth_ids", 0, 0, MAX_FAULT_COUNT)
+        syms = data.get("symbols") or list(self.exchange.markets)
+        if not isinstance(syms, list) or not all(isinstance(s, str) and s in self.exchange.markets for s in syms):
+            raise errors.ApiError(-1121, "Invalid symbol.")
+        drop = data.get("drop_ws", False)
+        if drop not in (False, True, "close", "abort"):
+            raise errors.ApiError(-1100, "drop_ws: want true, 'close' or 'abort'")
+        reset = data.get("reset_weights", False)
+        if not isinstance(reset, bool):
+            raise errors.ApiError(-1100, "reset_weights: want true or false")
+        wpm = _ctl_int(data, "weight_per_minute", self.weights.limit, 1, 1_000_000_000)
+        if "http_status" in data:
+            f.http_status, f.http_count, f.http_mode = status, http_count, http_mode
+        if "delay_ms" in data:
+            f.delay_ms, f.delay_count = delay_ms, delay_count
+        if skip:
+            for s in syms:
+                self.exchange.markets[s].arm_skip(skip)
+        if drop:
+            out["dropped"] = self.hub.drop_all(abort=drop != "close")
+        if reset:
+            self.weights.reset()
+        self.weights.limit = wpm
         return {**f.as_dict(), **out}
 
     def _deposit(self, data: dict) -> dict:
-        try:
-            amount = Decimal(str(data["amount"]))
-            asset = str(data["asset"])
-        except (KeyError, InvalidOperation):
-            raise errors.ApiError(-1100, "want {\"asset\": .., \"amount\": ..}") from None
+        asset, raw = data.get("asset"), data.get("amount")
+        if not isinstance(asset, str) or not _ASSET_RE.match(asset):
+            raise errors.ApiError(-1100, "asset: want 1-20 uppercase letters or digits, e.g. \"USDT\"")
+        if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+            raise errors.mandatory("amount")
+        amount = decimal_value(json_number_text(raw), "amount", signed=True)
         self.exchange.deposit(data["_key"], asset, amount)
         return {}
 
     def _step(self, data: dict) -> dict:
-        self.step(int(data.get("n", 1)))
-        if data.get("flush", True):
+        n = _ctl_int(data, "n", 1, 0, MAX_STEPS)
+        flush = data.get("flush", True)
+        if not isinstance(flush, bool):
+            raise errors.ApiError(-1100, "flush: want true or false")
+        self.step(n)
+        if flush:
             self.flush()
         return {}
 
 
+_ASSET_RE = re.compile(r"^[A-Z0-9]{1,20}\Z")
+
+
+def _ctl_int(data: dict, name: str, default: int, lo: int, hi: int) -> int:
+    """An integer of a control request: a JSON integer (or its digits as a string) within ``[lo, hi]``."""
+    v = data.get(name, default)
+    if isinstance(v, bool) or not isinstance(v, int | str):
+        raise errors.bad_param(name, f"an integer {lo}-{hi}")
+    return long_value(str(v), name, lo, hi)
+
+
 def _limit(params: dict[str, str], default: int) -> int:
+    """The ``limit`` a weight depends on (a malformed one is refused by the endpoint itself, after charging)."""
     try:
-        return int(params.get("limit") or default)
-    except ValueError:
+        return long_value(params.get("limit") or str(default), "limit")
+    except errors.ApiError:
         return default
+
+
+def _json_error(e: errors.ApiError) -> web.Response:
+    return web.Response(body=orjson.dumps(e.body()), status=e.status, content_type="application/json")
+
+
+_HTTP_MESSAGES = {404: "Unknown endpoint.", 405: "Method not allowed for this endpoint.",
+                  413: f"Request body larger than {MAX_BODY} bytes.", 414: f"Request URL longer than {MAX_URL} bytes.",
+                  431: "Request headers too large."}
+
+
+def _http_error(status: int, detail: str = "") -> errors.ApiError:
+    msg = _HTTP_MESSAGES.get(status) or (detail or "Malformed request.")
+    return errors.ApiError(-1000 if status != 400 else -1100, msg, status)
+
+
+@web.middleware
+async def _binance_errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                          ) -> web.StreamResponse:
+    """Every answer is Binance's ``{"code", "msg"}``: unknown paths, wrong methods, oversized requests and
+    (logged, never a traceback page) a bug in a handler."""
+    if len(request.raw_path) > MAX_URL:
+        return _json_error(_http_error(414))
+    try:
+        return await handler(request)
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        return _json_error(_http_error(e.status, e.reason))
+    except errors.ApiError as e:
+        return _json_error(e)
+    except (asyncio.CancelledError, ConnectionError):
+        raise
+    except Exception as e:
+        print(f"leand sim: error in {request.method} {request.path}: {e!r}", file=sys.stderr)
+        return _json_error(errors.internal(500))
+
+
+_REQUEST_LINE = re.compile(rb"^(?:[A-Z]{3,8} )?/")  # the parser hands over the URL or the whole line
+
+
+class _JsonErrorHandler(RequestHandler):
+    """aiohttp's protocol handler, answering requests it cannot parse in Binance's JSON format."""
+
+    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if isinstance(exc, LineTooLong):  # the request line (a long URL) or a header line
+            line = exc.args[0] if exc.args else b""
+            line = line.encode("latin-1", "replace") if isinstance(line, str) else bytes(line)
+            status = 414 if _REQUEST_LINE.match(line) else 431
+        if request.writer.output_size > 0:
+            raise ConnectionError("response already started")
+        resp = _json_error(_http_error(status) if status != 500 else errors.internal(500))
+        resp.force_close()
+        return resp
+
+
+class _JsonErrorServer(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _JsonErrorHandler(self, loop=self._loop, **self._kwargs)
 
 
 def _fault_error(status: int) -> errors.ApiError:
@@ -407,6 +509,16 @@ def _fault_error(status: int) -> errors.ApiError:
     if status == 418:
         return errors.banned(int(time.time() * 1000) + 60_000, 60)
     return errors.internal(status)
+
+
+def is_loopback(host: str) -> bool:
+    """True for a loopback address or ``localhost`` (a name or wildcard that may reach beyond is not)."""
+    if host in ("localhost", "localhost.", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 async def start_server(cfg: SimConfig | None = None, *, host: str = "127.0.0.1", port: int = 0,
@@ -423,6 +535,11 @@ def serve(cfg: SimConfig, *, host: str | None = None, port: int | None = None) -
     """Run until interrupted (the ``leand sim serve`` command). Prints where it listens, never the secret."""
 
     srv = SimServer(cfg)  # ConfigError (e.g. missing LEAN data) surfaces before anything listens
+    bind = host or cfg.host
+    if not is_loopback(bind):
+        print(f"leand sim: WARNING: listening on {bind}, not loopback: anyone who can reach this address can use "
+              "the default API key, read the account and (POST /_sim/*) mint balances. Use 127.0.0.1 unless this "
+              "is an isolated test network.", file=sys.stderr, flush=True)
 
     async def main() -> None:
         import signal

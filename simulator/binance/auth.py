@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Mapping
 
 from . import errors
+from .params import long_value, recv_window
 
 MAX_RECV_WINDOW = 60000
 DEFAULT_RECV_WINDOW = 5000
@@ -64,28 +65,22 @@ def verify(secret: str, payload: str, signature: str | None) -> None:
 
 
 def check_timestamp(params: Mapping[str, str], now_ms: int, microseconds: bool = False) -> None:
-    """Accept iff ``timestamp < now + 1000`` and ``now - timestamp <= recvWindow`` (the documented rule)."""
+    """Accept iff ``timestamp < now + 1000`` and ``now - timestamp <= recvWindow`` (the documented rule).
+
+    Both values are matched against their patterns first: a 400-digit timestamp or ``recvWindow=nan`` is
+    -1100, never an overflow or a window that compares false both ways."""
     ts_text = params.get("timestamp")
     if ts_text is None or ts_text == "":
         raise errors.mandatory("timestamp")
-    try:
-        ts = int(ts_text)
-    except (TypeError, ValueError):
-        raise errors.bad_param("timestamp") from None
+    ts = long_value(ts_text, "timestamp", 0)
     rw_text = params.get("recvWindow")
     if rw_text is None or rw_text == "":
         rw = float(DEFAULT_RECV_WINDOW)
     else:
-        try:
-            rw = float(rw_text)
-        except (TypeError, ValueError):
-            raise errors.bad_param("recvWindow") from None
-        if rw > MAX_RECV_WINDOW or rw < 0:
+        rw = recv_window(rw_text)
+        if rw > MAX_RECV_WINDOW:
             raise errors.bad_recv_window()
-    if microseconds:
-        ts_ms = ts / 1000.0
-    else:
-        ts_ms = float(ts)
+    ts_ms = ts / 1000.0 if microseconds else float(ts)
     if ts_ms >= now_ms + 1000:
         raise errors.invalid_timestamp_ahead()
     if now_ms - ts_ms > rw:

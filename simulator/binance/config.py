@@ -130,6 +130,12 @@ def default_account() -> AccountConfig:
 
 
 def _check(cfg: SimConfig, where: str) -> SimConfig:
+    if not 0 <= cfg.port <= 65535:
+        raise ConfigError(f"{where}: port: {cfg.port} is not a TCP port (0-65535; 0 picks a free one)")
+    if not cfg.host:
+        raise ConfigError(f"{where}: host: must not be empty")
+    if not 0 <= cfg.seed < 2**63:
+        raise ConfigError(f"{where}: seed: {cfg.seed} must be in 0..2**63-1")
     names = set()
     for i, s in enumerate(cfg.symbols):
         if s.symbol != s.symbol.upper() or not s.symbol.isalnum():
@@ -146,8 +152,13 @@ def _check(cfg: SimConfig, where: str) -> SimConfig:
                 raise ConfigError(f"{where}: symbols[{i}].{field}: {v!r} is not a decimal number") from None
             if d < 0 or (field in ("tick_size", "step_size") and d <= 0):
                 raise ConfigError(f"{where}: symbols[{i}].{field}: {v!r} must be positive")
-        if s.start_price <= 0 or s.levels < 1:
-            raise ConfigError(f"{where}: symbols[{i}]: start_price must be > 0 and levels >= 1")
+        if not (0 < s.start_price < 1e12) or not 1 <= s.levels <= 1000:
+            raise ConfigError(f"{where}: symbols[{i}]: start_price must be in (0, 1e12) and levels in 1..1000")
+        if not (0 < s.level_qty < 1e9) or not (0 <= s.volatility < 1) or not 1 <= s.max_num_orders <= 100_000:
+            raise ConfigError(f"{where}: symbols[{i}]: level_qty must be in (0, 1e9), volatility in [0, 1), "
+                              "max_num_orders in 1..100000")
+        if not 0 <= s.half_spread_ticks <= 1_000_000 or not 1 <= s.level_ticks <= 1_000_000:
+            raise ConfigError(f"{where}: symbols[{i}]: half_spread_ticks must be in 0..1e6, level_ticks in 1..1e6")
     keys = set()
     for i, a in enumerate(cfg.accounts):
         if not a.api_key or not a.api_secret:
@@ -165,6 +176,16 @@ def _check(cfg: SimConfig, where: str) -> SimConfig:
             Decimal(getattr(cfg, name))
         except InvalidOperation:
             raise ConfigError(f"{where}: {name}: {getattr(cfg, name)!r} is not a decimal") from None
+    g = cfg.generator
+    for name, v, lo, hi in (("rate_hz", g.rate_hz, 0, 100_000), ("trade_prob", g.trade_prob, 0, 1),
+                            ("warmup_steps", g.warmup_steps, 0, 1_000_000), ("lean_speed", g.lean_speed, 1e-6, 1e6)):
+        if not lo <= v <= hi:  # also false for nan
+            raise ConfigError(f"{where}: generator.{name}: {v!r} must be in {lo}..{hi}")
+    lim = cfg.limits
+    for name in ("weight_per_minute", "ban_after_429s", "ban_seconds", "orders_per_10s", "orders_per_day"):
+        v = getattr(lim, name)
+        if not 1 <= v <= 1_000_000_000:
+            raise ConfigError(f"{where}: limits.{name}: {v} must be in 1..1000000000")
     if cfg.faults.http_status not in (0, 429, 418, 500, 502, 503, 504):
         raise ConfigError(f"{where}: faults.http_status: {cfg.faults.http_status} (want 0, 429, 418 or 5xx)")
     return cfg

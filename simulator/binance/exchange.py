@@ -14,7 +14,7 @@ import re
 import time
 import zlib
 from collections.abc import Callable, Mapping
-from decimal import ROUND_DOWN, ROUND_UP, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path
 from typing import Protocol
 
@@ -26,8 +26,11 @@ from .accounts import Q8, ZERO, Account, fmt, q8
 from .config import DEFAULT_LEAN_DIR, ConfigError, GeneratorConfig, SimConfig
 from .market import INTERVALS_MS, Generator, SymbolMarket, kline_rows, load_l2d_mids, load_lean_mids
 from .orders import LIMIT_PRICED, ORDER_TYPES, STOP_TYPES, OrderRec
+from .params import decimal_param, long_param
 
-CID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}$")
+CID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}\Z")
+#: no balance grows past this, so every amount stays exact at 8 decimals in a 28-digit context
+MAX_BALANCE = Decimal("1000000000000000")
 _ALNUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _STP = {"EXPIRE_TAKER": STP.CANCEL_INCOMING, "EXPIRE_MAKER": STP.CANCEL_RESTING, "EXPIRE_BOTH": STP.CANCEL_BOTH,
         "NONE": STP.NONE}
@@ -62,26 +65,11 @@ class NullPublisher:
 
 
 def _dec(params: Mapping[str, str], name: str) -> Decimal | None:
-    v = params.get(name)
-    if v is None or v == "":
-        return None
-    try:
-        d = Decimal(v)
-    except InvalidOperation:
-        raise errors.bad_param(name) from None
-    if not d.is_finite():
-        raise errors.bad_param(name)
-    return d
+    return decimal_param(params, name)
 
 
 def _int(params: Mapping[str, str], name: str, default: int | None = None) -> int | None:
-    v = params.get(name)
-    if v is None or v == "":
-        return default
-    try:
-        return int(v)
-    except ValueError:
-        raise errors.bad_param(name) from None
+    return long_param(params, name, default)
 
 
 def _lean_mids(gen: GeneratorConfig, symbol: str, base: str, quote: str) -> list[tuple[int, float]]:
@@ -690,6 +678,8 @@ class Exchange:
         acct = self.accounts[key]
         if amount < 0 and -amount > acct.available(asset):
             raise errors.order_rejected(errors.INSUFFICIENT_BALANCE)
+        if acct.available(asset) + amount > MAX_BALANCE:  # keeps every later balance formattable at 8 decimals
+            raise errors.bad_param("amount", f"a balance of at most {MAX_BALANCE}")
         acct.add(asset, amount)
         self.hub.user(key, {"e": "balanceUpdate", "E": now, "a": asset, "d": fmt(amount), "T": now})
         self._positions(now)

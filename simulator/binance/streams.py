@@ -19,11 +19,16 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from . import auth, errors
+from .params import json_number_text
 
 if TYPE_CHECKING:
     from .app import SimServer
 
 MAX_QUEUE = 20_000
+#: largest text frame a client may send (a SUBSCRIBE of every stream fits many times over)
+MAX_FRAME = 64 * 1024
+#: Binance's limit of streams per connection
+MAX_STREAMS = 1024
 _STREAM_RE = re.compile(r"^([a-z0-9]+)@(trade|aggTrade|bookTicker|miniTicker|ticker|depth|depth@100ms|"
                         r"depth(?:5|10|20)|depth(?:5|10|20)@100ms|kline_(?:1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|"
                         r"12h|1d|3d|1w))$")
@@ -153,13 +158,13 @@ async def market_ws(server: SimServer, request: web.Request) -> web.StreamRespon
     hub = server.hub
     symbols = {s.lower() for s in server.exchange.markets}
     combined = request.path.startswith("/stream")
-    ws = web.WebSocketResponse(heartbeat=20.0, autoping=True)
+    ws = web.WebSocketResponse(heartbeat=20.0, autoping=True, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     conn = Conn(ws, request, combined)
     hub.conns.add(conn)
     sinks: list[tuple[str, Callable[[dict], None]]] = []
     initial = request.query.get("streams", "").split("/") if combined else [request.match_info.get("name", "")]
-    for name in filter(None, initial):
+    for name in list(filter(None, initial))[:MAX_STREAMS]:
         if name in server.listen_keys:
             key = server.listen_keys[name]
 
@@ -201,7 +206,12 @@ def _control(hub: StreamHub, conn: Conn, text: str, symbols: set[str]) -> None:
             return
         bad = [p for p in params if not valid_stream(p, symbols)]
         if bad and method == "SUBSCRIBE":
-            conn.send(orjson.dumps({"code": 2, "msg": f"Invalid request: unknown stream {bad[0]!r}", "id": rid}))
+            conn.send(orjson.dumps({"code": 2, "msg": f"Invalid request: unknown stream {bad[0][:64]!r}",
+                                    "id": rid}))
+            return
+        if method == "SUBSCRIBE" and len(conn.subs | set(params)) > MAX_STREAMS:
+            conn.send(orjson.dumps({"code": 2, "msg": f"Invalid request: more than {MAX_STREAMS} streams",
+                                    "id": rid}))
             return
         conn.send(orjson.dumps({"result": None, "id": rid}))  # the ack goes out before any data
         for p in params:
@@ -236,7 +246,7 @@ _WS_WEIGHTS = {"ping": 1, "time": 1, "exchangeInfo": 20, "depth": 5, "order.plac
 
 async def ws_api(server: SimServer, request: web.Request) -> web.StreamResponse:
     hub = server.hub
-    ws = web.WebSocketResponse(heartbeat=20.0, autoping=True)
+    ws = web.WebSocketResponse(heartbeat=20.0, autoping=True, max_msg_size=MAX_FRAME)
     await ws.prepare(request)
     conn = Conn(ws, request)
     hub.conns.add(conn)
@@ -281,12 +291,10 @@ async def ws_api(server: SimServer, request: web.Request) -> web.StreamResponse:
 def _str_params(params: dict) -> dict[str, str]:
     out = {}
     for k, v in params.items():
-        if isinstance(v, bool):
-            out[k] = "true" if v else "false"
-        elif isinstance(v, list):
+        if isinstance(v, list | dict):
             out[k] = orjson.dumps(v).decode()
         else:
-            out[k] = str(v)
+            out[k] = json_number_text(v)
     return out
 
 
