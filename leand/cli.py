@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 
 def _date(text: str) -> date:
@@ -15,21 +17,51 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
-def _param(text: str) -> tuple[str, object]:
-    if "=" not in text:
+def _param(text: str) -> tuple[str, str]:
+    """NAME=VALUE; the value stays text until it is checked against the parameter's default."""
+    if "=" not in text or not text.split("=", 1)[0]:
         raise argparse.ArgumentTypeError(f"--param wants NAME=VALUE, got {text!r}")
     k, v = text.split("=", 1)
-    for conv in (int, float):
-        try:
-            return k, conv(v)
-        except ValueError:
-            pass
     return k, v
 
 
+def _number(text: str, *, lo: float, hi: float, what: str, integer: bool = False, lo_open: bool = False
+            ) -> float | int:
+    try:
+        v: float | int = int(text) if integer else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not {'an integer' if integer else 'a number'}: {text!r}") from None
+    if not (lo < v if lo_open else lo <= v) or not v <= hi:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: {what}")
+    return v
+
+
+def _cash(text: str) -> float:
+    return float(_number(text, lo=0, hi=1e15, what="starting cash must be > 0 and at most 1e15", lo_open=True))
+
+
+def _seconds(text: str) -> float:
+    return float(_number(text, lo=0, hi=10 * 365 * 86400, what="seconds must be > 0", lo_open=True))
+
+
+def _port(text: str) -> int:
+    return int(_number(text, lo=0, hi=65535, what="a TCP port is 0-65535 (0: any free port)", integer=True))
+
+
+def _seed(text: str) -> int:
+    return int(_number(text, lo=0, hi=2**63 - 1, what="a seed is 0..2**63-1", integer=True))
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line on stderr (``leand backtest: error: ...``) and exit 2, not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="leand", description="leand: backtest, run live, replay.")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = _Parser(prog="leand", description="leand: backtest, run live, replay.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     b = sub.add_parser("backtest", help="backtest a strategy file on recorded data",
                        description="Backtest STRATEGY.py on LEAN-format data; print statistics and write a "
@@ -38,13 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--data", type=Path, default=None, help="LEAN Data/ folder (default: shipped sample data)")
     b.add_argument("--start", type=_date, help="start date, overrides the strategy's")
     b.add_argument("--end", type=_date, help="end date, overrides the strategy's")
-    b.add_argument("--cash", type=float, help="starting cash in the account currency")
+    b.add_argument("--cash", type=_cash, help="starting cash in the account currency")
     b.add_argument("--out", type=Path, default=None, help="result folder (default: results/<strategy>)")
     b.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                    help="strategy parameter (repeatable)")
     b.add_argument("--class", dest="class_name", help="the Strategy class, if the file has several")
     b.add_argument("--report", action="store_true", help="also write report.html into the result folder")
     b.add_argument("--json", action="store_true", help="print the statistics as JSON instead of a table")
+    b.add_argument("--verbose", "-v", action="store_true",
+                   help="on a strategy error, print the full traceback, not just the file and line")
 
     r = sub.add_parser("report", help="write report.html for an existing result folder")
     r.add_argument("result_dir", type=Path)
@@ -54,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "default (paper venue, synthetic BTCUSD quotes, strategies/paper_scalper.py).")
     run.add_argument("--config", type=Path, default=None, help="TOML config file")
     run.add_argument("--check", action="store_true", help="validate the config and exit")
-    run.add_argument("--for", dest="duration", type=float, default=None, metavar="SECONDS",
+    run.add_argument("--for", dest="duration", type=_seconds, default=None, metavar="SECONDS",
                      help="stop gracefully after this many seconds and print a summary (demos, smoke tests)")
 
     sub.add_parser("ctl", help="administer a running daemon (leand ctl --help)", add_help=False)
@@ -96,9 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                             description="A Binance Spot REST + WebSocket venue on loopback, backed by the L3 "
                                         "simulator (defaults: see simulator/binance/__init__.py).")
     srv.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
-    srv.add_argument("--port", type=int, default=None, help="port (default 8765; 0 = ephemeral)")
+    srv.add_argument("--port", type=_port, default=None, help="port (default 8765; 0 = ephemeral)")
     srv.add_argument("--config", type=Path, default=None, help="TOML config file")
-    srv.add_argument("--seed", type=int, default=None, help="seed of the synthetic market")
+    srv.add_argument("--seed", type=_seed, default=None, help="seed of the synthetic market")
     return p
 
 
@@ -165,17 +199,28 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from leand.backtest.result import format_table, write_result
-    from leand.backtest.runner import BacktestError, run_backtest
+    from leand.backtest.runner import BacktestError, StrategyError, run_backtest
 
+    out = args.out or Path("results") / args.strategy.stem
     try:
         engine, result = run_backtest(args.strategy, data_dir=args.data, start=args.start, end=args.end,
                                       cash=args.cash, parameters=dict(args.param), class_name=args.class_name,
                                       progress=True)
+    except StrategyError as e:
+        if args.verbose:
+            sys.stderr.write(e.detail)
+        write_result(e.result, out)
+        (out / "error.txt").write_text(e.detail)
+        (out / "report.html").unlink(missing_ok=True)  # a report of an earlier run would not match
+        hint = "" if args.verbose else "; --verbose for the traceback"
+        print(f"leand backtest: strategy error: {e} (partial result, marked incomplete, in {out}{hint})",
+              file=sys.stderr)
+        return 1
     except BacktestError as e:
         print(f"leand backtest: error: {e}", file=sys.stderr)
         return 2
-    out = args.out or Path("results") / args.strategy.stem
     write_result(result, out)
+    (out / "error.txt").unlink(missing_ok=True)  # from an earlier, failed run
     if args.json:
         import orjson
 
@@ -241,6 +286,18 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `leand sessions | head`: the reader left; say nothing more
+        import os
+
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush cannot fail again
+        return 1  # as the Python docs advise: the output was cut short
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["ctl"]:  # fast path: the control client imports nothing heavy
         from leand.ctl import main as ctl_main
@@ -251,9 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command != "run":
         _log_to_stderr()
     if args.command == "replay":
+        from leand.backtest.runner import guess_value
         from leand.replay.cli import cmd_replay
 
-        return cmd_replay(args.session, args.recordings, args.strategy, dict(args.param), args.out)
+        params = {k: guess_value(v) for k, v in args.param}
+        return cmd_replay(args.session, args.recordings, args.strategy, params, args.out)
     if args.command == "sessions":
         from leand.replay.cli import cmd_sessions
 

@@ -7,6 +7,7 @@ import importlib.util
 import inspect
 import sys
 import time as _time
+import traceback
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,82 @@ DEFAULT_DATA = SAMPLE_DATA
 
 class BacktestError(Exception):
     """One clear message for the user; the CLI prints it and exits non-zero."""
+
+
+class StrategyError(BacktestError):
+    """The strategy's own code raised: the message names the file and line; ``detail`` is the full traceback
+    and ``result`` what ran until then (``meta["incomplete"]`` is true), for the CLI to write."""
+
+    def __init__(self, message: str, detail: str, result: Any) -> None:
+        super().__init__(message)
+        self.detail = detail
+        self.result = result
+
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def guess_value(text: str) -> Any:
+    """A value without a declared default: int, else float, else the text."""
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
+def typed_parameter(name: str, text: Any, default: Any) -> Any:
+    """``text`` converted to the type of the parameter's ``default``; BacktestError naming both otherwise."""
+    if not isinstance(text, str):
+        return text
+    if default is None:
+        return guess_value(text)
+    try:
+        if isinstance(default, bool):
+            low = text.strip().lower()
+            if low in _TRUE or low in _FALSE:
+                return low in _TRUE
+            raise ValueError
+        if isinstance(default, int):
+            return int(text)
+        if isinstance(default, float):
+            v = float(text)
+            if v != v or v in (float("inf"), float("-inf")):
+                raise ValueError
+            return v
+        if isinstance(default, str):
+            return text
+    except ValueError:
+        pass
+    else:
+        raise BacktestError(f"--param {name}: the default {default!r} is a {type(default).__name__}, which cannot "
+                            "be set from the command line")
+    kind = {bool: "true or false", int: "an integer", float: "a finite number"}[type(default)]
+    raise BacktestError(f"--param {name}={text}: expected {kind} like the default {default!r}")
+
+
+def typed_parameters(defaults: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """Command-line parameters checked against the strategy's declared defaults (undeclared ones are guessed)."""
+    return {k: typed_parameter(k, v, defaults.get(k)) for k, v in given.items()}
+
+
+def _strategy_frame(exc: BaseException, path: Path) -> traceback.FrameSummary | None:
+    """The innermost frame of the traceback inside the strategy file."""
+    want = path.resolve()
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == want]
+    return frames[-1] if frames else None
+
+
+def _describe_failure(exc: BaseException, path: Path) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()
+    what = text[0] if text else type(exc).__name__
+    f = _strategy_frame(exc, path)
+    if f is not None:
+        return f"{path}:{f.lineno} in {f.name}: {what}"
+    last = traceback.extract_tb(exc.__traceback__)[-1:] or [None]
+    where = f" (raised in {Path(last[0].filename).name}:{last[0].lineno})" if last[0] else ""
+    return f"{path}: {what}{where}"
 
 
 def load_strategy_class(path: Path, class_name: str | None = None) -> type[Strategy]:
@@ -65,15 +142,27 @@ def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: da
         cls = load_strategy_class(Path(strategy_path), class_name)
         strategy = cls()
         source = Path(strategy_path).read_text()
+    if cash is not None and not 0 < cash <= 1e15:
+        raise BacktestError(f"cash must be > 0 and at most 1e15, got {cash}")
     if parameters:
-        strategy.parameters = {**getattr(strategy, "parameters", {}), **parameters}
+        declared = dict(getattr(strategy, "parameters", {}) or {})
+        strategy.parameters = {**declared, **typed_parameters(declared, parameters)}
     engine = Engine(strategy, data_dir, parameters=strategy.parameters, start=start, end=end, cash=cash)
     bar = _Progress() if progress else None
     t0 = _time.perf_counter()
     try:
         engine.run(progress=bar)
     except EngineError as e:
-        raise BacktestError(str(e)) from e
+        f = _strategy_frame(e, Path(strategy_path)) if strategy_path else None
+        raise BacktestError(f"{strategy_path}:{f.lineno}: {e}" if f else str(e)) from e
+    except Exception as e:  # the strategy's own code (or a bug it triggered): keep what ran until then
+        if bar is not None:
+            bar.close()
+            bar = None
+        message = _describe_failure(e, Path(strategy_path))
+        detail = "".join(traceback.format_exception(e))
+        raise StrategyError(message, detail, _partial_result(engine, strategy_path, source,
+                                                              _time.perf_counter() - t0, message)) from e
     finally:
         if bar is not None:
             bar.close()
@@ -83,6 +172,26 @@ def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: da
                             f"{', '.join(str(s) for s in engine.securities)} in {data_dir}")
     result = build_result(engine, strategy_path, source, elapsed)
     return engine, result
+
+
+def _partial_result(engine: Engine, strategy_path: Path | str, source: str, elapsed: float, error: str):
+    """What ran until the failure, marked incomplete; just the metadata when even that cannot be summarized."""
+    from leand.backtest.result import BacktestResult
+
+    try:
+        result = build_result(engine, strategy_path, source, elapsed)
+    except Exception:  # e.g. initialize() failed before the account existed
+        result = BacktestResult(meta={"strategy": type(engine.strategy).__name__, "strategy_file": str(strategy_path),
+                                      "code_sha256": hashlib.sha256(source.encode()).hexdigest(),
+                                      "leand_version": __version__},
+                                statistics={}, statistic_values={}, equity=[], benchmark=[], daily=[],
+                                orders=list(engine.orders.values()), fills=list(engine.fills), logs=list(engine.logs))
+    from leand.clock import ns_to_datetime
+
+    result.meta["incomplete"] = True
+    result.meta["error"] = error
+    result.meta["failed_at"] = ns_to_datetime(engine.clock.now_ns()).isoformat() if engine.clock.now_ns() else ""
+    return result
 
 
 def build_result(engine: Engine, strategy_path: Path | str, source: str, elapsed: float):
