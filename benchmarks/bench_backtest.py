@@ -111,6 +111,9 @@ def run_one(which: str, data: Path, start: date, end: date) -> None:
     from leand.backtest.runner import load_strategy_class
     from leand.engine import Engine
 
+    sys.path.insert(0, str(Path(__file__).parent))
+    from digest import engine_digest
+
     tmpl = EMPTY if which == "empty" else SMA
     code = tmpl.format(start=f"{start.year}, {start.month}, {start.day}", end=f"{end.year}, {end.month}, {end.day}")
     path = data / f"strategy_{which}.py"
@@ -122,7 +125,7 @@ def run_one(which: str, data: Path, start: date, end: date) -> None:
     bars = engine.data_points
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{which:5s}: {bars:,} bars in {dt:.2f} s = {bars / dt:,.0f} bars/s; orders {len(engine.orders)}; "
-          f"peak RSS {rss:.0f} MB")
+          f"peak RSS {rss:.0f} MB; digest {engine_digest(engine)}")
 
 
 def main() -> None:

@@ -13,11 +13,13 @@ The market-making backtest over a full day of AIG ticks is ``benchmarks/bench_ma
 from __future__ import annotations
 
 import argparse
+import hashlib
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
+import msgspec
 import numpy as np
 
 from leand.data.feed import _events
@@ -56,7 +58,7 @@ def bench_replay(tmp: Path) -> None:
               f"(gaps {len(v.book.gaps)})")
 
 
-def bench_mixed(n: int) -> None:
+def bench_mixed(n: int, check: bool = False) -> None:
     rng = np.random.default_rng(11)
     kinds = rng.random(n)
     sides = rng.choice([-1, 1], n).tolist()
@@ -68,6 +70,8 @@ def bench_mixed(n: int) -> None:
     live: list[int] = []
     mid = 10_000  # in ticks
     adds = cancels = takes = 0
+    digest = hashlib.sha256()
+    enc = msgspec.msgpack.Encoder()
     t0 = time.perf_counter()
     for i in range(n):
         k = kinds[i]
@@ -90,19 +94,26 @@ def bench_mixed(n: int) -> None:
                                  time_in_force=TimeInForce.IOC), i)
             takes += 1
         if len(book.events) > 4096:
+            if check:
+                digest.update(enc.encode(book.events))
             book.events.clear()
     dt = time.perf_counter() - t0
     print(f"(b) mixed stream: {n:,} orders ({adds:,} adds, {cancels:,} cancels, {takes:,} marketable) in "
           f"{dt:.2f} s = {n / dt:,.0f} orders/s; {len(book.orders):,} resting at the end")
+    if check:
+        digest.update(enc.encode(book.events))
+        print(f"    digest of the book's events (timing includes hashing): {digest.hexdigest()[:16]}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--orders", type=int, default=1_000_000)
+    ap.add_argument("--digest", action="store_true", help="hash the book's events (slower; for checking that "
+                    "a change leaves results identical)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         bench_replay(Path(d))
-    bench_mixed(args.orders)
+    bench_mixed(args.orders, args.digest)
 
 
 if __name__ == "__main__":

@@ -17,12 +17,16 @@ from pathlib import Path
 
 from leand.backtest.runner import run_backtest
 
+sys.path.insert(0, str(Path(__file__).parent))
+from digest import engine_digest  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "lean"))
+    shared = next((p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()), ROOT.parent / "shared")
+    ap.add_argument("--data", default=str(shared / "data" / "lean"))
     ap.add_argument("--ticker", default="AIG")
     ap.add_argument("--date", default="2013-10-07")
     ap.add_argument("--queue", default="prob_power2")
@@ -41,7 +45,8 @@ def main() -> None:
     print(f"market maker on {args.ticker} {args.date} ticks ({args.queue} queue, seeded random latency): "
           f"{n:,} events in {dt:.2f} s = {n / dt:,.0f} events/s; peak RSS {rss:.0f} MB; "
           f"{len(engine.fills):,} fills, {len(engine.orders):,} orders, book requests "
-          f"{engine.brokerage.requests:,}; end equity {engine.portfolio.total_portfolio_value:,.2f}")
+          f"{engine.brokerage.requests:,}; end equity {engine.portfolio.total_portfolio_value:,.2f}; "
+          f"digest {engine_digest(engine)}")
 
 
 if __name__ == "__main__":

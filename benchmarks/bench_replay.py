@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +25,8 @@ from leand.replay.recorder import Recorder
 from leand.replay.records import Header, MarketData, Slice, StrategySource
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+from digest import engine_digest, events_digest  # noqa: E402
 BTC = Symbol.crypto("BTCUSD")
 
 
@@ -72,7 +75,8 @@ def main() -> None:
         t2 = time.perf_counter()
         print(f"replay: read {len(qs):,} frames in {t1 - t0:.2f} s; replayed {r.inputs:,} inputs "
               f"({len(r.replayed):,} decisions) in {t2 - t1:.2f} s = {r.inputs / (t2 - t1):,.0f} events/s "
-              f"(end to end {r.inputs / (t2 - t0):,.0f} events/s)")
+              f"(end to end {r.inputs / (t2 - t0):,.0f} events/s); digest {engine_digest(r.engine)} "
+              f"decisions {events_digest(r.replayed)}")
 
 
 if __name__ == "__main__":
