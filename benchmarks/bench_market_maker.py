@@ -18,7 +18,7 @@ from pathlib import Path
 from leand.backtest.runner import run_backtest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from digest import engine_digest  # noqa: E402
+from digest import engine_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 

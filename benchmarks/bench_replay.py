@@ -27,6 +27,7 @@ from leand.replay.records import Header, MarketData, Slice, StrategySource
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 from digest import engine_digest, events_digest  # noqa: E402
+
 BTC = Symbol.crypto("BTCUSD")
 
 
