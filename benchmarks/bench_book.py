@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import tempfile
 import time
 from datetime import date
@@ -58,7 +59,26 @@ def bench_replay(tmp: Path) -> None:
               f"(gaps {len(v.book.gaps)})")
 
 
-def bench_mixed(n: int, check: bool = False) -> None:
+class FloorBook:
+    """The floor for (b): what any book must do per request here (index the order, record one event), no
+    matching. The harness (building SimOrders, picking cancels) runs the same as for the real book."""
+
+    def __init__(self) -> None:
+        self.orders: dict[int, SimOrder] = {}
+        self.events: list = []
+
+    def submit(self, o: SimOrder, now: int) -> bool:
+        self.events.append(o.id)
+        if o.type is OrderType.LIMIT:
+            self.orders[o.id] = o
+        return True
+
+    def cancel(self, order_id: int, now: int) -> SimOrder:
+        self.events.append(order_id)
+        return self.orders.pop(order_id)
+
+
+def mixed_stream(book, n: int, check: bool) -> tuple[float, tuple[int, int, int], str]:
     rng = np.random.default_rng(11)
     kinds = rng.random(n)
     sides = rng.choice([-1, 1], n).tolist()
@@ -66,7 +86,6 @@ def bench_mixed(n: int, check: bool = False) -> None:
     qtys = (rng.integers(1, 10, n) * 100).tolist()
     owners = [f"o{k}" for k in rng.integers(0, 50, n).tolist()]
     picks = rng.random(n).tolist()
-    book = OrderBook("X", tick_size=0.01, lot_size=1, maker_fee=-0.0001, taker_fee=0.0003, stp=STP.CANCEL_RESTING)
     live: list[int] = []
     mid = 10_000  # in ticks
     adds = cancels = takes = 0
@@ -98,11 +117,24 @@ def bench_mixed(n: int, check: bool = False) -> None:
                 digest.update(enc.encode(book.events))
             book.events.clear()
     dt = time.perf_counter() - t0
-    print(f"(b) mixed stream: {n:,} orders ({adds:,} adds, {cancels:,} cancels, {takes:,} marketable) in "
-          f"{dt:.2f} s = {n / dt:,.0f} orders/s; {len(book.orders):,} resting at the end")
     if check:
         digest.update(enc.encode(book.events))
-        print(f"    digest of the book's events (timing includes hashing): {digest.hexdigest()[:16]}")
+    return dt, (adds, cancels, takes), digest.hexdigest()[:16]
+
+
+def bench_mixed(n: int, check: bool = False, repeat: int = 3) -> None:
+    floor = min(mixed_stream(FloorBook(), n, False)[0] for _ in range(repeat))
+    best = math.inf
+    for _ in range(repeat):
+        book = OrderBook("X", tick_size=0.01, lot_size=1, maker_fee=-0.0001, taker_fee=0.0003,
+                         stp=STP.CANCEL_RESTING)
+        dt, (adds, cancels, takes), digest = mixed_stream(book, n, check)
+        best = min(best, dt)
+    print(f"(b) mixed stream: {n:,} orders ({adds:,} adds, {cancels:,} cancels, {takes:,} marketable), best of "
+          f"{repeat}: {best:.2f} s = {n / best:,.0f} orders/s (target >= 500,000); {len(book.orders):,} resting at "
+          f"the end; floor (same harness, a dict and one event per request) {n / floor:,.0f} orders/s")
+    if check:
+        print(f"    digest of the book's events (timing includes hashing): {digest}")
 
 
 def main() -> None:
@@ -110,10 +142,11 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--digest", action="store_true", help="hash the book's events (slower; for checking that "
                     "a change leaves results identical)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is printed")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         bench_replay(Path(d))
-    bench_mixed(args.orders, args.digest)
+    bench_mixed(args.orders, args.digest, args.repeat)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ prevention; maker/taker fees; and validates tick size, lot size and minimum noti
 
 Performance notes: price levels live in ``SortedDict``s keyed so that index 0 is always the best price
 (asks by price, bids by negated price); a level's queue is a deque with lazy deletion (a canceled order is
-marked dead and skipped when it reaches the front), so a cancel is O(1) and a level never rescans.
+marked dead and skipped when it reaches the front), so a cancel is O(1) and a level never rescans. Prices and
+sizes that passed validation once are remembered, so a plain GTC limit or market order at a known price and
+size skips the grid arithmetic and the general validation (every other check still runs).
 Results are appended to ``self.events`` (msgspec Structs) for the caller to drain: no callbacks, no
 allocation beyond the events themselves.
 """
@@ -130,6 +132,8 @@ _EPS = 1e-9
 _INF = math.inf
 _LIMIT = OrderType.LIMIT
 _GTC = TimeInForce.GTC
+_MARKET = OrderType.MARKET
+_GTC_OR_IOC = frozenset({TimeInForce.GTC, TimeInForce.IOC})  # no expiry, no fill-or-kill check
 
 
 class Level:
@@ -161,8 +165,9 @@ class OrderBook:
         self.taker_fee = taker_fee
         self.stp = stp
         #: 1/lot and 1/tick (0 when there is no grid): the fast path's grid checks multiply instead of divide
-        self._inv_lot = 1.0 / lot_size if lot_size > 0 else 0.0
-        self._inv_tick = 1.0 / tick_size if tick_size > 0 else 0.0
+        #: prices and quantities already validated on the tick/lot grid (see _remember_grid)
+        self._px_ok: dict[float, bool] = {}
+        self._qty_ok: dict[float, bool] = {}
         self.bids: SortedDict = SortedDict()  # key -price
         self.asks: SortedDict = SortedDict()  # key price
         self.orders: dict[int, SimOrder] = {}  # every live order: resting or waiting stops
@@ -210,19 +215,18 @@ class OrderBook:
         r = x / step
         return abs(r - round(r)) <= 1e-6
 
-    def _plain_ok(self, o: SimOrder) -> bool:
-        """True when a GTC limit order passes every check ``validate`` makes (the fast path); any doubt
-        falls through to ``validate``, which names the problem."""
-        q, px = o.quantity, o.price
-        if not (0 < q < _INF and 0 < px < _INF) or (o.side != 1 and o.side != -1) or o.id in self.orders:
-            return False
-        r = q * self._inv_lot  # multiplying by a precomputed inverse: the grid tests run on every order
-        if abs(r - round(r)) > 1e-6:
-            return False
-        r = px * self._inv_tick
-        if abs(r - round(r)) > 1e-6:
-            return False
-        return not (self.min_notional > 0 and q * px < self.min_notional - _EPS)
+    def _remember_grid(self, o: SimOrder) -> None:
+        """After ``validate`` passed a plain limit order: remember its price and quantity as on the grid, so
+        the next order at the same price or size skips the arithmetic (a stream revisits a few levels and
+        sizes millions of times). Only positive finite values that passed are stored, and the memo is
+        bounded."""
+        if len(self._px_ok) > 65536:
+            self._px_ok.clear()
+        if len(self._qty_ok) > 65536:
+            self._qty_ok.clear()
+        if o.type is _LIMIT:
+            self._px_ok[o.price] = True
+        self._qty_ok[o.quantity] = True
 
     def validate(self, o: SimOrder) -> str | None:
         """The reject reason for an order the exchange will not take, or None."""
@@ -264,27 +268,32 @@ class OrderBook:
     def submit(self, o: SimOrder, now: int) -> bool:
         """Take an order: validate, then trigger/match/rest as its type and time in force say.
         Returns False when rejected (a ``Rejected`` event says why)."""
-        if o.type is _LIMIT and o.time_in_force is _GTC and not o.post_only and self._plain_ok(o):
-            # the common case in one pass: a valid GTC limit (``_plain_ok`` passes exactly what ``validate``
-            # would) that does not cross simply rests
+        px = o.price
+        oid = o.id
+        side = o.side
+        if o.type is _LIMIT and o.time_in_force is _GTC and not o.post_only and px in self._px_ok \
+                and o.quantity in self._qty_ok and oid not in self.orders and (side == 1 or side == -1) \
+                and not (self.min_notional > 0 and o.quantity * px < self.min_notional - _EPS):
+            # the common case in one pass: a GTC limit at a price and size already validated on the grid
+            # (exactly what ``validate`` would pass) that does not cross simply rests
             o.time = now
             o.filled = 0.0
             o.live = True
-            oid = o.id
             self.events.append(Accepted(now, oid, True))
-            px = o.price
-            if o.side > 0:
+            if side > 0:
                 lists = self.asks._list._lists
                 if lists and lists[0][0] <= px + _EPS:
                     self._execute(o, now)
                     return True
-                book, key = self.bids, -px
+                book = self.bids
+                key = -px
             else:
                 lists = self.bids._list._lists
                 if lists and -lists[0][0] >= px - _EPS:
                     self._execute(o, now)
                     return True
-                book, key = self.asks, px
+                book = self.asks
+                key = px
             # _rest, inlined
             self._seq = o.seq = self._seq + 1
             lvl = book.get(key)
@@ -295,10 +304,22 @@ class OrderBook:
             lvl.count += 1
             self.orders[oid] = o
             return True
+        if o.type is _MARKET and o.quantity in self._qty_ok and oid not in self.orders and \
+                (side == 1 or side == -1) and not o.post_only and self.min_notional <= 0 and \
+                o.time_in_force in _GTC_OR_IOC:
+            # a market order of a size already validated: exactly what ``validate`` would pass
+            o.time = now
+            o.filled = 0.0
+            o.live = True
+            self.events.append(Accepted(now, oid, False))
+            self._execute(o, now)
+            return True
         reason = self.validate(o)
         if reason is not None:
             self.events.append(Rejected(now, o.id, reason))
             return False
+        if o.type is _LIMIT or o.type is _MARKET:
+            self._remember_grid(o)
         o.time = now
         o.filled = 0.0
         o.live = True
@@ -331,7 +352,12 @@ class OrderBook:
         left = o.quantity - o.filled
         if o.live and order_id not in self.stops:  # a resting order: _remove, inlined
             o.live = False
-            book, key = (self.bids, -o.price) if o.side > 0 else (self.asks, o.price)
+            if o.side > 0:
+                book = self.bids
+                key = -o.price
+            else:
+                book = self.asks
+                key = o.price
             lvl = book.get(key)
             if lvl is not None:
                 lvl.qty -= left

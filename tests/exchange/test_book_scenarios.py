@@ -656,3 +656,27 @@ def test_duplicate_id_rejected_and_the_original_untouched():
     b.submit(SimOrder(id=2, side=SELL, quantity=1, type=OrderType.STOP_MARKET, stop_price=90.0), T)
     assert not b.submit(lim(2, BUY, 1, 98.0), T)
     assert b.drain()[-1] == Rejected(T, 2, "duplicate order id 2")
+
+
+def test_grid_memo_fast_paths_still_check_what_validate_checks():
+    """Once a price and a size have been validated the book takes the fast path for them; everything else an
+    order carries (id, side, time in force, fill-or-kill, minimum notional) is still checked there."""
+    b = make_book()
+    assert b.submit(lim(1, SELL, 100, 10.00), T)  # validates 10.00 and 100: remembered
+    assert b.submit(mkt(2, BUY, 50), T)  # validates 50 for a market order
+    b.drain()
+    assert not b.submit(lim(1, SELL, 100, 10.00), T)  # a duplicate id at a remembered price and size
+    assert not b.submit(lim(3, 0, 100, 10.00), T)  # a bad side
+    assert not b.submit(lim(4, SELL, 100.5, 10.00), T)  # a remembered price, an off-grid size
+    assert not b.submit(mkt(5, BUY, 50, time_in_force=TimeInForce.DAY), T)  # DAY needs an expire time
+    ev = b.drain()
+    assert [type(e) for e in ev] == [Rejected] * 4
+    assert "duplicate" in ev[0].reason and "side" in ev[1].reason and "lot size" in ev[2].reason
+    # fill-or-kill is checked even at a remembered size: 50 left at 10.00 cannot fill 100
+    assert b.submit(mkt(6, BUY, 100, time_in_force=TimeInForce.FOK), T)
+    assert b.drain() == [Accepted(T, 6, False), Canceled(T, 6, 100, "fok")]
+    # a minimum notional set later applies to remembered prices and sizes too
+    b.min_notional = 5_000.0
+    assert not b.submit(lim(7, BUY, 100, 10.00), T)
+    assert not b.submit(mkt(8, BUY, 50), T)
+    assert [type(e) for e in b.drain()] == [Rejected, Rejected]
