@@ -34,7 +34,7 @@ from leand.simulator.replay import ReplayVenue, replay_records
 DATA = Path(__file__).resolve().parents[1] / "data" / "lean"
 
 
-def bench_replay(tmp: Path) -> None:
+def bench_replay(tmp: Path, check: bool = False) -> None:
     sym = Symbol.equity("BAC")
     hours = MarketHoursDatabase.load(DATA / "market-hours" / "market-hours-database.json").get(
         sym.security_type, sym.market, sym.value)
@@ -46,17 +46,22 @@ def bench_replay(tmp: Path) -> None:
         w.write(recs)
     n = len(recs)
     for label, resting in (("no resting orders (batched)", False), ("bid+ask resting, checked per update", True)):
+        target = " (target >= 1,000,000)" if resting else ""
         v = ReplayVenue("BAC", queue="prob_power2")
+        digest = hashlib.sha256()
+        enc = msgspec.msgpack.Encoder()
         t0 = time.perf_counter()
         for chunk in iter_chunks(path):
             if resting and not v.orders and v.book.best_bid and v.book.best_ask:
                 v.submit(SimOrder(id=1, side=1, quantity=100, price=round(v.book.best_bid - 0.05, 2)), 0)
                 v.submit(SimOrder(id=2, side=-1, quantity=100, price=round(v.book.best_ask + 0.05, 2)), 0)
             replay_records(v, chunk)
-            v.drain()
+            ev = v.drain()
+            if check:
+                digest.update(enc.encode(ev))
         dt = time.perf_counter() - t0
         print(f"(a) L1/L2 replay, {label}: {n:,} updates in {dt:.2f} s = {n / dt:,.0f} updates/s "
-              f"(gaps {len(v.book.gaps)})")
+              f"(gaps {len(v.book.gaps)}){target}" + (f"; digest of events {digest.hexdigest()[:16]}" if check else ""))
 
 
 class FloorBook:
@@ -145,7 +150,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is printed")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
-        bench_replay(Path(d))
+        bench_replay(Path(d), args.digest)
     bench_mixed(args.orders, args.digest, args.repeat)
 
 

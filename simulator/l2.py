@@ -185,3 +185,52 @@ def apply_deltas(book: L2Book, seq: list[int], side: list[int], price: list[floa
     book.stale = stale
     book.updates += applied
     return applied
+
+
+def apply_deltas_quiet(book: L2Book, seq: list[int], side: list[int], price: list[float], size: list[float],
+                       start: int, watch: set[tuple[int, float]]) -> int:
+    """Apply deltas from ``start`` on while they are *quiet*: in sequence, not moving either best price and
+    not at a watched ``(side, price)``. Returns the index of the first delta that is not quiet (not applied;
+    the caller applies it with its consequences) or ``len(seq)``. With orders of ours resting, this is the
+    replay's fast path: a quiet delta changes nothing any of them can see."""
+    bids, asks = book.bids, book.asks
+    if book.stale or not book.seq:
+        return start
+    dset = dict.__setitem__
+    bb = -bids._list._lists[0][0] if bids else 0.0  # SortedDict's first key, without peekitem's overhead
+    ba = asks._list._lists[0][0] if asks else 0.0
+    last = book.seq
+    n = len(seq)
+    i = start
+    while i < n:
+        s = seq[i]
+        if s != last + 1:
+            break
+        p = price[i]
+        q = size[i]
+        if side[i] > 0:
+            if (q > 0 and p > bb) or (q <= 0 and p == bb) or (1, p) in watch:
+                break
+            k = -p
+            if q > 0:
+                if k in bids:
+                    dset(bids, k, q)
+                else:
+                    bids[k] = q
+            elif k in bids:
+                del bids[k]
+        else:
+            if (q > 0 and (p < ba or not ba)) or (q <= 0 and p == ba) or (-1, p) in watch:
+                break
+            if q > 0:
+                if p in asks:
+                    dset(asks, p, q)
+                else:
+                    asks[p] = q
+            elif p in asks:
+                del asks[p]
+        last = s
+        i += 1
+    book.updates += i - start
+    book.seq = last
+    return i

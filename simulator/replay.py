@@ -33,7 +33,7 @@ from leand.simulator.book import (
     Trade,
     Triggered,
 )
-from leand.simulator.l2 import L2Book
+from leand.simulator.l2 import L2Book, apply_deltas_quiet
 from leand.simulator.models import QueueModel, queue_model
 
 _EPS = 1e-9
@@ -61,6 +61,10 @@ class ReplayVenue:
         self.last_trade = 0.0
         self.has_trades = False
         self._trade_id = 0
+        #: True while nothing has happened since _after_book last ran (it is then a fixed point: running it
+        #: again on a book whose best prices and levels at our prices are unchanged does nothing)
+        self._settled = False
+        self._watch: set[tuple[int, float]] = set()  # (side, price) of our resting orders when settled
 
     def drain(self) -> list[BookEvent]:
         ev = self.events
@@ -69,6 +73,7 @@ class ReplayVenue:
 
     # ---- market data ------------------------------------------------------------------------------------
     def on_quote(self, t: int, bid: float, bid_size: float, ask: float, ask_size: float) -> None:
+        self._settled = False
         self.book.set_quote(bid, bid_size, ask, ask_size)
         if self.resting:
             self._after_book(t)
@@ -79,13 +84,30 @@ class ReplayVenue:
         if self.book.apply_delta(seq, side, price, size) and self.resting:
             self._after_book(t)
 
+    def on_deltas(self, t: list[int], seq: list[int], side: list[int], price: list[float],
+                  size: list[float]) -> None:
+        """A run of deltas, the same as :meth:`on_delta` on each: while our orders are settled, the deltas
+        none of them can see (away from their prices, not moving a best price) are applied in one loop."""
+        book = self.book
+        n = len(seq)
+        i = 0
+        while i < n:
+            if self._settled:
+                i = apply_deltas_quiet(book, seq, side, price, size, i, self._watch)
+                if i >= n:
+                    return
+            self.on_delta(t[i], seq[i], side[i], price[i], size[i])
+            i += 1
+
     def on_snapshot(self, t: int, seq: int, bids: list, asks: list) -> None:
+        self._settled = False
         self.book.apply_snapshot(seq, bids, asks)
         if self.resting:
             self._after_book(t)
 
     def on_trade(self, t: int, price: float, qty: float) -> None:
         """A trade printed in the market (not ours)."""
+        self._settled = False
         self.last_trade = price
         self.has_trades = True
         if self.resting:
@@ -132,9 +154,12 @@ class ReplayVenue:
                 if shown < o.shown:
                     o.ahead = self.queue.on_depth_change(o.ahead, o.shown, shown)
                 o.shown = shown
+        self._watch = {(o.side, o.price) for o in self.resting}
+        self._settled = True
 
     # ---- requests (at their arrival time) -----------------------------------------------------------------
     def submit(self, o: SimOrder, t: int) -> bool:
+        self._settled = False
         if o.id in self.orders:
             self.events.append(Rejected(t, o.id, f"duplicate order id {o.id}"))
             return False
@@ -169,6 +194,7 @@ class ReplayVenue:
         return True
 
     def cancel(self, order_id: int, t: int, reason: str = "canceled") -> SimOrder:
+        self._settled = False
         o = self.orders.get(order_id)
         if o is None:
             raise BookError(f"cancel: unknown order id {order_id} (never seen, already filled or canceled)")
@@ -178,6 +204,7 @@ class ReplayVenue:
 
     def modify(self, order_id: int, t: int, *, quantity: float | None = None, price: float | None = None) -> bool:
         """A size decrease keeps the queue place; a price change or size increase starts at the back."""
+        self._settled = False
         o = self.orders.get(order_id)
         if o is None:
             raise BookError(f"modify: unknown order id {order_id}")
@@ -201,6 +228,7 @@ class ReplayVenue:
         return True
 
     def expire(self, t: int) -> None:
+        self._settled = False
         for o in [o for o in self.orders.values() if 0 < o.expire_time <= t]:
             self._drop(o)
             self.events.append(Expired(t, o.id, o.quantity - o.filled))
@@ -330,11 +358,14 @@ def replay_records(venue: ReplayVenue, records) -> int:
     while i < n:
         k = kind[i]
         if k == DELTA:
-            if not venue.resting and snap is None:
+            if snap is None:
                 j = i
                 while j < n and kind[j] == DELTA:
                     j += 1
-                apply_deltas(venue.book, seq[i:j], side[i:j], px[i:j], sz[i:j])
+                if venue.resting:
+                    venue.on_deltas(t[i:j], seq[i:j], side[i:j], px[i:j], sz[i:j])
+                else:
+                    apply_deltas(venue.book, seq[i:j], side[i:j], px[i:j], sz[i:j])
                 i = j
                 continue
             venue.on_delta(t[i], seq[i], side[i], px[i], sz[i])

@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leand.model import OrderType, TimeInForce
 from leand.simulator.book import BookError, Canceled, Rejected, SimOrder, Trade
@@ -324,3 +326,34 @@ def test_random_latency_is_seeded():
     assert xa != [c.entry() for _ in range(50)]
     assert 300_000 < float(np.median(xa)) < 3_000_000  # around the 1 ms median
     assert ProbQueue("log").name == "prob_log"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([1, -1]), st.integers(995, 1005), st.sampled_from([0, 0, 100, 300, 700])),
+                min_size=1, max_size=120),
+       st.integers(996, 1004), st.integers(996, 1004), st.sampled_from(["conservative", "prob_power2"]),
+       st.sets(st.integers(0, 119), max_size=4))
+def test_quiet_delta_fast_path_matches_one_delta_at_a_time(deltas, bid_px, ask_px, queue, gap_at):
+    """replay_records skips the resting-order checks for deltas our orders cannot see; the events, the
+    orders' queue places and the book must be exactly those of applying every delta on its own."""
+    recs = []
+    seq = 1
+    for i, (side, px, size) in enumerate(deltas):
+        seq += 2 if i in gap_at else 1
+        recs.append((1_000 + i, seq, DELTA, side, px / 100, float(size)))
+    records = np.array(recs, dtype=RECORD)
+
+    def run(batched: bool) -> tuple:
+        v = ReplayVenue("X", queue=queue)
+        v.book.apply_snapshot(1, [(9.99, 500.0), (9.98, 400.0)], [(10.01, 500.0), (10.02, 300.0)])
+        v.submit(SimOrder(id=1, side=1, quantity=100, price=bid_px / 100), 1)
+        v.submit(SimOrder(id=2, side=-1, quantity=100, price=ask_px / 100), 1)
+        if batched:
+            replay_records(v, records)
+        else:
+            for r in records.tolist():
+                v.on_delta(r[0], r[1], r[3], r[4], r[5])
+        orders = sorted((o.id, o.filled, o.ahead, o.shown) for o in v.orders.values())
+        return v.drain(), orders, list(v.book.bids.items()), list(v.book.asks.items()), v.book.gaps, v.book.updates
+
+    assert run(True) == run(False)
