@@ -67,7 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Backtest STRATEGY.py on LEAN-format data; print statistics and write a "
                                    "result folder (statistics.json, orders, fills, equity curve).")
     b.add_argument("strategy", type=Path, help="the strategy file (one Strategy subclass)")
-    b.add_argument("--data", type=Path, default=None, help="LEAN Data/ folder (default: shipped sample data)")
+    b.add_argument("--data", type=Path, default=None,
+                   help="LEAN Data/ folder or leand data catalogue (default: shipped sample data)")
+    b.add_argument("--catalog", type=Path, default=None,
+                   help="data catalogue read before --data (default: $LEAND_CATALOG or ~/.local/share/leand/catalog "
+                        "when it exists)")
     b.add_argument("--start", type=_date, help="start date, overrides the strategy's")
     b.add_argument("--end", type=_date, help="end date, overrides the strategy's")
     b.add_argument("--cash", type=_cash, help="starting cash in the account currency")
@@ -200,12 +204,15 @@ def cmd_sim(args: argparse.Namespace) -> int:
 def cmd_backtest(args: argparse.Namespace) -> int:
     from leand.backtest.result import format_table, write_result
     from leand.backtest.runner import BacktestError, StrategyError, run_backtest
+    from leand.data.catalog.index import default_catalog_path, is_catalog
+
+    catalog = args.catalog or (default_catalog_path() if is_catalog(default_catalog_path()) else None)
 
     out = args.out or Path("results") / args.strategy.stem
     try:
         engine, result = run_backtest(args.strategy, data_dir=args.data, start=args.start, end=args.end,
                                       cash=args.cash, parameters=dict(args.param), class_name=args.class_name,
-                                      progress=True)
+                                      progress=True, catalog=catalog)
     except StrategyError as e:
         if args.verbose:
             sys.stderr.write(e.detail)

@@ -78,13 +78,16 @@ class Engine:
                  start: date | None = None, end: date | None = None, cash: float | None = None,
                  live_mode: bool = False, risk_config: Any = None, log_sink: Callable[[str], None] | None = None,
                  seed: int = 0, clock: VirtualClock | None = None,
-                 brokerage: Callable[[Engine], ExecutionClient] | None = None) -> None:
+                 brokerage: Callable[[Engine], ExecutionClient] | None = None,
+                 catalog: Path | None = None) -> None:
         from leand.data.market_hours import MarketHoursDatabase
         from leand.data.symbol_properties import SymbolPropertiesDatabase
 
         self.strategy = strategy
         strategy._engine = self
         self.data_root = Path(data_root)
+        #: a leand data catalogue read before the LEAN folder (``leand data``); None: the folder alone
+        self.catalog_root = Path(catalog) if catalog is not None else None
         self.parameters = dict(parameters or {})
         self.live_mode = live_mode
         self.seed = seed
@@ -824,7 +827,13 @@ class Engine:
         from leand.data.lean import LeanDataSource
 
         if not hasattr(self, "_lean_source"):
-            self._lean_source = LeanDataSource(self.data_root)
+            lean = LeanDataSource(self.data_root)
+            if self.catalog_root is not None:
+                from leand.data.catalog import Catalog, CatalogDataSource
+
+                self._lean_source = CatalogDataSource(Catalog(self.catalog_root), lean)
+            else:
+                self._lean_source = lean
         return self._lean_source
 
     def initialize(self) -> None:

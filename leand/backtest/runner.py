@@ -129,9 +129,21 @@ def load_strategy_class(path: Path, class_name: str | None = None) -> type[Strat
 
 def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: date | None = None,
                  end: date | None = None, cash: float | None = None, parameters: dict[str, Any] | None = None,
-                 class_name: str | None = None, progress: bool = False, strategy: Strategy | None = None):
-    """Run a backtest; returns ``(engine, result)`` where result is a ``BacktestResult``."""
+                 class_name: str | None = None, progress: bool = False, strategy: Strategy | None = None,
+                 catalog: Path | None = None):
+    """Run a backtest; returns ``(engine, result)`` where result is a ``BacktestResult``.
+
+    ``data_dir`` is a LEAN ``Data/`` folder or a leand catalogue (``leand data``). Catalogued data is read
+    first: ``data_dir`` itself when it is one, else ``catalog`` (the CLI passes the default catalogue)."""
+    from leand.data.catalog.index import is_catalog
+
     data_dir = Path(data_dir) if data_dir else DEFAULT_DATA
+    if is_catalog(data_dir):
+        catalog = data_dir
+        # reference databases: the catalogue's own (import-lean copies them) or the shipped ones
+        data_dir = data_dir if (data_dir / "market-hours" / "market-hours-database.json").is_file() else DEFAULT_DATA
+    elif catalog is not None and not is_catalog(catalog):
+        raise BacktestError(f"no data catalogue at {catalog}")
     if not data_dir.is_dir():
         raise BacktestError(f"data folder not found: {data_dir}")
     if not (data_dir / "market-hours" / "market-hours-database.json").is_file():
@@ -147,7 +159,8 @@ def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: da
     if parameters:
         declared = dict(getattr(strategy, "parameters", {}) or {})
         strategy.parameters = {**declared, **typed_parameters(declared, parameters)}
-    engine = Engine(strategy, data_dir, parameters=strategy.parameters, start=start, end=end, cash=cash)
+    engine = Engine(strategy, data_dir, parameters=strategy.parameters, start=start, end=end, cash=cash,
+                    catalog=Path(catalog) if catalog else None)
     bar = _Progress() if progress else None
     t0 = _time.perf_counter()
     try:
