@@ -88,6 +88,16 @@ class ShutdownConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     cancel_all: bool = True
 
 
+class JournalConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """How the intent log reaches the disk (see :mod:`leand.live.intentlog` for what each policy costs)."""
+
+    #: never: safe against a process crash; interval: fdatasync every fsync_interval_s; always: per intent
+    fsync: Literal["never", "interval", "always"] = "never"
+    fsync_interval_s: float = 0.1
+    #: how often the intent log is absorbed into journal.sqlite (readers absorb first anyway)
+    absorb_interval_s: float = 0.05
+
+
 class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     state_dir: str = ""
     runtime_dir: str = ""
@@ -98,6 +108,7 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     snapshot_interval_s: float = 10.0
     #: seconds between equity and position samples per strategy and per account (0: none)
     equity_interval_s: float = 5.0
+    journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
     venue: AnyVenueConfig = msgspec.field(default_factory=VenueConfig)
     strategies: list[StrategyConfig] = []
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
@@ -175,6 +186,10 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     ids = [s.id for s in cfg.strategies]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{source}: strategies: ids must be unique, got {ids}")
+    for key in ("fsync_interval_s", "absorb_interval_s"):
+        v = getattr(cfg.journal, key)
+        if not 0 < v <= 60:
+            raise ConfigError(f"{source}: journal.{key} = {v}: expected seconds in (0, 60]")
     if cfg.equity_interval_s < 0 or cfg.equity_interval_s != cfg.equity_interval_s:
         raise ConfigError(f"{source}: equity_interval_s = {cfg.equity_interval_s}: expected seconds >= 0")
     if cfg.venue.kind == "paper" and cfg.venue.rate_hz <= 0:

@@ -93,7 +93,7 @@ class Daemon:
         state = cfg.state_path
         state.mkdir(parents=True, exist_ok=True, mode=0o700)
         cfg.runtime_path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.journal = Journal(state / "journal.sqlite")
+        self.journal = Journal(state / "journal.sqlite", fsync=cfg.journal.fsync)
         self.boot = self.journal.next_boot()
         spdb = SymbolPropertiesDatabase.load(cfg.data_path / "symbol-properties" / "symbol-properties-database.csv")
         v = cfg.venue
@@ -385,6 +385,17 @@ class Daemon:
             await asyncio.sleep(self.cfg.snapshot_interval_s)
             self._snapshot_all()
 
+    async def _journal_upkeep(self) -> None:
+        """Absorb the intent log into SQLite off the hot path, and flush it under the ``interval`` policy."""
+        jc = self.cfg.journal
+        next_sync = time.monotonic() + jc.fsync_interval_s
+        while True:
+            await asyncio.sleep(min(jc.absorb_interval_s, jc.fsync_interval_s))
+            self._safe(self.journal.absorb)
+            if time.monotonic() >= next_sync:
+                self._safe(self.journal.sync)
+                next_sync = time.monotonic() + jc.fsync_interval_s
+
     async def _equity(self) -> None:
         interval = self.cfg.equity_interval_s
         if interval <= 0:
@@ -534,7 +545,7 @@ class Daemon:
         self.tasks = [spawn(self._supervise("feed", self._feed)), spawn(self._supervise("session",
                                                                                       self._order_session)),
                       spawn(self._timers()), spawn(self._watchdog()), spawn(self._snapshots()),
-                      spawn(self._equity())]
+                      spawn(self._equity()), spawn(self._journal_upkeep())]
         for r in self.runners.values():
             r.task = spawn(self._strategy(r))
         self.state = "ready"

@@ -8,6 +8,7 @@ synchronous=NORMAL in WAL mode: durable against a process crash (what SIGKILL te
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
+from leand.live.intentlog import FsyncPolicy, IntentLog, IntentRecord, Record, StatusRecord, read_records
 from leand.model import Fill, LiquiditySide, Symbol
 
 OPEN_STATES = ("intent", "sent", "accepted", "partially_filled", "pending_cancel")
@@ -38,7 +40,15 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    """Intents and status changes go first to an append-only :class:`IntentLog` (one ``write()`` each, the
+    hot path) and are absorbed into SQLite in the background and before every read, so readers always see
+    them; fills, snapshots and audit rows are SQLite transactions. Opening a journal recovers what a crash
+    left in the log."""
+
+    #: rotate the log once it is this large and fully absorbed
+    ROTATE_BYTES = 8 << 20
+
+    def __init__(self, path: Path, fsync: FsyncPolicy = "never") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.db = sqlite_utils.Database(path)
@@ -47,6 +57,81 @@ class Journal:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self._create()
         self.conn = self.db.conn
+        self._pending: list[Record] = []
+        self._pending_cids: set[str] = set()
+        self._gen = int(self.get("intentlog_gen", "1") or 1)
+        self._recover()
+        self.log = IntentLog(self._log_path(self._gen), fsync)
+
+    # -- the intent log -------------------------------------------------------------------------------
+    def _log_path(self, gen: int) -> Path:
+        return self.path.with_name(f"{self.path.stem}.intents.{gen}.log")
+
+    def _recover(self) -> None:
+        """Absorb what the log holds past the last absorbed offset; cut a torn tail so appends follow good
+        records; remove logs of older generations (left if a crash came mid-rotation)."""
+        path = self._log_path(self._gen)
+        offset = int(self.get("intentlog_offset", "0") or 0)
+        end, recs = offset, []
+        for end, rec in read_records(path, offset):  # noqa: B007 - end is the last good offset
+            recs.append(rec)
+        if recs:
+            with transaction(self.conn):
+                self._apply(recs)
+                self._put_offset(end)
+        if path.exists() and path.stat().st_size > end:
+            os.truncate(path, end)
+        for old in self.path.parent.glob(f"{self.path.stem}.intents.*.log"):
+            g = old.name.rsplit(".", 2)[-2]
+            if g.isdigit() and int(g) < self._gen:
+                old.unlink()
+
+    def _put_offset(self, offset: int) -> None:
+        self.conn.execute("INSERT INTO meta VALUES ('intentlog_offset', ?) ON CONFLICT(key) DO UPDATE SET "
+                          "value=excluded.value", (str(offset),))
+
+    def _apply(self, recs: list[Record]) -> None:
+        ex = self.conn.execute
+        for r in recs:
+            if type(r) is IntentRecord:
+                ex("INSERT OR IGNORE INTO intents VALUES (?,?,?,?,?,?,?,?,?,'intent',0,?,?,?)",
+                   (r.client_order_id, r.strategy, r.symbol, r.quantity, r.type, r.limit_price, r.stop_price,
+                    r.time_in_force, r.tag, r.time_ns, r.time_ns, r.boot))
+            else:
+                ex("UPDATE intents SET status=?, updated_ns=? WHERE client_order_id=?",
+                   (r.status, r.time_ns, r.client_order_id))
+                ex("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES (?,?,?,?,?)",
+                   (r.client_order_id, r.status, r.time_ns, r.code, r.message))
+
+    def absorb(self) -> int:
+        """Move what was appended to the log into SQLite in one transaction; returns how many records."""
+        pending = self._pending
+        if not pending:
+            return 0
+        self._pending, self._pending_cids = [], set()
+        with transaction(self.conn):
+            self._apply(pending)
+            self._put_offset(self.log.size)
+        if self.log.size >= self.ROTATE_BYTES:
+            self._rotate()
+        return len(pending)
+
+    def _rotate(self) -> None:
+        """Start a new, empty log generation; the meta row names it before the old file goes."""
+        old = self.log
+        self.log = IntentLog(self._log_path(self._gen + 1), old.fsync)
+        with transaction(self.conn):
+            self.conn.execute("INSERT INTO meta VALUES ('intentlog_gen', ?) ON CONFLICT(key) DO UPDATE SET "
+                              "value=excluded.value", (str(self._gen + 1),))
+            self._put_offset(0)
+        self._gen += 1
+        old.close()
+        old.path.unlink()
+
+    def sync(self) -> None:
+        """The ``interval`` fsync policy's tick (a no-op unless something was written since)."""
+        if self.log.fsync == "interval":
+            self.log.sync()
 
     def _create(self) -> None:
         db = self.db
@@ -87,19 +172,25 @@ class Journal:
     # -- orders -----------------------------------------------------------------------------------------
     def intent(self, cid: str, strategy: str, symbol: Symbol, quantity: float, type_: str, limit: float | None,
                stop: float | None, tif: str, tag: str, now_ns: int, boot: int) -> None:
-        with transaction(self.conn):
-            self.conn.execute("INSERT INTO intents VALUES (?,?,?,?,?,?,?,?,?,'intent',0,?,?,?)",
-                              (cid, strategy, symbol.id, quantity, type_, limit, stop, tif, tag, now_ns, now_ns, boot))
+        """Journal an order intent: in the kernel (one write) when this returns. A client order id used before
+        raises ``sqlite3.IntegrityError``, as the table's primary key would: an id is never reused."""
+        if cid in self._pending_cids or self.conn.execute(
+                "SELECT 1 FROM intents WHERE client_order_id=?", (cid,)).fetchone() is not None:
+            raise sqlite3.IntegrityError(f"UNIQUE constraint failed: intents.client_order_id ({cid})")
+        rec = IntentRecord(cid, strategy, symbol.id, quantity, type_, limit, stop, tif, tag, now_ns, boot)
+        self.log.append(rec)
+        self._pending.append(rec)
+        self._pending_cids.add(cid)
 
     def set_status(self, cid: str, status: str, now_ns: int, code: str = "", message: str = "") -> None:
-        with transaction(self.conn):
-            self.conn.execute("UPDATE intents SET status=?, updated_ns=? WHERE client_order_id=?", (status, now_ns, cid))
-            self.conn.execute("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES (?,?,?,?,?)",
-                              (cid, status, now_ns, code, message))
+        rec = StatusRecord(cid, status, now_ns, code, message)
+        self.log.append(rec)
+        self._pending.append(rec)
 
     def fill(self, venue_fill_id: int, cid: str, symbol: str, qty: float, price: float, fee: float, fee_ccy: str,
              liquidity: str, time_ns: int, status: str, recovered: bool = False) -> bool:
         """Persist a fill and the order's new status in one transaction; False if already journaled."""
+        self.absorb()  # the fill's intent and its earlier statuses are in SQLite before the fill updates them
         with transaction(self.conn):
             cur = self.conn.execute("INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?,?)",
                                     (venue_fill_id, cid, symbol, qty, price, fee, fee_ccy, liquidity, time_ns,
@@ -116,13 +207,16 @@ class Journal:
         return self.conn.execute("SELECT COALESCE(MAX(venue_fill_id), 0) FROM fills").fetchone()[0]
 
     def open_intents(self) -> list[dict]:
+        self.absorb()
         q = f"SELECT * FROM intents WHERE status IN ({','.join('?' * len(OPEN_STATES))}) ORDER BY created_ns"
         return list(self.db.query(q, OPEN_STATES))
 
     def intents(self) -> list[dict]:
+        self.absorb()
         return list(self.db.query("SELECT * FROM intents ORDER BY created_ns"))
 
     def fills(self) -> list[Fill]:
+        self.absorb()
         out = []
         for r in self.db.query("SELECT * FROM fills ORDER BY venue_fill_id"):
             out.append(Fill(order_id=0, symbol=Symbol.parse(r["symbol"]), time=r["time_ns"], quantity=r["quantity"],
@@ -133,6 +227,7 @@ class Journal:
 
     def fill_rows(self, strategy: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The newest ``limit`` fills, oldest first, each with the strategy whose intent it filled."""
+        self.absorb()
         q = ("SELECT f.venue_fill_id AS fill_id, f.time_ns, i.strategy, f.client_order_id, f.symbol, f.quantity, "
              "f.price, f.fee, f.fee_currency, f.liquidity, f.recovered FROM fills f LEFT JOIN intents i "
              "ON i.client_order_id = f.client_order_id")
@@ -183,4 +278,8 @@ class Journal:
         return json.loads(row[0]) if row else None
 
     def close(self) -> None:
-        self.conn.close()
+        if self.conn is not None:
+            self.absorb()
+            self.log.close()
+            self.conn.close()
+            self.conn = None  # type: ignore[assignment]
