@@ -1,4 +1,4 @@
-"""Readers for LEAN's on-disk data (docs: lean-formats.md), producing columnar numpy batches.
+"""Readers for LEAN's on-disk data (docs/lean-formats.md), producing columnar numpy batches.
 
 One zip file is read at a time (a day for tick/second/minute data; hour/daily files hold one symbol's whole
 history and are read once and sliced by date). Parsing is vectorized: the CSV text is normalized with a few
