@@ -58,7 +58,14 @@ from leand.risk.gate import RiskGate, TradingState
 from leand.scheduling import DateRules, ScheduleManager, TimeRules
 from leand.security import Security
 from leand.slice import Slice
-from leand.strategy import OrderTicket, Strategy
+from leand.strategy import Strategy
+from leand.tickets import (
+    OrderResponse,
+    OrderResponseErrorCode,
+    OrderTicket,
+    SubmitRequest,
+    UpdateOrderFields,
+)
 
 NY = ZoneInfo("America/New_York")
 DAY_NS = 86_400_000_000_000
@@ -99,6 +106,13 @@ class Engine:
         self.orders: dict[int, Order] = {}
         self.open_orders: dict[int, Order] = {}
         self.fills: list[Fill] = []
+        #: one ticket per order for the whole run: the object the strategy holds and ``OrderEvent.ticket``
+        self.tickets: dict[int, OrderTicket] = {}
+        self._event_ids: dict[int, int] = {}
+        #: LEAN's MarketOnCloseOrder.SubmissionTimeBuffer (settable through leand.orders.moc)
+        self.moc_buffer_ns = MOC_BUFFER_NS
+        #: set by ``Strategy.quit``: the run stops after the current slice
+        self.quit_requested = False
         self._next_order_id = 1
         self._next_trade_id = 1
         self.custom_statistics: dict[str, str] = {}
@@ -195,9 +209,11 @@ class Engine:
         if self.brokerage_name in ("coinbase", "gdax"):
             self.benchmark = Symbol.crypto("BTCUSD", "coinbase")
 
-    def set_benchmark(self, benchmark: str | Symbol | float | None) -> None:
+    def set_benchmark(self, benchmark: Any) -> None:
         if isinstance(benchmark, str):
             benchmark = Symbol.equity(benchmark)
+        elif isinstance(benchmark, Security):
+            benchmark = benchmark.symbol
         self.benchmark = benchmark
 
     def set_warm_up(self, period: int | timedelta, resolution: Resolution | None) -> None:
@@ -384,21 +400,33 @@ class Engine:
                limit_price: float | None = None, stop_price: float | None = None,
                trailing_amount: float | None = None, trailing_as_percentage: bool = False, tag: str = "",
                time_in_force: TimeInForce | None = None, expire: date | None = None,
-               post_only: bool = False) -> OrderTicket | None:
-        sym = self.resolve(symbol)
-        sec = self.securities[sym]
+               post_only: bool = False, asynchronous: bool = False) -> OrderTicket:
         now = self.clock.now_ns()
+        request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, None, tag, asynchronous, now)
+        E = OrderResponseErrorCode
+
+        def invalid(sym: Symbol | str, code: OrderResponseErrorCode, msg: str) -> OrderTicket:
+            # refused before it became an order: an invalid ticket, never an entry in the order list
+            self.log("ERROR", msg)
+            request.response = OrderResponse(0, code, msg)
+            s = sym if isinstance(sym, Symbol) else Symbol.equity(str(sym))
+            return OrderTicket(self, 0, request, Order(id=0, symbol=s, quantity=quantity, type=order_type,
+                                                       status=OrderStatus.INVALID, tag=tag, created_time=now))
+        try:
+            sym = self.resolve(symbol)
+        except EngineError as e:
+            return invalid(symbol, E.MISSING_SECURITY, f"order for {symbol!r} invalid: {e}")
+        sec = self.securities[sym]
         if self.warming_up:
-            self.log("ERROR", f"order for {sym} ignored: orders are not allowed during warm-up")
-            return None
+            return invalid(sym, E.ALGORITHM_WARMING_UP,
+                           f"order for {sym} ignored: orders are not allowed during warm-up")
         if sec.price == 0:
-            self.log("ERROR", f"order for {sym} rejected: no price data yet")
-            return None
+            return invalid(sym, E.SECURITY_PRICE_ZERO, f"order for {sym} rejected: no price data yet")
         qty = sec.instrument.round_lot(quantity)
         if qty == 0:
-            self.log("ERROR", f"order for {sym} ignored: quantity {quantity} rounds to zero (lot size "
-                              f"{sec.instrument.lot_size})")
-            return None
+            return invalid(sym, E.ORDER_QUANTITY_LESS_THAN_LOT_SIZE,
+                           f"order for {sym} ignored: quantity {quantity} rounds to zero (lot size "
+                           f"{sec.instrument.lot_size})")
         hours = sec.exchange_hours
         always_open = hours is None or hours.always_open
         if order_type is OrderType.MARKET and not always_open:
@@ -406,18 +434,17 @@ class Engine:
                 order_type = OrderType.MARKET_ON_OPEN
             elif sec.resolution >= Resolution.DAILY and not self.live_mode:
                 close = hours.next_close(now, False)
-                order_type = (OrderType.MARKET_ON_OPEN if now > close - MOC_BUFFER_NS
+                order_type = (OrderType.MARKET_ON_OPEN if now > close - self.moc_buffer_ns
                               else OrderType.MARKET_ON_CLOSE)
         if order_type is OrderType.MARKET_ON_OPEN and not always_open and hours.is_open(now, False) and \
                 sec.resolution < Resolution.DAILY:
-            self.log("ERROR", f"MarketOnOpen order for {sym} rejected: market is open")
-            return None
+            return invalid(sym, E.EXCHANGE_NOT_OPEN, f"MarketOnOpen order for {sym} rejected: market is open")
         if order_type in (OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE) and always_open:
-            self.log("ERROR", f"{order_type.value} order for {sym} rejected: market never closes")
-            return None
-        if order_type is OrderType.MARKET_ON_CLOSE and hours.next_close(now, False) - MOC_BUFFER_NS < now:
-            self.log("ERROR", f"MarketOnClose order for {sym} rejected: past the submission buffer")
-            return None
+            return invalid(sym, E.EXCHANGE_NOT_OPEN,
+                           f"{order_type.value} order for {sym} rejected: market never closes")
+        if order_type is OrderType.MARKET_ON_CLOSE and hours.next_close(now, False) - self.moc_buffer_ns < now:
+            return invalid(sym, E.MARKET_ON_CLOSE_ORDER_TOO_LATE,
+                           f"MarketOnClose order for {sym} rejected: past the submission buffer")
         round_prices = not (sec.security_type is SecurityType.EQUITY
                             and sec.normalization is DataNormalizationMode.ADJUSTED)
         if round_prices:
@@ -452,13 +479,15 @@ class Engine:
                       tag=tag, submission_price=sub_px)
         self._next_order_id += 1
         self.orders[order.id] = order
-        ticket = OrderTicket(self, order.id)
+        request.response = OrderResponse(order.id)
+        self.tickets[order.id] = ticket = OrderTicket(self, order.id, request)
         if self.decision_hook is not None:
             self.decision_hook("submit", order)
         # LEAN checks buying power when an order is submitted
         ok, msg = self._buying_power_ok(order, sec, qty, self._order_price(sec, order))
         if not ok:
             order.transition(OrderStatus.REJECTED)
+            request.response = OrderResponse(order.id, E.INSUFFICIENT_BUYING_POWER, msg)
             self._emit(order, OrderStatus.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
             self.log("ERROR", f"order {order.id} invalid: {msg}")
             return ticket
@@ -470,12 +499,17 @@ class Engine:
         if not decision.approved:
             order.transition(OrderStatus.REJECTED)
             self.log("ERROR", f"order {order.id} refused by the risk gate: {decision.code}: {decision.message}")
+            request.response = OrderResponse(order.id, E.RISK_REFUSED, decision.message)
             self._emit(order, OrderStatus.REJECTED, code=decision.code, message=decision.message)
             return ticket
         order.transition(OrderStatus.SUBMITTED)
         self.open_orders[order.id] = order
         gate.on_order_opened(order)
         self._emit(order, OrderStatus.SUBMITTED)
+        if asynchronous and order_type is OrderType.MARKET:
+            deferred = getattr(self.brokerage, "deferred", None)
+            if deferred is not None:  # filled with the next data, not now (LEAN's asynchronous orders)
+                deferred.add(order.id)
         self.brokerage.submit(decision, order, now)
         return ticket
 
@@ -604,6 +638,43 @@ class Engine:
         self._emit(order, OrderStatus.CANCELED, message=tag)
         return True
 
+    def cancel_order_response(self, order_id: int, tag: str = "") -> OrderResponse:
+        """``cancel_order`` with LEAN's answer: why a cancel was refused, not just that it was."""
+        if order_id not in self.orders:
+            return OrderResponse(order_id, OrderResponseErrorCode.ORDER_DOES_NOT_EXIST, "order does not exist")
+        if order_id not in self.open_orders:
+            return OrderResponse(order_id, OrderResponseErrorCode.INVALID_ORDER_STATUS,
+                                 f"order {order_id} is {self.orders[order_id].status.value}: it cannot be canceled")
+        if self.cancel_order(order_id, tag):
+            return OrderResponse(order_id)
+        return OrderResponse(order_id, OrderResponseErrorCode.INVALID_REQUEST, f"cancel of order {order_id} refused")
+
+    def update_order_response(self, order_id: int, fields: UpdateOrderFields) -> OrderResponse:
+        """``update_order`` with LEAN's answer. A closed order may still have its tag changed, as in LEAN."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return OrderResponse(order_id, OrderResponseErrorCode.ORDER_DOES_NOT_EXIST, "order does not exist")
+        only_tag = (fields.tag is not None and fields.quantity is None and fields.limit_price is None
+                    and fields.stop_price is None and fields.trigger_price is None and fields.trailing_amount is None)
+        if order_id not in self.open_orders:
+            if only_tag:
+                order.tag = fields.tag
+                return OrderResponse(order_id)
+            return OrderResponse(order_id, OrderResponseErrorCode.INVALID_ORDER_STATUS,
+                                 f"order {order_id} is {order.status.value}: it cannot be updated")
+        refuse = getattr(self, "can_update_order", None)
+        if refuse is not None:
+            ok, msg = refuse(order, fields)
+            if not ok:
+                self._emit(order, order.status, message=msg)
+                return OrderResponse(order_id, OrderResponseErrorCode.BROKERAGE_MODEL_REFUSED_TO_UPDATE_ORDER, msg)
+        if fields.trailing_amount is not None:
+            order.trailing_amount = fields.trailing_amount
+        if self.update_order(order_id, quantity=fields.quantity, limit_price=fields.limit_price,
+                             stop_price=fields.stop_price, tag=fields.tag):
+            return OrderResponse(order_id)
+        return OrderResponse(order_id, OrderResponseErrorCode.INVALID_REQUEST, f"update of order {order_id} refused")
+
     def update_order(self, order_id: int, *, quantity: float | None = None, limit_price: float | None = None,
                      stop_price: float | None = None, tag: str | None = None) -> bool:
         order = self.open_orders.get(order_id)
@@ -650,15 +721,18 @@ class Engine:
         out = []
         for o in self.get_open_orders(symbol):
             if self.cancel_order(o.id, tag):
-                out.append(OrderTicket(self, o.id))
+                out.append(self.tickets[o.id])
         return out
 
     def _emit(self, order: Order, status: OrderStatus, *, fill_price: float = 0.0, fill_quantity: float = 0.0,
               fee: float = 0.0, fee_currency: str = "USD", liquidity: LiquiditySide = LiquiditySide.NONE,
               code: str = "", message: str = "") -> None:
+        eid = self._event_ids[order.id] = self._event_ids.get(order.id, 0) + 1
         ev = OrderEvent(order_id=order.id, symbol=order.symbol, time=self.clock.now_ns(), status=status,
                         fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
-                        liquidity=liquidity, code=code, message=message, client_order_id=order.client_order_id)
+                        liquidity=liquidity, code=code, message=message, client_order_id=order.client_order_id,
+                        quantity=order.quantity, limit_price=order.limit_price, stop_price=order.stop_price,
+                        ticket=self.tickets.get(order.id), id=eid)
         self.strategy.on_order_event(ev)
 
     # ---- portfolio targets ------------------------------------------------------------------------
@@ -729,14 +803,14 @@ class Engine:
         return qty if buy else -qty
 
     def set_holdings(self, targets: list[tuple[Symbol | str, float]], liquidate_existing: bool,
-                     tag: str) -> list[OrderTicket]:
+                     tag: str, asynchronous: bool = False) -> list[OrderTicket]:
         resolved = [(self.resolve(s), w) for s, w in targets]
         tickets: list[OrderTicket] = []
         if liquidate_existing:
             wanted = {s for s, _ in resolved}
             for sym, sec in self.securities.items():
                 if sym not in wanted and sec.holdings.quantity != 0:
-                    tickets += self.liquidate(sym, tag)
+                    tickets += self.liquidate(sym, tag, asynchronous)
         orders = []
         for sym, w in resolved:
             q = self.calculate_order_quantity(sym, w)
@@ -749,27 +823,26 @@ class Engine:
                 orders.append((not reducing, -abs(q * sec.price), sym, q))
         orders.sort(key=lambda x: (x[0], x[1]))
         for _, _, sym, q in orders:
-            t = self.submit(sym, q, OrderType.MARKET, tag=tag)
-            if t is not None:
+            t = self.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous)
+            if t.order_id:
                 tickets.append(t)
         return tickets
 
-    def liquidate(self, symbol: Symbol | str | None, tag: str) -> list[OrderTicket]:
+    def liquidate(self, symbol: Symbol | str | None, tag: str, asynchronous: bool = False,
+                  time_in_force: TimeInForce | None = None) -> list[OrderTicket]:
         syms = [self.resolve(symbol)] if symbol is not None else list(self.securities)
         tickets = []
         for sym in syms:
             for o in list(self.open_orders.values()):
                 if o.symbol == sym and o.type is not OrderType.MARKET:
                     self.cancel_order(o.id, tag)
-            sec = self.securities[sym]
-            if self.account_type is AccountType.CASH and sec.base_currency:
-                q = -self.portfolio.cash_book.ensure(sec.base_currency).amount
-            else:
-                q = -sec.holdings.quantity
+            # the position only: in a cash account, base currency held apart from it stays (LEAN)
+            q = -self.securities[sym].holdings.quantity
             q -= self._open_market_quantity(sym)
             if q:
-                t = self.submit(sym, q, OrderType.MARKET, tag=tag)
-                if t is not None:
+                t = self.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous,
+                                time_in_force=time_in_force)
+                if t.order_id:
                     tickets.append(t)
         return tickets
 
@@ -884,6 +957,8 @@ class Engine:
             return sec.price * self.portfolio.conversion(sec)
         if b is None:
             return 0.0
+        if callable(b):  # LEAN's set_benchmark(lambda time: value)
+            return float(b(ns_to_datetime(self.clock.now_ns(), self.time_zone).replace(tzinfo=None)))
         return float(b)
 
     def _sample_daily(self, t: int) -> None:
@@ -1118,6 +1193,12 @@ class Engine:
                     if not events:
                         continue
                 on_data(Slice(t, events))
+                if self.quit_requested:
+                    break
+            if self.quit_requested:
+                n += sum(map(len, slices))
+                last_t = t
+                break
             n += sum(map(len, slices))
             last_t = times[-1] if times else last_t
         self.data_points += n

@@ -24,6 +24,41 @@ from leand.model import (
 )
 
 
+class DataDict(dict):
+    """A slice's per-symbol view (``data.bars``...): a dict, with LEAN's ``count``, ``contains_key`` and ticker
+    strings as keys."""
+
+    def __missing__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            text = key.upper()
+            for sym, v in self.items():
+                if sym.value == text:
+                    return v
+        raise KeyError(key)
+
+    def contains_key(self, key: Any) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        if isinstance(key, str):
+            text = key.upper()
+            return any(sym.value == text for sym in self)
+        return False
+
+    def try_get_value(self, key: Any) -> tuple[bool, Any]:
+        try:
+            return True, self[key]
+        except KeyError:
+            return False, None
+
+    @property
+    def count(self) -> int:
+        return len(self)
+
+
+def _is(ev_symbol: Symbol, key: Any) -> bool:
+    return ev_symbol == key or (isinstance(key, str) and ev_symbol.value == key.upper())
+
+
 class Slice(msgspec.Struct, gc=False):
     """``time`` is the slice's UTC ns end time; ``events`` every event stamped with it, in subscription order.
     (A msgspec Struct: constructed in C, half the cost of a Python ``__init__`` on the per-event path.)"""
@@ -38,7 +73,7 @@ class Slice(msgspec.Struct, gc=False):
     def __getitem__(self, symbol: Symbol) -> Any:
         found = None
         for ev in self.events:
-            if ev.symbol == symbol:
+            if _is(ev.symbol, symbol):
                 cls = type(ev)
                 if cls is TradeBar:
                     return ev
@@ -57,7 +92,7 @@ class Slice(msgspec.Struct, gc=False):
             return default
 
     def __contains__(self, symbol: Symbol) -> bool:
-        return any(ev.symbol == symbol for ev in self.events)
+        return any(_is(ev.symbol, symbol) for ev in self.events)
 
     contains_key = __contains__
 
@@ -74,19 +109,19 @@ class Slice(msgspec.Struct, gc=False):
     @property
     def bars(self) -> dict[Symbol, TradeBar]:
         if self._bars is None:
-            self._bars = {e.symbol: e for e in self.events if type(e) is TradeBar}
+            self._bars = DataDict((e.symbol, e) for e in self.events if type(e) is TradeBar)
         return self._bars
 
     @property
     def quote_bars(self) -> dict[Symbol, QuoteBar]:
         if self._quote_bars is None:
-            self._quote_bars = {e.symbol: e for e in self.events if type(e) is QuoteBar}
+            self._quote_bars = DataDict((e.symbol, e) for e in self.events if type(e) is QuoteBar)
         return self._quote_bars
 
     @property
     def ticks(self) -> dict[Symbol, list]:
         if self._ticks is None:
-            ticks: dict[Symbol, list] = {}
+            ticks: dict[Symbol, list] = DataDict()
             for e in self.events:
                 if type(e) is TradeTick or type(e) is QuoteTick:
                     ticks.setdefault(e.symbol, []).append(e)
@@ -104,15 +139,15 @@ class Slice(msgspec.Struct, gc=False):
 
     @property
     def dividends(self) -> dict[Symbol, Dividend]:
-        return {e.symbol: e for e in self.events if type(e) is Dividend}
+        return DataDict((e.symbol, e) for e in self.events if type(e) is Dividend)
 
     @property
     def splits(self) -> dict[Symbol, Split]:
-        return {e.symbol: e for e in self.events if type(e) is Split}
+        return DataDict((e.symbol, e) for e in self.events if type(e) is Split)
 
     @property
     def symbol_changed_events(self) -> dict[Symbol, SymbolChanged]:
-        return {e.symbol: e for e in self.events if type(e) is SymbolChanged}
+        return DataDict((e.symbol, e) for e in self.events if type(e) is SymbolChanged)
 
     def keys(self) -> list[Symbol]:
         seen: dict[Symbol, None] = {}

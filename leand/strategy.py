@@ -6,7 +6,6 @@ on the virtual clock) and in the daemon (a task drains an inbox into the same ha
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,63 +15,17 @@ from leand.model import (
     DataNormalizationMode,
     Order,
     OrderEvent,
-    OrderStatus,
     OrderType,
     Resolution,
     Symbol,
     TimeInForce,
 )
+from leand.tickets import OrderTicket
 
 if TYPE_CHECKING:
     from leand.engine import Engine
     from leand.security import Security
     from leand.slice import Slice
-
-
-class OrderTicket:
-    """A handle on a submitted order: status, fills, cancel and update."""
-
-    __slots__ = ("_engine", "order_id")
-
-    def __init__(self, engine: Engine, order_id: int) -> None:
-        self._engine = engine
-        self.order_id = order_id
-
-    @property
-    def order(self) -> Order:
-        return self._engine.orders[self.order_id]
-
-    @property
-    def status(self) -> OrderStatus:
-        return self.order.status
-
-    @property
-    def symbol(self) -> Symbol:
-        return self.order.symbol
-
-    @property
-    def quantity(self) -> float:
-        return self.order.quantity
-
-    @property
-    def quantity_filled(self) -> float:
-        return self.order.filled_quantity
-
-    @property
-    def average_fill_price(self) -> float:
-        return self.order.average_fill_price
-
-    def cancel(self, tag: str = "") -> bool:
-        return self._engine.cancel_order(self.order_id, tag)
-
-    def update(self, *, quantity: float | None = None, limit_price: float | None = None,
-               stop_price: float | None = None, tag: str | None = None) -> bool:
-        return self._engine.update_order(self.order_id, quantity=quantity, limit_price=limit_price,
-                                         stop_price=stop_price, tag=tag)
-
-    def __repr__(self) -> str:
-        o = self.order
-        return f"OrderTicket(id={o.id}, {o.type.value} {o.quantity:+g} {o.symbol}, {o.status.value})"
 
 
 class Strategy:
@@ -150,9 +103,12 @@ class Strategy:
     def set_warm_up(self, period: int | timedelta, resolution: Resolution | None = None) -> None:
         self._engine.set_warm_up(period, resolution)
 
-    def set_parameter_defaults(self, **defaults: Any) -> None:
-        for k, v in defaults.items():
-            self.parameters.setdefault(k, v)
+    set_warmup = set_warm_up
+
+    def set_parameter_defaults(self, defaults: dict[str, Any] | None = None, **more: Any) -> None:
+        """Values ``get_parameter`` returns for names the run was not given (this strategy only)."""
+        for k, v in {**(defaults or {}), **more}.items():
+            self._engine.parameters.setdefault(k, v)
 
     def get_parameter(self, name: str, default: Any = None) -> Any:
         return self._engine.parameters.get(name, default)
@@ -195,7 +151,12 @@ class Strategy:
 
     @property
     def transactions(self):
-        return self._engine
+        t = self.__dict__.get("_transactions")
+        if t is None:
+            from leand.transactions import Transactions
+
+            t = self.__dict__["_transactions"] = Transactions(self._engine)
+        return t
 
     @property
     def schedule(self):
@@ -245,52 +206,97 @@ class Strategy:
         return self._engine.live_mode
 
     # ---- orders -------------------------------------------------------------------------------------------
-    def market_order(self, symbol: Symbol | str, quantity: float, tag: str = "", asynchronous: bool = False
-                     ) -> OrderTicket | None:
-        return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag)
+    def market_order(self, symbol: Symbol | str, quantity: float, asynchronous: bool | str = False, tag: str = "",
+                     order_properties: Any = None) -> OrderTicket:
+        """A market order. ``asynchronous=True`` returns at once; the order fills with the next data (LEAN)."""
+        if isinstance(asynchronous, str):  # leand's earlier (symbol, quantity, tag) order
+            asynchronous, tag = False, asynchronous
+        return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=bool(asynchronous),
+                                   **_props(order_properties))
+
+    def buy(self, symbol: Symbol | str, quantity: float) -> OrderTicket:
+        return self.market_order(symbol, abs(quantity))
+
+    def sell(self, symbol: Symbol | str, quantity: float) -> OrderTicket:
+        return self.market_order(symbol, -abs(quantity))
 
     def limit_order(self, symbol: Symbol | str, quantity: float, limit_price: float, tag: str = "",
                     time_in_force: TimeInForce | None = None, expire: date | None = None,
-                    post_only: bool = False) -> OrderTicket | None:
+                    post_only: bool = False, asynchronous: bool = False, order_properties: Any = None
+                    ) -> OrderTicket:
         return self._engine.submit(symbol, quantity, OrderType.LIMIT, limit_price=limit_price, tag=tag,
-                                   time_in_force=time_in_force, expire=expire, post_only=post_only)
+                                   time_in_force=time_in_force, expire=expire, post_only=post_only,
+                                   asynchronous=asynchronous, **_props(order_properties))
 
     def stop_market_order(self, symbol: Symbol | str, quantity: float, stop_price: float, tag: str = "",
-                          time_in_force: TimeInForce | None = None, expire: date | None = None
-                          ) -> OrderTicket | None:
+                          time_in_force: TimeInForce | None = None, expire: date | None = None,
+                          asynchronous: bool = False, order_properties: Any = None) -> OrderTicket:
         return self._engine.submit(symbol, quantity, OrderType.STOP_MARKET, stop_price=stop_price, tag=tag,
-                                   time_in_force=time_in_force, expire=expire)
+                                   time_in_force=time_in_force, expire=expire, asynchronous=asynchronous,
+                                   **_props(order_properties))
 
     def stop_limit_order(self, symbol: Symbol | str, quantity: float, stop_price: float, limit_price: float,
-                         tag: str = "", time_in_force: TimeInForce | None = None, expire: date | None = None
-                         ) -> OrderTicket | None:
+                         tag: str = "", time_in_force: TimeInForce | None = None, expire: date | None = None,
+                         asynchronous: bool = False, order_properties: Any = None) -> OrderTicket:
         return self._engine.submit(symbol, quantity, OrderType.STOP_LIMIT, stop_price=stop_price,
-                                   limit_price=limit_price, tag=tag, time_in_force=time_in_force, expire=expire)
+                                   limit_price=limit_price, tag=tag, time_in_force=time_in_force, expire=expire,
+                                   asynchronous=asynchronous, **_props(order_properties))
 
-    def trailing_stop_order(self, symbol: Symbol | str, quantity: float, trailing_amount: float,
+    def trailing_stop_order(self, symbol: Symbol | str, quantity: float, *args: Any, trailing_amount: float | None = None,
                             trailing_as_percentage: bool = False, stop_price: float | None = None,
-                            tag: str = "") -> OrderTicket | None:
+                            asynchronous: bool = False, tag: str = "", order_properties: Any = None) -> OrderTicket:
+        """LEAN's two overloads: ``(symbol, quantity, trailing_amount, trailing_as_percentage, ...)`` and
+        ``(symbol, quantity, stop_price, trailing_amount, trailing_as_percentage, ...)``."""
+        a = list(args)
+        if len(a) >= 3 and isinstance(a[2], bool) and not isinstance(a[1], bool):
+            stop_price, trailing_amount, trailing_as_percentage, *a = a
+        else:
+            if a:
+                trailing_amount = a.pop(0)
+            if a:
+                trailing_as_percentage = a.pop(0)
+        if a:
+            asynchronous = a.pop(0)
+        if a:
+            tag = a.pop(0)
         return self._engine.submit(symbol, quantity, OrderType.TRAILING_STOP, stop_price=stop_price,
-                                   trailing_amount=trailing_amount,
-                                   trailing_as_percentage=trailing_as_percentage, tag=tag)
+                                   trailing_amount=trailing_amount, trailing_as_percentage=trailing_as_percentage,
+                                   tag=tag, asynchronous=asynchronous, **_props(order_properties))
 
-    def market_on_open_order(self, symbol: Symbol | str, quantity: float, tag: str = "") -> OrderTicket | None:
-        return self._engine.submit(symbol, quantity, OrderType.MARKET_ON_OPEN, tag=tag)
+    def market_on_open_order(self, symbol: Symbol | str, quantity: float, tag: str = "", asynchronous: bool = False,
+                             order_properties: Any = None) -> OrderTicket:
+        return self._engine.submit(symbol, quantity, OrderType.MARKET_ON_OPEN, tag=tag, asynchronous=asynchronous,
+                                   **_props(order_properties))
 
-    def market_on_close_order(self, symbol: Symbol | str, quantity: float, tag: str = "") -> OrderTicket | None:
-        return self._engine.submit(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag=tag)
+    def market_on_close_order(self, symbol: Symbol | str, quantity: float, tag: str = "", asynchronous: bool = False,
+                              order_properties: Any = None) -> OrderTicket:
+        return self._engine.submit(symbol, quantity, OrderType.MARKET_ON_CLOSE, tag=tag, asynchronous=asynchronous,
+                                   **_props(order_properties))
 
-    def set_holdings(self, symbol: Symbol | str | Iterable[tuple[Symbol | str, float]], percentage: float = 0.0,
-                     liquidate_existing_holdings: bool = False, tag: str = "") -> list[OrderTicket]:
-        if isinstance(symbol, (str, Symbol)):
-            return self._engine.set_holdings([(symbol, percentage)], liquidate_existing_holdings, tag)
-        return self._engine.set_holdings(list(symbol), liquidate_existing_holdings, tag)
+    def set_holdings(self, symbol: Any, percentage: float = 0.0, liquidate_existing_holdings: bool = False,
+                     tag: str = "", asynchronous: bool = False, order_properties: Any = None) -> list[OrderTicket]:
+        """``set_holdings(symbol, weight)``, or a list of ``PortfolioTarget`` / ``(symbol, weight)`` pairs."""
+        if isinstance(symbol, (str, Symbol)) or (hasattr(symbol, "symbol") and not isinstance(symbol, (list, tuple))):
+            targets = [(symbol, float(percentage))]
+        else:
+            targets = [(t.symbol, float(t.quantity)) if hasattr(t, "quantity") else (t[0], float(t[1]))
+                       for t in symbol]
+        return self._engine.set_holdings(targets, liquidate_existing_holdings, tag, asynchronous)
 
     def calculate_order_quantity(self, symbol: Symbol | str, target: float) -> float:
         return self._engine.calculate_order_quantity(symbol, target)
 
-    def liquidate(self, symbol: Symbol | str | None = None, tag: str = "Liquidated") -> list[OrderTicket]:
-        return self._engine.liquidate(symbol, tag)
+    def liquidate(self, symbol: Symbol | str | None = None, asynchronous: bool = False, tag: str = "Liquidated",
+                  order_properties: Any = None) -> list[OrderTicket]:
+        if isinstance(asynchronous, str):  # leand's earlier (symbol, tag) order
+            asynchronous, tag = False, asynchronous
+        return self._engine.liquidate(symbol, tag, asynchronous, **_props(order_properties))
+
+    def quit(self, message: str = "") -> None:
+        """Stop the algorithm after the current event (LEAN's ``Quit``)."""
+        if message:
+            self.debug(message)
+        self._engine.quit_requested = True
 
     def cancel_order(self, order_id: int, tag: str = "") -> bool:
         return self._engine.cancel_order(order_id, tag)
@@ -358,6 +364,12 @@ class Strategy:
 
     def error(self, message: Any) -> None:
         self._engine.log("ERROR", message)
+
+
+def _props(order_properties: Any) -> dict[str, Any]:
+    """LEAN's ``OrderProperties``: the time in force is the field leand honours."""
+    tif = getattr(order_properties, "time_in_force", None)
+    return {} if tif is None else {"time_in_force": tif}
 
 
 def _as_date(year: int | date | datetime, month: int, day: int) -> date:

@@ -28,11 +28,13 @@ class BarBrokerage(ExecutionClient):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.pending: dict[int, Order] = {}
+        #: asynchronous market orders: they wait for the next slice's scan instead of filling when submitted
+        self.deferred: set[int] = set()
 
     # -- execution client (reached only through the risk gate's approval) ---------------------------
     def _submit(self, order: Order, now_ns: int) -> None:
         self.pending[order.id] = order
-        if order.type is OrderType.MARKET:
+        if order.type is OrderType.MARKET and order.id not in self.deferred:
             self._try_fill(order, now_ns)
 
     def _cancel(self, order: Order, now_ns: int) -> bool:
@@ -44,7 +46,7 @@ class BarBrokerage(ExecutionClient):
     def scan(self, now_ns: int) -> None:
         """Step 4 of a slice: try every pending order placed before this slice."""
         for order in list(self.pending.values()):
-            if order.created_time >= now_ns and order.type is not OrderType.MARKET:
+            if order.created_time >= now_ns and (order.type is not OrderType.MARKET or order.id in self.deferred):
                 continue
             if order.id not in self.pending:
                 continue

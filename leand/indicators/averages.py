@@ -895,9 +895,11 @@ class _Pair(Indicator):
     __slots__ = ("period",)
 
     def update(self, time: int, value: float) -> bool:
+        self._time = time
         raise TypeError(f"{self.name} takes two series: call update_pair(time, a, b)")
 
     def update_bar(self, bar: Any) -> bool:
+        self._time = bar.end_time
         raise TypeError(f"{self.name} takes two series: call update_pair(time, a, b)")
 
     def update_tick(self, tick: Any) -> bool:

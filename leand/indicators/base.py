@@ -96,10 +96,37 @@ def selector_of(sel: str | Callable[[Any], float] | None) -> Callable[[Any], flo
         raise ValueError(f"unknown selector {sel!r}; expected one of {sorted(SELECTORS)}") from None
 
 
+class IndicatorDataPoint(float):
+    """An indicator's latest output as LEAN hands it out (``indicator.current``): a float that also has
+    ``.value`` and ``.end_time`` (naive UTC datetime; None before the first update)."""
+
+    __slots__ = ("_t",)
+
+    def __new__(cls, value: float, time_ns: int = 0) -> IndicatorDataPoint:
+        self = super().__new__(cls, value)
+        self._t = time_ns
+        return self
+
+    @property
+    def value(self) -> float:
+        return float(self)
+
+    @property
+    def end_time(self):
+        from datetime import UTC, datetime
+
+        if not self._t:
+            return None
+        return datetime.fromtimestamp(self._t / 1e9, UTC).replace(tzinfo=None)
+
+    time = end_time
+
+
 class Indicator:
     """A value indicator: feed it ``update(time_ns, value)`` or ``update_bar(bar)`` (selector, default close)."""
 
-    __slots__ = ("_consumers", "is_ready", "name", "samples", "selector", "value", "warm_up_period", "window")
+    __slots__ = ("_consumers", "_time", "is_ready", "name", "samples", "selector", "value", "warm_up_period",
+                 "window")
 
     def __init__(self, name: str, warm_up_period: int, window: int = 2,
                  selector: Callable[[Any], float] = close) -> None:
@@ -113,11 +140,13 @@ class Indicator:
         self.value = 0.0
         self.selector = selector
         self._consumers: list[Indicator] = []
+        self._time = 0
 
     # -- protocol ------------------------------------------------------------------------------------
     @property
-    def current(self) -> float:
-        return self.value
+    def current(self) -> IndicatorDataPoint:
+        """The latest output with its time (LEAN's ``Current``): ``.value``, ``.end_time``."""
+        return IndicatorDataPoint(self.value, self._time)
 
     @current.setter
     def current(self, v: float) -> None:
@@ -126,8 +155,32 @@ class Indicator:
     def __float__(self) -> float:
         return self.value
 
+    # LEAN compares indicators with numbers and with each other by their current value
+    def __lt__(self, other: Any) -> bool:
+        return self.value < float(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.value <= float(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.value > float(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.value >= float(other)
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, (int, float)):
+            return self.value == other
+        return self is other
+
+    def __ne__(self, other: Any) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = object.__hash__
+
     def update(self, time: int, value: float) -> bool:
         self.samples += 1
+        self._time = time
         self.value = v = self._compute(time, value)
         self.window.add(v)
         self.is_ready = ready = self.samples >= self.warm_up_period
@@ -137,6 +190,7 @@ class Indicator:
 
     def _emit(self, time: int, v: float) -> bool:
         """Publish output ``v`` for the sample just counted: value, window, readiness, consumers."""
+        self._time = time
         self.value = v
         self.window.add(v)
         self.is_ready = ready = self.samples >= self.warm_up_period
@@ -145,6 +199,7 @@ class Indicator:
         return ready
 
     def update_bar(self, bar: Any) -> bool:
+        self._time = bar.end_time
         return self.update(bar.end_time, self.selector(bar))
 
     def update_tick(self, tick: Any) -> bool:
@@ -177,11 +232,13 @@ class BarIndicator(Indicator):
     __slots__ = ()
 
     def update_bar(self, bar: Any) -> bool:
+        self._time = bar.end_time
         self.samples += 1
         return self._emit(bar.end_time, self._compute_bar(bar.end_time, bar.open, bar.high, bar.low, bar.close,
                                                           bar.volume))
 
     def update(self, time: int, value: float) -> bool:
+        self._time = time
         self.samples += 1
         return self._emit(time, self._compute_bar(time, value, value, value, value, 0.0))
 

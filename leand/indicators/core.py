@@ -32,6 +32,7 @@ class SMA(Indicator):
 
     def update(self, time: int, value: float) -> bool:
         """``Indicator.update`` inlined: the simple averages are the hottest indicators there are."""
+        self._time = time
         n = self.samples = self.samples + 1
         period = self.period
         i = self._i
@@ -61,6 +62,7 @@ class SMA(Indicator):
 
     def update_bar(self, bar: Any) -> bool:
         """The per-bar path in one call (selector, running sum, window, consumers): this runs on every bar."""
+        self._time = bar.end_time
         value = bar.close if self.selector is close else self.selector(bar)
         n = self.samples = self.samples + 1
         period = self.period
@@ -116,6 +118,7 @@ class EMA(Indicator):
 
     def update(self, time: int, value: float) -> bool:
         """``Indicator.update`` inlined: the simple averages are the hottest indicators there are."""
+        self._time = time
         n = self.samples = self.samples + 1
         if n <= self.period:
             self._sum += value
@@ -138,6 +141,7 @@ class EMA(Indicator):
         return ready
 
     def update_bar(self, bar: Any) -> bool:
+        self._time = bar.end_time
         return self.update(bar.end_time, bar.close if self.selector is close else self.selector(bar))
 
     def reset(self) -> None:
@@ -302,6 +306,7 @@ class Maximum(Indicator):
         self._q: deque[tuple[int, float]] = deque()  # monotone queue of (sample index, value)
 
     def update_bar(self, bar: Any) -> bool:
+        self._time = bar.end_time
         return self.update(bar.end_time, bar.high)
 
     def _compute(self, time: int, value: float) -> float:
@@ -327,6 +332,7 @@ class Minimum(Maximum):
         self.name = f"MIN({period})"
 
     def update_bar(self, bar: Any) -> bool:
+        self._time = bar.end_time
         return self.update(bar.end_time, bar.low)
 
     def _compute(self, time: int, value: float) -> float:
@@ -350,6 +356,7 @@ class ATR(Indicator):
         self._prev_close: float | None = None
 
     def update_bar(self, bar: Any) -> bool:
+        self._time = bar.end_time
         return self.update_hlc(bar.end_time, bar.high, bar.low, bar.close)
 
     def update_hlc(self, time: int, high: float, low: float, close: float) -> bool:

@@ -105,6 +105,7 @@ class _OwnReady:
     __slots__ = ()
 
     def update(self, time: int, value: float) -> bool:
+        self._time = time
         self.samples += 1
         if isinstance(self, BarIndicator):
             v = self._compute_bar(time, value, value, value, value, 0.0)
@@ -363,6 +364,7 @@ class AverageDirectionalMovementIndexRating(_OwnReady, BarIndicator):
         return len(self._hist) == self.period
 
     def update_bar(self, bar) -> bool:
+        self._time = bar.end_time
         self.samples += 1
         self.adx.update_bar(bar)
         return self._emit(bar.end_time, self._next())

@@ -174,11 +174,13 @@ class IntradayVwap(BarIndicator):
         self._sv = 0.0
 
     def update_bar(self, bar: Any) -> bool:
+        self._time = bar.end_time
         super().update_bar(bar)
         self.is_ready = self._sv > 0
         return self.is_ready
 
     def update(self, time: int, value: float) -> bool:
+        self._time = time
         super().update(time, value)
         self.is_ready = self._sv > 0
         return self.is_ready

@@ -71,6 +71,8 @@ class OrderStatus(StrEnum):
     CANCELED = "canceled"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    #: LEAN's name for an order refused before or at submission: the same status as REJECTED
+    INVALID = "rejected"
 
     @property
     def is_open(self) -> bool:

@@ -31,6 +31,12 @@ class Symbol(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
         return cls(value, SecurityType(sec), market)
 
     @classmethod
+    def create(cls, ticker: str, security_type: SecurityType | str = SecurityType.EQUITY, market: str = "usa"
+               ) -> Symbol:
+        """LEAN's ``Symbol.create(ticker, SecurityType.X, Market.Y)``."""
+        return cls(ticker.upper(), SecurityType(security_type), market.lower())
+
+    @classmethod
     def equity(cls, ticker: str, market: str = "usa") -> Symbol:
         return cls(ticker.upper(), SecurityType.EQUITY, market)
 

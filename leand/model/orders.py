@@ -127,10 +127,63 @@ class OrderEvent(msgspec.Struct, kw_only=True, gc=False):
     code: str = ""
     message: str = ""
     client_order_id: str = ""
+    #: the order's quantity and prices when the event happened (LEAN's OrderEvent fields)
+    quantity: float = 0.0
+    limit_price: float | None = None
+    stop_price: float | None = None
+    trigger_price: float | None = None
+    #: the strategy's OrderTicket for the order (set by the engine; not part of any persisted record)
+    ticket: object = None
+    #: the event's number within its order's life (LEAN's EventID)
+    id: int = 0
 
     @property
     def is_fill(self) -> bool:
         return self.fill_quantity != 0
+
+    @property
+    def direction(self) -> OrderSide:
+        q = self.quantity or self.fill_quantity
+        return OrderSide.BUY if q > 0 else OrderSide.SELL
+
+    @property
+    def order_fee(self) -> float:
+        return self.fee
+
+    def __str__(self) -> str:
+        """As LEAN prints an order event (``OrderEvent.ToString``)."""
+        from datetime import UTC, datetime
+
+        t = datetime.fromtimestamp(self.time // 1_000_000_000, UTC).strftime("%m/%d/%Y %H:%M:%S")
+        status = "".join(w.capitalize() for w in self.status.value.split("_"))
+        if status == "Rejected":
+            status = "Invalid"
+        elif status == "Canceled":
+            status = "Canceled"
+        out = (f"Time: {t} OrderID: {self.order_id} EventID: {self.id} Symbol: {self.symbol.value} "
+               f"Status: {status} Quantity: {_smart(self.quantity)}")
+        if self.fill_quantity:
+            out += f" FillQuantity: {_smart(self.fill_quantity)} FillPrice: ${_smart(self.fill_price)}"
+        if self.limit_price is not None:
+            out += f" LimitPrice: ${_smart(self.limit_price)}"
+        if self.stop_price is not None:
+            out += f" StopPrice: ${_smart(self.stop_price)}"
+        if self.trigger_price is not None:
+            out += f" TriggerPrice: ${_smart(self.trigger_price)}"
+        if self.fee:
+            out += f" OrderFee: {_smart(self.fee)} {self.fee_currency}"
+        if self.message:
+            out += f" Message: {self.message}"
+        return out
+
+
+def _smart(x: float) -> str:
+    """LEAN's SmartRounding: at most 4 decimals past the point for numbers >= 1, 4 significant digits below."""
+    if x == int(x):
+        return str(int(x))
+    if abs(x) >= 1:
+        return f"{round(x, 4):f}".rstrip("0").rstrip(".")
+    return f"{float(f'{x:.4g}'):f}".rstrip("0").rstrip(".")
 
 
 class Fill(msgspec.Struct, kw_only=True, gc=False):

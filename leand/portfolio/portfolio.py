@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from leand.model import AccountType, Fill, SecurityType, Symbol
 from leand.portfolio.cash import CashBook
 from leand.portfolio.holding import Holding
+from leand.portfolio.securities import SecurityManager
 
 if TYPE_CHECKING:
     from leand.security import Security
@@ -22,7 +23,7 @@ class Portfolio:
     def __init__(self, account_currency: str = "USD", account_type: AccountType = AccountType.MARGIN) -> None:
         self.cash_book = CashBook(account_currency)
         self.account_type = account_type
-        self.securities: dict[Symbol, Security] = {}
+        self.securities: dict[Symbol, Security] = SecurityManager()
         self.total_fees = 0.0
         self.total_net_profit = 0.0
         #: (time_ns, pnl net of 2×fee) per position-reducing fill, LEAN's transaction record

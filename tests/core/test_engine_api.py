@@ -74,7 +74,7 @@ def test_warm_up_readies_indicators_and_blocks_orders() -> None:
     e = run(WarmUp())
     s = e.strategy
     assert s.ready_at_first_bar is True
-    assert s.warm_orders is None and not e.orders
+    assert s.warm_orders.status is OrderStatus.INVALID and not e.orders
     assert len(s.hist) == 5 and s.hist[-1].end_time <= e.daily_samples[0][0] + 10**15
     assert e.start_equity == 100_000
 

@@ -1,0 +1,71 @@
+"""``self.transactions``: LEAN's transaction manager over the engine's orders and tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from leand.model import Order, Symbol
+from leand.tickets import OrderTicket
+
+if TYPE_CHECKING:
+    from leand.engine import Engine
+
+
+class Transactions:
+    """Orders and tickets of one strategy (LEAN's ``SecurityTransactionManager``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    # -- orders -------------------------------------------------------------------------------------------
+    @property
+    def orders_count(self) -> int:
+        return len(self._engine.orders)
+
+    def get_orders(self, filter: Callable[[Order], bool] | None = None) -> Iterator[Order]:
+        orders = self._engine.orders.values()
+        return iter([o for o in orders if filter is None or filter(o)])
+
+    def get_order_by_id(self, order_id: int) -> Order | None:
+        return self._engine.orders.get(order_id)
+
+    def get_open_orders(self, symbol: Symbol | str | None = None,
+                        filter: Callable[[Order], bool] | None = None) -> list[Order]:
+        out = self._engine.get_open_orders(symbol)
+        return [o for o in out if filter is None or filter(o)]
+
+    def get_open_orders_remaining_quantity(self, symbol: Symbol | str | Callable[[OrderTicket], bool] | None = None
+                                           ) -> float:
+        """Signed quantity still to fill over the open orders (of ``symbol``, or passing a ticket filter)."""
+        if callable(symbol) and not isinstance(symbol, (Symbol, str)):
+            return sum(t.quantity - t.quantity_filled for t in self.get_open_order_tickets(symbol))
+        return sum(o.quantity - o.filled_quantity for o in self._engine.get_open_orders(symbol))
+
+    # -- tickets ------------------------------------------------------------------------------------------
+    def get_order_ticket(self, order_id: int) -> OrderTicket | None:
+        return self._engine.tickets.get(order_id)
+
+    def get_order_tickets(self, filter: Callable[[OrderTicket], bool] | None = None) -> Iterator[OrderTicket]:
+        return iter([t for t in self._engine.tickets.values() if filter is None or filter(t)])
+
+    def get_open_order_tickets(self, filter: Callable[[OrderTicket], bool] | Symbol | str | None = None
+                               ) -> Iterator[OrderTicket]:
+        if isinstance(filter, (Symbol, str)):
+            sym = self._engine.resolve(filter)
+            filter = lambda t, _s=sym: t.symbol == _s  # noqa: E731
+        open_ids = self._engine.open_orders
+        return iter([t for i, t in self._engine.tickets.items() if i in open_ids and (filter is None or filter(t))])
+
+    # -- requests -----------------------------------------------------------------------------------------
+    def cancel_order(self, order_id: int, tag: str = ""):
+        return self._engine.cancel_order_response(order_id, tag)
+
+    def cancel_open_orders(self, symbol: Symbol | str | None = None, tag: str = "") -> list[OrderTicket]:
+        return self._engine.cancel_open_orders(symbol, tag)
+
+    def __getattr__(self, name: str) -> Any:
+        # earlier leand code used the engine itself as ``transactions``
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._engine, name)

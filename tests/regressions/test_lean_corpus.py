@@ -1,0 +1,62 @@
+"""The ports of LEAN's 35-algorithm regression corpus (tests/regressions/corpus/) against LEAN's statistics.
+
+Total Orders must match exactly and End Equity within 0.01 %; every other statistic is compared side by side
+in PARITY.md (``python tests/regressions/make_parity.py`` regenerates it). The ports are LEAN's Python files
+with ``from AlgorithmImports import *`` replaced by ``from leand.algorithm_imports import *``; a port that
+had to change more says why in a ``# leand:`` line at the place it changed. The algorithms' own checks run:
+an assertion raised inside one fails its test.
+"""
+
+from __future__ import annotations
+
+import pytest
+from corpus_harness import CORPUS, data_dir_for, matches, run
+
+#: algorithms leand does not reproduce yet, and why (each is a PARITY.md row too)
+GAPS: dict[str, str] = {
+    "ParameterizedAlgorithm": "EMA(100)/EMA(200) crossover differs from LEAN's in the crossing minute",
+    "ConvertToFrameworkAlgorithm": "needs add_security and the insight API (emit_insights)",
+    "LimitIfTouchedRegressionAlgorithm": "leand has no limit-if-touched order type",
+    "OnEndOfDayRegressionAlgorithm": "needs a user-defined universe (add_universe(name, selector))",
+    "OrderTicketAssignmentDemoAlgorithm": "needs consolidate()",
+    "UnregisterIndicatorRegressionAlgorithm": "needs the multi-symbol TRIN indicator",
+    "CanLiquidateWithOrderPropertiesRegressionAlgorithm": "needs order properties on the submit request",
+    "ForwardDataOnlyFillModelAlgorithm": "needs a user fill model (EquityFillModel subclass)",
+    "VolumeRenkoConsolidatorAlgorithm": "needs the volume Renko consolidator",
+    "CustomWarmUpPeriodIndicatorAlgorithm": "needs PythonIndicator and register_indicator",
+    "StochasticIndicatorWarmsUpProperlyRegressionAlgorithm": "needs TradeBarConsolidator",
+    "ConsolidatorStartTimeRegressionAlgorithm": "needs TradeBarConsolidator",
+    "HourReverseSplitRegressionAlgorithm": "slice.bars.count on hour data",
+    "DelistingEventsAlgorithm": "needs delisting events",
+    "AuxiliaryDataHandlersRegressionAlgorithm": "needs delisting and symbol-changed handlers",
+    "StableCoinsRegressionAlgorithm": "needs BrokerageName and Binance",
+    "FractionalQuantityRegressionAlgorithm": "needs BrokerageName",
+    "BasicSetAccountCurrencyAlgorithm": "needs BrokerageName",
+    "ScheduledUniverseSelectionModelRegressionAlgorithm": "needs the algorithm framework",
+    "CustomBrokerageModelRegressionAlgorithm": "needs Python brokerage models",
+    "CustomBenchmarkAlgorithm": "needs SymbolCache and an internal benchmark feed",
+    "CustomBuyingPowerModelAlgorithm": "needs Python buying power models",
+    "CustomMarginInterestRateModelAlgorithm": "needs margin interest rate models",
+    "CustomPartialFillModelAlgorithm": "needs Python fill models",
+    "CustomModelsAlgorithm": "needs Python fee, fill, slippage and buying power models",
+    "BasicTemplateFrameworkAlgorithm": "needs the algorithm framework",
+    "CompositeAlphaModelFrameworkAlgorithm": "needs the algorithm framework",
+    "PortfolioRebalanceOnDateRulesRegressionAlgorithm": "needs the algorithm framework",
+}
+
+
+def _params():
+    for name in sorted(CORPUS, key=lambda n: CORPUS[n]["rank"]):
+        marks = [pytest.mark.xfail(reason=GAPS[name], strict=False)] if name in GAPS else []
+        yield pytest.param(name, marks=marks, id=name)
+
+
+@pytest.mark.parametrize("name", _params())
+def test_corpus_algorithm(name: str) -> None:
+    if data_dir_for(name) is None:
+        pytest.skip(f"{name}: a LEAN data file it reads is neither in data/lean nor in the shared data folder")
+    _, got = run(name)
+    exp = CORPUS[name]["expected_statistics"]
+    orders_ok, equity_ok = matches(name, got)
+    assert orders_ok, f"Total Orders {got['Total Orders']} vs LEAN {exp['Total Orders']}"
+    assert equity_ok, f"End Equity {got['End Equity']} vs LEAN {exp['End Equity']}"
