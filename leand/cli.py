@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     dt = sub.add_parser("data", help="data utilities")
     dsub = dt.add_subparsers(dest="data_command", required=True)
+    from leand.data.catalog.commands import add_parsers as add_catalog_parsers
+
+    add_catalog_parsers(dsub)
     imp = dsub.add_parser("import-session", help="turn a recording's quotes into LEAN tick data for backtests")
     imp.add_argument("session")
     imp.add_argument("--out", type=Path, required=True, help="a LEAN data folder to write into")
@@ -324,6 +327,11 @@ def _main(argv: list[str] | None = None) -> int:
         from leand.replay.cli import cmd_sessions
 
         return cmd_sessions(args.recordings, args.json)
+    if args.command == "data" and args.data_command in ("import", "download", "import-lean", "ls", "show", "rm",
+                                                        "validate"):
+        from leand.data.catalog.commands import run as run_data
+
+        return run_data(args)
     if args.command == "data" and args.data_command == "l2-from-lean":
         return cmd_l2_from_lean(args)
     if args.command == "data":

@@ -6,7 +6,14 @@ a catalogue (LEAN folder behind it), ``readers`` CSV/Parquet parsing, ``lean_imp
 other ways in. The ``leand data`` commands are in ``commands``.
 """
 
-from leand.data.catalog.index import Catalog, CatalogError, Dataset, DatasetKey, default_catalog_path, is_catalog
+from leand.data.catalog.index import (
+           Catalog,
+           CatalogError,
+           Dataset,
+           DatasetKey,
+           default_catalog_path,
+           is_catalog,
+)
 from leand.data.catalog.source import CatalogDataSource
 
 __all__ = ["Catalog", "CatalogDataSource", "CatalogError", "Dataset", "DatasetKey", "default_catalog_path",

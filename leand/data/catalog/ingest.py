@@ -64,6 +64,7 @@ class Ingest:
         self.last_ns: int | None = None
         self.malformed: list[tuple[int, int, str, str]] = []  # (source, row, text, reason)
         self._midnights: dict[date, int] = {}
+        self._stored_src = -1
 
     @property
     def report(self) -> Report:
@@ -158,14 +159,22 @@ class Ingest:
                 old = unpack(self.key.kind, read_block(self.catalog.path_of(self.key, day))) if day in stored else None
                 if old is not None and len(old):
                     new = self._skip_identical(old, new)
-                kept = self.validator.day(new, None if self.whole else key_date(day), span)
-                if self.whole and span is not None:
-                    self._missing_daily(kept)
+                kept = self.validator.day(new, None, None)
                 if old is not None and len(old):
-                    merged = _concat(old, kept.cols)
-                    merged = merged.take(np.argsort(merged.time, kind="stable"))
+                    if self._stored_src < 0:
+                        self._stored_src = self.add_source("(stored)")
+                    n_old = len(old)
+                    both = Batch(_concat(old, kept.cols),
+                                 np.concatenate([np.full(n_old, self._stored_src, np.int64), kept.source]),
+                                 np.concatenate([np.arange(1, n_old + 1, dtype=np.int64), kept.row]))
+                    both = both.take(np.argsort(both.cols.time, kind="stable"))
                 else:
-                    merged = kept.cols
+                    both = kept
+                merged = both.cols
+                if span is not None and not self.whole:
+                    self.validator.gaps(both, key_date(day), span)
+                if self.whole and span is not None:
+                    self._missing_daily(both)
                 if len(merged):
                     np.save(out_dir / f"{day}.npy", pack(merged), allow_pickle=False)
                     written[day] = len(merged)

@@ -194,14 +194,15 @@ class Validator:
 
     # -- the day ---------------------------------------------------------------------------------------------
     def day(self, b: Batch, d: date | None, span: tuple[int, int] | None) -> Batch:
-        """Check one day's rows (in source order); returns the rows to store, sorted by time."""
+        """Check one day's rows (in source order); returns the rows to store, sorted by time. With ``d`` and
+        ``span``, also the day's gaps (else call :meth:`gaps` on the day as stored)."""
         self.report.rows_in += len(b)
         b = self._row_checks(b)
         b = self._order_checks(b)
         b = self._spike_check(b)
         b = self._stale_check(b)
         if d is not None and span is not None:
-            self._gap_check(b, d, span)
+            self.gaps(b, d, span)
         self.report.rows_kept += len(b)
         return b
 
@@ -396,7 +397,8 @@ class Validator:
                     out.append((s, e))
         return sorted(out)
 
-    def _gap_check(self, b: Batch, d: date, span: tuple[int, int]) -> None:
+    def gaps(self, b: Batch, d: date, span: tuple[int, int]) -> None:
+        """Report the day's missing data inside market hours and ``span`` (rows sorted by time)."""
         res = self.resolution
         if res >= Resolution.HOUR:
             return
