@@ -34,7 +34,9 @@ lean_speed: with ``source = "lean"`` each symbol's mid follows LEAN crypto minut
 ``data/lean/crypto/coinbase/minute``, lean_date to the first day there, lean_speed = 60 replays a minute per
 second; every configured symbol needs data, so list only those, e.g. BTCUSDT and ETHUSDT; with
 ``source = "l2d"`` each symbol's mid follows the touch of a leand book recording, ``l2d_files = {BTCUSDT =
-"btc.l2d"}``, made for instance from LEAN ticks by ``leand data l2-from-lean``); ``[limits]`` (weight_per_minute, ban_after_429s, ban_seconds,
+"btc.l2d"}``, made for instance from LEAN ticks by ``leand data l2-from-lean``; ``history_minutes = N`` and
+``history_end = "2024-01-08T00:00:00Z"`` serve N seeded synthetic 1-minute klines before the live ones, so
+``GET /api/v3/klines`` pages through a long history, as ``leand data download`` does); ``[limits]`` (weight_per_minute, ban_after_429s, ban_seconds,
 orders_per_10s, orders_per_day); ``[faults]`` (as below, armed at start).
 
 Fault injection and control (``/_sim/*``: loopback callers with a known ``X-MBX-APIKEY`` header only)
@@ -43,6 +45,7 @@ Fault injection and control (``/_sim/*``: loopback callers with a known ``X-MBX-
 * ``{"http_status": 429|503|500|418, "http_count": N, "http_mode": "before"|"after"}``: the next N REST
   requests get that status with Binance's error body (``after``: the request is executed first and its
   answer lost, i.e. "execution status unknown").
+* ``{"drop_http": N}``: abort the TCP connection of the next N REST requests without an answer.
 * ``{"delay_ms": D, "delay_count": N}``: delay the next N REST responses (-1: all) by D ms (after executing).
 * ``{"skip_depth_ids": K, "symbols": ["BTCUSDT"]}``: the next diff-depth event skips K update ids (a gap).
 * ``{"drop_ws": true}`` (TCP abort) or ``{"drop_ws": "close"}`` (close frame 1001): drop every WebSocket.

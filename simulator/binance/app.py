@@ -234,6 +234,10 @@ class SimServer:
             ip = request.remote or "?"
             headers: dict[str, str] = {}
             fault, mode = 0, ""
+            if self.faults.take_drop():  # the network fails mid-request: no answer, the connection is gone
+                if request.transport is not None:
+                    request.transport.abort()
+                raise ConnectionResetError("fault injection: connection dropped")
             try:
                 raw_q = request.rel_url.raw_query_string
                 raw_b = ""
@@ -365,7 +369,7 @@ class SimServer:
         f = self.faults
         out: dict[str, object] = {}
         known = {"http_status", "http_count", "http_mode", "delay_ms", "delay_count", "skip_depth_ids", "symbols",
-                 "drop_ws", "reset_weights", "weight_per_minute", "_key"}
+                 "drop_ws", "drop_http", "reset_weights", "weight_per_minute", "_key"}
         unknown = sorted(k for k in data if k not in known)
         if unknown:
             raise errors.ApiError(-1104, f"Not all sent parameters were read; unknown: {', '.join(unknown)[:200]}.")
@@ -379,6 +383,7 @@ class SimServer:
         delay_ms = _ctl_int(data, "delay_ms", 0, 0, MAX_DELAY_MS)
         delay_count = _ctl_int(data, "delay_count", -1, -1, MAX_FAULT_COUNT)
         skip = _ctl_int(data, "skip_depth_ids", 0, 0, MAX_FAULT_COUNT)
+        drop_http = _ctl_int(data, "drop_http", f.drop_http, 0, MAX_FAULT_COUNT)
         syms = data.get("symbols") or list(self.exchange.markets)
         if not isinstance(syms, list) or not all(isinstance(s, str) and s in self.exchange.markets for s in syms):
             raise errors.ApiError(-1121, "Invalid symbol.")
@@ -393,6 +398,7 @@ class SimServer:
             f.http_status, f.http_count, f.http_mode = status, http_count, http_mode
         if "delay_ms" in data:
             f.delay_ms, f.delay_count = delay_ms, delay_count
+        f.drop_http = drop_http
         if skip:
             for s in syms:
                 self.exchange.markets[s].arm_skip(skip)

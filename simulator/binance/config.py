@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Literal
@@ -68,6 +69,10 @@ class GeneratorConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     lean_date: str = ""
     lean_speed: float = 60.0
     l2d_files: dict[str, str] = msgspec.field(default_factory=dict)
+    #: seeded synthetic 1-minute klines served before the live ones, for history downloads (``leand data
+    #: download``): this many minutes, ending at ``history_end`` (ISO-8601 UTC; default the start-up minute)
+    history_minutes: int = 0
+    history_end: str = ""
 
 
 class LimitsConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -90,6 +95,8 @@ class FaultConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     delay_count: int = -1
     #: the next depth diff of every symbol skips this many update ids (a gap the client must detect)
     skip_depth_ids: int = 0
+    #: the next ``drop_http`` REST requests have their TCP connection aborted without an answer
+    drop_http: int = 0
 
 
 class SimConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -181,6 +188,13 @@ def _check(cfg: SimConfig, where: str) -> SimConfig:
                             ("warmup_steps", g.warmup_steps, 0, 1_000_000), ("lean_speed", g.lean_speed, 1e-6, 1e6)):
         if not lo <= v <= hi:  # also false for nan
             raise ConfigError(f"{where}: generator.{name}: {v!r} must be in {lo}..{hi}")
+    if not 0 <= g.history_minutes <= 10_000_000:
+        raise ConfigError(f"{where}: generator.history_minutes: {g.history_minutes} must be in 0..10000000")
+    if g.history_end:
+        try:
+            datetime.fromisoformat(g.history_end.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"{where}: generator.history_end: {g.history_end!r} is not an ISO-8601 time") from None
     lim = cfg.limits
     for name in ("weight_per_minute", "ban_after_429s", "ban_seconds", "orders_per_10s", "orders_per_day"):
         v = getattr(lim, name)

@@ -14,6 +14,7 @@ import re
 import time
 import zlib
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path
 from typing import Protocol
@@ -24,7 +25,15 @@ from leand.simulator.book import STP, Accepted, Canceled, Expired, OrderBook, Re
 from . import errors
 from .accounts import Q8, ZERO, Account, fmt, q8
 from .config import DEFAULT_LEAN_DIR, ConfigError, GeneratorConfig, SimConfig
-from .market import INTERVALS_MS, Generator, SymbolMarket, kline_rows, load_l2d_mids, load_lean_mids
+from .market import (
+    INTERVALS_MS,
+    Generator,
+    SymbolMarket,
+    kline_rows,
+    load_l2d_mids,
+    load_lean_mids,
+    synthetic_history,
+)
 from .orders import LIMIT_PRICED, ORDER_TYPES, STOP_TYPES, OrderRec
 from .params import decimal_param, long_param
 
@@ -137,6 +146,10 @@ class Exchange:
             mids = (_lean_mids(gen, s.symbol, s.base, s.quote) if gen.source == "lean"
                     else _l2d_mids(gen, s.symbol) if gen.source == "l2d" else None)
             self.generators[s.symbol] = Generator(m, self, rng, gen.trade_prob, mids, gen.lean_speed)
+            if gen.history_minutes:
+                end = (int(datetime.fromisoformat(gen.history_end.replace("Z", "+00:00")).timestamp() * 1000)
+                       if gen.history_end else clock())
+                synthetic_history(m, cfg.seed, end, gen.history_minutes)
 
     # ---- the crowd ------------------------------------------------------------------------------------
     def warmup(self, steps: int) -> None:

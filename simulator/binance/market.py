@@ -77,6 +77,9 @@ class SymbolMarket:
         self.agg_trades: deque[tuple[int, float, float, int, int, int, bool]] = deque(maxlen=1000)
         self.agg_id = 0
         self.klines: deque[Kline] = deque(maxlen=1500)
+        #: seeded synthetic 1-minute klines before the live ones (``generator.history_minutes``), time-ordered
+        self.history: list[Kline] = []
+        self.history_times: list[int] = []
         self.last_price = 0.0
         self.last_qty = 0.0
         self.last_bbo: tuple = ()
@@ -220,25 +223,67 @@ INTERVALS_MS = {"1m": 60_000, "3m": 180_000, "5m": 300_000, "15m": 900_000, "30m
                 "12h": 43_200_000, "1d": 86_400_000, "3d": 259_200_000, "1w": 604_800_000}
 
 
+def synthetic_history(m: SymbolMarket, seed: int, end_ms: int, minutes: int) -> None:
+    """Fill ``m.history`` with ``minutes`` seeded 1-minute klines ending at ``end_ms`` (a random walk from the
+    symbol's start price, on its tick grid): the same seed and end give the same klines on every run."""
+    import zlib
+
+    rng = random.Random(seed * 7_919 + zlib.crc32(m.symbol.encode()))
+    vol = max(m.cfg.volatility, 1e-6) * 30  # a minute is many generator steps
+    end = end_ms - end_ms % 60_000
+    price = m.cfg.start_price
+    out: list[Kline] = []
+    trade_id = 0
+    for i in range(minutes):
+        t = end - (minutes - i) * 60_000
+        o = m.px(round(price / m.tick_f))
+        c = m.px(max(round(o * math.exp(rng.gauss(0.0, vol)) / m.tick_f), 1))
+        h = m.px(round(max(o, c) * (1 + abs(rng.gauss(0.0, vol / 2))) / m.tick_f))
+        lo = m.px(max(round(min(o, c) * (1 - abs(rng.gauss(0.0, vol / 2))) / m.tick_f), 1))
+        n = rng.randint(1, 40)
+        v = round(n * rng.uniform(0.001, 0.5), 5)
+        out.append(Kline(t, o, h, lo, c, v, v * (o + c) / 2, n, v / 2, v * (o + c) / 4, trade_id, trade_id + n - 1))
+        trade_id += n
+        price = c
+    m.history = out
+    m.history_times = [k.open_time for k in out]
+
+
 def kline_rows(m: SymbolMarket, interval_ms: int, start: int | None, end: int | None, limit: int) -> list[list]:
-    """Aggregate the 1-minute bars into ``interval_ms`` bars (Binance's row layout)."""
+    """Aggregate the 1-minute bars (history, then live) into ``interval_ms`` bars (Binance's row layout)."""
     out: dict[int, Kline] = {}
-    for k in m.klines:
-        t = k.open_time - k.open_time % interval_ms
-        if (start is not None and t + interval_ms <= start) or (end is not None and t > end):
-            continue
-        a = out.get(t)
-        if a is None:
-            out[t] = Kline(t, k.open, k.high, k.low, k.close, k.volume, k.quote_volume, k.count,
-                           k.taker_buy_base, k.taker_buy_quote, k.first_id, k.last_id)
-        else:
-            a.high, a.low, a.close = max(a.high, k.high), min(a.low, k.low), k.close
-            a.volume += k.volume
-            a.quote_volume += k.quote_volume
-            a.count += k.count
-            a.taker_buy_base += k.taker_buy_base
-            a.taker_buy_quote += k.taker_buy_quote
-            a.last_id = k.last_id
+    first = 0
+    if start is not None and m.history_times:
+        first = bisect.bisect_left(m.history_times, start - start % interval_ms)
+    live_from = m.history_times[-1] if m.history_times else None
+    sources = [m.history[first:] if first else m.history,
+               (k for k in m.klines if live_from is None or k.open_time > live_from)]
+    done = False
+    for src in sources:
+        for k in src:
+            t = k.open_time - k.open_time % interval_ms
+            if start is not None and t + interval_ms <= start:
+                continue
+            if end is not None and t > end:
+                done = True
+                break
+            a = out.get(t)
+            if a is None:
+                if start is not None and len(out) >= limit:  # every bucket we return is complete
+                    done = True
+                    break
+                out[t] = Kline(t, k.open, k.high, k.low, k.close, k.volume, k.quote_volume, k.count,
+                               k.taker_buy_base, k.taker_buy_quote, k.first_id, k.last_id)
+            else:
+                a.high, a.low, a.close = max(a.high, k.high), min(a.low, k.low), k.close
+                a.volume += k.volume
+                a.quote_volume += k.quote_volume
+                a.count += k.count
+                a.taker_buy_base += k.taker_buy_base
+                a.taker_buy_quote += k.taker_buy_quote
+                a.last_id = k.last_id
+        if done:
+            break
     rows = [[k.open_time, m.fpx(k.open), m.fpx(k.high), m.fpx(k.low), m.fpx(k.close), f"{k.volume:.8f}",
              k.open_time + interval_ms - 1, f"{k.quote_volume:.8f}", k.count, f"{k.taker_buy_base:.8f}",
              f"{k.taker_buy_quote:.8f}", "0"] for k in sorted(out.values(), key=lambda k: k.open_time)]

@@ -64,6 +64,8 @@ def add_parsers(dsub: argparse._SubParsersAction) -> None:
                                                 "http://127.0.0.1:8765 (leand sim serve)")
     dl.add_argument("--market", default=None, help="catalogue market (default: the exchange id)")
     dl.add_argument("--limit", type=int, default=1000, help="candles per request (default 1000)")
+    dl.add_argument("--commit-every", type=int, default=10_000, metavar="N",
+                    help="store every N candles, so an interrupted download resumes from there (default 10000)")
     common(dl)
     policies(dl)
 
@@ -182,7 +184,8 @@ def _download(cat: Catalog, args: argparse.Namespace) -> int:
         until = parse_when(args.until) if args.until else None
         ds, report = download(cat, exchange=args.exchange, symbol=args.symbol, timeframe=args.timeframe, since_ms=since,
                               until_ms=until, url=args.url, market=args.market, limit=args.limit,
-                              policy=parse_policies(args.policy), params=_params(args))
+                              policy=parse_policies(args.policy), params=_params(args),
+                              commit_every=max(args.commit_every, 1))
     except DownloadError as e:
         print(f"leand data download: error: {e}", file=sys.stderr)
         return 2

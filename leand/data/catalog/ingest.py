@@ -45,19 +45,25 @@ class Ingest:
     """``add()`` chunks, then ``finish()`` once (or ``abort()``). One ingest per dataset at a time."""
 
     def __init__(self, catalog: Catalog, key: DatasetKey, hours: ExchangeHours, policy: dict[str, str],
-                 source: str, params: Params | None = None) -> None:
+                 source: str, params: Params | None = None, validator: Validator | None = None) -> None:
+        """``validator``: carry one across several ingests (a download committing as it goes), so the spike
+        window and stale runs continue and one report covers them all."""
         self.catalog = catalog
         self.key = key
         self.hours = hours
         self.tz = hours.data_time_zone
         self.policy = policy
         self.source = source
-        self.sources: list[str] = []
-        self.validator = Validator(key.kind, key.resolution, hours, policy, self.sources, params)
+        if validator is None:
+            validator = Validator(key.kind, key.resolution, hours, policy, [], params)
+        self.validator = validator
+        self.sources = validator.sources
+        self._counts_before = Counter(validator.report.counts)
         self.whole = whole_file(key.resolution)
         self.ncols = len(KIND_COLUMNS[key.kind])
         self.folder = catalog.folder_of(key)
         self.staging = self.folder.parent / f".staging-{key.kind}-{os.getpid()}"
+        _remove_stale_staging(self.folder.parent, key.kind)
         shutil.rmtree(self.staging, ignore_errors=True)
         (self.staging / "spill").mkdir(parents=True)
         self.first_ns: int | None = None
@@ -187,7 +193,7 @@ class Ingest:
             self._write_quarantine()
             report = self.report
             findings = Counter(dataset.findings.get("counts", {}))
-            findings.update(report.counts)
+            findings.update(report.counts - self._counts_before)
             summary = {"counts": dict(sorted(findings.items())), "last_ingest": report.summary()}
             verdict = "clean" if not findings else Report(counts=findings).verdict()
             first, last = stored_range(self.catalog, dataset)
@@ -249,6 +255,28 @@ class Ingest:
                                 *[_fmt(c.cols[n][i]) for n in names]])
             for src, row, text, reason in self.malformed:
                 w.writerow(["malformed", reason, self.sources[src], row, "", text])
+        dropped.clear()
+        self.malformed.clear()
+
+
+def _remove_stale_staging(parent: Path, kind: str) -> None:
+    """Staging folders left by an ingest whose process died (killed mid-download): their rows were never
+    committed, so they are garbage."""
+    if not parent.is_dir():
+        return
+    for d in parent.glob(f".staging-{kind}-*"):
+        try:
+            pid = int(d.name.rsplit("-", 1)[1])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            pass
 
 
 def _fmt(v) -> str:
