@@ -11,6 +11,20 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
+from leand.consolidators import (
+    Calendar,
+    ClassicRenkoConsolidator,
+    QuoteBarConsolidator,
+    RenkoConsolidator,
+    TickConsolidator,
+    TickQuoteBarConsolidator,
+    TradeBarConsolidator,
+    VolumeRenkoConsolidator,
+)
+from leand.fees import BrokerageName
+from leand.indicators.base import IndicatorDataPoint
+from leand.indicators.delay import Delay
+from leand.indicators.lean_names import LEAN_INDICATORS, MovingAverageType, PythonIndicator
 from leand.model import (
     AccountType,
     DataNormalizationMode,
@@ -62,11 +76,28 @@ class Market:
     KRAKEN = "kraken"
 
 
+globals().update(LEAN_INDICATORS)
+
+
 class RegressionTestException(Exception):
     """Raised by LEAN's regression algorithms when an expectation fails."""
 
 
 __all__ = [
+    *LEAN_INDICATORS,
+    "BrokerageName",
+    "Calendar",
+    "ClassicRenkoConsolidator",
+    "Delay",
+    "IndicatorDataPoint",
+    "MovingAverageType",
+    "PythonIndicator",
+    "QuoteBarConsolidator",
+    "RenkoConsolidator",
+    "TickConsolidator",
+    "TickQuoteBarConsolidator",
+    "TradeBarConsolidator",
+    "VolumeRenkoConsolidator",
     "AccountType",
     "DataNormalizationMode",
     "Dividend",

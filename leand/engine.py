@@ -19,8 +19,10 @@ import msgspec
 
 from leand.backtest.brokerage import BarBrokerage
 from leand.clock import VirtualClock, datetime_to_ns, ns_to_datetime
+from leand.consolidators import ConsolidatorFeed
 from leand.engine_context import EngineRiskContext
 from leand.execution import ExecutionClient
+from leand.fees import crypto_fee_model
 from leand.model import (
     AccountType,
     BookDelta,
@@ -47,7 +49,6 @@ from leand.model import (
     UpdateRequest,
 )
 from leand.orders.fees import (
-    CoinbaseFeeModel,
     ConstantFeeModel,
     InteractiveBrokersFeeModel,
     is_maker,
@@ -111,6 +112,10 @@ class Engine:
         self._event_ids: dict[int, int] = {}
         #: LEAN's MarketOnCloseOrder.SubmissionTimeBuffer (settable through leand.orders.moc)
         self.moc_buffer_ns = MOC_BUFFER_NS
+        #: consolidators attached to symbols (leand.consolidators): fed each event, scanned each time step
+        self.consolidation = ConsolidatorFeed()
+        #: indicator objects attached by ``register_indicator`` (leand.registration), by id
+        self.indicator_registrations: dict[int, tuple] = {}
         #: set by ``Strategy.quit``: the run stops after the current slice
         self.quit_requested = False
         self._next_order_id = 1
@@ -203,11 +208,17 @@ class Engine:
         self.clock._now = self._start_ns()
 
     def set_brokerage_model(self, name: str, account_type: AccountType) -> None:
-        self.brokerage_name = name.lower()
+        self.brokerage_name = str(name).lower().replace("_", "").removesuffix("brokerage") or "default"
         self.account_type = account_type
         self.portfolio.account_type = account_type
         if self.brokerage_name in ("coinbase", "gdax"):
             self.benchmark = Symbol.crypto("BTCUSD", "coinbase")
+
+    def default_crypto_market(self) -> str:
+        """The market a crypto pair is added on when none is given: the brokerage model's (LEAN)."""
+        from leand.fees import default_crypto_market
+
+        return default_crypto_market(self.brokerage_name)
 
     def set_benchmark(self, benchmark: Any) -> None:
         if isinstance(benchmark, str):
@@ -264,8 +275,7 @@ class Engine:
             kinds = [TickType.TRADE] if resolution >= Resolution.HOUR else [TickType.TRADE, TickType.QUOTE]
         elif st is SecurityType.CRYPTO:
             sec.fill_model = FillModel()
-            sec.fee_model = (CoinbaseFeeModel() if self.brokerage_name in ("coinbase", "gdax")
-                             else ConstantFeeModel(0.0, instrument.quote_currency))
+            sec.fee_model = crypto_fee_model(self.brokerage_name, instrument.quote_currency)
             kinds = [TickType.TRADE, TickType.QUOTE]
         else:
             sec.fill_model = FillModel()
@@ -364,11 +374,19 @@ class Engine:
 
             def updater(bar, _u=ind.update, _s=selector):
                 return _u(bar.end_time, _s(bar))
+        if self.securities[sym].resolution is Resolution.TICK:
+            from leand.indicators.base import tick_updater
+
+            updater = tick_updater(ind, selector)
         if warm_up:  # LEAN's WarmUpIndicator: feed the indicator its warm-up period from history first
             for bar in self.history(sym, max(ind.warm_up_period, 1), resolution):
                 updater(bar)
         self._indicator_updaters.setdefault(sym, []).append(updater)
         return ind
+
+    def indicator_updaters_for(self, symbol: Symbol) -> list[Callable[[Any], Any]]:
+        """The callables fed each of ``symbol``'s bars (or ticks) in step 7 of a slice."""
+        return self._indicator_updaters.setdefault(symbol, [])
 
     def history(self, symbol: Symbol | str, periods: int, resolution: Resolution | None = None,
                 tick_type: TickType | None = None) -> list:
@@ -1098,6 +1116,7 @@ class Engine:
         warming = self.warming_up
         internal = self.internal_symbols
         ff_ind = self.indicators_see_fill_forward
+        cfeed = self.consolidation
         n = 0
         last_t = None
         # the security of the last symbol seen: a feed hands out one Symbol object per subscription and a
@@ -1177,7 +1196,9 @@ class Engine:
                 # (6) corporate actions (raw mode moves cash/holdings)
                 if aux:
                     self._corporate_actions(events)
-                # (7) indicators
+                # (7) consolidators, then indicators
+                if cfeed.active:
+                    cfeed.on_slice(t, events)
                 if updaters:
                     for ev in events:
                         ups = updaters.get(ev.symbol)
@@ -1186,6 +1207,10 @@ class Engine:
                             if (cls is TB or (cls is QB and not securities[ev.symbol].subscribes_trades)) \
                                     and (ff_ind or not ev.fill_forward):
                                 for up in ups:
+                                    up(ev)
+                            elif (cls is TT and not ev.suspicious) or (
+                                    cls is QT and not ev.suspicious and not securities[ev.symbol].subscribes_trades):
+                                for up in ups:  # tick data: trade price, or the quote mid (or selector's field)
                                     up(ev)
                 # (8)/(9) the strategy
                 if internal:

@@ -127,15 +127,36 @@ class Strategy:
                                          leverage=leverage, extended_hours=extended_market_hours,
                                          normalization=data_normalization_mode)
 
-    def add_crypto(self, ticker: str, resolution: Resolution = Resolution.MINUTE, market: str = "coinbase",
+    def add_crypto(self, ticker: str, resolution: Resolution = Resolution.MINUTE, market: str | None = None,
                    fill_forward: bool = True, leverage: float | None = None) -> Security:
-        return self._engine.add_security(Symbol.crypto(ticker, market), resolution, fill_forward=fill_forward,
-                                         leverage=leverage)
+        """A crypto pair; the market defaults to the brokerage model's (LEAN: Coinbase unless set)."""
+        return self._engine.add_security(Symbol.crypto(ticker, market or self._engine.default_crypto_market()),
+                                         resolution, fill_forward=fill_forward, leverage=leverage)
 
     def add_forex(self, ticker: str, resolution: Resolution = Resolution.MINUTE, market: str = "oanda",
                   fill_forward: bool = True, leverage: float | None = None) -> Security:
         return self._engine.add_security(Symbol.forex(ticker, market), resolution, fill_forward=fill_forward,
                                          leverage=leverage)
+
+    def add_security(self, symbol_or_type: Any, ticker: str | None = None, resolution: Resolution = Resolution.MINUTE,
+                     market: str | None = None, fill_forward: bool = True, leverage: float | None = None,
+                     extended_market_hours: bool = False, **kw: Any) -> Security:
+        """LEAN's ``add_security(symbol, resolution)`` or ``add_security(SecurityType.X, ticker, resolution)``."""
+        from leand.model import SecurityType
+
+        if isinstance(symbol_or_type, Symbol):
+            sym = symbol_or_type
+            if isinstance(ticker, Resolution):
+                resolution = ticker
+        else:
+            st = SecurityType(symbol_or_type)
+            mk = market or {"equity": "usa", "crypto": self._engine.default_crypto_market(),
+                            "forex": "oanda"}[st.value]
+            sym = Symbol.create(str(ticker), st, mk)
+        if sym.security_type is SecurityType.EQUITY:
+            return self._engine.add_security(sym, resolution, fill_forward=fill_forward, leverage=leverage,
+                                             extended_hours=extended_market_hours)
+        return self._engine.add_security(sym, resolution, fill_forward=fill_forward, leverage=leverage)
 
     def add_data(self, path: str, ticker: str, resolution: Resolution = Resolution.DAILY) -> Security:
         """A security whose bars come from a plain OHLCV CSV file."""
@@ -308,8 +329,46 @@ class Strategy:
         return self._engine.cancel_open_orders(symbol, tag)
 
     # ---- data -----------------------------------------------------------------------------------------------
-    def history(self, symbol: Symbol | str, periods: int, resolution: Resolution | None = None) -> list:
-        return self._engine.history(symbol, periods, resolution)
+    @property
+    def history(self) -> _History:
+        """``self.history(symbol, periods, resolution)``: the last bars before now, oldest first; also
+        ``self.history[TradeBar](...)`` as in LEAN."""
+        return _History(self._engine)
+
+    # ---- consolidators ------------------------------------------------------------------------------------
+    @property
+    def subscription_manager(self) -> _SubscriptionManager:
+        return _SubscriptionManager(self._engine)
+
+    def consolidate(self, symbol: Any, period: Any, *args: Any, start_time: timedelta | None = None) -> Any:
+        """Bars of ``period`` (timedelta, Resolution, bar count or ``Calendar`` function) from ``symbol``'s
+        data, passed to ``handler(bar)``: ``consolidate(symbol, period, handler)`` or
+        ``consolidate(symbol, period, tick_type, handler)``. Returns the consolidator."""
+        from leand.model import QuoteBar as _QB
+        from leand.model import TickType
+        from leand.registration import consolidate
+
+        handler = args[-1] if args else None
+        data_type = _QB if len(args) == 2 and args[0] in (TickType.QUOTE, "quote") else None
+        return consolidate(self._engine, symbol, period, handler, start_time, data_type)
+
+    def register_indicator(self, symbol: Any, indicator: Any, resolution: Any = None, selector: Any = None) -> Any:
+        """Keep any indicator object (leand's, LEAN-named, a PythonIndicator or duck-typed) updated from
+        ``symbol``: at the security's resolution, a coarser ``Resolution``/timedelta, or a consolidator."""
+        from leand.registration import register
+
+        return register(self._engine, symbol, indicator, resolution, selector)
+
+    def unregister_indicator(self, indicator: Any) -> bool:
+        from leand.registration import unregister
+
+        return unregister(self._engine, indicator)
+
+    def warm_up_indicator(self, symbol: Any, indicator: Any, resolution: Any = None, selector: Any = None) -> Any:
+        """Feed ``indicator`` its ``warm_up_period`` bars of history now (LEAN's WarmUpIndicator)."""
+        from leand.registration import warm_up
+
+        return warm_up(self._engine, symbol, indicator, resolution, selector)
 
     # ---- indicators ----------------------------------------------------------------------------------------
     def indicator(self, name: str, symbol: Symbol | str, *args: Any, resolution: Resolution | None = None,
@@ -364,6 +423,48 @@ class Strategy:
 
     def error(self, message: Any) -> None:
         self._engine.log("ERROR", message)
+
+
+class _History:
+    """``self.history``: callable, and subscriptable by data type as LEAN's ``self.history[TradeBar]``."""
+
+    __slots__ = ("_engine", "_type")
+
+    def __init__(self, engine: Engine, data_type: Any = None) -> None:
+        self._engine, self._type = engine, data_type
+
+    def __getitem__(self, data_type: Any) -> _History:
+        return _History(self._engine, data_type)
+
+    def __call__(self, symbol: Any, periods: int | timedelta, resolution: Resolution | None = None) -> list:
+        from leand.model import QuoteBar as _QB
+        from leand.model import TickType
+
+        e = self._engine
+        sym = e.resolve(symbol)
+        if isinstance(periods, timedelta):
+            res = resolution or e.securities[sym].resolution
+            step = max(res.value, Resolution.MINUTE.value)
+            periods = max(1, int(periods.total_seconds() * 1e9 // step))
+        kind = TickType.QUOTE if self._type is _QB else None
+        return e.history(sym, int(periods), resolution, tick_type=kind)
+
+
+class _SubscriptionManager:
+    """``self.subscription_manager``: consolidators on a symbol's data."""
+
+    __slots__ = ("_engine",)
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def add_consolidator(self, symbol: Any, consolidator: Any, tick_type: Any = None) -> None:
+        from leand.registration import add_consolidator
+
+        add_consolidator(self._engine, symbol, consolidator)
+
+    def remove_consolidator(self, symbol: Any, consolidator: Any) -> None:
+        self._engine.consolidation.remove(self._engine.resolve(symbol), consolidator)
 
 
 def _props(order_properties: Any) -> dict[str, Any]:

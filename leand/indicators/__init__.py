@@ -19,6 +19,7 @@ from leand.indicators.core import (
     Minimum,
     StandardDeviation,
 )
+from leand.indicators.delay import Delay
 
 REGISTRY: dict[str, Callable[..., Indicator]] = {
     "sma": SMA,
@@ -37,7 +38,8 @@ for _part in (averages.REGISTRY_PART, oscillators.REGISTRY_PART, trend.REGISTRY_
             raise ImportError(f"indicator helper name {_name!r} registered twice")
         REGISTRY[_name] = _cls
 REGISTRY["wilders"] = averages.WilderMovingAverage
+REGISTRY["delay"] = Delay
 
-__all__ = ["ATR", "EMA", "MACD", "REGISTRY", "RSI", "SELECTORS", "SMA", "BarIndicator", "BollingerBands",
+__all__ = ["ATR", "EMA", "MACD", "REGISTRY", "RSI", "SELECTORS", "SMA", "BarIndicator", "BollingerBands", "Delay",
            "Indicator", "Maximum", "Minimum", "RollingWindow", "StandardDeviation", "averages", "oscillators",
            "selector_of", "trend", "volume"]

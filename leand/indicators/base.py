@@ -115,9 +115,12 @@ class IndicatorDataPoint(float):
     def end_time(self):
         from datetime import UTC, datetime
 
-        if not self._t:
+        t = self._t
+        if not t:
             return None
-        return datetime.fromtimestamp(self._t / 1e9, UTC).replace(tzinfo=None)
+        if isinstance(t, datetime):  # fed from a consolidated bar, whose times are datetimes
+            return t
+        return datetime.fromtimestamp(t / 1e9, UTC).replace(tzinfo=None)
 
     time = end_time
 
@@ -247,3 +250,30 @@ class BarIndicator(Indicator):
 
     def _compute_bar(self, time: int, o: float, h: float, lo: float, c: float, v: float) -> float:  # pragma: no cover
         raise NotImplementedError
+
+
+class _TickBar:
+    """A tick seen as a flat bar (open = high = low = close = price, volume = traded quantity)."""
+
+    __slots__ = ("close", "end_time", "high", "low", "open", "time", "volume")
+
+    def __init__(self, tick: Any) -> None:
+        self.open = self.high = self.low = self.close = tick.price
+        self.time = self.end_time = tick.time
+        self.volume = getattr(tick, "quantity", 0.0)
+
+
+def tick_updater(ind: Indicator, selector: Callable[[Any], float] | None) -> Callable[[Any], Any]:
+    """How an indicator helper on tick data takes a tick: the trade price (the quote mid for quote ticks), or
+    the selector's field of the tick; bar indicators see the tick as a flat bar with the traded quantity."""
+    if selector is not None:
+        def up_sel(tick: Any) -> bool:
+            try:
+                v = selector(tick)
+            except AttributeError:  # a bar field a tick lacks (high, low...): its price
+                v = tick.price
+            return ind.update(tick.time, v)
+        return up_sel
+    if isinstance(ind, BarIndicator):
+        return lambda tick: ind.update_bar(_TickBar(tick))
+    return lambda tick: ind.update(tick.time, tick.price)
