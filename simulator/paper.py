@@ -98,6 +98,14 @@ class PaperVenue:
         self.ask: dict[str, float] = {}
         row = self.db.execute("SELECT COALESCE(MAX(venue_order_id), 0) FROM orders").fetchone()
         self._next_id = row[0] + 1
+        #: the store's open orders by symbol, in venue order id order: client order id -> [quantity, limit,
+        #: filled]. A copy kept with every write, so a quote is matched without a query (the store stays the
+        #: record and is still written before any report leaves)
+        self._open: dict[str, dict[str, list]] = {}
+        for cid, sid, qty, limit, filled in self.db.execute(
+                "SELECT client_order_id, symbol, quantity, limit_price, filled FROM orders WHERE status IN "
+                "('accepted','partially_filled') ORDER BY venue_order_id"):
+            self._open.setdefault(sid, {})[cid] = [qty, limit, filled]
 
     # -- market data ----------------------------------------------------------------------------
     def on_quote(self, q: QuoteTick) -> list[ExecReport]:
@@ -106,10 +114,11 @@ class PaperVenue:
             self.bid[sid] = q.bid_price
         if q.ask_price:
             self.ask[sid] = q.ask_price
+        opens = self._open.get(sid)
+        if not opens:
+            return []
         reports = []
-        for cid, qty, limit, filled in self.db.execute(
-                "SELECT client_order_id, quantity, limit_price, filled FROM orders WHERE symbol=? AND status IN "
-                "('accepted','partially_filled') ORDER BY venue_order_id", (sid,)).fetchall():
+        for cid, (qty, limit, filled) in list(opens.items()):
             rem = qty - filled
             if (rem > 0 and self.ask.get(sid, 0) and self.ask[sid] <= limit) or (rem < 0 and self.bid.get(sid, 0) and self.bid[sid] >= limit):
                 reports.append(self._fill(cid, sid, rem, limit, "maker", q.time))
@@ -139,6 +148,7 @@ class PaperVenue:
         with _transaction(self.db):
             self.db.execute("INSERT INTO orders VALUES (?,?,?,?,?,?,?,0,?,?)",
                             (client_order_id, vid, sid, quantity, type_, limit_price, "accepted", now_ns, now_ns))
+        self._open.setdefault(sid, {})[client_order_id] = [quantity, limit_price, 0.0]
         out = [ExecReport(client_order_id=client_order_id, status="accepted", symbol=sid, time_ns=now_ns,
                           venue_order_id=vid)]
         if type_ == "market" or (px and ((quantity > 0 and px <= limit_price) or
@@ -157,6 +167,7 @@ class PaperVenue:
         with _transaction(self.db):
             self.db.execute("UPDATE orders SET status='canceled', updated_ns=? WHERE client_order_id=?",
                             (now_ns, client_order_id))
+        self._open.get(row[0], {}).pop(client_order_id, None)
         return ExecReport(client_order_id=client_order_id, status="canceled", symbol=row[0], time_ns=now_ns)
 
     def _fill(self, cid: str, sid: str, qty: float, price: float, liquidity: str, now_ns: int) -> ExecReport | None:
@@ -181,12 +192,17 @@ class PaperVenue:
                 self.db.execute("INSERT INTO balances VALUES (?, ?) ON CONFLICT(asset) DO UPDATE SET "
                                 "amount = amount + ?", (base, qty, qty))
         status = self.db.execute("SELECT status FROM orders WHERE client_order_id=?", (cid,)).fetchone()[0]
+        if status == "partially_filled":
+            self._open[sid][cid][2] += qty
+        else:
+            self._open[sid].pop(cid, None)
         return ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns, fill_id=cur.lastrowid,
                           fill_quantity=qty, fill_price=price, fee=fee, fee_currency=quote, liquidity=liquidity)
 
     def _reject_open(self, cid: str, sid: str, now_ns: int, reason: str) -> ExecReport:
         with _transaction(self.db):
             self.db.execute("UPDATE orders SET status='rejected', updated_ns=? WHERE client_order_id=?", (now_ns, cid))
+        self._open.get(sid, {}).pop(cid, None)
         return ExecReport(client_order_id=cid, status="rejected", symbol=sid, time_ns=now_ns, reason=reason)
 
     # -- what a reconnecting client asks ---------------------------------------------------------

@@ -61,3 +61,19 @@ def test_venue_refuses_a_resent_client_order_id(tmp_path: Path) -> None:
     (r,) = v.submit("s-1-4", BTC, 1.0, "market", None, 2)
     assert r.status == "rejected" and r.reason == "DUPLICATE_CLIENT_ORDER_ID"
     assert v.balances()["BTC"] == 1.0
+
+
+def test_paper_venue_restarted_still_fills_and_cancels_its_open_orders(tmp_path: Path) -> None:
+    """Quotes are matched against an in-memory copy of the open orders: a venue opened again on its store
+    must know the orders left open, and a canceled or filled one must not fill (again)."""
+    v, _, _ = setup(tmp_path)
+    v.submit("s-1-5", BTC, 1.0, "limit", 99.0, 2)
+    v.submit("s-1-6", BTC, 1.0, "limit", 98.0, 3)
+    v.submit("s-1-7", BTC, 1.0, "limit", 97.0, 4)
+    assert v.cancel("s-1-6", 5).status == "canceled"
+    v.close()
+    v2 = PaperVenue(tmp_path / "venue.sqlite", INST)
+    filled = v2.on_quote(QuoteTick(BTC, 6, 95.0, 1, 96.0, 1))
+    assert [(r.client_order_id, r.status, r.fill_price) for r in filled] == [("s-1-5", "filled", 99.0),
+                                                                            ("s-1-7", "filled", 97.0)]
+    assert v2.on_quote(QuoteTick(BTC, 7, 95.0, 1, 96.0, 1)) == []
