@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from leand.clock import datetime_to_ns
+from leand.data.cache import cached
 from leand.data.corporate import FactorFile, MapFile
 from leand.data.market_hours import ExchangeHours, parse_tz
 from leand.model import DataNormalizationMode, Resolution, SecurityType, Symbol, TickType
@@ -245,11 +246,15 @@ class LeanDataSource:
         scale = 1e-4 if equity else 1.0
         tz = hours.data_time_zone
         if resolution is Resolution.TICK:
-            parts = [self._ticks(block, tick_type, symbol, path) for block in _iter_blocks(path)]
-            if not parts:
+            def decode() -> dict[str, np.ndarray] | None:
+                parts = [self._ticks(block, tick_type, symbol, path) for block in _iter_blocks(path)]
+                if not parts:
+                    return None
+                return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+            cols = cached(path, f"tick|{tick_type.value}|{symbol.security_type.value}", decode)
+            if cols is None:
                 return None  # an empty day file: no ticks
-            cols = parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-            del parts
             t = _local_ms_to_utc_ns(d, cols.pop("_ms"), tz)
             kind = "trade_tick" if tick_type is TickType.TRADE else "quote_tick"
             for k in ("price", "bid_price", "ask_price"):
@@ -257,9 +262,9 @@ class LeanDataSource:
                     cols[k] = cols[k] * scale
             out = Columns(kind, t, t, cols)
         else:
-            body = _read_entry(path)
             names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
-            arr = _numeric(body, 1 + len(names), path, integer=equity)
+            arr = cached(path, f"bar|{len(names)}|{equity}",
+                         lambda: {"rows": _numeric(_read_entry(path), 1 + len(names), path, integer=equity)})["rows"]
             t = _local_ms_to_utc_ns(d, arr[:, 0], tz)
             cols = {}
             for i, name in enumerate(names, 1):
@@ -308,11 +313,15 @@ class LeanDataSource:
     def _whole_file(self, path: Path, tick_type: TickType, equity: bool) -> tuple[np.ndarray, np.ndarray] | None:
         if not path.is_file():
             return None
-        body = _read_entry(path).replace(b"\r", b"")
-        # "YYYYMMDD HH:mm,..." -> "YYYYMMDD,HHmm,..."
-        body = re.sub(rb"^(\d{8}) (\d\d):(\d\d)", rb"\1,\2\3", body, flags=re.M)
         ncols = 2 + (5 if tick_type is TickType.TRADE else 10)
-        arr = _numeric(body, ncols, path)
+
+        def decode() -> dict[str, np.ndarray]:
+            body = _read_entry(path).replace(b"\r", b"")
+            # "YYYYMMDD HH:mm,..." -> "YYYYMMDD,HHmm,..."
+            body = re.sub(rb"^(\d{8}) (\d\d):(\d\d)", rb"\1,\2\3", body, flags=re.M)
+            return {"rows": _numeric(body, ncols, path)}
+
+        arr = cached(path, f"dated|{ncols}", decode)["rows"]
         return arr[:, 0].astype(np.int64), arr
 
     def read_range(self, symbol: Symbol, resolution: Resolution, tick_type: TickType, start: date, end: date,

@@ -1,0 +1,91 @@
+"""A cache of decoded data files: the second run of a backtest skips the unzip and the CSV parse.
+
+A file's decoded columns are stored as ``.npy`` files in a folder named by a hash of the file's absolute path,
+size and modification time and of how it was decoded; they come back memory-mapped (read-only), so a run
+reads only the pages it touches and many processes share one copy in the page cache. Writers build the
+folder under a temporary name and rename it into place: a reader sees a whole entry or none, and concurrent
+writers of one entry both succeed (the first rename wins, the other's copy is dropped).
+
+Where: ``$LEAND_CACHE_DIR``, else ``$XDG_CACHE_HOME/leand``, else ``~/.cache/leand``. ``LEAND_CACHE_DIR=off``
+turns it off. A changed file (size or mtime) gets a new entry; old entries are never read again and can be
+deleted at any time (``rm -rf ~/.cache/leand``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+#: bump when the decoded layout of any cached variant changes
+FORMAT = 1
+
+
+def cache_dir() -> Path | None:
+    """The cache folder, or None when caching is off (or no folder can be made)."""
+    env = os.environ.get("LEAND_CACHE_DIR")
+    if env is not None:
+        if env.strip().lower() in ("", "off", "0", "none"):
+            return None
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "leand"
+
+
+def entry_key(path: Path, variant: str) -> str | None:
+    """The entry name for ``path`` decoded as ``variant``: None when the file cannot be stat'ed."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    text = f"{FORMAT}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{variant}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def load(folder: Path) -> dict[str, np.ndarray] | None:
+    """A stored entry's columns, memory-mapped read-only; None if absent or unreadable."""
+    try:
+        names = (folder / "columns").read_text().split()
+        return {n: np.asarray(np.load(folder / f"{n}.npy", mmap_mode="r")) for n in names}
+    except (OSError, ValueError):
+        return None
+
+
+def store(folder: Path, cols: dict[str, np.ndarray]) -> None:
+    """Write an entry atomically (temporary folder, then rename); a failure leaves no entry behind."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError:
+        return
+    try:
+        for n, a in cols.items():
+            np.save(tmp / f"{n}.npy", np.ascontiguousarray(a), allow_pickle=False)
+        (tmp / "columns").write_text("\n".join(cols) + "\n")
+        os.rename(tmp, folder)
+    except OSError:  # another writer got there first (the folder exists), or the disk is full
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray] | None]
+           ) -> dict[str, np.ndarray] | None:
+    """``decode()``'s columns for ``path``, from the cache when an entry for this file and variant exists,
+    else decoded and stored. ``decode`` must depend only on the file's bytes and ``variant``."""
+    root = cache_dir()
+    key = entry_key(path, variant) if root is not None else None
+    if key is None:
+        return decode()
+    folder = root / key[:2] / key
+    if folder.is_dir():
+        got = load(folder)
+        if got is not None:
+            return got
+    cols = decode()
+    if cols is not None:
+        store(folder, cols)
+    return cols

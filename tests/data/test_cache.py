@@ -1,0 +1,104 @@
+"""The decoded-data cache: a second read of a file skips unzip and parse and gives the same columns; a changed
+file is decoded again; concurrent writers of one entry are safe; the cache can be switched off."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import DATA
+
+import leand.data.lean as lean
+from leand.data import cache
+from leand.data.lean import LeanDataSource
+from leand.data.market_hours import MarketHoursDatabase
+from leand.model import Resolution as R
+from leand.model import Symbol
+from leand.model import TickType as T
+
+SPY = Symbol.equity("SPY")
+BAC = Symbol.equity("BAC")
+DAY = date(2013, 10, 7)
+
+
+@pytest.fixture
+def data(tmp_path: Path, monkeypatch) -> Path:
+    """A copy of the sample data (so mtimes can change) and a private cache folder."""
+    root = tmp_path / "lean"
+    shutil.copytree(DATA / "market-hours", root / "market-hours")
+    for sub in ("equity/usa/minute/spy", "equity/usa/tick/bac", "equity/usa/daily"):
+        shutil.copytree(DATA / sub, root / sub)
+    monkeypatch.setenv("LEAND_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+def _read_all(root: Path) -> list:
+    hours = MarketHoursDatabase.load(root / "market-hours" / "market-hours-database.json")
+    src = LeanDataSource(root)
+    out = []
+    for sym, res, tt in ((SPY, R.MINUTE, T.TRADE), (SPY, R.MINUTE, T.QUOTE), (BAC, R.TICK, T.QUOTE),
+                         (BAC, R.TICK, T.TRADE)):
+        out.append(src.read_day(sym, res, tt, DAY, hours.get("equity", "usa", sym.value)))
+    out.append(src.read_range(SPY, R.DAILY, T.TRADE, date(2013, 1, 1), date(2013, 12, 31),
+                              hours.get("equity", "usa", "SPY")))
+    return out
+
+
+def _same(a, b) -> None:
+    assert a.kind == b.kind
+    np.testing.assert_array_equal(a.time, b.time)
+    np.testing.assert_array_equal(a.end_time, b.end_time)
+    assert list(a.cols) == list(b.cols)
+    for k in a.cols:
+        np.testing.assert_array_equal(a.cols[k], b.cols[k])
+        assert a.cols[k].dtype == b.cols[k].dtype
+
+
+def test_second_read_skips_decoding_and_is_identical(data: Path, monkeypatch) -> None:
+    first = _read_all(data)
+    assert any((data.parent / "cache").rglob("columns"))
+
+    def no_unzip(*a, **k):
+        raise AssertionError("decoded again instead of read from the cache")
+
+    monkeypatch.setattr(lean, "_read_entry", no_unzip)
+    monkeypatch.setattr(lean, "_iter_blocks", no_unzip)
+    second = _read_all(data)
+    for a, b in zip(first, second, strict=True):
+        _same(a, b)
+
+
+def test_a_changed_file_is_decoded_again(data: Path, monkeypatch) -> None:
+    _read_all(data)
+    f = data / "equity/usa/minute/spy/20131007_trade.zip"
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    calls = []
+    real = lean._read_entry
+    monkeypatch.setattr(lean, "_read_entry", lambda p: calls.append(p) or real(p))
+    _read_all(data)
+    assert calls == [f]
+
+
+def test_concurrent_writers_of_one_entry(tmp_path: Path) -> None:
+    folder = tmp_path / "ab" / "abcd"
+    cols = {"rows": np.arange(12.0).reshape(4, 3), "flag": np.array([True, False, True, False])}
+    cache.store(folder, cols)
+    cache.store(folder, {"rows": np.zeros((1, 1))})  # a second writer loses the rename: the entry stays whole
+    got = cache.load(folder)
+    assert got is not None and list(got) == ["rows", "flag"]
+    np.testing.assert_array_equal(got["rows"], cols["rows"])
+    np.testing.assert_array_equal(got["flag"], cols["flag"])
+    assert not got["rows"].flags.writeable  # memory-mapped, read-only
+    assert [p.name for p in folder.parent.iterdir()] == ["abcd"]  # no temporary folders left behind
+
+
+def test_cache_off(data: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LEAND_CACHE_DIR", "off")
+    assert cache.cache_dir() is None
+    _read_all(data)
+    assert not (data.parent / "cache").exists()
