@@ -4,14 +4,17 @@ Builds N one-second SPY trade bars by concatenating LEAN's second-resolution SPY
 real bars only: fill-forward off) into a temporary LEAN data folder of consecutive trading days, then runs
 the full engine on it — file decoding, merging, slices, the strategy and the portfolio all included.
 
-    python benchmarks/bench_backtest.py [--bars 1000000] [--which empty|sma|both]
+    python benchmarks/bench_backtest.py [--bars 1000000[,5000000]] [--which empty|sma|both] [--repeat 3]
 
-Prints bars/s and peak RSS. Each mode runs in a fresh subprocess so peak RSS is its own.
+Prints, in one run, the bare-loop floor on the same bars and, best of N, leand's bars/s for each strategy as a
+share of it (targets: empty >= 50 %, SMA >= 25 %), peak RSS (<= 150 MB, flat from 1M to 5M bars), the orders'
+digest, and what the decoded-data cache saves. Each run is a fresh subprocess, so peak RSS is its own.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import subprocess
@@ -75,7 +78,9 @@ def _regular_hours_lines(body: bytes) -> list[bytes]:
     return out
 
 
-def build(src: Path, dst: Path, bars: int) -> tuple[date, date, int]:
+def build(src: Path, dst: Path, bars: int) -> tuple[date, list[tuple[date, int]]]:
+    """Write consecutive trading days of one-second SPY bars until ``bars``; returns the first day and, per
+    day written, (day, bars so far)."""
     for sub in ("market-hours", "symbol-properties"):
         shutil.copytree(src / sub, dst / sub)
     (dst / "equity/usa/factor_files").mkdir(parents=True)
@@ -90,6 +95,7 @@ def build(src: Path, dst: Path, bars: int) -> tuple[date, date, int]:
     first = day
     total = 0
     i = 0
+    days = []
     from leand.data.market_hours import MarketHoursDatabase
 
     hours = MarketHoursDatabase.load(src / "market-hours/market-hours-database.json").get("equity", "usa")
@@ -101,13 +107,63 @@ def build(src: Path, dst: Path, bars: int) -> tuple[date, date, int]:
         with zipfile.ZipFile(out / f"{name}_trade.zip", "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr(f"{name}_spy_second_trade.csv", b"\n".join(lines) + b"\n")
         total += len(lines)
-        last = day
+        days.append((day, total))
         day += timedelta(days=1)
         i += 1
-    return first, last, total
+    return first, days
+
+
+def floor_loop(data: Path, start: date, end: date) -> tuple[int, float, float]:
+    """The bare-loop floor on the same bars: decoded closes (not timed) walked by a plain loop that inlines
+    the SMA(10)/SMA(30) running sums and a position flag. Returns (bars, seconds, seconds reading the files)."""
+    from leand.data.lean import LeanDataSource
+    from leand.data.market_hours import MarketHoursDatabase
+    from leand.model import Resolution, Symbol, TickType
+
+    sym = Symbol.equity("SPY")
+    hours = MarketHoursDatabase.load(data / "market-hours/market-hours-database.json").get("equity", "usa", "SPY")
+    src = LeanDataSource(data)
+    closes: list[float] = []
+    t_read = time.perf_counter()
+    d = start
+    while d <= end:
+        c = src.read_day(sym, Resolution.SECOND, TickType.TRADE, d, hours)
+        if c is not None:
+            closes += c.cols["close"].tolist()
+        d += timedelta(days=1)
+    t0 = time.perf_counter()
+    t_read = t0 - t_read
+    fast = [0.0] * 10
+    slow = [0.0] * 30
+    fs = ss = 0.0
+    fi = si = n = 0
+    long = False
+    trades = 0
+    for px in closes:
+        fs += px - fast[fi]
+        fast[fi] = px
+        fi = fi + 1 if fi < 9 else 0
+        ss += px - slow[si]
+        slow[si] = px
+        si = si + 1 if si < 29 else 0
+        n += 1
+        if n < 30:
+            continue
+        if fs * 3 > ss:  # fast mean above slow mean (sum/10 > sum/30)
+            if not long:
+                long = True
+                trades += 1
+        elif long:
+            long = False
+            trades += 1
+    return len(closes), time.perf_counter() - t0, t_read
 
 
 def run_one(which: str, data: Path, start: date, end: date) -> None:
+    if which == "floor":
+        bars, dt, read = floor_loop(data, start, end)
+        print(f"RESULT floor {bars} {dt} {read}")
+        return
     from leand.backtest.runner import load_strategy_class
     from leand.engine import Engine
 
@@ -124,14 +180,21 @@ def run_one(which: str, data: Path, start: date, end: date) -> None:
     dt = time.perf_counter() - t0
     bars = engine.data_points
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{which:5s}: {bars:,} bars in {dt:.2f} s = {bars / dt:,.0f} bars/s; orders {len(engine.orders)}; "
-          f"peak RSS {rss:.0f} MB; digest {engine_digest(engine)}")
+    print(f"RESULT {which} {bars} {dt} {rss} {len(engine.orders)} {engine_digest(engine)}")
+
+
+def child(which: str, data: Path, start: date, end: date) -> list[str]:
+    out = subprocess.run([sys.executable, __file__, "--data", str(data), "--child", which, start.isoformat(),
+                          end.isoformat()], check=True, capture_output=True, text=True).stdout
+    return next(line for line in out.splitlines() if line.startswith("RESULT")).split()[2:]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bars", type=int, default=1_000_000)
+    ap.add_argument("--bars", default="1000000", help="bar counts to run, comma-separated (1000000,5000000 shows "
+                    "peak RSS is flat in the number of bars)")
     ap.add_argument("--which", default="both", choices=["empty", "sma", "both"])
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure; the best is printed")
     ap.add_argument("--child", nargs=3, metavar=("WHICH", "START", "END"))
     ap.add_argument("--data", type=Path)
     args = ap.parse_args()
@@ -142,13 +205,32 @@ def main() -> None:
     src = next((p for p in SRC_CANDIDATES if (p / "equity/usa/second/spy/20131007_trade.zip").is_file()), None)
     if src is None:
         sys.exit("no LEAN second data for SPY found (data/lean or ../shared/data/lean)")
+    counts = sorted(int(x) for x in args.bars.split(","))
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        start, end, total = build(src, data, args.bars)
-        print(f"built {total:,} one-second SPY bars over {start} .. {end}")
-        for which in (["empty", "sma"] if args.which == "both" else [args.which]):
-            subprocess.run([sys.executable, __file__, "--data", str(data), "--child", which, start.isoformat(),
-                            end.isoformat()], check=True)
+        start, days = build(src, data, counts[-1])
+        os.environ["LEAND_CACHE_DIR"] = str(data / "cache")  # a private decoded-data cache for this run
+        modes = ["empty", "sma"] if args.which == "both" else [args.which]
+        for n in counts:
+            end = next(d for d, total in days if total >= n)
+            total = next(t for d, t in days if d == end)
+            print(f"{total:,} one-second SPY bars over {start} .. {end}")
+            cold = float(child("floor", data, start, end)[2])  # the first read decodes and fills the cache
+            warm = float(child("floor", data, start, end)[2])
+            print(f"  decoded-data cache: reading the day files took {cold:.2f} s cold (unzip + parse), "
+                  f"{warm:.3f} s from the cache")
+            floor = min(float(child("floor", data, start, end)[1]) for _ in range(args.repeat))
+            print(f"  floor (bare loop: two running sums and a position flag): {total / floor:,.0f} bars/s")
+            for which in modes:
+                runs = [child(which, data, start, end) for _ in range(args.repeat)]
+                bars, dt, rss, orders, digest = min(runs, key=lambda r: float(r[1]))
+                dt_f = float(dt)
+                share = floor / dt_f
+                target = 0.5 if which == "empty" else 0.25
+                print(f"  {which:5s}: {int(bars):,} bars, best of {args.repeat}: {dt_f:.2f} s = "
+                      f"{int(bars) / dt_f:,.0f} bars/s = {share:.0%} of the floor (target >= {target:.0%}); "
+                      f"peak RSS {max(float(r[2]) for r in runs):.0f} MB (target <= 150); orders {orders}; "
+                      f"digest {digest}")
 
 
 if __name__ == "__main__":
