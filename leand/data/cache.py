@@ -56,6 +56,60 @@ def load(folder: Path) -> dict[str, np.ndarray] | None:
         return None
 
 
+class ColumnFiles:
+    """A stored entry read a window of rows at a time with plain reads (no mapping): memory holds one window,
+    however long the file. ``columns`` is the order they were stored in."""
+
+    def __init__(self, folder: Path) -> None:
+        self.columns = (folder / "columns").read_text().split()
+        self._layout: dict[str, tuple[Path, np.dtype, int]] = {}
+        rows = None
+        for n in self.columns:
+            path = folder / f"{n}.npy"
+            with open(path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                          else np.lib.format.read_array_header_2_0)
+                shape, fortran, dtype = header(f)
+                if fortran or len(shape) != 1:
+                    raise ValueError(f"{path}: not a 1-d column")
+                self._layout[n] = (path, dtype, f.tell())
+            rows = shape[0] if rows is None else rows
+        self.rows = rows or 0
+
+    def window(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        stop = min(stop, self.rows)
+        out = {}
+        for n, (path, dtype, offset) in self._layout.items():
+            out[n] = np.fromfile(path, dtype=dtype, count=max(stop - start, 0), offset=offset + start * dtype.itemsize)
+        return out
+
+
+def columns(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray] | None]
+            ) -> ColumnFiles | dict[str, np.ndarray] | None:
+    """Like :func:`cached`, but a hit comes back as :class:`ColumnFiles` to read in windows (1-d columns
+    only). A miss is decoded, stored, and read back the same way; with the cache off (or the store not
+    writable) the decoded arrays themselves are returned."""
+    root = cache_dir()
+    key = entry_key(path, variant) if root is not None else None
+    if key is None:
+        return decode()
+    folder = root / key[:2] / key
+    if folder.is_dir():
+        try:
+            return ColumnFiles(folder)
+        except (OSError, ValueError):
+            pass
+    cols = decode()
+    if cols is None:
+        return None
+    store(folder, cols)
+    try:
+        return ColumnFiles(folder)
+    except (OSError, ValueError):
+        return cols
+
+
 def store(folder: Path, cols: dict[str, np.ndarray]) -> None:
     """Write an entry atomically (temporary folder, then rename); a failure leaves no entry behind."""
     try:

@@ -86,6 +86,12 @@ def _events(c: Columns, sym: Symbol) -> list:
 TICK_CHUNK = 65536
 
 
+def _concat(parts: list[Columns]) -> Columns:
+    return Columns(parts[0].kind, np.concatenate([p.time for p in parts]),
+                   np.concatenate([p.end_time for p in parts]),
+                   {k: np.concatenate([p.cols[k] for p in parts]) for k in parts[0].cols})
+
+
 def _ff_copy(ev: Any, start: int, end: int) -> Any:
     cls = type(ev)
     if cls is TradeBar:
@@ -158,6 +164,32 @@ class _SubscriptionStream:
         keep = (c.end_time > self.start_ns) & (c.time <= self.end_ns)
         return c if keep.all() else c.take(keep)
 
+    def _tick_day(self, d: date, equity: bool) -> Iterator[Chunk]:
+        """A day of ticks in chunks of TICK_CHUNK kept ticks (the day's last chunk shorter), the Structs built a
+        chunk at a time; the file is read a window at a time, so memory holds a window and a chunk, not the
+        day (a liquid stock's day of quotes is a million rows)."""
+        sub = self.sub
+        parts: list[Columns] = []
+        held = 0
+        for c in self.source.read_tick_windows(sub.symbol, sub.tick_type, d, self.hours, sub.normalization):
+            if equity:
+                c = self._in_hours(c, d)
+            c = self._clip(c)
+            if not len(c):
+                continue
+            parts.append(c)
+            held += len(c)
+            while held >= TICK_CHUNK:
+                c = _concat(parts) if len(parts) > 1 else parts[0]
+                part = c.take(slice(0, TICK_CHUNK))
+                yield part.end_time, _events(part, sub.symbol)
+                rest = c.take(slice(TICK_CHUNK, None))
+                parts = [rest] if len(rest) else []
+                held = len(rest)
+        if held:
+            c = _concat(parts) if len(parts) > 1 else parts[0]
+            yield c.end_time, _events(c, sub.symbol)
+
     def chunks(self) -> Iterator[Chunk]:
         sub, src, hours = self.sub, self.source, self.hours
         tz = hours.data_time_zone
@@ -179,7 +211,12 @@ class _SubscriptionStream:
                 yield c.end_time, _events(c, sub.symbol)
             return
         d = first
-        ff = sub.fill_forward and sub.resolution is not Resolution.TICK
+        if sub.resolution is Resolution.TICK:
+            while d <= last:
+                yield from self._tick_day(d, equity)
+                d += timedelta(days=1)
+            return
+        ff = sub.fill_forward
         while d <= last:
             c = src.read_day(sub.symbol, sub.resolution, sub.tick_type, d, hours, sub.normalization)
             if c is not None and equity:
@@ -187,8 +224,7 @@ class _SubscriptionStream:
             if c is not None:
                 c = self._clip(c)
             if c is not None and not ff and len(c) > TICK_CHUNK:
-                # a day of ticks is millions of events: build the Structs a slice at a time so memory
-                # holds one slice of objects, not the day's (the numpy columns are a fraction of that)
+                # many rows (a day of second bars without fill-forward): build the Structs a chunk at a time
                 for a in range(0, len(c), TICK_CHUNK):
                     part = c.take(slice(a, a + TICK_CHUNK))
                     yield part.end_time, _events(part, sub.symbol)

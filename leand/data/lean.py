@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from leand.clock import datetime_to_ns
-from leand.data.cache import cached
+from leand.data.cache import cached, columns
 from leand.data.corporate import FactorFile, MapFile
 from leand.data.market_hours import ExchangeHours, parse_tz
 from leand.model import DataNormalizationMode, Resolution, SecurityType, Symbol, TickType
@@ -64,6 +65,9 @@ def _read_entry(path: Path) -> bytes:
     except zipfile.BadZipFile as e:
         raise DataFormatError(f"{path}: not a valid zip file ({e})") from None
 
+
+#: rows of a tick day read at a time from the decoded-data cache
+TICK_WINDOW = 65536
 
 #: bytes of CSV text parsed at a time for tick files: bounds the temporary copies parsing makes
 TICK_BLOCK = 4 << 20
@@ -246,21 +250,11 @@ class LeanDataSource:
         scale = 1e-4 if equity else 1.0
         tz = hours.data_time_zone
         if resolution is Resolution.TICK:
-            def decode() -> dict[str, np.ndarray] | None:
-                parts = [self._ticks(block, tick_type, symbol, path) for block in _iter_blocks(path)]
-                if not parts:
-                    return None
-                return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-            cols = cached(path, f"tick|{tick_type.value}|{symbol.security_type.value}", decode)
+            cols = cached(path, self._tick_variant(symbol, tick_type),
+                          lambda: self._decode_ticks(path, tick_type, symbol))
             if cols is None:
                 return None  # an empty day file: no ticks
-            t = _local_ms_to_utc_ns(d, cols.pop("_ms"), tz)
-            kind = "trade_tick" if tick_type is TickType.TRADE else "quote_tick"
-            for k in ("price", "bid_price", "ask_price"):
-                if k in cols:
-                    cols[k] = cols[k] * scale
-            out = Columns(kind, t, t, cols)
+            out = self._tick_columns(cols, tick_type, scale, d, tz)
         else:
             names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
             arr = cached(path, f"bar|{len(names)}|{equity}",
@@ -283,6 +277,55 @@ class LeanDataSource:
             if f != 1.0:
                 _apply_factor(out, f)
         return out
+
+    def read_tick_windows(self, symbol: Symbol, tick_type: TickType, d: date, hours: ExchangeHours,
+                          normalization: DataNormalizationMode = DataNormalizationMode.RAW,
+                          rows: int = TICK_WINDOW) -> Iterator[Columns]:
+        """One day of ticks as :meth:`read_day` gives it, ``rows`` file rows at a time: from the decoded-data
+        cache the day is read a window at a time, so memory holds one window, not the day."""
+        path = self.day_path(symbol, Resolution.TICK, tick_type, d)
+        if not path.is_file():
+            return
+        src = columns(path, self._tick_variant(symbol, tick_type), lambda: self._decode_ticks(path, tick_type, symbol))
+        if src is None:
+            return
+        equity = symbol.security_type is SecurityType.EQUITY
+        scale = 1e-4 if equity else 1.0
+        tz = hours.data_time_zone
+        factor = 1.0
+        if normalization is not DataNormalizationMode.RAW and equity:
+            factor = self.factor_file(symbol).scale(d, normalization)
+        if isinstance(src, dict):
+            n = len(src["_ms"])
+            windows = ({k: v[a:a + rows] for k, v in src.items()} for a in range(0, n, rows))
+        else:
+            windows = (src.window(a, a + rows) for a in range(0, src.rows, rows))
+        for cols in windows:
+            out = self._tick_columns(cols, tick_type, scale, d, tz)
+            if factor != 1.0:
+                _apply_factor(out, factor)
+            yield out
+
+    @staticmethod
+    def _tick_variant(symbol: Symbol, tick_type: TickType) -> str:
+        return f"tick|{tick_type.value}|{symbol.security_type.value}"
+
+    def _decode_ticks(self, path: Path, tick_type: TickType, symbol: Symbol) -> dict[str, np.ndarray] | None:
+        parts = [self._ticks(block, tick_type, symbol, path) for block in _iter_blocks(path)]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+    @staticmethod
+    def _tick_columns(cols: dict[str, np.ndarray], tick_type: TickType, scale: float, d: date, tz) -> Columns:
+        """Decoded tick columns (file units, local ms) -> Columns (prices scaled, UTC ns times)."""
+        cols = dict(cols)
+        t = _local_ms_to_utc_ns(d, cols.pop("_ms"), tz)
+        kind = "trade_tick" if tick_type is TickType.TRADE else "quote_tick"
+        for k in ("price", "bid_price", "ask_price"):
+            if k in cols:
+                cols[k] = cols[k] * scale
+        return Columns(kind, t, t, cols)
 
     def _ticks(self, body: bytes, tick_type: TickType, symbol: Symbol, path: Path) -> dict[str, np.ndarray]:
         body = body.replace(b"\r", b"")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 from pathlib import Path
 
 from leand.model import Instrument, SecurityType, Symbol
@@ -11,7 +12,9 @@ from leand.model import Instrument, SecurityType, Symbol
 class SymbolPropertiesDatabase:
     _cache: dict[Path, SymbolPropertiesDatabase] = {}
 
-    def __init__(self, rows: dict[tuple[str, str, str], list[str]]) -> None:
+    def __init__(self, rows: dict[tuple[str, str, str], str]) -> None:
+        #: each row's CSV text, parsed when asked for: a run uses a handful of the thousands of rows, and
+        #: holding every row as a list of strings cost about 10 MB
         self._rows = rows
 
     @classmethod
@@ -22,23 +25,24 @@ class SymbolPropertiesDatabase:
             return db
         if not path.is_file():
             raise FileNotFoundError(f"symbol-properties database not found: {path}")
-        rows: dict[tuple[str, str, str], list[str]] = {}
-        with path.open(newline="") as f:
-            for lineno, row in enumerate(csv.reader(f), 1):
-                if not row or row[0].startswith("#") or row[0] == "market":
-                    continue
-                if len(row) < 8:
-                    raise ValueError(f"{path}:{lineno}: expected at least 8 columns, got {len(row)}")
-                rows[(row[0].lower(), row[1].upper(), row[2].lower())] = row
+        rows: dict[tuple[str, str, str], str] = {}
+        lines = path.read_text().splitlines()
+        for lineno, (line, row) in enumerate(zip(lines, csv.reader(lines), strict=True), 1):
+            if not row or row[0].startswith("#") or row[0] == "market":
+                continue
+            if len(row) < 8:
+                raise ValueError(f"{path}:{lineno}: expected at least 8 columns, got {len(row)}")
+            rows[(sys.intern(row[0].lower()), row[1].upper(), sys.intern(row[2].lower()))] = line
         db = cls(rows)
         cls._cache[path] = db
         return db
 
     def get(self, symbol: Symbol) -> Instrument:
         st = symbol.security_type.value
-        row = self._rows.get((symbol.market.lower(), symbol.value.upper(), st))
-        if row is None:
-            row = self._rows.get((symbol.market.lower(), "[*]", st))
+        line = self._rows.get((symbol.market.lower(), symbol.value.upper(), st))
+        if line is None:
+            line = self._rows.get((symbol.market.lower(), "[*]", st))
+        row = next(csv.reader([line])) if line is not None else None
         if row is None:
             if symbol.security_type is SecurityType.EQUITY:
                 return Instrument(symbol)

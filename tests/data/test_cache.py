@@ -102,3 +102,21 @@ def test_cache_off(data: Path, monkeypatch) -> None:
     assert cache.cache_dir() is None
     _read_all(data)
     assert not (data.parent / "cache").exists()
+
+
+@pytest.mark.parametrize("cache_on", [True, False])
+def test_tick_windows_are_the_day_in_pieces(data: Path, monkeypatch, cache_on: bool) -> None:
+    """read_tick_windows (what the feed streams a tick day with) gives exactly read_day's columns."""
+    if not cache_on:
+        monkeypatch.setenv("LEAND_CACHE_DIR", "off")
+    hours = MarketHoursDatabase.load(data / "market-hours" / "market-hours-database.json").get("equity", "usa", "BAC")
+    src = LeanDataSource(data)
+    for tt in (T.QUOTE, T.TRADE):
+        for _ in range(2):  # cold, then from the cache
+            day = src.read_day(BAC, R.TICK, tt, DAY, hours)
+            parts = list(src.read_tick_windows(BAC, tt, DAY, hours, rows=10_000))
+            assert len(parts) == -(-len(day) // 10_000)
+            whole = lean.Columns(day.kind, np.concatenate([p.time for p in parts]),
+                                 np.concatenate([p.end_time for p in parts]),
+                                 {k: np.concatenate([p.cols[k] for p in parts]) for k in day.cols})
+            _same(day, whole)
