@@ -99,10 +99,10 @@ def tick_to_order(cfg_path: Path, seconds: float) -> tuple[list[float], dict]:
                 if route is not None:
                     lat.append((time.time_ns() - route[1].created_time) / 1000)
 
-        d.session.rest.on_send = on_send
+        d.execution.rest.on_send = on_send
         await asyncio.sleep(seconds)
-        stats = {"data": dict(d.data_client.stats), "session": dict(d.session.stats),
-                 "rest": dict(d.session.rest.stats)}
+        stats = {"data": dict(d.data_client.stats), "session": dict(d.execution.stats),
+                 "rest": dict(d.execution.rest.stats)}
         d.stop_event.set()
         await task
         return stats

@@ -16,9 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import msgspec
-
-from leand.model import Instrument, QuoteTick, Symbol
+from leand.model import CANCEL_REJECTED, ExecReport, Instrument, QuoteTick, Symbol, VenueOrder
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -31,34 +29,6 @@ CREATE TABLE IF NOT EXISTS balances (asset TEXT PRIMARY KEY, amount REAL);
 CREATE TABLE IF NOT EXISTS submissions (client_order_id TEXT, time_ns INTEGER);
 CREATE INDEX IF NOT EXISTS orders_open ON orders (symbol, status);
 """
-
-
-class ExecReport(msgspec.Struct, kw_only=True, frozen=True):
-    """What the venue tells its client about an order."""
-
-    client_order_id: str
-    status: str  # accepted | filled | partially_filled | canceled | rejected
-    symbol: str
-    time_ns: int
-    venue_order_id: int = 0
-    fill_id: int = 0
-    fill_quantity: float = 0.0
-    fill_price: float = 0.0
-    fee: float = 0.0
-    fee_currency: str = ""
-    liquidity: str = ""
-    reason: str = ""
-
-
-class VenueOrder(msgspec.Struct, kw_only=True):
-    client_order_id: str
-    venue_order_id: int
-    symbol: str
-    quantity: float
-    type: str
-    limit_price: float | None
-    status: str
-    filled: float
 
 
 @contextmanager
@@ -163,7 +133,8 @@ class PaperVenue:
                               (client_order_id,)).fetchone()
         if row is None or row[1] not in ("accepted", "partially_filled"):
             return ExecReport(client_order_id=client_order_id, status="rejected", symbol=row[0] if row else "",
-                              time_ns=now_ns, reason="UNKNOWN_ORDER" if row is None else f"ORDER_{row[1].upper()}")
+                              time_ns=now_ns, reason=f"{CANCEL_REJECTED} " + (
+                                  "UNKNOWN_ORDER" if row is None else f"ORDER_{row[1].upper()}"))
         with _transaction(self.db):
             self.db.execute("UPDATE orders SET status='canceled', updated_ns=? WHERE client_order_id=?",
                             (now_ns, client_order_id))

@@ -1,7 +1,6 @@
 """The ``[venue] kind = "binance"`` section of the daemon config.
 
-Kept free of ``leand`` imports so that :mod:`leand.live.config` can import it for its tagged union. Secrets are
-names only (an environment variable or a systemd credential), resolved by :mod:`leand.live.secrets`.
+Secrets are names only (an environment variable or a systemd credential), resolved by the daemon.
 """
 
 from __future__ import annotations
@@ -10,9 +9,10 @@ from typing import Literal
 
 import msgspec
 
+from leand.venue import VenueConfig
 
-class BinanceVenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind",
-                         tag="binance"):
+
+class BinanceVenueConfig(VenueConfig, tag_field="kind", tag="binance"):
     name: str = "binance"
     #: the market name in leand Symbols (it also selects the symbol-properties rows)
     market: str = "binance"
@@ -22,10 +22,6 @@ class BinanceVenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     base_url: str = "https://api.binance.com"
     stream_url: str = "wss://stream.binance.com:9443"
     ws_api_url: str = "wss://ws-api.binance.com:443/ws-api/v3"
-    api_key_env: str = ""
-    api_key_credential: str = ""
-    api_secret_env: str = ""
-    api_secret_credential: str = ""
     recv_window_ms: int = 5000
     #: REST depth snapshot size (weight 5 up to 100, 25 up to 500, 50 up to 1000)
     depth_limit: int = 100
@@ -41,7 +37,3 @@ class BinanceVenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     reconnect_cap_s: float = 10.0
     #: how often the server-time offset is refreshed
     time_sync_interval_s: float = 300.0
-
-    @property
-    def kind(self) -> str:
-        return "binance"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 
 import msgspec
 import structlog
@@ -30,7 +30,7 @@ def depth_weight(limit: int) -> int:
 
 
 class BinanceDataClient:
-    def __init__(self, cfg: BinanceVenueConfig, instruments: dict[Symbol, Instrument], rest: BinanceRest) -> None:
+    def __init__(self, cfg: BinanceVenueConfig, instruments: Mapping[Symbol, Instrument], rest: BinanceRest) -> None:
         self.cfg = cfg
         self.rest = rest
         self.symbols = {s.value.upper(): s for s in instruments}
@@ -78,6 +78,27 @@ class BinanceDataClient:
                 self._ws = None
             await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
             attempt += 1
+
+    def subscribe(self, instruments: Mapping[Symbol, Instrument]) -> None:
+        """Add symbols: the combined stream is reopened with them (and every book rebuilt from a snapshot)."""
+        new = {s.value.upper(): s for s in instruments if s.value.upper() not in self.symbols}
+        if new:
+            self.symbols.update(new)
+            self.books.update({v: LocalBook(v) for v in new})
+            self._reopen()
+
+    def unsubscribe(self, symbols: Iterable[Symbol]) -> None:
+        gone = [s.value.upper() for s in symbols if s.value.upper() in self.symbols]
+        for v in gone:
+            del self.symbols[v]
+            self.books.pop(v, None)
+            self._top.pop(v, None)
+        if gone:
+            self._reopen()
+
+    def _reopen(self) -> None:
+        if self._ws is not None:
+            asyncio.get_running_loop().create_task(self._ws.close())
 
     async def close_connection(self) -> None:
         """Drop the current connection (tests and operators: forces the reconnect-and-resync path)."""

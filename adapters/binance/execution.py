@@ -1,10 +1,11 @@
 """Order entry with Binance Spot: signed REST orders, the WebSocket API user-data stream, REST reconciliation.
 
-:class:`BinanceSession` plugs into the daemon exactly where :class:`leand.adapters.paper.execution.PaperSession` does
-(``reports``, ``routes``, ``persist``, ``client``, ``reconcile``, ``venue``), plus an async ``start``/``close``.
+:class:`BinanceExecutionClient` implements the venue boundary's :class:`leand.venue.ExecutionClient`: ``submit``,
+``cancel``, ``reports``, ``connect``/``close`` and ``reconcile()`` (the venue's view taken at connect).
 Guarantees, and where they are kept:
 
-* journal before send: ``_submit`` writes the intent synchronously before the request task exists;
+* journal before send: the daemon journals the intent before ``submit`` is called, and ``submit`` only
+  spawns the request task;
 * no lost report: the user-data stream is subscribed *before* the REST snapshot (openOrders, myTrades,
   account) is taken, at start and after every reconnect, so every fill reaches the queue by one path or both;
 * no duplicated report: fills are keyed by Binance trade id (``fill_key``) and journaled with INSERT OR IGNORE
@@ -19,8 +20,9 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Coroutine, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import structlog
@@ -42,27 +44,22 @@ from leand.adapters.binance.schemas import (
     UserEvent,
 )
 from leand.adapters.binance.signing import ws_signature
-from leand.execution import ReconcileReport
-from leand.live.execution import JournaledExecutionClient
 from leand.model import (
-    TRANSITIONS,
+    CANCEL_REJECTED,
+    ExecReport,
     Instrument,
     Order,
-    OrderStatus,
     OrderType,
     Symbol,
     TimeInForce,
     UpdateRequest,
+    VenueOrder,
 )
-from leand.simulator.paper import ExecReport, VenueOrder
-
-if TYPE_CHECKING:
-    from leand.engine import Engine
-    from leand.live.journal import Journal
+from leand.venue import Capabilities, OrderStore, VenueView
 
 log = structlog.get_logger("leand.binance.exec")
 
-#: Binance order status -> the status word the journal and ``apply_report`` use
+#: Binance order status -> the status word of leand's execution reports
 STATUS = {"NEW": "accepted", "PENDING_NEW": "accepted", "PARTIALLY_FILLED": "partially_filled",
           "FILLED": "filled", "CANCELED": "canceled", "PENDING_CANCEL": "accepted", "REJECTED": "rejected",
           "EXPIRED": "canceled", "EXPIRED_IN_MATCH": "canceled"}
@@ -122,41 +119,20 @@ class VenueState(msgspec.Struct, kw_only=True):
     order_cids: dict[tuple[str, int], str]
 
 
-class BinanceAccountView:
-    """What the daemon and the ctl server read as ``daemon.venue`` (the paper venue's read-only surface)."""
+class BinanceExecutionClient:
+    capabilities = Capabilities(
+        order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT}),
+        time_in_force=frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK}), post_only=True,
+        async_cancel=True)
 
-    def __init__(self, session: BinanceSession) -> None:
-        self.session = session
-
-    def balances(self) -> dict[str, float]:
-        return dict(self.session.balances)
-
-    def open_orders(self) -> list[VenueOrder]:
-        out = []
-        for o in self.session.start_state.open_orders if self.session.start_state else []:
-            sign = 1.0 if o.side == "BUY" else -1.0
-            out.append(VenueOrder(client_order_id=o.clientOrderId, venue_order_id=o.orderId,
-                                  symbol=self.session.symbols[o.symbol].id, quantity=sign * float(o.origQty),
-                                  type="limit" if o.type.startswith("LIMIT") else "market",
-                                  limit_price=float(o.price) or None, status=STATUS.get(o.status, "accepted"),
-                                  filled=sign * float(o.executedQty)))
-        return out
-
-    def close(self) -> None:
-        """Nothing to close synchronously: the session's sockets close in ``BinanceSession.close``."""
-
-
-class BinanceSession:
-    def __init__(self, cfg: BinanceVenueConfig, journal: Journal, boot: int,
-                 instruments: dict[Symbol, Instrument], credentials: dict[str, str]) -> None:
+    def __init__(self, cfg: BinanceVenueConfig, store: OrderStore, instruments: dict[Symbol, Instrument],
+                 credentials: Mapping[str, str]) -> None:
         self.cfg = cfg
-        self.journal = journal
-        self.boot = boot
+        self.store = store
         self.reports: asyncio.Queue[ExecReport] = asyncio.Queue()
-        #: client order id -> (strategy id, order)
-        self.routes: dict[str, tuple[str, Order]] = {}
+        #: client order id -> symbol id of every order this client sent or adopted (reconnects look them up)
+        self._orders: dict[str, str] = {}
         self.sent = 0
-        self.recorder = None
         self.symbols: dict[str, Symbol] = {s.value.upper(): s for s in instruments}
         self.index = {v: i for i, v in enumerate(self.symbols)}
         self.filters: dict[str, Filters] = {v: Filters(tick=_dec(i.tick_size), step=_dec(i.lot_size))
@@ -167,8 +143,7 @@ class BinanceSession:
                                 throttle=WeightThrottle(cfg.weight_limit_1m, cfg.weight_headroom),
                                 timeout_s=cfg.request_timeout_s, max_retries=cfg.max_retries,
                                 backoff_base_s=cfg.reconnect_base_s, backoff_cap_s=cfg.reconnect_cap_s)
-        self.venue = BinanceAccountView(self)
-        self.balances: dict[str, float] = {}
+        self.account: dict[str, float] = {}
         self.start_state: VenueState | None = None
         self._stage: dict[str, int] = {}
         self._order_cids: dict[tuple[str, int], str] = {}
@@ -182,16 +157,13 @@ class BinanceSession:
         self.stats = {"user_connects": 0, "reconciles": 0, "recovered_fills": 0, "orders_sent": 0,
                       "rejected": 0, "unknown_outcomes": 0, "events": 0}
 
-    # -- the daemon's side ------------------------------------------------------------------------------------
-    def client(self, strategy_id: str):
-        return lambda engine: BinanceExecutionClient(engine, self, strategy_id)
-
+    # -- the venue boundary ---------------------------------------------------------------------------------
     @property
     def inflight(self) -> int:
         """Requests not yet answered: the daemon waits for them on shutdown."""
         return len(self._inflight) + len(self._tasks)
 
-    async def start(self, timeout: float = 20.0) -> None:
+    async def connect(self, timeout: float = 20.0) -> None:
         """Connect before trading: clock offset, symbol filters, the user-data subscription, then the REST
         snapshot that :meth:`reconcile` applies to the journal."""
         await self.rest.sync_time()
@@ -208,7 +180,7 @@ class BinanceSession:
             raise ConnectionError(f"binance: user-data stream at {self.cfg.ws_api_url} not subscribed after "
                                   f"{timeout:.0f} s")
         self.start_state = await self._snapshot_venue()
-        self.balances = dict(self.start_state.balances)
+        self.account = dict(self.start_state.balances)
 
     async def close(self) -> None:
         for t in (self._user_task, self._time_task, self._reconciling, *self._tasks):
@@ -220,61 +192,58 @@ class BinanceSession:
                     await t
         await self.rest.close()
 
-    def persist(self, r: ExecReport) -> bool:
-        """Write a report to the journal before anyone acts on it. False for a fill already journaled."""
-        j = self.journal
-        if r.fill_quantity:
-            return j.fill(r.fill_id, r.client_order_id, r.symbol, r.fill_quantity, r.fill_price, r.fee,
-                          r.fee_currency, r.liquidity, r.time_ns, r.status)
-        if r.reason.startswith("CANCEL_REJECTED"):  # an event only: the order itself is unchanged
-            with j.conn:
-                j.conn.execute("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES "
-                               "(?,?,?,?,?)", (r.client_order_id, "cancel_rejected", r.time_ns, "CANCEL_REJECTED",
-                                               r.reason))
-            return True
-        j.set_status(r.client_order_id, r.status, r.time_ns, code=r.reason, message=r.reason)
-        return True
+    def submit(self, order: Order, now_ns: int) -> None:
+        self._orders[order.client_order_id] = order.symbol.id
+        self.send_order(order)
 
-    def reconcile(self) -> list[dict]:
-        """Apply the start snapshot to the journal before any strategy runs (the paper session's contract)."""
+    def cancel(self, order: Order, now_ns: int) -> None:
+        self.send_cancel(order)
+
+    def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
+        raise NotImplementedError("binance spot orders are not modified here: cancel and replace")
+
+    def balances(self) -> dict[str, float]:
+        return dict(self.account)
+
+    def reconcile(self) -> VenueView:
+        """The venue's view from the snapshot :meth:`connect` took: fills attributed to the journal's intents,
+        each intent the journal had open as the venue holds it, the open orders and the balances."""
         st = self.start_state
         if st is None:
-            raise RuntimeError("BinanceSession.reconcile() before start()")
-        mismatches: list[dict] = []
-        j = self.journal
-        intents = {i["client_order_id"]: i for i in j.intents()}
+            raise RuntimeError("BinanceExecutionClient.reconcile() before connect()")
+        foreign: list[dict[str, Any]] = []
+        fills: list[ExecReport] = []
+        intents = {i["client_order_id"]: i for i in self.store.intents()}
         filled = {c: i["filled"] for c, i in intents.items()}
         for t in st.trades:
             cid = st.order_cids.get((t.symbol, t.orderId))
             it = intents.get(cid) if cid else None
-            if it is None:
-                mismatches.append({"kind": "foreign_trade", "symbol": t.symbol, "trade_id": t.id,
-                                   "order_id": t.orderId})
+            if cid is None or it is None:
+                foreign.append({"kind": "foreign_trade", "symbol": t.symbol, "trade_id": t.id, "order_id": t.orderId})
                 continue
-            rep = self._trade_report(t, cid, it["quantity"], filled, st)
-            if j.fill(rep.fill_id, cid, rep.symbol, rep.fill_quantity, rep.fill_price, rep.fee, rep.fee_currency,
-                      rep.liquidity, rep.time_ns, rep.status, recovered=True):
-                mismatches.append({"kind": "fill_recovered", "client_order_id": cid, "fill_id": rep.fill_id,
-                                   "quantity": rep.fill_quantity, "price": rep.fill_price})
+            fills.append(self._trade_report(t, cid, it["quantity"], filled, st))
         open_by_cid = {o.clientOrderId: o for o in st.open_orders}
-        for it in j.open_intents():
+        orders: dict[str, VenueOrder | None] = {}
+        for it in self.store.open_intents():
             cid = it["client_order_id"]
-            vo = open_by_cid.get(cid) or st.queried.get(cid)
-            if vo is None:
-                j.set_status(cid, "not_sent", it["updated_ns"], code="RECOVERED_UNSENT",
-                             message="journaled but unknown to the venue; not resent")
-                mismatches.append({"kind": "intent_not_sent", "client_order_id": cid})
+            self._orders[cid] = it["symbol"]
+            q = open_by_cid.get(cid) or st.queried.get(cid)
+            if q is None:
+                orders[cid] = None
                 continue
-            status = STATUS.get(vo.status, "accepted")
-            self._stage[cid] = RANK[status]
-            if status != it["status"]:
-                j.set_status(cid, status, it["updated_ns"], code="RECONCILED",
-                             message=f"journal said {it['status']}, venue says {vo.status}")
-                mismatches.append({"kind": "status", "client_order_id": cid, "journal": it["status"],
-                                   "venue": status})
-        for m in mismatches:
-            log.warning("reconcile.mismatch", **m)
-        return mismatches
+            vo = self._venue_order(q)
+            self._stage[cid] = max(self._stage.get(cid, 0), RANK[vo.status])
+            orders[cid] = vo
+        return VenueView(open_orders=[self._venue_order(o) for o in st.open_orders], orders=orders, fills=fills,
+                         balances=dict(st.balances), foreign=foreign)
+
+    def _venue_order(self, o: QueryOrder) -> VenueOrder:
+        sign = 1.0 if o.side == "BUY" else -1.0
+        return VenueOrder(client_order_id=o.clientOrderId, venue_order_id=o.orderId,
+                          symbol=self.symbols[o.symbol].id, quantity=sign * float(o.origQty),
+                          type="limit" if o.type.startswith("LIMIT") else "market",
+                          limit_price=float(o.price) or None, status=STATUS.get(o.status, "accepted"),
+                          filled=sign * float(o.executedQty))
 
     # -- REST snapshot ----------------------------------------------------------------------------------------
     async def _load_filters(self) -> None:
@@ -310,7 +279,7 @@ class BinanceSession:
             cids[(o.symbol, o.orderId)] = o.clientOrderId
         open_cids = {o.clientOrderId for o in opened}
         queried: dict[str, QueryOrder | None] = {}
-        for it in self.journal.open_intents():
+        for it in self.store.open_intents():
             cid = it["client_order_id"]
             if cid in open_cids or cid in self._inflight:
                 continue
@@ -328,9 +297,8 @@ class BinanceSession:
 
     def _last_trade_id(self, sym: str) -> int:
         lo = self.index[sym] * TRADE_ID_SPAN
-        row = self.journal.conn.execute("SELECT MAX(venue_fill_id) FROM fills WHERE venue_fill_id >= ? AND "
-                                        "venue_fill_id < ?", (lo, lo + TRADE_ID_SPAN)).fetchone()
-        return (row[0] - lo) if row and row[0] is not None else -1
+        top = self.store.max_fill_id(lo, lo + TRADE_ID_SPAN)
+        return top - lo if top is not None else -1
 
     async def _trades_since(self, sym: str, last_id: int) -> list[MyTrade]:
         out: list[MyTrade] = []
@@ -382,10 +350,10 @@ class BinanceSession:
         queue (the daemon journals each before applying it, and drops fills it already has)."""
         st = await self._snapshot_venue()
         self.stats["reconciles"] += 1
-        self.balances = dict(st.balances)
-        intents = {i["client_order_id"]: i for i in self.journal.intents()}
+        self.account = dict(st.balances)
+        intents = {i["client_order_id"]: i for i in self.store.intents()}
         filled = {c: i["filled"] for c, i in intents.items()}
-        have = {r[0] for r in self.journal.conn.execute("SELECT venue_fill_id FROM fills")}
+        have = self.store.fill_ids()
         n = 0
         for t in st.trades:
             cid = st.order_cids.get((t.symbol, t.orderId))
@@ -398,11 +366,10 @@ class BinanceSession:
                 self._push_fill(rep)
         now = time.time_ns()
         open_by_cid = {o.clientOrderId: o for o in st.open_orders}
-        for cid in list(self.routes):
+        for cid, sym in list(self._orders.items()):
             if cid in self._inflight or self._stage.get(cid, 0) >= 3:
                 continue
             vo = open_by_cid.get(cid) or st.queried.get(cid)
-            sym = self.routes[cid][1].symbol.id
             if vo is None and cid in st.queried:
                 self._push_status(cid, "rejected", sym, now, "NOT_FOUND_AT_VENUE")
             elif vo is not None:
@@ -486,7 +453,7 @@ class BinanceSession:
     def send_cancel(self, order: Order) -> None:
         self._spawn(self._cancel(order))
 
-    def _spawn(self, coro) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         t = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(t)
         t.add_done_callback(self._done)
@@ -612,7 +579,7 @@ class BinanceSession:
                     return
             log.warning("binance.cancel.rejected", client_order_id=cid, code=e.code, msg=e.msg)
             self.reports.put_nowait(ExecReport(client_order_id=cid, status="rejected", symbol=order.symbol.id,
-                                               time_ns=time.time_ns(), reason=f"CANCEL_REJECTED {e.code} {e.msg}"))
+                                               time_ns=time.time_ns(), reason=f"{CANCEL_REJECTED} {e.code} {e.msg}"))
         except UnknownOutcome as e:
             log.warning("binance.cancel.unknown_outcome", client_order_id=cid, error=str(e))
             if self.user_connected.is_set():
@@ -702,7 +669,7 @@ class BinanceSession:
             self.on_execution_report(ev)
         elif isinstance(ev, AccountPosition):
             for b in ev.B:
-                self.balances[b.a] = float(b.f) + float(b.l)
+                self.account[b.a] = float(b.f) + float(b.l)
         elif isinstance(ev, StreamTerminated):
             log.warning("binance.user.terminated")
             return True
@@ -720,54 +687,5 @@ class BinanceSession:
                 await self.rest.sync_time()
 
 
-class BinanceExecutionClient(JournaledExecutionClient):
-    name = "binance"
-    session: BinanceSession
-
-    def _submit(self, order: Order, now_ns: int) -> None:
-        self._journal_intent(order, now_ns)
-        self.session.send_order(order)
-
-    def _cancel(self, order: Order, now_ns: int) -> bool:
-        self._record_cancel(order, now_ns)
-        self.session.send_cancel(order)
-        return True
-
-    def _modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
-        raise NotImplementedError("binance spot orders are not modified here: cancel and replace")
-
-    def async_cancel(self, order: Order) -> bool:
-        return True
-
-    def reconcile(self) -> ReconcileReport:
-        return ReconcileReport(balances=dict(self.session.balances))
-
-
 def _dec(x: float) -> str:
     return format(Decimal(repr(x)).normalize(), "f")
-
-
-def apply_binance_report(engine: Engine, order: Order, r: ExecReport) -> None:
-    """Apply a persisted report to the engine. Unlike the paper venue's ``apply_report`` it tells a refused
-    cancel (the order is unchanged) from a refused order, and never moves a closed order again."""
-    st = order.status
-    if r.fill_quantity:
-        if not st.is_open:  # journaled; the account check at the next start will show it
-            log.error("binance.fill_on_closed_order", client_order_id=r.client_order_id, status=st.value,
-                      fill_id=r.fill_id)
-            return
-        if st is OrderStatus.SUBMITTED:
-            order.transition(OrderStatus.ACCEPTED)
-        engine.on_fill(order, r.fill_quantity, r.fill_price, r.fee, r.fee_currency, trade_id=r.fill_id)
-    elif r.reason.startswith("CANCEL_REJECTED"):
-        if st is OrderStatus.PENDING_CANCEL:
-            order.transition(OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.ACCEPTED)
-    elif r.status == "accepted":
-        if st is OrderStatus.SUBMITTED:
-            order.transition(OrderStatus.ACCEPTED)
-    elif r.status in ("canceled", "rejected") and st.is_open:
-        want = OrderStatus.REJECTED if r.status == "rejected" else \
-            OrderStatus.EXPIRED if r.reason == "EXPIRED" else OrderStatus.CANCELED
-        if want not in TRANSITIONS[st]:  # e.g. a pending cancel of an order the venue never had
-            want = OrderStatus.CANCELED
-        engine.on_venue_closed(order, want, r.reason)

@@ -5,23 +5,37 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from leand.live.config import VenueConfig
+from leand.adapters.paper.config import PaperVenueConfig
 from leand.model import Instrument, QuoteTick, Symbol
+
+if TYPE_CHECKING:
+    from leand.adapters.paper.execution import PaperExecutionClient
 
 
 class SyntheticQuotes:
     """Top-of-book quotes from a seeded geometric random walk, ``rate_hz`` per symbol, stamped on receipt."""
 
-    def __init__(self, cfg: VenueConfig, instruments: dict[Symbol, Instrument]) -> None:
+    def __init__(self, cfg: PaperVenueConfig, instruments: Mapping[Symbol, Instrument]) -> None:
         self.cfg = cfg
-        self.instruments = instruments
+        self.instruments = dict(instruments)
         self.rng = np.random.default_rng(cfg.seed)
         self.mid = {s: cfg.start_price for s in instruments}
+
+    def subscribe(self, instruments: Mapping[Symbol, Instrument]) -> None:
+        for s, i in instruments.items():
+            self.instruments[s] = i
+            self.mid.setdefault(s, self.cfg.start_price)
+
+    def unsubscribe(self, symbols: Iterable[Symbol]) -> None:
+        for s in symbols:
+            self.instruments.pop(s, None)
 
     def next_quote(self, symbol: Symbol) -> QuoteTick:
         inst = self.instruments[symbol]
@@ -37,7 +51,7 @@ class SyntheticQuotes:
         period = 1.0 / self.cfg.rate_hz
         nxt = time.monotonic()
         while True:
-            for s in self.instruments:
+            for s in list(self.instruments):
                 yield self.next_quote(s)
             nxt += period
             delay = nxt - time.monotonic()
@@ -51,14 +65,22 @@ class SyntheticQuotes:
 class LeanTickReplay:
     """LEAN tick quotes for one day, paced by their own timestamps (× speed), looping at the end."""
 
-    def __init__(self, cfg: VenueConfig, instruments: dict[Symbol, Instrument], data_root) -> None:
+    def __init__(self, cfg: PaperVenueConfig, instruments: Mapping[Symbol, Instrument], data_root: Path) -> None:
         from leand.data.lean import LeanDataSource
         from leand.data.market_hours import MarketHoursDatabase
 
         self.cfg = cfg
-        self.instruments = instruments
+        self.instruments = dict(instruments)
         self.source = LeanDataSource(data_root)
         self.mhdb = MarketHoursDatabase.load(data_root / "market-hours" / "market-hours-database.json")
+
+    def subscribe(self, instruments: Mapping[Symbol, Instrument]) -> None:
+        """One day of one symbol is replayed: a symbol added later takes effect when the stream restarts."""
+        self.instruments.update(instruments)
+
+    def unsubscribe(self, symbols: Iterable[Symbol]) -> None:
+        for s in symbols:
+            self.instruments.pop(s, None)
 
     async def stream(self) -> AsyncIterator[QuoteTick]:
         from leand.model import Resolution, TickType
@@ -80,3 +102,24 @@ class LeanTickReplay:
                 if delay > 0:
                     await asyncio.sleep(delay)
                 yield QuoteTick(sym, time.time_ns(), bid[i], bsz[i], ask[i], asz[i])
+
+
+class PaperDataClient:
+    """The paper venue's data client: each quote reaches the paper venue's book first (its fills go to the
+    execution client's report queue), then the daemon."""
+
+    def __init__(self, source: SyntheticQuotes | LeanTickReplay, execution: PaperExecutionClient) -> None:
+        self.source = source
+        self.execution = execution
+
+    def subscribe(self, instruments: Mapping[Symbol, Instrument]) -> None:
+        self.source.subscribe(instruments)
+
+    def unsubscribe(self, symbols: Iterable[Symbol]) -> None:
+        self.source.unsubscribe(symbols)
+
+    async def stream(self) -> AsyncIterator[QuoteTick]:
+        on_quote = self.execution.on_quote
+        async for q in self.source.stream():
+            on_quote(q)
+            yield q

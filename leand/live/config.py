@@ -14,49 +14,16 @@ from typing import Any, Literal
 
 import msgspec
 
-from leand.adapters.binance.config import BinanceVenueConfig
+from leand import venue as venues
 from leand.bundled import SAMPLE_DATA, STRATEGIES
 from leand.risk.limits import RiskConfig, _validate
+from leand.venue import VenueConfig
 
 DEFAULT_DATA = SAMPLE_DATA
 
 
 class ConfigError(ValueError):
     """Names the file, the key path, the value and what was expected."""
-
-
-class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind", tag="paper"):
-    """``kind = "paper"`` (the default when ``kind`` is left out): the in-process paper venue."""
-
-    name: str = "paper"
-    market: str = "coinbase"
-    symbols: list[str] = msgspec.field(default_factory=lambda: ["BTCUSD"])
-    #: "synthetic": a seeded random walk; "lean-ticks": replay LEAN tick quotes from data_dir
-    source: Literal["synthetic", "lean-ticks"] = "synthetic"
-    rate_hz: float = 20.0
-    seed: int = 7
-    start_price: float = 20_000.0
-    spread: float = 1.0
-    volatility: float = 0.0002
-    replay_date: str = ""
-    replay_speed: float = 1.0
-    starting_balances: dict[str, float] = msgspec.field(default_factory=lambda: {"USD": 100_000.0})
-    maker_fee: float = 0.0
-    taker_fee: float = 0.001
-    #: the account's API key and secret, by reference only (environment variable or systemd credential name);
-    #: the paper venue does not need them, a real venue's adapter does
-    api_key_env: str = ""
-    api_key_credential: str = ""
-    api_secret_env: str = ""
-    api_secret_credential: str = ""
-
-    @property
-    def kind(self) -> str:
-        return "paper"
-
-
-#: ``[venue]`` is a tagged union on ``kind``: each venue has its own section shape
-AnyVenueConfig = VenueConfig | BinanceVenueConfig
 
 
 class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -109,7 +76,9 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: seconds between equity and position samples per strategy and per account (0: none)
     equity_interval_s: float = 5.0
     journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
-    venue: AnyVenueConfig = msgspec.field(default_factory=VenueConfig)
+    #: ``[venue]``: its shape is the registered config of its ``kind`` (default "paper"), decoded by
+    #: :func:`parse_config` through the venue registry
+    venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
     strategies: list[StrategyConfig] = []
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
     watchdog: WatchdogConfig = msgspec.field(default_factory=WatchdogConfig)
@@ -163,22 +132,41 @@ def _lookup(raw: Any, path: str) -> Any:
     return node
 
 
+def _convert(raw: Any, type_: type[Any], source: str, prefix: str = "") -> Any:
+    try:
+        return msgspec.convert(raw, type_)
+    except msgspec.ValidationError as e:
+        text = str(e)
+        m = _PATH.search(text)
+        where = prefix + (m.group(1).lstrip(".") if m else "")
+        reason = _PATH.sub("", text).rstrip(" -")
+        value = _lookup(raw, m.group(1)) if m else None
+        shown = f" = {value!r}" if value is not None else ""
+        raise ConfigError(f"{source}: {where.rstrip('.') or '(top level)'}{shown}: {reason}") from None
+
+
+def parse_venue(raw: Any, source: str = "config") -> VenueConfig:
+    """The ``[venue]`` section as its kind's registered config (``kind`` defaults to the paper venue)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: venue = {raw!r}: expected a table")
+    kind = raw.get("kind", venues.DEFAULT_KIND)
+    try:
+        reg = venues.venue(kind) if isinstance(kind, str) else None
+    except venues.UnknownVenueKind as e:
+        raise ConfigError(f"{source}: venue.kind = {kind!r}: {e}") from None
+    if reg is None:
+        raise ConfigError(f"{source}: venue.kind = {kind!r}: expected a string")
+    cfg: VenueConfig = _convert({**raw, "kind": kind}, reg.config, source, "venue.")
+    return cfg
+
+
 def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     _no_clear_secrets(raw, "", source)
     if isinstance(raw.get("log_level"), str):  # "INFO" and "info" mean the same to an operator
         raw = {**raw, "log_level": raw["log_level"].lower()}
-    if isinstance(raw.get("venue"), dict) and "kind" not in raw["venue"]:
-        raw = {**raw, "venue": {"kind": "paper", **raw["venue"]}}
-    try:
-        cfg = msgspec.convert(raw, DaemonConfig)
-    except msgspec.ValidationError as e:
-        text = str(e)
-        m = _PATH.search(text)
-        where = m.group(1).lstrip(".") if m else ""
-        reason = _PATH.sub("", text).rstrip(" -")
-        value = _lookup(raw, m.group(1)) if m else None
-        shown = f" = {value!r}" if value is not None else ""
-        raise ConfigError(f"{source}: {where or '(top level)'}{shown}: {reason}") from None
+    venue = parse_venue(raw.get("venue", {}), source)
+    cfg: DaemonConfig = _convert({k: v for k, v in raw.items() if k != "venue"}, DaemonConfig, source)
+    cfg.venue = venue
     try:
         _validate(cfg.risk)
     except ValueError as e:
@@ -192,8 +180,6 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
             raise ConfigError(f"{source}: journal.{key} = {v}: expected seconds in (0, 60]")
     if cfg.equity_interval_s < 0 or cfg.equity_interval_s != cfg.equity_interval_s:
         raise ConfigError(f"{source}: equity_interval_s = {cfg.equity_interval_s}: expected seconds >= 0")
-    if cfg.venue.kind == "paper" and cfg.venue.rate_hz <= 0:
-        raise ConfigError(f"{source}: venue.rate_hz = {cfg.venue.rate_hz}: expected a positive rate")
     return cfg
 
 

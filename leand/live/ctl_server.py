@@ -204,7 +204,7 @@ class CtlServer:
         return _json(out)
 
     async def balances(self, request: web.Request) -> web.Response:
-        return _json({"venue": self.d.venue.balances(),
+        return _json({"venue": self.d.execution.balances(),
                       "strategies": {r.id: {c: cash.amount for c, cash in r.engine.portfolio.cash_book.items()}
                                      for r in self.d.runners.values()}})
 

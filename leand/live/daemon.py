@@ -25,8 +25,7 @@ import msgspec
 import structlog
 
 from leand import __version__
-from leand.adapters.paper.data import LeanTickReplay, SyntheticQuotes
-from leand.adapters.paper.execution import PaperSession, apply_report
+from leand import venue as venues
 from leand.backtest.runner import load_strategy_class
 from leand.clock import LiveClock
 from leand.data.symbol_properties import SymbolPropertiesDatabase
@@ -34,11 +33,13 @@ from leand.engine import Engine
 from leand.live import logs
 from leand.live.actions import apply_ctl
 from leand.live.config import DaemonConfig, load_config
+from leand.live.execution import OrderRoutes
 from leand.live.journal import Journal
 from leand.live.notify import Notifier
+from leand.live.reports import apply_report, apply_view, persist_report
 from leand.live.secrets import secret
 from leand.live.statelock import StateLock
-from leand.model import Order, OrderStatus, OrderType, QuoteTick, SecurityType, Symbol
+from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, SecurityType, Symbol
 from leand.replay.recorder import Recorder
 from leand.replay.records import (
     Ctl,
@@ -52,7 +53,6 @@ from leand.replay.records import (
     Tick,
     TradeData,
 )
-from leand.simulator.paper import ExecReport, PaperVenue
 from leand.tracebacks import one_line
 
 log = structlog.get_logger("leand.daemon")
@@ -86,6 +86,7 @@ class Daemon:
         self.tasks: list[asyncio.Task] = []
         self.mismatches: list[dict] = []
         self.ready_at: float | None = None
+        self.final_balances: dict[str, float] = {}
 
     # ---- start-up ---------------------------------------------------------------------------------
     def _open(self) -> None:
@@ -107,19 +108,13 @@ class Daemon:
             env, cred = getattr(v, f"{name}_env"), getattr(v, f"{name}_credential")
             if env or cred:
                 self.credentials[name] = secret(env=env or None, credential=cred or None)
-        self.apply_report = apply_report
-        if v.kind == "binance":
-            from leand.adapters.binance.execution import BinanceSession, apply_binance_report
-
-            self.session = BinanceSession(v, self.journal, self.boot, self.instruments, self.credentials)
-            self.venue = self.session.venue  # read-only account view, filled in by _connect()
-            self.apply_report = apply_binance_report
-        else:
-            # the paper venue keeps its own store, apart from the daemon's, so it outlives a daemon crash
-            self.venue = PaperVenue(state / "paper-venue.sqlite", self.instruments,
-                                    starting_balances=v.starting_balances, maker_fee=v.maker_fee,
-                                    taker_fee=v.taker_fee)
-            self.session = PaperSession(self.venue, self.journal, self.boot)
+        # the venue is found by its kind only: adding one never means editing the daemon
+        clients = venues.venue(v.kind).open(venues.VenueContext(
+            config=v, instruments=self.instruments, store=self.journal, credentials=self.credentials,
+            state_path=state, data_path=cfg.data_path))
+        self.execution = clients.execution
+        self.data_client = clients.data
+        self.session = OrderRoutes(self.execution, self.journal, self.boot)
         self.recorder: Recorder | None = None
         if cfg.record.enabled:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -129,27 +124,24 @@ class Daemon:
             self.session.recorder = self.recorder
 
     async def _connect(self) -> None:
-        """A network venue connects (order stream first, then its REST snapshot) before reconciliation."""
-        start = getattr(self.session, "start", None)
-        if start is not None:
-            self.notifier.status(f"connecting to {self.cfg.venue.name}")
-            try:
-                await start()
-            except Exception as e:  # unreachable, refused, timed out: no trading without a reconciled venue
-                close = getattr(self.session, "close", None)
-                if close is not None:
-                    with contextlib.suppress(Exception):
-                        await close()
-                if self.recorder is not None:
-                    self.recorder.close()
-                self.journal.close()
-                raise VenueUnavailable(f"cannot connect to venue {self.cfg.venue.name!r}: {e}") from e
+        """The venue connects (a network venue: order stream first, then its snapshot) before reconciliation."""
+        self.notifier.status(f"connecting to {self.cfg.venue.name}")
+        try:
+            await self.execution.connect()
+        except Exception as e:  # unreachable, refused, timed out: no trading without a reconciled venue
+            with contextlib.suppress(Exception):
+                await self.execution.close()
+            if self.recorder is not None:
+                self.recorder.close()
+            self.journal.close()
+            raise VenueUnavailable(f"cannot connect to venue {self.cfg.venue.name!r}: {e}") from e
         if self.journal.get("starting_balances") is None:
-            self.journal.put("starting_balances", json.dumps(self.venue.balances()))
+            self.journal.put("starting_balances", json.dumps(self.execution.balances()))
 
     def _reconcile(self) -> None:
         self.notifier.status("reconciling with the venue")
-        self.mismatches = self.session.reconcile()
+        self.view = self.execution.reconcile()
+        self.mismatches = apply_view(self.journal, self.view)
         # balances the journal implies versus what the venue holds
         implied = dict(json.loads(self.journal.get("starting_balances") or "{}"))
         by_id = {s.id: i for s, i in self.instruments.items()}
@@ -160,7 +152,7 @@ class Daemon:
             implied[fee_ccy] = implied.get(fee_ccy, 0.0) - f.fee
             if inst.base_currency:
                 implied[inst.base_currency] = implied.get(inst.base_currency, 0.0) + f.quantity
-        venue = self.venue.balances()
+        venue = self.execution.balances()
         for asset in sorted(set(implied) | set(venue)):
             a, b = implied.get(asset, 0.0), venue.get(asset, 0.0)
             if abs(a - b) > 1e-6 * max(1.0, abs(b)):
@@ -211,7 +203,7 @@ class Daemon:
             if self.recorder is not None:
                 self._record_strategy(sc, engine, starting)
             # orders still open at the venue come back under the engine's care
-            for vo in self.venue.open_orders():
+            for vo in self.view.open_orders:
                 it = intents.get(vo.client_order_id)
                 if it is None or it["strategy"] != sc.id:
                     continue
@@ -277,18 +269,7 @@ class Daemon:
                 delay = min(cap, delay * 2)
 
     async def _feed(self) -> None:
-        v = self.cfg.venue
-        paper = v.kind == "paper"
-        if not paper:
-            from leand.adapters.binance.data import BinanceDataClient
-
-            src = BinanceDataClient(v, self.instruments, self.session.rest)
-        elif v.source == "synthetic":
-            src = SyntheticQuotes(v, self.instruments)
-        else:
-            src = LeanTickReplay(v, self.instruments, self.cfg.data_path)
-        self.data_client = src
-        async for q in src.stream():
+        async for q in self.data_client.stream():
             if self.stop_event.is_set():
                 return
             self.last_quote_wall = time.monotonic()
@@ -297,8 +278,6 @@ class Daemon:
                 seq = self.recorder.market(MarketData(q.time, q) if type(q) is QuoteTick else TradeData(q.time, q))
             else:
                 seq = -1
-            if paper:
-                self.session.push(self.venue.on_quote(q))
             events = (q,)
             for r in self.runners.values():
                 if q.symbol in r.symbols:
@@ -306,9 +285,10 @@ class Daemon:
 
     async def _order_session(self) -> None:
         s = self.session
+        reports = self.execution.reports
         while True:
-            rep: ExecReport = await s.reports.get()
-            fresh = s.persist(rep)  # journaled before anyone acts on it
+            rep: ExecReport = await reports.get()
+            fresh = persist_report(self.journal, rep)  # journaled before anyone acts on it
             route = s.routes.get(rep.client_order_id)
             if route is None:
                 log.warning("session.unrouted_report", client_order_id=rep.client_order_id, status=rep.status)
@@ -344,7 +324,7 @@ class Daemon:
                                          status=rep.status, fill_id=rep.fill_id, fill_quantity=rep.fill_quantity,
                                          fill_price=rep.fill_price, fee=rep.fee, fee_currency=rep.fee_currency,
                                          liquidity=rep.liquidity, reason=rep.reason))
-                    self.apply_report(e, item[1], rep)
+                    apply_report(e, item[1], rep)
                 elif kind == "tick":
                     if r.state == "running":
                         now = time.time_ns()
@@ -418,7 +398,7 @@ class Daemon:
                     positions[s.value] = sec.holdings.quantity
             samples.append(("strategy", r.id, pf.total_portfolio_value,
                             {c: cash.amount for c, cash in pf.cash_book.items()}, positions))
-        balances = self.venue.balances()
+        balances = self.execution.balances()
         equity = 0.0
         for inst_sym, inst in self.instruments.items():
             if inst.base_currency and inst_sym.value in prices:
@@ -492,12 +472,7 @@ class Daemon:
             fills = j.conn.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
         finally:
             j.close()
-        if self.cfg.venue.kind == "paper":
-            venue = PaperVenue(self.cfg.state_path / "paper-venue.sqlite", self.instruments)
-            bal = venue.balances()
-            venue.close()
-        else:
-            bal = self.venue.balances()
+        bal = self.final_balances
         lines = [f"leand run: stopped after boot {self.boot}; state in {self.cfg.state_path}/",
                  f"  orders: {sum(intents.values())} ({', '.join(f'{k} {v}' for k, v in sorted(intents.items()))})",
                  f"  fills:  {fills}",
@@ -577,8 +552,8 @@ class Daemon:
         # let the session persist and the strategies apply what is in flight
         for _ in range(300):
             await asyncio.sleep(0.01)
-            if self.session.reports.empty() and all(r.inbox.empty() for r in self.runners.values()) and \
-                    not getattr(self.session, "inflight", 0):
+            if self.execution.reports.empty() and all(r.inbox.empty() for r in self.runners.values()) and \
+                    not self.execution.inflight:
                 break
         self._snapshot_all()
         self._safe(self._sample_equity)
@@ -592,11 +567,9 @@ class Daemon:
         log.info("daemon.stopped")
 
     async def _close_stores(self) -> None:
-        close = getattr(self.session, "close", None)
-        if close is not None:
-            await close()
+        self.final_balances = self.execution.balances()
+        await self.execution.close()
         self.journal.close()
-        self.venue.close()
         if self.recorder is not None:
             self.recorder.close()
 

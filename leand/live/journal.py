@@ -203,8 +203,24 @@ class Journal:
                               "(?,?,?,'FILL',?)", (cid, status, time_ns, f"{qty:+g} @ {price:g}"))
         return True
 
+    def event(self, cid: str, status: str, now_ns: int, code: str = "", message: str = "") -> None:
+        """An event of an order that leaves its status as it is (for example a refused cancel)."""
+        self.absorb()  # after the order's earlier events
+        with transaction(self.conn):
+            self.conn.execute("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES (?,?,?,?,?)",
+                              (cid, status, now_ns, code, message))
+
     def last_fill_id(self) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(venue_fill_id), 0) FROM fills").fetchone()[0]
+
+    def max_fill_id(self, lo: int, hi: int) -> int | None:
+        """The highest venue fill id in [lo, hi), or None (a venue that keys fills per symbol asks per range)."""
+        row = self.conn.execute("SELECT MAX(venue_fill_id) FROM fills WHERE venue_fill_id >= ? AND venue_fill_id < ?",
+                                (lo, hi)).fetchone()
+        return None if row is None else row[0]
+
+    def fill_ids(self) -> set[int]:
+        return {r[0] for r in self.conn.execute("SELECT venue_fill_id FROM fills")}
 
     def open_intents(self) -> list[dict]:
         self.absorb()

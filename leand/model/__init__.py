@@ -35,8 +35,10 @@ from leand.model.orders import (
     OrderRequest,
     UpdateRequest,
 )
+from leand.model.reports import CANCEL_REJECTED, ExecReport, VenueOrder
 
 __all__ = [
+    "CANCEL_REJECTED",
     "TRANSITIONS",
     "AccountType",
     "Bar",
@@ -45,6 +47,7 @@ __all__ = [
     "BookSnapshot",
     "DataNormalizationMode",
     "Dividend",
+    "ExecReport",
     "Fill",
     "IllegalTransition",
     "Instrument",
@@ -67,4 +70,5 @@ __all__ = [
     "TradeBar",
     "TradeTick",
     "UpdateRequest",
+    "VenueOrder",
 ]

@@ -20,11 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from leand import venue as venues
 from leand.clock import VirtualClock
 from leand.engine import Engine
 from leand.live.actions import apply_ctl
-from leand.live.config import DEFAULT_DATA
-from leand.model import Instrument, Order, Symbol
+from leand.live.config import DEFAULT_DATA, ConfigError, parse_venue
+from leand.live.reports import apply_report
+from leand.model import ExecReport, Instrument, Order, Symbol
 from leand.replay.reader import RecordingError, read_frames
 from leand.replay.records import (
     Ctl,
@@ -38,7 +40,6 @@ from leand.replay.records import (
     Tick,
     TradeData,
 )
-from leand.simulator.paper import ExecReport, PaperVenue
 from leand.strategy import Strategy
 
 
@@ -107,9 +108,9 @@ def _load_class(source: str, name: str, origin: str) -> type[Strategy]:
 
 
 class _ReplayClient:
-    """Orders to an in-memory paper venue; reports held back to their recorded (or median) delivery point."""
+    """Orders to an in-memory copy of the venue; reports held back to their recorded (or median) delivery point."""
 
-    def __init__(self, venue: PaperVenue, median_latency: int, rec: Recording) -> None:
+    def __init__(self, venue: venues.SimulatedVenue, median_latency: int, rec: Recording) -> None:
         self.venue = venue
         self.rec = rec
         self.fed = 0  # market-data messages the simulated venue has seen
@@ -174,8 +175,6 @@ class _ReplayClient:
             self._apply(q.popleft(), routes)
 
     def _apply(self, r: ExecReport, routes: dict[str, Order]) -> None:
-        from leand.adapters.paper.execution import apply_report
-
         order = routes.get(r.client_order_id)
         if order is not None:
             apply_report(self.engine, order, r)
@@ -253,9 +252,19 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
         inputs = [Slice(m.recv_ns, sid, i) for i, m in enumerate(rec.md)]
     start = src.start_ns or (inputs[0].recv_ns if inputs else rec.header.started_ns)
     instruments = _instruments(rec, data_root)
-    venue = PaperVenue(None, instruments, starting_balances=dict(src.starting_balances),
-                       maker_fee=rec.header.config["venue"].get("maker_fee", 0.0),
-                       taker_fee=rec.header.config["venue"].get("taker_fee", 0.001))
+    # the venue is found through the registry: one leand can re-simulate is run again on the recorded quotes
+    # (it is the same code, so it fills the same); a network venue's recorded reports are applied as they came
+    try:
+        venue_cfg = parse_venue(rec.header.config.get("venue", {}), "the recording's config")
+    except ConfigError as e:
+        raise RecordingError(str(e)) from None
+    reg = venues.venue(venue_cfg.kind)
+    network_venue = reg.simulate is None
+    if network_venue:  # orders the recording never saw (and what-ifs) meet the default simulated venue
+        reg = venues.venue(venues.DEFAULT_KIND)
+        venue_cfg = reg.config()
+    assert reg.simulate is not None
+    venue = reg.simulate(venue_cfg, instruments, dict(src.starting_balances))
     median = int(statistics.median(rec.latencies)) if rec.latencies else 0
     client = _ReplayClient(venue, median, rec)
     recorded_cids = set() if what_if else {d.client_order_id for d in rec.decisions.get(sid, [])}
@@ -298,11 +307,6 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     routes: dict[str, Order] = {}
     seen = [1]
     clock = engine.clock
-    # the paper venue is re-simulated from the recorded quotes (it is the same code, so it fills the same);
-    # a network venue's recorded reports are applied as they came
-    network_venue = rec.header.config.get("venue", {}).get("kind", "paper") != "paper"
-    if network_venue:
-        from leand.adapters.binance.execution import apply_binance_report as apply_network_report
     error = ""
 
     def step(f) -> None:
@@ -318,7 +322,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                 # a network venue's matching is not ours to re-simulate: apply exactly what it reported
                 order = routes.get(f.client_order_id)
                 if order is not None:
-                    apply_network_report(engine, order, ExecReport(
+                    apply_report(engine, order, ExecReport(
                         client_order_id=f.client_order_id, status=f.status, symbol=order.symbol.id,
                         time_ns=f.recv_ns, fill_id=f.fill_id, fill_quantity=f.fill_quantity, fill_price=f.fill_price,
                         fee=f.fee, fee_currency=f.fee_currency, liquidity=f.liquidity, reason=f.reason))

@@ -35,8 +35,9 @@ from test_adapter_e2e import (  # noqa: E402
 
 from leand.adapters.binance.config import BinanceVenueConfig  # noqa: E402
 from leand.adapters.binance.data import BinanceDataClient  # noqa: E402
-from leand.adapters.binance.execution import BinanceSession  # noqa: E402
+from leand.adapters.binance.execution import BinanceExecutionClient  # noqa: E402
 from leand.live.journal import Journal  # noqa: E402
+from leand.live.reports import apply_view, persist_report  # noqa: E402
 from leand.model import Instrument, Order, OrderType, Symbol  # noqa: E402
 from leand.simulator.binance import SimConfig, finalize, start_server  # noqa: E402
 
@@ -55,12 +56,12 @@ def venue_cfg(srv) -> BinanceVenueConfig:
                               reconnect_base_s=0.05, reconnect_cap_s=0.5)
 
 
-async def started_session(srv, tmp: Path) -> BinanceSession:
+async def started_session(srv, tmp: Path) -> BinanceExecutionClient:
     j = Journal(tmp / "journal.sqlite")
-    s = BinanceSession(venue_cfg(srv), j, j.next_boot(), INST, {"api_key": srv.api_key,
-                                                                "api_secret": srv.api_secret})
-    await s.start()
-    s.reconcile()
+    j.next_boot()
+    s = BinanceExecutionClient(venue_cfg(srv), j, INST, {"api_key": srv.api_key, "api_secret": srv.api_secret})
+    await s.connect()
+    apply_view(j, s.reconcile())
     return s
 
 
@@ -69,20 +70,19 @@ def order(cid: str, qty: float, price: float | None = None) -> Order:
                  limit_price=price, client_order_id=cid)
 
 
-def submit(s: BinanceSession, o: Order) -> None:
-    s.journal.intent(o.client_order_id, "t", BTC, o.quantity, o.type.value, o.limit_price, None, "gtc", "", 1, 1)
-    s.routes[o.client_order_id] = ("t", o)
-    s.send_order(o)
+def submit(s: BinanceExecutionClient, o: Order) -> None:
+    s.store.intent(o.client_order_id, "t", BTC, o.quantity, o.type.value, o.limit_price, None, "gtc", "", 1, 1)
+    s.submit(o, 1)
 
 
-async def settle(s: BinanceSession, pred, timeout: float = 5.0) -> list:
+async def settle(s: BinanceExecutionClient, pred, timeout: float = 5.0) -> list:
     """Persist reports as the daemon would, until ``pred(all_reports)`` holds."""
     out: list = []
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
         while not s.reports.empty():
             r = s.reports.get_nowait()
-            out.append((r, s.persist(r)))
+            out.append((r, persist_report(s.store, r)))
         if pred(out):
             return out
         await asyncio.sleep(0.02)
@@ -148,7 +148,7 @@ async def test_lost_answer_to_an_executed_order_is_resolved_not_resent(tmp_path:
         mine = [o for o in json.loads(trades) if o["clientOrderId"] == "t-1-1"]
         assert len(mine) == 1 and mine[0]["status"] == "FILLED"  # sent once
         assert sum(f.fill_quantity for f in fills) == pytest.approx(0.001)
-        assert s.journal.intents()[0]["status"] == "filled"
+        assert s.store.intents()[0]["status"] == "filled"
     finally:
         await s.close()
         await srv.close()
@@ -172,7 +172,7 @@ async def test_fill_while_the_user_stream_is_down_is_recovered_once(tmp_path: Pa
         assert sum(r.fill_quantity for r in fresh) == pytest.approx(0.002)
         mt = json.loads(await s.rest.request("GET", "/api/v3/myTrades", {"symbol": "BTCUSDT"}, signed=True,
                                              weight=20))
-        assert sorted(f.trade_id for f in s.journal.fills()) == sorted(t["id"] for t in mt)
+        assert sorted(f.trade_id for f in s.store.fills()) == sorted(t["id"] for t in mt)
         await asyncio.sleep(0.2)  # anything late from the stream is a duplicate and is dropped
         late = await settle(s, lambda out: True)
         assert not [r for r, f in late if r.fill_quantity and f]

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from leand.adapters.binance.book import LocalBook, Sync
 from leand.adapters.binance.config import BinanceVenueConfig
-from leand.adapters.binance.execution import BinanceSession, Filters, fill_key
+from leand.adapters.binance.execution import BinanceExecutionClient, Filters, fill_key
 from leand.adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, WeightThrottle
 from leand.adapters.binance.schemas import CombinedDepth, DepthSnapshot, DepthUpdate, ExecutionReport, Trade
 from leand.adapters.binance.signing import hmac_hex, signed_query, ws_signature
@@ -102,9 +102,10 @@ BTC = Symbol.crypto("BTCUSDT", "binance")
 INST = {BTC: Instrument(BTC, quote_currency="USDT", base_currency="BTC", lot_size=1e-5, tick_size=0.01)}
 
 
-def session(tmp: Path) -> BinanceSession:
+def session(tmp: Path) -> BinanceExecutionClient:
     j = Journal(tmp / "journal.sqlite")
-    return BinanceSession(BinanceVenueConfig(), j, j.next_boot(), INST, {"api_key": "k", "api_secret": "s"})
+    j.next_boot()
+    return BinanceExecutionClient(BinanceVenueConfig(), j, INST, {"api_key": "k", "api_secret": "s"})
 
 
 def frame(**over) -> bytes:
@@ -155,17 +156,20 @@ def test_account_position_updates_balances_and_terminated_asks_to_resubscribe(tm
     s = session(tmp_path)
     ev = {"e": "outboundAccountPosition", "E": 1, "u": 1, "B": [{"a": "BTC", "f": "1.5", "l": "0.5"}]}
     assert s._on_user_frame(msgspec.json.encode({"subscriptionId": 0, "event": ev})) is False
-    assert s.balances == {"BTC": 2.0}
+    assert s.balances() == {"BTC": 2.0}
     assert s._on_user_frame(b'{"event":{"e":"eventStreamTerminated","E":1728973001334}}') is True
 
 
 def test_fills_journaled_once_whatever_the_path(tmp_path: Path) -> None:
     s = session(tmp_path)
-    s.journal.intent("s-1-1", "s", BTC, 1.0, "limit", 0.1, None, "gtc", "", 1, 1)
+    from leand.live.reports import persist_report
+
+    j = s.store
+    j.intent("s-1-1", "s", BTC, 1.0, "limit", 0.1, None, "gtc", "", 1, 1)
     s._on_user_frame(frame(x="TRADE", X="FILLED", l="1", L="0.1", z="1", t=5))
     s._on_user_frame(frame(x="TRADE", X="FILLED", l="1", L="0.1", z="1", t=5))  # replayed by the venue
-    assert [s.persist(r) for r in drain(s.reports)] == [True, False]
-    assert s.journal.intents()[0]["status"] == "filled" and len(s.journal.fills()) == 1
+    assert [persist_report(j, r) for r in drain(s.reports)] == [True, False]
+    assert j.intents()[0]["status"] == "filled" and len(j.fills()) == 1
 
 
 def test_order_params_follow_the_symbol_filters(tmp_path: Path) -> None:
@@ -272,9 +276,8 @@ class FakeEngine:
 
 
 def test_apply_tells_a_refused_cancel_from_a_refused_order() -> None:
-    from leand.adapters.binance.execution import apply_binance_report
-    from leand.model import Order, OrderStatus
-    from leand.simulator.paper import ExecReport
+    from leand.live.reports import apply_report
+    from leand.model import ExecReport, Order, OrderStatus
 
     def rep(status: str, reason: str = "", qty: float = 0.0) -> ExecReport:
         return ExecReport(client_order_id="c", status=status, symbol=BTC.id, time_ns=1, reason=reason,
@@ -282,15 +285,15 @@ def test_apply_tells_a_refused_cancel_from_a_refused_order() -> None:
 
     e = FakeEngine()
     o = Order(id=1, symbol=BTC, quantity=1.0, status=OrderStatus.PENDING_CANCEL, client_order_id="c")
-    apply_binance_report(e, o, rep("rejected", "CANCEL_REJECTED -2011 Unknown order sent."))
+    apply_report(e, o, rep("rejected", "CANCEL_REJECTED -2011 Unknown order sent."))
     assert o.status is OrderStatus.ACCEPTED
-    apply_binance_report(e, o, rep("rejected", "CANCEL_REJECTED -2011 Unknown order sent."))
+    apply_report(e, o, rep("rejected", "CANCEL_REJECTED -2011 Unknown order sent."))
     assert o.status is OrderStatus.ACCEPTED  # a refused cancel never closes the order
     o.status = OrderStatus.PENDING_CANCEL
-    apply_binance_report(e, o, rep("rejected", "UNKNOWN_OUTCOME_NOT_FOUND"))
+    apply_report(e, o, rep("rejected", "UNKNOWN_OUTCOME_NOT_FOUND"))
     assert o.status is OrderStatus.CANCELED  # REJECTED is not reachable from pending-cancel: gone all the same
-    apply_binance_report(e, o, rep("filled", qty=1.0))
+    apply_report(e, o, rep("filled", qty=1.0))
     assert e.fills == [] and o.status is OrderStatus.CANCELED  # nothing moves a closed order
     o2 = Order(id=2, symbol=BTC, quantity=1.0, status=OrderStatus.SUBMITTED, client_order_id="c")
-    apply_binance_report(e, o2, rep("canceled", "EXPIRED"))
+    apply_report(e, o2, rep("canceled", "EXPIRED"))
     assert o2.status is OrderStatus.EXPIRED

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from leand.adapters.paper.execution import PaperSession
+from leand.adapters.paper.execution import PaperExecutionClient
 from leand.live.journal import Journal
+from leand.live.reports import apply_view, persist_report
 from leand.model import Instrument, QuoteTick, Symbol
 from leand.simulator.paper import PaperVenue
 
@@ -18,26 +19,32 @@ def setup(tmp: Path):
     v = PaperVenue(tmp / "venue.sqlite", INST, starting_balances={"USD": 10_000.0})
     v.on_quote(QuoteTick(BTC, 1, 100.0, 1, 101.0, 1))
     j = Journal(tmp / "journal.sqlite")
-    return v, j, PaperSession(v, j, j.next_boot())
+    j.next_boot()
+    return v, j, PaperExecutionClient(v, j)
+
+
+def reconcile(j: Journal, client: PaperExecutionClient) -> list[dict]:
+    """What the daemon does at start: the venue's view applied to the journal."""
+    return apply_view(j, client.reconcile())
 
 
 def test_crash_after_the_venue_filled_but_before_the_journal_knew(tmp_path: Path) -> None:
     v, j, s = setup(tmp_path)
     j.intent("s-1-1", "s", BTC, 1.0, "market", None, None, "gtc", "", 10, 1)
     v.submit("s-1-1", BTC, 1.0, "market", None, 11)  # the daemon "dies" before persisting anything else
-    mism = s.reconcile()
+    mism = reconcile(j, s)
     kinds = sorted(m["kind"] for m in mism)
     assert kinds == ["fill_recovered"]  # the recovered fill carries the venue's status onto the intent
     assert j.intents()[0]["status"] == "filled"
     assert j.fills()[0].quantity == 1.0 and j.fills()[0].price == 101.0
     assert j.open_intents() == []
-    assert s.reconcile() == []  # idempotent
+    assert reconcile(j, s) == []  # idempotent
 
 
 def test_crash_between_intent_and_send_never_resends(tmp_path: Path) -> None:
     v, j, s = setup(tmp_path)
     j.intent("s-1-2", "s", BTC, 1.0, "limit", 90.0, None, "gtc", "", 10, 1)
-    mism = s.reconcile()
+    mism = reconcile(j, s)
     assert mism == [{"kind": "intent_not_sent", "client_order_id": "s-1-2"}]
     assert j.intents()[0]["status"] == "not_sent"
     assert v.submission_counts() == {}
@@ -47,10 +54,10 @@ def test_resting_order_filled_while_down(tmp_path: Path) -> None:
     v, j, s = setup(tmp_path)
     j.intent("s-1-3", "s", BTC, 1.0, "limit", 99.0, None, "gtc", "", 10, 1)
     for r in v.submit("s-1-3", BTC, 1.0, "limit", 99.0, 11):
-        s.persist(r)
+        persist_report(j, r)
     j.set_status("s-1-3", "accepted", 11)
     v.on_quote(QuoteTick(BTC, 12, 98.0, 1, 98.5, 1))  # fills while the daemon is away
-    mism = s.reconcile()
+    mism = reconcile(j, s)
     assert {m["kind"] for m in mism} == {"fill_recovered"}
     assert j.intents()[0]["status"] == "filled" and j.intents()[0]["filled"] == 1.0
 

@@ -1,0 +1,262 @@
+"""The venue boundary: what a venue adapter implements, what it declares it can do, and how leand finds it.
+
+A venue is a folder under ``adapters/`` (or any installed package) with the same inner shape: its config
+Struct, a data client, an execution client, its message schemas and a ``registration`` module that calls
+:func:`register`. The daemon, replay and the CLI find venues only through :func:`venue` (keyed by the config's
+``kind``), so adding a venue never means editing them. Built-in venues are registered by module name;
+others through the ``leand.venues`` entry-point group (an entry point names a module that registers on
+import, or a :class:`VenueRegistration` object).
+
+This module is the core layer: it depends on :mod:`leand.model` only. Adapters depend on it and the model,
+never on the daemon, the engine or the simulator's wire types.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import msgspec
+
+from leand.model import (
+    ExecReport,
+    Instrument,
+    Order,
+    OrderType,
+    QuoteTick,
+    Symbol,
+    TimeInForce,
+    TradeTick,
+    UpdateRequest,
+    VenueOrder,
+)
+
+#: the entry-point group an out-of-tree venue registers under
+ENTRY_POINT_GROUP = "leand.venues"
+#: the kind of a ``[venue]`` section that names none
+DEFAULT_KIND = "paper"
+#: the venues shipped with leand, registered by module name (so nothing in leand imports an adapter)
+BUILTIN_REGISTRATIONS = ("leand.adapters.paper.registration", "leand.adapters.binance.registration")
+
+MarketEvent = QuoteTick | TradeTick
+
+
+class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What every ``[venue]`` section has. Each venue's config subclasses it with ``tag_field="kind"`` and its
+    kind as the tag, and adds its own keys. Secrets are references only (an environment variable or a systemd
+    credential name), resolved by the daemon."""
+
+    name: str = ""
+    #: the market name in leand Symbols (it also selects the symbol-properties rows)
+    market: str = ""
+    symbols: list[str] = msgspec.field(default_factory=list)
+    api_key_env: str = ""
+    api_key_credential: str = ""
+    api_secret_env: str = ""
+    api_secret_credential: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The venue kind (the registry key): the Struct's tag."""
+        tag = type(self).__struct_config__.tag
+        return tag if isinstance(tag, str) else ""
+
+
+class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
+    """What an execution client does natively. Whatever it lacks, the order manager emulates or refuses with a
+    clear rejection; nothing above the boundary guesses from the venue's name."""
+
+    order_types: frozenset[OrderType] = frozenset({OrderType.MARKET, OrderType.LIMIT})
+    time_in_force: frozenset[TimeInForce] = frozenset({TimeInForce.GTC})
+    #: quantity/price changed in place, keeping the venue order
+    modify: bool = False
+    #: one request that cancels an order and places its replacement
+    cancel_replace: bool = False
+    #: one-cancels-other and one-triggers-other order lists
+    oco: bool = False
+    oto: bool = False
+    post_only: bool = False
+    #: a cancel is only a request (the venue confirms later and fills may still arrive); False when the venue
+    #: answers a cancel before ``cancel()`` returns
+    async_cancel: bool = True
+
+
+class VenueView(msgspec.Struct, kw_only=True):
+    """The venue's view of the account, taken at connect: what :meth:`ExecutionClient.reconcile` returns."""
+
+    #: orders open at the venue (adopted again by the strategies that sent them)
+    open_orders: list[VenueOrder] = []
+    #: the venue's answer for each client order id the order store had open: None means the venue never
+    #: heard of it (journaled, never sent). An id missing here was not looked at and is left alone.
+    orders: dict[str, VenueOrder | None] = {}
+    #: fills the store may not have yet, attributed to client order ids (duplicates are dropped by fill id)
+    fills: list[ExecReport] = []
+    balances: dict[str, float] = {}
+    #: what the venue holds that no intent of this account explains (for example a trade made elsewhere)
+    foreign: list[dict[str, Any]] = []
+
+
+class OrderStore(Protocol):
+    """The daemon's journal as a venue may read it: what was sent, and which fills are already known."""
+
+    def intents(self) -> list[dict[str, Any]]: ...
+
+    def open_intents(self) -> list[dict[str, Any]]: ...
+
+    def last_fill_id(self) -> int: ...
+
+    def max_fill_id(self, lo: int, hi: int) -> int | None: ...
+
+    def fill_ids(self) -> set[int]: ...
+
+
+@runtime_checkable
+class DataClient(Protocol):
+    """Market data in, model events out. ``stream()`` never ends on its own (a dropped connection is the
+    client's to reopen)."""
+
+    def subscribe(self, instruments: Mapping[Symbol, Instrument]) -> None: ...
+
+    def unsubscribe(self, symbols: Iterable[Symbol]) -> None: ...
+
+    def stream(self) -> AsyncIterator[MarketEvent]: ...
+
+
+@runtime_checkable
+class ExecutionClient(Protocol):
+    """Orders out, execution reports in (on ``reports``, in the venue's order). One per venue account.
+
+    ``submit``/``modify``/``cancel`` only send: the caller journals the intent before calling them and learns
+    the outcome from ``reports``. ``reconcile()`` returns the venue's view taken by ``connect()``."""
+
+    capabilities: Capabilities
+    reports: asyncio.Queue[ExecReport]
+
+    @property
+    def inflight(self) -> int:
+        """Requests sent and not yet answered (a clean shutdown waits for them)."""
+        ...
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def submit(self, order: Order, now_ns: int) -> None: ...
+
+    def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None: ...
+
+    def cancel(self, order: Order, now_ns: int) -> None: ...
+
+    def reconcile(self) -> VenueView: ...
+
+    def balances(self) -> dict[str, float]: ...
+
+
+class SimulatedVenue(Protocol):
+    """A venue whose matching leand can re-run (replay re-simulates it from recorded market data)."""
+
+    def submit(self, client_order_id: str, symbol: Symbol, quantity: float, type_: str, limit_price: float | None,
+               now_ns: int) -> list[ExecReport]: ...
+
+    def cancel(self, client_order_id: str, now_ns: int) -> ExecReport: ...
+
+    def on_quote(self, q: QuoteTick) -> list[ExecReport]: ...
+
+
+@dataclass(frozen=True)
+class VenueContext:
+    """What the daemon hands a venue when it opens it."""
+
+    config: VenueConfig
+    instruments: dict[Symbol, Instrument]
+    store: OrderStore
+    #: resolved secrets by name (``api_key``, ``api_secret``); never logged
+    credentials: Mapping[str, str]
+    #: the daemon's state directory (a venue that keeps its own store puts it here)
+    state_path: Path
+    data_path: Path
+
+
+@dataclass(frozen=True)
+class VenueClients:
+    execution: ExecutionClient
+    data: DataClient
+
+
+@dataclass(frozen=True)
+class VenueRegistration:
+    kind: str
+    config: type[VenueConfig]
+    #: build the clients (nothing connects yet: the daemon awaits ``execution.connect()``)
+    open: Callable[[VenueContext], VenueClients]
+    #: for venues leand can re-simulate in a replay: (config, instruments, starting balances) -> venue
+    simulate: Callable[[VenueConfig, dict[Symbol, Instrument], dict[str, float]], SimulatedVenue] | None = None
+    description: str = ""
+
+
+class UnknownVenueKind(LookupError):
+    """A config names a venue kind nothing registered."""
+
+    def __init__(self, kind: str, known: list[str], problems: list[str]) -> None:
+        self.kind, self.known, self.problems = kind, known, problems
+        extra = f" (not loaded: {'; '.join(problems)})" if problems else ""
+        super().__init__(f"unknown venue kind {kind!r}; expected one of {', '.join(map(repr, known))}{extra}")
+
+
+_registry: dict[str, VenueRegistration] = {}
+_problems: list[str] = []
+_discovered = False
+
+
+def register(reg: VenueRegistration) -> VenueRegistration:
+    """Add a venue kind. Registering the same kind twice with a different registration is an error."""
+    old = _registry.get(reg.kind)
+    if old is not None and old != reg:
+        raise ValueError(f"venue kind {reg.kind!r} is already registered (by {old.open.__module__})")
+    if reg.config.__struct_config__.tag != reg.kind:
+        raise ValueError(f"venue kind {reg.kind!r}: its config {reg.config.__name__} must be tagged "
+                         f"tag_field='kind', tag={reg.kind!r}")
+    _registry[reg.kind] = reg
+    return reg
+
+
+def unregister(kind: str) -> None:
+    _registry.pop(kind, None)
+
+
+def _discover() -> None:
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for name in BUILTIN_REGISTRATIONS:
+        importlib.import_module(name)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except Exception as e:  # a broken plugin must not take the others down; its kind says why it is missing
+            _problems.append(f"{ep.name} ({ep.value}): {type(e).__name__}: {e}")
+            continue
+        if isinstance(obj, VenueRegistration):
+            register(obj)
+
+
+def venue(kind: str) -> VenueRegistration:
+    """The registration of ``kind``; :class:`UnknownVenueKind` if nothing registered it."""
+    reg = _registry.get(kind)
+    if reg is None:
+        _discover()
+        reg = _registry.get(kind)
+    if reg is None:
+        raise UnknownVenueKind(kind, kinds(), list(_problems))
+    return reg
+
+
+def kinds() -> list[str]:
+    _discover()
+    return sorted(_registry)
