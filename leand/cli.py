@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--verbose", "-v", action="store_true",
                    help="on a strategy error, print the full traceback, not just the file and line")
 
+    from leand.optimize.cli import add_parser as add_optimize
+
+    add_optimize(sub)
+
     r = sub.add_parser("report", help="write report.html for an existing result folder")
     r.add_argument("result_dir", type=Path)
 
@@ -323,6 +327,10 @@ def _main(argv: list[str] | None = None) -> int:
 
         params = {k: guess_value(v) for k, v in args.param}
         return cmd_replay(args.session, args.recordings, args.strategy, params, args.out)
+    if args.command == "optimize":
+        from leand.optimize.cli import cmd_optimize
+
+        return cmd_optimize(args)
     if args.command == "sessions":
         from leand.replay.cli import cmd_sessions
 

@@ -87,7 +87,7 @@ class Engine:
                  live_mode: bool = False, risk_config: Any = None, log_sink: Callable[[str], None] | None = None,
                  seed: int = 0, clock: VirtualClock | None = None,
                  brokerage: Callable[[Engine], ExecutionClient] | None = None,
-                 catalog: Path | None = None) -> None:
+                 catalog: Path | None = None, data_source: Any = None) -> None:
         from leand.data.market_hours import MarketHoursDatabase
         from leand.data.symbol_properties import SymbolPropertiesDatabase
 
@@ -96,6 +96,8 @@ class Engine:
         self.data_root = Path(data_root)
         #: a leand data catalogue read before the LEAN folder (``leand data``); None: the folder alone
         self.catalog_root = Path(catalog) if catalog is not None else None
+        if data_source is not None:  # a reader shared across runs (an optimizer's worker keeps one per process)
+            self._lean_source = data_source
         self.parameters = dict(parameters or {})
         self.live_mode = live_mode
         self.seed = seed

@@ -130,11 +130,13 @@ def load_strategy_class(path: Path, class_name: str | None = None) -> type[Strat
 def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: date | None = None,
                  end: date | None = None, cash: float | None = None, parameters: dict[str, Any] | None = None,
                  class_name: str | None = None, progress: bool = False, strategy: Strategy | None = None,
-                 catalog: Path | None = None):
+                 catalog: Path | None = None, data_source: Any = None, source: str | None = None):
     """Run a backtest; returns ``(engine, result)`` where result is a ``BacktestResult``.
 
     ``data_dir`` is a LEAN ``Data/`` folder or a leand catalogue (``leand data``). Catalogued data is read
-    first: ``data_dir`` itself when it is one, else ``catalog`` (the CLI passes the default catalogue)."""
+    first: ``data_dir`` itself when it is one, else ``catalog`` (the CLI passes the default catalogue).
+    ``data_source`` is the reader to use instead of a new one (an optimizer's worker keeps one across runs, so each
+    file is read once); ``source`` is the strategy's code when ``strategy`` is given, for ``code_sha256``."""
     from leand.data.catalog.index import is_catalog
 
     data_dir = Path(data_dir) if data_dir else DEFAULT_DATA
@@ -149,7 +151,7 @@ def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: da
     if not (data_dir / "market-hours" / "market-hours-database.json").is_file():
         raise BacktestError(f"data folder {data_dir} has no market-hours/market-hours-database.json "
                             "(expected LEAN's Data/ layout)")
-    source = ""
+    source = source or ""
     if strategy is None:
         cls = load_strategy_class(Path(strategy_path), class_name)
         strategy = cls()
@@ -160,7 +162,7 @@ def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: da
         declared = dict(getattr(strategy, "parameters", {}) or {})
         strategy.parameters = {**declared, **typed_parameters(declared, parameters)}
     engine = Engine(strategy, data_dir, parameters=strategy.parameters, start=start, end=end, cash=cash,
-                    catalog=Path(catalog) if catalog else None)
+                    catalog=Path(catalog) if catalog else None, data_source=data_source)
     bar = _Progress() if progress else None
     t0 = _time.perf_counter()
     try:

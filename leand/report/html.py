@@ -164,3 +164,7 @@ def write_report(result_dir: Path) -> Path:
     text = build_report(read_result(result_dir))
     out.write_text(text)
     return out
+
+
+#: the paged HTML table, shared with other reports (leand.optimize.report)
+table = _table

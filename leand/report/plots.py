@@ -161,3 +161,9 @@ def exposure(t: np.ndarray, gross: np.ndarray, net: np.ndarray) -> str:
     ax.legend(loc="upper left", frameon=False)
     _time_axis(ax)
     return _svg(fig)
+
+
+# shared with other reports (leand.optimize.report) under public names
+to_svg = _svg
+to_dates = _dates
+time_axis = _time_axis
