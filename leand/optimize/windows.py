@@ -2,7 +2,8 @@
 
 Window k trains on ``[S + k·step, S + k·step + train)`` and tests on the ``test`` span right after it, with S
 the backtest's first day. Spans count in days (``d``), weeks (``w``), months (``m``) or years (``y``); months and
-years are calendar months anchored at S (Jan 31 + 1m = Feb 28/29), so windows do not drift. The last test
+years are calendar months counted from S (Jan 31 + 1m = Feb 28/29), every boundary from S itself, so windows
+do not drift and, with step = test, each test window starts the day after the previous one ends. The last test
 window is cut at the backtest's last day; a window whose test would start after it is not made. ``step``
 defaults to ``test``, which makes the test windows tile the out-of-sample period without overlap.
 """
@@ -27,16 +28,21 @@ class Span(msgspec.Struct, frozen=True):
     def __str__(self) -> str:
         return f"{self.count}{self.unit}"
 
-    def add_to(self, d: date, times: int = 1) -> date:
-        n = self.count * times
-        if self.unit == "d":
-            return d + timedelta(days=n)
-        if self.unit == "w":
-            return d + timedelta(weeks=n)
-        months = n if self.unit == "m" else 12 * n
-        y, m = divmod(d.month - 1 + months, 12)
-        y += d.year
-        return date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
+    @property
+    def months_days(self) -> tuple[int, int]:
+        n = self.count
+        return {"d": (0, n), "w": (0, 7 * n), "m": (n, 0), "y": (12 * n, 0)}[self.unit]
+
+
+def offset(anchor: date, *spans: tuple[int, Span]) -> date:
+    """``anchor`` plus the sum of ``times × span``: months first (clamped to the month's end), then days. Every
+    window boundary is computed from the same anchor, so clamping (Jan 31 + 1m = Feb 29) never accumulates."""
+    months = sum(t * s.months_days[0] for t, s in spans)
+    days = sum(t * s.months_days[1] for t, s in spans)
+    y, m = divmod(anchor.month - 1 + months, 12)
+    y += anchor.year
+    d = date(y, m + 1, min(anchor.day, calendar.monthrange(y, m + 1)[1]))
+    return d + timedelta(days=days)
 
 
 def parse_span(text: str, what: str) -> Span:
@@ -87,11 +93,11 @@ def windows(wf: WalkForward, start: date, end: date) -> list[Window]:
     out: list[Window] = []
     k = 0
     while True:
-        train_start = wf.step.add_to(start, k)
-        test_start = wf.train.add_to(train_start)
+        train_start = offset(start, (k, wf.step))
+        test_start = offset(start, (k, wf.step), (1, wf.train))
         if test_start > end:
             break
-        test_end = min(wf.test.add_to(test_start) - timedelta(days=1), end)
+        test_end = min(offset(start, (k, wf.step), (1, wf.train), (1, wf.test)) - timedelta(days=1), end)
         out.append(Window(k, train_start, test_start - timedelta(days=1), test_start, test_end))
         k += 1
     if not out:
