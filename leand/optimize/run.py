@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ class OptimizeResult(msgspec.Struct, kw_only=True):
     out: str
     summary: dict[str, Any]
     resumed: bool
+    #: wall time of the trials themselves (not the analysis or the best trial's re-run); never written to files
+    sweep_seconds: float = 0.0
 
 
 def _check_data(data_dir: Path) -> None:
@@ -72,6 +75,7 @@ def optimize(cfg: OptimizeConfig, progress: bool | None = None) -> OptimizeResul
             total = n if wf is None else len(wins) * (n + 1)
             bar = Progress(total, target, progress)
             sweep = Sweep(cfg, space, target, constraints, store, backend, bar)
+            t0 = time.perf_counter()
             try:
                 if wf is None:
                     sweep.run_stage([(-1, "sweep", cfg.start, cfg.end)])
@@ -79,6 +83,7 @@ def optimize(cfg: OptimizeConfig, progress: bool | None = None) -> OptimizeResul
                     sweep.run_walk_forward(wins)
             finally:
                 bar.close()
+            sweep_seconds = time.perf_counter() - t0
         finally:
             backend.close()
         analysis = analyse(store, sweep, wins, cfg)
@@ -93,7 +98,7 @@ def optimize(cfg: OptimizeConfig, progress: bool | None = None) -> OptimizeResul
             from leand.optimize.report import write_report
 
             summary["report"] = str(write_report(out, store, space, target, analysis, summary))
-        return OptimizeResult(out=str(out), summary=summary, resumed=resumed)
+        return OptimizeResult(out=str(out), summary=summary, resumed=resumed, sweep_seconds=sweep_seconds)
     finally:
         store.close()
 

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS trials (
     times BLOB NOT NULL,
     equity BLOB NOT NULL,
     seconds REAL NOT NULL,
+    pid INTEGER NOT NULL DEFAULT 0,
+    rss_mb REAL NOT NULL DEFAULT 0,
     PRIMARY KEY (window, phase, idx)
 );
 """
@@ -114,10 +116,10 @@ class TrialStore:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             self.db.execute(
-                f"INSERT INTO trials ({_COLS}, seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO trials ({_COLS}, seconds, pid, rss_mb) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (window, phase, idx, key(outcome.params), int(outcome.ok), outcome.error, int(feasible), target,
                  msgspec.json.encode(outcome.statistics).decode(), msgspec.json.encode(outcome.values).decode(),
-                 outcome.times, outcome.equity, outcome.seconds))
+                 outcome.times, outcome.equity, outcome.seconds, outcome.pid, outcome.rss_mb))
         except BaseException:
             self.db.execute("ROLLBACK")
             raise

@@ -3,6 +3,8 @@ kept across all the trials that process runs, so data files are read and decoded
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -46,6 +48,9 @@ class TrialOutcome(msgspec.Struct, kw_only=True):
     times: bytes = b""
     equity: bytes = b""
     seconds: float = 0.0
+    #: the worker process and its peak RSS after this trial (diagnostics: memory must stay flat over trials)
+    pid: int = 0
+    rss_mb: float = 0.0
 
 
 class CachedDataSource(LeanDataSource):
@@ -106,15 +111,28 @@ class TrialRunner:
         self.cls = load_strategy_class(Path(spec.strategy_path), spec.class_name)
         self.code = Path(spec.strategy_path).read_text()
         self.source = CachedDataSource(Path(spec.data_dir))
+        gc.collect()
+        gc.freeze()  # what is loaded now lives as long as the worker: keep it out of every later collection
 
     def run(self, task: Task) -> TrialOutcome:
         import time
 
-        from leand.backtest.runner import BacktestError, run_backtest
-
         t0 = time.perf_counter()
         params = {**self.spec.fixed, **task.params}
         head = {"window": task.window, "phase": task.phase, "number": task.number, "params": task.params}
+        out = self._run(task, params, head, t0)
+        # a backtest leaves reference cycles (engine <-> strategy, timers' closures); collecting them now (a few
+        # ms) keeps a worker's memory flat, where the default thresholds let ~10 trials' garbage pile up
+        gc.collect()
+        out.pid = os.getpid()
+        out.rss_mb = peak_rss_mb()
+        return out
+
+    def _run(self, task: Task, params: dict[str, Any], head: dict[str, Any], t0: float) -> TrialOutcome:
+        import time
+
+        from leand.backtest.runner import BacktestError, run_backtest
+
         try:
             _, result = run_backtest(Path(self.spec.strategy_path), data_dir=Path(self.spec.data_dir),
                                      start=task.start, end=task.end, cash=self.spec.cash, parameters=params,

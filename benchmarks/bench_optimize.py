@@ -1,0 +1,87 @@
+"""leand optimize throughput (issue 17): a 200-trial grid over SMA crossover on SPY daily 2004-2014, on 1 and on
+2 local workers; trials per minute, the speed-up, and each worker's peak RSS early and late in the sweep (it
+must stay flat: each worker keeps one strategy class and one decoded copy of the data).
+
+The floor is the same trials run back to back in this process with no pool, no SQLite and no IPC. The machine's
+load average is printed before and after: on a shared machine the speed-up is only as good as the idle cores.
+
+    python benchmarks/bench_optimize.py [--trials-fast 5:50:5 --trials-slow 20:210:10] [--workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from leand.backtest.runner import run_backtest
+from leand.optimize.run import optimize
+from leand.optimize.space import Space
+from leand.optimize.sweep import OptimizeConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+STRATEGY = ROOT / "strategies" / "sma_crossover.py"
+
+
+def load() -> str:
+    a, b, c = os.getloadavg()
+    return f"load average {a:.2f} {b:.2f} {c:.2f} on {os.cpu_count()} CPUs"
+
+
+def floor(space: Space, n: int) -> float:
+    """Trials per minute of plain back-to-back run_backtest calls in this process (each reads its own data)."""
+    points = list(space.grid())[:n]
+    t0 = time.perf_counter()
+    for p in points:
+        run_backtest(STRATEGY, parameters=p)
+    return n / (time.perf_counter() - t0) * 60
+
+
+def rss_profile(db: Path) -> list[tuple[int, int, float, float, float]]:
+    """Per worker: trials run, RSS (MiB) after its 5th trial, after its middle trial and after its last."""
+    con = sqlite3.connect(db)
+    try:
+        rows = con.execute("SELECT pid, rss_mb FROM trials ORDER BY rowid").fetchall()
+    finally:
+        con.close()
+    by: dict[int, list[float]] = {}
+    for pid, rss in rows:
+        by.setdefault(pid, []).append(rss)
+    return [(pid, len(v), v[min(4, len(v) - 1)], v[len(v) // 2], v[-1]) for pid, v in sorted(by.items())]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fast", default="5:50:5")
+    ap.add_argument("--slow", default="20:210:10")
+    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--floor-trials", type=int, default=10)
+    args = ap.parse_args()
+    params = [f"fast={args.fast}", f"slow={args.slow}"]
+    space = Space.parse(params)
+    print(f"grid: {len(space)} trials of {STRATEGY.name} (SPY daily 2004-2014)")
+    print(f"before: {load()}")
+    fl = floor(space, args.floor_trials)
+    print(f"floor: {fl:8.1f} trials/min  (run_backtest back to back in one process, {args.floor_trials} trials)")
+    rates: dict[int, float] = {}
+    for w in (int(x) for x in args.workers.split(",")):
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = OptimizeConfig(strategy=str(STRATEGY), params=params, workers=w, out=tmp, report=False)
+            res = optimize(cfg, progress=False)
+            rate = res.summary["trials"] / res.sweep_seconds * 60
+            rates[w] = rate
+            print(f"{w} worker{'s' if w > 1 else ' '}: {rate:8.1f} trials/min  ({res.summary['trials']} trials in "
+                  f"{res.sweep_seconds:.1f} s; {load()})")
+            for pid, n, early, mid, last in rss_profile(Path(tmp) / "trials.sqlite"):
+                print(f"    worker pid {pid}: {n:3d} trials, peak RSS {early:6.1f} MiB after 5, {mid:6.1f} after "
+                      f"{n // 2 + 1}, {last:6.1f} after {n}")
+    if 1 in rates and 2 in rates:
+        print(f"speed-up 2 workers / 1 worker: {rates[2] / rates[1]:.2f}x (target >= 1.8x on 2 idle cores)")
+    print(f"after: {load()}")
+
+
+if __name__ == "__main__":
+    main()
