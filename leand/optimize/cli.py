@@ -32,6 +32,8 @@ def add_parser(sub) -> None:
                    help="optimize on each training window and run the choice on the test window after it")
     o.add_argument("--seed", type=int, default=0, help="seed for random and bayes (default 0)")
     o.add_argument("--data", type=Path, default=None, help="LEAN Data/ folder (default: shipped sample data)")
+    o.add_argument("--catalog", type=Path, default=None,
+                   help="data catalogue read before --data (default: as leand backtest)")
     o.add_argument("--start", type=_date, default=None, help="start date, overrides the strategy's")
     o.add_argument("--end", type=_date, default=None, help="end date, overrides the strategy's")
     o.add_argument("--cash", type=float, default=None, help="starting cash")
@@ -60,7 +62,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         target=args.target, constraints=args.constraint, backend=args.backend, workers=args.workers,
         address=args.address, out=str(args.out) if args.out else None, walk_forward=args.walk_forward,
         seed=args.seed, data=str(args.data) if args.data else None, start=args.start, end=args.end,
-        cash=args.cash, class_name=args.class_name, report=args.report)
+        cash=args.cash, class_name=args.class_name, catalog=str(args.catalog) if args.catalog else None,
+        report=args.report)
     try:
         res = optimize(cfg)
     except USER_ERRORS as e:

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from leand.backtest.runner import DEFAULT_DATA, BacktestError, run_backtest
+from leand.data.catalog import default_catalog_path, is_catalog
 from leand.optimize.backends import BackendError, make_backend
 from leand.optimize.results import (
     Analysis,
@@ -25,7 +26,7 @@ from leand.optimize.store import StoreError, TrialStore
 from leand.optimize.sweep import OptimizeConfig, OptimizeError, Progress, Sweep, settings_of, trial_count
 from leand.optimize.targets import Constraint, Target, TargetError
 from leand.optimize.windows import WalkForward, Window, WindowError, windows
-from leand.optimize.worker import RunSpec, probe_dates
+from leand.optimize.worker import RunSpec, as_text, check_parameters, probe_dates
 
 USER_ERRORS = (OptimizeError, SpaceError, TargetError, WindowError, StoreError, BackendError, BacktestError)
 
@@ -58,11 +59,16 @@ def optimize(cfg: OptimizeConfig, progress: bool | None = None) -> OptimizeResul
     data_dir = Path(cfg.data) if cfg.data else DEFAULT_DATA
     _check_data(data_dir)
     code = strategy.read_text()
+    catalog = Path(cfg.catalog) if cfg.catalog else None
+    if catalog is None and is_catalog(default_catalog_path()):
+        catalog = default_catalog_path()  # as leand backtest does
     spec = RunSpec(strategy_path=str(strategy.resolve()), class_name=cfg.class_name,
-                   data_dir=str(data_dir.resolve()), cash=cfg.cash, fixed={})
+                   data_dir=str(data_dir.resolve()), cash=cfg.cash, fixed={},
+                   catalog=str(catalog.resolve()) if catalog else None)
+    check_parameters(spec, {p.name: p.values for p in space.params})
     wins: list[Window] = []
     if wf is not None:
-        first, last = probe_dates(spec)
+        first, last = probe_dates(spec, space.at(0))
         wins = windows(wf, cfg.start or first, cfg.end or last)
     out = Path(cfg.out) if cfg.out else Path("results") / f"{strategy.stem}-optimize"
     out.mkdir(parents=True, exist_ok=True)
@@ -70,7 +76,7 @@ def optimize(cfg: OptimizeConfig, progress: bool | None = None) -> OptimizeResul
     try:
         backend = make_backend(cfg.backend, spec, cfg.workers, cfg.address)
         try:
-            sweep_settings = settings_of(cfg, code, data_dir, max(8, backend.workers))
+            sweep_settings = settings_of(cfg, code, data_dir, max(8, backend.workers), spec.catalog)
             resumed = store.check_settings(sweep_settings)
             total = n if wf is None else len(wins) * (n + 1)
             bar = Progress(total, target, progress)
@@ -91,7 +97,7 @@ def optimize(cfg: OptimizeConfig, progress: bool | None = None) -> OptimizeResul
         summary = summary_dict(analysis, sweep_settings, store.count(), target.statistic)
         if wins and analysis.oos is not None:
             write_oos_csv(out / "oos_equity.csv", analysis.oos)
-        best_dir = _write_best(cfg, analysis, wins, out, data_dir)
+        best_dir = _write_best(cfg, analysis, wins, out, data_dir, spec.catalog)
         summary["best_result"] = str(best_dir) if best_dir else None
         write_json(out / "summary.json", summary)
         if cfg.report:
@@ -140,7 +146,7 @@ def analyse(store: TrialStore, sweep: Sweep, wins: list[Window], cfg: OptimizeCo
 
 
 def _write_best(cfg: OptimizeConfig, analysis: Analysis, wins: list[Window], out: Path,
-                data_dir: Path) -> Path | None:
+                data_dir: Path, spec_catalog: str | None) -> Path | None:
     """The best trial re-run on its own, as ``leand backtest`` would, into ``out/best`` (for a walk-forward: the
     last window's choice over its training window — the parameters one would trade next)."""
     from leand.backtest.result import write_result
@@ -153,7 +159,8 @@ def _write_best(cfg: OptimizeConfig, analysis: Analysis, wins: list[Window], out
         w = wins[best.window]
         start, end = w.train_start, w.train_end
     _, result = run_backtest(Path(cfg.strategy), data_dir=data_dir, start=start, end=end, cash=cfg.cash,
-                             parameters=dict(best.params), class_name=cfg.class_name)
+                             parameters=as_text(best.params), class_name=cfg.class_name,
+                             catalog=Path(spec_catalog) if spec_catalog else None)
     path = out / "best"
     write_result(result, path)
     if cfg.report:

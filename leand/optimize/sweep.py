@@ -54,6 +54,7 @@ class OptimizeConfig(msgspec.Struct, kw_only=True):
     end: date | None = None
     cash: float | None = None
     class_name: str | None = None
+    catalog: str | None = None
     report: bool = True
 
 
@@ -72,11 +73,11 @@ def trial_count(cfg: OptimizeConfig, space: Space) -> int:
     return min(n, len(space)) if cfg.search == "random" else n
 
 
-def settings_of(cfg: OptimizeConfig, code: str, data_dir: Path, batch: int) -> dict[str, Any]:
+def settings_of(cfg: OptimizeConfig, code: str, data_dir: Path, batch: int, catalog: str | None) -> dict[str, Any]:
     """What must match for a results folder to be resumed (not the backend or worker count: they do not
     change the table)."""
     s = {"strategy": str(Path(cfg.strategy).resolve()), "code_sha256": hashlib.sha256(code.encode()).hexdigest(),
-         "class": cfg.class_name, "data": str(data_dir.resolve()), "start": str(cfg.start), "end": str(cfg.end),
+         "class": cfg.class_name, "data": str(data_dir.resolve()), "catalog": catalog, "start": str(cfg.start), "end": str(cfg.end),
          "cash": cfg.cash, "params": cfg.params, "search": cfg.search, "trials": cfg.trials, "target": cfg.target,
          "constraints": cfg.constraints, "walk_forward": cfg.walk_forward, "seed": cfg.seed}
     if cfg.search == "bayes":

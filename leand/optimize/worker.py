@@ -23,6 +23,7 @@ class RunSpec(msgspec.Struct, frozen=True):
     data_dir: str
     cash: float | None
     fixed: dict[str, Any]
+    catalog: str | None = None
 
 
 class Task(msgspec.Struct, frozen=True):
@@ -53,18 +54,20 @@ class TrialOutcome(msgspec.Struct, kw_only=True):
     rss_mb: float = 0.0
 
 
-class CachedDataSource(LeanDataSource):
-    """A LEAN reader that keeps decoded files, up to ``max_bytes`` of numpy columns (least recently used go).
+class CachedDataSource:
+    """A data reader (LEAN folder, or a catalogue in front of one) that keeps what it decoded, up to
+    ``max_bytes`` of numpy columns, least recently used going first. Readers never mutate the Columns they
+    return (``take`` copies), so sharing them across runs is safe. Everything else is the inner reader's."""
 
-    Results are keyed on every argument; readers never mutate the Columns they return (``take`` copies), so
-    sharing them across runs is safe."""
-
-    def __init__(self, root: Path, max_bytes: int = 1 << 30) -> None:
-        super().__init__(root)
+    def __init__(self, inner: Any, max_bytes: int = 1 << 30) -> None:
+        self.inner = inner
         self.max_bytes = max_bytes
         self._memo: dict[tuple, Columns | None] = {}
         self._bytes = 0
         self.hits = self.misses = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
     @staticmethod
     def _size(c: Columns | None) -> int:
@@ -89,16 +92,32 @@ class CachedDataSource(LeanDataSource):
                 self._bytes -= self._size(old)
         return c
 
-    def read_day(self, symbol, resolution, tick_type, d, hours, normalization=None):  # type: ignore[override]
-        args = (symbol, resolution, tick_type, d, hours) + ((normalization,) if normalization is not None else ())
-        k = ("day", symbol, resolution, tick_type, d, normalization, getattr(hours, "key", id(hours)))
-        return self._get(k, lambda: super(CachedDataSource, self).read_day(*args))
+    def read_day(self, symbol, resolution, tick_type, d, hours, *rest):
+        k = ("day", symbol, resolution, tick_type, d, *rest, getattr(hours, "key", id(hours)))
+        return self._get(k, lambda: self.inner.read_day(symbol, resolution, tick_type, d, hours, *rest))
 
-    def read_range(self, symbol, resolution, tick_type, start, end, hours, normalization=None):  # type: ignore[override]
-        args = (symbol, resolution, tick_type, start, end, hours) + (
-            (normalization,) if normalization is not None else ())
-        k = ("range", symbol, resolution, tick_type, start, end, normalization, getattr(hours, "key", id(hours)))
-        return self._get(k, lambda: super(CachedDataSource, self).read_range(*args))
+    def read_range(self, symbol, resolution, tick_type, start, end, hours, *rest):
+        k = ("range", symbol, resolution, tick_type, start, end, *rest, getattr(hours, "key", id(hours)))
+        return self._get(k, lambda: self.inner.read_range(symbol, resolution, tick_type, start, end, hours, *rest))
+
+
+def open_source(data_dir: Path, catalog: str | None) -> Any:
+    """The reader ``leand backtest`` would open for these arguments (see run_backtest), wrapped in a cache."""
+    from leand.backtest.runner import DEFAULT_DATA
+    from leand.data.catalog import Catalog, CatalogDataSource, is_catalog
+
+    cat = Path(catalog) if catalog else None
+    if is_catalog(data_dir):
+        cat = data_dir
+        data_dir = data_dir if (data_dir / "market-hours" / "market-hours-database.json").is_file() else DEFAULT_DATA
+    lean = LeanDataSource(data_dir)
+    return CachedDataSource(CatalogDataSource(Catalog(cat), lean) if cat is not None else lean)
+
+
+def as_text(params: dict[str, Any]) -> dict[str, str]:
+    """Parameter values as ``--param`` text, so run_backtest types them by the strategy's declared defaults
+    exactly as ``leand backtest --param`` does."""
+    return {k: v if isinstance(v, str) else str(v) for k, v in params.items()}
 
 
 class TrialRunner:
@@ -110,7 +129,7 @@ class TrialRunner:
         self.spec = spec
         self.cls = load_strategy_class(Path(spec.strategy_path), spec.class_name)
         self.code = Path(spec.strategy_path).read_text()
-        self.source = CachedDataSource(Path(spec.data_dir))
+        self.source = open_source(Path(spec.data_dir), spec.catalog)
         gc.collect()
         gc.freeze()  # what is loaded now lives as long as the worker: keep it out of every later collection
 
@@ -135,8 +154,9 @@ class TrialRunner:
 
         try:
             _, result = run_backtest(Path(self.spec.strategy_path), data_dir=Path(self.spec.data_dir),
-                                     start=task.start, end=task.end, cash=self.spec.cash, parameters=params,
-                                     strategy=self.cls(), data_source=self.source, source=self.code)
+                                     start=task.start, end=task.end, cash=self.spec.cash, parameters=as_text(params),
+                                     strategy=self.cls(), data_source=self.source, source=self.code,
+                                     catalog=Path(self.spec.catalog) if self.spec.catalog else None)
         except BacktestError as e:
             return TrialOutcome(**head, ok=False, error=str(e), seconds=time.perf_counter() - t0)
         except Exception as e:  # a strategy's own bug is that trial's failure, not the sweep's
@@ -171,15 +191,31 @@ def peak_rss_mb() -> float:
     return kb / 1024 if sys.platform != "darwin" else kb / 1024 / 1024
 
 
-def probe_dates(spec: RunSpec) -> tuple[date, date]:
-    """The strategy's own start and end dates (from its ``initialize``), for walk-forward windows."""
-    from leand.backtest.runner import BacktestError, load_strategy_class
+def check_parameters(spec: RunSpec, values: dict[str, tuple[Any, ...]]) -> None:
+    """Every value of every swept parameter must convert to its declared default's type (as ``leand backtest
+    --param`` requires): a bad one is one BacktestError before any trial runs, not N failed trials."""
+    from leand.backtest.runner import load_strategy_class, typed_parameter
+
+    declared = dict(getattr(load_strategy_class(Path(spec.strategy_path), spec.class_name), "parameters", {}) or {})
+    for name, vals in values.items():
+        for v in vals:
+            typed_parameter(name, v if isinstance(v, str) else str(v), declared.get(name))
+
+
+def probe_dates(spec: RunSpec, params: dict[str, Any]) -> tuple[date, date]:
+    """The strategy's own start and end dates (from its ``initialize``, with ``params``), for walk-forward."""
+    from leand.backtest.runner import DEFAULT_DATA, BacktestError, load_strategy_class, typed_parameters
+    from leand.data.catalog import is_catalog
     from leand.engine import Engine, EngineError
 
     cls = load_strategy_class(Path(spec.strategy_path), spec.class_name)
     strategy = cls()
-    strategy.parameters = {**getattr(strategy, "parameters", {}), **spec.fixed}
-    engine = Engine(strategy, Path(spec.data_dir), parameters=strategy.parameters, cash=spec.cash)
+    declared = dict(getattr(strategy, "parameters", {}) or {})
+    strategy.parameters = {**declared, **typed_parameters(declared, as_text(params))}
+    data_dir = Path(spec.data_dir)
+    if is_catalog(data_dir) and not (data_dir / "market-hours" / "market-hours-database.json").is_file():
+        data_dir = DEFAULT_DATA
+    engine = Engine(strategy, data_dir, parameters=strategy.parameters, cash=spec.cash)
     try:
         engine.initialize()
     except EngineError as e:

@@ -189,6 +189,8 @@ def test_bad_input_is_one_clear_error(tmp_path: Path) -> None:
     assert p.returncode == 2 and "unknown statistic 'luck'" in p.stderr
     p = leand("optimize", SMA, "--param", "fast=5:10:5", "--trials", "3", cwd=tmp_path)
     assert p.returncode == 2 and "--trials is for --search random or bayes" in p.stderr
+    p = leand("optimize", SMA, "--param", "fast=5,x", cwd=tmp_path)  # fast's default is an int
+    assert p.returncode == 2 and "--param fast=x: expected an integer like the default 10" in p.stderr
     p = leand("optimize", str(tmp_path / "nope.py"), "--param", "fast=5", cwd=tmp_path)
     assert p.returncode == 2 and "strategy file not found" in p.stderr
     first = cfg(tmp_path / "o")
