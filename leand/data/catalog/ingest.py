@@ -29,9 +29,9 @@ from leand.data.catalog.store import (
     key_date,
     pack,
     read_block,
+    place,
     unpack,
     whole_file,
-    write_block,
 )
 from leand.data.catalog.validate import Batch, Finding, Params, Report, ValidationError, Validator
 from leand.data.lean import Columns
@@ -187,8 +187,7 @@ class Ingest:
             # every day passed: move into place, then index
             shas: dict[str, tuple[int, str]] = {}
             for day, n in written.items():
-                block = np.load(out_dir / f"{day}.npy", allow_pickle=False)
-                shas[day] = (n, write_block(self.catalog.path_of(self.key, day), block))
+                shas[day] = (n, place(out_dir / f"{day}.npy", self.catalog.path_of(self.key, day)))
             self.catalog.record_days(dataset, shas)
             self._write_quarantine()
             report = self.report

@@ -38,6 +38,7 @@ class CatalogDataSource:
         self.fallback = fallback
         self.root = fallback.root if fallback is not None else catalog.root
         self._datasets: dict[tuple, tuple[Dataset, frozenset[str]] | None] = {}
+        self._folders: dict[int, str] = {}
 
     # -- which dataset -----------------------------------------------------------------------------------
     def dataset(self, symbol: Symbol, ticker: str, resolution: Resolution,
@@ -98,7 +99,10 @@ class CatalogDataSource:
         k = day_key(d)
         if k not in days:
             return None
-        out = unpack(ds.key.kind, read_block(self.catalog.path_of(ds.key, k)))
+        folder = self._folders.get(ds.id)
+        if folder is None:
+            folder = self._folders[ds.id] = str(self.catalog.folder_of(ds.key)) + "/"
+        out = unpack(ds.key.kind, read_block(folder + k + ".npy"))
         if not len(out):
             return None
         if normalization is not DataNormalizationMode.RAW and symbol.security_type is SecurityType.EQUITY:

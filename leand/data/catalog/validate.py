@@ -18,11 +18,12 @@
   at all. There is no row to drop for a gap, so ``drop`` reports it like ``flag``; ``fail`` refuses the ingest.
 
 Spike rule (a Hampel filter): for each row i, take the centred window of ``spike_window`` rows (default 31)
-of the reference series (close; the mid for quotes; the price for trade ticks), padded at the ends with the
-edge value and, across days, continued from the previous day's last rows. Let m be the window's median and
-MAD its median absolute deviation. A price column x_i is a spike when
+of the reference series r (close; the mid for quotes; the price for trade ticks), padded at the ends with the
+edge value and, across days, continued from the previous day's last rows. Let m_i be the window's median and
+MAD_i the median over the same window of |r_j - m_j| (each row's deviation from its own window median: a
+robust scale that one rolling median filter computes). A price column x_i is a spike when
 
-    |x_i - m| > spike_k * max(1.4826 * MAD, spike_floor * |m|)          (defaults k = 10, floor = 0.002)
+    |x_i - m_i| > spike_k * max(1.4826 * MAD_i, spike_floor * |m_i|)      (defaults k = 10, floor = 0.002)
 
 1.4826 * MAD estimates the standard deviation of normal noise; the floor keeps a flat stretch (MAD 0) from
 turning every one-tick move into a spike: a spike must be at least 2% away from the local median and ten
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from leand.clock import datetime_to_ns, ns_to_datetime
 from leand.data.catalog.store import KIND_COLUMNS, PRICE_COLUMNS, SIZE_COLUMNS
@@ -323,17 +325,13 @@ class Validator:
         series = np.concatenate([ctx, ref])
         padded = np.pad(series, (h - m if m < h else 0, h), mode="edge") if len(series) else series
         off = h - m if m < h else 0
-        med = np.empty(n)
-        scale = np.empty(n)
-        block = 65_536
-        win = np.lib.stride_tricks.sliding_window_view(padded, 2 * h + 1)
-        s0 = off + m - h  # the window centred on the day's first row (padded index off + m)
-        for a in range(0, n, block):
-            w = win[s0 + a: s0 + min(a + block, n)]
-            md = np.median(w, axis=1)
-            mad = np.median(np.abs(w - md[:, None]), axis=1)
-            med[a:a + len(md)] = md
-            scale[a:a + len(md)] = np.maximum(1.4826 * mad, self.p.spike_floor * np.abs(md))
+        # rolling medians in C (scipy's median filter keeps a sorted window: O(n log W), not O(n W))
+        w = 2 * h + 1
+        med_all = median_filter(padded, size=w, mode="nearest")
+        mad_all = median_filter(np.abs(padded - med_all), size=w, mode="nearest")
+        s0 = off + m  # padded index of the day's first row
+        med = med_all[s0:s0 + n]
+        scale = np.maximum(1.4826 * mad_all[s0:s0 + n], self.p.spike_floor * np.abs(med))
         limit = self.p.spike_k * scale
         bad = np.zeros(n, bool)
         worst = np.full(n, "", dtype=object)
