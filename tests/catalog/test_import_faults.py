@@ -302,6 +302,9 @@ def test_files_stream_in_blocks_with_the_same_result(tmp_path: Path, monkeypatch
             yield blk
 
     monkeypatch.setattr(readers, "_blocks", small)
+    from leand.data.catalog import ingest
+
+    monkeypatch.setattr(ingest, "SPILL_BUDGET", 10_000)  # and the rows go through per-day spill files
     cat2, ds2, report = run(tmp_path / "many", path)
     assert len(calls) > 20 and max(calls) < 200
     assert report.clean and np.array_equal(stored_close(cat2, ds2), whole)

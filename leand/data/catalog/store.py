@@ -95,15 +95,17 @@ def write_block(path: Path, block: np.ndarray) -> str:
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("wb") as f:
         np.save(f, np.ascontiguousarray(block), allow_pickle=False)
-    return place(tmp, path)
+    place(tmp, path)
+    return file_sha256(path)
 
 
-def place(tmp: Path, path: Path) -> str:
-    """Move a finished file into place (same filesystem: an atomic rename) and return its sha256."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sha = file_sha256(tmp)
-    os.replace(tmp, path)
-    return sha
+def place(tmp: Path, path: Path) -> None:
+    """Move a finished file into place (same filesystem: an atomic rename)."""
+    try:
+        os.replace(tmp, path)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, path)
 
 
 #: files at least this big are memory-mapped; smaller ones (a day of minute bars is ~25 kB) are read whole,
