@@ -74,6 +74,9 @@ FREE_PORTFOLIO_VALUE_PCT = 0.0025
 MIN_ORDER_MARGIN_PCT = 0.001
 MOC_BUFFER_NS = int(15.5 * 60e9)
 
+#: stable coins LEAN values at 1 USD when the algorithm has no pair pricing them
+USD_STABLE_COINS = frozenset({"USDT", "USDC", "BUSD", "TUSD", "DAI", "USDP", "PAX", "GUSD", "SUSD", "UST", "FDUSD"})
+
 CRYPTO_BROKERAGES = {"coinbase", "gdax", "binance", "bitfinex", "bybit", "kraken", "ftx"}
 
 
@@ -142,6 +145,9 @@ class Engine:
         self._spdb = SymbolPropertiesDatabase.load(
             self.data_root / "symbol-properties" / "symbol-properties-database.csv")
         self._rate_sources: dict[str, tuple[Security, bool]] = {}
+        #: currencies priced through a pair into another currency: ccy -> (pair, the pair's quote currency)
+        self._chained_rates: dict[str, tuple[Security, str]] = {}
+        self._stable: set[str] = set()
         self.schedule = ScheduleManager(self.clock, self.time_zone)
         self.date_rules = DateRules(self._hours_of)
         self.time_rules = TimeRules(self.time_zone, self._hours_of)
@@ -194,7 +200,8 @@ class Engine:
         if currency == self.portfolio.account_currency and self._cli_cash is not None:
             amount = self._cli_cash
         self.portfolio.cash_book.set_amount(currency, amount, conversion_rate)
-        self._cash_set = True
+        if currency == self.portfolio.account_currency:  # another currency leaves the default account cash
+            self._cash_set = True
 
     def set_account_currency(self, currency: str) -> None:
         old = self.portfolio.cash_book
@@ -875,6 +882,7 @@ class Engine:
         As LEAN does, a currency with no such subscription gets an internal forex feed (Oanda) whose data
         moves the rate but never reaches the strategy."""
         acc = self.portfolio.account_currency
+        unresolved: list[str] = []
         for ccy in list(self.portfolio.cash_book):
             if ccy == acc or ccy in self._rate_sources:
                 continue
@@ -885,6 +893,18 @@ class Engine:
                     break
                 if base == acc and quote == ccy:
                     self._rate_sources[ccy] = (sec, True)
+                    break
+            else:
+                if acc == "USD" and ccy in USD_STABLE_COINS:  # LEAN: a stable coin with no pair is worth 1 USD
+                    self.portfolio.cash_book[ccy].conversion_rate = 1.0
+                    self._stable.add(ccy)
+                    continue
+                unresolved.append(ccy)
+        for ccy in unresolved:  # two legs: a pair into a currency that itself has a rate (BTCUSDT, USDT = 1)
+            for sec in list(self.securities.values()):
+                via = sec.quote_currency
+                if sec.base_currency == ccy and (via in self._rate_sources or via in self._stable):
+                    self._chained_rates[ccy] = (sec, via)
                     break
             else:
                 self._add_internal_rate_feed(ccy, acc)
@@ -912,6 +932,10 @@ class Engine:
             p = sec.price
             if p:
                 cb[ccy].conversion_rate = 1.0 / p if invert else p
+        for ccy, (sec, via) in self._chained_rates.items():
+            p = sec.price
+            if p:
+                cb[ccy].conversion_rate = p * cb[via].conversion_rate
 
     # =============================================================================================
     # the run

@@ -211,12 +211,14 @@ class Strategy:
         return self._engine.clock.now_ns()
 
     @property
-    def start_date(self) -> date:
-        return self._engine.start_date
+    def start_date(self) -> datetime:
+        """Midnight of the first day (a datetime, as LEAN's ``StartDate``)."""
+        return datetime.combine(self._engine.start_date, datetime.min.time())
 
     @property
-    def end_date(self) -> date:
-        return self._engine.end_date
+    def end_date(self) -> datetime:
+        """Midnight of the last day (a datetime, as LEAN's ``EndDate``)."""
+        return datetime.combine(self._engine.end_date, datetime.min.time())
 
     @property
     def is_warming_up(self) -> bool:

@@ -220,9 +220,11 @@ class LeanDataSource:
         tk = self.ticker_on(symbol, d)
         return self._folder(symbol, resolution) / tk / f"{d:%Y%m%d}_{tick_type.value}.zip"
 
-    def file_path(self, symbol: Symbol, resolution: Resolution, tick_type: TickType) -> Path:
+    def file_path(self, symbol: Symbol, resolution: Resolution, tick_type: TickType, on: date | None = None
+                  ) -> Path:
+        """The hour/daily file; an equity's is named by its map file's ticker on ``on`` (``VXX.1`` -> vxx)."""
         folder = self._folder(symbol, resolution)
-        tk = symbol.value.lower()
+        tk = symbol.value.lower() if on is None else self.ticker_on(symbol, on)
         if symbol.security_type is SecurityType.CRYPTO:
             return folder / f"{tk}_{tick_type.value}.zip"
         return folder / f"{tk}.zip"
@@ -372,7 +374,7 @@ class LeanDataSource:
                    ) -> Columns | None:
         """Hour or daily bars with start dates in [start, end]."""
         equity = symbol.security_type is SecurityType.EQUITY
-        got = self._whole_file(self.file_path(symbol, resolution, tick_type), tick_type, equity)
+        got = self._whole_file(self.file_path(symbol, resolution, tick_type, start), tick_type, equity)
         if got is None:
             return None
         ymd, arr = got
