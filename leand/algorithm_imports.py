@@ -1,3 +1,4 @@
+# ruff: noqa: F401
 """LEAN's ``from AlgorithmImports import *`` for leand: the names a LEAN Python algorithm uses, so a port of
 a LEAN algorithm changes its import line and little else (``from leand.algorithm_imports import *``).
 
@@ -22,6 +23,29 @@ from leand.consolidators import (
     VolumeRenkoConsolidator,
 )
 from leand.fees import BrokerageName
+from leand.framework import (
+    AlphaModel,
+    CompositeAlphaModel,
+    ConstantAlphaModel,
+    CustomUniverseSelectionModel,
+    EqualWeightingPortfolioConstructionModel,
+    ExecutionModel,
+    ImmediateExecutionModel,
+    Insight,
+    InsightDirection,
+    InsightType,
+    ManualUniverseSelectionModel,
+    MaximumDrawdownPercentPerSecurity,
+    NullAlphaModel,
+    NullExecutionModel,
+    NullPortfolioConstructionModel,
+    NullRiskManagementModel,
+    PortfolioBias,
+    PortfolioConstructionModel,
+    PortfolioTarget,
+    RiskManagementModel,
+    SecurityChanges,
+)
 from leand.indicators.base import IndicatorDataPoint
 from leand.indicators.delay import Delay
 from leand.indicators.lean_names import LEAN_INDICATORS, MovingAverageType, PythonIndicator
@@ -79,58 +103,44 @@ class Market:
 globals().update(LEAN_INDICATORS)
 
 
+class DayOfWeek:
+    """Weekdays as leand's date rules take them (Python's: Monday = 0)."""
+
+    MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
+
+
+class TimeSpan:
+    """LEAN's TimeSpan factories, as timedeltas."""
+
+    @staticmethod
+    def from_days(n: float) -> timedelta:
+        return timedelta(days=n)
+
+    @staticmethod
+    def from_hours(n: float) -> timedelta:
+        return timedelta(hours=n)
+
+    @staticmethod
+    def from_minutes(n: float) -> timedelta:
+        return timedelta(minutes=n)
+
+    @staticmethod
+    def from_seconds(n: float) -> timedelta:
+        return timedelta(seconds=n)
+
+    ZERO = timedelta(0)
+
+
+class TimeZones:
+    UTC = "UTC"
+    NEW_YORK = "America/New_York"
+    CHICAGO = "America/Chicago"
+    LONDON = "Europe/London"
+
+
 class RegressionTestException(Exception):
     """Raised by LEAN's regression algorithms when an expectation fails."""
 
 
-__all__ = [
-    *LEAN_INDICATORS,
-    "BrokerageName",
-    "Calendar",
-    "ClassicRenkoConsolidator",
-    "Delay",
-    "IndicatorDataPoint",
-    "MovingAverageType",
-    "PythonIndicator",
-    "QuoteBarConsolidator",
-    "RenkoConsolidator",
-    "TickConsolidator",
-    "TickQuoteBarConsolidator",
-    "TradeBarConsolidator",
-    "VolumeRenkoConsolidator",
-    "AccountType",
-    "DataNormalizationMode",
-    "Dividend",
-    "Market",
-    "Order",
-    "OrderDirection",
-    "OrderEvent",
-    "OrderField",
-    "OrderProperties",
-    "OrderResponse",
-    "OrderStatus",
-    "OrderTicket",
-    "OrderType",
-    "QCAlgorithm",
-    "QuoteBar",
-    "QuoteTick",
-    "RegressionTestException",
-    "Resolution",
-    "Security",
-    "SecurityType",
-    "Slice",
-    "Split",
-    "Symbol",
-    "SymbolChanged",
-    "Tick",
-    "TimeInForce",
-    "TradeBar",
-    "TradeTick",
-    "UpdateOrderFields",
-    "date",
-    "datetime",
-    "math",
-    "np",
-    "time",
-    "timedelta",
-]
+#: everything above, as LEAN's AlgorithmImports exports everything it imports
+__all__ = [_n for _n in dir() if not _n.startswith("_") and _n != "annotations"]

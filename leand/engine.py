@@ -121,6 +121,12 @@ class Engine:
         self.consolidation = ConsolidatorFeed()
         #: indicator objects attached by ``register_indicator`` (leand.registration), by id
         self.indicator_registrations: dict[int, tuple] = {}
+        #: LEAN's Settings.MinimumOrderMarginPortfolioPercentage (set_holdings ignores smaller changes)
+        self.min_order_margin_pct = MIN_ORDER_MARGIN_PCT
+        #: called with each slice after ``on_data`` (the algorithm framework runs there, as in LEAN)
+        self.after_data: list[Callable[[Slice], None]] = []
+        #: the strategy's charts (``plot``): chart -> series -> [(time_ns, value)], drawn in the HTML report
+        self.charts: dict[str, dict[str, list[tuple[int, float]]]] = {}
         #: set by ``Strategy.quit``: the run stops after the current slice
         self.quit_requested = False
         self._next_order_id = 1
@@ -787,7 +793,7 @@ class Engine:
         w_adj = w * (tpv - FREE_PORTFOLIO_VALUE_PCT * tpv) / tpv if tpv else 0.0
         target_margin = w_adj / lev * tpv
         current_margin = h * unit / lev
-        if abs(target_margin - current_margin) < MIN_ORDER_MARGIN_PCT * tpv:
+        if abs(target_margin - current_margin) < self.min_order_margin_pct * tpv:
             return 0.0
         lot = sec.instrument.lot_size
         q = 0.0
@@ -1143,6 +1149,7 @@ class Engine:
         internal = self.internal_symbols
         ff_ind = self.indicators_see_fill_forward
         cfeed = self.consolidation
+        after_data = self.after_data
         n = 0
         last_t = None
         # the security of the last symbol seen: a feed hands out one Symbol object per subscription and a
@@ -1243,7 +1250,11 @@ class Engine:
                     events = tuple(e for e in events if e.symbol not in internal)
                     if not events:
                         continue
-                on_data(Slice(t, events))
+                sl = Slice(t, events)
+                on_data(sl)
+                if after_data:
+                    for f in after_data:
+                        f(sl)
                 if self.quit_requested:
                     break
             if self.quit_requested:

@@ -55,6 +55,9 @@ class DataDict(dict):
         return len(self)
 
 
+_MARKET = (TradeBar, QuoteBar, TradeTick, QuoteTick)
+
+
 def _is(ev_symbol: Symbol, key: Any) -> bool:
     return ev_symbol == key or (isinstance(key, str) and ev_symbol.value == key.upper())
 
@@ -92,7 +95,8 @@ class Slice(msgspec.Struct, gc=False):
             return default
 
     def __contains__(self, symbol: Symbol) -> bool:
-        return any(_is(ev.symbol, symbol) for ev in self.events)
+        # market data only, as LEAN's Slice.ContainsKey: a dividend or split alone is not "data for" a symbol
+        return any(_is(ev.symbol, symbol) and type(ev) in _MARKET for ev in self.events)
 
     contains_key = __contains__
 

@@ -55,6 +55,67 @@ class Strategy:
     def on_end_of_algorithm(self) -> None:
         pass
 
+    def on_securities_changed(self, changes: Any) -> None:
+        pass
+
+    # ---- the algorithm framework (leand.framework) -----------------------------------------------------
+    def _framework(self):
+        fw = self.__dict__.get("_fw")
+        if fw is None:
+            from leand.framework.runner import FrameworkRunner
+
+            fw = self.__dict__["_fw"] = FrameworkRunner(self)
+        return fw
+
+    @property
+    def universe_settings(self):
+        us = self.__dict__.get("_universe_settings")
+        if us is None:
+            from leand.framework.runner import UniverseSettings
+
+            us = self.__dict__["_universe_settings"] = UniverseSettings()
+        return us
+
+    @property
+    def settings(self):
+        st = self.__dict__.get("_settings")
+        if st is None:
+            from leand.framework.runner import Settings
+
+            st = self.__dict__["_settings"] = Settings(self)
+        return st
+
+    @property
+    def insights(self):
+        return self._framework().insights
+
+    def set_universe_selection(self, model: Any) -> None:
+        self._framework().add_universe_selection(model)
+
+    add_universe_selection = set_universe_selection
+
+    def set_alpha(self, model: Any) -> None:
+        self._framework().set_alpha(model)
+
+    def add_alpha(self, model: Any) -> None:
+        self._framework().add_alpha(model)
+
+    def set_portfolio_construction(self, model: Any) -> None:
+        self._framework().set_portfolio_construction(model)
+
+    def set_execution(self, model: Any) -> None:
+        self._framework().set_execution(model)
+
+    def set_risk_management(self, model: Any) -> None:
+        self._framework().set_risk_management(model)
+
+    add_risk_management = set_risk_management
+
+    def emit_insights(self, *insights: Any) -> list[Any]:
+        """Record insights the strategy made itself (LEAN's EmitInsights)."""
+        flat = [i for x in insights for i in (x if isinstance(x, (list, tuple)) else [x])]
+        return self._framework().stamp(flat)
+
     # ---- setup ----------------------------------------------------------------------------------------
     def set_start_date(self, year: int | date | datetime, month: int = 1, day: int = 1) -> None:
         self._engine.set_start(_as_date(year, month, day))
@@ -415,6 +476,27 @@ class Strategy:
             return lambda symbol, *a, resolution=None, selector=None, warm_up=False, **kw: self.indicator(
                 name, symbol, *a, resolution=resolution, selector=selector, warm_up=warm_up, **kw)
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+    # ---- charts -------------------------------------------------------------------------------------------
+    def plot(self, chart: str, series: Any, *values: Any) -> None:
+        """``plot(chart, series, value)`` or ``plot(chart, indicator, ...)``: points drawn in the HTML report."""
+        if isinstance(series, str):
+            if len(values) != 1:
+                raise TypeError("plot(chart, series, value) takes one value")
+            self._sample(chart, series, values[0])
+            return
+        self.plot_indicator(chart, series, *values)
+
+    def plot_indicator(self, chart: str, *indicators: Any) -> None:
+        """One point per indicator at its current value, named by the indicator (LEAN's PlotIndicator)."""
+        for ind in indicators:
+            if getattr(ind, "is_ready", True):
+                self._sample(chart, getattr(ind, "name", type(ind).__name__), ind)
+
+    def _sample(self, chart: str, series: str, value: Any) -> None:
+        v = getattr(value, "value", value)
+        self._engine.charts.setdefault(chart, {}).setdefault(series, []).append((self._engine.clock.now_ns(),
+                                                                                 float(v)))
 
     # ---- logging --------------------------------------------------------------------------------------------
     def debug(self, message: Any) -> None:

@@ -27,6 +27,8 @@ class BacktestResult(msgspec.Struct, kw_only=True):
     fills: list[Fill] = []
     trades: list[Trade] = []
     logs: list[str] = []
+    #: the strategy's own charts (``plot``): chart -> series -> [(time_ns, value)]
+    charts: dict[str, dict[str, list[tuple[int, float]]]] = {}
 
 
 def _iso(t: int) -> str:

@@ -262,6 +262,7 @@ def build_result(engine: Engine, strategy_path: Path | str, source: str, elapsed
         fills=engine.fills,
         trades=build_trades(engine.fills),
         logs=engine.logs,
+        charts=engine.charts,
     )
 
 

@@ -122,6 +122,8 @@ def build_report(result: BacktestResult) -> str:
         "distribution": ("Distribution of daily returns", plots.distribution(r)),
         "exposure": ("Exposure", plots.exposure(ex_t, np.array([x[1] for x in ex]), np.array([x[2] for x in ex]))),
     }
+    for name, series in result.charts.items():  # the strategy's own charts, after leand's
+        figures[f"chart-{name}"] = (name, plots.custom_chart(series))
     stats = "".join(f'<div><span>{html.escape(k)}</span><b>{html.escape(val)}</b></div>'
                     for k, val in result.statistics.items())
     trades = _table("trades", ["symbol", "entry", "exit", "side", "quantity", "entry price", "exit price", "P&L",

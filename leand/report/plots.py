@@ -163,6 +163,26 @@ def exposure(t: np.ndarray, gross: np.ndarray, net: np.ndarray) -> str:
     return _svg(fig)
 
 
+def custom_chart(series: dict[str, list[tuple[int, float]]]) -> str:
+    """A strategy's own chart (``plot``/``plot_indicator``): one line per series."""
+    fig, ax = _fig()
+    drawn = False
+    for name, points in series.items():
+        if not points:
+            continue
+        t = np.array([p[0] for p in points], dtype=np.int64)
+        v = np.array([p[1] for p in points], dtype=float)
+        t1, v1 = downsample(t, v)
+        ax.plot(_dates(t1), v1, lw=1.0, label=name)
+        drawn = True
+    if not drawn:
+        _empty(ax, "no points")
+        return _svg(fig)
+    ax.legend(loc="upper left", frameon=False)
+    _time_axis(ax)
+    return _svg(fig)
+
+
 # shared with other reports (leand.optimize.report) under public names
 to_svg = _svg
 to_dates = _dates
