@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from leand.backtest.brokerage import BarBrokerage
 from leand.clock import VirtualClock, datetime_to_ns, ns_to_datetime
 from leand.consolidators import ConsolidatorFeed
 from leand.engine_context import EngineRiskContext
-from leand.execution import ExecutionClient
+from leand.execution import ExecutionClient, OrderBookMarket
 from leand.fees import crypto_fee_model
 from leand.model import (
     AccountType,
@@ -48,6 +47,7 @@ from leand.model import (
     TradeTick,
     UpdateRequest,
 )
+from leand.orders.bar_brokerage import BarBrokerage
 from leand.orders.fees import (
     ConstantFeeModel,
     InteractiveBrokersFeeModel,
@@ -90,7 +90,8 @@ class Engine:
                  live_mode: bool = False, risk_config: Any = None, log_sink: Callable[[str], None] | None = None,
                  seed: int = 0, clock: VirtualClock | None = None,
                  brokerage: Callable[[Engine], ExecutionClient] | None = None,
-                 catalog: Path | None = None, data_source: Any = None) -> None:
+                 catalog: Path | None = None, data_source: Any = None,
+                 order_books: OrderBookMarket | None = None) -> None:
         from leand.data.market_hours import MarketHoursDatabase
         from leand.data.symbol_properties import SymbolPropertiesDatabase
 
@@ -138,6 +139,9 @@ class Engine:
         self.account_type = AccountType.MARGIN
         self.benchmark: Symbol | float | None = Symbol.equity("SPY")
         self.brokerage: Any = brokerage(self) if brokerage is not None else BarBrokerage(self)
+        #: the simulated exchange whose replayed books ``use_order_book``/``add_book_data`` match in (given by
+        #: the backtest runner: the engine itself knows no exchange)
+        self.order_books = order_books
         self.warming_up = False
         self._warmup: tuple[int | timedelta, Resolution | None] | None = None
         self._cli_start, self._cli_end, self._cli_cash = start, end, cash
@@ -317,42 +321,35 @@ class Engine:
                        min_notional: float = 0.0) -> None:
         """Match ``symbol``'s orders in the simulated exchange's replayed book (tick data) instead of the bar
         fill models: queue position, latency, maker/taker fees. Fees default to the security's fee model."""
-        from leand.backtest.book_brokerage import BookBrokerage
-        from leand.simulator.models import Latency
-        from leand.simulator.replay import ReplayVenue
-
         sym = self.resolve(symbol)
         sec = self.securities[sym]
         if sec.resolution is not Resolution.TICK:
             raise EngineError(f"{sym}: the order book needs tick data (subscribed at {sec.resolution.name.lower()})")
-        if not isinstance(self.brokerage, BookBrokerage):
-            self.brokerage = BookBrokerage(self, self.brokerage)
-        venue_fees = maker_fee is not None or taker_fee is not None
         try:
-            venue = ReplayVenue(str(sym), tick_size=sec.instrument.tick_size, lot_size=sec.instrument.lot_size,
-                                min_notional=min_notional, maker_fee=maker_fee or 0.0, taker_fee=taker_fee or 0.0,
-                                queue=queue, owner=self.strategy_id)
+            self.brokerage = self._order_books().use_order_book(self, sym, queue=queue, latency=latency,
+                                                                maker_fee=maker_fee, taker_fee=taker_fee,
+                                                                min_notional=min_notional)
         except ValueError as e:
             raise EngineError(f"{sym}: {e}") from None
-        self.brokerage.add(sym, venue, latency if latency is not None else Latency(), venue_fees)
 
     def add_book_data(self, symbol: Symbol, path: str | Path) -> Security:
         """A security whose market data is a recorded order book (a ``.l2d`` file) instead of LEAN files; its
         orders match in the replayed book (``use_order_book`` afterwards changes the queue/latency models)."""
-        from leand.backtest.book_brokerage import BookBrokerage
-        from leand.backtest.book_data import l2_stream
-        from leand.simulator.l2file import L2FormatError
-
+        books = self._order_books()
         sec = self.add_security(symbol, Resolution.TICK, fill_forward=False, normalization=DataNormalizationMode.RAW)
         self.subscriptions = [s for s in self.subscriptions if s.symbol != symbol]
         try:
-            self.extra_streams.append(l2_stream(symbol, Path(path)))
-        except (OSError, L2FormatError) as e:  # a bad recording: say which and why, before the run starts
+            self.extra_streams.append(books.book_stream(symbol, Path(path)))
+        except (OSError, ValueError) as e:  # a bad recording: say which and why, before the run starts
             raise EngineError(f"{symbol}: {e}") from None
-        if not (isinstance(self.brokerage, BookBrokerage) and symbol in self.brokerage.venues):
-            self.use_order_book(symbol)
-        self.brokerage.book_fed.add(symbol)
+        self.brokerage = books.feed_from_book(self, symbol)
         return sec
+
+    def _order_books(self) -> OrderBookMarket:
+        if self.order_books is None:
+            raise EngineError("order books are matched in the simulated exchange, in a backtest only (this engine "
+                              "was built without one)")
+        return self.order_books
 
     def add_csv_security(self, path: str, ticker: str, resolution: Resolution) -> Security:
         """A US-equity-like security (NYSE hours, $0.01 ticks) whose trade bars come from an OHLCV CSV file."""

@@ -7,10 +7,17 @@ override the public methods (``__init_subclass__`` refuses the class). The publi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
 import msgspec
 
-from leand.model import Fill, Order, UpdateRequest
+from leand.model import Fill, Order, Symbol, UpdateRequest
 from leand.risk.gate import Approved, UnapprovedOrderError
+
+if TYPE_CHECKING:
+    from leand.engine import Engine
 
 _FINAL = ("submit", "modify")
 
@@ -78,3 +85,16 @@ class ExecutionClient:
 
     def _cancel(self, order: Order, now_ns: int) -> bool:  # pragma: no cover
         raise NotImplementedError
+
+
+class OrderBookMarket(Protocol):
+    """A simulated exchange that matches chosen symbols' orders in replayed order books (the backtest gives
+    the engine one; see :mod:`leand.backtest.book_brokerage`). Each call returns the engine's brokerage from
+    then on; a bad argument or recording raises ``ValueError`` or ``OSError``."""
+
+    def use_order_book(self, engine: Engine, symbol: Symbol, *, queue: Any, latency: Any, maker_fee: float | None,
+                       taker_fee: float | None, min_notional: float) -> ExecutionClient: ...
+
+    def book_stream(self, symbol: Symbol, path: Path) -> Iterator[Any]: ...
+
+    def feed_from_book(self, engine: Engine, symbol: Symbol) -> ExecutionClient: ...

@@ -13,6 +13,8 @@ clock alerts, so they interleave exactly with data in time order.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leand.execution import ExecutionClient
@@ -32,6 +34,44 @@ from leand.simulator.replay import ReplayVenue
 if TYPE_CHECKING:
     from leand.engine import Engine
     from leand.model import Order, Symbol
+
+
+class SimulatedBooks:
+    """The simulated exchange a backtest engine's ``use_order_book``/``add_book_data`` match in (an
+    :class:`~leand.execution.OrderBookMarket`): a :class:`ReplayVenue` per chosen symbol behind one
+    :class:`BookBrokerage` that keeps the bar fill models for every other symbol."""
+
+    def _brokerage(self, engine: Engine) -> BookBrokerage:
+        b = engine.brokerage
+        return b if isinstance(b, BookBrokerage) else BookBrokerage(engine, b)
+
+    def use_order_book(self, engine: Engine, symbol: Symbol, *, queue: Any = "conservative", latency: Any = None,
+                       maker_fee: float | None = None, taker_fee: float | None = None,
+                       min_notional: float = 0.0) -> BookBrokerage:
+        inst = engine.securities[symbol].instrument
+        venue = ReplayVenue(str(symbol), tick_size=inst.tick_size, lot_size=inst.lot_size, min_notional=min_notional,
+                            maker_fee=maker_fee or 0.0, taker_fee=taker_fee or 0.0, queue=queue,
+                            owner=engine.strategy_id)  # ValueError: a bad model or grid, said by the engine
+        b = self._brokerage(engine)
+        b.add(symbol, venue, latency if latency is not None else Latency(),
+              maker_fee is not None or taker_fee is not None)
+        return b
+
+    def book_stream(self, symbol: Symbol, path: Path) -> Iterator[Any]:
+        from leand.backtest.book_data import l2_stream
+        from leand.simulator.l2file import L2FormatError
+
+        try:
+            return l2_stream(symbol, path)
+        except L2FormatError as e:
+            raise ValueError(str(e)) from None
+
+    def feed_from_book(self, engine: Engine, symbol: Symbol) -> BookBrokerage:
+        b = self._brokerage(engine)
+        if symbol not in b.venues:
+            b = self.use_order_book(engine, symbol)
+        b.book_fed.add(symbol)
+        return b
 
 
 class BookBrokerage(ExecutionClient):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from leand import __version__
+from leand.backtest.book_brokerage import SimulatedBooks
 from leand.bundled import SAMPLE_DATA
 from leand.engine import Engine, EngineError
 from leand.strategy import Strategy
@@ -162,7 +163,8 @@ def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: da
         declared = dict(getattr(strategy, "parameters", {}) or {})
         strategy.parameters = {**declared, **typed_parameters(declared, parameters)}
     engine = Engine(strategy, data_dir, parameters=strategy.parameters, start=start, end=end, cash=cash,
-                    catalog=Path(catalog) if catalog else None, data_source=data_source)
+                    catalog=Path(catalog) if catalog else None, data_source=data_source,
+                    order_books=SimulatedBooks())
     bar = _Progress() if progress else None
     t0 = _time.perf_counter()
     try:

@@ -8,6 +8,7 @@ import bisect
 from pathlib import Path
 
 from leand import DataNormalizationMode, OrderStatus, Resolution, Strategy
+from leand.backtest.book_brokerage import SimulatedBooks
 from leand.backtest.runner import run_backtest
 from leand.engine import Engine
 from leand.simulator.models import Latency
@@ -55,7 +56,7 @@ class LatencyProbe(Strategy):
 
 def test_latency_on_the_virtual_clock_and_cancel_confirmation():
     s = LatencyProbe()
-    Engine(s, DATA).run()
+    Engine(s, DATA, order_books=SimulatedBooks()).run()
     fills = [e for e in s.events if e[0] == s.taker.order_id and e[2] is OrderStatus.FILLED]
     assert len(fills) == 1
     _, t_fill, _, px, qty = fills[0]

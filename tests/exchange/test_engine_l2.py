@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from leand import Strategy
+from leand.backtest.book_brokerage import SimulatedBooks
 from leand.clock import datetime_to_ns
 from leand.engine import Engine, EngineError
 from leand.simulator.l2file import DELTA, RECORD, SNAP_END, SNAP_LEVEL, SNAP_START, TRADE, L2Header, L2Writer
@@ -60,7 +61,7 @@ def test_backtest_on_a_recorded_book_fills_by_queue_position(tmp_path):
     write_book(p)
     Passive.path = str(p)
     s = Passive()
-    e = Engine(s, DATA)
+    e = Engine(s, DATA, order_books=SimulatedBooks())
     e.run()
     assert s.seen[0] == (T0, 1, 100.00, 100.01)  # the snapshot, and the touch it sets
     # joined behind 5; the 3-lot print leaves 2 ahead, a cancel leaves 1 (conservative: no credit), the 1.5 print
@@ -74,7 +75,7 @@ def test_a_gap_in_the_recording_is_reported(tmp_path):
     write_book(p, gap=True)
     Passive.path = str(p)
     s = Passive()
-    e = Engine(s, DATA)
+    e = Engine(s, DATA, order_books=SimulatedBooks())
     e.run()
     book = e.brokerage.venues[s.sym].book
     assert book.gaps == [(3, 4)] and book.stale
@@ -85,7 +86,7 @@ def test_a_bad_recording_fails_before_the_run(tmp_path):
     p.write_bytes(b"garbage")
     Passive.path = str(p)
     with pytest.raises(EngineError, match=r"not a leand \.l2d recording"):
-        Engine(Passive(), DATA).run()
+        Engine(Passive(), DATA, order_books=SimulatedBooks()).run()
 
 
 def test_lean_ticks_convert_to_a_recording(tmp_path, capsys):
