@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -101,6 +102,21 @@ class Market:
 
 
 globals().update(LEAN_INDICATORS)
+
+
+class SecurityMarginModel:
+    """LEAN's margin model: leand takes its leverage."""
+
+    def __init__(self, leverage: float = 2.0, required_free_buying_power_percent: float = 0.0) -> None:
+        self.leverage = leverage
+
+
+class SymbolCache:
+    """LEAN's symbol cache. leand keeps none: a ticker is never cached (the benchmark included)."""
+
+    @staticmethod
+    def try_get_symbol(ticker: str, _security_type: Any = None) -> tuple[bool, Symbol | None]:
+        return False, None
 
 
 class DayOfWeek:

@@ -432,7 +432,8 @@ class Engine:
                time_in_force: TimeInForce | None = None, expire: date | None = None,
                post_only: bool = False, asynchronous: bool = False) -> OrderTicket:
         now = self.clock.now_ns()
-        request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, None, tag, asynchronous, now)
+        request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, None, tag, asynchronous, now,
+                                time_in_force=time_in_force)
         E = OrderResponseErrorCode
 
         def invalid(sym: Symbol | str, code: OrderResponseErrorCode, msg: str) -> OrderTicket:
@@ -775,7 +776,7 @@ class Engine:
         sec = self.securities[sym]
         self._refresh_rates()
         tpv = self.portfolio.total_portfolio_value
-        if self.account_type is AccountType.CASH and sec.base_currency:
+        if self.portfolio.uses_cash_model(sec):
             return self._cash_target_quantity(sec, target, tpv)
         return self._margin_target_quantity(sec, target, tpv)
 
@@ -976,7 +977,24 @@ class Engine:
         else:
             self.trading_days_per_year = 252
         self._setup_rate_sources()
+        self._add_benchmark_feed()
         self._setup_risk_gate()
+
+    def _add_benchmark_feed(self) -> None:
+        """A benchmark symbol the strategy did not subscribe gets an internal hour feed (LEAN's), when the
+        data folder has it; its data never reaches the strategy."""
+        b = self.benchmark
+        if not isinstance(b, Symbol) or b in self.securities or self.live_mode:
+            return
+        folder = self.data_root / b.security_type.value / b.market / "hour"
+        name = f"{b.value.lower()}.zip" if b.security_type is SecurityType.EQUITY else f"{b.value.lower()}_trade.zip"
+        if not (folder / name).is_file():
+            return
+        try:
+            self.add_security(b, Resolution.HOUR)
+        except KeyError:
+            return
+        self.internal_symbols.add(b)
 
     def _setup_risk_gate(self) -> None:
         """The same gate as in the daemon, so a backtest shows what a live deployment would refuse."""

@@ -27,6 +27,7 @@ class Security:
         "base_currency",
         "bid",
         "bid_size",
+        "buying_power_model",
         "exchange_hours",
         "extended_hours",
         "fee_model",
@@ -34,6 +35,7 @@ class Security:
         "fill_model",
         "holdings",
         "instrument",
+        "is_delisted",
         "is_tradable",
         "last_data_time",
         "last_quote_bar",
@@ -80,6 +82,8 @@ class Security:
         self.last_quote_tick = None
         self.last_data_time = 0
         self.is_tradable = True
+        self.is_delisted = False
+        self.buying_power_model: Any = None
         self.subscribes_trades = True
         self.subscribes_quotes = False
         self.fee_model = None
@@ -117,6 +121,26 @@ class Security:
     @property
     def multiplier(self) -> float:
         return self.instrument.multiplier
+
+    # -- LEAN's model setters ---------------------------------------------------------------------------
+    def set_fee_model(self, model: Any) -> None:
+        self.fee_model = model
+
+    def set_fill_model(self, model: Any) -> None:
+        self.fill_model = model
+
+    def set_slippage_model(self, model: Any) -> None:
+        self.slippage_model = model
+
+    def set_leverage(self, leverage: float) -> None:
+        self.leverage = float(leverage)
+
+    def set_buying_power_model(self, model: Any) -> None:
+        """A margin model's leverage becomes the security's (LEAN's SecurityMarginModel(leverage))."""
+        self.buying_power_model = model
+        lev = getattr(model, "leverage", None)
+        if lev:
+            self.leverage = float(lev)
 
     def __repr__(self) -> str:
         return f"Security({self.symbol.value}, price={self.price})"

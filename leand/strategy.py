@@ -298,6 +298,11 @@ class Strategy:
         return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=bool(asynchronous),
                                    **_props(order_properties))
 
+    def order(self, symbol: Symbol | str, quantity: float, asynchronous: bool = False, tag: str = "",
+              order_properties: Any = None) -> OrderTicket:
+        """LEAN's ``Order``: a market order."""
+        return self.market_order(symbol, quantity, asynchronous, tag, order_properties)
+
     def buy(self, symbol: Symbol | str, quantity: float) -> OrderTicket:
         return self.market_order(symbol, abs(quantity))
 

@@ -95,6 +95,16 @@ class SubmitRequest:
     asynchronous: bool = False
     time: int = 0
     response: OrderResponse = field(default_factory=lambda: OrderResponse(0))
+    time_in_force: Any = None
+
+    @property
+    def order_properties(self) -> Any:
+        """LEAN's OrderProperties of the request: its time in force (GTC unless given)."""
+        from types import SimpleNamespace
+
+        from leand.model import TimeInForce
+
+        return SimpleNamespace(time_in_force=self.time_in_force or TimeInForce.GTC)
 
 
 @dataclass(slots=True)

@@ -111,6 +111,11 @@ class Portfolio:
         tpv = self.total_portfolio_value if tpv is None else tpv
         return tpv - self.total_margin_used()
 
+    def uses_cash_model(self, security: Security) -> bool:
+        """A cash account's currency pair, unless the strategy gave it a margin model (LEAN lets it)."""
+        return (self.account_type is AccountType.CASH and bool(security.base_currency)
+                and getattr(security.buying_power_model, "leverage", None) is None)
+
     def has_sufficient_buying_power(self, security: Security, quantity: float, price: float,
                                     fee_account: float = 0.0, reserved_quote: float = 0.0,
                                     reserved_base: float = 0.0) -> tuple[bool, str]:
@@ -118,7 +123,7 @@ class Portfolio:
         if quantity == 0:
             return True, ""
         h = security.holdings.quantity
-        if self.account_type is AccountType.CASH and security.base_currency:
+        if self.uses_cash_model(security):
             if quantity > 0:
                 need = quantity * price
                 have = self.cash_book.ensure(security.quote_currency).amount - reserved_quote
