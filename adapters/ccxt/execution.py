@@ -1,0 +1,676 @@
+"""Order entry through ccxt's async REST API, own-order updates from ``watch_orders``/``watch_my_trades``
+(ccxt.pro) or REST polling, and REST reconciliation at start and after every reconnect.
+
+The guarantees of every leand venue, and where they are kept:
+
+* journal before send: the daemon journals the intent before :meth:`submit`; the request task starts after;
+* client ids: the engine's deterministic client order id is sent as the exchange's (ccxt's unified
+  ``clientOrderId`` parameter), so any order can be looked up by the id leand journaled;
+* no blind resend: a new order whose outcome is unknown (timeout, 5xx) is looked up by its client order id,
+  never sent again; a request refused for load (429, 418) was not executed and is retried after a backoff;
+* no lost report: the order stream is subscribed before the REST snapshot is taken, at start and after every
+  reconnect, so every fill arrives by one path or both; fills carry a stable id built from the exchange's
+  trade id, and the daemon drops one it has already journaled;
+* status only moves forward here as well (a late ``open`` never follows ``closed``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import time
+from collections.abc import Coroutine, Mapping
+from typing import Any
+
+import structlog
+
+from leand.adapters.ccxt.config import CcxtVenueConfig
+from leand.adapters.ccxt.data import backoff, match_markets
+from leand.adapters.ccxt.exchange import has_ws, make_exchange
+from leand.adapters.ccxt.markets import MarketRules, OrderRefused, native_order_types, rules_from_market
+from leand.model import (
+    CANCEL_REJECTED,
+    ExecReport,
+    Instrument,
+    Order,
+    OrderType,
+    Symbol,
+    TimeInForce,
+    UpdateRequest,
+    VenueOrder,
+)
+from leand.venue import Capabilities, OrderStore, VenueView
+
+log = structlog.get_logger("leand.ccxt.exec")
+
+#: how far along an order is: a report that would move it back is dropped
+RANK = {"accepted": 1, "partially_filled": 2, "filled": 3, "canceled": 3, "rejected": 3}
+TRADE_ID_SPAN = 10 ** 12
+TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
+
+
+def fill_key(symbol_index: int, trade_id: Any) -> int:
+    """The journal's fill key for an exchange trade id: numeric ids keep their value above the symbol's index
+    (as the Binance adapter does, so both adapters agree on the same venue), others a stable 62-bit hash."""
+    s = str(trade_id)
+    if s.isdigit() and int(s) < TRADE_ID_SPAN:
+        return symbol_index * TRADE_ID_SPAN + int(s)
+    h = int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") >> 2
+    return (1 << 61) | h
+
+
+def order_status(o: dict[str, Any]) -> str:
+    """ccxt's unified order status as leand's report status."""
+    st = o.get("status")
+    filled = float(o.get("filled") or 0.0)
+    if st == "closed":
+        return "filled"
+    if st in ("canceled", "expired"):
+        return "canceled"
+    if st == "rejected":
+        return "rejected"
+    return "partially_filled" if filled > 0 else "accepted"
+
+
+class CcxtExecutionClient:
+    def __init__(self, cfg: CcxtVenueConfig, store: OrderStore, instruments: Mapping[Symbol, Instrument],
+                 credentials: Mapping[str, str]) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.reports: asyncio.Queue[ExecReport] = asyncio.Queue()
+        self.symbols: dict[str, Symbol] = {s.value.upper(): s for s in instruments}
+        self.index = {v: i for i, v in enumerate(self.symbols)}
+        self._credentials = dict(credentials)
+        self.exchange: Any = None
+        #: leand ticker -> ccxt unified symbol, and back
+        self.names: dict[str, str] = {}
+        self.tickers: dict[str, str] = {}
+        self.rules: dict[str, MarketRules] = {}
+        self.capabilities = Capabilities()
+        self.account: dict[str, float] = {}
+        self.start_view: VenueView | None = None
+        #: client order id -> symbol id of every order this client sent or adopted
+        self._orders: dict[str, str] = {}
+        #: (ccxt symbol, venue order id) -> client order id
+        self._order_cids: dict[tuple[str, str], str] = {}
+        self._venue_ids: dict[str, str] = {}
+        self._stage: dict[str, int] = {}
+        self._inflight: set[str] = set()
+        self._tasks: set[asyncio.Task] = set()
+        self._user_tasks: list[asyncio.Task] = []
+        self._reconciling: asyncio.Task | None = None
+        self.user_connected = asyncio.Event()
+        self._trade_wait: list[dict[str, Any]] = []
+        #: per client order id: the order's quantity and what has been filled (for the status a fill carries)
+        self._quantities: dict[str, float] = {}
+        self._filled: dict[str, float] = {}
+        #: fill ids already reported (a fill that comes by the stream and by REST is reported once)
+        self._seen_fills: set[int] = set()
+        self._snapshots = 0
+        self.stats = {"orders_sent": 0, "rejected": 0, "unknown_outcomes": 0, "retries": 0, "reconciles": 0,
+                      "recovered_fills": 0, "user_reconnects": 0, "events": 0}
+
+    # -- the venue boundary ---------------------------------------------------------------------------------
+    @property
+    def inflight(self) -> int:
+        return len(self._inflight) + len(self._tasks)
+
+    async def connect(self) -> None:
+        """Markets and capabilities, the order stream, then the REST snapshot :meth:`reconcile` returns."""
+        import ccxt
+
+        self.exchange = ex = make_exchange(self.cfg, self._credentials,
+                                           pro=None if self.cfg.user_data != "rest" else False)
+        try:
+            await ex.load_markets()
+        except ccxt.AuthenticationError:
+            raise
+        except ccxt.BaseError as e:
+            raise ConnectionError(f"{self.cfg.exchange}: load_markets failed: {type(e).__name__}: {e}") from e
+        self.names = match_markets(ex.markets, self.symbols)
+        self.tickers = {v: k for k, v in self.names.items()}
+        self.rules = {t: rules_from_market(ex.markets[n], ex.precisionMode) for t, n in self.names.items()}
+        self.capabilities = capabilities(ex)
+        loop = asyncio.get_running_loop()
+        ws = self.cfg.user_data != "rest" and has_ws(ex, "watchOrders") and has_ws(ex, "watchMyTrades")
+        if ws:
+            self._user_tasks = [loop.create_task(self._watch_orders()), loop.create_task(self._watch_trades())]
+            await self._await_user_stream()
+        else:
+            self._user_tasks = [loop.create_task(self._poll_user())]
+            self.user_connected.set()
+        self.start_view = await self._snapshot()
+        self.account = dict(self.start_view.balances)
+
+    async def _await_user_stream(self) -> None:
+        """Wait until ccxt.pro's private connection is open and subscribed (its client's ``subscriptions``),
+        so the snapshot taken next cannot miss an event the stream would not carry."""
+        deadline = time.monotonic() + self.cfg.connect_timeout_s
+        ex = self.exchange
+        while time.monotonic() < deadline:
+            for t in self._user_tasks:
+                if t.done():
+                    raise t.exception() or ConnectionError(f"{self.cfg.exchange}: order stream ended")
+            for client in list(getattr(ex, "clients", {}).values()):
+                connected = getattr(client, "connected", None)
+                if connected is not None and connected.done() and not connected.exception() and \
+                        getattr(client, "subscriptions", None):
+                    await asyncio.sleep(0.05)  # the subscription request itself is in flight; its ack is quick
+                    self.user_connected.set()
+                    return
+            await asyncio.sleep(0.02)
+        raise ConnectionError(f"{self.cfg.exchange}: order stream not subscribed after "
+                              f"{self.cfg.connect_timeout_s:.0f} s")
+
+    async def close(self) -> None:
+        tasks = [*self._user_tasks, self._reconciling, *self._tasks]
+        for t in tasks:
+            if t is not None:
+                t.cancel()
+        for t in tasks:
+            if t is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+        if self.exchange is not None:
+            with contextlib.suppress(Exception):
+                await self.exchange.close()
+
+    def submit(self, order: Order, now_ns: int) -> None:
+        self._orders[order.client_order_id] = order.symbol.id
+        self._quantities[order.client_order_id] = abs(order.quantity)
+        self._spawn(self._place(order))
+
+    def cancel(self, order: Order, now_ns: int) -> None:
+        self._spawn(self._cancel(order))
+
+    def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
+        raise NotImplementedError("ccxt venues modify by cancel and replace (the order manager's emulation)")
+
+    def balances(self) -> dict[str, float]:
+        return dict(self.account)
+
+    def reconcile(self) -> VenueView:
+        if self.start_view is None:
+            raise RuntimeError("CcxtExecutionClient.reconcile() before connect()")
+        return self.start_view
+
+    # -- orders ------------------------------------------------------------------------------------------------
+    def order_args(self, order: Order) -> tuple[str, str, str, float, float | None, dict[str, Any]]:
+        """``create_order``'s arguments, rounded to the market's rules; OrderRefused says why not."""
+        ticker = order.symbol.value.upper()
+        name = self.names.get(ticker)
+        rules = self.rules.get(ticker)
+        if name is None or rules is None:
+            raise OrderRefused(f"UNKNOWN_SYMBOL {ticker} on {self.cfg.exchange}")
+        if not rules.active:
+            raise OrderRefused(f"{name} is not trading on {self.cfg.exchange}")
+        is_buy = order.quantity > 0
+        side = "buy" if is_buy else "sell"
+        amount = rules.amount(order.quantity)
+        params: dict[str, Any] = {"clientOrderId": order.client_order_id}
+        t = order.type
+        price: float | None = None
+        if t is OrderType.MARKET:
+            kind = "market"
+        elif t is OrderType.LIMIT:
+            kind = "limit"
+            price = rules.price(float(order.limit_price or 0.0), is_buy)
+            if order.post_only:
+                params["postOnly"] = True
+            elif order.time_in_force in TIF:
+                params["timeInForce"] = TIF[order.time_in_force]
+        elif t in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and t in self.capabilities.order_types:
+            params["triggerPrice"] = rules.price(float(order.stop_price or 0.0), is_buy)
+            if t is OrderType.STOP_LIMIT:
+                kind = "limit"
+                price = rules.price(float(order.limit_price or 0.0), is_buy)
+            else:
+                kind = "market"
+        else:
+            raise OrderRefused(f"UNSUPPORTED_ORDER_TYPE {t.value} on {self.cfg.exchange}")
+        rules.check_cost(amount, price if price is not None else order.limit_price)
+        return name, kind, side, amount, price, params
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        t = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(t)
+        t.add_done_callback(self._done)
+
+    def _done(self, t: asyncio.Task) -> None:
+        self._tasks.discard(t)
+        if not t.cancelled() and t.exception() is not None:
+            e = t.exception()
+            log.error("ccxt.task.failed", error=f"{type(e).__name__}: {e}")
+
+    async def _place(self, order: Order) -> None:
+        import ccxt
+
+        cid = order.client_order_id
+        sid = order.symbol.id
+        try:
+            name, kind, side, amount, price, params = self.order_args(order)
+        except OrderRefused as e:
+            self.stats["rejected"] += 1
+            self._push_status(cid, "rejected", sid, time.time_ns(), str(e))
+            return
+        self._inflight.add(cid)
+        try:
+            for attempt in range(self.cfg.max_retries + 1):
+                self.stats["orders_sent"] += 1
+                try:
+                    resp = await self.exchange.create_order(name, kind, side, amount, price, dict(params))
+                except (ccxt.DDoSProtection, ccxt.RateLimitExceeded) as e:
+                    # refused for load before execution (429/418): the same request may go again, later
+                    self.stats["retries"] += 1
+                    log.warning("ccxt.order.throttled", client_order_id=cid, error=str(e)[:200])
+                    if attempt == self.cfg.max_retries:
+                        self._push_status(cid, "rejected", sid, time.time_ns(), f"THROTTLED {str(e)[:200]}")
+                        return
+                    await asyncio.sleep(backoff(attempt + 2, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
+                    continue
+                except (ccxt.RequestTimeout, ccxt.ExchangeNotAvailable, ccxt.NetworkError) as e:
+                    self.stats["unknown_outcomes"] += 1
+                    log.warning("ccxt.order.unknown_outcome", client_order_id=cid, error=str(e)[:200])
+                    await self._resolve_unknown(order, name)
+                    return
+                except ccxt.BaseError as e:  # InvalidOrder, InsufficientFunds, BadRequest, ...: refused
+                    if attempt and "uplicate" in str(e):  # an earlier attempt did get through: look it up
+                        await self._resolve_unknown(order, name)
+                        return
+                    self.stats["rejected"] += 1
+                    log.warning("ccxt.order.rejected", client_order_id=cid, error=f"{type(e).__name__}: {e}"[:300])
+                    self._push_status(cid, "rejected", sid, time.time_ns(), f"{type(e).__name__}: {str(e)[:200]}")
+                    return
+                self._on_order(resp, cid)
+                return
+        finally:
+            self._inflight.discard(cid)
+
+    async def _find_order(self, name: str, cid: str) -> dict[str, Any] | None:
+        """The exchange's order with client order id ``cid``, or None if it never heard of it."""
+        import ccxt
+
+        ex = self.exchange
+        try:
+            return await ex.fetch_order("", name, {"clientOrderId": cid})
+        except ccxt.OrderNotFound:
+            return None
+        except (ccxt.NotSupported, ccxt.ArgumentsRequired, ccxt.BadRequest):
+            pass
+        for fetch in ("fetch_open_orders", "fetch_closed_orders", "fetch_canceled_orders"):
+            if not ex.has.get(fetch_flag(fetch)):
+                continue
+            for o in await getattr(ex, fetch)(name):
+                if o.get("clientOrderId") == cid:
+                    return o
+        return None
+
+    async def _resolve_unknown(self, order: Order, name: str) -> None:
+        """Ask the venue a few times whether the order exists (it may still be on its way); never resend."""
+        import ccxt
+
+        cid = order.client_order_id
+        for attempt in range(5):
+            await asyncio.sleep(backoff(attempt + 1, 0.2, 2.0))
+            try:
+                o = await self._find_order(name, cid)
+            except ccxt.BaseError as e:
+                log.warning("ccxt.order.lookup_failed", client_order_id=cid, error=str(e)[:200])
+                continue
+            if o is not None:
+                self._on_order(o, cid)
+                if float(o.get("filled") or 0):
+                    await self._trades_of(name, str(o.get("id")), cid)
+                return
+        self._push_status(cid, "rejected", order.symbol.id, time.time_ns(), "UNKNOWN_OUTCOME_NOT_FOUND")
+
+    async def _trades_of(self, name: str, order_id: str, cid: str) -> None:
+        """The fills of one order, from the account's trades (a lost answer's fills are never guessed)."""
+        for t in await self.exchange.fetch_my_trades(name):
+            if str(t.get("order")) == order_id:
+                self._on_trade(t, cid)
+
+    def _on_order(self, o: dict[str, Any], cid: str | None = None) -> None:
+        """An order as ccxt parsed it (a create/fetch answer, or a ``watch_orders`` update): its status."""
+        cid = cid or o.get("clientOrderId")
+        name = o.get("symbol")
+        if not cid or name not in self.tickers:
+            return
+        vid = str(o.get("id"))
+        self._order_cids[(name, vid)] = cid
+        self._venue_ids[cid] = vid
+        sym = self.symbols[self.tickers[name]].id
+        t_ns = int(o.get("timestamp") or time.time() * 1000) * 1_000_000
+        self._push_status(cid, "accepted", sym, t_ns, venue_order_id=_vid(vid))
+        st = order_status(o)
+        if st in ("canceled", "rejected"):
+            reason = "EXPIRED" if o.get("status") == "expired" else ""
+            self._push_status(cid, st, sym, t_ns, reason, _vid(vid))
+        for t in self._take_waiting(name, vid):
+            self._on_trade(t, cid)
+
+    def _take_waiting(self, name: str, vid: str) -> list[dict[str, Any]]:
+        mine = [t for t in self._trade_wait if t.get("symbol") == name and str(t.get("order")) == vid]
+        if mine:
+            self._trade_wait = [t for t in self._trade_wait if t not in mine]
+        return mine
+
+    def _on_trade(self, t: dict[str, Any], cid: str | None = None) -> None:
+        """One of our fills (``watch_my_trades`` or ``fetch_my_trades``) as a fill report."""
+        name = t.get("symbol")
+        if name not in self.tickers:
+            return
+        vid = str(t.get("order"))
+        cid = cid or self._order_cids.get((name, vid))
+        if cid is None:  # the order's own update has not come yet: hold the fill until it does
+            self._trade_wait.append(t)
+            self._spawn(self._learn_order(name, vid))
+            return
+        ticker = self.tickers[name]
+        sign = 1.0 if t.get("side") == "buy" else -1.0
+        qty = sign * float(t["amount"])
+        fee = t.get("fee") or {}
+        fill_id = fill_key(self.index.get(ticker, 0), t.get("id"))
+        if fill_id in self._seen_fills:
+            return
+        self._seen_fills.add(fill_id)
+        # the status goes with the fill: the stream's order update, or the quantity against the intent
+        total = self._intent_quantity(cid)
+        done = self._filled.get(cid, 0.0) + abs(qty)
+        self._filled[cid] = done
+        st = "filled" if total and done >= total - 1e-12 else "partially_filled"
+        self._push_fill(ExecReport(client_order_id=cid, status=st, symbol=self.symbols[ticker].id,
+                                   time_ns=int(t.get("timestamp") or time.time() * 1000) * 1_000_000,
+                                   venue_order_id=_vid(vid), fill_id=fill_id, fill_quantity=qty,
+                                   fill_price=float(t["price"]), fee=float(fee.get("cost") or 0.0),
+                                   fee_currency=str(fee.get("currency") or ""),
+                                   liquidity=str(t.get("takerOrMaker") or "")))
+
+    def _intent_quantity(self, cid: str) -> float:
+        q = self._quantities.get(cid)
+        if q is None:
+            for it in self.store.open_intents():
+                self._quantities[it["client_order_id"]] = abs(it["quantity"])
+            q = self._quantities.get(cid, 0.0)
+        return q
+
+    async def _learn_order(self, name: str, vid: str) -> None:
+        """A trade for an order id we have no client id for yet: ask the exchange for the order."""
+        import ccxt
+
+        await asyncio.sleep(0.2)  # usually the order's own update is just behind
+        if (name, vid) in self._order_cids:
+            for t in self._take_waiting(name, vid):
+                self._on_trade(t)
+            return
+        try:
+            o = await self.exchange.fetch_order(vid, name)
+        except ccxt.BaseError as e:
+            log.warning("ccxt.order.lookup_failed", order_id=vid, error=str(e)[:200])
+            return
+        if o.get("clientOrderId") in self._orders or o.get("clientOrderId") in self._quantities:
+            self._on_order(o)
+        else:
+            log.warning("ccxt.foreign_trade", symbol=name, order_id=vid)
+            self._take_waiting(name, vid)
+
+    async def _cancel(self, order: Order) -> None:
+        import ccxt
+
+        cid = order.client_order_id
+        name = self.names.get(order.symbol.value.upper(), "")
+        for _ in range(200):  # a cancel right behind its own submit waits for the submit's answer
+            if cid not in self._inflight:
+                break
+            await asyncio.sleep(0.01)
+        for attempt in range(self.cfg.max_retries + 1):
+            try:
+                resp = await self.exchange.cancel_order(self._venue_ids.get(cid, ""), name, {"clientOrderId": cid})
+                if isinstance(resp, dict) and resp.get("status"):
+                    self._on_order(resp, cid)
+                    if float(resp.get("filled") or 0):
+                        await self._trades_of(name, str(resp.get("id")), cid)
+                return
+            except (ccxt.DDoSProtection, ccxt.RateLimitExceeded):
+                self.stats["retries"] += 1
+                await asyncio.sleep(backoff(attempt + 2, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
+            except ccxt.OrderNotFound as e:  # unknown or already final: find out which
+                o = await self._find_order(name, cid)
+                if o is not None and order_status(o) in ("filled", "canceled", "rejected"):
+                    self._on_order(o, cid)
+                    if float(o.get("filled") or 0):
+                        await self._trades_of(name, str(o.get("id")), cid)
+                    return
+                self.reports.put_nowait(ExecReport(client_order_id=cid, status="rejected", symbol=order.symbol.id,
+                                                   time_ns=time.time_ns(), reason=f"{CANCEL_REJECTED} {e}"[:300]))
+                return
+            except (ccxt.RequestTimeout, ccxt.ExchangeNotAvailable, ccxt.NetworkError) as e:
+                log.warning("ccxt.cancel.unknown_outcome", client_order_id=cid, error=str(e)[:200])
+                self._spawn(self._reconcile_safely())
+                return
+            except ccxt.BaseError as e:
+                self.reports.put_nowait(ExecReport(client_order_id=cid, status="rejected", symbol=order.symbol.id,
+                                                   time_ns=time.time_ns(),
+                                                   reason=f"{CANCEL_REJECTED} {type(e).__name__}: {e}"[:300]))
+                return
+
+    # -- reports ----------------------------------------------------------------------------------------------
+    def _push_status(self, cid: str, status: str, symbol: str, time_ns: int, reason: str = "",
+                     venue_order_id: int = 0) -> None:
+        rank = RANK[status]
+        if rank <= self._stage.get(cid, 0):
+            return
+        self._stage[cid] = rank
+        self.reports.put_nowait(ExecReport(client_order_id=cid, status=status, symbol=symbol, time_ns=time_ns,
+                                           venue_order_id=venue_order_id, reason=reason))
+
+    def _push_fill(self, rep: ExecReport) -> None:
+        self._stage[rep.client_order_id] = max(self._stage.get(rep.client_order_id, 0), RANK[rep.status])
+        self.reports.put_nowait(rep)
+
+    # -- own-order stream --------------------------------------------------------------------------------------
+    async def _watch_orders(self) -> None:
+        import ccxt
+
+        attempt = 0
+        while True:
+            try:
+                orders = await self.exchange.watch_orders()
+                attempt = 0
+                self.stats["events"] += len(orders)
+                for o in orders:
+                    self._on_order(o)
+            except ccxt.AuthenticationError:
+                raise
+            except ccxt.BaseError as e:
+                self._stream_down("orders", e)
+                await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
+                attempt += 1
+
+    async def _watch_trades(self) -> None:
+        import ccxt
+
+        attempt = 0
+        while True:
+            try:
+                trades = await self.exchange.watch_my_trades()
+                attempt = 0
+                self.stats["events"] += len(trades)
+                if not self.user_connected.is_set():
+                    self.user_connected.set()
+                for t in trades:
+                    self._on_trade(t)
+            except ccxt.AuthenticationError:
+                raise
+            except ccxt.BaseError as e:
+                self._stream_down("trades", e)
+                await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
+                attempt += 1
+                # whatever happened while the stream was down comes from REST, once it is back
+                self._spawn(self._reconcile_when_up())
+
+    def _stream_down(self, what: str, e: Exception) -> None:
+        if self.user_connected.is_set():
+            self.stats["user_reconnects"] += 1
+            log.warning("ccxt.user.disconnected", stream=what, error=f"{type(e).__name__}: {str(e)[:200]}")
+        self.user_connected.clear()
+
+    async def _reconcile_when_up(self) -> None:
+        if self._reconciling is not None and not self._reconciling.done():
+            return
+        self._reconciling = asyncio.current_task()
+        with contextlib.suppress(ConnectionError):
+            await self._await_user_stream()
+        await self._reconcile_safely()
+
+    async def _poll_user(self) -> None:
+        """No order stream: reconcile over REST every poll interval (the same path a reconnect takes)."""
+        while True:
+            await asyncio.sleep(self.cfg.poll_interval_s)
+            await self._reconcile_safely()
+
+    async def _reconcile_safely(self) -> None:
+        import ccxt
+
+        for attempt in range(10):
+            try:
+                await self.reconcile_now()
+                return
+            except ccxt.BaseError as e:
+                log.warning("ccxt.reconcile.failed", error=str(e)[:200], attempt=attempt + 1)
+                await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
+
+    # -- REST snapshot and reconciliation ------------------------------------------------------------------------
+    async def _snapshot(self) -> VenueView:
+        """Balances, open orders, our trades since the journal's last fill per symbol, and every open intent the
+        exchange does not list as open, looked up by client order id."""
+        ex = self.exchange
+        bal = await ex.fetch_balance()
+        balances = {a: float(v) for a, v in (bal.get("total") or {}).items() if v}
+        intents = {i["client_order_id"]: i for i in self.store.intents()}
+        for c, i in intents.items():
+            self._quantities.setdefault(c, abs(i["quantity"]))
+        if not self._snapshots:  # at start the journal is the truth; later, this process's own counts are
+            self._filled = {c: abs(i["filled"]) for c, i in intents.items()}
+            self._seen_fills = set(self.store.fill_ids())
+        self._snapshots += 1
+        opened: list[dict[str, Any]] = []
+        trades: list[dict[str, Any]] = []
+        for ticker, name in self.names.items():
+            opened += await ex.fetch_open_orders(name)
+            trades += await ex.fetch_my_trades(name)
+        for o in opened:
+            if o.get("clientOrderId"):
+                self._order_cids[(o["symbol"], str(o["id"]))] = o["clientOrderId"]
+                self._venue_ids[o["clientOrderId"]] = str(o["id"])
+        open_cids = {o.get("clientOrderId") for o in opened}
+        queried: dict[str, dict[str, Any] | None] = {}
+        for it in self.store.open_intents():
+            cid = it["client_order_id"]
+            self._orders[cid] = it["symbol"]
+            if cid in open_cids or cid in self._inflight:
+                continue
+            name = self.names.get(Symbol.parse(it["symbol"]).value.upper())
+            if name is None:
+                continue
+            o = await self._find_order(name, cid)
+            queried[cid] = o
+            if o is not None:
+                self._order_cids[(name, str(o["id"]))] = cid
+                self._venue_ids[cid] = str(o["id"])
+        have = self.store.fill_ids()
+        fills: list[ExecReport] = []
+        foreign: list[dict[str, Any]] = []
+        for t in sorted(trades, key=lambda t: (t.get("timestamp") or 0, str(t.get("id")))):
+            name, vid = t.get("symbol"), str(t.get("order"))
+            cid = self._order_cids.get((name, vid))
+            if cid is None:
+                try:
+                    o = await ex.fetch_order(vid, name)
+                    cid = o.get("clientOrderId")
+                except Exception:
+                    cid = None
+                if cid:
+                    self._order_cids[(name, vid)] = cid
+            if cid is None or cid not in intents:
+                foreign.append({"kind": "foreign_trade", "symbol": name, "trade_id": t.get("id"), "order_id": vid})
+                continue
+            ticker = self.tickers[name]
+            if fill_key(self.index[ticker], t.get("id")) in have:
+                self._seen_fills.add(fill_key(self.index[ticker], t.get("id")))
+                continue
+            before = self.reports.qsize()
+            self._on_trade(t, cid)
+            while self.reports.qsize() > before:  # what _on_trade queued goes into the view instead
+                fills.append(self.reports.get_nowait())
+        orders: dict[str, VenueOrder | None] = {}
+        for it in self.store.open_intents():
+            cid = it["client_order_id"]
+            o = next((x for x in opened if x.get("clientOrderId") == cid), None) or queried.get(cid)
+            if cid not in queried and o is None:
+                continue
+            orders[cid] = None if o is None else self._venue_order(o)
+            if o is not None:
+                self._stage[cid] = max(self._stage.get(cid, 0), RANK[order_status(o)])
+        return VenueView(open_orders=[self._venue_order(o) for o in opened if o.get("clientOrderId")],
+                         orders=orders, fills=fills, balances=balances, foreign=foreign)
+
+    def _venue_order(self, o: dict[str, Any]) -> VenueOrder:
+        sign = 1.0 if o.get("side") == "buy" else -1.0
+        ticker = self.tickers[o["symbol"]]
+        return VenueOrder(client_order_id=str(o.get("clientOrderId")), venue_order_id=_vid(str(o.get("id"))),
+                          symbol=self.symbols[ticker].id, quantity=sign * float(o.get("amount") or 0.0),
+                          type="limit" if o.get("type") == "limit" else "market",
+                          limit_price=float(o["price"]) if o.get("price") else None, status=order_status(o),
+                          filled=sign * float(o.get("filled") or 0.0))
+
+    async def reconcile_now(self) -> int:
+        """After a reconnect (or each poll without a stream): a fresh snapshot; what the stream missed goes into
+        the report queue (the daemon journals each report before applying it and drops fills it has)."""
+        view = await self._snapshot()
+        self.stats["reconciles"] += 1
+        self.account = dict(view.balances)
+        for rep in view.fills:
+            self._push_fill(rep)
+        now = time.time_ns()
+        for cid, vo in view.orders.items():
+            if cid in self._inflight:
+                continue
+            sym = self._orders.get(cid, "")
+            if vo is None:
+                self._push_status(cid, "rejected", sym, now, "NOT_FOUND_AT_VENUE")
+            else:
+                self._push_status(cid, vo.status if vo.status != "filled" or not view.fills else "accepted",
+                                  vo.symbol, now)
+        self.stats["recovered_fills"] += len(view.fills)
+        log.info("ccxt.reconciled", fills=len(view.fills), open_orders=len(view.open_orders))
+        return len(view.fills)
+
+
+def _vid(vid: str) -> int:
+    return int(vid) if vid.isdigit() else 0
+
+
+def fetch_flag(method: str) -> str:
+    """``fetch_open_orders`` -> ``fetchOpenOrders`` (the ``has`` key)."""
+    head, *rest = method.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+def capabilities(ex: Any) -> Capabilities:
+    """What the exchange does natively, from ccxt's ``has`` and ``features``; the rest is emulated above."""
+    spot = ((getattr(ex, "features", None) or {}).get("spot") or {}).get("createOrder") or {}
+    types = set(native_order_types(ex.has))
+    if not spot.get("triggerPrice") and not spot.get("stopLossPrice"):
+        types -= {OrderType.STOP_MARKET, OrderType.STOP_LIMIT}
+    if not spot.get("trailing"):
+        types.discard(OrderType.TRAILING_STOP)
+    types.discard(OrderType.TRAILING_STOP)  # not expressed through create_order's unified arguments here
+    tif = {TimeInForce.GTC}
+    for name, enum in (("IOC", TimeInForce.IOC), ("FOK", TimeInForce.FOK)):
+        if (spot.get("timeInForce") or {}).get(name):
+            tif.add(enum)
+    return Capabilities(order_types=frozenset(types), time_in_force=frozenset(tif),
+                        post_only=bool((spot.get("timeInForce") or {}).get("PO")), modify=False,
+                        cancel_replace=False, oco=False, oto=False, async_cancel=True)
