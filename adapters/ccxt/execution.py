@@ -136,6 +136,8 @@ class CcxtExecutionClient:
         ws = self.cfg.user_data != "rest" and has_ws(ex, "watchOrders") and has_ws(ex, "watchMyTrades")
         if ws:
             self._user_tasks = [loop.create_task(self._watch_orders()), loop.create_task(self._watch_trades())]
+            if has_ws(ex, "watchBalance"):
+                self._user_tasks.append(loop.create_task(self._watch_balance()))
             await self._await_user_stream()
         else:
             self._user_tasks = [loop.create_task(self._poll_user())]
@@ -509,6 +511,25 @@ class CcxtExecutionClient:
                 attempt += 1
                 # whatever happened while the stream was down comes from REST, once it is back
                 self._spawn(self._reconcile_when_up())
+
+    async def _watch_balance(self) -> None:
+        """The account as the stream reports it (assets the update names; the REST snapshot has the rest)."""
+        import ccxt
+
+        attempt = 0
+        while True:
+            try:
+                bal = await self.exchange.watch_balance()
+                attempt = 0
+                for asset, total in (bal.get("total") or {}).items():
+                    if total is not None:
+                        self.account[asset] = float(total)
+            except ccxt.AuthenticationError:
+                raise
+            except ccxt.BaseError as e:
+                self._stream_down("balance", e)
+                await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
+                attempt += 1
 
     def _stream_down(self, what: str, e: Exception) -> None:
         if self.user_connected.is_set():

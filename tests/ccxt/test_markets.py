@@ -85,7 +85,6 @@ def test_okx_precision_and_limits() -> None:
 
 @pytest.mark.parametrize("make", [kraken, okx])
 def test_capabilities_follow_has_and_features(make) -> None:
-    pytest.importorskip("leand.venue")
     from leand.adapters.ccxt.execution import capabilities
 
     ex = make()

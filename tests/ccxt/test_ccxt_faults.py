@@ -1,0 +1,135 @@
+"""The ccxt execution client against the simulator in this process (deterministic: the crowd moves only when
+told): a lost answer to an executed order is looked up, never resent; a 429 is retried after a backoff and the
+order goes in once; a fill made while the order stream is down is recovered once, by REST."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("ccxt.pro")
+pytest.importorskip("leand.simulator.binance")
+
+from leand.adapters.ccxt.config import CcxtVenueConfig  # noqa: E402
+from leand.adapters.ccxt.execution import CcxtExecutionClient  # noqa: E402
+from leand.live.journal import Journal  # noqa: E402
+from leand.live.reports import apply_view, persist_report  # noqa: E402
+from leand.model import Instrument, Order, OrderType, Symbol  # noqa: E402
+from leand.simulator.binance import SimConfig, finalize, start_server  # noqa: E402
+
+BTC = Symbol.crypto("BTCUSDT", "binance")
+INST = {BTC: Instrument(BTC, quote_currency="USDT", base_currency="BTC", lot_size=1e-5, tick_size=0.01)}
+
+
+async def sim_in_process():
+    cfg = SimConfig()
+    cfg.generator.rate_hz = 0.0
+    return await start_server(finalize(cfg, "test"), seed=5)
+
+
+def venue_cfg(srv) -> CcxtVenueConfig:
+    ws = {"spot": f"{srv.ws_url}/ws", "margin": f"{srv.ws_url}/ws", "ws-api": {"spot": f"{srv.ws_url}/ws-api/v3"}}
+    return CcxtVenueConfig(exchange="binance", market="binance", symbols=["BTCUSDT"], rate_limit=False,
+                           reconnect_base_s=0.05, reconnect_cap_s=0.3,
+                           options={"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False,
+                                    "fetchMargins": False},
+                           urls={"api": {"public": f"{srv.url}/api/v3", "private": f"{srv.url}/api/v3", "ws": ws}})
+
+
+async def started(srv, tmp: Path) -> CcxtExecutionClient:
+    j = Journal(tmp / "journal.sqlite")
+    j.next_boot()
+    c = CcxtExecutionClient(venue_cfg(srv), j, INST, {"api_key": srv.api_key, "api_secret": srv.api_secret})
+    await c.connect()
+    apply_view(j, c.reconcile())
+    return c
+
+
+def submit(c: CcxtExecutionClient, cid: str, qty: float, price: float | None = None) -> None:
+    o = Order(id=1, symbol=BTC, quantity=qty, type=OrderType.LIMIT if price else OrderType.MARKET,
+              limit_price=price, client_order_id=cid)
+    c.store.intent(cid, "t", BTC, qty, o.type.value, price, None, "gtc", "", 1, 1)
+    c.submit(o, 1)
+
+
+async def settle(c: CcxtExecutionClient, pred, timeout: float = 8.0) -> list:
+    out: list = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        while not c.reports.empty():
+            r = c.reports.get_nowait()
+            out.append((r, persist_report(c.store, r)))
+        if pred(out):
+            return out
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"reports so far: {out}")
+
+
+def venue_orders(srv, cid: str) -> list:
+    acct = srv.exchange.accounts[srv.api_key]
+    return [o for o in acct.orders.values() if o.client_order_id == cid] if hasattr(acct, "orders") else []
+
+
+async def all_orders(c: CcxtExecutionClient) -> list[dict]:
+    return await c.exchange.fetch_orders("BTC/USDT")
+
+
+async def test_lost_answer_to_an_executed_order_is_looked_up_not_resent(tmp_path: Path) -> None:
+    srv = await sim_in_process()
+    c = await started(srv, tmp_path)
+    try:
+        srv.faults.http_status, srv.faults.http_count, srv.faults.http_mode = 503, 1, "after"
+        submit(c, "t-1-1", 0.001)
+        reps = await settle(c, lambda out: any(r.status == "filled" and r.fill_quantity for r, _ in out))
+        assert c.stats["unknown_outcomes"] == 1
+        mine = [o for o in await all_orders(c) if o["clientOrderId"] == "t-1-1"]
+        assert len(mine) == 1 and mine[0]["status"] == "closed"  # sent once
+        fills = [r for r, fresh in reps if r.fill_quantity and fresh]
+        assert sum(f.fill_quantity for f in fills) == pytest.approx(0.001)
+        assert c.store.intents()[0]["status"] == "filled"
+    finally:
+        await c.close()
+        await srv.close()
+
+
+async def test_429_is_retried_after_a_backoff_and_the_order_goes_in_once(tmp_path: Path) -> None:
+    srv = await sim_in_process()
+    c = await started(srv, tmp_path)
+    try:
+        srv.faults.http_status, srv.faults.http_count, srv.faults.http_mode = 429, 2, "before"
+        submit(c, "t-1-2", 0.001)
+        await settle(c, lambda out: any(r.status == "filled" and r.fill_quantity for r, _ in out))
+        assert c.stats["retries"] == 2 and c.stats["unknown_outcomes"] == 0
+        mine = [o for o in await all_orders(c) if o["clientOrderId"] == "t-1-2"]
+        assert len(mine) == 1
+    finally:
+        await c.close()
+        await srv.close()
+
+
+async def test_fill_while_the_order_stream_is_down_is_recovered_once(tmp_path: Path) -> None:
+    srv = await sim_in_process()
+    c = await started(srv, tmp_path)
+    try:
+        book = await c.exchange.fetch_order_book("BTC/USDT", 5)
+        bid = round(book["bids"][0][0] + 0.01, 2)
+        submit(c, "t-1-3", 0.002, bid)
+        await settle(c, lambda out: any(r.status == "accepted" for r, _ in out))
+        srv.hub.drop_all()
+        srv.exchange.crowd_submit("BTCUSDT", -1, 0.002, 0.0, OrderType.MARKET, "")  # fills us while we are away
+        reps = await settle(c, lambda out: any(r.status == "filled" and r.fill_quantity for r, _ in out))
+        assert c.stats["user_reconnects"] >= 1 and c.stats["reconciles"] >= 1
+        fresh = [r for r, f in reps if r.fill_quantity and f]
+        assert sum(r.fill_quantity for r in fresh) == pytest.approx(0.002)
+        mt = await c.exchange.fetch_my_trades("BTC/USDT")
+        assert sorted(f.trade_id for f in c.store.fills()) == sorted(int(t["id"]) for t in mt)
+        await asyncio.sleep(0.5)  # anything late from the stream is a duplicate and is dropped
+        late = await settle(c, lambda out: True)
+        assert not [r for r, f in late if r.fill_quantity and f]
+    finally:
+        await c.close()
+        await srv.close()
