@@ -41,7 +41,8 @@ ENTRY_POINT_GROUP = "leand.venues"
 #: the kind of a ``[venue]`` section that names none
 DEFAULT_KIND = "paper"
 #: the venues shipped with leand, registered by module name (so nothing in leand imports an adapter)
-BUILTIN_REGISTRATIONS = ("leand.adapters.paper.registration", "leand.adapters.binance.registration")
+BUILTIN_REGISTRATIONS = ("leand.adapters.paper.registration", "leand.adapters.binance.registration",
+                         "leand.adapters.ccxt.registration")
 
 MarketEvent = QuoteTick | TradeTick
 

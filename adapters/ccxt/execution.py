@@ -578,7 +578,7 @@ class CcxtExecutionClient:
         self._snapshots += 1
         opened: list[dict[str, Any]] = []
         trades: list[dict[str, Any]] = []
-        for ticker, name in self.names.items():
+        for name in self.names.values():
             opened += await ex.fetch_open_orders(name)
             trades += await ex.fetch_my_trades(name)
         for o in opened:

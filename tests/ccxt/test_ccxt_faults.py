@@ -5,7 +5,6 @@ order goes in once; a fill made while the order stream is down is recovered once
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from pathlib import Path
 
@@ -14,12 +13,12 @@ import pytest
 pytest.importorskip("ccxt.pro")
 pytest.importorskip("leand.simulator.binance")
 
-from leand.adapters.ccxt.config import CcxtVenueConfig  # noqa: E402
-from leand.adapters.ccxt.execution import CcxtExecutionClient  # noqa: E402
-from leand.live.journal import Journal  # noqa: E402
-from leand.live.reports import apply_view, persist_report  # noqa: E402
-from leand.model import Instrument, Order, OrderType, Symbol  # noqa: E402
-from leand.simulator.binance import SimConfig, finalize, start_server  # noqa: E402
+from leand.adapters.ccxt.config import CcxtVenueConfig
+from leand.adapters.ccxt.execution import CcxtExecutionClient
+from leand.live.journal import Journal
+from leand.live.reports import apply_view, persist_report
+from leand.model import Instrument, Order, OrderType, Symbol
+from leand.simulator.binance import SimConfig, finalize, start_server
 
 BTC = Symbol.crypto("BTCUSDT", "binance")
 INST = {BTC: Instrument(BTC, quote_currency="USDT", base_currency="BTC", lot_size=1e-5, tick_size=0.01)}

@@ -63,11 +63,11 @@ def test_kraken_precision_and_limits() -> None:
     assert r.price(30000.07, is_buy=True) == 30000.0 and r.price(30000.07, is_buy=False) == 30000.1
     assert r.price(30000.1, is_buy=False) == 30000.1
     assert r.amount(-0.5) == 0.5
-    with pytest.raises(OrderRefused, match="below the minimum 0.0001"):
+    with pytest.raises(OrderRefused, match=r"below the minimum 0\.0001"):
         r.amount(0.00005)
     with pytest.raises(OrderRefused, match="not a multiple of the lot size"):
         r.amount(0.123456789)
-    with pytest.raises(OrderRefused, match="notional 0.3 USD is below the minimum 0.5"):
+    with pytest.raises(OrderRefused, match=r"notional 0\.3 USD is below the minimum 0\.5"):
         r.check_cost(0.0001, 3000.0)
     eth = rules_from_market(ex.markets["ETH/EUR"], ex.precisionMode)
     assert eth.price_step == "0.01" and not eth.active  # cancel_only is not trading
