@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -43,9 +44,14 @@ class LocalBackend:
 
     def __init__(self, spec: RunSpec, workers: int | None = None) -> None:
         self.workers = workers or default_workers()
-        # fork where there is one: workers start in milliseconds and need no importable __main__ (a notebook, a
-        # script on stdin); the parent has no threads yet and the workers never touch its SQLite handle
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        # fork when this process has no other thread (the CLI): workers start in milliseconds and need no
+        # importable __main__ (a script on stdin); they never touch the parent's SQLite handle. With other threads
+        # about (a host application, a test runner) a fork could copy a lock held mid-operation: forkserver then.
+        methods = multiprocessing.get_all_start_methods()
+        if "fork" in methods and threading.active_count() == 1:
+            method = "fork"
+        else:
+            method = "forkserver" if "forkserver" in methods else "spawn"
         self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method),
                                         initializer=init_worker, initargs=(msgspec.msgpack.encode(spec),))
 

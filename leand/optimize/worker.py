@@ -173,6 +173,10 @@ _RUNNER: TrialRunner | None = None
 
 def init_worker(spec_bytes: bytes) -> None:
     global _RUNNER
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent stops the sweep; a worker finishes its trial quietly
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _RUNNER = TrialRunner(msgspec.msgpack.decode(spec_bytes, type=RunSpec))
 
 

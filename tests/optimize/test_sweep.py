@@ -211,3 +211,75 @@ def test_ray_backend_gives_the_local_table(tmp_path: Path) -> None:
         ray.shutdown()
     assert (Path(remote.out) / "trials.csv").read_text() == (Path(local.out) / "trials.csv").read_text()
     assert remote.summary["best"] == local.summary["best"]
+
+
+FLAKY = '''
+from leand import Resolution, Strategy
+
+
+class Picky(Strategy):
+    parameters = {"fast": 10, "slow": 30}
+
+    def initialize(self) -> None:
+        self.set_start_date(2010, 1, 1)
+        self.set_end_date(2010, 6, 30)
+        self.spy = self.add_equity("SPY", Resolution.DAILY).symbol
+        if self.get_parameter("fast") == 10:
+            raise ValueError("fast=10 is not allowed")
+        self.fast = self.sma(self.spy, self.get_parameter("fast"))
+
+    def on_data(self, data) -> None:
+        if self.fast.is_ready and not self.portfolio.invested:
+            self.set_holdings(self.spy, 1.0)
+'''
+
+
+def test_a_failing_trial_is_recorded_and_the_sweep_goes_on(tmp_path: Path) -> None:
+    strategy = tmp_path / "picky.py"
+    strategy.write_text(FLAKY)
+    r = optimize(OptimizeConfig(strategy=str(strategy), params=["fast=5:15:5"], out=str(tmp_path / "o"),
+                                workers=2, report=False))
+    trials = json.loads((tmp_path / "o" / "trials.json").read_text())
+    assert [t["ok"] for t in trials] == [True, False, True]
+    assert "picky.py:13 in initialize: ValueError: fast=10 is not allowed" in trials[1]["error"]
+    assert r.summary["best"]["params"]["fast"] in (5, 15)
+
+
+def test_progress_line_shows_done_best_and_eta(capsys: pytest.CaptureFixture[str]) -> None:
+    from leand.optimize.sweep import Progress
+    from leand.optimize.targets import Target
+
+    bar = Progress(4, Target.parse("sharpe"), enabled=True)
+    bar.skip(1)
+    bar.update(0.5, {"fast": 5})
+    bar.update(0.7, {"fast": 10})
+    bar.update(None, {"fast": 15})
+    line = capsys.readouterr().err.split("\r")[-1]
+    assert "4/4 trials" in line and "best sharpe 0.7 (fast=10)" in line and "ETA 0:00" in line
+
+
+def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "opt"
+    args = ["optimize", SMA, "--param", "fast=2:40:2", "--param", "slow=20:30:10", "--start", "2010-01-01",
+            "--end", "2010-12-31", "--workers", "2", "--out", str(out), "--no-report"]
+    proc = subprocess.Popen([sys.executable, "-m", "leand.cli", *args], cwd=tmp_path, start_new_session=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    db = out / "trials.sqlite"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if db.exists() and len(_rows(db)) >= 3:
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground process group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted; finished trials are kept" in err and "Traceback" not in err
+    n = len(_rows(db))
+    assert 3 <= n < 40
+    p = leand(*args, cwd=tmp_path)
+    assert p.returncode == 0 and "(resumed)" in p.stdout, p.stderr
+    assert [r[2] for r in _rows(db)] == list(range(40))
