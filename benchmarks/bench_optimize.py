@@ -3,7 +3,9 @@
 must stay flat: each worker keeps one strategy class and one decoded copy of the data).
 
 The floor is the same trials run back to back in this process with no pool, no SQLite and no IPC. The machine's
-load average is printed before and after: on a shared machine the speed-up is only as good as the idle cores.
+load average is printed before and after: on a shared machine the measured speed-up is only as good as the idle
+cores, so the workers' CPU time per trial is printed too (from getrusage of the reaped pool processes): equal CPU
+per trial on 1 and 2 workers means the pool adds no work and the speed-up on idle cores is the core count.
 
     python benchmarks/bench_optimize.py [--trials-fast 5:50:5 --trials-slow 20:210:10] [--workers 1,2]
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sqlite3
 import tempfile
 import time
@@ -67,19 +70,30 @@ def main() -> None:
     fl = floor(space, args.floor_trials)
     print(f"floor: {fl:8.1f} trials/min  (run_backtest back to back in one process, {args.floor_trials} trials)")
     rates: dict[int, float] = {}
+    cpu_rates: dict[int, float] = {}
     for w in (int(x) for x in args.workers.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             cfg = OptimizeConfig(strategy=str(STRATEGY), params=params, workers=w, out=tmp, report=False)
+            ch0, p0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
             res = optimize(cfg, progress=False)
-            rate = res.summary["trials"] / res.sweep_seconds * 60
+            ch1, p1 = resource.getrusage(resource.RUSAGE_CHILDREN), time.process_time()
+            n = res.summary["trials"]
+            rate = n / res.sweep_seconds * 60
             rates[w] = rate
-            print(f"{w} worker{'s' if w > 1 else ' '}: {rate:8.1f} trials/min  ({res.summary['trials']} trials in "
+            worker_cpu = (ch1.ru_utime + ch1.ru_stime) - (ch0.ru_utime + ch0.ru_stime)
+            cpu_bound = n / (worker_cpu / w) * 60
+            cpu_rates[w] = cpu_bound
+            print(f"{w} worker{'s' if w > 1 else ' '}: {rate:8.1f} trials/min  ({n} trials in "
                   f"{res.sweep_seconds:.1f} s; {load()})")
+            print(f"    CPU: workers {worker_cpu / n * 1000:.1f} ms a trial, parent {(p1 - p0) / n * 1000:.1f} ms a "
+                  f"trial (incl. analysis and the best's re-run); with a whole core per worker: {cpu_bound:.1f} "
+                  "trials/min")
             for pid, n, early, mid, last in rss_profile(Path(tmp) / "trials.sqlite"):
                 print(f"    worker pid {pid}: {n:3d} trials, peak RSS {early:6.1f} MiB after 5, {mid:6.1f} after "
                       f"{n // 2 + 1}, {last:6.1f} after {n}")
     if 1 in rates and 2 in rates:
-        print(f"speed-up 2 workers / 1 worker: {rates[2] / rates[1]:.2f}x (target >= 1.8x on 2 idle cores)")
+        print(f"speed-up 2 workers / 1 worker: {rates[2] / rates[1]:.2f}x measured (target >= 1.8x on 2 idle "
+              f"cores); {cpu_rates[2] / cpu_rates[1]:.2f}x in CPU time per trial (what idle cores would give)")
     print(f"after: {load()}")
 
 
