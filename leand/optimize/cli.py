@@ -97,6 +97,8 @@ def format_summary(s: dict, resumed: bool) -> str:
             if k in best["statistics"]:
                 lines.append(f"  {k:<16} {best['statistics'][k]:>12}")
     d = s.get("deflated_sharpe")
+    if (d or s.get("pbo")) and best is not None and best["window"] >= 0:
+        lines.append(f"overfitting guards of window {best['window']}'s training trials:")
     if d:
         lines.append(f"deflated Sharpe ratio: {d['dsr']:.4f}  (SR {d['sharpe']:.4f} vs SR0 {d['expected_max_sharpe']:.4f}"
                      f" expected from {d['n_trials']} trials by luck)")
@@ -111,6 +113,8 @@ def format_summary(s: dict, resumed: bool) -> str:
             oos = "—" if w["out_of_sample"] is None else f"{w['out_of_sample']:.4g}"
             lines.append(f"  window {w['index']}: train {w['train_start']}..{w['train_end']} test "
                          f"{w['test_start']}..{w['test_end']}  {params}  IS {ins}  OOS {oos}")
+        if wf.get("mean_pbo") is not None:
+            lines.append(f"mean PBO over the windows: {wf['mean_pbo']:.3f}")
         o = wf.get("out_of_sample")
         if o:
             lines.append(f"out of sample (stitched): net profit {o['net_profit']:.2%}, Sharpe {o['sharpe_ratio']:.3f},"

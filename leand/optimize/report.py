@@ -225,6 +225,9 @@ def build_report(store: TrialStore, space: Space, target: Target, analysis: Anal
         figures.append(("Performance degradation: in-sample against out-of-sample Sharpe of the selected trial",
                         degradation(p.is_sharpe, p.oos_sharpe)))
     guard = []
+    if analysis.windows and (d is not None or p is not None):
+        guard.append([f"(DSR and PBO below: window {window}'s training trials, which chose the parameters to trade "
+                      "next)", ""])
     if d is not None:
         guard += [["Deflated Sharpe Ratio (probability the best trial's Sharpe beats luck)", _num(d.dsr)],
                   ["best trial's daily Sharpe", _num(d.sharpe)],

@@ -217,7 +217,7 @@ class Sweep:
         study = optuna.create_study(direction="maximize" if self.target.maximize else "minimize", sampler=sampler)
         done = self.store.done(window, phase)
         batch = self.batch_size()
-        seen: dict[str, TrialRow | TrialOutcome] = {}
+        seen: dict[str, int] = {}  # parameters -> the idx that ran them (its row is read back when reused)
         idx = 0
         while idx < self.n_trials:
             asked = []
@@ -240,10 +240,11 @@ class Sweep:
                     full = self.store.get(window, phase, i)
                     assert full is not None
                     results[i] = (full.feasible, full.target, full.values)
-                    seen.setdefault(key(params), full)
+                    seen.setdefault(key(params), i)
                     self.progress.skip(1)
                 elif key(params) in seen:  # TPE asked a point already run: reuse its result
-                    prev = seen[key(params)]
+                    prev = self.store.get(window, phase, seen[key(params)])
+                    assert prev is not None
                     o = _copy_outcome(prev, window, phase, i)
                     f, v = self._record(o)
                     results[i] = (f, v, o.values)
@@ -256,7 +257,7 @@ class Sweep:
                 if len(dup[key(t.params)]) == 1:
                     unique.append(t)
             for o in self.backend.run(unique):
-                seen[key(o.params)] = o
+                seen[key(o.params)] = o.number
                 for n in dup[key(o.params)]:
                     oo = o if n == o.number else _copy_outcome(o, window, phase, n)
                     f, v = self._record(oo)

@@ -283,3 +283,17 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> No
     p = leand(*args, cwd=tmp_path)
     assert p.returncode == 0 and "(resumed)" in p.stdout, p.stderr
     assert [r[2] for r in _rows(db)] == list(range(40))
+
+
+def test_bayes_resume_replays_the_sampler_and_ends_with_the_uninterrupted_table(tmp_path: Path) -> None:
+    space = ["fast=5:30:5", "slow=20:80:10"]
+    whole = optimize(cfg(tmp_path / "whole", params=space, search="bayes", trials=12, seed=11))
+    cut = cfg(tmp_path / "cut", params=space, search="bayes", trials=12, seed=11)
+    optimize(cut)
+    con = sqlite3.connect(tmp_path / "cut" / "trials.sqlite")
+    con.execute("DELETE FROM trials WHERE idx IN (3, 9, 10, 11)")  # as if killed with these unfinished
+    con.commit()
+    con.close()
+    again = optimize(cut)
+    assert again.resumed
+    assert (tmp_path / "cut" / "trials.csv").read_text() == (Path(whole.out) / "trials.csv").read_text()
