@@ -29,6 +29,7 @@ from leand.model import (
     Order,
     OrderType,
     QuoteTick,
+    SecurityType,
     Symbol,
     TimeInForce,
     TradeTick,
@@ -45,6 +46,9 @@ BUILTIN_REGISTRATIONS = ("leand.adapters.paper.registration", "leand.adapters.bi
                          "leand.adapters.ccxt.registration")
 
 MarketEvent = QuoteTick | TradeTick
+#: LEAN's crypto market names (symbol-properties rows): a venue on one of them trades crypto
+CRYPTO_MARKETS = frozenset({"coinbase", "gdax", "binance", "binanceus", "bybit", "bitfinex", "kraken", "okx",
+                            "bitstamp", "kucoin"})
 
 
 class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -66,6 +70,19 @@ class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         """The venue kind (the registry key): the Struct's tag."""
         tag = type(self).__struct_config__.tag
         return tag if isinstance(tag, str) else ""
+
+    def security_type(self) -> SecurityType:
+        """What the venue's symbols are: crypto on LEAN's crypto markets, equities otherwise. A venue whose
+        symbols are all of one type (a crypto exchange) overrides this."""
+        return SecurityType.CRYPTO if self.market in CRYPTO_MARKETS else SecurityType.EQUITY
+
+    def validate(self) -> None:
+        """Raise ValueError, naming the key, for a value the venue cannot work with (checked at config load)."""
+
+    def secret_names(self) -> list[str]:
+        """The secrets this section names by reference: every ``<name>_env``/``<name>_credential`` pair."""
+        fields = set(self.__struct_fields__)
+        return [f[:-4] for f in self.__struct_fields__ if f.endswith("_env") and f"{f[:-4]}_credential" in fields]
 
 
 class Capabilities(msgspec.Struct, kw_only=True, frozen=True):

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from leand.model import SecurityType
 from leand.venue import VenueConfig
 
 
@@ -49,6 +50,16 @@ class CcxtVenueConfig(VenueConfig, tag_field="kind", tag="ccxt"):
     #: how long connect() waits for the order stream before trading
     connect_timeout_s: float = 20.0
 
+    def __post_init__(self) -> None:
+        # the exchange id names the venue and its market unless the section says otherwise
+        if not self.market:
+            self.market = self.exchange
+        if not self.name:
+            self.name = self.exchange or "ccxt"
+
+    def security_type(self) -> SecurityType:
+        return SecurityType.CRYPTO  # ccxt's exchanges trade crypto spot markets here
+
     def validate(self) -> None:
         """Raise ValueError naming the key on a value that cannot work."""
         if not self.exchange:
@@ -69,10 +80,3 @@ class CcxtVenueConfig(VenueConfig, tag_field="kind", tag="ccxt"):
         if not self.symbols:
             raise ValueError("venue.symbols: at least one symbol is needed")
 
-    @property
-    def market_name(self) -> str:
-        return self.market or self.exchange
-
-    @property
-    def venue_name(self) -> str:
-        return self.name or self.exchange

@@ -157,6 +157,10 @@ def parse_venue(raw: Any, source: str = "config") -> VenueConfig:
     if reg is None:
         raise ConfigError(f"{source}: venue.kind = {kind!r}: expected a string")
     cfg: VenueConfig = _convert({**raw, "kind": kind}, reg.config, source, "venue.")
+    try:
+        cfg.validate()
+    except ValueError as e:
+        raise ConfigError(f"{source}: {e}") from None
     return cfg
 
 

@@ -39,7 +39,7 @@ from leand.live.notify import Notifier
 from leand.live.reports import apply_report, apply_view, persist_report
 from leand.live.secrets import secret
 from leand.live.statelock import StateLock
-from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, SecurityType, Symbol
+from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, Symbol
 from leand.replay.recorder import Recorder
 from leand.replay.records import (
     Ctl,
@@ -56,9 +56,6 @@ from leand.replay.records import (
 from leand.tracebacks import one_line
 
 log = structlog.get_logger("leand.daemon")
-CRYPTO_MARKETS = ("coinbase", "binance", "bybit", "bitfinex")
-
-
 @dataclass
 class StrategyRunner:
     id: str
@@ -98,13 +95,13 @@ class Daemon:
         self.boot = self.journal.next_boot()
         spdb = SymbolPropertiesDatabase.load(cfg.data_path / "symbol-properties" / "symbol-properties-database.csv")
         v = cfg.venue
-        sec_type = SecurityType.CRYPTO if v.market in CRYPTO_MARKETS else SecurityType.EQUITY
+        sec_type = v.security_type()
         self.instruments = {}
         for t in v.symbols:
             sym = Symbol(t.upper(), sec_type, v.market)
             self.instruments[sym] = spdb.get(sym)
         self.credentials = {}
-        for name in ("api_key", "api_secret"):
+        for name in v.secret_names():
             env, cred = getattr(v, f"{name}_env"), getattr(v, f"{name}_credential")
             if env or cred:
                 self.credentials[name] = secret(env=env or None, credential=cred or None)

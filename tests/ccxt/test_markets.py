@@ -94,3 +94,20 @@ def test_capabilities_follow_has_and_features(make) -> None:
     assert OrderType.TRAILING_STOP not in caps.order_types  # emulated by the order manager
     assert {TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK} <= caps.time_in_force
     assert not caps.modify and not caps.oco  # cancel-replace and OCO are emulated
+
+
+def test_config_defaults_and_secrets_by_reference(tmp_path) -> None:
+    from leand.live.config import ConfigError, parse_config
+    from leand.model import SecurityType
+
+    cfg = parse_config({"venue": {"kind": "ccxt", "exchange": "kraken", "symbols": ["BTCUSD"],
+                                  "api_key_env": "K", "api_secret_env": "S", "api_password_env": "P"}})
+    v = cfg.venue
+    assert (v.kind, v.market, v.name, v.security_type()) == ("ccxt", "kraken", "kraken", SecurityType.CRYPTO)
+    assert set(v.secret_names()) == {"api_key", "api_secret", "api_password"}
+    with pytest.raises(ConfigError, match="secrets may not be written"):
+        parse_config({"venue": {"kind": "ccxt", "exchange": "okx", "api_password": "hunter2"}})
+    with pytest.raises(ConfigError, match="not a ccxt exchange id"):
+        parse_config({"venue": {"kind": "ccxt", "exchange": "nope"}})
+    with pytest.raises(ConfigError, match="exchange id is required"):
+        parse_config({"venue": {"kind": "ccxt"}})
