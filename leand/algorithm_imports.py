@@ -70,6 +70,7 @@ from leand.model import (
     TradeTick,
 )
 from leand.model import OrderSide as OrderDirection
+from leand.orders.moc import MarketOnCloseOrder
 from leand.security import Security
 from leand.slice import Slice
 from leand.strategy import Strategy

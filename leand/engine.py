@@ -54,6 +54,7 @@ from leand.orders.fees import (
     is_maker,
 )
 from leand.orders.fills import EquityFillModel, FillModel
+from leand.orders.moc import MarketOnCloseOrder
 from leand.portfolio import Portfolio
 from leand.risk.gate import RiskGate, TradingState
 from leand.scheduling import DateRules, ScheduleManager, TimeRules
@@ -72,7 +73,6 @@ NY = ZoneInfo("America/New_York")
 DAY_NS = 86_400_000_000_000
 FREE_PORTFOLIO_VALUE_PCT = 0.0025
 MIN_ORDER_MARGIN_PCT = 0.001
-MOC_BUFFER_NS = int(15.5 * 60e9)
 
 #: stable coins LEAN values at 1 USD when the algorithm has no pair pricing them
 USD_STABLE_COINS = frozenset({"USDT", "USDC", "BUSD", "TUSD", "DAI", "USDP", "PAX", "GUSD", "SUSD", "UST", "FDUSD"})
@@ -116,8 +116,6 @@ class Engine:
         #: one ticket per order for the whole run: the object the strategy holds and ``OrderEvent.ticket``
         self.tickets: dict[int, OrderTicket] = {}
         self._event_ids: dict[int, int] = {}
-        #: LEAN's MarketOnCloseOrder.SubmissionTimeBuffer (settable through leand.orders.moc)
-        self.moc_buffer_ns = MOC_BUFFER_NS
         #: consolidators attached to symbols (leand.consolidators): fed each event, scanned each time step
         self.consolidation = ConsolidatorFeed()
         #: indicator objects attached by ``register_indicator`` (leand.registration), by id
@@ -159,7 +157,8 @@ class Engine:
         self._chained_rates: dict[str, tuple[Security, str]] = {}
         self._stable: set[str] = set()
         self.schedule = ScheduleManager(self.clock, self.time_zone)
-        self.date_rules = DateRules(self._hours_of)
+        self.date_rules = DateRules(self._hours_of,
+                                    lambda: ns_to_datetime(self.clock.now_ns(), self.time_zone).date())
         self.time_rules = TimeRules(self.time_zone, self._hours_of)
         # statistics inputs
         self.equity_samples: list[tuple[int, float]] = []
@@ -465,7 +464,7 @@ class Engine:
                 order_type = OrderType.MARKET_ON_OPEN
             elif sec.resolution >= Resolution.DAILY and not self.live_mode:
                 close = hours.next_close(now, False)
-                order_type = (OrderType.MARKET_ON_OPEN if now > close - self.moc_buffer_ns
+                order_type = (OrderType.MARKET_ON_OPEN if now > close - MarketOnCloseOrder.buffer_ns()
                               else OrderType.MARKET_ON_CLOSE)
         if order_type is OrderType.MARKET_ON_OPEN and not always_open and hours.is_open(now, False) and \
                 sec.resolution < Resolution.DAILY:
@@ -473,7 +472,8 @@ class Engine:
         if order_type in (OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE) and always_open:
             return invalid(sym, E.EXCHANGE_NOT_OPEN,
                            f"{order_type.value} order for {sym} rejected: market never closes")
-        if order_type is OrderType.MARKET_ON_CLOSE and hours.next_close(now, False) - self.moc_buffer_ns < now:
+        if order_type is OrderType.MARKET_ON_CLOSE and \
+                hours.next_close(now, False) - MarketOnCloseOrder.buffer_ns() < now:
             return invalid(sym, E.MARKET_ON_CLOSE_ORDER_TOO_LATE,
                            f"MarketOnClose order for {sym} rejected: past the submission buffer")
         round_prices = not (sec.security_type is SecurityType.EQUITY

@@ -30,8 +30,25 @@ class TimeRule:
 
 
 class DateRules:
-    def __init__(self, hours_of: Callable[[Any], Any]) -> None:
+    def __init__(self, hours_of: Callable[[Any], Any], today: Callable[[], date] | None = None) -> None:
         self._hours_of = hours_of
+        self._today = today
+
+    @property
+    def today(self) -> DateRule:
+        """Only the current algorithm date (LEAN's ``DateRules.Today``)."""
+        if self._today is None:
+            raise ValueError("date_rules.today needs the algorithm clock")
+        d0 = self._today()
+        return DateRule(f"today({d0})", lambda d: (x for x in (d0,) if x >= d))
+
+    @property
+    def tomorrow(self) -> DateRule:
+        """Only the day after the current algorithm date (LEAN's ``DateRules.Tomorrow``)."""
+        if self._today is None:
+            raise ValueError("date_rules.tomorrow needs the algorithm clock")
+        d1 = self._today() + timedelta(days=1)
+        return DateRule(f"tomorrow({d1})", lambda d: (x for x in (d1,) if x >= d))
 
     def _open_days(self, symbol: Any | None) -> DateIter:
         hours = self._hours_of(symbol) if symbol is not None else None

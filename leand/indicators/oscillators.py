@@ -609,7 +609,7 @@ class _RateOfChange(Indicator):
 
 class KnowSureThing(Indicator):
     """KST = Σ i·MA_i(100·ROC_i) for i = 1..4, with part ``kst`` and part ``signal`` (an MA of the KST), both
-    set once the signal MA is ready; as in LEAN the main value is the input price then (0 before)."""
+    set once the signal MA is ready; the main value is the KST then (0 before), as LEAN's ``Current``."""
 
     __slots__ = ("_mas", "_rocs", "_signal_line", "kst", "signal")
 
@@ -640,7 +640,7 @@ class KnowSureThing(Indicator):
             return 0.0
         self.kst.set(kst)
         self.signal.set(sl.value)
-        return value
+        return kst
 
     def reset(self) -> None:
         super().reset()

@@ -258,8 +258,8 @@ def test_know_sure_thing_by_hand():
     for i in range(len(closes)):
         if i < sig - 1:
             assert (got[i], kst[i], signal[i]) == (0.0, 0.0, 0.0)
-        else:  # LEAN: main value = the input once the signal line is ready
-            assert got[i] == closes[i]
+        else:  # LEAN: the main value is the KST once the signal line is ready
+            assert got[i] == kst[i]
             assert kst[i] == pytest.approx(want_kst[i], rel=1e-12, abs=1e-12)
             assert signal[i] == pytest.approx(want_sig[i], rel=1e-12, abs=1e-12)
     assert ind.is_ready  # max(r + m − 1, signal) = 5 samples

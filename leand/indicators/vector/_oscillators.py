@@ -342,7 +342,8 @@ def kst(x, roc1_period: int = 10, roc1_ma_period: int = 10, roc2_period: int = 1
         total += w * _from(n, r - 1, _ma(moving_average_type, 100.0 * roc[r - 1:], m))
     sl = _ma(moving_average_type, total, signal_period)
     ready = np.arange(n) >= signal_period - 1
-    return {"value": np.where(ready, x, 0.0), "kst": np.where(ready, total, 0.0), "signal": np.where(ready, sl, 0.0)}
+    kst_ = np.where(ready, total, 0.0)
+    return {"value": kst_, "kst": kst_, "signal": np.where(ready, sl, 0.0)}
 
 
 def fisher(high, low, period: int = 10) -> np.ndarray:
