@@ -119,8 +119,12 @@ class BinanceDataClient:
         if sym is None:
             return []
         if not isinstance(d, DepthUpdate):
+            px, qty = float(d.p), float(d.q)  # finite: the schema admits plain decimals only
+            if px <= 0 or qty <= 0:
+                self.stats["decode_errors"] += 1
+                return []
             # m: the buyer was the maker, so the aggressor sold
-            return [TradeTick(sym, now, float(d.p), float(d.q), exchange="binance", condition="sell" if d.m else "buy")]
+            return [TradeTick(sym, now, px, qty, exchange="binance", condition="sell" if d.m else "buy")]
         book = self.books[d.s]
         r = book.on_diff(d)
         if r is Sync.GAP:

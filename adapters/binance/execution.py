@@ -29,7 +29,14 @@ import structlog
 import websockets
 
 from leand.adapters.binance.config import BinanceVenueConfig
-from leand.adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, WeightThrottle, backoff
+from leand.adapters.binance.rest import (
+    BinanceError,
+    BinanceRest,
+    UnknownOutcome,
+    WeightThrottle,
+    backoff,
+    decode,
+)
 from leand.adapters.binance.schemas import (
     Account,
     AccountPosition,
@@ -38,6 +45,7 @@ from leand.adapters.binance.schemas import (
     ExecutionReport,
     MyTrade,
     OrderResponse,
+    OtherEvent,
     QueryOrder,
     StreamTerminated,
     UserDataFrame,
@@ -248,7 +256,7 @@ class BinanceExecutionClient:
     # -- REST snapshot ----------------------------------------------------------------------------------------
     async def _load_filters(self) -> None:
         body = await self.rest.request("GET", "/api/v3/exchangeInfo", weight=20)
-        info = msgspec.json.decode(body, type=ExchangeInfo)
+        info = decode(body, ExchangeInfo)
         for s in info.symbols:
             f = self.filters.get(s.symbol)
             if f is None:
@@ -266,13 +274,13 @@ class BinanceExecutionClient:
         """Account, open orders, trades since the journal's last one per symbol, and every open intent the
         venue does not list as open (queried one by one, so a filled or canceled order is told from a lost one)."""
         r = self.rest
-        acct = msgspec.json.decode(await r.request("GET", "/api/v3/account", signed=True, weight=20), type=Account)
+        acct = decode(await r.request("GET", "/api/v3/account", signed=True, weight=20), Account)
         balances = {b.asset: float(b.free) + float(b.locked) for b in acct.balances}
         opened: list[QueryOrder] = []
         trades: list[MyTrade] = []
         for sym in self.symbols:
             body = await r.request("GET", "/api/v3/openOrders", {"symbol": sym}, signed=True, weight=6)
-            opened += msgspec.json.decode(body, type=list[QueryOrder])
+            opened += decode(body, list[QueryOrder])
             trades += await self._trades_since(sym, self._last_trade_id(sym))
         cids = dict(self._order_cids)
         for o in opened:
@@ -306,8 +314,8 @@ class BinanceExecutionClient:
             params: dict[str, Any] = {"symbol": sym, "limit": 1000}
             if last_id >= 0:
                 params["fromId"] = last_id + 1
-            page = msgspec.json.decode(await self.rest.request("GET", "/api/v3/myTrades", params, signed=True,
-                                                               weight=20), type=list[MyTrade])
+            page = decode(await self.rest.request("GET", "/api/v3/myTrades", params, signed=True, weight=20),
+                          list[MyTrade])
             page = [t for t in page if t.id > last_id]
             out += page
             if len(page) < 1000:
@@ -327,7 +335,7 @@ class BinanceExecutionClient:
             if e.code == -2013:
                 return None
             raise
-        return msgspec.json.decode(body, type=QueryOrder)
+        return decode(body, QueryOrder)
 
     def _trade_report(self, t: MyTrade, cid: str, order_qty: float, filled: dict[str, float],
                       st: VenueState) -> ExecReport:
@@ -480,6 +488,7 @@ class BinanceExecutionClient:
             try:
                 body = await self.rest.request("POST", "/api/v3/order", params, signed=True, weight=1,
                                                retry=False)
+                resp = decode(body, OrderResponse)
             except BinanceError as e:
                 self.stats["rejected"] += 1
                 log.warning("binance.order.rejected", client_order_id=cid, code=e.code, msg=e.msg)
@@ -490,7 +499,7 @@ class BinanceExecutionClient:
                 log.warning("binance.order.unknown_outcome", client_order_id=cid, error=str(e))
                 await self._resolve_unknown(order)
                 return
-            self._on_order_response(order, msgspec.json.decode(body, type=OrderResponse))
+            self._on_order_response(order, resp)
         finally:
             self._inflight.discard(cid)
 
@@ -547,7 +556,7 @@ class BinanceExecutionClient:
                 return
             filled: dict[str, float] = {cid: 0.0}
             st = VenueState(balances={}, open_orders=[], trades=[], queried={cid: q}, order_cids={})
-            for t in sorted(msgspec.json.decode(body, type=list[MyTrade]), key=lambda t: t.id):
+            for t in sorted(decode(body, list[MyTrade]), key=lambda t: t.id):
                 self._push_fill(self._trade_report(t, cid, order.quantity, filled, st))
         status = STATUS.get(q.status, "accepted")
         if status in ("canceled", "rejected"):
@@ -565,7 +574,7 @@ class BinanceExecutionClient:
         try:
             body = await self.rest.request("DELETE", "/api/v3/order", {"symbol": sym, "origClientOrderId": cid},
                                            signed=True, weight=1, retry=True)
-            c = msgspec.json.decode(body, type=CancelResponse)
+            c = decode(body, CancelResponse)
             # the answer may overtake the stream's fills: an order that traded is recovered fills first
             q = QueryOrder(symbol=c.symbol, orderId=c.orderId, clientOrderId=cid, price=c.price,
                            origQty=c.origQty, executedQty=c.executedQty, status=c.status or "CANCELED",
@@ -663,7 +672,10 @@ class BinanceExecutionClient:
         self.stats["events"] += 1
         try:
             ev = _user_event.decode(f.event)
-        except msgspec.ValidationError:
+        except msgspec.DecodeError as e:  # also ValidationError, and bytes that are not UTF-8
+            if _acted_on(f.event):  # ours, but malformed: say so (reconciliation fetches the truth)
+                self.stats["malformed"] = self.stats.get("malformed", 0) + 1
+                log.warning("binance.user.malformed", error=str(e), frame=bytes(f.event)[:200].decode(errors="replace"))
             return False  # balanceUpdate, listStatus, ...: nothing to act on
         if isinstance(ev, ExecutionReport):
             self.on_execution_report(ev)
@@ -685,6 +697,17 @@ class BinanceExecutionClient:
             await asyncio.sleep(self.cfg.time_sync_interval_s)
             with contextlib.suppress(BinanceError, UnknownOutcome):
                 await self.rest.sync_time()
+
+
+_event_type = msgspec.json.Decoder(OtherEvent)
+
+
+def _acted_on(raw: msgspec.Raw) -> bool:
+    """Whether an event is of a type this adapter acts on (so failing to decode it is worth a warning)."""
+    try:
+        return _event_type.decode(raw).e in ("executionReport", "outboundAccountPosition", "eventStreamTerminated")
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return True
 
 
 def _dec(x: float) -> str:

@@ -38,6 +38,18 @@ class UnknownOutcome(Exception):
     """5xx or timeout: the request may or may not have been executed (Binance: "execution status unknown")."""
 
 
+class MalformedResponse(UnknownOutcome):
+    """A 200 whose body does not decode: the request may have been executed, so it is handled as unknown."""
+
+
+def decode(body: bytes, type_: Any) -> Any:
+    """A response body as ``type_``; MalformedResponse (one line, the start of the body) when it is not one."""
+    try:
+        return msgspec.json.decode(body, type=type_)
+    except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        raise MalformedResponse(f"malformed venue response ({e}): {body[:120]!r}") from None
+
+
 class WeightThrottle:
     """Client-side view of the IP's request weight in the current minute, fed by the venue's own header.
 
@@ -130,7 +142,7 @@ class BinanceRest:
         t0 = time.time()
         body = await self.request("GET", "/api/v3/time", weight=1)
         t1 = time.time()
-        st = msgspec.json.decode(body, type=ServerTime)
+        st = decode(body, ServerTime)
         self.offset_ms = int(st.serverTime - (t0 + t1) * 500)
         return self.offset_ms
 

@@ -6,9 +6,14 @@ ignored, so a venue adding fields never breaks decoding.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
-Level = tuple[str, str]
+#: a decimal amount as Binance writes it: plain digits, at most one point, no sign, exponent, nan or inf, so
+#: every float() the clients take of it is finite (a frame that breaks this is refused at decoding, whole)
+Num = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,20}(\.[0-9]{1,20})?$")]
+Level = tuple[Num, Num]
 
 
 class ApiError(msgspec.Struct):
@@ -23,10 +28,10 @@ class ServerTime(msgspec.Struct):
 # -- exchangeInfo ----------------------------------------------------------------------------------------
 class SymbolFilter(msgspec.Struct):
     filterType: str
-    tickSize: str | None = None
-    stepSize: str | None = None
-    minQty: str | None = None
-    minNotional: str | None = None
+    tickSize: Num | None = None
+    stepSize: Num | None = None
+    minQty: Num | None = None
+    minNotional: Num | None = None
 
 
 class SymbolInfo(msgspec.Struct):
@@ -61,8 +66,8 @@ class Trade(msgspec.Struct, tag_field="e", tag="trade"):
     E: int
     s: str
     t: int
-    p: str
-    q: str
+    p: Num
+    q: Num
     T: int
     m: bool
 
@@ -81,9 +86,9 @@ class StreamAck(msgspec.Struct):
 
 # -- orders (REST) ----------------------------------------------------------------------------------------
 class OrderFill(msgspec.Struct):
-    price: str
-    qty: str
-    commission: str
+    price: Num
+    qty: Num
+    commission: Num
     commissionAsset: str
     tradeId: int
 
@@ -96,8 +101,8 @@ class OrderResponse(msgspec.Struct):
     clientOrderId: str
     transactTime: int = 0
     status: str = ""
-    executedQty: str = "0"
-    origQty: str = "0"
+    executedQty: Num = "0"
+    origQty: Num = "0"
     fills: list[OrderFill] = []
 
 
@@ -106,9 +111,9 @@ class CancelResponse(msgspec.Struct):
     orderId: int
     origClientOrderId: str = ""
     status: str = ""
-    executedQty: str = "0"
-    price: str = "0"
-    origQty: str = "0"
+    executedQty: Num = "0"
+    price: Num = "0"
+    origQty: Num = "0"
     type: str = ""
     side: str = ""
     clientOrderId: str = ""
@@ -120,9 +125,9 @@ class QueryOrder(msgspec.Struct):
     symbol: str
     orderId: int
     clientOrderId: str
-    price: str
-    origQty: str
-    executedQty: str
+    price: Num
+    origQty: Num
+    executedQty: Num
     status: str
     type: str
     side: str
@@ -134,9 +139,9 @@ class MyTrade(msgspec.Struct):
     symbol: str
     id: int
     orderId: int
-    price: str
-    qty: str
-    commission: str
+    price: Num
+    qty: Num
+    commission: Num
     commissionAsset: str
     time: int
     isBuyer: bool
@@ -145,8 +150,8 @@ class MyTrade(msgspec.Struct):
 
 class Balance(msgspec.Struct):
     asset: str
-    free: str
-    locked: str
+    free: Num
+    locked: Num
 
 
 class Account(msgspec.Struct):
@@ -168,19 +173,19 @@ class ExecutionReport(msgspec.Struct, tag_field="e", tag="executionReport"):
     c: str
     S: str
     o: str
-    q: str
-    p: str
+    q: Num
+    p: Num
     x: str
     X: str
     i: int
-    l: str  # noqa: E741 - the wire name
-    z: str
-    L: str
+    l: Num  # noqa: E741 - the wire name
+    z: Num
+    L: Num
     T: int
     t: int
     C: str = ""
     r: str = "NONE"
-    n: str | None = "0"
+    n: Num | None = "0"
     N: str | None = None
     m: bool = False
 
@@ -192,8 +197,8 @@ class ExecutionReport(msgspec.Struct, tag_field="e", tag="executionReport"):
 
 class AccountBalance(msgspec.Struct):
     a: str
-    f: str
-    l: str  # noqa: E741
+    f: Num
+    l: Num  # noqa: E741
 
 
 class AccountPosition(msgspec.Struct, tag_field="e", tag="outboundAccountPosition"):

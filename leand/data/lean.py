@@ -172,10 +172,27 @@ def _locate_bad_line(text: bytes, ncols: int, path: Path) -> None:
     raise DataFormatError(f"{path}: could not decode the CSV body")
 
 
-def _local_ms_to_utc_ns(d: date, ms: np.ndarray, tz) -> np.ndarray:
+#: a row's time may run past its own day a little (LEAN's daily rows), never days beyond it or before it
+_MAX_DAY_MS = 3 * 86_400_000
+
+
+def _check_values(c: Columns, path: Path) -> None:
+    """Refuse infinite prices or sizes (NaN stays: it marks an empty side): one vectorized pass per file."""
+    for name, col in c.cols.items():
+        if col.dtype.kind == "f" and np.isinf(col).any():
+            i = int(np.flatnonzero(np.isinf(col))[0])
+            raise DataFormatError(f"{path}: row {i + 1}: {name} is infinite")
+
+
+def _local_ms_to_utc_ns(d: date, ms: np.ndarray, tz, path: Path | None = None) -> np.ndarray:
     """Milliseconds since local midnight of ``d`` in ``tz`` -> UTC ns, DST-aware within the day.
 
-    Tick files carry fractional milliseconds, so ``ms`` may be float."""
+    Tick files carry fractional milliseconds, so ``ms`` may be float. A time that is not a number or lies
+    outside the day is a DataFormatError naming the row."""
+    bad = ~((ms >= 0) & (ms < _MAX_DAY_MS))  # also catches NaN
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataFormatError(f"{path or d}: row {i + 1}: time {ms[i]!r} ms is not within the day")
     base = datetime_to_ns(datetime.combine(d, time(0), tz))
     naive_base = datetime_to_ns(datetime.combine(d, time(0), parse_tz("UTC")))
     off0 = base - naive_base
@@ -256,12 +273,12 @@ class LeanDataSource:
                           lambda: self._decode_ticks(path, tick_type, symbol))
             if cols is None:
                 return None  # an empty day file: no ticks
-            out = self._tick_columns(cols, tick_type, scale, d, tz)
+            out = self._tick_columns(cols, tick_type, scale, d, tz, path)
         else:
             names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
             arr = cached(path, f"bar|{len(names)}|{equity}",
                          lambda: {"rows": _numeric(_read_entry(path), 1 + len(names), path, integer=equity)})["rows"]
-            t = _local_ms_to_utc_ns(d, arr[:, 0], tz)
+            t = _local_ms_to_utc_ns(d, arr[:, 0], tz, path)
             cols = {}
             for i, name in enumerate(names, 1):
                 col = arr[:, i]
@@ -274,6 +291,7 @@ class LeanDataSource:
                 cols[name] = col
             kind = "trade_bar" if tick_type is TickType.TRADE else "quote_bar"
             out = Columns(kind, t, t + resolution.value, cols)
+            _check_values(out, path)
         if normalization is not DataNormalizationMode.RAW and equity:
             f = self.factor_file(symbol).scale(d, normalization)
             if f != 1.0:
@@ -303,7 +321,7 @@ class LeanDataSource:
         else:
             windows = (src.window(a, a + rows) for a in range(0, src.rows, rows))
         for cols in windows:
-            out = self._tick_columns(cols, tick_type, scale, d, tz)
+            out = self._tick_columns(cols, tick_type, scale, d, tz, path)
             if factor != 1.0:
                 _apply_factor(out, factor)
             yield out
@@ -319,15 +337,18 @@ class LeanDataSource:
         return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
     @staticmethod
-    def _tick_columns(cols: dict[str, np.ndarray], tick_type: TickType, scale: float, d: date, tz) -> Columns:
+    def _tick_columns(cols: dict[str, np.ndarray], tick_type: TickType, scale: float, d: date, tz,
+                      path: Path | None = None) -> Columns:
         """Decoded tick columns (file units, local ms) -> Columns (prices scaled, UTC ns times)."""
         cols = dict(cols)
-        t = _local_ms_to_utc_ns(d, cols.pop("_ms"), tz)
+        t = _local_ms_to_utc_ns(d, cols.pop("_ms"), tz, path)
         kind = "trade_tick" if tick_type is TickType.TRADE else "quote_tick"
         for k in ("price", "bid_price", "ask_price"):
             if k in cols:
                 cols[k] = cols[k] * scale
-        return Columns(kind, t, t, cols)
+        out = Columns(kind, t, t, cols)
+        _check_values(out, path or Path(str(d)))
+        return out
 
     def _ticks(self, body: bytes, tick_type: TickType, symbol: Symbol, path: Path) -> dict[str, np.ndarray]:
         body = body.replace(b"\r", b"")
@@ -347,6 +368,10 @@ class LeanDataSource:
                     "ask_size": arr[:, 4], "suspicious": arr[:, 7] != 0}
         first = body.split(b"\n", 1)[0]
         n = first.count(b",") + 1
+        need = 3 if tick_type is TickType.TRADE else 5
+        if n < need:
+            raise DataFormatError(f"{path}: line 1: a {tick_type.name.lower()} tick has at least {need} fields, "
+                                  f"got {n}: {first[:80]!r}")
         arr = _numeric(body, n, path)
         if tick_type is TickType.TRADE:
             return {"_ms": arr[:, 0], "price": arr[:, 1], "quantity": arr[:, 2],

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import structlog
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 
 from leand.model import OrderStatus
 
@@ -38,6 +39,24 @@ class CtlError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class _JsonErrorHandler(RequestHandler):
+    """aiohttp's protocol handler, answering a request it cannot even parse with the ctl's JSON error."""
+
+    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        if request.writer.output_size > 0:
+            raise ConnectionError("response already started")
+        detail = str(exc or message or "").strip().splitlines()
+        resp = _error(status, f"malformed request: {detail[0][:120] if detail else 'cannot be parsed'}")
+        resp.force_close()
+        return resp
+
+
+class _JsonErrorServer(web.Server):
+    def __call__(self) -> RequestHandler:
+        return _JsonErrorHandler(self, loop=self._loop, **self._kwargs)
 
 
 class CtlSocketInUse(Exception):
@@ -91,6 +110,7 @@ class CtlServer:
             path.unlink()  # left behind by a daemon that died: nobody answers on it
         self.runner = web.AppRunner(self.app, access_log=None, handler_cancellation=True)
         await self.runner.setup()
+        self.runner.server.__class__ = _JsonErrorServer  # type: ignore[union-attr]  # JSON even for garbage
         old = os.umask(0o177)  # the socket is born 0600: no window where others could connect
         try:
             await web.UnixSite(self.runner, str(path)).start()

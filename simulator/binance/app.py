@@ -372,7 +372,8 @@ class SimServer:
                  "drop_ws", "drop_http", "reset_weights", "weight_per_minute", "_key"}
         unknown = sorted(k for k in data if k not in known)
         if unknown:
-            raise errors.ApiError(-1104, f"Not all sent parameters were read; unknown: {', '.join(unknown)[:200]}.")
+            shown = ", ".join(repr(k)[:40] for k in unknown[:5])
+            raise errors.ApiError(-1104, f"Not all sent parameters were read; unknown: {shown}.")
         status = _ctl_int(data, "http_status", 0, 0, 504)
         if status not in (0, 418, 429, 500, 502, 503, 504):
             raise errors.ApiError(-1100, "http_status: want 0, 418, 429 or 5xx")
