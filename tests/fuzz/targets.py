@@ -389,26 +389,26 @@ md_frame = st.one_of(
 
 def check_adapter_user(raw: bytes) -> None:
     from leand.adapters.binance.config import BinanceVenueConfig
-    from leand.adapters.binance.execution import BinanceSession
+    from leand.adapters.binance.execution import BinanceExecutionClient
     from leand.live.journal import Journal
     from leand.model import Instrument, SecurityType, Symbol
 
-    sess = T_ADAPTER_USER.state.get("session")
-    if sess is None:
+    client = T_ADAPTER_USER.state.get("client")
+    if client is None:
         d = Path(tempfile.mkdtemp(prefix="leand-fuzz-user-"))
         sym = Symbol("BTCUSDT", SecurityType.CRYPTO, "binance")
-        sess = T_ADAPTER_USER.state["session"] = BinanceSession(
-            BinanceVenueConfig(), Journal(d / "journal.sqlite"), 1,
+        client = T_ADAPTER_USER.state["client"] = BinanceExecutionClient(
+            BinanceVenueConfig(), Journal(d / "journal.sqlite"),  # type: ignore[arg-type]
             {sym: Instrument(sym, tick_size=0.01, lot_size=0.00001)}, {})
-    balances = dict(sess.balances)
-    sess._on_user_frame(raw)
-    while not sess.reports.empty():
-        rep = sess.reports.get_nowait()
+    account = dict(client.account)
+    client._on_user_frame(raw)
+    while not client.reports.empty():
+        rep = client.reports.get_nowait()
         for v in (rep.fill_quantity, rep.fill_price, rep.fee):
             assert np.isfinite(v), rep
-    for a, v in sess.balances.items():
+    for a, v in client.account.items():
         assert np.isfinite(v) and v >= 0, (a, v)
-    if sess.balances != balances:
+    if client.account != account:
         assert b"outboundAccountPosition" in raw
 
 
