@@ -20,6 +20,7 @@ import msgspec
 import structlog
 
 from leand.model import Order, OrderEvent, OrderStatus, OrderType, Symbol, UpdateRequest
+from leand.risk.account import AccountRisk
 from leand.risk.context import RiskContext
 from leand.risk.limits import RiskConfig, RiskLimits, effective, load_config
 
@@ -126,9 +127,13 @@ class TokenBucket:
 
 class RiskGate:
     def __init__(self, config: RiskConfig | dict | None, ctx: RiskContext, *,
-                 on_state_change: Callable[[TradingState, str, bool], Any] | None = None) -> None:
+                 on_state_change: Callable[[TradingState, str, bool], Any] | None = None,
+                 account: AccountRisk | None = None) -> None:
         self.config = load_config(config)
         self.ctx = ctx
+        #: the venue account this strategy's orders go to, shared with the other strategies on it (None: the
+        #: strategy is alone, as in a backtest)
+        self.account = account
         self.state = TradingState.ACTIVE
         self.state_reason = ""
         self.on_state_change = on_state_change
@@ -212,10 +217,14 @@ class RiskGate:
     def on_order_opened(self, order: Order) -> None:
         self._open[order.id] = order
         self._open_by_symbol.setdefault(order.symbol, {})[order.id] = order
+        if self.account is not None:
+            self.account.on_order_opened(order)
 
     def on_order_closed(self, order: Order) -> None:
         if self._open.pop(order.id, None) is not None:
             self._open_by_symbol[order.symbol].pop(order.id, None)
+        if self.account is not None:
+            self.account.on_order_closed(order)
 
     @property
     def open_order_count(self) -> int:
@@ -391,6 +400,12 @@ class RiskGate:
                     return self._reject(order, "RISK_SELF_TRADE", "prevent_self_trade",
                                         f"order {qty:+g} {sym.id} at {crossing if crossing is not None else 'market'}"
                                         f" would cross own resting order {o.id} ({o.quantity:+g} @ {o.limit_price:g})")
+        acct = self.account
+        if acct is not None:
+            r = acct.check(order, qty, px * mult, increases, existing)
+            if r is not None:
+                acct.rejections += 1
+                return self._reject(order, *r)
         # throttles last: a rejected order does not spend a token
         if lim.order_rate_per_second is not None or lim.venue_order_rate_per_second is not None:
             now = ctx.now_ns()
@@ -410,4 +425,12 @@ class RiskGate:
                     return self._reject(order, "RISK_VENUE_ORDER_RATE", "venue_order_rate_per_second",
                                         f"order rate at venue {venue!r} exceeds venue_order_rate_per_second "
                                         f"{lim.venue_order_rate_per_second:g} (burst {b.burst:g})")
+        if acct is not None:
+            r = acct.take_order_token()
+            if r is not None:
+                acct.rejections += 1
+                ob = self._order_buckets.get(order.strategy_id)
+                if ob is not None:  # the strategy's own token goes back: nothing was sent
+                    ob.tokens = min(ob.burst, ob.tokens + 1.0)
+                return self._reject(order, *r)
         return None
