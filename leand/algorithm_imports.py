@@ -53,6 +53,7 @@ from leand.indicators.lean_names import LEAN_INDICATORS, MovingAverageType, Pyth
 from leand.model import (
     AccountType,
     DataNormalizationMode,
+    Delisting,
     Dividend,
     Order,
     OrderEvent,
@@ -118,6 +119,14 @@ class SymbolCache:
     @staticmethod
     def try_get_symbol(ticker: str, _security_type: Any = None) -> tuple[bool, Symbol | None]:
         return False, None
+
+
+class DelistingType:
+    WARNING = 0
+    DELISTED = 1
+
+
+Delistings = Splits = Dividends = SymbolChangedEvents = dict
 
 
 class DayOfWeek:

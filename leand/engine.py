@@ -27,6 +27,7 @@ from leand.model import (
     BookDelta,
     BookSnapshot,
     DataNormalizationMode,
+    Delisting,
     Dividend,
     Fill,
     Instrument,
@@ -447,6 +448,8 @@ class Engine:
         except EngineError as e:
             return invalid(symbol, E.MISSING_SECURITY, f"order for {symbol!r} invalid: {e}")
         sec = self.securities[sym]
+        if sec.is_delisted:
+            return invalid(sym, E.INVALID_REQUEST, f"order for {sym} invalid: the security is delisted")
         if self.warming_up:
             return invalid(sym, E.ALGORITHM_WARMING_UP,
                            f"order for {sym} ignored: orders are not allowed during warm-up")
@@ -1165,6 +1168,7 @@ class Engine:
         ff_ind = self.indicators_see_fill_forward
         cfeed = self.consolidation
         after_data = self.after_data
+        aux_handlers = self._aux_handlers
         n = 0
         last_t = None
         # the security of the last symbol seen: a feed hands out one Symbol object per subscription and a
@@ -1241,9 +1245,10 @@ class Engine:
                 # (5) timers due now
                 if heap and heap[0][0] <= t:
                     clock.advance_to(t)
-                # (6) corporate actions (raw mode moves cash/holdings)
+                # (6) corporate actions (raw mode moves cash/holdings), then LEAN's on_splits/on_dividends/...
                 if aux:
                     self._corporate_actions(events)
+                    aux_handlers(Slice(t, events))
                 # (7) consolidators, then indicators
                 if cfeed.active:
                     cfeed.on_slice(t, events)
@@ -1285,9 +1290,29 @@ class Engine:
         if last_t is not None:
             self.last_data_ns = last_t
 
+    def _aux_handlers(self, sl: Slice) -> None:
+        """LEAN's per-kind handlers, before on_data: on_splits, on_dividends, on_delistings,
+        on_symbol_changed_events (each with that kind's events by symbol)."""
+        st = self.strategy
+        internal = self.internal_symbols
+        for name, part in (("on_splits", sl.splits), ("on_dividends", sl.dividends),
+                           ("on_delistings", sl.delistings), ("on_symbol_changed_events", sl.symbol_changed_events)):
+            if internal:
+                for sym in [k for k in part if k in internal]:
+                    del part[sym]
+            if part:
+                getattr(st, name)(part)
+
     def _corporate_actions(self, events: tuple) -> None:
         for ev in events:
             cls = ev.__class__
+            if cls is Delisting:
+                if ev.type == 1:  # delisted: no more trading; its open orders are canceled (LEAN)
+                    sec = self.securities[ev.symbol]
+                    sec.is_delisted, sec.is_tradable = True, False
+                    for o in [o for o in self.open_orders.values() if o.symbol == ev.symbol]:
+                        self.cancel_order(o.id, "delisted")
+                continue
             if cls is Dividend:
                 sec = self.securities[ev.symbol]
                 if sec.normalization is DataNormalizationMode.RAW and sec.holdings.quantity:

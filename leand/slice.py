@@ -13,6 +13,7 @@ import msgspec
 from leand.model import (
     BookDelta,
     BookSnapshot,
+    Delisting,
     Dividend,
     QuoteBar,
     QuoteTick,
@@ -144,6 +145,10 @@ class Slice(msgspec.Struct, gc=False):
     @property
     def dividends(self) -> dict[Symbol, Dividend]:
         return DataDict((e.symbol, e) for e in self.events if type(e) is Dividend)
+
+    @property
+    def delistings(self) -> dict[Symbol, Delisting]:
+        return DataDict((e.symbol, e) for e in self.events if type(e) is Delisting)
 
     @property
     def splits(self) -> dict[Symbol, Split]:

@@ -58,6 +58,18 @@ class Strategy:
     def on_securities_changed(self, changes: Any) -> None:
         pass
 
+    def on_splits(self, splits: Any) -> None:
+        pass
+
+    def on_dividends(self, dividends: Any) -> None:
+        pass
+
+    def on_delistings(self, delistings: Any) -> None:
+        pass
+
+    def on_symbol_changed_events(self, symbol_changed_events: Any) -> None:
+        pass
+
     # ---- the algorithm framework (leand.framework) -----------------------------------------------------
     def _framework(self):
         fw = self.__dict__.get("_fw")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from leand.clock import datetime_to_ns
-from leand.model import DataNormalizationMode, Dividend, Split, Symbol, SymbolChanged
+from leand.model import DataNormalizationMode, Delisting, Dividend, Split, Symbol, SymbolChanged
 
 
 def _ymd(text: str) -> date:
@@ -126,4 +126,11 @@ class MapFile:
                 if start <= day <= end:
                     out.append(SymbolChanged(symbol, datetime_to_ns(datetime.combine(day, time(0), tz)),
                                              t0.upper(), t1.upper()))
+        if self.rows and self.rows[-1][0] < date(2049, 1, 1):  # the ticker stopped trading: LEAN delists it
+            last = self.rows[-1][0]
+            if start <= last <= end:
+                out.append(Delisting(symbol, datetime_to_ns(datetime.combine(last, time(0), tz)), 0))
+            nxt = last + timedelta(days=1)
+            if start <= nxt <= end:
+                out.append(Delisting(symbol, datetime_to_ns(datetime.combine(nxt, time(0), tz)), 1))
         return out

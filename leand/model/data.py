@@ -177,6 +177,20 @@ class SymbolChanged(msgspec.Struct, gc=False):
         return self.time
 
 
+class Delisting(msgspec.Struct, gc=False):
+    """A delisting from the map file: ``type`` 0 is the warning (the last trading day), 1 the delisting (the
+    day after), as LEAN's ``Delisting`` with ``DelistingType.WARNING``/``DELISTED``."""
+
+    symbol: Symbol
+    time: int
+    type: int
+    price: float = 0.0
+
+    @property
+    def end_time(self) -> int:
+        return self.time
+
+
 class BookLevel(msgspec.Struct, gc=False, array_like=True):
     price: float
     size: float

@@ -19,8 +19,6 @@ GAPS: dict[str, str] = {
     "OnEndOfDayRegressionAlgorithm": "needs a user-defined universe (add_universe(name, selector))",
     "UnregisterIndicatorRegressionAlgorithm": "needs the multi-symbol TRIN indicator",
     "ForwardDataOnlyFillModelAlgorithm": "needs a user fill model (EquityFillModel subclass)",
-    "DelistingEventsAlgorithm": "needs delisting events",
-    "AuxiliaryDataHandlersRegressionAlgorithm": "needs delisting and symbol-changed handlers",
     "StableCoinsRegressionAlgorithm": "fees and quantity match; the final BTC valuation uses a later bar in LEAN",
     "FractionalQuantityRegressionAlgorithm": "a cash account with a 3.3x margin model: leand's cash after the first fill differs, so the later fractional orders are not placed",
     "BasicSetAccountCurrencyAlgorithm": "fees and quantity match; the final BTCEUR valuation price differs (0.14 %)",

@@ -43,9 +43,8 @@ class DelistingEventsAlgorithm(QCAlgorithm):
             self.set_holdings("AAA.1", 1)
             self.debug("Purchased stock")
 
-        for kvp in data.bars:
-            symbol = kvp.key
-            value = kvp.value
+        # leand: a slice's dicts iterate keys as Python dicts do; LEAN's yield key/value pairs
+        for symbol, value in data.bars.items():
 
             self.log("OnData(Slice): {0}: {1}: {2}".format(self.time, symbol, value.close))
 
@@ -58,9 +57,8 @@ class DelistingEventsAlgorithm(QCAlgorithm):
         if not aaa.is_delisted and not aaa.is_tradable:
             raise AssertionError("Securities must be marked as tradable until they're delisted or removed from the universe")
 
-        for kvp in data.delistings:
-            symbol = kvp.key
-            value = kvp.value
+        # leand: a slice's dicts iterate keys as Python dicts do; LEAN's yield key/value pairs
+        for symbol, value in data.delistings.items():
 
             if value.type == DelistingType.WARNING:
                 self.log("OnData(Delistings): {0}: {1} will be delisted at end of day today.".format(self.time, symbol))
