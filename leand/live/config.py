@@ -39,6 +39,9 @@ class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class WatchdogConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_loop_lag_ms: float = 500.0
     max_feed_staleness_s: float = 10.0
+    #: this many reconnects (feeds and order streams) within the window is a storm worth an alert
+    reconnect_storm_count: int = 5
+    reconnect_storm_window_s: float = 60.0
 
 
 class RecordConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -49,6 +52,40 @@ class RecordConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rotate_mb: float = 64.0
     fsync: Literal["always", "interval", "never"] = "interval"
     fsync_interval_s: float = 1.0
+
+
+class HttpConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``[http]``: metrics, the JSON API and the dashboard (:mod:`leand.live.http`). The bearer token comes from
+    ``$token_env``, the systemd credential ``token_credential``, or a file generated in the state directory."""
+
+    listen: str = "127.0.0.1:8780"
+    token_env: str = "LEAND_HTTP_TOKEN"
+    token_credential: str = "leand-http-token"
+    #: seconds between the dashboard's live updates (server-sent events)
+    push_interval_s: float = 1.0
+
+
+class NotifyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One ``[[notify]]`` webhook (:mod:`leand.live.webhooks`). ``url`` may carry a secret (Slack's hook path,
+    Telegram's bot token), so it can come from ``url_env`` / ``url_credential`` instead."""
+
+    format: Literal["json", "telegram", "slack"] = "json"
+    url: str = ""
+    url_env: str = ""
+    url_credential: str = ""
+    #: Telegram: the chat to post to; the bot token by reference (the URL is then api.telegram.org's)
+    chat_id: str = ""
+    bot_token_env: str = ""
+    bot_token_credential: str = ""
+    events: list[Literal["fill", "reject", "halt", "strategy_failed", "feed_stale", "reconnect_storm"]] = \
+        msgspec.field(default_factory=lambda: ["fill", "reject", "halt", "strategy_failed", "feed_stale",
+                                               "reconnect_storm"])
+    #: at most this many messages a minute (a token bucket); what is over is counted and summarised later
+    rate_per_minute: float = 20.0
+    timeout_s: float = 5.0
+    retries: int = 3
+    #: queued messages kept while the receiver is slow; older ones are dropped first
+    queue: int = 200
 
 
 class ShutdownConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -84,6 +121,8 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     watchdog: WatchdogConfig = msgspec.field(default_factory=WatchdogConfig)
     shutdown: ShutdownConfig = msgspec.field(default_factory=ShutdownConfig)
     record: RecordConfig = msgspec.field(default_factory=RecordConfig)
+    http: HttpConfig | None = None
+    notify: list[NotifyConfig] = []
 
     @property
     def recordings_path(self) -> Path:
@@ -184,7 +223,33 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
             raise ConfigError(f"{source}: journal.{key} = {v}: expected seconds in (0, 60]")
     if cfg.equity_interval_s < 0 or cfg.equity_interval_s != cfg.equity_interval_s:
         raise ConfigError(f"{source}: equity_interval_s = {cfg.equity_interval_s}: expected seconds >= 0")
+    if cfg.http is not None:
+        _check_listen(cfg.http.listen, source)
+    for i, n in enumerate(cfg.notify):
+        if not (n.url or n.url_env or n.url_credential or n.bot_token_env or n.bot_token_credential):
+            raise ConfigError(f"{source}: notify[{i}]: needs url (or url_env / url_credential; for telegram "
+                              "bot_token_env / bot_token_credential and chat_id)")
+        if n.format == "telegram" and not n.chat_id:
+            raise ConfigError(f"{source}: notify[{i}].chat_id: a telegram notifier needs the chat id")
+        if n.rate_per_minute <= 0 or n.timeout_s <= 0 or n.retries < 0 or n.queue < 1:
+            raise ConfigError(f"{source}: notify[{i}]: rate_per_minute, timeout_s and queue must be positive, "
+                              "retries not negative")
     return cfg
+
+
+def split_listen(listen: str) -> tuple[str, int]:
+    """``"host:port"`` (``"[::1]:port"`` for IPv6) -> (host, port); ValueError with what was expected."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not host:
+        raise ValueError(f"expected \"host:port\", e.g. \"127.0.0.1:8780\", got {listen!r}")
+    return host.strip("[]"), int(port)
+
+
+def _check_listen(listen: str, source: str) -> None:
+    try:
+        split_listen(listen)
+    except ValueError as e:
+        raise ConfigError(f"{source}: http.listen = {listen!r}: {e}") from None
 
 
 def load_config(path: Path | None) -> DaemonConfig:

@@ -154,6 +154,8 @@ class CtlServer:
 
     @staticmethod
     def who(request: web.Request) -> str:
+        if "who" in request:  # the HTTP API (leand.live.http) has authenticated the caller: "http <peer>"
+            return request["who"]
         sock = request.transport.get_extra_info("socket") if request.transport else None
         try:
             pid, uid, gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,

@@ -30,6 +30,7 @@ from leand.backtest.runner import load_strategy_class
 from leand.clock import LiveClock
 from leand.data.symbol_properties import SymbolPropertiesDatabase
 from leand.engine import Engine
+from leand.live import journal as journal_module
 from leand.live import logs
 from leand.live.actions import apply_ctl
 from leand.live.config import DaemonConfig, load_config
@@ -37,6 +38,7 @@ from leand.live.execution import OrderRoutes
 from leand.live.journal import Journal
 from leand.live.notify import Notifier
 from leand.live.reports import apply_report, apply_view, persist_report
+from leand.live.observe import Observer
 from leand.live.secrets import secret
 from leand.live.statelock import StateLock
 from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, Symbol
@@ -84,6 +86,11 @@ class Daemon:
         self.mismatches: list[dict] = []
         self.ready_at: float | None = None
         self.final_balances: dict[str, float] = {}
+        #: metrics, order/fill log lines, webhooks and the equity history (leand.live.observe)
+        self.obs = Observer(self)
+        self.stats = self.obs.stats
+        self.webhooks = self.obs.webhooks
+        self.http = None  # leand.live.http.server.HttpServer when [http] is configured
 
     # ---- start-up ---------------------------------------------------------------------------------
     def _open(self) -> None:
@@ -92,6 +99,7 @@ class Daemon:
         state.mkdir(parents=True, exist_ok=True, mode=0o700)
         cfg.runtime_path.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.journal = Journal(state / "journal.sqlite", fsync=cfg.journal.fsync)
+        journal_module.write_observer = self.stats.journal_write_ns
         self.boot = self.journal.next_boot()
         spdb = SymbolPropertiesDatabase.load(cfg.data_path / "symbol-properties" / "symbol-properties-database.csv")
         v = cfg.venue
@@ -199,6 +207,7 @@ class Daemon:
             self.runners[sc.id] = runner
             if self.recorder is not None:
                 self._record_strategy(sc, engine, starting)
+            self.obs.attach(runner)
             # orders still open at the venue come back under the engine's care
             for vo in self.view.open_orders:
                 it = intents.get(vo.client_order_id)
@@ -262,14 +271,17 @@ class Daemon:
                 raise
             except Exception as e:
                 log.error("task.failed", task=name, error=f"{type(e).__name__}: {e}", retry_in_s=round(delay, 3))
+                self.obs.task_restarted(name)
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(cap, delay * 2)
 
     async def _feed(self) -> None:
+        feed_message = self.stats.feed_message
         async for q in self.data_client.stream():
             if self.stop_event.is_set():
                 return
-            self.last_quote_wall = time.monotonic()
+            self.last_quote_wall = now = time.monotonic()
+            feed_message(q.symbol, now)
             # every inbound event is recorded, quotes and trades alike, so a replay sees what the strategy saw
             if self.recorder is not None:
                 seq = self.recorder.market(MarketData(q.time, q) if type(q) is QuoteTick else TradeData(q.time, q))
@@ -278,7 +290,7 @@ class Daemon:
             events = (q,)
             for r in self.runners.values():
                 if q.symbol in r.symbols:
-                    r.inbox.put_nowait(("slice", q.time, events, seq))
+                    r.inbox.put_nowait(("slice", q.time, events, seq, time.perf_counter_ns()))
 
     async def _order_session(self) -> None:
         s = self.session
@@ -291,6 +303,7 @@ class Daemon:
                 log.warning("session.unrouted_report", client_order_id=rep.client_order_id, status=rep.status)
                 continue
             sid, order = route
+            self.obs.on_report(sid, order, rep, fresh)
             if fresh or not rep.fill_quantity:
                 self.runners[sid].inbox.put_nowait(("report", order, rep))
 
@@ -308,7 +321,9 @@ class Daemon:
                     if r.state == "running":
                         if rec is not None:
                             rec.write(Slice(item[1], sid, item[3]))
+                        self.obs.tick(item[4])
                         e.on_live_slice(item[1], item[2])
+                        self.obs.tick(0)
                         r.handled += 1
                     else:  # paused/stopped/failed strategies still keep prices current
                         _update_prices(e, item[2])
@@ -341,6 +356,7 @@ class Daemon:
         r.state = "failed"
         r.error = f"{type(exc).__name__}: {exc}"
         log.error("strategy.failed", strategy=r.id, error=r.error, on_error=r.on_error)
+        self.obs.strategy_failed(r)
         e = r.engine
         try:
             if r.on_error in ("cancel", "flatten"):
@@ -444,6 +460,7 @@ class Daemon:
             t0 = time.monotonic()
             await asyncio.sleep(tick)
             self.loop_lag_ms = max(0.0, (time.monotonic() - t0 - tick) * 1000)
+            self.stats.loop_lag.observe(self.loop_lag_ms / 1000)
             if self.notifier.watchdog_s and time.monotonic() - last_ping >= interval:
                 h = self.health()
                 if h["alive"]:
@@ -499,25 +516,37 @@ class Daemon:
         loop.add_signal_handler(signal.SIGTERM, self.stop_event.set)
         loop.add_signal_handler(signal.SIGINT, self.stop_event.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._safe(self.reload))
-        self._open()
-        await self._connect()
-        self._reconcile()
-        if self.recorder is not None:
-            self._record_header()
-        try:
-            self._build_strategies()
-        except StrategyStartError:
-            await self._close_stores()
-            raise
         from leand.live.ctl_server import CtlServer
 
         self.ctl = CtlServer(self)
-        await self.ctl.start(self.cfg.runtime_path / "leand.sock")
+        if self.cfg.http is not None:  # first: a port in use stops us before anything is touched
+            from leand.live.http.server import HttpServer
+
+            self.http = HttpServer(self)
+            await self.http.start()
+        try:
+            self._open()
+            await self._connect()
+            self._reconcile()
+            if self.recorder is not None:
+                self._record_header()
+            try:
+                self._build_strategies()
+            except StrategyStartError:
+                await self._close_stores()
+                raise
+            await self.ctl.start(self.cfg.runtime_path / "leand.sock")
+        except BaseException:
+            if self.http is not None:
+                await self.http.stop()
+            raise
+        await self.webhooks.start()
         spawn = asyncio.create_task
         self.tasks = [spawn(self._supervise("feed", self._feed)), spawn(self._supervise("session",
                                                                                       self._order_session)),
                       spawn(self._timers()), spawn(self._watchdog()), spawn(self._snapshots()),
-                      spawn(self._equity()), spawn(self._journal_upkeep())]
+                      spawn(self._equity()), spawn(self._journal_upkeep()),
+                      spawn(self.obs.monitor())]
         for r in self.runners.values():
             r.task = spawn(self._strategy(r))
         self.state = "ready"
@@ -555,6 +584,9 @@ class Daemon:
         self._snapshot_all()
         self._safe(self._sample_equity)
         await self.ctl.stop()
+        if self.http is not None:
+            await self.http.stop()
+        await self.webhooks.stop()
         for t in self.tasks + [r.task for r in self.runners.values() if r.task]:
             t.cancel()
         for t in self.tasks:

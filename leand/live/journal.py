@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,18 @@ from leand.model import Fill, LiquiditySide, Symbol
 OPEN_STATES = ("intent", "sent", "accepted", "partially_filled", "pending_cancel")
 
 
+#: called with (kind, nanoseconds) for each write: "sqlite" per committed transaction, "intent_log" per append
+#: to the intent log; the daemon points it at its metrics
+write_observer: Callable[[str, int], None] | None = None
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One atomic write. The connections run in autocommit mode (``isolation_level=None``), where
     ``with conn:`` alone does not open a transaction and every statement commits on its own: a crash
     between two of them would leave half a change (a fill without its order status). ``BEGIN IMMEDIATE``
     makes the block all or nothing."""
+    t0 = time.perf_counter_ns()
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -37,6 +43,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    if write_observer is not None:
+        write_observer("sqlite", time.perf_counter_ns() - t0)
 
 
 class Journal:
@@ -178,13 +186,21 @@ class Journal:
                 "SELECT 1 FROM intents WHERE client_order_id=?", (cid,)).fetchone() is not None:
             raise sqlite3.IntegrityError(f"UNIQUE constraint failed: intents.client_order_id ({cid})")
         rec = IntentRecord(cid, strategy, symbol.id, quantity, type_, limit, stop, tif, tag, now_ns, boot)
-        self.log.append(rec)
+        self._append(rec)
         self._pending.append(rec)
         self._pending_cids.add(cid)
 
+    def _append(self, rec: Record) -> None:
+        if write_observer is None:
+            self.log.append(rec)
+            return
+        t0 = time.perf_counter_ns()
+        self.log.append(rec)
+        write_observer("intent_log", time.perf_counter_ns() - t0)
+
     def set_status(self, cid: str, status: str, now_ns: int, code: str = "", message: str = "") -> None:
         rec = StatusRecord(cid, status, now_ns, code, message)
-        self.log.append(rec)
+        self._append(rec)
         self._pending.append(rec)
 
     def fill(self, venue_fill_id: int, cid: str, symbol: str, qty: float, price: float, fee: float, fee_ccy: str,

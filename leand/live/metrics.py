@@ -1,0 +1,297 @@
+"""What the daemon counts, and the Prometheus collector that reads it at scrape time.
+
+The hot path only bumps plain ints and floats in dicts keyed by small tuples (a dict update, tens of
+nanoseconds); nothing here takes a lock or builds a label set per event. Gauges (positions, equity, queue
+depths, staleness, trading states) are not kept at all: :class:`DaemonCollector` reads them from the daemon
+when Prometheus asks, so they cost nothing between scrapes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from bisect import bisect_left
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import CollectorRegistry
+
+from leand import __version__
+
+if TYPE_CHECKING:
+    from leand.live.daemon import Daemon
+
+#: seconds: 10 µs .. 10 s, roughly ×2.5 apart (latencies on loopback through a slow venue)
+LATENCY_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25,
+                   0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Histogram:
+    """Fixed buckets in plain lists: one bisect and three additions per observation."""
+
+    __slots__ = ("bounds", "count", "counts", "sum")
+
+    def __init__(self, bounds: tuple[float, ...] = LATENCY_BUCKETS) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # the last one is +Inf
+        self.sum = 0.0
+        self.count = 0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
+        self.count += 1
+
+    def quantile(self, q: float) -> float | None:
+        """The upper bound of the bucket holding the q-quantile (what the dashboard shows)."""
+        if not self.count:
+            return None
+        rank, seen = q * self.count, 0
+        for i, c in enumerate(self.counts):
+            seen += c
+            if seen >= rank and c:
+                return self.bounds[i] if i < len(self.bounds) else float("inf")
+        return None
+
+    def family(self, name: str, doc: str) -> HistogramMetricFamily:
+        buckets, acc = [], 0
+        for bound, c in zip((*self.bounds, float("inf")), self.counts):
+            acc += c
+            buckets.append(("+Inf" if bound == float("inf") else repr(bound), acc))
+        return HistogramMetricFamily(name, doc, buckets=buckets, sum_value=self.sum)
+
+
+class LiveStats:
+    """Counters the daemon's tasks bump as things happen (all on the event loop's thread)."""
+
+    def __init__(self, venue: str) -> None:
+        self.venue = venue
+        self.started = time.time()
+        self.feed_messages: dict[Any, int] = {}  # Symbol (hash cached) -> messages; named at scrape time
+        self.feed_last: dict[Any, float] = {}  # Symbol -> monotonic time of its last message
+        self.orders: dict[tuple[str, str], int] = {}  # (strategy, status) -> orders that reached it
+        self.order_events: dict[tuple[str, str], int] = {}  # (strategy, venue report status) -> reports
+        self.risk: dict[tuple[str, str], int] = {}  # (strategy, code or APPROVED) -> decisions
+        self.fills: dict[tuple[str, str, str], int] = {}  # (strategy, symbol, side)
+        self.fill_quantity: dict[tuple[str, str, str], float] = {}
+        self.fill_notional: dict[tuple[str, str, str], float] = {}
+        self.fees: dict[tuple[str, str, str], float] = {}  # (strategy, symbol, currency)
+        self.task_restarts: dict[str, int] = {}
+        self.tick_to_order = Histogram()
+        self.venue_round_trip = Histogram()
+        self.loop_lag = Histogram()
+        #: "intent_log" (one append per intent or status) and "sqlite" (one committed transaction)
+        self.journal_write = {"intent_log": Histogram(), "sqlite": Histogram()}
+        #: perf_counter_ns of the market-data message the running strategy is handling (0: none)
+        self.tick_recv_ns = 0
+        #: client order id -> perf_counter_ns when the gate approved it, until the venue's first answer
+        self.sent_ns: dict[str, int] = {}
+
+    # -- hot path -------------------------------------------------------------------------------------
+    def feed_message(self, symbol: Any, now: float) -> None:
+        self.feed_messages[symbol] = self.feed_messages.get(symbol, 0) + 1
+        self.feed_last[symbol] = now
+
+    def bump(self, table: dict, key: Any, by: float = 1) -> None:
+        table[key] = table.get(key, 0) + by
+
+    def journal_write_ns(self, kind: str, ns: int) -> None:
+        h = self.journal_write.get(kind)
+        if h is None:
+            h = self.journal_write[kind] = Histogram()
+        h.observe(ns * 1e-9)
+
+    def approved(self, client_order_id: str) -> None:
+        """The gate approved an order for sending: tick-to-order ends here, the venue round trip starts."""
+        now = time.perf_counter_ns()
+        if self.tick_recv_ns:
+            self.tick_to_order.observe((now - self.tick_recv_ns) * 1e-9)
+        if len(self.sent_ns) > 10_000:  # orders the venue never answered: do not grow without bound
+            self.sent_ns.clear()
+        self.sent_ns[client_order_id] = now
+
+    def answered(self, client_order_id: str) -> None:
+        t0 = self.sent_ns.pop(client_order_id, 0)
+        if t0:
+            self.venue_round_trip.observe((time.perf_counter_ns() - t0) * 1e-9)
+
+
+def _labelled(name: str, doc: str, labels: list[str], table: dict, kind: type = CounterMetricFamily,
+              prefix: tuple = ()) -> Metric:
+    fam = kind(name, doc, labels=labels)
+    for key, v in sorted(table.items()):
+        fam.add_metric([*prefix, *(key if isinstance(key, tuple) else (key,))], v)
+    return fam
+
+
+class DaemonCollector:
+    """A custom collector: builds every family from the daemon's state when scraped."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.d = daemon
+
+    def describe(self) -> list[Metric]:
+        return []  # families are only known at scrape time; nothing to check at registration
+
+    def collect(self) -> Iterator[Metric]:
+        d, s = self.d, self.d.stats
+        venue = s.venue
+        info = InfoMetricFamily("leand", "the running daemon", labels=None)
+        info.add_metric([], {"version": __version__, "boot": str(getattr(d, "boot", 0)), "venue": venue})
+        yield info
+        yield GaugeMetricFamily("leand_uptime_seconds", "seconds since the daemon started",
+                                value=time.time() - s.started)
+        # strategies
+        st = GaugeMetricFamily("leand_strategy_state", "1 for the state each strategy is in",
+                               labels=["strategy", "state"])
+        ts = GaugeMetricFamily("leand_trading_state", "1 for the risk gate's trading state of each strategy",
+                               labels=["strategy", "state"])
+        ev = CounterMetricFamily("leand_strategy_events", "market-data slices each strategy handled",
+                                 labels=["strategy"])
+        eq = GaugeMetricFamily("leand_equity", "total portfolio value of each strategy (account currency)",
+                               labels=["strategy"])
+        pos = GaugeMetricFamily("leand_position", "position quantity per strategy and symbol",
+                                labels=["strategy", "symbol"])
+        upl = GaugeMetricFamily("leand_unrealized_pnl", "unrealized profit per strategy and symbol",
+                                labels=["strategy", "symbol"])
+        depth = GaugeMetricFamily("leand_queue_depth", "items waiting in each daemon queue", labels=["queue"])
+        confl = CounterMetricFamily("leand_conflated", "market-data events a strategy's buffer conflated away",
+                                    labels=["strategy"])
+        for r in d.runners.values():
+            for state in ("running", "paused", "stopped", "failed"):
+                st.add_metric([r.id, state], 1.0 if r.state == state else 0.0)
+            gate = r.engine.risk_gate.state
+            for state in type(gate):
+                ts.add_metric([r.id, state.value], 1.0 if gate is state else 0.0)
+            ev.add_metric([r.id], r.handled)
+            with contextlib.suppress(Exception):  # a missing conversion rate early on: no value, not a failure
+                eq.add_metric([r.id], r.engine.portfolio.total_portfolio_value)
+            for sym, sec in r.engine.securities.items():
+                if sec.holdings.quantity:
+                    pos.add_metric([r.id, sym.value], sec.holdings.quantity)
+                    upl.add_metric([r.id, sym.value], r.engine.portfolio.unrealized_profit(sec))
+            depth.add_metric([f"strategy:{r.id}"], r.inbox.qsize())
+            confl.add_metric([r.id], getattr(r, "conflated", 0))
+        reports = getattr(getattr(d, "execution", None), "reports", None)
+        if reports is not None:
+            depth.add_metric(["venue_reports"], reports.qsize())
+        yield from (st, ts, ev, eq, pos, upl, depth, confl)
+        yield from self._account(d, venue)
+        # orders, fills, risk
+        yield _labelled("leand_orders", "orders by what happened to them (submitted, risk_rejected, filled, "
+                        "canceled, rejected)", ["venue", "strategy", "status"], s.orders, prefix=(venue,))
+        yield _labelled("leand_order_events", "venue order reports by status", ["venue", "strategy", "status"],
+                        s.order_events, prefix=(venue,))
+        yield _labelled("leand_fills", "fills", ["venue", "strategy", "symbol", "side"], s.fills, prefix=(venue,))
+        yield _labelled("leand_fill_quantity", "filled quantity (base units)", ["venue", "strategy", "symbol",
+                                                                                "side"], s.fill_quantity,
+                        prefix=(venue,))
+        yield _labelled("leand_fill_notional", "filled notional (quote currency)", ["venue", "strategy", "symbol",
+                                                                                    "side"], s.fill_notional,
+                        prefix=(venue,))
+        yield _labelled("leand_fees", "fees paid", ["venue", "strategy", "symbol", "currency"], s.fees,
+                        prefix=(venue,))
+        yield _labelled("leand_risk_decisions", "the risk gate's decisions by code (APPROVED when it let an "
+                        "order through)", ["strategy", "code"], s.risk)
+        # feed
+        now = time.monotonic()
+        yield _labelled("leand_feed_messages", "market-data messages received", ["venue", "symbol"],
+                        {str(k): v for k, v in s.feed_messages.items()}, prefix=(venue,))
+        yield _labelled("leand_feed_staleness_seconds", "seconds since the last market-data message",
+                        ["venue", "symbol"], {str(k): now - v for k, v in s.feed_last.items()}, kind=GaugeMetricFamily,
+                        prefix=(venue,))
+        dstats = getattr(getattr(d, "data_client", None), "stats", None) or {}
+        gaps = CounterMetricFamily("leand_feed_gaps", "sequence gaps the feed detected (each one resyncs)",
+                                   labels=["venue"])
+        gaps.add_metric([venue], dstats.get("gaps", 0))
+        yield gaps
+        rec = CounterMetricFamily("leand_reconnects", "reconnects of market-data and order streams, and "
+                                  "restarts of supervised tasks", labels=["venue", "stream"])
+        for stream, n in reconnect_counts(d).items():
+            rec.add_metric([venue, stream], n)
+        yield rec
+        # latency
+        yield s.tick_to_order.family("leand_tick_to_order_seconds", "from receipt of a market-data message to "
+                                     "the risk gate's approval of an order it caused")
+        yield s.venue_round_trip.family("leand_venue_round_trip_seconds", "from an order's approval to the "
+                                        "venue's first report on it")
+        yield s.loop_lag.family("leand_loop_lag_seconds", "event-loop lag measured by the watchdog")
+        yield GaugeMetricFamily("leand_loop_lag_last_seconds", "the watchdog's latest loop-lag sample",
+                                value=d.loop_lag_ms / 1000)
+        yield labelled_histograms("leand_journal_write_seconds", "one journal write: an append to the intent "
+                                  "log, or a committed SQLite transaction", "kind", s.journal_write)
+        hooks = getattr(d, "webhooks", None)
+        if hooks is not None:
+            yield _labelled("leand_notify", "webhook notifications by target and result (sent, failed, "
+                            "dropped, rate_limited)", ["target", "result"], hooks.counts)
+
+    def _account(self, d: Daemon, venue: str) -> Iterator[Metric]:
+        try:
+            balances = d.execution.balances()
+        except Exception:  # a venue view that cannot answer right now: skip, the scrape still succeeds
+            return
+        bal = GaugeMetricFamily("leand_balance", "venue account balance per asset", labels=["venue", "asset"])
+        for asset, amount in sorted(balances.items()):
+            bal.add_metric([venue, asset], amount)
+        yield bal
+        value = account_equity(d, balances)
+        if value is not None:
+            acc = GaugeMetricFamily("leand_account_equity", "the venue account's value in the account currency",
+                                    labels=["venue", "currency"])
+            acc.add_metric([venue, d.cfg.account_currency], value)
+            yield acc
+
+
+def labelled_histograms(name: str, doc: str, label: str, hists: dict[str, Histogram]) -> HistogramMetricFamily:
+    fam = HistogramMetricFamily(name, doc, labels=[label])
+    for value, h in sorted(hists.items()):
+        buckets, acc = [], 0
+        for bound, c in zip((*h.bounds, float("inf")), h.counts):
+            acc += c
+            buckets.append(("+Inf" if bound == float("inf") else repr(bound), acc))
+        fam.add_metric([value], buckets, h.sum)
+    return fam
+
+
+def reconnect_counts(d: Daemon) -> dict[str, int]:
+    """Reconnects so far: a data client's and a session's connects after their first, and task restarts."""
+    out: dict[str, int] = {}
+    dstats = getattr(getattr(d, "data_client", None), "stats", None) or {}
+    out["market_data"] = max(0, dstats.get("connects", 0) - 1) + d.stats.task_restarts.get("feed", 0)
+    sstats = getattr(getattr(d, "execution", None), "stats", None) or {}
+    out["orders"] = max(0, sstats.get("user_connects", 0) - 1) + d.stats.task_restarts.get("session", 0)
+    return out
+
+
+def account_equity(d: Daemon, balances: dict[str, float]) -> float | None:
+    """Balances valued at the latest prices the strategies hold (None while an asset has no price yet)."""
+    ccy = d.cfg.account_currency
+    prices: dict[str, float] = {}
+    for r in d.runners.values():
+        for sec in r.engine.securities.values():
+            inst = getattr(sec, "instrument", None)
+            if inst is not None and inst.quote_currency == ccy and inst.base_currency and sec.price:
+                prices[inst.base_currency] = sec.price
+    total = 0.0
+    for asset, amount in balances.items():
+        if asset == ccy:
+            total += amount
+        elif amount:
+            px = prices.get(asset)
+            if px is None:
+                return None
+            total += amount * px
+    return total
+
+
+def registry_for(daemon: Daemon) -> CollectorRegistry:
+    reg = CollectorRegistry(auto_describe=False)
+    reg.register(DaemonCollector(daemon))
+    return reg

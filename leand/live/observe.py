@@ -1,0 +1,169 @@
+"""The daemon's observability glue: counters, order and fill log lines, and webhook events.
+
+The daemon calls a handful of methods here from its tasks (:meth:`Observer.attach` per strategy,
+:meth:`Observer.on_report` per venue report, :meth:`Observer.strategy_failed`); everything else runs in
+:meth:`Observer.monitor`, a once-a-second task that watches the feed for staleness and reconnect storms. Nothing here awaits on the trading path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from leand.live.metrics import LiveStats, reconnect_counts
+from leand.live.webhooks import Webhooks
+from leand.model import OrderStatus
+from leand.risk.gate import TradingState
+
+if TYPE_CHECKING:
+    from leand.live.daemon import Daemon, StrategyRunner
+    from leand.model import Order
+
+log = structlog.get_logger("leand.orders")
+
+
+def _side(q: float) -> str:
+    return "buy" if q > 0 else "sell"
+
+
+class Observer:
+    def __init__(self, daemon: Daemon) -> None:
+        self.d = daemon
+        self.stats = LiveStats(daemon.cfg.venue.name)
+        self.webhooks = Webhooks(daemon.cfg.notify)
+        self._stale = False
+        self._storm_until = 0.0
+        self._reconnects: list[tuple[float, int]] = []
+        self._t0 = time.monotonic()  # before the first message, staleness counts from here
+
+    # -- wiring --------------------------------------------------------------------------------------
+    def attach(self, r: StrategyRunner) -> None:
+        """Chain onto the engine's risk hook and the gate's state callback (whatever is there stays called)."""
+        e, sid, stats, hooks = r.engine, r.id, self.stats, self.webhooks
+        prev_risk = e.risk_hook
+
+        def on_risk(order: Order, decision: Any) -> None:
+            if prev_risk is not None:
+                prev_risk(order, decision)
+            cid = order.client_order_id
+            if decision.approved:
+                stats.bump(stats.risk, (sid, "APPROVED"))
+                stats.bump(stats.orders, (sid, "submitted"))
+                stats.approved(cid)
+                log.info("order.submitted", strategy=sid, client_order_id=cid, symbol=order.symbol.value,
+                         side=_side(order.quantity), quantity=abs(order.quantity), type=order.type.value,
+                         limit_price=order.limit_price)
+                return
+            code = decision.code
+            stats.bump(stats.risk, (sid, code))
+            stats.bump(stats.orders, (sid, "risk_rejected"))
+            log.info("order.rejected", strategy=sid, client_order_id=cid, symbol=order.symbol.value,
+                     side=_side(order.quantity), quantity=abs(order.quantity), code=code, reason=decision.message)
+            if code != "RISK_HALTED":  # while halted every order is refused: the halt itself was the news
+                hooks.emit("reject", f"{sid}: {_side(order.quantity)} {abs(order.quantity):g} "
+                           f"{order.symbol.value} refused by the risk gate: {code}: {decision.message}",
+                           strategy=sid, client_order_id=cid, code=code, by="risk_gate")
+
+        e.risk_hook = on_risk
+        gate = e.risk_gate
+        prev_state = gate.on_state_change
+
+        def on_state(state: TradingState, reason: str, cancel_all: bool) -> None:
+            if state is TradingState.HALTED or state is TradingState.REDUCING:
+                hooks.emit("halt", f"{sid}: trading {state.value}: {reason}", strategy=sid, state=state.value,
+                           reason=reason)
+            if prev_state is not None:
+                prev_state(state, reason, cancel_all)
+
+        gate.on_state_change = on_state
+
+    # -- the daemon's tasks call these ----------------------------------------------------------------
+    def tick(self, recv_ns: int) -> None:
+        """The strategy task is about to handle a market-data message received at ``recv_ns``."""
+        self.stats.tick_recv_ns = recv_ns
+
+    def on_report(self, sid: str, order: Order, rep: Any, fresh: bool) -> None:
+        stats = self.stats
+        cid = rep.client_order_id
+        stats.answered(cid)
+        status = rep.status
+        sym = order.symbol.value
+        if rep.fill_quantity:
+            if not fresh:  # a fill already journaled (a replay of the stream after a reconnect)
+                return
+            q, px = rep.fill_quantity, rep.fill_price
+            side = _side(q)
+            key = (sid, sym, side)
+            stats.bump(stats.order_events, (sid, status))
+            stats.bump(stats.fills, key)
+            stats.bump(stats.fill_quantity, key, abs(q))
+            stats.bump(stats.fill_notional, key, abs(q * px))
+            if rep.fee:
+                stats.bump(stats.fees, (sid, sym, rep.fee_currency or "?"), rep.fee)
+            if status == "filled":
+                stats.bump(stats.orders, (sid, "filled"))
+            log.info("order.fill", strategy=sid, client_order_id=cid, symbol=sym, side=side, quantity=abs(q),
+                     price=px, fee=rep.fee, fee_currency=rep.fee_currency, liquidity=rep.liquidity,
+                     fill_id=rep.fill_id, status=status)
+            self.webhooks.emit("fill", f"{sid}: {side} {abs(q):g} {sym} @ {px:g} (fee {rep.fee:g} "
+                               f"{rep.fee_currency})", strategy=sid, client_order_id=cid, symbol=sym, side=side,
+                               quantity=abs(q), price=px, fee=rep.fee, fee_currency=rep.fee_currency)
+            return
+        if status == "rejected" and order.status is OrderStatus.PENDING_CANCEL:
+            status = "cancel_rejected"  # the cancel came too late (the order filled): not an order rejection
+        stats.bump(stats.order_events, (sid, status))
+        if status in ("canceled", "rejected", "expired"):
+            stats.bump(stats.orders, (sid, status))
+        log.info(f"order.{status}", strategy=sid, client_order_id=cid, symbol=sym, reason=rep.reason)
+        if status == "rejected":
+            self.webhooks.emit("reject", f"{sid}: order {cid} ({sym}) rejected by the venue: {rep.reason}",
+                               strategy=sid, client_order_id=cid, code=rep.reason, by="venue")
+
+    def strategy_failed(self, r: StrategyRunner) -> None:
+        self.webhooks.emit("strategy_failed", f"strategy {r.id} failed ({r.on_error} its orders): {r.error}",
+                           strategy=r.id, error=r.error, on_error=r.on_error)
+
+    def task_restarted(self, name: str) -> None:
+        self.stats.bump(self.stats.task_restarts, name)
+
+    # -- the monitor task -----------------------------------------------------------------------------
+    async def monitor(self, period_s: float = 1.0) -> None:
+        self._t0 = time.monotonic()
+        while True:
+            await asyncio.sleep(period_s)
+            try:
+                self.check()
+            except Exception as e:  # a failing check must not end the monitor
+                log.error("monitor.failed", error=f"{type(e).__name__}: {e}")
+
+    def check(self) -> None:
+        d = self.d
+        now = time.monotonic()
+        # feed staleness: once when it goes stale, once when it recovers
+        limit = d.cfg.watchdog.max_feed_staleness_s
+        age = now - (d.last_quote_wall or self._t0)
+        if age > limit and not self._stale:
+            self._stale = True
+            log.warning("feed.stale", venue=d.cfg.venue.name, age_s=round(age, 1))
+            self.webhooks.emit("feed_stale", f"market data from {d.cfg.venue.name} stale for {age:.0f} s",
+                               venue=d.cfg.venue.name, age_s=round(age, 3), recovered=False)
+        elif age <= limit and self._stale and d.last_quote_wall:
+            self._stale = False
+            log.info("feed.recovered", venue=d.cfg.venue.name)
+            self.webhooks.emit("feed_stale", f"market data from {d.cfg.venue.name} flowing again",
+                               venue=d.cfg.venue.name, age_s=round(age, 3), recovered=True)
+        # reconnect storms: count reconnects within the window
+        total = sum(reconnect_counts(d).values())
+        window = d.cfg.watchdog.reconnect_storm_window_s
+        self._reconnects.append((now, total))
+        while self._reconnects and self._reconnects[0][0] < now - window:
+            self._reconnects.pop(0)
+        n = total - self._reconnects[0][1]
+        if n >= d.cfg.watchdog.reconnect_storm_count and now >= self._storm_until:
+            self._storm_until = now + window
+            log.warning("feed.reconnect_storm", venue=d.cfg.venue.name, reconnects=n, window_s=window)
+            self.webhooks.emit("reconnect_storm", f"{n} reconnects to {d.cfg.venue.name} in the last "
+                               f"{window:g} s", venue=d.cfg.venue.name, reconnects=n, window_s=window)
