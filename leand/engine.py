@@ -1067,7 +1067,7 @@ class Engine:
 
         arm_midnight(start_ns)
 
-    def run(self, progress: Callable[[int, int, int], None] | None = None) -> None:
+    def run(self, progress: Callable[[int, int, int, int], None] | None = None) -> None:
         """Initialize the strategy and run it over its data on the virtual clock."""
         self.initialize()
         start_ns, end_ns = self._start_ns(), self._end_ns()
@@ -1176,8 +1176,8 @@ class Engine:
         last_sym: Symbol | None = None
         last_sec: Security | None = None
         for times, slices in batches:
-            if progress is not None and times:
-                progress(times[0], start_ns, end_ns)
+            if progress is not None and times:  # once per batch: (simulated time, start, end, events so far)
+                progress(times[0], start_ns, end_ns, n)
             for t, events in zip(times, slices):
                 if warming and t > start_ns:
                     warming = self.warming_up = False

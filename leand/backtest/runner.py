@@ -8,7 +8,7 @@ import inspect
 import sys
 import time as _time
 import traceback
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -269,23 +269,42 @@ def build_result(engine: Engine, strategy_path: Path | str, source: str, elapsed
 
 
 class _Progress:
-    """A one-line progress bar on stderr, drawn only when attached to a terminal."""
+    """One line on stderr, drawn only on a terminal: simulated date, percent, events/s and time left.
 
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.last = -1
+    The engine calls it once per batch of events (not per event); it looks at the wall clock there and redraws
+    at most five times a second, so the cost per event is nil."""
 
-    def __call__(self, t: int, start: int, end: int) -> None:
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
+        self.t0 = _time.perf_counter()
+        self.next_draw = 0.0
+        self.width = 0
+
+    def __call__(self, t: int, start: int, end: int, events: int = 0) -> None:
         if not self.enabled or end <= start:
             return
-        pct = max(0, min(100, int((t - start) * 100 / (end - start))))
-        if pct != self.last:
-            self.last = pct
-            filled = pct // 2
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (50 - filled)}] {pct:3d}%")
-            sys.stderr.flush()
+        now = _time.perf_counter()
+        if now < self.next_draw:
+            return
+        self.next_draw = now + 0.2
+        frac = max(0.0, min(1.0, (t - start) / (end - start)))
+        elapsed = now - self.t0
+        rate = events / elapsed if elapsed > 0 else 0.0
+        left = _duration(elapsed * (1 - frac) / frac) if frac > 0.002 and elapsed > 0.5 else "--"
+        day = datetime.fromtimestamp(t / 1e9, UTC).date().isoformat()
+        cells = int(frac * 30)
+        line = f"{day} [{'#' * cells}{'.' * (30 - cells)}] {frac * 100:5.1f}%  {rate:,.0f} events/s  {left} left"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
 
     def close(self) -> None:
-        if self.enabled and self.last >= 0:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
+        if self.enabled and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+def _duration(s: float) -> str:
+    s = int(s + 0.5)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import structlog
 from aiohttp import web
-from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import choose_encoder
 
-from leand.live.config import split_listen
+from leand.live.config import ConfigError, split_listen
 from leand.live.ctl_server import CtlError
 from leand.live.http.token import load_token
 from leand.live.metrics import registry_for
@@ -46,6 +46,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+class ListenError(ConfigError):
+    """The configured address cannot be listened on (in use, not ours): ``leand run`` exits 2 with this."""
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -97,7 +101,12 @@ class HttpServer:
         self.runner = web.AppRunner(self.app, access_log=None, handler_cancellation=True)
         await self.runner.setup()
         site = web.TCPSite(self.runner, host, port, reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as e:
+            await self.runner.cleanup()
+            raise ListenError(f"http.listen = {self.cfg.listen!r}: cannot listen on {host}:{port}: "
+                              f"{e.strerror or e}") from None
         bound = self.runner.addresses[0][1] if self.runner.addresses else port
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{bound}/"
@@ -147,8 +156,8 @@ class HttpServer:
 
     # -- open endpoints --------------------------------------------------------------------------------
     async def metrics(self, request: web.Request) -> web.Response:
-        body = generate_latest(self.registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        encode, ctype = choose_encoder(request.headers.get("Accept", ""))  # text 0.0.4 unless asked otherwise
+        return web.Response(body=encode(self.registry), headers={"Content-Type": ctype})
 
     async def healthz(self, request: web.Request) -> web.Response:
         h = self.d.health()

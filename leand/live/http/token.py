@@ -7,13 +7,13 @@ import os
 import secrets as _random
 from pathlib import Path
 
-from leand.live.config import HttpConfig
+from leand.live.config import ConfigError, HttpConfig
 from leand.live.secrets import SecretError, register, secret
 
 TOKEN_FILE = "http-token"
 
 
-class TokenError(RuntimeError):
+class TokenError(ConfigError):
     pass
 
 
