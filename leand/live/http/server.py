@@ -198,7 +198,7 @@ class HttpServer:
             except Exception:
                 continue
         out["equity_now"] = equity
-        out["fills"] = self.d.journal.fill_rows(None, 25)[::-1]
+        out["fills"] = self.d.journal.fill_rows(None, 20)[::-1]
         out["latency"] = self.latency()
         return out
 

@@ -100,7 +100,8 @@ function render(s) {
   const g = (s.risk.config && s.risk.config.global) || {};
   const states = Object.entries(s.risk.states).map(([k, v]) => `${k}: ${v}`).join(", ");
   $("limits").textContent = `risk states: ${states || "–"} · max order qty ${fmt(g.max_order_quantity)} · ` +
-    `max notional ${fmt(g.max_order_notional)} · daily loss limit ${fmt((g.daily_loss_limit_pct || 0) * 100)} %`;
+    `max notional ${fmt(g.max_order_notional)} · daily loss limit ` +
+    (g.daily_loss_limit_pct ? `${fmt(g.daily_loss_limit_pct * 100)} %` : "–");
   updateEquity(s.equity);
 }
 
@@ -224,5 +225,8 @@ $("login-form").addEventListener("submit", (ev) => {
   connect();
 });
 
+window.addEventListener("hashchange", () => {  // a new #token= link opened in this tab
+  if (/token=/.test(location.hash)) { takeTokenFromFragment(); connect(); }
+});
 takeTokenFromFragment();
 connect();
