@@ -37,8 +37,8 @@ from leand.live.config import DaemonConfig, load_config
 from leand.live.execution import OrderRoutes
 from leand.live.journal import Journal
 from leand.live.notify import Notifier
-from leand.live.reports import apply_report, apply_view, persist_report
 from leand.live.observe import Observer
+from leand.live.reports import apply_report, apply_view, persist_report
 from leand.live.secrets import secret
 from leand.live.statelock import StateLock
 from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, Symbol
