@@ -70,13 +70,18 @@ class Browser:
         return r["result"].get("value")
 
     def wait(self, expr: str, timeout: float = 15.0) -> Any:
+        """Poll until ``expr`` is truthy; an error counts as not yet (the page may still be loading)."""
         t0 = time.monotonic()
+        last = ""
         while time.monotonic() - t0 < timeout:
-            v = self.eval(expr)
+            try:
+                v = self.eval(expr)
+            except RuntimeError as e:
+                v, last = None, str(e)[:300]
             if v:
                 return v
             time.sleep(0.1)
-        raise TimeoutError(f"page condition not met: {expr}")
+        raise TimeoutError(f"page condition not met: {expr} {last}")
 
     def errors(self) -> list[str]:
         """Console errors, uncaught exceptions and error log entries (failed loads) seen so far."""
