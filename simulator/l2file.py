@@ -89,15 +89,39 @@ def read_header(path: str | Path) -> tuple[L2Header, int]:
 
 
 def iter_chunks(path: str | Path, chunk: int = 1 << 16) -> Iterator[np.ndarray]:
-    """Stream the records in chunks of at most ``chunk`` (constant memory whatever the file's size)."""
+    """Stream the records in chunks of at most ``chunk`` (constant memory whatever the file's size), each
+    checked (:func:`check_records`): a damaged record is an L2FormatError naming it, never a NaN in a book."""
     _, offset = read_header(path)
+    first, last_time = 0, None
     with open(path, "rb") as f:
         f.seek(offset)
         while True:
             a = np.fromfile(f, dtype=RECORD, count=chunk)
             if not len(a):
                 return
+            check_records(a, path, first, last_time)
+            first += len(a)
+            last_time = int(a["time"][-1])
             yield a
+
+
+def check_records(a: np.ndarray, path: str | Path, first: int = 0, last_time: int | None = None) -> None:
+    """Kinds known, level sides +1/-1 (a trade's -1, 0 or +1), prices finite and positive, sizes finite and not negative, times in order
+    (vectorized: a few passes per chunk)."""
+    kind, side, price, size, t = a["kind"], a["side"], a["price"], a["size"], a["time"]
+    level = (kind == DELTA) | (kind == SNAP_LEVEL)
+    priced = level | (kind == TRADE)  # a trade's side may be 0: aggressor unknown
+    bad = (kind > TRADE) | (level & (side != 1) & (side != -1)) | ((kind == TRADE) & (np.abs(side) > 1)) \
+        | (priced & ~(np.isfinite(price) & (price > 0))) | (priced & ~(np.isfinite(size) & (size >= 0)))
+    back = np.zeros(len(a), bool)
+    back[1:] = t[1:] < t[:-1]
+    if last_time is not None and len(t):
+        back[0] = t[0] < last_time
+    if bad.any() or back.any():
+        i = int(np.flatnonzero(bad | back)[0])
+        why = "time goes backwards" if back[i] and not bad[i] else \
+            f"kind {int(kind[i])}, side {int(side[i])}, price {float(price[i])!r}, size {float(size[i])!r}"
+        raise L2FormatError(f"{path}: record {first + i}: {why}")
 
 
 def from_lean_ticks(quotes: list, trades: list | None = None) -> np.ndarray:

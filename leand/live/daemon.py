@@ -35,6 +35,7 @@ from leand.live import logs
 from leand.live.actions import apply_ctl
 from leand.live.config import DaemonConfig, load_config
 from leand.live.execution import OrderRoutes
+from leand.live.faults import kill_point
 from leand.live.journal import Journal
 from leand.live.notify import Notifier
 from leand.live.observe import Observer
@@ -297,6 +298,8 @@ class Daemon:
         reports = self.execution.reports
         while True:
             rep: ExecReport = await reports.get()
+            if rep.fill_quantity:
+                kill_point("fill_unjournaled")
             fresh = persist_report(self.journal, rep)  # journaled before anyone acts on it
             route = s.routes.get(rep.client_order_id)
             if route is None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from leand.execution import ExecutionClient
+from leand.live.faults import kill_point
 from leand.model import Order, UpdateRequest
 from leand.replay.records import Outbound
 
@@ -52,7 +53,9 @@ class JournaledExecutionClient(ExecutionClient):
 
     def _submit(self, order: Order, now_ns: int) -> None:
         self._journal_intent(order, now_ns)
+        kill_point("intent_journaled")
         self.venue.submit(order, now_ns)
+        kill_point("sent_unacked")
 
     def _cancel(self, order: Order, now_ns: int) -> bool:
         self._record(order, now_ns, "cancel")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from leand.live.faults import kill_point
 from leand.model import CANCEL_REJECTED, TRANSITIONS, ExecReport, Order, OrderStatus
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ def apply_view(j: Journal, view: VenueView) -> list[dict[str, Any]]:
     a status that moved while the daemon was away brought up to the venue's. Returns the mismatches."""
     mismatches: list[dict[str, Any]] = list(view.foreign)
     for r in view.fills:
+        kill_point("reconcile")
         if j.fill(r.fill_id, r.client_order_id, r.symbol, r.fill_quantity, r.fill_price, r.fee, r.fee_currency,
                   r.liquidity, r.time_ns, r.status, recovered=True):
             mismatches.append({"kind": "fill_recovered", "client_order_id": r.client_order_id,

@@ -175,6 +175,8 @@ def main() -> int:
     ap.add_argument("--hypothesis", type=int, default=1000, help="hypothesis examples per target")
     ap.add_argument("--seed", type=int, default=20261203)
     ap.add_argument("--only", nargs="*", default=None, help="target names")
+    ap.add_argument("--count", action="append", default=[], metavar="NAME=N",
+                    help="inputs for one target, instead of its share of --total")
     args = ap.parse_args()
     import structlog
 
@@ -187,6 +189,7 @@ def main() -> int:
     try:
         for t in targets:
             n = max(args.hypothesis, round(args.total * t.long_examples / weight))
+            n = int(dict(c.split("=", 1) for c in args.count).get(t.name, n))
             s0 = time.perf_counter()
             k = run(t, n, min(args.hypothesis, n), args.seed, findings)
             grand += k

@@ -651,6 +651,9 @@ def check_l2d_reader(x: tuple[bytes, list[tuple]]) -> None:
         n = 0
         for _, events in stream(-(2**62), 2**62):
             n += len(events)
+            for ev in events:
+                for v in (getattr(ev, "price", 1.0), getattr(ev, "size", 0.0), getattr(ev, "quantity", 1.0)):
+                    assert np.isfinite(v) and v >= 0, ev
     except L2FormatError as e:
         one_line(str(e))
         return
