@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, time, timedelta
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -127,6 +128,30 @@ class DelistingType:
 
 
 Delistings = Splits = Dividends = SymbolChangedEvents = dict
+
+
+class Time:
+    """LEAN's Time helpers used by framework models."""
+
+    @staticmethod
+    def multiply(span: timedelta, times: float) -> timedelta:
+        return span * times
+
+    @staticmethod
+    def max(a: timedelta, b: timedelta) -> timedelta:
+        return a if a >= b else b
+
+
+class Extensions:
+    """LEAN's extension methods used by algorithms."""
+
+    @staticmethod
+    def to_time_span(resolution: Resolution) -> timedelta:
+        return timedelta(seconds=resolution.value / 1e9)
+
+    @staticmethod
+    def round_to_significant_digits(x: float, digits: int) -> float:
+        return float(f"{x:.{digits}g}")
 
 
 class DayOfWeek:

@@ -36,7 +36,7 @@ def feeder(ind: Any, selector: Any = None) -> Callable[[Any], Any]:
     return feed
 
 
-def _data_type(engine: Engine, sym: Symbol) -> type:
+def data_type_of(engine: Engine, sym: Symbol) -> type:
     sec = engine.securities[sym]
     if sec.resolution is Resolution.TICK:
         return TradeTick if sec.subscribes_trades else QuoteTick
@@ -54,7 +54,7 @@ def add_consolidator(engine: Engine, symbol: Any, consolidator: DataConsolidator
 def consolidate(engine: Engine, symbol: Any, period: Any, handler: Callable[[Any], Any] | None,
                 start_time: timedelta | None = None, data_type: type | None = None) -> DataConsolidator:
     sym = engine.resolve(symbol)
-    c = consolidator_for(period, data_type or _data_type(engine, sym), start_time)
+    c = consolidator_for(period, data_type or data_type_of(engine, sym), start_time)
     if handler is not None:
         c.data_consolidated += lambda _sender, bar: handler(bar)
     return add_consolidator(engine, sym, c)
@@ -77,7 +77,7 @@ def register(engine: Engine, symbol: Any, ind: Any, period: Any = None, selector
         engine.indicator_updaters_for(sym).append(feed)
         engine.indicator_registrations[id(ind)] = (sym, feed, None, None)
         return ind
-    c = period if isinstance(period, DataConsolidator) else consolidator_for(period, _data_type(engine, sym))
+    c = period if isinstance(period, DataConsolidator) else consolidator_for(period, data_type_of(engine, sym))
 
     def handler(_sender: Any, bar: Any) -> None:
         feed(bar)

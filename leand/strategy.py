@@ -439,6 +439,22 @@ class Strategy:
 
         return register(self._engine, symbol, indicator, resolution, selector)
 
+    def resolve_consolidator(self, symbol: Any, resolution: Any = None) -> Any:
+        """A consolidator from ``symbol``'s data to ``resolution`` (every bar as it is at its own resolution),
+        not yet attached (LEAN's ResolveConsolidator)."""
+        from leand.consolidators import consolidator_for
+        from leand.registration import data_type_of
+
+        sym = self._engine.resolve(symbol)
+        sec = self._engine.securities[sym]
+        if resolution is None or (isinstance(resolution, Resolution) and resolution <= sec.resolution):
+            resolution = 1
+        c = consolidator_for(resolution, data_type_of(self._engine, sym))
+        hours = sec.exchange_hours
+        if hours is not None:
+            c.time_zone = hours.time_zone
+        return c
+
     def unregister_indicator(self, indicator: Any) -> bool:
         from leand.registration import unregister
 
@@ -542,6 +558,8 @@ class _History:
         from leand.model import TickType
 
         e = self._engine
+        if isinstance(symbol, (list, tuple)):
+            return self._many(list(symbol), periods, resolution)
         sym = e.resolve(symbol)
         if isinstance(periods, timedelta):
             res = resolution or e.securities[sym].resolution
@@ -549,6 +567,14 @@ class _History:
             periods = max(1, int(periods.total_seconds() * 1e9 // step))
         kind = TickType.QUOTE if self._type is _QB else None
         return e.history(sym, int(periods), resolution, tick_type=kind)
+
+    def _many(self, symbols: list, periods: int | timedelta, resolution: Resolution | None) -> list[dict]:
+        """History of several symbols as LEAN iterates it: one {symbol: bar} per time, oldest first."""
+        by_time: dict[int, dict] = {}
+        for s in symbols:
+            for bar in self(s, periods, resolution):
+                by_time.setdefault(bar.end_time, {})[bar.symbol] = bar
+        return [by_time[t] for t in sorted(by_time)]
 
 
 class _SubscriptionManager:

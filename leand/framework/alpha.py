@@ -13,7 +13,11 @@ class AlphaModel:
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        return self.__dict__.get("_name") or type(self).__name__
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.__dict__["_name"] = value
 
     def update(self, algorithm: Any, data: Any) -> list[Insight]:
         return []

@@ -84,12 +84,20 @@ class PortfolioConstructionModel:
 
     def __init__(self, rebalance: Any = None) -> None:
         self._rebalance_func = _rebalancing_func(rebalance)
+        self.portfolio_bias = PortfolioBias.LONG_SHORT
         self._rebalancing_time: int | None = None
         self._security_changes = False
         self._removed: list[Symbol] = []
         self.algorithm: Any = None
         self.rebalance_on_security_changes: bool | None = None
         self.rebalance_on_insight_changes: bool | None = None
+
+    def set_rebalancing_func(self, func: Any) -> None:
+        """LEAN's SetRebalancingFunc: a function of the UTC time (datetime) giving the next rebalance time."""
+        self._rebalance_func = _rebalancing_func(func)
+
+    def respect_portfolio_bias(self, insight: Insight) -> bool:
+        return self.portfolio_bias == PortfolioBias.LONG_SHORT or int(insight.direction) == int(self.portfolio_bias)
 
     # -- to override -----------------------------------------------------------------------------------
     def determine_target_percent(self, active_insights: list[Insight]) -> dict[Insight, float]:

@@ -65,6 +65,7 @@ class FrameworkRunner:
         self.insights = InsightCollection()
         self.pending = SecurityChanges()
         self.installed = False
+        self.started = False
 
     def install(self) -> None:
         if not self.installed:
@@ -122,6 +123,12 @@ class FrameworkRunner:
 
     def on_slice(self, data: Slice) -> None:
         s = self.strategy
+        if not self.started:  # LEAN: every security the algorithm holds is an addition the models hear of
+            self.started = True
+            internal = s._engine.internal_symbols
+            seen = {id(x) for x in self.pending.added_securities}
+            self.pending.added_securities += [sec for sym, sec in s.securities.items()
+                                              if sym not in internal and id(sec) not in seen]
         if self.pending.added_securities or self.pending.removed_securities:
             changes, self.pending = self.pending, SecurityChanges()
             for m in (self.alpha, self.portfolio_construction, self.risk, self.execution):

@@ -42,8 +42,9 @@ def _ns(t: Any) -> Any:
 def _lean_class(cls: type[Indicator], lean_name: str) -> type[Indicator]:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         name = None
-        if args and isinstance(args[0], str) and not isinstance(args[0], StrEnum):
-            name, args = args[0], args[1:]
+        if args and ((isinstance(args[0], str) and not isinstance(args[0], StrEnum))
+                     or type(args[0]).__name__ == "Symbol"):  # LEAN takes a name (often a Symbol) first
+            name, args = str(args[0]), args[1:]
         cls.__init__(self, *args, **kwargs)
         if name:
             self.name = name
@@ -58,7 +59,11 @@ def _lean_class(cls: type[Indicator], lean_name: str) -> type[Indicator]:
             t = a.time
         return cls.update(self, _ns(t), float(a.value))
 
+    def smoothing_factor_default(period: int) -> float:
+        return 2.0 / (period + 1)
+
     return type(lean_name, (cls,), {"__init__": __init__, "update": update, "__slots__": (),
+                                    "smoothing_factor_default": staticmethod(smoothing_factor_default),
                                     "__doc__": f"LEAN's {lean_name}: leand's {cls.__name__}."})
 
 

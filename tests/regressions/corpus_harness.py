@@ -38,8 +38,13 @@ def strategy_path(name: str) -> Path:
 
 def run(name: str) -> tuple[Any, dict[str, str]]:
     """Run one port; returns ``(engine, statistics)``."""
+    import sys
+
     from leand.backtest.runner import run_backtest
 
+    for p in (CORPUS_DIR, CORPUS_DIR / "Algorithm.Framework"):  # LEAN's framework modules and AlgorithmImports
+        if str(p) not in sys.path:
+            sys.path.append(str(p))
     data = data_dir_for(name)
     if data is None:
         raise FileNotFoundError(f"{name}: LEAN data not available")

@@ -28,7 +28,7 @@ GAPS: dict[str, str] = {
     "CustomMarginInterestRateModelAlgorithm": "needs margin interest rate models",
     "CustomPartialFillModelAlgorithm": "needs Python fill models",
     "CustomModelsAlgorithm": "needs Python fee, fill, slippage and buying power models",
-    "CompositeAlphaModelFrameworkAlgorithm": "needs the algorithm framework",
+    "CompositeAlphaModelFrameworkAlgorithm": "runs LEAN's own RsiAlphaModel and EmaCrossAlphaModel unchanged; 14 of LEAN's 16 orders",
 }
 
 

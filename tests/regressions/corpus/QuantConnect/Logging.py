@@ -1,0 +1,1 @@
+"""LEAN's QuantConnect.Logging: nothing the corpus uses beyond the import."""

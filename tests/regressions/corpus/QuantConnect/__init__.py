@@ -1,0 +1,1 @@
+"""LEAN's .NET namespace, for corpus files that import from it."""
