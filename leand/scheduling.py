@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from leand.clock import Clock, datetime_to_ns, ns_to_datetime
+from leand.clock import Clock, Timer, datetime_to_ns, ns_to_datetime
 
 DateIter = Callable[[date], Iterator[date]]
 TimesFor = Callable[[date], list[int]]
@@ -154,7 +154,7 @@ class ScheduledEvent:
         start_date = ns_to_datetime(clock.now_ns(), tz).date()
         self._dates = date_rule.dates(start_date)
         self._pending: list[int] = []
-        self._timer = None
+        self._timer: Timer | None = None
         self.enabled = True
         self._arm()
 

@@ -6,18 +6,23 @@ object), so keeping the latest price costs a few nanoseconds.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leand.model import (
     DataNormalizationMode,
     Instrument,
     QuoteBar,
+    QuoteTick,
     Resolution,
     SecurityType,
     Symbol,
     TradeBar,
+    TradeTick,
 )
 from leand.portfolio.holding import Holding
+
+if TYPE_CHECKING:
+    from leand.orders.fills import FillModel
 
 
 class Security:
@@ -78,17 +83,18 @@ class Security:
         self.volume = 0.0
         self.last_trade_bar: TradeBar | None = None
         self.last_quote_bar: QuoteBar | None = None
-        self.last_trade_tick = None
-        self.last_quote_tick = None
+        self.last_trade_tick: TradeTick | None = None
+        self.last_quote_tick: QuoteTick | None = None
         self.last_data_time = 0
         self.is_tradable = True
         self.is_delisted = False
         self.buying_power_model: Any = None
         self.subscribes_trades = True
         self.subscribes_quotes = False
-        self.fee_model = None
-        self.fill_model = None
-        self.slippage_model = None
+        #: set by the engine when the security is added (LEAN's models by default, or the strategy's own)
+        self.fee_model: Any = None
+        self.fill_model: FillModel | None = None
+        self.slippage_model: Any = None
 
     # LEAN-familiar read-only views -------------------------------------------------------------
     @property

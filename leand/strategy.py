@@ -306,8 +306,9 @@ class Strategy:
                      order_properties: Any = None) -> OrderTicket:
         """A market order. ``asynchronous=True`` returns at once; the order fills with the next data (LEAN)."""
         if isinstance(asynchronous, str):  # leand's earlier (symbol, quantity, tag) order
-            asynchronous, tag = False, asynchronous
-        return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=bool(asynchronous),
+            tag = asynchronous
+        return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag,
+                                   asynchronous=not isinstance(asynchronous, str) and bool(asynchronous),
                                    **_props(order_properties))
 
     def order(self, symbol: Symbol | str, quantity: float, asynchronous: bool = False, tag: str = "",

@@ -121,8 +121,8 @@ class PaperVenue:
         self._open.setdefault(sid, {})[client_order_id] = [quantity, limit_price, 0.0]
         out = [ExecReport(client_order_id=client_order_id, status="accepted", symbol=sid, time_ns=now_ns,
                           venue_order_id=vid)]
-        if type_ == "market" or (px and ((quantity > 0 and px <= limit_price) or
-                                         (quantity < 0 and px >= limit_price))):
+        if px and (type_ == "market" or (limit_price is not None and (
+                (quantity > 0 and px <= limit_price) or (quantity < 0 and px >= limit_price)))):
             r = self._fill(client_order_id, sid, quantity, px, "taker", now_ns)
             if r is not None:
                 out.append(r)
@@ -167,7 +167,7 @@ class PaperVenue:
             self._open[sid][cid][2] += qty
         else:
             self._open[sid].pop(cid, None)
-        return ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns, fill_id=cur.lastrowid,
+        return ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns, fill_id=cur.lastrowid or 0,
                           fill_quantity=qty, fill_price=price, fee=fee, fee_currency=quote, liquidity=liquidity)
 
     def _reject_open(self, cid: str, sid: str, now_ns: int, reason: str) -> ExecReport:
@@ -187,7 +187,7 @@ class PaperVenue:
     def open_orders(self) -> list[VenueOrder]:
         rows = self.db.execute("SELECT client_order_id FROM orders WHERE status IN ('accepted','partially_filled') "
                                "ORDER BY venue_order_id").fetchall()
-        return [self.order_by_client_id(r[0]) for r in rows]
+        return [o for r in rows if (o := self.order_by_client_id(r[0])) is not None]
 
     def fills_since(self, fill_id: int) -> list[ExecReport]:
         rows = self.db.execute("SELECT f.fill_id, f.client_order_id, f.symbol, f.quantity, f.price, f.fee, "

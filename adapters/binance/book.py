@@ -82,6 +82,7 @@ class LocalBook:
 
     def _apply(self, ev: DepthUpdate) -> Sync:
         last = self.last_id
+        assert last is not None  # only a synced book applies diffs
         if ev.u <= last:
             return Sync.STALE
         first = ev.U

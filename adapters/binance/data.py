@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 import msgspec
 import structlog
 import websockets
+from websockets.asyncio.client import ClientConnection
 
 from leand.adapters.binance.book import LocalBook, Sync
 from leand.adapters.binance.config import BinanceVenueConfig
@@ -43,7 +44,7 @@ class BinanceDataClient:
         self.stats = {"messages": 0, "connects": 0, "gaps": 0, "snapshots": 0, "stale_snapshots": 0,
                       "decode_errors": 0}
         self.connected = asyncio.Event()
-        self._ws = None
+        self._ws: ClientConnection | None = None
 
     @property
     def url(self) -> str:
@@ -151,7 +152,7 @@ class BinanceDataClient:
             self.stats["gaps"] += 1
         log.info("binance.md.snapshot", symbol=book.symbol, result=r.value, last_id=book.last_id)
 
-    def _quote(self, sym: Symbol, book: LocalBook, now: int) -> list[QuoteTick]:
+    def _quote(self, sym: Symbol, book: LocalBook, now: int) -> list[QuoteTick | TradeTick]:
         if not book.synced:
             return []
         top = book.book.top()

@@ -366,7 +366,7 @@ class BinanceExecutionClient:
         for t in st.trades:
             cid = st.order_cids.get((t.symbol, t.orderId))
             it = intents.get(cid) if cid else None
-            if it is None:
+            if cid is None or it is None:
                 continue
             rep = self._trade_report(t, cid, it["quantity"], filled, st)
             if rep.fill_id not in have:
@@ -435,7 +435,11 @@ class BinanceExecutionClient:
         t = order.type
         if t is OrderType.MARKET:
             p["type"] = "MARKET"
+        elif (t in (OrderType.LIMIT, OrderType.STOP_LIMIT) and order.limit_price is None) or (
+                t in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and order.stop_price is None):
+            return f"MISSING_PRICE {t.value} order without its price"
         elif t is OrderType.LIMIT:
+            assert order.limit_price is not None
             if order.post_only:
                 p["type"] = "LIMIT_MAKER"
             else:
@@ -443,9 +447,11 @@ class BinanceExecutionClient:
                 p["timeInForce"] = TIF.get(order.time_in_force, "GTC")
             p["price"] = f.price(order.limit_price, side)
         elif t is OrderType.STOP_MARKET:
+            assert order.stop_price is not None
             p["type"] = "STOP_LOSS"
             p["stopPrice"] = f.price(order.stop_price, side)
         elif t is OrderType.STOP_LIMIT:
+            assert order.limit_price is not None and order.stop_price is not None
             p.update(type="STOP_LOSS_LIMIT", timeInForce=TIF.get(order.time_in_force, "GTC"),
                      price=f.price(order.limit_price, side), stopPrice=f.price(order.stop_price, side))
         else:
@@ -461,7 +467,7 @@ class BinanceExecutionClient:
     def send_cancel(self, order: Order) -> None:
         self._spawn(self._cancel(order))
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         t = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(t)
         t.add_done_callback(self._done)
@@ -582,9 +588,9 @@ class BinanceExecutionClient:
             await self._recover_order(order, q)
         except BinanceError as e:
             if e.code == -2011:  # unknown or already final: find out which, the stream may have missed it
-                q = await self._query_order(sym, cid=cid)
-                if q is not None and STATUS.get(q.status) in ("filled", "canceled", "rejected"):
-                    await self._recover_order(order, q)
+                found = await self._query_order(sym, cid=cid)
+                if found is not None and STATUS.get(found.status) in ("filled", "canceled", "rejected"):
+                    await self._recover_order(order, found)
                     return
             log.warning("binance.cancel.rejected", client_order_id=cid, code=e.code, msg=e.msg)
             self.reports.put_nowait(ExecReport(client_order_id=cid, status="rejected", symbol=order.symbol.id,

@@ -36,13 +36,13 @@ def l2_stream(symbol: Symbol, path: Path) -> Callable[[int, int], Iterator[tuple
                 yield rec["time"], events
                 continue
             times: list[int] = []
-            events = []
+            mixed: list[BookDelta | BookSnapshot | TradeTick] = []
             for tt, sq, k, sd, px, sz in zip(rec["time"].tolist(), rec["seq"].tolist(), kind.tolist(),
                                              rec["side"].tolist(), rec["price"].tolist(), rec["size"].tolist()):
                 if k == DELTA:
-                    events.append(BookDelta(symbol, tt, sq, sd > 0, px, sz))
+                    mixed.append(BookDelta(symbol, tt, sq, sd > 0, px, sz))
                 elif k == TRADE:
-                    events.append(TradeTick(symbol, tt, px, sz))
+                    mixed.append(TradeTick(symbol, tt, px, sz))
                 elif k == SNAP_START:
                     snap = BookSnapshot(symbol, tt, sq, [], [])
                     continue
@@ -51,11 +51,11 @@ def l2_stream(symbol: Symbol, path: Path) -> Callable[[int, int], Iterator[tuple
                     continue
                 elif k == SNAP_END and snap is not None:
                     snap.time = tt
-                    events.append(snap)
+                    mixed.append(snap)
                     snap = None
                 else:
                     continue
                 times.append(tt)
-            if events:
-                yield np.asarray(times, dtype=np.int64), events
+            if mixed:
+                yield np.asarray(times, dtype=np.int64), mixed
     return chunks

@@ -96,8 +96,8 @@ def _describe_failure(exc: BaseException, path: Path) -> str:
     f = _strategy_frame(exc, path)
     if f is not None:
         return f"{path}:{f.lineno} in {f.name}: {what}"
-    last = traceback.extract_tb(exc.__traceback__)[-1:] or [None]
-    where = f" (raised in {Path(last[0].filename).name}:{last[0].lineno})" if last[0] else ""
+    last = traceback.extract_tb(exc.__traceback__)[-1:]
+    where = f" (raised in {Path(last[0].filename).name}:{last[0].lineno})" if last else ""
     return f"{path}: {what}{where}"
 
 

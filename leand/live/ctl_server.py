@@ -157,6 +157,8 @@ class CtlServer:
         if "who" in request:  # the HTTP API (leand.live.http) has authenticated the caller: "http <peer>"
             return request["who"]
         sock = request.transport.get_extra_info("socket") if request.transport else None
+        if sock is None:
+            return "unknown"
         try:
             pid, uid, gid = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
                                                                  struct.calcsize("3i")))

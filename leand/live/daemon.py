@@ -70,6 +70,8 @@ class StrategyRunner:
     symbols: set[Symbol] = field(default_factory=set)
     handled: int = 0
     task: asyncio.Task | None = None
+    #: the engine's clock (set by the daemon's timer task)
+    clock: LiveClock = field(default_factory=lambda: LiveClock(time.time_ns()))
 
 
 class Daemon:
@@ -181,7 +183,7 @@ class Daemon:
                 raise StrategyStartError(f"strategy {sc.id!r} does not load: {one_line(e, sc.file)}") from e
             strat.parameters = {**getattr(strat, "parameters", {}), **sc.parameters}
             engine = Engine(strat, self.cfg.data_path, parameters=strat.parameters, live_mode=True,
-                            risk_config=self.cfg.risk, clock=LiveClock(time.time_ns()),
+                            risk_config=self.cfg.risk, clock=(clock := LiveClock(time.time_ns())),
                             brokerage=self.session.client(sc.id))
             engine.strategy_id = sc.id
             engine.client_id_prefix = f"{sc.id}-{self.boot}-"
@@ -204,7 +206,7 @@ class Daemon:
                 engine.start_live(restore=restore)
             except Exception as e:
                 raise StrategyStartError(f"strategy {sc.id!r} failed to start: {one_line(e, sc.file)}") from e
-            runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities))
+            runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities), clock=clock)
             self.runners[sc.id] = runner
             if self.recorder is not None:
                 self._record_strategy(sc, engine, starting)
@@ -225,6 +227,7 @@ class Daemon:
     # ---- recording ----------------------------------------------------------------------------------
     def _record_header(self) -> None:
         rec = self.recorder
+        assert rec is not None
         cfg = msgspec.to_builtins(self.cfg)  # secrets are only ever references here
         rec.meta.update(venues=self.cfg.venue.name, symbols=",".join(s.value for s in self.instruments),
                         strategies=",".join(s.id for s in self.cfg.strategies if s.enabled))
@@ -234,6 +237,7 @@ class Daemon:
 
     def _record_strategy(self, sc, engine: Engine, starting: dict) -> None:
         rec = self.recorder
+        assert rec is not None
         source = Path(sc.file).read_text()
         pf = engine.portfolio
         restored = {"cash": {c: cash.amount for c, cash in pf.cash_book.items()},
@@ -285,7 +289,7 @@ class Daemon:
             feed_message(q.symbol, now)
             # every inbound event is recorded, quotes and trades alike, so a replay sees what the strategy saw
             if self.recorder is not None:
-                seq = self.recorder.market(MarketData(q.time, q) if type(q) is QuoteTick else TradeData(q.time, q))
+                seq = self.recorder.market(MarketData(q.time, q) if isinstance(q, QuoteTick) else TradeData(q.time, q))
             else:
                 seq = -1
             events = (q,)
@@ -343,7 +347,7 @@ class Daemon:
                 elif kind == "tick":
                     if r.state == "running":
                         now = time.time_ns()
-                        fired = e.clock.tick(now)
+                        fired = r.clock.tick(now)
                         if fired and rec is not None:
                             rec.write(Tick(now, sid, fired))
                 elif kind == "call":

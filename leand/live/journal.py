@@ -101,7 +101,7 @@ class Journal:
     def _apply(self, recs: list[Record]) -> None:
         ex = self.conn.execute
         for r in recs:
-            if type(r) is IntentRecord:
+            if isinstance(r, IntentRecord):
                 ex("INSERT OR IGNORE INTO intents VALUES (?,?,?,?,?,?,?,?,?,'intent',0,?,?,?)",
                    (r.client_order_id, r.strategy, r.symbol, r.quantity, r.type, r.limit_price, r.stop_price,
                     r.time_in_force, r.tag, r.time_ns, r.time_ns, r.boot))
@@ -144,23 +144,23 @@ class Journal:
     def _create(self) -> None:
         db = self.db
         if "meta" not in db.table_names():
-            db["meta"].create({"key": str, "value": str}, pk="key")
-            db["intents"].create({
+            db.table("meta").create({"key": str, "value": str}, pk="key")
+            db.table("intents").create({
                 "client_order_id": str, "strategy": str, "symbol": str, "quantity": float, "type": str,
                 "limit_price": float, "stop_price": float, "time_in_force": str, "tag": str, "status": str,
                 "filled": float, "created_ns": int, "updated_ns": int, "boot": int}, pk="client_order_id")
-            db["events"].create({"seq": int, "client_order_id": str, "status": str, "time_ns": int, "code": str,
+            db.table("events").create({"seq": int, "client_order_id": str, "status": str, "time_ns": int, "code": str,
                                  "message": str}, pk="seq")
-            db["fills"].create({"venue_fill_id": int, "client_order_id": str, "symbol": str, "quantity": float,
+            db.table("fills").create({"venue_fill_id": int, "client_order_id": str, "symbol": str, "quantity": float,
                                 "price": float, "fee": float, "fee_currency": str, "liquidity": str, "time_ns": int,
                                 "recovered": int}, pk="venue_fill_id")
-            db["ctl_audit"].create({"seq": int, "time_ns": int, "who": str, "command": str, "args": str}, pk="seq")
-            db["snapshots"].create({"strategy": str, "time_ns": int, "state": str}, pk="strategy")
-            db["intents"].create_index(["status"])
+            db.table("ctl_audit").create({"seq": int, "time_ns": int, "who": str, "command": str, "args": str}, pk="seq")
+            db.table("snapshots").create({"strategy": str, "time_ns": int, "state": str}, pk="strategy")
+            db.table("intents").create_index(["status"])
         if "equity" not in db.table_names():  # added later: journals from older versions gain it on open
-            db["equity"].create({"seq": int, "time_ns": int, "scope": str, "owner": str, "equity": float,
+            db.table("equity").create({"seq": int, "time_ns": int, "scope": str, "owner": str, "equity": float,
                                  "cash": str, "positions": str}, pk="seq")
-            db["equity"].create_index(["scope", "owner", "time_ns"])
+            db.table("equity").create_index(["scope", "owner", "time_ns"])
 
     # -- meta -----------------------------------------------------------------------------------------
     def get(self, key: str, default: str | None = None) -> str | None:
@@ -173,7 +173,7 @@ class Journal:
                               (key, str(value)))
 
     def next_boot(self) -> int:
-        boot = int(self.get("boot", "0")) + 1
+        boot = int(self.get("boot") or 0) + 1
         self.put("boot", boot)
         return boot
 
@@ -282,7 +282,8 @@ class Journal:
     def equity_history(self, scope: str | None = None, owner: str | None = None, since_ns: int = 0,
                        limit: int = 10_000) -> list[dict[str, Any]]:
         """Samples oldest first (the newest ``limit`` of them), cash and positions decoded."""
-        q, args = "SELECT time_ns, scope, owner, equity, cash, positions FROM equity WHERE time_ns >= ?", [since_ns]
+        q = "SELECT time_ns, scope, owner, equity, cash, positions FROM equity WHERE time_ns >= ?"
+        args: list[Any] = [since_ns]
         if scope is not None:
             q += " AND scope = ?"
             args.append(scope)

@@ -7,6 +7,7 @@ the structlog processor :func:`redact` replaces any occurrence with ``[REDACTED]
 from __future__ import annotations
 
 import os
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,7 @@ def _scrub_value(v: Any) -> Any:
     return v
 
 
-def redact(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+def redact(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: no registered secret survives into a log line."""
     if not _KNOWN:
         return event

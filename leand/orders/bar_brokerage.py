@@ -78,6 +78,7 @@ class BarBrokerage(ExecutionClient):
     def _try_fill(self, order: Order, now_ns: int) -> None:
         sec = self.engine.securities[order.symbol]
         model = sec.fill_model
+        assert model is not None  # every security gets one when it is added
         price = model.fill(sec, order, now_ns)
         if price is None:
             return

@@ -131,7 +131,9 @@ class Portfolio:
                 msg = "" if ok else (f"insufficient {security.quote_currency}: need {need:.2f}, have {have:.2f}")
                 return ok, msg
             need = -quantity
-            have = self.cash_book.ensure(security.base_currency).amount - reserved_base
+            base = security.base_currency
+            assert base  # the cash model is for currency pairs only (uses_cash_model)
+            have = self.cash_book.ensure(base).amount - reserved_base
             ok = need <= have + 1e-12
             return ok, "" if ok else f"insufficient {security.base_currency}: need {need:.8g}, have {have:.8g}"
         # margin account: an order that only reduces the position is always allowed

@@ -12,6 +12,7 @@ import os
 import struct
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 import sqlite_utils
@@ -32,12 +33,12 @@ class Catalog:
         self.db = sqlite_utils.Database(root / "catalog.sqlite")
         self.db.execute("PRAGMA journal_mode=WAL")
         if "sessions" not in self.db.table_names():
-            self.db["sessions"].create({"session": str, "started_ns": int, "ended_ns": int, "venues": str,
+            self.db.table("sessions").create({"session": str, "started_ns": int, "ended_ns": int, "venues": str,
                                         "symbols": str, "strategies": str, "frames": int, "bytes": int,
                                         "segments": int, "path": str}, pk="session")
 
     def upsert(self, row: dict) -> None:
-        self.db["sessions"].upsert(row, pk="session")
+        self.db.table("sessions").upsert(row, pk="session")
 
     def sessions(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM sessions ORDER BY started_ns"))
@@ -66,7 +67,7 @@ class Recorder:
         self.bytes = 0
         self._seg_bytes = 0
         self._last_sync = time.monotonic()
-        self._fh = None
+        self._fh: BinaryIO | None = None
         self.md_seq = -1
         self.meta: dict = {"venues": "", "symbols": "", "strategies": "", "started_ns": time.time_ns()}
         self._open_next()
@@ -88,6 +89,7 @@ class Recorder:
                 if b in data:  # masked at equal length, so the msgpack framing stays valid
                     data = data.replace(b, b"*" * len(b))
         fh = self._fh
+        assert fh is not None, "the recorder is closed"
         fh.write(_LEN.pack(len(data)))
         fh.write(data)
         n = len(data) + 4
@@ -111,6 +113,8 @@ class Recorder:
 
     def _sync(self) -> None:
         fh = self._fh
+        if fh is None:
+            return
         fh.flush()
         if self.fsync != "never":
             os.fsync(fh.fileno())

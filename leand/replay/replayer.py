@@ -26,7 +26,7 @@ from leand.engine import Engine
 from leand.live.actions import apply_ctl
 from leand.live.config import DEFAULT_DATA, ConfigError, parse_venue
 from leand.live.reports import apply_report
-from leand.model import ExecReport, Instrument, Order, Symbol
+from leand.model import ExecReport, Instrument, Order, QuoteTick, Symbol
 from leand.replay.reader import RecordingError, read_frames
 from leand.replay.records import (
     Ctl,
@@ -47,7 +47,7 @@ from leand.strategy import Strategy
 class Recording:
     header: Header
     sources: dict[str, StrategySource]
-    md: list[MarketData]
+    md: list[MarketData | TradeData]
     inputs: dict[str, list]
     decisions: dict[str, list[Decision]]
     latencies: list[int]
@@ -60,31 +60,30 @@ def load(session_dir: Path) -> Recording:
     warnings: list[str] = []
     header = None
     sources: dict[str, StrategySource] = {}
-    md: list[MarketData] = []
+    md: list[MarketData | TradeData] = []
     inputs: dict[str, list] = defaultdict(list)
     decisions: dict[str, list[Decision]] = defaultdict(list)
     sent: dict[str, int] = {}
     latencies: list[int] = []
     venue_md_at: dict[tuple[str, str], int] = {}
     for f in read_frames(session_dir, warnings):
-        cls = type(f)
-        if cls is MarketData or cls is TradeData:
+        if isinstance(f, MarketData | TradeData):
             md.append(f)
-        elif cls in (Slice, Report, Tick, Ctl):
-            if cls is Ctl and not f.strategy:
+        elif isinstance(f, Slice | Report | Tick | Ctl):
+            if isinstance(f, Ctl) and not f.strategy:
                 continue
             inputs[f.strategy].append(f)
-            if cls is Report and f.client_order_id in sent:
+            if isinstance(f, Report) and f.client_order_id in sent:
                 latencies.append(f.recv_ns - sent.pop(f.client_order_id))
-        elif cls is Decision:
+        elif isinstance(f, Decision):
             decisions[f.strategy].append(f)
-        elif cls is Outbound:
+        elif isinstance(f, Outbound):
             venue_md_at[(f.client_order_id, f.kind)] = len(md)
             if f.kind == "submit":
                 sent[f.client_order_id] = f.recv_ns
-        elif cls is StrategySource:
+        elif isinstance(f, StrategySource):
             sources[f.strategy] = f
-        elif cls is Header:
+        elif isinstance(f, Header):
             header = f
     if header is None:
         raise RecordingError(f"{session_dir}: no session header (not a leand recording?)")
@@ -94,6 +93,7 @@ def load(session_dir: Path) -> Recording:
 def _load_class(source: str, name: str, origin: str) -> type[Strategy]:
     mod_name = "leand_replay_" + hashlib.sha1(source.encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_loader(mod_name, loader=None, origin=origin)
+    assert spec is not None  # a loader-less spec always builds
     module = importlib.util.module_from_spec(spec)
     sys.modules[mod_name] = module
     exec(compile(source, origin, "exec"), module.__dict__)
@@ -153,7 +153,7 @@ class _ReplayClient:
         md = self.rec.md
         while self.fed < n:
             q = md[self.fed].event
-            if hasattr(q, "bid_price"):
+            if isinstance(q, QuoteTick):
                 self.hold(self.venue.on_quote(q), now_ns)
             self.fed += 1
 
@@ -176,7 +176,7 @@ class _ReplayClient:
 
     def _apply(self, r: ExecReport, routes: dict[str, Order]) -> None:
         order = routes.get(r.client_order_id)
-        if order is not None:
+        if order is not None and self.engine is not None:
             apply_report(self.engine, order, r)
 
 
@@ -199,10 +199,10 @@ def _fmt_t(t: int) -> str:
     return datetime.fromtimestamp(t / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _describe_input(f, md: list[MarketData]) -> str:
+def _describe_input(f: Slice | Report | Tick | Ctl, md: list[MarketData | TradeData]) -> str:
     if isinstance(f, Slice):
         q = md[f.md_seq].event
-        if hasattr(q, "bid_price"):
+        if isinstance(q, QuoteTick):
             return f"{_fmt_t(f.recv_ns)} market data #{f.md_seq}: {q.symbol.value} bid {q.bid_price:g} x " \
                    f"{q.bid_size:g} / ask {q.ask_price:g} x {q.ask_size:g}"
         return f"{_fmt_t(f.recv_ns)} market data #{f.md_seq}: {q.symbol.value} {q.close:g}"
@@ -388,8 +388,8 @@ def report_text(rec: Recording, results: list[StrategyReplay]) -> str:
         lines.append(f"warning: {w}")
     for r in results:
         matched = 0
-        for a, b in zip(r.recorded, r.replayed):
-            if a.key() != b.key():
+        for x, y in zip(r.recorded, r.replayed):
+            if x.key() != y.key():
                 break
             matched += 1
         total = max(len(r.recorded), len(r.replayed))

@@ -73,7 +73,8 @@ class Approved:
 
     def consume(self, order: Order, kind: str) -> None:
         """Called by execution clients: checks this approval covers ``order`` as it is now, then spends it."""
-        if type(self) is not Approved or _ISSUED.get(getattr(self, "_token", None)) != (order.id, self.kind):
+        token = getattr(self, "_token", None)  # a forged object may lack it
+        if type(self) is not Approved or token is None or _ISSUED.get(token) != (order.id, self.kind):
             raise UnapprovedOrderError(f"order {order.id}: not approved by the risk gate (forged or already used)")
         if self.kind != kind:
             raise UnapprovedOrderError(f"order {order.id}: approval is for a {self.kind}, not a {kind}")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, overload
 
 from leand.model import OrderType, TimeInForce
 from leand.simulator.book import STP, Accepted, Canceled, Expired, OrderBook, Rejected, SimOrder, Trade
@@ -184,6 +184,12 @@ class Exchange:
 
     def _gen_cid(self) -> str:
         return "".join(self._cid_rng.choices(_ALNUM, k=22))
+
+    @overload
+    def market(self, params: Mapping[str, str], required: Literal[True] = True) -> SymbolMarket: ...
+
+    @overload
+    def market(self, params: Mapping[str, str], required: bool) -> SymbolMarket | None: ...
 
     def market(self, params: Mapping[str, str], required: bool = True) -> SymbolMarket | None:
         sym = params.get("symbol")
@@ -534,10 +540,12 @@ class Exchange:
         if cid and any(r.cid == cid for r in open_here):
             raise errors.order_rejected(errors.DUPLICATE)
         if type_ == "LIMIT_MAKER":
+            assert price is not None  # required above for every priced type
             best = m.book.best_ask if side == "BUY" else m.book.best_bid
             if best is not None and (best <= float(price) if side == "BUY" else best >= float(price)):
                 raise errors.order_rejected(errors.WOULD_TAKE)
         if type_ in STOP_TYPES:
+            assert stop is not None  # required above for every stop type
             r_probe = OrderRec(account=key, symbol=m.symbol, order_id=0, cid="", side=side, type_=type_, tif="",
                                price=ZERO, stop_price=stop, orig_qty=ZERO, orig_quote_qty=ZERO, stp=stp, now=now)
             ref = self.ref_price(m)
@@ -548,10 +556,12 @@ class Exchange:
             if side == "BUY" and quote_qty > acct.available(m.quote):
                 raise errors.order_rejected(errors.INSUFFICIENT_BALANCE)
             qty = self._qty_for_quote(m, side, quote_qty)
+        assert qty is not None  # validated above: a quantity, or a market order's quoteOrderQty turned into one
         lock_asset, lock_amt = "", ZERO
         if side == "SELL":
             lock_asset, lock_amt = m.base, qty
         elif type_ in LIMIT_PRICED:
+            assert price is not None
             lock_asset, lock_amt = m.quote, (qty * price).quantize(Q8, rounding=ROUND_UP)
         elif type_ == "MARKET" and self._walk_cost(m, qty) > acct.available(m.quote):
             raise errors.order_rejected(errors.INSUFFICIENT_BALANCE)

@@ -28,7 +28,10 @@ MARKET_OWNER = "market"
 
 
 def decimals(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)
+    e = step.normalize().as_tuple().exponent
+    if not isinstance(e, int):  # NaN or infinity: the config check refuses them before this
+        raise ValueError(f"not a finite step: {step}")
+    return max(0, -e)
 
 
 @dataclass(slots=True)

@@ -150,7 +150,7 @@ class StreamHub:
 
 def valid_stream(name: str, symbols: set[str]) -> bool:
     m = _STREAM_RE.match(name)
-    return bool(m) and m.group(1) in symbols
+    return m is not None and m.group(1) in symbols
 
 
 async def market_ws(server: SimServer, request: web.Request) -> web.StreamResponse:
@@ -181,8 +181,8 @@ async def market_ws(server: SimServer, request: web.Request) -> web.StreamRespon
                 continue
             _control(hub, conn, msg.data, symbols)
     finally:
-        for key, sink in sinks:
-            hub.remove_sink(key, sink)
+        for key, fn in sinks:
+            hub.remove_sink(key, fn)
         hub.forget(conn)
     return ws
 
