@@ -276,7 +276,7 @@ class _PeriodConsolidator(DataConsolidator):
 class TradeBarConsolidator(_PeriodConsolidator):
     """Trade bars (or ticks' trades, or anything with OHLCV) into trade bars of a period, count or calendar."""
 
-    input_types = (TradeBar,)
+    input_types: tuple[type, ...] = (TradeBar,)
 
     def _parts(self, d: Any):
         tz = self.time_zone
@@ -305,7 +305,7 @@ class TickConsolidator(TradeBarConsolidator):
 class QuoteBarConsolidator(_PeriodConsolidator):
     """Quote bars into quote bars: bid and ask sides consolidated apart."""
 
-    input_types = (QuoteBar,)
+    input_types: tuple[type, ...] = (QuoteBar,)
 
     def _parts(self, d: Any):
         if not isinstance(d, QuoteBar):
@@ -379,6 +379,8 @@ class RenkoBar(ConsolidatedBar):
     """A Renko brick: ``direction`` +1 rising, -1 falling."""
 
     __slots__ = ("brick_size", "direction")
+    brick_size: float
+    direction: int
 
 
 class RenkoConsolidator(DataConsolidator):
@@ -397,8 +399,11 @@ class RenkoConsolidator(DataConsolidator):
         super().reset()
         self._first = True
         self._last: RenkoBar | None = None
+        self._open_on: datetime | None = None
+        self._close_on: datetime | None = None
 
     def _brick(self, sym: Any, o: float, h: float, lo: float, c: float) -> None:
+        assert self._open_on is not None and self._close_on is not None  # bricks follow the first update
         bar = RenkoBar(sym, self._open_on, self._close_on, o, h, lo, c, 0.0)
         bar.brick_size, bar.direction = self.bar_size, 1 if c > o else -1
         self._last = bar
@@ -444,6 +449,7 @@ class VolumeRenkoBar(ConsolidatedBar):
     """A bar closed when exactly ``brick_size`` volume has traded."""
 
     __slots__ = ("brick_size",)
+    brick_size: float
 
     @property
     def is_closed(self) -> bool:

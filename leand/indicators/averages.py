@@ -917,6 +917,17 @@ class _CoMoments:
     """Rolling sums of a, b, a², b², ab over ``period`` pairs, shifted and re-centred once per period."""
 
     __slots__ = ("_a", "_b", "_ca", "_cb", "_i", "count", "period", "sa", "saa", "sab", "sb", "sbb")
+    _a: list[float]
+    _b: list[float]
+    _ca: float
+    _cb: float
+    _i: int
+    count: int
+    sa: float
+    saa: float
+    sab: float
+    sb: float
+    sbb: float
 
     def __init__(self, period: int) -> None:
         self.period = period

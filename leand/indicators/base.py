@@ -101,6 +101,7 @@ class IndicatorDataPoint(float):
     ``.value`` and ``.end_time`` (naive UTC datetime; None before the first update)."""
 
     __slots__ = ("_t",)
+    _t: int
 
     def __new__(cls, value: float, time_ns: int = 0) -> IndicatorDataPoint:
         self = super().__new__(cls, value)

@@ -98,7 +98,7 @@ class _Extreme:
         self._n = 0
 
 
-class _OwnReady:
+class _OwnReady(Indicator):
     """Mixin: readiness comes from ``_ready()`` (a child's state) rather than a sample count, as in LEAN when
     a degenerate input (a zero range...) skips a child update."""
 
@@ -112,6 +112,9 @@ class _OwnReady:
         else:
             v = self._compute(time, value)
         return self._emit(time, v)
+
+    def _ready(self) -> bool:  # pragma: no cover - each indicator using the mixin says
+        raise NotImplementedError
 
     def _emit(self, time: int, v: float) -> bool:
         self.value = v

@@ -193,9 +193,9 @@ class IntradayVwap(BarIndicator):
             self._day_start, self._day_end = start, start + _DAY_NS
             return
         d = datetime.fromtimestamp(time // 1_000_000_000, tz).date()
-        start = datetime(d.year, d.month, d.day, tzinfo=tz)
+        midnight = datetime(d.year, d.month, d.day, tzinfo=tz)
         end = datetime.combine(d + timedelta(days=1), datetime.min.time(), tzinfo=tz)
-        self._day_start = int(start.timestamp()) * 1_000_000_000
+        self._day_start = int(midnight.timestamp()) * 1_000_000_000
         self._day_end = int(end.timestamp()) * 1_000_000_000
 
     def _compute_bar(self, time: int, o: float, h: float, lo: float, c: float, v: float) -> float:

@@ -106,6 +106,7 @@ class FillModel:
             return None
         o, h, lo, c, _ = b
         stop = order.stop_price
+        assert stop is not None  # a stop order has its stop price
         if order.quantity > 0:
             if h > stop:
                 return self._slip(max(stop, sec.price), order)
@@ -198,6 +199,7 @@ class EquityFillModel(FillModel):
         if tb is None or tb.end_time <= order.created_time:
             return None
         lim = order.limit_price
+        assert lim is not None  # a limit order has its limit price
         if order.quantity > 0:
             if tb.low < lim:
                 return tb.open if tb.open < lim else lim
@@ -210,6 +212,7 @@ class EquityFillModel(FillModel):
         if tb is None or tb.end_time <= order.created_time:
             return None
         stop = order.stop_price
+        assert stop is not None  # a stop order has its stop price
         if order.quantity < 0:
             if tb.low <= stop:
                 return self._slip(tb.open if tb.open <= stop else stop, order)

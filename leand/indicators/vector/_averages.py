@@ -105,7 +105,7 @@ def _kama_loop(x: np.ndarray, period: int, diff: float | None, slow: float | Non
         trailing = new_trailing
         roc = cur - new_trailing
         er = 1.0 if (s <= roc or s == 0) else abs(roc / s)
-        if diff is None:
+        if diff is None or slow is None:
             out[i] = er
         else:
             sc = er * diff + slow
