@@ -295,7 +295,7 @@ class Daemon:
             events = (q,)
             for r in self.runners.values():
                 if q.symbol in r.symbols:
-                    r.inbox.put_nowait(("slice", q.time, events, seq, time.perf_counter_ns()))
+                    r.inbox.put_nowait(("slice", q.time, events, seq, now))
 
     async def _order_session(self) -> None:
         s = self.session
@@ -320,6 +320,7 @@ class Daemon:
         e = r.engine
         rec = self.recorder
         sid = r.id
+        stats = self.stats
         while True:
             item = await r.inbox.get()
             kind = item[0]
@@ -328,9 +329,9 @@ class Daemon:
                     if r.state == "running":
                         if rec is not None:
                             rec.write(Slice(item[1], sid, item[3]))
-                        self.obs.tick(item[4])
+                        stats.tick_recv = item[4]  # tick-to-order starts at the message's receipt
                         e.on_live_slice(item[1], item[2])
-                        self.obs.tick(0)
+                        stats.tick_recv = 0.0
                         r.handled += 1
                     else:  # paused/stopped/failed strategies still keep prices current
                         _update_prices(e, item[2])

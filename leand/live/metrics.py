@@ -74,8 +74,8 @@ class LiveStats:
     def __init__(self, venue: str) -> None:
         self.venue = venue
         self.started = time.time()
-        self.feed_messages: dict[Any, int] = {}  # Symbol (hash cached) -> messages; named at scrape time
-        self.feed_last: dict[Any, float] = {}  # Symbol -> monotonic time of its last message
+        #: Symbol (hash cached) -> [messages, monotonic time of the last one]; named at scrape time
+        self.feed: dict[Any, list] = {}
         self.orders: dict[tuple[str, str], int] = {}  # (strategy, status) -> orders that reached it
         self.order_events: dict[tuple[str, str], int] = {}  # (strategy, venue report status) -> reports
         self.risk: dict[tuple[str, str], int] = {}  # (strategy, code or APPROVED) -> decisions
@@ -89,15 +89,20 @@ class LiveStats:
         self.loop_lag = Histogram()
         #: "intent_log" (one append per intent or status) and "sqlite" (one committed transaction)
         self.journal_write = {"intent_log": Histogram(), "sqlite": Histogram()}
-        #: perf_counter_ns of the market-data message the running strategy is handling (0: none)
-        self.tick_recv_ns = 0
-        #: client order id -> perf_counter_ns when the gate approved it, until the venue's first answer
-        self.sent_ns: dict[str, int] = {}
+        #: monotonic receive time of the market-data message the running strategy is handling (0: none); the
+        #: strategy task sets it around each slice
+        self.tick_recv = 0.0
+        #: client order id -> monotonic time the gate approved it, until the venue's first answer
+        self.sent: dict[str, float] = {}
 
     # -- hot path -------------------------------------------------------------------------------------
     def feed_message(self, symbol: Any, now: float) -> None:
-        self.feed_messages[symbol] = self.feed_messages.get(symbol, 0) + 1
-        self.feed_last[symbol] = now
+        c = self.feed.get(symbol)
+        if c is None:
+            self.feed[symbol] = [1, now]
+        else:
+            c[0] += 1
+            c[1] = now
 
     def bump(self, table: dict, key: Any, by: float = 1) -> None:
         table[key] = table.get(key, 0) + by
@@ -110,17 +115,17 @@ class LiveStats:
 
     def approved(self, client_order_id: str) -> None:
         """The gate approved an order for sending: tick-to-order ends here, the venue round trip starts."""
-        now = time.perf_counter_ns()
-        if self.tick_recv_ns:
-            self.tick_to_order.observe((now - self.tick_recv_ns) * 1e-9)
-        if len(self.sent_ns) > 10_000:  # orders the venue never answered: do not grow without bound
-            self.sent_ns.clear()
-        self.sent_ns[client_order_id] = now
+        now = time.monotonic()
+        if self.tick_recv:
+            self.tick_to_order.observe(now - self.tick_recv)
+        if len(self.sent) > 10_000:  # orders the venue never answered: do not grow without bound
+            self.sent.clear()
+        self.sent[client_order_id] = now
 
     def answered(self, client_order_id: str) -> None:
-        t0 = self.sent_ns.pop(client_order_id, 0)
+        t0 = self.sent.pop(client_order_id, 0.0)
         if t0:
-            self.venue_round_trip.observe((time.perf_counter_ns() - t0) * 1e-9)
+            self.venue_round_trip.observe(time.monotonic() - t0)
 
 
 def _labelled(name: str, doc: str, labels: list[str], table: dict, kind: type = CounterMetricFamily,
@@ -203,9 +208,9 @@ class DaemonCollector:
         # feed
         now = time.monotonic()
         yield _labelled("leand_feed_messages", "market-data messages received", ["venue", "symbol"],
-                        {str(k): v for k, v in s.feed_messages.items()}, prefix=(venue,))
+                        {str(k): c[0] for k, c in s.feed.items()}, prefix=(venue,))
         yield _labelled("leand_feed_staleness_seconds", "seconds since the last market-data message",
-                        ["venue", "symbol"], {str(k): now - v for k, v in s.feed_last.items()}, kind=GaugeMetricFamily,
+                        ["venue", "symbol"], {str(k): now - c[1] for k, c in s.feed.items()}, kind=GaugeMetricFamily,
                         prefix=(venue,))
         dstats = getattr(getattr(d, "data_client", None), "stats", None) or {}
         gaps = CounterMetricFamily("leand_feed_gaps", "sequence gaps the feed detected (each one resyncs)",

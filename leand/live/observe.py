@@ -81,10 +81,6 @@ class Observer:
         gate.on_state_change = on_state
 
     # -- the daemon's tasks call these ----------------------------------------------------------------
-    def tick(self, recv_ns: int) -> None:
-        """The strategy task is about to handle a market-data message received at ``recv_ns``."""
-        self.stats.tick_recv_ns = recv_ns
-
     def on_report(self, sid: str, order: Order, rep: Any, fresh: bool) -> None:
         stats = self.stats
         cid = rep.client_order_id

@@ -177,7 +177,7 @@ class HttpServer:
                         ("journal_sqlite", s.journal_write["sqlite"])):
             out[name] = {"count": h.count, "mean_ms": round(h.sum / h.count * 1e3, 3) if h.count else None,
                          "p50_ms": _ms(h.quantile(0.5)), "p99_ms": _ms(h.quantile(0.99))}
-        out["feed_messages"] = sum(s.feed_messages.values())
+        out["feed_messages"] = sum(c[0] for c in s.feed.values())
         return out
 
     async def latency_view(self, request: web.Request) -> web.Response:
