@@ -19,7 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import structlog
@@ -58,6 +58,9 @@ from leand.replay.records import (
 )
 from leand.tracebacks import one_line
 
+if TYPE_CHECKING:
+    from leand.live.http.server import HttpServer
+
 log = structlog.get_logger("leand.daemon")
 @dataclass
 class StrategyRunner:
@@ -93,7 +96,7 @@ class Daemon:
         self.obs = Observer(self)
         self.stats = self.obs.stats
         self.webhooks = self.obs.webhooks
-        self.http = None  # leand.live.http.server.HttpServer when [http] is configured
+        self.http: HttpServer | None = None  # when [http] is configured
 
     # ---- start-up ---------------------------------------------------------------------------------
     def _open(self) -> None:

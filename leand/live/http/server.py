@@ -25,7 +25,7 @@ import structlog
 from aiohttp import web
 from prometheus_client.exposition import choose_encoder
 
-from leand.live.config import ConfigError, split_listen
+from leand.live.config import ConfigError, HttpConfig, split_listen
 from leand.live.ctl_server import CtlError
 from leand.live.http.token import load_token
 from leand.live.metrics import registry_for
@@ -69,8 +69,9 @@ def is_loopback(host: str) -> bool:
 class HttpServer:
     def __init__(self, daemon: Daemon) -> None:
         self.d = daemon
-        self.cfg = daemon.cfg.http
-        assert self.cfg is not None
+        cfg = daemon.cfg.http
+        assert cfg is not None, "HttpServer needs [http]"
+        self.cfg: HttpConfig = cfg
         self.registry = registry_for(daemon)
         self.token = ""
         self.closing = asyncio.Event()
@@ -190,7 +191,9 @@ class HttpServer:
         for key, handler in (("status", ctl.status), ("strategies", ctl.strategies), ("orders", ctl.orders),
                              ("positions", ctl.positions), ("balances", ctl.balances), ("risk", ctl.risk_show)):
             resp = await handler(request)
-            out[key] = orjson.loads(resp.body)
+            body = resp.body
+            assert isinstance(body, bytes), key  # the ctl handlers answer with orjson bytes
+            out[key] = orjson.loads(body)
         equity: dict[str, float] = {}
         for r in self.d.runners.values():
             try:
