@@ -6,6 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from leand.model import OrderStatus
+from leand.risk.gate import TradingState
+
+#: the reason the daemon's watchdog halts with when market data stops (see Daemon._stale_feed)
+STALE_FEED = "feed stale"
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -28,6 +32,10 @@ def apply_ctl(engine: Engine, command: str, args: dict[str, Any]) -> None:
         engine.risk_gate.halt(args.get("reason", "kill switch"), bool(args.get("cancel_all", False)))
     elif command == "resume":
         engine.risk_gate.resume(args.get("by", "ctl"))
+    elif command == "feed-resume":  # lifts only the stale-feed halt: an operator's or a limit's halt stays
+        g = engine.risk_gate
+        if g.state is TradingState.HALTED and g.state_reason.startswith(STALE_FEED):
+            g.resume(args.get("by", "feed recovered"))
     elif command == "risk-set":
         engine.risk_gate.set_config(args["config"])
     else:

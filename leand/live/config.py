@@ -39,6 +39,9 @@ class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class WatchdogConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     max_loop_lag_ms: float = 500.0
     max_feed_staleness_s: float = 10.0
+    #: halt trading (new orders refused, as ``leand ctl halt``) while market data is older than
+    #: max_feed_staleness_s; lifted when it flows again (an operator's halt is never lifted by this)
+    halt_on_stale_feed: bool = True
     #: this many reconnects (feeds and order streams) within the window is a storm worth an alert
     reconnect_storm_count: int = 5
     reconnect_storm_window_s: float = 60.0

@@ -32,7 +32,7 @@ from leand.data.symbol_properties import SymbolPropertiesDatabase
 from leand.engine import Engine
 from leand.live import journal as journal_module
 from leand.live import logs
-from leand.live.actions import apply_ctl
+from leand.live.actions import STALE_FEED, apply_ctl
 from leand.live.config import DaemonConfig, load_config
 from leand.live.execution import OrderRoutes
 from leand.live.faults import kill_point
@@ -87,6 +87,7 @@ class Daemon:
         self.runners: dict[str, StrategyRunner] = {}
         self.stop_event = asyncio.Event()
         self.last_quote_wall = 0.0
+        self.stale_halted = False
         self.loop_lag_ms = 0.0
         self.tasks: list[asyncio.Task] = []
         self.mismatches: list[dict] = []
@@ -463,6 +464,31 @@ class Daemon:
                 "feed_age_s": None if feed_age is None else round(feed_age, 3), "failed_strategies": failed,
                 "problems": problems}
 
+    def _stale_feed(self, now: float) -> None:
+        """Halt every strategy when market data is older than the limit (checked each 0.1 s watchdog tick, so it
+        fires within a tick of the limit), and lift that halt, only that one, when data flows again."""
+        wd = self.cfg.watchdog
+        if not wd.halt_on_stale_feed or not self.last_quote_wall:
+            return
+        age = now - self.last_quote_wall
+        if age > wd.max_feed_staleness_s and not self.stale_halted:
+            self.stale_halted = True
+            log.warning("feed.stale_halt", venue=self.cfg.venue.name, age_s=round(age, 3))
+            for r in self.runners.values():
+                r.inbox.put_nowait(("call", "halt", {"reason": f"{STALE_FEED}: no market data for {age:.1f} s",
+                                                     "cancel_all": False}))
+        elif age <= wd.max_feed_staleness_s and self.stale_halted:
+            self.stale_halted = False
+            log.info("feed.stale_resume", venue=self.cfg.venue.name)
+            for r in self.runners.values():
+                r.inbox.put_nowait(("call", "feed-resume", {"by": "feed recovered"}))
+
+    def backlog(self) -> dict[str, int]:
+        """Queued, not yet handled: each strategy's inbox and the venue's reports."""
+        out = {r.id: r.inbox.qsize() for r in self.runners.values()}
+        out["venue_reports"] = self.execution.reports.qsize()
+        return out
+
     async def _watchdog(self) -> None:
         interval = (self.notifier.watchdog_s or 2.0) / 2
         tick = 0.1
@@ -471,6 +497,7 @@ class Daemon:
             t0 = time.monotonic()
             await asyncio.sleep(tick)
             self.loop_lag_ms = max(0.0, (time.monotonic() - t0 - tick) * 1000)
+            self._stale_feed(time.monotonic())
             self.stats.loop_lag.observe(self.loop_lag_ms / 1000)
             if self.notifier.watchdog_s and time.monotonic() - last_ping >= interval:
                 h = self.health()
@@ -488,7 +515,8 @@ class Daemon:
                 "trading_state": gate_state, "venue": self.cfg.venue.name,
                 "strategies": {r.id: r.state for r in self.runners.values()},
                 "open_orders": sum(len(r.engine.open_orders) for r in self.runners.values()),
-                "mismatches_at_start": len(self.mismatches), **self.health()}
+                "mismatches_at_start": len(self.mismatches), "backlog": self.backlog(),
+                "feed": dict(getattr(getattr(self, "data_client", None), "stats", None) or {}), **self.health()}
 
     def summary(self) -> str:
         j = Journal(self.cfg.state_path / "journal.sqlite")

@@ -72,6 +72,8 @@ class SimServer:
         self.faults = Faults.from_config(self.cfg.faults)
         self.listen_keys: dict[str, str] = {}
         self._lk_rng = random.Random(self.cfg.seed + 7)
+        #: requests served per path (REST and WebSocket connects): what load tests read at /_sim/stats
+        self.counts: dict[str, int] = {}
         self._order_times: dict[str, deque[int]] = {}
         self._order_day: dict[str, tuple[int, int]] = {}
         self._tasks: list[asyncio.Task] = []
@@ -215,6 +217,7 @@ class SimServer:
         r.add_get("/ws/{name}", self._market_ws)
         r.add_get("/stream", self._market_ws)
         r.add_get("/ws-api/v3", self._ws_api)
+        r.add_get("/_sim/stats", self._control(self._stats))
         r.add_get("/_sim/faults", self._control(self._faults_get))
         r.add_post("/_sim/faults", self._control(self._faults_set))
         r.add_post("/_sim/deposit", self._control(self._deposit))
@@ -222,6 +225,7 @@ class SimServer:
         return app
 
     async def _market_ws(self, request: web.Request) -> web.StreamResponse:
+        self.counts["market_ws"] = self.counts.get("market_ws", 0) + 1
         return await streams.market_ws(self, request)
 
     async def _ws_api(self, request: web.Request) -> web.StreamResponse:
@@ -232,6 +236,7 @@ class SimServer:
         async def handler(request: web.Request) -> web.Response:
             now = self.exchange.clock()
             ip = request.remote or "?"
+            self.counts[request.path] = self.counts.get(request.path, 0) + 1
             headers: dict[str, str] = {}
             fault, mode = 0, ""
             if self.faults.take_drop():  # the network fails mid-request: no answer, the connection is gone
@@ -360,6 +365,11 @@ class SimServer:
                 return web.json_response(e.body(), status=e.status)
 
         return handler
+
+    def _stats(self, data: dict) -> dict:
+        """Messages published to WebSocket clients, the deepest client queue, requests served per path."""
+        return {"sent": self.hub.sent, "connections": len(self.hub.conns),
+                "max_queue": max((c.queue.qsize() for c in self.hub.conns), default=0), "requests": dict(self.counts)}
 
     def _faults_get(self, data: dict) -> dict:
         return self.faults.as_dict()

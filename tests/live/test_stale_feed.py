@@ -1,0 +1,62 @@
+"""The stale-feed halt: the watchdog halts every strategy when market data is older than the limit and lifts
+that halt, and only that one, when data flows again (the load script measures it against a real venue)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "risk"))
+
+from fakes import World
+
+from leand.live.actions import STALE_FEED, apply_ctl
+from leand.live.config import WatchdogConfig
+from leand.live.daemon import Daemon
+from leand.risk import RiskGate
+from leand.risk.gate import TradingState
+
+
+def _engine() -> SimpleNamespace:
+    return SimpleNamespace(risk_gate=RiskGate({}, World()))
+
+
+def test_feed_resume_lifts_only_the_stale_feed_halt():
+    e = _engine()
+    apply_ctl(e, "halt", {"reason": f"{STALE_FEED}: no market data for 2.1 s"})
+    assert e.risk_gate.state is TradingState.HALTED
+    apply_ctl(e, "feed-resume", {})
+    assert e.risk_gate.state is TradingState.ACTIVE
+    apply_ctl(e, "halt", {"reason": "kill switch (leand ctl halt)"})
+    apply_ctl(e, "feed-resume", {})
+    assert e.risk_gate.state is TradingState.HALTED  # an operator's halt stays
+
+
+def test_watchdog_halts_once_when_stale_and_resumes_once():
+    async def go() -> None:
+        runners = {"a": SimpleNamespace(inbox=asyncio.Queue()), "b": SimpleNamespace(inbox=asyncio.Queue())}
+        d = SimpleNamespace(cfg=SimpleNamespace(watchdog=WatchdogConfig(max_feed_staleness_s=2.0),
+                                                venue=SimpleNamespace(name="v")),
+                            last_quote_wall=100.0, stale_halted=False, runners=runners)
+        for now in (101.0, 101.9, 102.05, 102.5, 103.0):  # the limit passes at 102.0: one halt
+            Daemon._stale_feed(d, now)  # type: ignore[arg-type]
+        d.last_quote_wall = 103.1
+        for now in (103.2, 103.3):  # data again: one resume
+            Daemon._stale_feed(d, now)  # type: ignore[arg-type]
+        for r in runners.values():
+            got = [r.inbox.get_nowait() for _ in range(r.inbox.qsize())]
+            assert [g[1] for g in got] == ["halt", "feed-resume"]
+            assert got[0][2]["reason"].startswith(STALE_FEED) and got[0][2]["cancel_all"] is False
+
+    asyncio.run(go())
+
+
+def test_disabled_by_config():
+    d = SimpleNamespace(cfg=SimpleNamespace(watchdog=WatchdogConfig(max_feed_staleness_s=1.0,
+                                                                     halt_on_stale_feed=False),
+                                            venue=SimpleNamespace(name="v")),
+                        last_quote_wall=1.0, stale_halted=False, runners={})
+    Daemon._stale_feed(d, 100.0)  # type: ignore[arg-type]
+    assert d.stale_halted is False
