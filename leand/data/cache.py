@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from typing import overload
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,7 @@ def columns(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray]
     writable) the decoded arrays themselves are returned."""
     root = cache_dir()
     key = entry_key(path, variant) if root is not None else None
-    if key is None:
+    if root is None or key is None:
         return decode()
     folder = root / key[:2] / key
     if folder.is_dir():
@@ -126,13 +127,22 @@ def store(folder: Path, cols: dict[str, np.ndarray]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+@overload
+def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]: ...
+
+
+@overload
+def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray] | None]
+           ) -> dict[str, np.ndarray] | None: ...
+
+
 def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray] | None]
            ) -> dict[str, np.ndarray] | None:
     """``decode()``'s columns for ``path``, from the cache when an entry for this file and variant exists,
     else decoded and stored. ``decode`` must depend only on the file's bytes and ``variant``."""
     root = cache_dir()
     key = entry_key(path, variant) if root is not None else None
-    if key is None:
+    if root is None or key is None:
         return decode()
     folder = root / key[:2] / key
     if folder.is_dir():

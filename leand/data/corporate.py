@@ -118,8 +118,8 @@ class MapFile:
     def first_date(self) -> date | None:
         return self.rows[0][0] if self.rows else None
 
-    def events(self, symbol: Symbol, tz: Any, start: date, end: date) -> list[SymbolChanged]:
-        out = []
+    def events(self, symbol: Symbol, tz: Any, start: date, end: date) -> list[SymbolChanged | Delisting]:
+        out: list[SymbolChanged | Delisting] = []
         for (d0, t0), (_, t1) in zip(self.rows, self.rows[1:]):
             if t0 != t1:
                 day = d0 + timedelta(days=1)

@@ -62,9 +62,9 @@ def _events(c: Columns, sym: Symbol) -> list:
     if c.kind == "quote_bar":
         bid_ok = ~np.isnan(k["bid_close"])
         ask_ok = ~np.isnan(k["ask_close"])
-        bids = list(map(Bar, k["bid_open"].tolist(), k["bid_high"].tolist(), k["bid_low"].tolist(),
+        bids: list[Bar | None] = list(map(Bar, k["bid_open"].tolist(), k["bid_high"].tolist(), k["bid_low"].tolist(),
                         k["bid_close"].tolist()))
-        asks = list(map(Bar, k["ask_open"].tolist(), k["ask_high"].tolist(), k["ask_low"].tolist(),
+        asks: list[Bar | None] = list(map(Bar, k["ask_open"].tolist(), k["ask_high"].tolist(), k["ask_low"].tolist(),
                         k["ask_close"].tolist()))
         if not bid_ok.all():
             for i in np.flatnonzero(~bid_ok).tolist():
@@ -200,10 +200,10 @@ class _SubscriptionStream:
             from leand.data.csv_bars import read_csv_bars
 
             period = sub.resolution.value or None
-            for c in read_csv_bars(Path(sub.csv_path), hours.time_zone, period):
-                c = self._clip(c)
-                if len(c):
-                    yield c.end_time, _events(c, sub.symbol)
+            for raw in read_csv_bars(Path(sub.csv_path), hours.time_zone, period):
+                clipped = self._clip(raw)
+                if len(clipped):
+                    yield clipped.end_time, _events(clipped, sub.symbol)
             return
         if sub.resolution >= Resolution.HOUR:
             c = src.read_range(sub.symbol, sub.resolution, sub.tick_type, first, last, hours, sub.normalization)
@@ -298,13 +298,12 @@ class DataFeed:
             return
         buffers: list[Chunk | None] = [next(s, None) for s in streams]
         while True:
-            live = [i for i, b in enumerate(buffers) if b is not None]
-            if not live:
+            held = [(i, b) for i, b in enumerate(buffers) if b is not None]
+            if not held:
                 return
-            horizon = min(buffers[i][0][-1] for i in live)
+            horizon = min(b[0][-1] for _, b in held)
             parts_t, parts_e = [], []
-            for i in live:
-                ends, events = buffers[i]
+            for i, (ends, events) in held:
                 cut = int(np.searchsorted(ends, horizon, "right"))
                 parts_t.append(ends[:cut])
                 parts_e.append(events[:cut])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class Columns:
     def __len__(self) -> int:
         return len(self.time)
 
-    def take(self, mask_or_index: np.ndarray) -> Columns:
+    def take(self, mask_or_index: np.ndarray | slice) -> Columns:
         return Columns(self.kind, self.time[mask_or_index], self.end_time[mask_or_index],
                        {k: v[mask_or_index] for k, v in self.cols.items()})
 
@@ -147,17 +148,17 @@ def _numeric_fast(text: bytes, ncols: int, integer: bool) -> np.ndarray | None:
     return flat.reshape(nlines, ncols)
 
 
-def _fromstring(text: bytes | np.ndarray, dtype) -> np.ndarray | None:
+def _fromstring(text: str | bytes | np.ndarray, dtype: Any) -> np.ndarray | None:
     """``np.fromstring`` (the fastest CSV number parser numpy has); None when the text does not parse."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
-            return np.fromstring(text, sep=",", dtype=dtype)
+            return np.fromstring(text, sep=",", dtype=dtype)  # type: ignore[arg-type]  # a uint8 array parses as its bytes
         except ValueError:
             return None
 
 
-def _locate_bad_line(text: bytes, ncols: int, path: Path) -> None:
+def _locate_bad_line(text: bytes, ncols: int, path: Path) -> NoReturn:
     for i, line in enumerate(text.split(b"\n"), 1):
         if not line:
             continue

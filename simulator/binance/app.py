@@ -41,7 +41,8 @@ MAX_STEPS = 10_000
 #: bounds of the ``/_sim/faults`` counters and delays
 MAX_FAULT_COUNT = 1_000_000
 MAX_DELAY_MS = 60_000
-Handler = Callable[[str | None, dict[str, str]], Any]
+#: (the account's API key, or None on a public endpoint; the request's parameters) -> the answer
+Handler = Callable[[Any, dict[str, str]], Any]
 
 
 def _n_symbols_weight(params: dict[str, str], one: int, many: int) -> int:
@@ -119,7 +120,7 @@ class SimServer:
         self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await self._runner.setup()
         # requests refused while parsing (request line or headers too long, garbage) answer Binance's JSON too
-        self._runner.server.__class__ = _JsonErrorServer  # type: ignore[union-attr]
+        self._runner.server.__class__ = _JsonErrorServer
         site = web.TCPSite(self._runner, host, port, reuse_address=True)
         await site.start()
         sock = site._server.sockets[0]  # type: ignore[union-attr]

@@ -122,15 +122,15 @@ class Catalog:
 
     def _schema(self) -> None:
         if "datasets" not in self.db.table_names():
-            self.db["datasets"].create({
+            self.db.table("datasets").create({
                 "id": int, "security_type": str, "market": str, "symbol": str, "kind": str, "resolution": str,
                 "first_ns": int, "last_ns": int, "start": str, "end": str, "rows": int, "days": int,
                 "source": str, "checksum": str, "verdict": str, "findings": str, "updated": str,
             }, pk="id", not_null={"security_type", "market", "symbol", "kind", "resolution"})
-            self.db["datasets"].create_index(["security_type", "market", "symbol", "kind", "resolution"],
+            self.db.table("datasets").create_index(["security_type", "market", "symbol", "kind", "resolution"],
                                              unique=True)
         if "days" not in self.db.table_names():
-            self.db["days"].create({"dataset_id": int, "day": str, "rows": int, "sha256": str},
+            self.db.table("days").create({"dataset_id": int, "day": str, "rows": int, "sha256": str},
                                    pk=("dataset_id", "day"), foreign_keys=[("dataset_id", "datasets", "id")])
 
     def close(self) -> None:
@@ -154,11 +154,11 @@ class Catalog:
         where, args = (None, None)
         if symbol:
             where, args = "upper(symbol) = ?", [symbol.upper()]
-        rows = self.db["datasets"].rows_where(where, args, order_by="symbol, security_type, market, kind, resolution")
+        rows = self.db.table("datasets").rows_where(where, args, order_by="symbol, security_type, market, kind, resolution")
         return [self._row_to_dataset(r) for r in rows]
 
     def get(self, key: DatasetKey) -> Dataset | None:
-        rows = list(self.db["datasets"].rows_where(
+        rows = list(self.db.table("datasets").rows_where(
             "security_type = ? and market = ? and symbol = ? and kind = ? and resolution = ?",
             [key.security_type.value, key.market.lower(), key.symbol.upper(), key.kind, key.resolution.name.lower()]))
         return self._row_to_dataset(rows[0]) if rows else None
@@ -166,7 +166,7 @@ class Catalog:
     def day_files(self, dataset: Dataset) -> dict[str, tuple[int, str]]:
         """day key -> (rows, sha256)."""
         return {r["day"]: (r["rows"], r["sha256"])
-                for r in self.db["days"].rows_where("dataset_id = ?", [dataset.id], order_by="day")}
+                for r in self.db.table("days").rows_where("dataset_id = ?", [dataset.id], order_by="day")}
 
     def path_of(self, key: DatasetKey, day: str) -> Path:
         return self.root / key.folder / f"{day}.npy"
@@ -190,7 +190,7 @@ class Catalog:
         ds = self.get(key)
         if ds is not None:
             return ds
-        self.db["datasets"].insert({
+        self.db.table("datasets").insert({
             "security_type": key.security_type.value, "market": key.market.lower(), "symbol": key.symbol.upper(),
             "kind": key.kind, "resolution": key.resolution.name.lower(), "rows": 0, "days": 0, "source": source,
             "checksum": "", "verdict": "", "findings": "{}", "updated": _now()})
@@ -203,9 +203,9 @@ class Catalog:
         with self._tx():
             for day, (rows, sha) in days.items():
                 if rows == 0:
-                    self.db["days"].delete_where("dataset_id = ? and day = ?", [dataset.id, day])
+                    self.db.table("days").delete_where("dataset_id = ? and day = ?", [dataset.id, day])
                 else:
-                    self.db["days"].upsert({"dataset_id": dataset.id, "day": day, "rows": rows, "sha256": sha},
+                    self.db.table("days").upsert({"dataset_id": dataset.id, "day": day, "rows": rows, "sha256": sha},
                                            pk=("dataset_id", "day"))
 
     def refresh(self, dataset: Dataset, *, first_ns: int | None, last_ns: int | None, source: str | None = None,
@@ -228,7 +228,7 @@ class Catalog:
             upd["verdict"] = verdict
         if findings is not None:
             upd["findings"] = orjson.dumps(findings).decode()
-        self.db["datasets"].update(dataset.id, upd)
+        self.db.table("datasets").update(dataset.id, upd)
         got = self.get(dataset.key)
         assert got is not None
         return got
@@ -236,8 +236,8 @@ class Catalog:
     def remove(self, dataset: Dataset) -> None:
         """Delete the dataset's files and its index rows."""
         with self._tx():
-            self.db["days"].delete_where("dataset_id = ?", [dataset.id])
-            self.db["datasets"].delete(dataset.id)
+            self.db.table("days").delete_where("dataset_id = ?", [dataset.id])
+            self.db.table("datasets").delete(dataset.id)
         shutil.rmtree(self.folder_of(dataset.key), ignore_errors=True)
 
 

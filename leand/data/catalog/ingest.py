@@ -175,7 +175,7 @@ class Ingest:
             days = sorted(self._spilled | set(self._mem))
             out_dir = self.staging / "final"
             out_dir.mkdir()
-            span = (self.first_ns, self.last_ns) if self.first_ns is not None else None
+            span = (self.first_ns, self.last_ns) if self.first_ns is not None and self.last_ns is not None else None
             if not self.whole and days and span is not None:
                 present = set(days)
                 d, last = key_date(days[0]), key_date(days[-1])
@@ -222,8 +222,8 @@ class Ingest:
             findings.update(report.counts - self._counts_before)
             summary = {"counts": dict(sorted(findings.items())), "last_ingest": report.summary()}
             verdict = "clean" if not findings else Report(counts=findings).verdict()
-            first, last = stored_range(self.catalog, dataset)
-            dataset = self.catalog.refresh(dataset, first_ns=first, last_ns=last, source=self.source,
+            lo_ns, hi_ns = stored_range(self.catalog, dataset)
+            dataset = self.catalog.refresh(dataset, first_ns=lo_ns, last_ns=hi_ns, source=self.source,
                                            verdict=verdict, findings=summary)
             (self.folder / REPORT).parent.mkdir(parents=True, exist_ok=True)
             (self.folder / REPORT).write_bytes(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2))

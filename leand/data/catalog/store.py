@@ -134,8 +134,9 @@ def read_block(path: Path | str) -> np.ndarray:
     else:
         hlen, off = int.from_bytes(data[8:12], "little"), 12
     header = data[off:off + hlen]
-    shape = _shapes.get(header, ())
-    if shape == ():
+    if header in _shapes:
+        shape = _shapes[header]
+    else:
         m = _HEADER.search(header)
         if len(_shapes) > 4096:
             _shapes.clear()

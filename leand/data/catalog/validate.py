@@ -459,7 +459,7 @@ def _eq(a, b) -> bool:
     return bool(a == b) or (a != a and b != b)
 
 
-def _row_text(c: Columns, i: int) -> str:
+def _row_text(c: Columns, i: int | np.integer) -> str:
     return ", ".join(f"{k}={v[i]:g}" for k, v in c.cols.items() if k != "suspicious")
 
 
