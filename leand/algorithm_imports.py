@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from leand.brokerage_models import BrokerageMessageEvent, BrokerageMessageType, DefaultBrokerageModel
 from leand.consolidators import (
     Calendar,
     ClassicRenkoConsolidator,
@@ -152,6 +153,9 @@ class Extensions:
     @staticmethod
     def round_to_significant_digits(x: float, digits: int) -> float:
         return float(f"{x:.{digits}g}")
+
+
+UpdateOrderRequest = UpdateOrderFields
 
 
 class DayOfWeek:

@@ -127,6 +127,8 @@ class Engine:
         self.after_data: list[Callable[[Slice], None]] = []
         #: the strategy's charts (``plot``): chart -> series -> [(time_ns, value)], drawn in the HTML report
         self.charts: dict[str, dict[str, list[tuple[int, float]]]] = {}
+        #: a strategy's brokerage model object (leand.brokerage_models), asked before each submit and update
+        self.brokerage_model: Any = None
         #: set by ``Strategy.quit``: the run stops after the current slice
         self.quit_requested = False
         self._next_order_id = 1
@@ -226,7 +228,14 @@ class Engine:
         self.time_rules._tz = self.time_zone
         self.clock._now = self._start_ns()
 
-    def set_brokerage_model(self, name: str, account_type: AccountType) -> None:
+    def set_brokerage_model(self, name: Any, account_type: AccountType) -> None:
+        if not isinstance(name, str):  # a brokerage model object (LEAN's DefaultBrokerageModel or a subclass)
+            self.brokerage_model = name
+            account_type = AccountType(getattr(name, "account_type", account_type))
+            self.brokerage_name = "default"
+            self.account_type = account_type
+            self.portfolio.account_type = account_type
+            return
         self.brokerage_name = str(name).lower().replace("_", "").removesuffix("brokerage") or "default"
         self.account_type = account_type
         self.portfolio.account_type = account_type
@@ -517,6 +526,16 @@ class Engine:
         self.tickets[order.id] = ticket = OrderTicket(self, order.id, request)
         if self.decision_hook is not None:
             self.decision_hook("submit", order)
+        if self.brokerage_model is not None:  # a strategy's brokerage model may refuse it (LEAN: order invalid)
+            from leand.brokerage_models import check_submit
+
+            ok, msg = check_submit(self.brokerage_model, sec, order)
+            if not ok:
+                order.transition(OrderStatus.REJECTED)
+                request.response = OrderResponse(order.id, E.BROKERAGE_MODEL_REFUSED_TO_SUBMIT_ORDER, msg)
+                self._emit(order, OrderStatus.REJECTED, code="BROKERAGE_MODEL", message=msg)
+                self.log("ERROR", msg)
+                return ticket
         # LEAN checks buying power when an order is submitted
         ok, msg = self._buying_power_ok(order, sec, qty, self._order_price(sec, order))
         if not ok:
@@ -696,11 +715,12 @@ class Engine:
                 return OrderResponse(order_id)
             return OrderResponse(order_id, OrderResponseErrorCode.INVALID_ORDER_STATUS,
                                  f"order {order_id} is {order.status.value}: it cannot be updated")
-        refuse = getattr(self, "can_update_order", None)
-        if refuse is not None:
-            ok, msg = refuse(order, fields)
-            if not ok:
-                self._emit(order, order.status, message=msg)
+        if self.brokerage_model is not None:
+            from leand.brokerage_models import check_update
+
+            ok, msg = check_update(self.brokerage_model, self.securities[order.symbol], order, fields)
+            if not ok:  # LEAN answers with an error response and no order event
+                self.log("ERROR", msg)
                 return OrderResponse(order_id, OrderResponseErrorCode.BROKERAGE_MODEL_REFUSED_TO_UPDATE_ORDER, msg)
         if fields.trailing_amount is not None:
             order.trailing_amount = fields.trailing_amount

@@ -148,8 +148,16 @@ class Strategy:
     def set_time_zone(self, tz: str) -> None:
         self._engine.set_time_zone(tz)
 
-    def set_brokerage_model(self, name: str, account_type: AccountType | str = AccountType.MARGIN) -> None:
+    def set_brokerage_model(self, name: Any, account_type: AccountType | str = AccountType.MARGIN) -> None:
+        """A brokerage by name (``BrokerageName.BINANCE``) or a brokerage model object (LEAN's
+        ``DefaultBrokerageModel`` subclass with ``can_submit_order``/``can_update_order``)."""
         self._engine.set_brokerage_model(name, AccountType(account_type))
+
+    @property
+    def brokerage_model(self) -> Any:
+        from leand.brokerage_models import DefaultBrokerageModel
+
+        return self._engine.brokerage_model or DefaultBrokerageModel(self._engine.account_type)
 
     def add_book_data(self, ticker: str, path: str, security_type: str = "crypto", market: str | None = None):
         """A security whose data is a recorded order book (leand's ``.l2d`` format, see ``leand.simulator.l2file``):

@@ -23,7 +23,6 @@ GAPS: dict[str, str] = {
     "FractionalQuantityRegressionAlgorithm": "a cash account with a 3.3x margin model: leand's cash after the first fill differs, so the later fractional orders are not placed",
     "BasicSetAccountCurrencyAlgorithm": "fees and quantity match; the final BTCEUR valuation price differs (0.14 %)",
     "ScheduledUniverseSelectionModelRegressionAlgorithm": "needs the algorithm framework",
-    "CustomBrokerageModelRegressionAlgorithm": "needs Python brokerage models",
     "CustomBuyingPowerModelAlgorithm": "needs Python buying power models",
     "CustomMarginInterestRateModelAlgorithm": "needs margin interest rate models",
     "CustomPartialFillModelAlgorithm": "needs Python fill models",
