@@ -8,7 +8,7 @@ a LEAN algorithm changes its import line and little else (``from leand.algorithm
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 from typing import Any
 
@@ -52,6 +52,7 @@ from leand.framework import (
 from leand.indicators.base import IndicatorDataPoint
 from leand.indicators.delay import Delay
 from leand.indicators.lean_names import LEAN_INDICATORS, MovingAverageType, PythonIndicator
+from leand.lean_models import EquityFillModel, Fill, FillModel, FillModelParameters, ImmediateFillModel
 from leand.model import (
     AccountType,
     DataNormalizationMode,
@@ -149,6 +150,15 @@ class Extensions:
     @staticmethod
     def to_time_span(resolution: Resolution) -> timedelta:
         return timedelta(seconds=resolution.value / 1e9)
+
+    @staticmethod
+    def convert_from_utc(t: datetime, tz: Any) -> datetime:
+        aware = t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+        return aware.astimezone(tz).replace(tzinfo=None)
+
+    @staticmethod
+    def convert_to_utc(t: datetime, tz: Any) -> datetime:
+        return t.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
 
     @staticmethod
     def round_to_significant_digits(x: float, digits: int) -> float:

@@ -128,6 +128,20 @@ class Security:
     def multiplier(self) -> float:
         return self.instrument.multiplier
 
+    @property
+    def cache(self) -> Any:
+        """LEAN's security cache (``get_data(TradeBar)``, ``ask_price``, ``bid_price``)."""
+        from leand.lean_models import SecurityCache
+
+        return SecurityCache(self)
+
+    @property
+    def exchange(self) -> Any:
+        """LEAN's ``security.exchange``: its ``time_zone`` and hours."""
+        from types import SimpleNamespace
+
+        return SimpleNamespace(time_zone=self.exchange_hours.time_zone, hours=self.exchange_hours)
+
     # -- LEAN's model setters ---------------------------------------------------------------------------
     def set_fee_model(self, model: Any) -> None:
         self.fee_model = model

@@ -79,10 +79,20 @@ class BarBrokerage(ExecutionClient):
         sec = self.engine.securities[order.symbol]
         model = sec.fill_model
         assert model is not None  # every security gets one when it is added
-        price = model.fill(sec, order, now_ns)
-        if price is None:
-            return
-        qty = order.quantity - order.filled_quantity
+        if getattr(model, "lean_style", False):  # a strategy's LEAN-style model (leand.lean_models): may fill part
+            from leand.lean_models import lean_fill
+
+            qty, price = lean_fill(model, sec, order, now_ns)
+            if qty == 0:
+                return
+            if abs(qty) < abs(order.quantity - order.filled_quantity) - 1e-12:
+                self.engine.on_fill(order, qty, price)  # partial: the rest stays pending
+                return
+        else:
+            price = model.fill(sec, order, now_ns)
+            if price is None:
+                return
+            qty = order.quantity - order.filled_quantity
         # LEAN checks buying power again before a fill; an order filling in the instant it was submitted was
         # just checked against the same prices, so only later fills need it
         if now_ns != order.created_time and not self.engine.check_fill_buying_power(order, sec, qty, price):

@@ -1,0 +1,201 @@
+"""LEAN-style fill models a strategy subclasses (``FillModel``, ``ImmediateFillModel``, ``EquityFillModel``):
+``fill(parameters)`` answering a ``Fill`` of order events, and per-type ``market_fill(asset, order)``... that
+answer one ``OrderEvent`` whose ``fill_quantity``/``fill_price``/``status`` the user may change — partial fills
+included. Underneath, each uses leand's fill model of the same name for the price; the bar brokerage applies
+what the model answers.
+
+The ``order`` a model sees is a read-only view with LEAN's fields (``absolute_quantity``, ``direction``, ``time``
+in UTC); ``asset`` is the security, whose ``cache.get_data(TradeBar)`` gives the last bar with LEAN's
+``end_time`` (exchange time)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from leand.model import Order, OrderSide, OrderStatus, OrderType, QuoteBar, TradeBar, TradeTick
+from leand.orders import fills as _fills
+
+
+class OrderView:
+    """An order as LEAN's models read it."""
+
+    __slots__ = ("_o",)
+
+    def __init__(self, order: Order) -> None:
+        self._o = order
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._o, name)
+
+    @property
+    def absolute_quantity(self) -> float:
+        return abs(self._o.quantity)
+
+    AbsoluteQuantity = absolute_quantity
+
+    @property
+    def direction(self) -> OrderSide:
+        return self._o.side
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self._o.created_time / 1e9, UTC).replace(tzinfo=None)
+
+
+class FillEvent:
+    """The order event a model answers: set ``fill_quantity``, ``fill_price`` and ``status``."""
+
+    def __init__(self, order: Any, fill_price: float = 0.0, fill_quantity: float = 0.0,
+                 status: OrderStatus | None = None) -> None:
+        self.order_id = order.id
+        self.symbol = order.symbol
+        self.fill_price, self.fill_quantity = fill_price, fill_quantity
+        self.status = status if status is not None else order.status
+        self.message = ""
+
+    def __str__(self) -> str:
+        return (f"OrderID: {self.order_id} Symbol: {self.symbol} Status: {self.status.value} "
+                f"FillQuantity: {self.fill_quantity:g} FillPrice: {self.fill_price:g}")
+
+
+class Fill:
+    """LEAN's Fill: the order events of one fill attempt (none when nothing filled)."""
+
+    def __init__(self, order_events: list[FillEvent] | FillEvent | None = None) -> None:
+        if order_events is None:
+            order_events = []
+        self.order_events = [order_events] if isinstance(order_events, FillEvent) else list(order_events)
+
+    def __iter__(self):
+        return iter(self.order_events)
+
+
+class FillModelParameters:
+    def __init__(self, security: Any, order: Any) -> None:
+        self.security, self.order = security, order
+
+
+class _LeanFill:
+    lean_style = True
+    _inner_cls: type = _fills.FillModel
+
+    now_ns = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def _model(self) -> Any:
+        # made on first use: a user's subclass may skip super().__init__() (LEAN's examples do)
+        m = self.__dict__.get("_inner")
+        if m is None:
+            m = self.__dict__["_inner"] = self._inner_cls()
+        return m
+
+    def fill(self, parameters: FillModelParameters) -> Fill:
+        asset, order = parameters.security, parameters.order
+        kind = order.type
+        if kind is OrderType.MARKET:
+            ev = self.market_fill(asset, order)
+        elif kind is OrderType.LIMIT:
+            ev = self.limit_fill(asset, order)
+        elif kind is OrderType.STOP_MARKET:
+            ev = self.stop_market_fill(asset, order)
+        elif kind is OrderType.STOP_LIMIT:
+            ev = self.stop_limit_fill(asset, order)
+        elif kind is OrderType.MARKET_ON_OPEN:
+            ev = self.market_on_open_fill(asset, order)
+        elif kind is OrderType.MARKET_ON_CLOSE:
+            ev = self.market_on_close_fill(asset, order)
+        else:
+            ev = self._base(asset, order)
+        return Fill(ev)
+
+    def _base(self, asset: Any, order: Any) -> FillEvent:
+        raw = order._o if isinstance(order, OrderView) else order
+        price = self._model().fill(asset, raw, self.now_ns)
+        if price is None:
+            return FillEvent(order)
+        return FillEvent(order, price, raw.quantity - raw.filled_quantity, OrderStatus.FILLED)
+
+    market_fill = limit_fill = stop_market_fill = stop_limit_fill = _base
+    market_on_open_fill = market_on_close_fill = trailing_stop_fill = _base
+
+
+class FillModel(_LeanFill):
+    """LEAN's FillModel (crypto, forex and the base of custom models)."""
+
+
+ImmediateFillModel = FillModel
+
+
+class EquityFillModel(_LeanFill):
+    """LEAN's EquityFillModel."""
+
+    _inner_cls = _fills.EquityFillModel
+
+
+def lean_fill(model: Any, security: Any, order: Order, now_ns: int) -> tuple[float, float]:
+    """Ask a LEAN-style model; (quantity, price) of what it filled, quantity 0 when nothing."""
+    if hasattr(model, "now_ns") or isinstance(model, _LeanFill):
+        model.now_ns = now_ns
+    result = model.fill(FillModelParameters(security, OrderView(order)))
+    events = list(result) if result is not None else []
+    for ev in events:
+        q = float(ev.fill_quantity)
+        if q and not math.isnan(q):
+            remaining = order.quantity - order.filled_quantity
+            q = max(q, remaining) if remaining < 0 else min(q, remaining)  # never past the order
+            return q, float(ev.fill_price)
+    return 0.0, 0.0
+
+
+class _BarView:
+    """A cached bar as LEAN's security cache hands it out: times as exchange-time datetimes."""
+
+    def __init__(self, bar: Any, tz: Any) -> None:
+        self._b, self._tz = bar, tz
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._b, name)
+
+    def _dt(self, ns: int) -> datetime:
+        return datetime.fromtimestamp(ns / 1e9, UTC).astimezone(self._tz).replace(tzinfo=None)
+
+    @property
+    def end_time(self) -> datetime:
+        return self._dt(self._b.end_time)
+
+    @property
+    def time(self) -> datetime:
+        return self._dt(self._b.time)
+
+
+class SecurityCache:
+    """``security.cache``: the last data of each kind, and the last prices."""
+
+    def __init__(self, security: Any) -> None:
+        self._s = security
+
+    def get_data(self, data_type: Any = None) -> Any:
+        s = self._s
+        tz = s.exchange_hours.time_zone
+        bar = {TradeBar: s.last_trade_bar, QuoteBar: s.last_quote_bar}.get(data_type)
+        if data_type is TradeTick or getattr(data_type, "__name__", "") == "Tick":
+            bar = s.last_trade_tick
+        if data_type is None:
+            bar = s.last_trade_bar or s.last_quote_bar
+        return None if bar is None else _BarView(bar, tz)
+
+    @property
+    def ask_price(self) -> float:
+        return self._s.ask or self._s.price
+
+    @property
+    def bid_price(self) -> float:
+        return self._s.bid or self._s.price
+
+    @property
+    def price(self) -> float:
+        return self._s.price
