@@ -288,13 +288,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             return 2
         print(f"config ok: {len(cfg.strategies)} strategies, venue {cfg.venue.name}")
         return 0
+    from leand.live.accounts import AllocationError
     from leand.live.daemon import StrategyStartError, VenueUnavailable, run_daemon
     from leand.live.secrets import SecretError
     from leand.live.statelock import StateLocked
 
     try:
         return run_daemon(args.config, duration=args.duration)
-    except (ConfigError, SecretError, VenueUnavailable, StateLocked, StrategyStartError) as e:
+    except (ConfigError, SecretError, VenueUnavailable, StateLocked, StrategyStartError, AllocationError) as e:
         print(f"leand run: error: {e}", file=sys.stderr)
         return 2
 

@@ -99,8 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     eq.add_argument("--limit", type=int, default=1000, help="how many of the newest samples (default 1000)")
     h = sub.add_parser("halt", help="kill switch: nothing passes the risk gate until resume")
     h.add_argument("--reason", default="kill switch (leand ctl halt)")
+    hw = h.add_mutually_exclusive_group()
+    hw.add_argument("--strategy", help="halt one strategy only")
+    hw.add_argument("--account", help="halt every strategy on one venue account")
     h.add_argument("--cancel-all", action="store_true")
-    sub.add_parser("resume", help="resume trading after a halt or a breach")
+    rs = sub.add_parser("resume", help="resume trading after a halt or a breach")
+    rw = rs.add_mutually_exclusive_group()
+    rw.add_argument("--strategy", help="resume one strategy only")
+    rw.add_argument("--account", help="resume one venue account")
     f = sub.add_parser("flatten", help="close positions (all, or one symbol)")
     f.add_argument("symbol", nargs="?")
     r = sub.add_parser("risk", help="show or set risk limits")
@@ -133,10 +139,13 @@ def _route(args: argparse.Namespace) -> tuple[str, str, dict | None]:
     if c in ("fills", "equity"):
         q = {k: v for k in ("strategy", "account", "limit") if (v := getattr(args, k, None)) is not None}
         return "GET", f"/{c}?{urllib.parse.urlencode(q)}" if q else f"/{c}", None
-    if c == "halt":
-        return "POST", "/halt", {"reason": args.reason, "cancel_all": args.cancel_all}
-    if c == "resume":
-        return "POST", "/resume", None
+    if c in ("halt", "resume"):
+        body = {"reason": args.reason, "cancel_all": args.cancel_all} if c == "halt" else {}
+        if args.strategy:
+            body["strategy"] = args.strategy
+        if args.account:
+            body["account"] = args.account
+        return "POST", f"/{c}", body or None
     if c == "flatten":
         return "POST", "/flatten", {"symbol": args.symbol}
     if c == "risk":
@@ -164,7 +173,10 @@ def _human(cmd: str, data) -> str:
     if isinstance(data, list):
         return _table(data)
     if cmd == "balances" and isinstance(data, dict):
-        return "venue\n" + _kv(data.get("venue", {})) + "\n\nstrategies\n" + _kv(data.get("strategies", {}))
+        out = "venue\n" + _kv(data.get("venue", {})) + "\n\nstrategies\n" + _kv(data.get("strategies", {}))
+        for name, a in (data.get("accounts") or {}).items():
+            out += f"\n\naccount {name} ({a.get('state', '?')}): allocations\n" + _kv(a.get("allocations", {}))
+        return out
     return _kv(data) if isinstance(data, dict) else str(data)
 
 

@@ -34,6 +34,9 @@ class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: what happens to a strategy's orders when it raises: keep them, cancel them, or flatten its positions
     on_error: Literal["keep", "cancel", "flatten"] = "cancel"
     enabled: bool = True
+    #: this strategy's share of the venue account: a fraction (0.5) or amounts per currency ({ USD = 40000 });
+    #: none: an equal share of what the strategies with an allocation leave
+    allocation: float | dict[str, float] | None = None
 
 
 class WatchdogConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -217,6 +220,14 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
         _validate(cfg.risk)
     except ValueError as e:
         raise ConfigError(f"{source}: {e}") from None
+    from leand.live.accounts import Allocation, AllocationError
+
+    for i, sc in enumerate(cfg.strategies):
+        if sc.allocation is not None:
+            try:
+                Allocation.parse(sc.allocation, f"strategies[{i}].allocation")
+            except AllocationError as e:
+                raise ConfigError(f"{source}: {e}") from None
     ids = [s.id for s in cfg.strategies]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{source}: strategies: ids must be unique, got {ids}")

@@ -228,9 +228,16 @@ class CtlServer:
         return _json(out)
 
     async def balances(self, request: web.Request) -> web.Response:
-        return _json({"venue": self.d.execution.balances(),
-                      "strategies": {r.id: {c: cash.amount for c, cash in r.engine.portfolio.cash_book.items()}
-                                     for r in self.d.runners.values()}})
+        """The venue account and each strategy's share of it: its allocation and its cash now."""
+        venue = self.d.execution.balances()
+        strategies = {r.id: {c: cash.amount for c, cash in r.engine.portfolio.cash_book.items()}
+                      for r in self.d.runners.values()}
+        acct = self.d.account
+        return _json({"venue": venue, "strategies": strategies,
+                      "accounts": {acct.account_id: {"balances": venue, "state": acct.level.state,
+                                                     "allocations": self.d.allocations,
+                                                     "strategies": {s: strategies.get(s, {})
+                                                                    for s in acct.strategies}}}})
 
     @staticmethod
     def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -303,19 +310,52 @@ class CtlServer:
         self.in_strategies("cancel-all", {})
         return _json({"cancel_requested": n})
 
+    def _scope(self, b: dict[str, Any]) -> tuple[str, str | None, list[Any]]:
+        """Which level a halt or resume is for: one strategy, one account (its strategies), or everything."""
+        sid, account = b.get("strategy"), b.get("account")
+        if sid is not None and account is not None:
+            raise CtlError(400, "halt/resume takes --strategy or --account, not both")
+        if sid is not None:
+            return "strategy", str(sid), [self.runner_for(str(sid))]
+        if account is not None:
+            acct = self.d.account
+            if str(account) != acct.account_id:
+                raise CtlError(404, f"no account {account!r} (have: {acct.account_id})")
+            return "account", acct.account_id, [self.d.runners[s] for s in acct.strategies if s in self.d.runners]
+        return "global", None, list(self.d.runners.values())
+
     async def halt(self, request: web.Request) -> web.Response:
+        from leand.risk.account import GLOBAL
+
         b = await self.body(request)
         reason = str(b.get("reason") or "kill switch (leand ctl halt)")
         cancel_all = bool(b.get("cancel_all", False))
-        self.audit(request, "halt", {"reason": reason, "cancel_all": cancel_all})
-        self.in_strategies("halt", {"reason": reason, "cancel_all": cancel_all})
-        return _json({"trading_state": "halted", "reason": reason})
+        level, name, runners = self._scope(b)
+        self.audit(request, "halt", {"reason": reason, "cancel_all": cancel_all, "level": level, "name": name})
+        if level == "account":
+            self.d.account.halt(reason)
+            if cancel_all:
+                self.in_strategies("cancel-all", {"reason": f"account halt: {reason}"}, runners)
+        else:
+            if level == "global":
+                GLOBAL.set("halted", reason)
+            self.in_strategies("halt", {"reason": reason, "cancel_all": cancel_all}, runners)
+        return _json({"trading_state": "halted", "level": level, "name": name, "reason": reason})
 
     async def resume(self, request: web.Request) -> web.Response:
+        from leand.risk.account import GLOBAL
+
+        b = await self.body(request)
         who = self.who(request)
-        self.audit(request, "resume", {})
-        self.in_strategies("resume", {"by": who})
-        return _json({"trading_state": "active"})
+        level, name, runners = self._scope(b)
+        self.audit(request, "resume", {"level": level, "name": name})
+        if level == "account":
+            self.d.account.resume(who)
+        else:
+            if level == "global":
+                GLOBAL.set("active", f"resumed by {who}")
+            self.in_strategies("resume", {"by": who}, runners)
+        return _json({"trading_state": "active", "level": level, "name": name})
 
     async def flatten(self, request: web.Request) -> web.Response:
         b = await self.body(request)

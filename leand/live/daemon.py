@@ -32,6 +32,7 @@ from leand.data.symbol_properties import SymbolPropertiesDatabase
 from leand.engine import Engine
 from leand.live import journal as journal_module
 from leand.live import logs
+from leand.live.accounts import Allocation, AllocationError, allocate
 from leand.live.actions import STALE_FEED, apply_ctl
 from leand.live.config import DaemonConfig, load_config
 from leand.live.execution import OrderRoutes
@@ -56,6 +57,8 @@ from leand.replay.records import (
     Tick,
     TradeData,
 )
+from leand.risk.account import GLOBAL, AccountRisk
+from leand.risk.limits import account_limits
 from leand.tracebacks import one_line
 
 if TYPE_CHECKING:
@@ -177,9 +180,14 @@ class Daemon:
         starting = json.loads(self.journal.get("starting_balances") or "{}")
         fills = self.journal.fills()
         intents = {i["client_order_id"]: i for i in self.journal.intents()}
-        for sc in self.cfg.strategies:
-            if not sc.enabled:
-                continue
+        enabled = [sc for sc in self.cfg.strategies if sc.enabled]
+        account = self.cfg.venue.name
+        # each strategy's cash is its allocation of the account as it was at the first start (journaled then)
+        self.allocations = allocate(account, starting, {
+            sc.id: None if sc.allocation is None else Allocation.parse(sc.allocation, f"strategy {sc.id} allocation")
+            for sc in enabled})
+        self.account = AccountRisk(account, account_limits(self.cfg.risk, account), now_ns=time.time_ns)
+        for sc in enabled:
             try:
                 cls = load_strategy_class(Path(sc.file), sc.class_name)
                 strat = cls()
@@ -196,7 +204,7 @@ class Daemon:
                 cb = e.portfolio.cash_book
                 for ccy in list(cb):
                     cb[ccy].amount = 0.0
-                for ccy, amt in starting.items():
+                for ccy, amt in self.allocations[sid].items():
                     cb.set_amount(ccy, amt)
                 for f in fills:
                     it = intents.get(f.client_order_id)
@@ -210,6 +218,9 @@ class Daemon:
                 engine.start_live(restore=restore)
             except Exception as e:
                 raise StrategyStartError(f"strategy {sc.id!r} failed to start: {one_line(e, sc.file)}") from e
+            # the strategy's gate consults the account's, shared with every strategy on the account
+            engine.risk_gate.account = self.account
+            self.account.register(sc.id, engine.risk_gate.ctx)
             runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities), clock=clock)
             self.runners[sc.id] = runner
             if self.recorder is not None:
@@ -432,7 +443,9 @@ class Daemon:
         equity += sum(balances.get(c, 0.0) for c in quotes)
         held = {a: q for a, q in balances.items() if a not in quotes and q}
         samples.append(("account", self.cfg.venue.name, equity, {c: balances.get(c, 0.0) for c in quotes}, held))
-        self.journal.equity_sample(samples, time.time_ns())
+        now = time.time_ns()
+        self.journal.equity_sample(samples, now)
+        self.account.on_equity(equity, now)  # the account's daily loss and drawdown, across its strategies
 
     def _snapshot_all(self) -> None:
         now = time.time_ns()
@@ -512,7 +525,8 @@ class Daemon:
         gate_state = next((r.engine.risk_gate.state.value for r in self.runners.values()), "active")
         return {"state": self.state, "boot": self.boot, "pid": os.getpid(), "uptime_s": round(time.time() -
                                                                                                self.started, 3),
-                "trading_state": gate_state, "venue": self.cfg.venue.name,
+                "trading_state": gate_state, "global_state": GLOBAL.state,
+                "accounts": {self.account.account_id: self.account.level.state}, "venue": self.cfg.venue.name,
                 "strategies": {r.id: r.state for r in self.runners.values()},
                 "open_orders": sum(len(r.engine.open_orders) for r in self.runners.values()),
                 "mismatches_at_start": len(self.mismatches), "backlog": self.backlog(),
@@ -571,7 +585,7 @@ class Daemon:
                 self._record_header()
             try:
                 self._build_strategies()
-            except StrategyStartError:
+            except (StrategyStartError, AllocationError):
                 await self._close_stores()
                 raise
             await self.ctl.start(self.cfg.runtime_path / "leand.sock")

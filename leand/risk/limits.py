@@ -54,6 +54,10 @@ class RiskConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     per_strategy: dict[str, RiskLimits] = {}
     #: keyed by ``Symbol.id`` (``equity:usa:SPY``) or by plain ticker (``SPY``)
     per_instrument: dict[str, RiskLimits] = {}
+    #: limits over every strategy sharing one venue account (order rate, open orders, exposure, daily loss,
+    #: drawdown), keyed by the venue's name; ``account`` applies to every account without its own entry
+    account: RiskLimits = msgspec.field(default_factory=RiskLimits)
+    per_account: dict[str, RiskLimits] = {}
 
 
 class RiskConfigError(ValueError):
@@ -77,6 +81,7 @@ def _validate(cfg: RiskConfig) -> None:
     sets = [("global", cfg.global_)]
     sets += [(f"per_strategy.{k}", v) for k, v in cfg.per_strategy.items()]
     sets += [(f"per_instrument.{k}", v) for k, v in cfg.per_instrument.items()]
+    sets += [("account", cfg.account)] + [(f"per_account.{k}", v) for k, v in cfg.per_account.items()]
     for where, lim in sets:
         for name in FIELDS:
             v = getattr(lim, name)
@@ -94,6 +99,19 @@ def effective(cfg: RiskConfig, strategy_id: str, symbol_id: str, ticker: str) ->
     layers.append(cfg.per_instrument.get(symbol_id) or cfg.per_instrument.get(ticker))
     merged: dict[str, Any] = {}
     for layer in layers:
+        if layer is None:
+            continue
+        for name in FIELDS:
+            v = getattr(layer, name)
+            if v is not None:
+                merged[name] = v
+    return RiskLimits(**merged)
+
+
+def account_limits(cfg: RiskConfig, account: str) -> RiskLimits:
+    """An account's limits: ``per_account[account]`` over ``account``."""
+    merged: dict[str, Any] = {}
+    for layer in (cfg.account, cfg.per_account.get(account)):
         if layer is None:
             continue
         for name in FIELDS:
