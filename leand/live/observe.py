@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -23,6 +25,14 @@ if TYPE_CHECKING:
     from leand.model import Order
 
 log = structlog.get_logger("leand.orders")
+
+
+def _later() -> Callable[[Callable[[], Any]], Any]:
+    """Run a callable after the current callback on the event loop (directly when there is no loop)."""
+    try:
+        return asyncio.get_running_loop().call_soon
+    except RuntimeError:
+        return lambda fn: fn()
 
 
 def _side(q: float) -> str:
@@ -43,6 +53,7 @@ class Observer:
     def attach(self, r: StrategyRunner) -> None:
         """Chain onto the engine's risk hook and the gate's state callback (whatever is there stays called)."""
         e, sid, stats, hooks = r.engine, r.id, self.stats, self.webhooks
+        later = _later()
         prev_risk = e.risk_hook
 
         def on_risk(order: Order, decision: Any) -> None:
@@ -53,9 +64,10 @@ class Observer:
                 stats.bump(stats.risk, (sid, "APPROVED"))
                 stats.bump(stats.orders, (sid, "submitted"))
                 stats.approved(cid)
-                log.info("order.submitted", strategy=sid, client_order_id=cid, symbol=order.symbol.value,
-                         side=_side(order.quantity), quantity=abs(order.quantity), type=order.type.value,
-                         limit_price=order.limit_price)
+                # the hook runs just before the intent is journaled and sent: the log line waits until after
+                later(partial(log.info, "order.submitted", strategy=sid, client_order_id=cid,
+                              symbol=order.symbol.value, side=_side(order.quantity), quantity=abs(order.quantity),
+                              type=order.type.value, limit_price=order.limit_price))
                 return
             code = decision.code
             stats.bump(stats.risk, (sid, code))
