@@ -187,6 +187,16 @@ class DaemonCollector:
         reports = getattr(getattr(d, "execution", None), "reports", None)
         if reports is not None:
             depth.add_metric(["venue_reports"], reports.qsize())
+        acct = getattr(d, "account", None)
+        if acct is not None:
+            from leand.risk.account import GLOBAL
+
+            lv = GaugeMetricFamily("leand_level_trading_state", "1 for the trading state of the venue account and "
+                                   "of the whole daemon (global)", labels=["level", "state"])
+            for level in (acct.level, GLOBAL):
+                for state in ("active", "reducing", "halted"):
+                    lv.add_metric([level.name, state], 1.0 if level.state == state else 0.0)
+            yield lv
         yield from (st, ts, ev, eq, pos, upl, depth, confl)
         yield from self._account(d, venue)
         # orders, fills, risk

@@ -48,6 +48,7 @@ class Observer:
         self._storm_until = 0.0
         self._reconnects: list[tuple[float, int]] = []
         self._t0 = time.monotonic()  # before the first message, staleness counts from here
+        self._account_state = "active"
 
     # -- wiring --------------------------------------------------------------------------------------
     def attach(self, r: StrategyRunner) -> None:
@@ -163,6 +164,15 @@ class Observer:
             log.info("feed.recovered", venue=d.cfg.venue.name)
             self.webhooks.emit("feed_stale", f"market data from {d.cfg.venue.name} flowing again",
                                venue=d.cfg.venue.name, age_s=round(age, 3), recovered=True)
+        # an account halted or reducing (leand ctl halt --account): its strategies' gates do not change state
+        acct = getattr(d, "account", None)
+        if acct is not None:
+            state = acct.level.state
+            if state != self._account_state:
+                if state in ("halted", "reducing"):
+                    self.webhooks.emit("halt", f"account {acct.account_id}: trading {state}: {acct.level.reason}",
+                                       account=acct.account_id, state=state, reason=acct.level.reason)
+                self._account_state = state
         # reconnect storms: count reconnects within the window
         total = sum(reconnect_counts(d).values())
         window = d.cfg.watchdog.reconnect_storm_window_s

@@ -69,6 +69,7 @@ def test_metrics_and_the_token_protected_api(tmp_path: Path) -> None:
         assert total(m1, "leand_feed_messages_total", symbol="BTCUSD") > 0
         assert total(m1, "leand_risk_decisions_total", code="APPROVED") >= submitted1
         assert m1["leand_trading_state"][(("state", "active"), ("strategy", "scalper"))] == 1.0
+        assert m1["leand_level_trading_state"][(("level", "global"), ("state", "active"))] == 1.0
         assert total(m1, "leand_equity", strategy="scalper") > 0
         assert total(m1, "leand_account_equity") > 0
         assert total(m1, "leand_tick_to_order_seconds_count") >= 1

@@ -182,13 +182,16 @@ def test_daemon_notifies_each_event_once_and_failing_receivers_do_not_delay_orde
         receiver.wait(lambda: any(b["kind"] == "strategy_failed" for b in receiver.bodies("/ok")))
         assert ctl(d.sock, "halt", "--reason", "webhook test")[0] == 0
         receiver.wait(lambda: sum(b["kind"] == "halt" for b in receiver.bodies("/ok")) >= 2)
-        time.sleep(0.5)
+        assert ctl(d.sock, "halt", "--account", "paper", "--reason", "account test")[0] == 0
+        receiver.wait(lambda: any(b["kind"] == "halt" and b.get("account") == "paper" for b in receiver.bodies("/ok")))
+        time.sleep(1.5)
     finally:
         assert d.stop() == 0
     got = receiver.bodies("/ok")
     kinds = Counter((b["kind"], b.get("strategy")) for b in got)
     assert kinds[("strategy_failed", "fragile")] == 1
     assert kinds[("reject", "fragile")] == 1 and kinds[("halt", "fragile")] == 1 and kinds[("halt", "scalper")] == 1
+    assert [b["reason"] for b in got if b["kind"] == "halt" and b.get("account") == "paper"] == ["account test"]
     reject = next(b for b in got if b["kind"] == "reject")
     assert reject["code"] == "RISK_MAX_ORDER_QUANTITY" or reject["code"].startswith("RISK_"), reject
     # every fill the journal holds was notified exactly once
