@@ -52,7 +52,18 @@ from leand.framework import (
 from leand.indicators.base import IndicatorDataPoint
 from leand.indicators.delay import Delay
 from leand.indicators.lean_names import LEAN_INDICATORS, MovingAverageType, PythonIndicator
-from leand.lean_models import EquityFillModel, Fill, FillModel, FillModelParameters, ImmediateFillModel
+from leand.lean_models import (
+    BuyingPowerModel,
+    EquityFillModel,
+    Fill,
+    FillModel,
+    FillModelParameters,
+    GetMaximumOrderQuantityResult,
+    HasSufficientBuyingPowerForOrderResult,
+    ImmediateFillModel,
+    MaintenanceMargin,
+    MarginInterestRateParameters,
+)
 from leand.model import (
     AccountType,
     DataNormalizationMode,

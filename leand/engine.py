@@ -123,6 +123,8 @@ class Engine:
         self.indicator_registrations: dict[int, tuple] = {}
         #: LEAN's Settings.MinimumOrderMarginPortfolioPercentage (set_holdings ignores smaller changes)
         self.min_order_margin_pct = MIN_ORDER_MARGIN_PCT
+        #: called with each slice just before ``on_data`` (margin interest models, as LEAN applies them)
+        self.before_data: list[Callable[[Slice], None]] = []
         #: called with each slice after ``on_data`` (the algorithm framework runs there, as in LEAN)
         self.after_data: list[Callable[[Slice], None]] = []
         #: the strategy's charts (``plot``): chart -> series -> [(time_ns, value)], drawn in the HTML report
@@ -592,6 +594,15 @@ class Engine:
         return rq, rb
 
     def _buying_power_ok(self, order: Order, sec: Security, qty: float, price: float) -> tuple[bool, str]:
+        model = sec.buying_power_model
+        if getattr(model, "lean_style", False):
+            from leand.lean_models import model_sufficient
+
+            return model_sufficient(model, sec, self.portfolio, order,
+                                    lambda: self._standard_buying_power_ok(order, sec, qty, price))
+        return self._standard_buying_power_ok(order, sec, qty, price)
+
+    def _standard_buying_power_ok(self, order: Order, sec: Security, qty: float, price: float) -> tuple[bool, str]:
         self._refresh_rates()
         fee, cur = sec.fee_model.fee(sec, order, qty, price, self.clock.now_ns())
         fee_acc = self.portfolio.cash_book.convert(fee, cur)
@@ -799,6 +810,12 @@ class Engine:
         sec = self.securities[sym]
         self._refresh_rates()
         tpv = self.portfolio.total_portfolio_value
+        model = sec.buying_power_model
+        if getattr(model, "lean_style", False):  # a strategy's BuyingPowerModel (leand.lean_models)
+            from leand.lean_models import model_order_quantity
+
+            return model_order_quantity(model, sec, self.portfolio, target,
+                                        lambda: self._margin_target_quantity(sec, target, tpv))
         if self.portfolio.uses_cash_model(sec):
             return self._cash_target_quantity(sec, target, tpv)
         return self._margin_target_quantity(sec, target, tpv)
@@ -1001,7 +1018,15 @@ class Engine:
             self.trading_days_per_year = 252
         self._setup_rate_sources()
         self._add_benchmark_feed()
+        if any(sec.margin_interest_rate_model is not None for sec in self.securities.values()):
+            self.before_data.append(self._apply_margin_interest)
         self._setup_risk_gate()
+
+    def _apply_margin_interest(self, sl: Slice) -> None:
+        from leand.lean_models import apply_margin_interest
+
+        apply_margin_interest(self.securities, self.portfolio.cash_book,
+                              ns_to_datetime(sl.time, self.time_zone).replace(tzinfo=None))
 
     def _add_benchmark_feed(self) -> None:
         """A benchmark symbol the strategy did not subscribe gets an internal hour feed (LEAN's), when the
@@ -1188,6 +1213,7 @@ class Engine:
         ff_ind = self.indicators_see_fill_forward
         cfeed = self.consolidation
         after_data = self.after_data
+        before_data = self.before_data
         aux_handlers = self._aux_handlers
         n = 0
         last_t = None
@@ -1291,6 +1317,9 @@ class Engine:
                     if not events:
                         continue
                 sl = Slice(t, events)
+                if before_data:
+                    for f in before_data:
+                        f(sl)
                 on_data(sl)
                 if after_data:
                     for f in after_data:

@@ -199,3 +199,110 @@ class SecurityCache:
     @property
     def price(self) -> float:
         return self._s.price
+
+
+# -- buying power models ----------------------------------------------------------------------------------
+class GetMaximumOrderQuantityResult:
+    def __init__(self, quantity: float, reason: str = "", is_error: bool = False) -> None:
+        self.quantity, self.reason, self.is_error = float(quantity), reason, is_error
+
+
+class HasSufficientBuyingPowerForOrderResult:
+    def __init__(self, is_sufficient: bool, reason: str = "") -> None:
+        self.is_sufficient, self.reason = bool(is_sufficient), reason
+
+
+class MaintenanceMargin:
+    def __init__(self, value: float) -> None:
+        self.value = float(value)
+
+
+class _Parameters:
+    """The parameters object LEAN hands a buying power model (``portfolio``, ``security``, ``order``, ...)."""
+
+    def __init__(self, **kw: Any) -> None:
+        self.__dict__.update(kw)
+
+    def result_in_account_currency(self, value: float) -> Any:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(value=float(value))
+
+
+class BuyingPowerModel:
+    """LEAN's BuyingPowerModel for a strategy to subclass: leverage (1 unless given) and the default answers,
+    which are leand's margin rules; override ``get_maximum_order_quantity_for_target_buying_power``,
+    ``has_sufficient_buying_power_for_order``, ``get_maintenance_margin``..."""
+
+    lean_style = True
+
+    def __init__(self, leverage: float = 1.0, required_free_buying_power_percent: float = 0.0) -> None:
+        self.leverage = leverage
+
+    def get_leverage(self, security: Any) -> float:
+        return self.__dict__.get("leverage", 1.0)
+
+    def get_maximum_order_quantity_for_target_buying_power(self, parameters: Any) -> GetMaximumOrderQuantityResult:
+        return GetMaximumOrderQuantityResult(parameters._default_quantity())
+
+    def has_sufficient_buying_power_for_order(self, parameters: Any) -> HasSufficientBuyingPowerForOrderResult:
+        ok, msg = parameters._default_check()
+        return HasSufficientBuyingPowerForOrderResult(ok, msg)
+
+    def get_maintenance_margin(self, parameters: Any) -> MaintenanceMargin:
+        return MaintenanceMargin(0.0)
+
+    def get_reserved_buying_power_for_position(self, parameters: Any) -> Any:
+        return parameters.result_in_account_currency(0.0)
+
+
+def model_order_quantity(model: Any, security: Any, portfolio: Any, target: float,
+                         default: Any) -> float:
+    params = _Parameters(portfolio=portfolio, security=security, target_buying_power=target,
+                         _default_quantity=default)
+    return float(model.get_maximum_order_quantity_for_target_buying_power(params).quantity)
+
+
+def model_sufficient(model: Any, security: Any, portfolio: Any, order: Any, default: Any) -> tuple[bool, str]:
+    params = _Parameters(portfolio=portfolio, security=security, order=OrderView(order), _default_check=default)
+    r = model.has_sufficient_buying_power_for_order(params)
+    return bool(r.is_sufficient), getattr(r, "reason", "") or ""
+
+
+# -- margin interest ---------------------------------------------------------------------------------------
+class _HoldingsView:
+    def __init__(self, security: Any, cash_book: Any) -> None:
+        self._s, self._cb = security, cash_book
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._s.holdings, name)
+
+    def get_quantity_value(self, quantity: float) -> Any:
+        """LEAN's ``Holdings.GetQuantityValue``: the value of ``quantity`` in the quote currency, with its Cash."""
+        from types import SimpleNamespace
+
+        s = self._s
+        return SimpleNamespace(amount=quantity * s.price * s.holdings.multiplier,
+                               cash=self._cb.ensure(s.quote_currency))
+
+
+class _SecurityView:
+    def __init__(self, security: Any, cash_book: Any) -> None:
+        self._s = security
+        self.holdings = _HoldingsView(security, cash_book)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._s, name)
+
+
+class MarginInterestRateParameters:
+    def __init__(self, security: Any, time: datetime) -> None:
+        self.security, self.time = security, time
+
+
+def apply_margin_interest(securities: Any, cash_book: Any, time: datetime) -> None:
+    """Call each security's margin interest rate model once (the engine does it every time step)."""
+    for sec in securities.values():
+        model = sec.margin_interest_rate_model
+        if model is not None:
+            model.apply_margin_interest_rate(MarginInterestRateParameters(_SecurityView(sec, cash_book), time))

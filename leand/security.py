@@ -48,6 +48,7 @@ class Security:
         "last_trade_bar",
         "last_trade_tick",
         "leverage",
+        "margin_interest_rate_model",
         "normalization",
         "price",
         "quote_currency",
@@ -89,6 +90,7 @@ class Security:
         self.is_tradable = True
         self.is_delisted = False
         self.buying_power_model: Any = None
+        self.margin_interest_rate_model: Any = None
         self.subscribes_trades = True
         self.subscribes_quotes = False
         #: set by the engine when the security is added (LEAN's models by default, or the strategy's own)
@@ -154,6 +156,10 @@ class Security:
 
     def set_leverage(self, leverage: float) -> None:
         self.leverage = float(leverage)
+
+    def set_margin_interest_rate_model(self, model: Any) -> None:
+        """A model whose ``apply_margin_interest_rate(parameters)`` the engine calls at each time step."""
+        self.margin_interest_rate_model = model
 
     def set_buying_power_model(self, model: Any) -> None:
         """A margin model's leverage becomes the security's (LEAN's SecurityMarginModel(leverage))."""

@@ -20,6 +20,11 @@ class Cash:
     def value_in_account_currency(self) -> float:
         return self.amount * self.conversion_rate
 
+    def add_amount(self, amount: float) -> float:
+        """LEAN's Cash.AddAmount: change the balance, return the new amount."""
+        self.amount += amount
+        return self.amount
+
     def __repr__(self) -> str:
         return f"Cash({self.currency} {self.amount:.8g} @ {self.conversion_rate:.8g})"
 

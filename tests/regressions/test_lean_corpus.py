@@ -22,8 +22,6 @@ GAPS: dict[str, str] = {
     "FractionalQuantityRegressionAlgorithm": "a cash account with a 3.3x margin model: leand's cash after the first fill differs, so the later fractional orders are not placed",
     "BasicSetAccountCurrencyAlgorithm": "fees and quantity match; the final BTCEUR valuation price differs (0.14 %)",
     "ScheduledUniverseSelectionModelRegressionAlgorithm": "needs the algorithm framework",
-    "CustomBuyingPowerModelAlgorithm": "needs Python buying power models",
-    "CustomMarginInterestRateModelAlgorithm": "needs margin interest rate models",
     "CustomPartialFillModelAlgorithm": "partial fills of 10 shares per bar run; LEAN completes its cycles twice as fast (12 of 24 orders)",
     "CustomModelsAlgorithm": "needs Python fee, fill, slippage and buying power models",
     "CompositeAlphaModelFrameworkAlgorithm": "runs LEAN's own RsiAlphaModel and EmaCrossAlphaModel unchanged; 14 of LEAN's 16 orders",
