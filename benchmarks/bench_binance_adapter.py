@@ -23,7 +23,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -77,7 +79,25 @@ max_order_quantity = 0.01
     return cfg
 
 
-def tick_to_order(cfg_path: Path, seconds: float) -> tuple[list[float], dict]:
+def binance_hook(d, lat: list[float]) -> Callable[[], dict]:
+    """Time each signed POST /api/v3/order in the REST client's send hook; returns the stats reader."""
+    routes = d.session.routes
+
+    def on_send(method: str, path: str, params: dict) -> None:
+        if method == "POST" and path == "/api/v3/order":
+            route = routes.get(params.get("newClientOrderId", ""))
+            if route is not None:
+                lat.append((time.time_ns() - route[1].created_time) / 1000)
+
+    d.execution.rest.on_send = on_send
+    return lambda: {"data": dict(d.data_client.stats), "session": dict(d.execution.stats),
+                    "rest": dict(d.execution.rest.stats)}
+
+
+def tick_to_order(cfg_path: Path, seconds: float, hook: Callable[[Any, list[float]], Callable[[], dict]] = binance_hook
+                  ) -> tuple[list[float], dict]:
+    """Run the daemon in this process for ``seconds``; ``hook(daemon, latencies)`` installs the timing probe
+    once the daemon is ready and returns a reader of the stats to print."""
     from leand.live import logs
     from leand.live.config import load_config
     from leand.live.daemon import Daemon
@@ -91,18 +111,9 @@ def tick_to_order(cfg_path: Path, seconds: float) -> tuple[list[float], dict]:
         task = asyncio.create_task(d.run())
         while d.state != "ready":
             await asyncio.sleep(0.01)
-        routes = d.session.routes
-
-        def on_send(method: str, path: str, params: dict) -> None:
-            if method == "POST" and path == "/api/v3/order":
-                route = routes.get(params.get("newClientOrderId", ""))
-                if route is not None:
-                    lat.append((time.time_ns() - route[1].created_time) / 1000)
-
-        d.execution.rest.on_send = on_send
+        read_stats = hook(d, lat)
         await asyncio.sleep(seconds)
-        stats = {"data": dict(d.data_client.stats), "session": dict(d.execution.stats),
-                 "rest": dict(d.execution.rest.stats)}
+        stats = read_stats()
         d.stop_event.set()
         await task
         return stats

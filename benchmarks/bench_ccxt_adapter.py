@@ -12,7 +12,6 @@ Binance adapter: as ``bench_binance_adapter.py`` measures it (frame received -> 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import sys
@@ -60,46 +59,21 @@ max_order_quantity = 0.01
     return cfg
 
 
-def ccxt_tick_to_order(cfg_path: Path, seconds: float) -> tuple[list[float], dict]:
-    from leand.live import logs
-    from leand.live.config import load_config
-    from leand.live.daemon import Daemon
+def ccxt_hook(d, lat: list[float]):
+    """Time each signed POST /api/v3/order when ccxt's HTTP ``fetch`` is called for it."""
+    ex = d.execution.exchange
+    routes = d.session.routes
+    fetch = ex.fetch
 
-    cfg = load_config(cfg_path)
-    logs.configure("error", "json")
-    d = Daemon(cfg)
-    lat: list[float] = []
+    async def timed_fetch(url, method="GET", headers=None, body=None):
+        if method == "POST" and "/order" in url and body and "newClientOrderId=" in body:
+            route = routes.get(body.split("newClientOrderId=", 1)[1].split("&", 1)[0])
+            if route is not None:
+                lat.append((time.time_ns() - route[1].created_time) / 1000)
+        return await fetch(url, method, headers, body)
 
-    async def main() -> dict:
-        task = asyncio.create_task(d.run())
-        while d.state != "ready":
-            await asyncio.sleep(0.01)
-        ex = d.execution.exchange
-        routes = d.session.routes if hasattr(d, "session") else d.routes
-        fetch = ex.fetch
-
-        async def timed_fetch(url, method="GET", headers=None, body=None):
-            if method == "POST" and "/order" in url and body and "newClientOrderId=" in body:
-                cid = body.split("newClientOrderId=", 1)[1].split("&", 1)[0]
-                route = routes.get(cid)
-                if route is not None:
-                    lat.append((time.time_ns() - route[1].created_time) / 1000)
-            return await fetch(url, method, headers, body)
-
-        ex.fetch = timed_fetch
-        await asyncio.sleep(seconds)
-        stats = {"data": dict(d.data_client.stats), "execution": dict(d.execution.stats)}
-        d.stop_event.set()
-        await task
-        return stats
-
-    try:
-        import uvloop
-
-        stats = uvloop.run(main())
-    except ImportError:
-        stats = asyncio.run(main())
-    return lat, stats
+    ex.fetch = timed_fetch
+    return lambda: {"data": dict(d.data_client.stats), "execution": dict(d.execution.stats)}
 
 
 def summary(name: str, lat: list[float]) -> str:
@@ -123,7 +97,7 @@ def main() -> None:
         sim, port = start_sim(tmp)
         try:
             b_lat, _ = binance_tick_to_order(binance_config(tmp, port), args.seconds)
-            c_lat, c_stats = ccxt_tick_to_order(ccxt_config(tmp, port), args.seconds)
+            c_lat, c_stats = binance_tick_to_order(ccxt_config(tmp, port), args.seconds, ccxt_hook)
         finally:
             sim.terminate()
             sim.wait(10)

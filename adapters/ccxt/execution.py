@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 import structlog
@@ -135,9 +135,11 @@ class CcxtExecutionClient:
         loop = asyncio.get_running_loop()
         ws = self.cfg.user_data != "rest" and has_ws(ex, "watchOrders") and has_ws(ex, "watchMyTrades")
         if ws:
-            self._user_tasks = [loop.create_task(self._watch_orders()), loop.create_task(self._watch_trades())]
+            self._user_tasks = [loop.create_task(self._watch("orders", ex.watch_orders, self._on_orders)),
+                                loop.create_task(self._watch("trades", ex.watch_my_trades, self._on_trades, True))]
             if has_ws(ex, "watchBalance"):
-                self._user_tasks.append(loop.create_task(self._watch_balance()))
+                self._user_tasks.append(loop.create_task(self._watch("balance", ex.watch_balance,
+                                                                     self._on_balance)))
             await self._await_user_stream()
         else:
             self._user_tasks = [loop.create_task(self._poll_user())]
@@ -472,64 +474,44 @@ class CcxtExecutionClient:
         self.reports.put_nowait(rep)
 
     # -- own-order stream --------------------------------------------------------------------------------------
-    async def _watch_orders(self) -> None:
+    async def _watch(self, what: str, watch: Callable[[], Awaitable[Any]], handle: Callable[[Any], None],
+                     reconcile_after_drop: bool = False) -> None:
+        """One of ccxt.pro's private streams, forever: each update handled; a drop waits a backoff, calls the
+        watch again (ccxt reconnects) and, for the fills stream, has REST tell what the stream missed."""
         import ccxt
 
         attempt = 0
         while True:
             try:
-                orders = await self.exchange.watch_orders()
+                update = await watch()
                 attempt = 0
-                self.stats["events"] += len(orders)
-                for o in orders:
-                    self._on_order(o)
+                handle(update)
             except ccxt.AuthenticationError:
                 raise
             except ccxt.BaseError as e:
-                self._stream_down("orders", e)
+                self._stream_down(what, e)
                 await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
                 attempt += 1
+                if reconcile_after_drop:
+                    self._spawn(self._reconcile_when_up())
 
-    async def _watch_trades(self) -> None:
-        import ccxt
+    def _on_orders(self, orders: list[dict[str, Any]]) -> None:
+        self.stats["events"] += len(orders)
+        for o in orders:
+            self._on_order(o)
 
-        attempt = 0
-        while True:
-            try:
-                trades = await self.exchange.watch_my_trades()
-                attempt = 0
-                self.stats["events"] += len(trades)
-                if not self.user_connected.is_set():
-                    self.user_connected.set()
-                for t in trades:
-                    self._on_trade(t)
-            except ccxt.AuthenticationError:
-                raise
-            except ccxt.BaseError as e:
-                self._stream_down("trades", e)
-                await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
-                attempt += 1
-                # whatever happened while the stream was down comes from REST, once it is back
-                self._spawn(self._reconcile_when_up())
+    def _on_trades(self, trades: list[dict[str, Any]]) -> None:
+        self.stats["events"] += len(trades)
+        if not self.user_connected.is_set():
+            self.user_connected.set()
+        for t in trades:
+            self._on_trade(t)
 
-    async def _watch_balance(self) -> None:
+    def _on_balance(self, bal: dict[str, Any]) -> None:
         """The account as the stream reports it (assets the update names; the REST snapshot has the rest)."""
-        import ccxt
-
-        attempt = 0
-        while True:
-            try:
-                bal = await self.exchange.watch_balance()
-                attempt = 0
-                for asset, total in (bal.get("total") or {}).items():
-                    if total is not None:
-                        self.account[asset] = float(total)
-            except ccxt.AuthenticationError:
-                raise
-            except ccxt.BaseError as e:
-                self._stream_down("balance", e)
-                await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
-                attempt += 1
+        for asset, total in (bal.get("total") or {}).items():
+            if total is not None:
+                self.account[asset] = float(total)
 
     def _stream_down(self, what: str, e: Exception) -> None:
         if self.user_connected.is_set():

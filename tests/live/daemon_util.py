@@ -90,3 +90,21 @@ def rows(db: Path, sql: str, args: tuple = ()) -> list[tuple]:
         return con.execute(sql, args).fetchall()
     finally:
         con.close()
+
+
+def wait_for(fn, timeout: float = 15.0, what: str = "condition"):
+    """Poll ``fn`` until it returns something true; TimeoutError naming ``what`` otherwise."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise TimeoutError(f"{what} not met within {timeout} s")
+
+
+def ctl_json(sock: Path, *args: str):
+    """``leand ctl --json ARGS``'s answer, asserting it succeeded."""
+    code, out, err = ctl(sock, "--json", *args)
+    assert code == 0, (args, err)
+    return json.loads(out)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from crashlib import assert_clean, verify
-from daemon_util import ROOT, Daemon, ctl, rows
+from daemon_util import ROOT, Daemon, ctl, ctl_json, rows, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -51,22 +51,6 @@ max_order_quantity = 1.0
 {risk}
 """)
     return cfg
-
-
-def ctl_json(sock: Path, *args: str):
-    code, out, err = ctl(sock, "--json", *args)
-    assert code == 0, (args, err)
-    return json.loads(out)
-
-
-def wait_for(fn, timeout: float = 15.0, what: str = "condition"):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise TimeoutError(what)
 
 
 def strategy_fills(db: Path) -> dict[str, list[tuple]]:
