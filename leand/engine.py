@@ -19,6 +19,7 @@ import msgspec
 
 from leand.clock import VirtualClock, datetime_to_ns, ns_to_datetime
 from leand.consolidators import ConsolidatorFeed
+from leand.data.feed import BarBatch
 from leand.engine_context import EngineRiskContext
 from leand.execution import ExecutionClient, OrderBookMarket
 from leand.fees import crypto_fee_model
@@ -187,6 +188,9 @@ class Engine:
         self.internal_symbols: set[Symbol] = set()
         #: more data streams for the feed: callables (start_ns, end_ns) -> iterator of (times, events) chunks
         self.extra_streams: list[Callable[[int, int], Any]] = []
+        #: consume one symbol's real trade bars from the day's columns (``_bars_in_place``); off: build every
+        #: TradeBar and Slice as the general path does (the results are the same; tests compare the two)
+        self.columnar_bars = True
         #: LEAN's consolidators pass fill-forward bars on to indicators
         self.indicators_see_fill_forward = True
 
@@ -1059,7 +1063,8 @@ class Engine:
 
         hours = {s: sec.exchange_hours for s, sec in self.securities.items()}
         extra = [lambda make=make: make(start_ns, end_ns) for make in self.extra_streams]
-        return DataFeed(self._source(), self.subscriptions, start_ns, end_ns, hours, extra=extra)
+        return DataFeed(self._source(), self.subscriptions, start_ns, end_ns, hours, extra=extra,
+                        columnar=self.columnar_bars)
 
     def benchmark_value(self) -> float:
         b = self.benchmark
@@ -1224,6 +1229,16 @@ class Engine:
         for times, slices in batches:
             if progress is not None and times:  # once per batch: (simulated time, start, end, events so far)
                 progress(times[0], start_ns, end_ns, n)
+            if slices.__class__ is BarBatch:  # one symbol's real trade bars as columns
+                if warming or internal or on_slice is not None or cfeed.active:
+                    slices = list(zip(slices.bars()))  # the general path below
+                else:
+                    done = self._bars_in_place(times, slices)
+                    n += done
+                    last_t = times[done - 1]
+                    if self.quit_requested:
+                        break
+                    continue
             for t, events in zip(times, slices):
                 if warming and t > start_ns:
                     warming = self.warming_up = False
@@ -1352,6 +1367,65 @@ class Engine:
             if part:
                 getattr(st, name)(part)
 
+    def _bars_in_place(self, times: list[int], batch: BarBatch) -> int:
+        """The steps of ``_loop`` for slices that each hold one real trade bar of one symbol, read from the
+        day's columns: no TradeBar, tuple or Slice contents are made unless something reads them (the
+        security's ``last_trade_bar``, the slice's data, an indicator that needs more than the close).
+        Returns how many rows ran (fewer than all when the strategy quits)."""
+        clock = self.clock
+        heap = clock._heap
+        on_data = self.strategy.on_data
+        after_data = self.after_data
+        brokerage = self.brokerage
+        open_orders = self.open_orders
+        cfeed = self.consolidation
+        updaters = self._indicator_updaters
+        sym = batch.symbol
+        sec = self.securities[sym]
+        closes = batch.close
+        volumes = batch.volume
+        seen_ups: list | None = None
+        seen_len = 0
+        by_close = False
+        row = _CloseRow()  # what the close-only indicator updaters read of a bar: its end time and close
+        for i, t in enumerate(times):
+            if heap and heap[0][0] < t:  # (1) timers scheduled before this instant
+                clock.advance_to(t - 1)
+            clock._now = t
+            c = closes[i]
+            sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
+            sec.bar_row = i
+            sec.price = c
+            sec.volume = volumes[i]
+            if open_orders:  # (4) resting orders
+                brokerage.scan(t)
+            if heap and heap[0][0] <= t:  # (5) timers due now
+                clock.advance_to(t)
+            if cfeed.active:  # (7) consolidators, then indicators
+                cfeed.on_slice(t, (batch.bar(i),))
+            ups = updaters.get(sym)
+            if ups:
+                if ups is not seen_ups or len(ups) != seen_len:
+                    seen_ups, seen_len = ups, len(ups)
+                    by_close = all(map(reads_close_only, ups))
+                if by_close:
+                    row.end_time = t
+                    row.close = c
+                    for up in ups:
+                        up(row)
+                else:
+                    bar = batch.bar(i)
+                    for up in ups:
+                        up(bar)
+            sl = Slice(t, None, batch, i)  # (8)/(9)
+            on_data(sl)
+            if after_data:
+                for f in after_data:
+                    f(sl)
+            if self.quit_requested:
+                return i + 1
+        return len(times)
+
     def _corporate_actions(self, events: tuple) -> None:
         for ev in events:
             cls = ev.__class__
@@ -1389,6 +1463,29 @@ class Engine:
         self.logs.append(line)
         if self._log_sink is not None:
             self._log_sink(line)
+
+
+class _CloseRow:
+    """A bar as a close-only indicator updater sees it (see ``reads_close_only``), reused row after row."""
+
+    __slots__ = ("close", "end_time")
+
+    def __init__(self) -> None:
+        self.end_time = 0
+        self.close = 0.0
+
+
+def reads_close_only(updater: Callable[[Any], Any]) -> bool:
+    """True when ``updater``, given a trade bar, reads only its end time and close: the bar updater of a
+    value indicator whose selector is the close (so the engine need not make the TradeBar for it)."""
+    from leand.indicators.base import BarIndicator, Indicator, close
+    from leand.indicators.core import EMA, SMA
+
+    ind = getattr(updater, "__self__", None)
+    if not isinstance(ind, Indicator) or isinstance(ind, BarIndicator) or ind.selector is not close:
+        return False
+    fn = getattr(updater, "__func__", None)
+    return fn is type(ind).update_bar and fn in (Indicator.update_bar, SMA.update_bar, EMA.update_bar)
 
 
 def _iter_slices(feed) -> Iterable[tuple[int, tuple]]:

@@ -27,8 +27,11 @@ if TYPE_CHECKING:
 
 class Security:
     __slots__ = (
+        "_last_trade_bar",
         "ask",
         "ask_size",
+        "bar_row",
+        "bar_rows",
         "base_currency",
         "bid",
         "bid_size",
@@ -45,7 +48,6 @@ class Security:
         "last_data_time",
         "last_quote_bar",
         "last_quote_tick",
-        "last_trade_bar",
         "last_trade_tick",
         "leverage",
         "margin_interest_rate_model",
@@ -82,7 +84,11 @@ class Security:
         self.bid_size = 0.0
         self.ask_size = 0.0
         self.volume = 0.0
-        self.last_trade_bar: TradeBar | None = None
+        self._last_trade_bar: TradeBar | None = None
+        #: while the latest trade bar is still a row of a day's columns (a backtest consuming them in place):
+        #: the columns (a ``leand.data.feed.BarBatch``) and the row; the TradeBar is made when first read
+        self.bar_rows: Any = None
+        self.bar_row = 0
         self.last_quote_bar: QuoteBar | None = None
         self.last_trade_tick: TradeTick | None = None
         self.last_quote_tick: QuoteTick | None = None
@@ -97,6 +103,21 @@ class Security:
         self.fee_model: Any = None
         self.fill_model: FillModel | None = None
         self.slippage_model: Any = None
+
+    @property
+    def last_trade_bar(self) -> TradeBar | None:
+        """The latest real trade bar. A backtest consuming a day of bars in place only notes the row
+        (``set_bar_row``); the TradeBar is made here, the first time something reads it."""
+        rows = self.bar_rows
+        if rows is not None:
+            self._last_trade_bar = rows.bar(self.bar_row)
+            self.bar_rows = None
+        return self._last_trade_bar
+
+    @last_trade_bar.setter
+    def last_trade_bar(self, bar: TradeBar | None) -> None:
+        self.bar_rows = None
+        self._last_trade_bar = bar
 
     # LEAN-familiar read-only views -------------------------------------------------------------
     @property

@@ -65,13 +65,25 @@ def _is(ev_symbol: Symbol, key: Any) -> bool:
 
 class Slice(msgspec.Struct, gc=False):
     """``time`` is the slice's UTC ns end time; ``events`` every event stamped with it, in subscription order.
-    (A msgspec Struct: constructed in C, half the cost of a Python ``__init__`` on the per-event path.)"""
+    (A msgspec Struct: constructed in C, half the cost of a Python ``__init__`` on the per-event path.)
+
+    A backtest consuming a day of bars in place passes no events but the day's ``BarBatch`` and the row:
+    the TradeBar is made only if the handler looks at the slice's data."""
 
     time: int
-    events: tuple
+    _events: tuple | None = None
+    _batch: Any = None
+    _row: int = 0
     _bars: dict | None = None
     _quote_bars: dict | None = None
     _ticks: dict | None = None
+
+    @property
+    def events(self) -> tuple:
+        ev = self._events
+        if ev is None:
+            ev = self._events = (self._batch.bar(self._row),) if self._batch is not None else ()
+        return ev
 
     # -- LEAN-style accessors -------------------------------------------------------------------
     def __getitem__(self, symbol: Symbol) -> Any:

@@ -86,6 +86,40 @@ def _events(c: Columns, sym: Symbol) -> list:
 TICK_CHUNK = 65536
 
 
+class BarBatch:
+    """Rows of one symbol's real trade bars (no fill-forward) as columns, for a backtest to consume in place:
+    the engine reads each row's end time, close and volume from plain lists, and a row's TradeBar is made
+    only when something reads it (the slice's data, ``Security.last_trade_bar``, a fill model), once."""
+
+    __slots__ = ("_made", "close", "columns", "symbol", "volume")
+
+    def __init__(self, symbol: Symbol, c: Columns) -> None:
+        self.symbol = symbol
+        self.columns = c
+        self.close: list[float] = c.cols["close"].tolist()
+        self.volume: list[float] = c.cols["volume"].tolist()
+        self._made: dict[int, TradeBar] = {}
+
+    def __len__(self) -> int:
+        return len(self.close)
+
+    def bar(self, i: int) -> TradeBar:
+        b = self._made.get(i)
+        if b is None:
+            c = self.columns
+            k = c.cols
+            b = self._made[i] = TradeBar(self.symbol, int(c.time[i]), int(c.end_time[i]), float(k["open"][i]),
+                                         float(k["high"][i]), float(k["low"][i]), self.close[i], self.volume[i])
+        return b
+
+    def bars(self) -> list:
+        """Every row as a TradeBar (the rows already made are those objects)."""
+        out = _events(self.columns, self.symbol)
+        for i, b in self._made.items():
+            out[i] = b
+        return out
+
+
 def _concat(parts: list[Columns]) -> Columns:
     return Columns(parts[0].kind, np.concatenate([p.time for p in parts]),
                    np.concatenate([p.end_time for p in parts]),
@@ -110,6 +144,8 @@ class _SubscriptionStream:
         self.end_ns = end_ns
         self.hours = hours
         self.last_real: Any = None
+        #: hand out real trade bars as BarBatch columns instead of TradeBar lists (see DataFeed.columnar)
+        self.columnar = False
 
     def _in_hours(self, c: Columns, d: date) -> Columns:
         if self.hours.always_open or self.sub.resolution >= Resolution.HOUR:
@@ -223,6 +259,13 @@ class _SubscriptionStream:
                 c = self._in_hours(c, d)
             if c is not None:
                 c = self._clip(c)
+            if c is not None and not ff and self.columnar and c.kind == "trade_bar":
+                for a in range(0, len(c), TICK_CHUNK):  # no Structs: the engine reads the columns
+                    part = c.take(slice(a, a + TICK_CHUNK)) if len(c) > TICK_CHUNK else c
+                    if len(part):
+                        yield part.end_time, BarBatch(sub.symbol, part)
+                d += timedelta(days=1)
+                continue
             if c is not None and not ff and len(c) > TICK_CHUNK:
                 # many rows (a day of second bars without fill-forward): build the Structs a chunk at a time
                 for a in range(0, len(c), TICK_CHUNK):
@@ -254,7 +297,7 @@ class DataFeed:
 
     def __init__(self, source: LeanDataSource, subscriptions: list[Subscription], start_ns: int, end_ns: int,
                  hours: dict[Symbol, ExchangeHours], batch_size: int = 65536, aux: bool = True,
-                 extra: list | None = None) -> None:
+                 extra: list | None = None, columnar: bool = False) -> None:
         self.source = source
         self.subscriptions = subscriptions
         self.start_ns = start_ns
@@ -265,10 +308,14 @@ class DataFeed:
         #: more streams to merge: zero-argument callables returning iterators of (times, events) chunks in
         #: time order (recorded order books come this way from the backtest layer)
         self.extra = list(extra or [])
+        #: while one stream alone has data, its real trade bars come out as (times, BarBatch) batches instead
+        #: of (times, list of 1-tuples of TradeBars): only the engine's loop asks for this
+        self.columnar = columnar
 
     def _streams(self) -> list[Iterator[Chunk]]:
-        streams = [_SubscriptionStream(self.source, s, self.start_ns, self.end_ns, self.hours[s.symbol]).chunks()
-                   for s in self.subscriptions]
+        subs = [_SubscriptionStream(self.source, s, self.start_ns, self.end_ns, self.hours[s.symbol])
+                for s in self.subscriptions]
+        streams = [s.chunks() for s in subs]
         streams += [make() for make in self.extra]
         if self.aux:
             seen: set[Symbol] = set()
@@ -288,19 +335,28 @@ class DataFeed:
                 events += [e for e in evs if self.start_ns <= e.time <= self.end_ns]
             if events:
                 streams.append(_AuxStream(events).chunks())
+        for sub in subs:
+            sub.columnar = self.columnar  # read when the generator first runs
         return streams
 
     def batches(self) -> Iterator[tuple[list[int], list[tuple]]]:
         streams = self._streams()
         if len(streams) == 1:
             for ends, events in streams[0]:
-                yield from self._group([ends], [events])
+                yield from self._one(ends, events)
             return
         buffers: list[Chunk | None] = [next(s, None) for s in streams]
         while True:
             held = [(i, b) for i, b in enumerate(buffers) if b is not None]
             if not held:
                 return
+            if len(held) == 1:  # the only stream with data left (e.g. trades, no quote files): its chunk whole
+                i, (ends, events) = held[0]
+                buffers[i] = next(streams[i], None)
+                yield from self._one(ends, events)
+                continue
+            # merging: columns become TradeBars
+            held = [(i, (b[0], b[1].bars()) if isinstance(b[1], BarBatch) else b) for i, b in held]
             horizon = min(b[0][-1] for _, b in held)
             parts_t, parts_e = [], []
             for i, (ends, events) in held:
@@ -312,6 +368,15 @@ class DataFeed:
                 else:
                     buffers[i] = (ends[cut:], events[cut:])
             yield from self._group(parts_t, parts_e)
+
+    def _one(self, ends: np.ndarray, events: list | BarBatch) -> Iterator[tuple[list[int], Any]]:
+        """A chunk of one stream: a BarBatch as it is when its times are distinct (a slice per row)."""
+        if events.__class__ is BarBatch:
+            if len(ends) == 1 or bool((ends[1:] != ends[:-1]).all()):
+                yield ends.tolist(), events
+                return
+            events = events.bars()
+        yield from self._group([ends], [events])
 
     def _group(self, parts_t: list[np.ndarray], parts_e: list[list]) -> Iterator[tuple[list[int], list[tuple]]]:
         if len(parts_t) == 1:

@@ -1,0 +1,98 @@
+"""A backtest on one symbol's trade bars consumes the day's columns in place (no TradeBar, tuple or Slice
+contents unless read): the orders, fills, equity and indicator values must be exactly those of the general
+path that builds every object."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from leand import Resolution, Strategy
+from leand.engine import Engine
+from leand.model import OrderStatus
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
+
+
+class Mixed(Strategy):
+    """Close-only indicators (taken from the columns), a bar indicator (needs the TradeBar), reads of the
+    slice and of the security's last bar, market and limit orders (fills read the bar), a consolidator
+    registered part way (switches the rest of the day to the general path)."""
+
+    def initialize(self) -> None:
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.set_cash(100_000)
+        self.spy = self.add_equity("SPY", Resolution.SECOND, fill_forward=False).symbol
+        self.fast = self.sma(self.spy, 10)
+        self.slow = self.ema(self.spy, 30)
+        self.atr = None
+        self.n = 0
+        self.seen: list[tuple] = []
+        self.minutes: list[tuple] = []
+
+    def on_data(self, data) -> None:
+        self.n += 1
+        if self.n == 5_000:
+            self.atr = self.indicator("atr", self.spy, 14)  # a bar indicator from here on
+        if self.n == 20_000:  # a consolidator from here on
+            self.consolidate(self.spy, timedelta(minutes=1),
+                             lambda bar: self.minutes.append((bar.end_time, bar.open, bar.high, bar.low, bar.close)))
+        if self.n % 997 == 0:
+            bar = data[self.spy]
+            sec = self.securities[self.spy]
+            self.seen.append((bar.time, bar.end_time, bar.open, bar.high, bar.low, bar.close, bar.volume,
+                              sec.last_trade_bar.close, sec.high, self.fast.value, self.slow.value,
+                              self.atr.value if self.atr else 0.0))
+        if not self.slow.is_ready:
+            return
+        held = self.portfolio[self.spy].quantity
+        if self.fast.value > self.slow.value and held == 0:
+            self.market_order(self.spy, 100)
+            self.limit_order(self.spy, -100, round(self.securities[self.spy].price + 0.02, 2))
+        elif self.fast.value < self.slow.value and held > 0:
+            self.liquidate(self.spy)
+
+
+@pytest.fixture(scope="module")
+def trades_only(tmp_path_factory) -> Path:
+    """The shipped SPY second trades without their quotes (quotes would merge a second stream)."""
+    root = tmp_path_factory.mktemp("lean")
+    for sub in ("market-hours", "symbol-properties", "equity/usa/factor_files", "equity/usa/map_files"):
+        shutil.copytree(DATA / sub, root / sub)
+    out = root / "equity/usa/second/spy"
+    out.mkdir(parents=True)
+    for f in (DATA / "equity/usa/second/spy").glob("*_trade.zip"):
+        shutil.copy(f, out / f.name)
+    return root
+
+
+def _run(root: Path, in_place: bool) -> tuple:
+    strategy = Mixed()
+    engine = Engine(strategy, root)
+    if not in_place:
+        engine.columnar_bars = False
+    engine.run()
+    orders = [(o.id, o.quantity, o.type, o.status, o.filled_quantity, o.average_fill_price, o.created_time)
+              for o in engine.orders.values()]
+    fills = [(f.order_id, f.time, f.quantity, f.price, f.fee) for f in engine.fills]
+    return (orders, fills, engine.equity_samples, engine.daily_samples, strategy.seen, strategy.minutes,
+            engine.data_points, strategy.fast.value, strategy.slow.value, strategy.atr.value)
+
+
+def test_in_place_bars_give_exactly_the_general_paths_results(trades_only: Path, monkeypatch) -> None:
+    rows = []
+    real = Engine._bars_in_place
+    monkeypatch.setattr(Engine, "_bars_in_place", lambda self, times, batch: rows.append(len(times)) or
+                        real(self, times, batch))
+    a = _run(trades_only, True)
+    assert sum(rows) > 20_000  # the in-place path ran (until the consolidator switched it off)
+    rows.clear()
+    b = _run(trades_only, False)
+    assert not rows
+    assert a[1] and a[4] and a[5]  # fills, slice reads and consolidated bars happened
+    assert any(o[3] is OrderStatus.FILLED for o in a[0]) and any(o[3] is not OrderStatus.FILLED for o in a[0])
+    assert a == b
