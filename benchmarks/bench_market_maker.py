@@ -43,7 +43,8 @@ def main() -> None:
     n = engine.data_points
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"market maker on {args.ticker} {args.date} ticks ({args.queue} queue, seeded random latency): "
-          f"{n:,} events in {dt:.2f} s = {n / dt:,.0f} events/s; peak RSS {rss:.0f} MB; "
+          f"{n:,} events in {dt:.2f} s = {n / dt:,.0f} events/s (target >= 1,000,000); peak RSS {rss:.0f} MB "
+          f"(target <= 150); "
           f"{len(engine.fills):,} fills, {len(engine.orders):,} orders, book requests "
           f"{engine.brokerage.requests:,}; end equity {engine.portfolio.total_portfolio_value:,.2f}; "
           f"digest {engine_digest(engine)}")

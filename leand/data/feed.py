@@ -207,7 +207,13 @@ class _SubscriptionStream:
         sub = self.sub
         parts: list[Columns] = []
         held = 0
-        for c in self.source.read_tick_windows(sub.symbol, sub.tick_type, d, self.hours, sub.normalization):
+        windowed = getattr(self.source, "read_tick_windows", None)
+        if windowed is not None:
+            windows = windowed(sub.symbol, sub.tick_type, d, self.hours, sub.normalization)
+        else:  # a source that reads whole days (a data catalogue: memory-mapped already)
+            day = self.source.read_day(sub.symbol, Resolution.TICK, sub.tick_type, d, self.hours, sub.normalization)
+            windows = [day] if day is not None else []
+        for c in windows:
             if equity:
                 c = self._in_hours(c, d)
             c = self._clip(c)

@@ -89,3 +89,29 @@ def test_csv_epoch_and_lean_style_times(mhdb, tmp_path: Path) -> None:
     g.write_text("date,open,high,low,close\n20131007 09:30,1,2,0.5,1.5\n")
     (c,) = read_csv_bars(g, mhdb.get("equity", "usa").time_zone, period_ns=60_000_000_000)
     assert c.time[0] == ns(2013, 10, 7, 9, 30)
+
+
+class _WholeDays:
+    """A source that reads whole days only (as a data catalogue does): no read_tick_windows."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    def read_day(self, *args, **kwargs):
+        return self.inner.read_day(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        if name == "read_tick_windows":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+def test_tick_days_stream_the_same_from_windows_and_from_whole_days(source, mhdb) -> None:
+    bac = Symbol.equity("BAC")
+    subs = [Subscription(bac, R.TICK, T.TRADE, N.RAW, fill_forward=False),
+            Subscription(bac, R.TICK, T.QUOTE, N.RAW, fill_forward=False)]
+    hours = {bac: mhdb.get("equity", "usa", "BAC")}
+    windows = slices(DataFeed(source, subs, ns(2013, 10, 7), ns(2013, 10, 8) - 1, hours))
+    whole = slices(DataFeed(_WholeDays(source), subs, ns(2013, 10, 7), ns(2013, 10, 8) - 1, hours))
+    assert len(windows) > 100_000
+    assert windows == whole
