@@ -48,7 +48,7 @@ class Subscription(msgspec.Struct, frozen=True):
     csv_path: str | None = None
 
 
-Chunk = tuple[np.ndarray, list]  # (end times, events), time-ordered
+Chunk = tuple[np.ndarray, "list | BarBatch"]  # (end times, events), time-ordered
 
 
 def _events(c: Columns, sym: Symbol) -> list:
@@ -169,7 +169,7 @@ class _SubscriptionStream:
         parts = [np.arange(s + res, e + 1, res, dtype=np.int64) for s, e in segs]
         return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
-    def _with_fill_forward(self, ends: np.ndarray, events: list, d: date) -> Chunk:
+    def _with_fill_forward(self, ends: np.ndarray, events: list, d: date) -> tuple[np.ndarray, list]:
         grid = self._grid(d)
         res = self.sub.resolution.value
         grid = grid[(grid > self.start_ns) & (grid - res <= self.end_ns)]
@@ -362,10 +362,11 @@ class DataFeed:
                 yield from self._one(ends, events)
                 continue
             # merging: columns become TradeBars
-            held = [(i, (b[0], b[1].bars()) if isinstance(b[1], BarBatch) else b) for i, b in held]
-            horizon = min(b[0][-1] for _, b in held)
+            merged: list[tuple[int, tuple[np.ndarray, list]]] = [
+                (i, (b[0], b[1].bars() if isinstance(b[1], BarBatch) else b[1])) for i, b in held]
+            horizon = min(b[0][-1] for _, b in merged)
             parts_t, parts_e = [], []
-            for i, (ends, events) in held:
+            for i, (ends, events) in merged:
                 cut = int(np.searchsorted(ends, horizon, "right"))
                 parts_t.append(ends[:cut])
                 parts_e.append(events[:cut])
@@ -377,12 +378,14 @@ class DataFeed:
 
     def _one(self, ends: np.ndarray, events: list | BarBatch) -> Iterator[tuple[list[int], Any]]:
         """A chunk of one stream: a BarBatch as it is when its times are distinct (a slice per row)."""
-        if events.__class__ is BarBatch:
+        if isinstance(events, BarBatch):
             if len(ends) == 1 or bool((ends[1:] != ends[:-1]).all()):
                 yield ends.tolist(), events
                 return
-            events = events.bars()
-        yield from self._group([ends], [events])
+            rows = events.bars()
+        else:
+            rows = events
+        yield from self._group([ends], [rows])
 
     def _group(self, parts_t: list[np.ndarray], parts_e: list[list]) -> Iterator[tuple[list[int], list[tuple]]]:
         if len(parts_t) == 1:
