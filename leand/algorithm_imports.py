@@ -50,6 +50,7 @@ from leand.framework import (
     SecurityChanges,
 )
 from leand.indicators.base import IndicatorDataPoint
+from leand.indicators.breadth import ArmsIndex
 from leand.indicators.delay import Delay
 from leand.indicators.lean_names import LEAN_INDICATORS, MovingAverageType, PythonIndicator
 from leand.lean_models import (

@@ -121,7 +121,7 @@ class Engine:
         #: consolidators attached to symbols (leand.consolidators): fed each event, scanned each time step
         self.consolidation = ConsolidatorFeed()
         #: indicator objects attached by ``register_indicator`` (leand.registration), by id
-        self.indicator_registrations: dict[int, tuple] = {}
+        self.indicator_registrations: dict[int, list[tuple]] = {}
         #: LEAN's Settings.MinimumOrderMarginPortfolioPercentage (set_holdings ignores smaller changes)
         self.min_order_margin_pct = MIN_ORDER_MARGIN_PCT
         #: called with each slice just before ``on_data`` (margin interest models, as LEAN applies them)

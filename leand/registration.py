@@ -75,7 +75,7 @@ def register(engine: Engine, symbol: Any, ind: Any, period: Any = None, selector
         if sec.resolution is Resolution.TICK and isinstance(ind, Indicator):
             feed = tick_updater(ind, selector_of(selector) if selector is not None else None)
         engine.indicator_updaters_for(sym).append(feed)
-        engine.indicator_registrations[id(ind)] = (sym, feed, None, None)
+        engine.indicator_registrations.setdefault(id(ind), []).append((sym, feed, None, None))
         return ind
     c = period if isinstance(period, DataConsolidator) else consolidator_for(period, data_type_of(engine, sym))
 
@@ -84,21 +84,21 @@ def register(engine: Engine, symbol: Any, ind: Any, period: Any = None, selector
     c.data_consolidated += handler
     if c not in engine.consolidation.by_symbol.get(sym, []):
         add_consolidator(engine, sym, c)
-    engine.indicator_registrations[id(ind)] = (sym, None, c, handler)
+    engine.indicator_registrations.setdefault(id(ind), []).append((sym, None, c, handler))
     return ind
 
 
 def unregister(engine: Engine, ind: Any) -> bool:
-    entry = engine.indicator_registrations.pop(id(ind), None)
-    if entry is None:
+    entries = engine.indicator_registrations.pop(id(ind), None)
+    if not entries:
         return False
-    sym, feed, c, handler = entry
-    if feed is not None:
-        ups = engine.indicator_updaters_for(sym)
-        if feed in ups:
-            ups.remove(feed)
-    if c is not None:
-        c.data_consolidated -= handler
+    for sym, feed, c, handler in entries:  # one per symbol it was registered on
+        if feed is not None:
+            ups = engine.indicator_updaters_for(sym)
+            if feed in ups:
+                ups.remove(feed)
+        if c is not None:
+            c.data_consolidated -= handler
     return True
 
 

@@ -448,6 +448,19 @@ class Strategy:
 
         return register(self._engine, symbol, indicator, resolution, selector)
 
+    def trin(self, symbols: Any, resolution: Resolution | None = None) -> Any:
+        """LEAN's Arms index over ``symbols``, updated from each one's bars (at ``resolution``)."""
+        from leand.indicators.breadth import ArmsIndex
+        from leand.registration import register
+
+        syms = [self._engine.resolve(s) for s in symbols]
+        ind = ArmsIndex(syms)
+        for s in syms:
+            register(self._engine, s, ind, resolution)
+        return ind
+
+    arms = trin
+
     def resolve_consolidator(self, symbol: Any, resolution: Any = None) -> Any:
         """A consolidator from ``symbol``'s data to ``resolution`` (every bar as it is at its own resolution),
         not yet attached (LEAN's ResolveConsolidator)."""

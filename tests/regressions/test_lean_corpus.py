@@ -17,7 +17,6 @@ GAPS: dict[str, str] = {
     "ParameterizedAlgorithm": "EMA(100)/EMA(200) crossover differs from LEAN's in the crossing minute",
     "LimitIfTouchedRegressionAlgorithm": "leand has no limit-if-touched order type",
     "OnEndOfDayRegressionAlgorithm": "needs a user-defined universe (add_universe(name, selector))",
-    "UnregisterIndicatorRegressionAlgorithm": "needs the multi-symbol TRIN indicator",
     "StableCoinsRegressionAlgorithm": "fees and quantity match; the final BTC valuation uses a later bar in LEAN",
     "FractionalQuantityRegressionAlgorithm": "a cash account with a 3.3x margin model: leand's cash after the first fill differs, so the later fractional orders are not placed",
     "BasicSetAccountCurrencyAlgorithm": "fees and quantity match; the final BTCEUR valuation price differs (0.14 %)",
