@@ -26,7 +26,8 @@ def test_import_ls_show_validate_rm(tmp_path: Path, capsys) -> None:
     path = write(tmp_path / "btc.csv", ["open_time", "open", "high", "low", "close", "volume"], rows)
     code, out, _ = cli(capsys, "data", "import", str(path), "--catalog", cat, "--symbol", "BTC/USDT",
                        "--security-type", "crypto", "--market", "binance", "--kind", "trade-bar", "--resolution", "1m")
-    assert code == 0 and "2,879 stored, 1 dropped" in out and "spike" in out and "btc.csv:102" in out
+    assert code == 0, _
+    assert "2,879 stored, 1 dropped" in out and "spike" in out and "btc.csv:102" in out
 
     code, out, _ = cli(capsys, "data", "ls", "--catalog", cat)
     assert code == 0 and "BTCUSDT" in out and "crypto/binance" in out and "2,879" in out

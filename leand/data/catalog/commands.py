@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import orjson
 
@@ -133,7 +134,8 @@ def _params(args: argparse.Namespace) -> Params:
     return p
 
 
-def print_report(label: str, ds: Dataset, report: Report, out=sys.stdout) -> None:
+def print_report(label: str, ds: Dataset, report: Report, out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # looked up now: stdout may have been replaced since import
     s = report.summary()
     print(f"{label}: {s['rows_in']:,} rows read, {s['rows_kept']:,} stored, {s['rows_dropped']:,} dropped, "
           f"{s['rows_skipped']:,} already stored; {ds.rows:,} rows over {ds.days} file(s), {ds.start} .. {ds.end}; "
