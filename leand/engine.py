@@ -347,14 +347,16 @@ class Engine:
         except ValueError as e:
             raise EngineError(f"{sym}: {e}") from None
 
-    def add_book_data(self, symbol: Symbol, path: str | Path) -> Security:
-        """A security whose market data is a recorded order book (a ``.l2d`` file) instead of LEAN files; its
-        orders match in the replayed book (``use_order_book`` afterwards changes the queue/latency models)."""
+    def add_book_data(self, symbol: Symbol, path: str | Path | None = None) -> Security:
+        """A security whose market data is a recorded order book (a ``.l2d`` file, or without ``path`` the
+        catalogue's L2 deltas of the symbol, one file a day) instead of LEAN files; its orders match in the
+        replayed book (``use_order_book`` afterwards changes the queue/latency models)."""
         books = self._order_books()
+        paths: Path | list[Path] = Path(path) if path is not None else self._catalogued_book(symbol)
         sec = self.add_security(symbol, Resolution.TICK, fill_forward=False, normalization=DataNormalizationMode.RAW)
         self.subscriptions = [s for s in self.subscriptions if s.symbol != symbol]
         try:
-            self.extra_streams.append(books.book_stream(symbol, Path(path)))
+            self.extra_streams.append(books.book_stream(symbol, paths))
         except (OSError, ValueError) as e:  # a bad recording: say which and why, before the run starts
             raise EngineError(f"{symbol}: {e}") from None
         self.brokerage = books.feed_from_book(self, symbol)
@@ -365,6 +367,21 @@ class Engine:
             raise EngineError("order books are matched in the simulated exchange, in a backtest only (this engine "
                               "was built without one)")
         return self.order_books
+
+    def _catalogued_book(self, symbol: Symbol) -> list[Path]:
+        from leand.data.catalog import Catalog, DatasetKey
+        from leand.data.catalog.l2 import L2_KIND, day_paths
+
+        if self.catalog_root is None:
+            raise EngineError(f"{symbol}: add_book_data without a path reads the data catalogue, and there is none")
+        cat = Catalog(self.catalog_root)
+        try:
+            ds = cat.get(DatasetKey(symbol.security_type, symbol.market, symbol.value, L2_KIND, Resolution.TICK))
+            if ds is None or not ds.rows:
+                raise EngineError(f"{symbol}: no L2 deltas in the catalogue {self.catalog_root}")
+            return day_paths(cat, ds)
+        finally:
+            cat.close()
 
     def add_csv_security(self, path: str, ticker: str, resolution: Resolution) -> Security:
         """A US-equity-like security (NYSE hours, $0.01 ticks) whose trade bars come from an OHLCV CSV file."""
@@ -963,7 +980,8 @@ class Engine:
         for pair, invert in ((f"{ccy}{acc}", False), (f"{acc}{ccy}", True)):
             sym = Symbol.forex(pair, "oanda")
             folder = self.data_root / "forex" / "oanda" / res.folder / pair.lower()
-            if not folder.is_dir():
+            catalogued = getattr(self._source(), "has", None)  # a data catalogue may hold the pair instead
+            if not folder.is_dir() and not (catalogued is not None and catalogued(sym, res, TickType.QUOTE)):
                 continue
             try:
                 sec = self.add_security(sym, res)

@@ -7,7 +7,7 @@ override the public methods (``__init_subclass__`` refuses the class). The publi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -95,8 +95,8 @@ class OrderBookMarket(Protocol):
     def use_order_book(self, engine: Engine, symbol: Symbol, *, queue: Any, latency: Any, maker_fee: float | None,
                        taker_fee: float | None, min_notional: float) -> ExecutionClient: ...
 
-    def book_stream(self, symbol: Symbol, path: Path) -> Callable[[int, int], Iterator[Any]]:
-        """A factory for the feed: ``(start_ns, end_ns) -> chunks of events``."""
+    def book_stream(self, symbol: Symbol, path: Path | Sequence[Path]) -> Callable[[int, int], Iterator[Any]]:
+        """A factory for the feed: ``(start_ns, end_ns) -> chunks of events`` (several files: in time order)."""
         ...
 
     def feed_from_book(self, engine: Engine, symbol: Symbol) -> ExecutionClient: ...

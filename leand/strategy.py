@@ -159,10 +159,11 @@ class Strategy:
 
         return self._engine.brokerage_model or DefaultBrokerageModel(self._engine.account_type)
 
-    def add_book_data(self, ticker: str, path: str, security_type: str = "crypto", market: str | None = None):
-        """A security whose data is a recorded order book (leand's ``.l2d`` format, see ``leand.simulator.l2file``):
-        its orders rest in the replayed book, ``data.book_updates`` carries the changes, and the security's
-        bid/ask follow the book's touch."""
+    def add_book_data(self, ticker: str, path: str | None = None, security_type: str = "crypto",
+                      market: str | None = None):
+        """A security whose data is a recorded order book (leand's ``.l2d`` format, see ``leand.simulator.l2file``;
+        without ``path``, the L2 deltas imported into the data catalogue): its orders rest in the replayed book,
+        ``data.book_updates`` carries the changes, and the security's bid/ask follow the book's touch."""
         from leand.model import SecurityType
 
         st = SecurityType(security_type)

@@ -13,7 +13,7 @@ clock alerts, so they interleave exactly with data in time order.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +57,7 @@ class SimulatedBooks:
               maker_fee is not None or taker_fee is not None)
         return b
 
-    def book_stream(self, symbol: Symbol, path: Path) -> Callable[[int, int], Iterator[Any]]:
+    def book_stream(self, symbol: Symbol, path: Path | Sequence[Path]) -> Callable[[int, int], Iterator[Any]]:
         from leand.backtest.book_data import l2_stream
         from leand.simulator.l2file import L2FormatError
 

@@ -4,7 +4,7 @@ every other subscription."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
 from pathlib import Path
 
@@ -14,14 +14,21 @@ from leand.model import BookDelta, BookLevel, BookSnapshot, Symbol, TradeTick
 from leand.simulator.l2file import DELTA, SNAP_END, SNAP_LEVEL, SNAP_START, TRADE, iter_chunks, read_header
 
 
-def l2_stream(symbol: Symbol, path: Path) -> Callable[[int, int], Iterator[tuple[np.ndarray, list]]]:
-    """A factory for the feed: ``(start_ns, end_ns) -> chunks`` of events with ``start < time <= end``.
-    The file is checked now, so a bad path or header fails before the run starts."""
-    read_header(path)
+def l2_stream(symbol: Symbol, path: Path | Sequence[Path]) -> Callable[[int, int], Iterator[tuple[np.ndarray, list]]]:
+    """A factory for the feed: ``(start_ns, end_ns) -> chunks`` of events with ``start < time <= end``, from one
+    recording or several in time order (a catalogue's day files). The files are checked now, so a bad path or
+    header fails before the run starts."""
+    paths = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+    for p in paths:
+        read_header(p)
+
+    def records() -> Iterator[np.ndarray]:
+        for p in paths:
+            yield from iter_chunks(p)
 
     def chunks(start_ns: int, end_ns: int) -> Iterator[tuple[np.ndarray, list]]:
         snap: BookSnapshot | None = None
-        for rec in iter_chunks(path):
+        for rec in records():
             t = rec["time"]
             rec = rec[(t > start_ns) & (t <= end_ns)]
             if not len(rec):

@@ -41,8 +41,9 @@ def add_parsers(dsub: argparse._SubParsersAction) -> None:
     imp.add_argument("--security-type", required=True, choices=["equity", "crypto", "forex"])
     imp.add_argument("--market", default=None, help="market (default usa, coinbase, oanda by security type)")
     imp.add_argument("--kind", required=True,
-                     choices=["trade_bar", "quote_bar", "trade_tick", "quote_tick",
-                              "trade-bar", "quote-bar", "trade-tick", "quote-tick"])
+                     choices=["trade_bar", "quote_bar", "trade_tick", "quote_tick", "l2_delta",
+                              "trade-bar", "quote-bar", "trade-tick", "quote-tick", "l2-delta"],
+                     help="l2_delta: leand book recordings (.l2d), e.g. from leand data l2-from-lean")
     imp.add_argument("--resolution", required=True, help="tick, second, minute, hour or daily (1s, 1m, 1h, 1d)")
     imp.add_argument("--format", choices=["csv", "parquet"], default=None, help="default: by file suffix")
     imp.add_argument("--columns", default=None, metavar="FIELD=COLUMN,...",
@@ -154,6 +155,14 @@ def _import(cat: Catalog, args: argparse.Namespace) -> int:
 
     key = dataset_key(args.symbol, args.security_type, args.market, args.kind, parse_resolution(args.resolution))
     policy = parse_policies(args.policy)
+    if key.kind == "l2_delta":
+        from leand.data.catalog.importer import reference_hours
+        from leand.data.catalog.l2 import import_l2
+
+        ds, report = import_l2(cat, args.files, key, reference_hours(key.security_type, key.market, key.symbol),
+                               policy)
+        print_report(key.label(), ds, report)
+        return 0
     ds, report = import_files(cat, args.files, key, fmt=args.format, columns=parse_columns(args.columns), tz=args.tz,
                               time_unit=args.time_unit, policy=policy, params=_params(args))
     print_report(key.label(), ds, report)

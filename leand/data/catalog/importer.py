@@ -60,6 +60,6 @@ def dataset_key(symbol: str, security_type: str, market: str | None, kind: str, 
     kind = kind.replace("-", "_").lower()
     if resolution is Resolution.TICK and kind in ("trade_bar", "quote_bar"):
         raise ValueError(f"kind {kind} needs a bar resolution (second, minute, hour or daily), not tick")
-    if resolution is not Resolution.TICK and kind in ("trade_tick", "quote_tick"):
+    if resolution is not Resolution.TICK and kind in ("trade_tick", "quote_tick", "l2_delta"):
         raise ValueError(f"kind {kind} needs --resolution tick")
     return DatasetKey(st, (market or DEFAULT_MARKET[st]).lower(), symbol.replace("/", "").upper(), kind, resolution)

@@ -305,7 +305,7 @@ def _remove_stale_staging(parent: Path, kind: str) -> None:
             pass
 
 
-def _fmt(v) -> str:
+def _fmt(v: float | bool) -> str:
     return repr(float(v)) if not isinstance(v, (bool, np.bool_)) else str(int(v))
 
 

@@ -34,7 +34,8 @@ KIND_COLUMNS: dict[str, tuple[str, ...]] = {
     "trade_tick": ("price", "quantity", "suspicious"),
     "quote_tick": ("bid_price", "bid_size", "ask_price", "ask_size", "suspicious"),
 }
-KINDS = tuple(KIND_COLUMNS)
+#: every kind a dataset can be: the columnar ones above, and L2 deltas (leand's .l2d records, see ``l2``)
+KINDS = (*KIND_COLUMNS, "l2_delta")
 #: the price columns of each kind (checked for non-positive values, spikes, staleness)
 PRICE_COLUMNS: dict[str, tuple[str, ...]] = {
     "trade_bar": ("open", "high", "low", "close"),

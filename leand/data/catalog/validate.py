@@ -43,7 +43,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from leand.clock import datetime_to_ns, ns_to_datetime
-from leand.data.catalog.store import KIND_COLUMNS, PRICE_COLUMNS, SIZE_COLUMNS
+from leand.data.catalog.store import PRICE_COLUMNS, SIZE_COLUMNS
 from leand.data.lean import Columns
 from leand.data.market_hours import ExchangeHours
 from leand.model import Resolution
@@ -148,7 +148,7 @@ class Batch:
     def __len__(self) -> int:
         return len(self.cols)
 
-    def take(self, idx) -> Batch:
+    def take(self, idx: np.ndarray | slice) -> Batch:
         return Batch(self.cols.take(idx), self.source[idx], self.row[idx])
 
 
@@ -455,13 +455,9 @@ class Validator:
         self.report.add(Finding("gap", "flagged", self.sources[0] if self.sources else "", 0, segs[0][0], reason))
 
 
-def _eq(a, b) -> bool:
+def _eq(a: float, b: float) -> bool:
     return bool(a == b) or (a != a and b != b)
 
 
 def _row_text(c: Columns, i: int | np.integer) -> str:
     return ", ".join(f"{k}={v[i]:g}" for k, v in c.cols.items() if k != "suspicious")
-
-
-def kind_columns(kind: str) -> tuple[str, ...]:
-    return KIND_COLUMNS[kind]
