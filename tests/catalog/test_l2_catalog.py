@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from leand.backtest.book_brokerage import SimulatedBooks
 from leand.bundled import SAMPLE_DATA
 from leand.data.catalog import Catalog, DatasetKey
 from leand.data.catalog.importer import reference_hours
@@ -64,7 +65,7 @@ def test_backtest_on_catalogued_l2_equals_the_recording(tmp_path: Path) -> None:
     def run(path: str | None, catalog: Path | None):
         Passive.path = path
         s = Passive()
-        Engine(s, SAMPLE_DATA, catalog=catalog).run()
+        Engine(s, SAMPLE_DATA, catalog=catalog, order_books=SimulatedBooks()).run()
         return s.seen, s.fills
 
     assert run(None, tmp_path / "cat") == run(str(p), None)

@@ -4,6 +4,7 @@ A recording's records are fixed-size (see :mod:`leand.simulator.l2file`), so the
 catalogue wants: the day files are ``YYYYMMDD.l2d`` files with the recording's header, read by the same
 streaming reader a backtest uses. Checks on the way in (each with its policy, as for bars and ticks):
 
+* ``malformed``: an unknown record kind, a level side not +1/-1, a price or size that is not finite;
 * ``nonpositive``: a delta, snapshot level or trade at a price <= 0, or a negative size;
 * ``out_of_order``: a record before an earlier one (``flag`` keeps it where it is: a book replays in order);
 * ``duplicate``: a delta repeating the previous delta's sequence number and values;
@@ -20,7 +21,7 @@ import hashlib
 import os
 import shutil
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -33,9 +34,19 @@ from leand.data.catalog.index import Catalog, Dataset, DatasetKey
 from leand.data.catalog.store import day_key, place
 from leand.data.catalog.validate import Finding, Report, ValidationError
 from leand.data.market_hours import ExchangeHours
-from leand.simulator.l2file import DELTA, MAGIC, RECORD, SNAP_END, SNAP_START, L2Header, iter_chunks, read_header
+from leand.simulator.l2file import DELTA, MAGIC, RECORD, SNAP_END, SNAP_START, L2Header, read_header
 
 L2_KIND = "l2_delta"
+
+
+def raw_chunks(path: Path, chunk: int = 1 << 16) -> Iterator[np.ndarray]:
+    """The records as stored, unchecked (``l2file.iter_chunks`` refuses a bad record; the checks here report
+    it under a policy instead)."""
+    _, offset = read_header(path)
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while len(a := np.fromfile(f, dtype=RECORD, count=chunk)):
+            yield a
 
 
 def _header_bytes(h: L2Header) -> bytes:
@@ -57,10 +68,17 @@ def _check(rec: np.ndarray, st: _State, policy: dict[str, str], report: Report, 
     """Run the checks on a chunk in file order; return the records to keep."""
     n = len(rec)
     keep = np.ones(n, bool)
-    kind, price, size = rec["kind"], rec["price"], rec["size"]
-    priced = (kind == DELTA) | (kind == 2) | (kind == 4)
-    bad = (priced & (price <= 0)) | (size < 0)
+    kind, side, price, size = rec["kind"], rec["side"], rec["price"], rec["size"]
+    level = (kind == DELTA) | (kind == 2)
+    priced = level | (kind == 4)
     findings: list[tuple[str, int, str]] = []
+    broken = (kind > 4) | (level & (side != 1) & (side != -1)) | ((kind == 4) & (np.abs(side) > 1)) \
+        | (priced & ~(np.isfinite(price) & np.isfinite(size)))
+    for i in np.flatnonzero(broken).tolist():
+        findings.append(("malformed", i, f"kind {int(kind[i])}, side {int(side[i])}, price {price[i]!r}, "
+                                         f"size {size[i]!r}"))
+    with np.errstate(invalid="ignore"):
+        bad = ((priced & (price <= 0)) | (size < 0)) & ~broken
     for i in np.flatnonzero(bad).tolist():
         what = "price <= 0" if price[i] <= 0 else "size < 0"
         findings.append(("nonpositive", i, f"{what} (price={price[i]:g}, size={size[i]:g})"))
@@ -93,7 +111,7 @@ def _check(rec: np.ndarray, st: _State, policy: dict[str, str], report: Report, 
         if action == "fail":
             raise ValidationError(f"{check}: {source} record {row0 + i} "
                                   f"({ns_to_datetime(times[i]).isoformat()}): {reason} (policy fail)")
-        drops = action == "drop" and check != "gap"
+        drops = (action == "drop" and check != "gap") or check == "malformed"  # a broken record cannot be kept
         report.add(Finding(check, "dropped" if drops else "flagged", source, row0 + i, times[i], reason))
         if drops and keep[i]:
             keep[i] = False
@@ -125,7 +143,7 @@ def import_l2(catalog: Catalog, paths: Sequence[Path], key: DatasetKey, hours: E
             elif (h.tick_size, h.lot_size) != (header.tick_size, header.lot_size):
                 raise ValueError(f"{path}: tick/lot size {h.tick_size}/{h.lot_size} differ from the first file's")
             st, row = _State(), 1
-            for rec in iter_chunks(path):
+            for rec in raw_chunks(path):
                 report.rows_in += len(rec)
                 keep = _check(rec, st, policy, report, path.name, row, quarantine)
                 row += len(rec)
@@ -186,7 +204,7 @@ def l2_range(catalog: Catalog, dataset: Dataset) -> tuple[int | None, int | None
     paths = day_paths(catalog, dataset)
     if not paths:
         return None, None
-    first = next(iter_chunks(paths[0], 1))["time"][0]
+    first = next(raw_chunks(paths[0], 1))["time"][0]
     _, off = read_header(paths[-1])
     last = np.fromfile(paths[-1], RECORD, offset=off)["time"].max()
     return int(first), int(last)

@@ -57,8 +57,7 @@ def revalidate(catalog: Catalog, dataset: Dataset, policy: dict[str, str], param
 
 
 def _revalidate_l2(catalog: Catalog, dataset: Dataset, policy: dict[str, str]) -> Report:
-    from leand.data.catalog.l2 import _check, _State
-    from leand.simulator.l2file import iter_chunks
+    from leand.data.catalog.l2 import _check, _State, raw_chunks
 
     report = Report()
     files = catalog.day_files(dataset)
@@ -74,7 +73,7 @@ def _revalidate_l2(catalog: Catalog, dataset: Dataset, policy: dict[str, str]) -
             report.add(Finding("checksum", "flagged", name, 0, 0,
                                "file changed on disk since it was stored (sha256 differs from the index)"))
         row = 1
-        for rec in iter_chunks(path):
+        for rec in raw_chunks(path):
             report.rows_in += len(rec)
             _check(rec, st, policy, report, name, row, [])
             row += len(rec)
