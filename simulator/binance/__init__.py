@@ -50,7 +50,8 @@ Fault injection and control (``/_sim/*``: loopback callers with a known ``X-MBX-
 * ``{"skip_depth_ids": K, "symbols": ["BTCUSDT"]}``: the next diff-depth event skips K update ids (a gap).
 * ``{"drop_ws": true}`` (TCP abort) or ``{"drop_ws": "close"}`` (close frame 1001): drop every WebSocket.
 * ``{"reset_weights": true}``, ``{"weight_per_minute": N}``.
-``GET /_sim/faults`` shows the armed faults. ``POST /_sim/deposit {"asset": "USDT", "amount": "100"}``
+``GET /_sim/faults`` shows the armed faults; ``GET /_sim/stats`` the messages published, the deepest client
+send queue and the requests served per path. ``POST /_sim/deposit {"asset": "USDT", "amount": "100"}``
 credits the account (``balanceUpdate`` + ``outboundAccountPosition``). ``POST /_sim/step {"n": 5}`` runs
 crowd steps and flushes the timed streams.
 
