@@ -1,13 +1,14 @@
 """Load test: ``leand sim serve`` streams market data at a target rate to a ``leand run`` daemon trading three
 strategies over the Binance adapter, on loopback, for a bounded time.
 
-    python benchmarks/load_daemon.py                         # 50,000 msgs/s target, 600 s, 100 gaps + 100 drops
+    python benchmarks/load_daemon.py                         # 50,000 msgs/s target, 600 s, 50 gaps + 50 drops
     python benchmarks/load_daemon.py --duration 120 --rate 20000
 
 Every 10 s it prints the message rate the venue published, the daemon's backlog (strategy inboxes and venue
-reports), its event-loop lag and RSS, and the deepest send queue at the venue. Spread over the run it injects
-``--gaps`` depth-sequence gaps and ``--drops`` WebSocket drops (``POST /_sim/faults``) and checks the daemon
-resynced after every one: a fresh REST depth snapshot per symbol per gap or drop, market data flowing again.
+reports), its event-loop lag and RSS, and the deepest send queue at the venue. Evenly over the run, alternating,
+it injects ``--gaps`` depth-sequence gaps and ``--drops`` WebSocket drops (``POST /_sim/faults``): 100 events
+by default, and checks after every one that the daemon saw it (a gap on every book, or a reconnect) and had all
+its books back in sync (fresh REST snapshots) before the next one came.
 At the end it stops the venue (SIGSTOP) and measures how long after the staleness limit the daemon's
 stale-feed halt fires (the target: within 1 s), then lets the venue go on (SIGCONT) and checks trading resumes.
 
@@ -194,10 +195,9 @@ async def run(args: argparse.Namespace) -> int:
             feed0 = status(sock).get("feed", {})
             depth0 = st0["requests"].get("/api/v3/depth", 0)
             ws0 = st0["requests"].get("market_ws", 0)
-            plan = sorted([("gap", (i + 0.5) * args.duration / args.gaps) for i in range(args.gaps)]
-                          + [("drop", (i + 0.75) * args.duration / args.drops) for i in range(args.drops)],
-                          key=lambda e: e[1])
-            plan = [(k, min(t, args.duration - 5)) for k, t in plan]
+            kinds = [k for i in range(max(args.gaps, args.drops))
+                     for k, n in (("gap", args.gaps), ("drop", args.drops)) if i < n]  # alternating
+            plan = [(k, (j + 0.5) * args.duration / len(kinds)) for j, k in enumerate(kinds)]
             injected = {"gap": 0, "drop": 0}
             t0 = time.monotonic()
             last_sent, last_t = st0["sent"], t0
@@ -205,12 +205,34 @@ async def run(args: argparse.Namespace) -> int:
             lags, rss, backlogs, rates = [], [], [], []
             print(f"{'t (s)':>6} {'venue msgs/s':>13} {'backlog':>8} {'loop lag ms':>12} {'RSS MB':>8} "
                   f"{'venue queue':>12} {'gaps':>5} {'drops':>6} {'feed age s':>10}", flush=True)
+            # after each injected event, every book must be back in sync (and data flowing) before the next one
+            # (resynced: the daemon saw the event, as a gap or a reconnect, and all its books are in sync again)
+            pending: tuple[str, str, dict] | None = None
+            resynced_events, late_events = 0, []
+            next_probe = t0
+
+            def back_in_sync(p: tuple[str, str, dict], f: dict) -> bool:
+                kind, _, base = p
+                seen = f.get("connects", 0) > base.get("connects", 0) or (  # a gap hits every symbol's book
+                    kind == "gap" and f.get("gaps", 0) - base.get("gaps", 0) >= f.get("books", 1))
+                return seen and bool(f.get("books")) and f.get("books_in_sync") == f.get("books")
+
             while (now := time.monotonic()) < t0 + args.duration:
+                if pending is not None and now >= next_probe:
+                    next_probe = now + 0.05
+                    if back_in_sync(pending, status(sock).get("feed", {})):
+                        resynced_events += 1
+                        pending = None
                 while plan and now - t0 >= plan[0][1]:
                     kind, _ = plan.pop(0)
+                    if pending is not None:
+                        late_events.append(pending[1])
+                    base = status(sock).get("feed", {})
                     body = {"skip_depth_ids": 1} if kind == "gap" else {"drop_ws": True}
                     await sim.call(s, "POST", "/_sim/faults", body)
                     injected[kind] += 1
+                    pending = (kind, f"{kind} #{injected[kind]} at {now - t0:.1f} s", base)
+                    next_probe = now + 0.05
                 if now >= next_print:
                     next_print += 10
                     st = await sim.call(s, "GET", "/_sim/stats")
@@ -227,7 +249,14 @@ async def run(args: argparse.Namespace) -> int:
                           f"{st['max_queue']:12d} {injected['gap']:5d} {injected['drop']:6d} "
                           f"{d['feed_age_s'] if d['feed_age_s'] is not None else float('nan'):10.3f}", flush=True)
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(3.0)  # the last injections resync
+            for _ in range(200):  # the last injection resyncs
+                if pending is None or back_in_sync(pending, status(sock).get("feed", {})):
+                    resynced_events += pending is not None
+                    pending = None
+                    break
+                await asyncio.sleep(0.05)
+            if pending is not None:
+                late_events.append(pending[1])
             st = await sim.call(s, "GET", "/_sim/stats")
             depth = st["requests"].get("/api/v3/depth", 0) - depth0
             conns = st["requests"].get("market_ws", 0) - ws0
@@ -235,13 +264,15 @@ async def run(args: argparse.Namespace) -> int:
             feed = {k: v - feed0.get(k, 0) for k, v in d.get("feed", {}).items()}
             gaps, snaps = feed.get("gaps", 0), feed.get("snapshots", 0) - feed.get("stale_snapshots", 0)
             reconnects = feed.get("connects", 0)
-            want = gaps + len(SYMBOLS) * reconnects  # a detected gap: one snapshot; a reconnect: one per symbol
-            resynced = snaps >= want and d["feed_age_s"] is not None and d["feed_age_s"] < 1.0
+            total = injected["gap"] + injected["drop"]
+            resynced = resynced_events == total and d["feed_age_s"] is not None and d["feed_age_s"] < 1.0
             ok &= resynced
             print(f"gap storms: {injected['gap']} depth gaps and {injected['drop']} socket drops injected; the "
-                  f"daemon saw {gaps} gaps and reconnected {reconnects} times ({conns} market-data connects at the "
-                  f"venue) and fetched {snaps} fresh snapshots ({depth} depth requests; >= {want} needed); feed "
-                  f"age now {d['feed_age_s']} s: {'resynced every time' if resynced else 'NOT resynced'}")
+                  f"daemon saw {gaps} gaps, reconnected {reconnects} times ({conns} market-data connects at the "
+                  f"venue), fetched {snaps} fresh snapshots ({depth} depth requests); all {len(SYMBOLS)} books back "
+                  f"in sync after {resynced_events} of {total} events before the next one came"
+                  f"{' (not: ' + ', '.join(late_events[:5]) + ')' if late_events else ''}; feed age now "
+                  f"{d['feed_age_s']} s: {'resynced every time' if resynced else 'NOT resynced every time'}")
             if rss:
                 half = len(rss) // 2
                 print(f"over the run: venue rate mean {sum(rates) / len(rates):,.0f} msgs/s; backlog max "
@@ -293,8 +324,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--duration", type=float, default=600.0, help="seconds of load (default 600)")
     ap.add_argument("--rate", type=float, default=50_000.0, help="target market-data messages/s")
-    ap.add_argument("--gaps", type=int, default=100, help="depth gaps injected over the run")
-    ap.add_argument("--drops", type=int, default=100, help="WebSocket drops injected over the run")
+    ap.add_argument("--gaps", type=int, default=50, help="depth gaps injected over the run (every symbol's book)")
+    ap.add_argument("--drops", type=int, default=50, help="WebSocket drops injected over the run")
     ap.add_argument("--floor-seconds", type=float, default=5.0)
     args = ap.parse_args()
     if not 10 <= args.duration <= 3600 or not 0 < args.rate <= 1_000_000:

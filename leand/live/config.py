@@ -6,6 +6,7 @@ systemd credential (``*_env`` / ``*_credential``), resolved by :mod:`leand.live.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -209,6 +210,27 @@ def parse_venue(raw: Any, source: str = "config") -> VenueConfig:
     return cfg
 
 
+_UNIT_SUFFIXES = ("_s", "_ms", "_hz", "_mb", "_pct", "_bytes", "_count", "_size")
+
+
+def _check_numbers(node: Any, path: str, source: str) -> None:
+    """Every number finite (TOML allows nan and inf), and durations, rates, sizes and percentages not negative.
+    Strategy parameters are the strategy's own business and are left alone."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if path == "strategies[]" and k == "parameters":
+                continue
+            _check_numbers(v, f"{path}.{k}" if path else str(k), source)
+    elif isinstance(node, list):
+        for v in node:
+            _check_numbers(v, f"{path}[]" if not path.endswith("[]") else path, source)
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise ConfigError(f"{source}: {path} = {node}: expected a finite number")
+    elif isinstance(node, int | float) and not isinstance(node, bool) and node < 0 \
+            and path.rsplit(".", 1)[-1].endswith(_UNIT_SUFFIXES):
+        raise ConfigError(f"{source}: {path} = {node}: expected a number >= 0")
+
+
 def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     _no_clear_secrets(raw, "", source)
     if isinstance(raw.get("log_level"), str):  # "INFO" and "info" mean the same to an operator
@@ -216,6 +238,7 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     venue = parse_venue(raw.get("venue", {}), source)
     cfg: DaemonConfig = _convert({k: v for k, v in raw.items() if k != "venue"}, DaemonConfig, source)
     cfg.venue = venue
+    _check_numbers(msgspec.to_builtins(cfg), "", source)
     try:
         _validate(cfg.risk)
     except ValueError as e:

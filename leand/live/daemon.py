@@ -496,6 +496,16 @@ class Daemon:
             for r in self.runners.values():
                 r.inbox.put_nowait(("call", "feed-resume", {"by": "feed recovered"}))
 
+    def feed_stats(self) -> dict[str, int]:
+        """The data client's counters and, for a venue with local books, how many are in sync right now."""
+        dc = getattr(self, "data_client", None)
+        out = dict(getattr(dc, "stats", None) or {})
+        books = getattr(dc, "books", None)
+        if isinstance(books, dict):
+            out["books"] = len(books)
+            out["books_in_sync"] = sum(1 for b in books.values() if getattr(b, "synced", False))
+        return out
+
     def backlog(self) -> dict[str, int]:
         """Queued, not yet handled: each strategy's inbox and the venue's reports."""
         out = {r.id: r.inbox.qsize() for r in self.runners.values()}
@@ -530,7 +540,7 @@ class Daemon:
                 "strategies": {r.id: r.state for r in self.runners.values()},
                 "open_orders": sum(len(r.engine.open_orders) for r in self.runners.values()),
                 "mismatches_at_start": len(self.mismatches), "backlog": self.backlog(),
-                "feed": dict(getattr(getattr(self, "data_client", None), "stats", None) or {}), **self.health()}
+                "feed": self.feed_stats(), **self.health()}
 
     def summary(self) -> str:
         j = Journal(self.cfg.state_path / "journal.sqlite")
