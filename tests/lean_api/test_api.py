@@ -341,3 +341,18 @@ def test_plot_and_parameter_defaults_reach_the_report(tmp_path) -> None:
     assert engine2.strategy.ma.warm_up_period == 3  # a given parameter wins over the default
     assert "period" not in type(engine.strategy).parameters  # no class-level dict shared between strategies
     assert date(2013, 10, 7) == engine.start_date
+
+
+def test_tick_updater_takes_quote_mid_or_the_selectors_field() -> None:
+    from leand.indicators.base import tick_updater
+    from leand.model import QuoteTick
+
+    sym = Symbol.equity("SPY")
+    q = QuoteTick(sym, 1, 99.0, 5.0, 101.0, 7.0)
+    mid, bid = SMA(1), SMA(1)
+    tick_updater(mid, None)(q)
+    tick_updater(bid, lambda t: t.bid_price)(q)
+    assert mid.value == 100.0 and bid.value == 99.0
+    trade = SMA(1)
+    tick_updater(trade, None)(TradeTick(sym, 2, 100.5, 10.0))
+    assert trade.value == 100.5

@@ -16,6 +16,7 @@ from corpus_harness import CORPUS, data_dir_for, matches, run
 from test_lean_corpus import GAPS
 
 OUT = Path(__file__).parent / "PARITY.md"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def main(names: list[str]) -> int:
@@ -34,9 +35,11 @@ def main(names: list[str]) -> int:
             _, got = run(name)
         except Exception as e:  # a port that does not run is a row of the table, not a crash of the script
             tb = traceback.extract_tb(e.__traceback__)[-1]
-            msg = f"{type(e).__name__}: {str(e).splitlines()[0][:140]} ({Path(tb.filename).name}:{tb.lineno})"
-            rows.append(f"| {rank} | {name} | — | {exp['Total Orders']} | — | {exp['End Equity']} | error: "
-                        f"{msg.replace('|', '/')} |")
+            text = str(e).splitlines()[0].replace(str(ROOT) + "/", "")
+            msg = f"{type(e).__name__}: {text[:160]} ({Path(tb.filename).name}:{tb.lineno})"
+            gap = f" — {GAPS[name]}" if name in GAPS else ""
+            rows.append(f"| {rank} | {name} | — | {exp['Total Orders']} | — | {exp['End Equity']} | does not run"
+                        f"{gap} ({msg.replace('|', '/')}) |")
             n_run += 1
             continue
         n_run += 1
@@ -70,6 +73,7 @@ def main(names: list[str]) -> int:
         *rows,
         "",
         "## Every statistic",
+        "",
         "",
     ]
     text = "\n".join(head) + "\n\n".join(details) + "\n"

@@ -14,16 +14,20 @@ from corpus_harness import CORPUS, data_dir_for, matches, run
 
 #: algorithms leand does not reproduce yet, and why (each is a PARITY.md row too)
 GAPS: dict[str, str] = {
-    "ParameterizedAlgorithm": "EMA(100)/EMA(200) crossover differs from LEAN's in the crossing minute",
-    "LimitIfTouchedRegressionAlgorithm": "leand has no limit-if-touched order type",
-    "OnEndOfDayRegressionAlgorithm": "needs a user-defined universe (add_universe(name, selector))",
-    "StableCoinsRegressionAlgorithm": "fees and quantity match; the final BTC valuation uses a later bar in LEAN",
-    "FractionalQuantityRegressionAlgorithm": "a cash account with a 3.3x margin model: leand's cash after the first fill differs, so the later fractional orders are not placed",
-    "BasicSetAccountCurrencyAlgorithm": "fees and quantity match; the final BTCEUR valuation price differs (0.14 %)",
-    "ScheduledUniverseSelectionModelRegressionAlgorithm": "needs the algorithm framework",
-    "CustomPartialFillModelAlgorithm": "partial fills of 10 shares per bar run; LEAN completes its cycles twice as fast (12 of 24 orders)",
-    "CustomModelsAlgorithm": "needs Python fee, fill, slippage and buying power models",
-    "CompositeAlphaModelFrameworkAlgorithm": "runs LEAN's own RsiAlphaModel and EmaCrossAlphaModel unchanged; 14 of LEAN's 16 orders",
+    "ParameterizedAlgorithm": "leand's EMA(100)/EMA(200) cross triggers at a later minute: 688 shares, LEAN 689-690",
+    "LimitIfTouchedRegressionAlgorithm": "leand has no limit-if-touched order type nor SubmitOrderRequest",
+    "OnEndOfDayRegressionAlgorithm": "needs a user-defined universe (add_universe) and securities added mid-run",
+    "StableCoinsRegressionAlgorithm": "quantity and fees match; LEAN values the BTC at a later bar than leand's end",
+    "FractionalQuantityRegressionAlgorithm": "a cash account under a 3.3x margin model: leand's cash after the "
+                                             "first fill differs, so the later fractional orders are not placed",
+    "BasicSetAccountCurrencyAlgorithm": "quantity and fees match; the final BTCEUR valuation differs by 0.14 %",
+    "ScheduledUniverseSelectionModelRegressionAlgorithm": "needs ScheduledUniverseSelectionModel: securities "
+                                                          "added and removed mid-run",
+    "CustomPartialFillModelAlgorithm": "its 10-share partial fills run, but LEAN completes each order twice as "
+                                       "fast (12 of 24 orders)",
+    "CustomModelsAlgorithm": "needs .NET System.Random's sequence and LEAN's fee and slippage model interfaces",
+    "CompositeAlphaModelFrameworkAlgorithm": "runs LEAN's own RsiAlphaModel and EmaCrossAlphaModel unchanged; 14 "
+                                             "of LEAN's 16 orders",
 }
 
 
