@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.parse
 from pathlib import Path
+from typing import NoReturn
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_NO_DAEMON = 0, 1, 2, 3
 
@@ -72,8 +73,15 @@ def _kv(d: dict) -> str:
     return "\n".join(f"{k!s:<{w}}  {json.dumps(v) if isinstance(v, (dict, list)) else v}" for k, v in d.items())
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one line on stderr and exit 2 (EXIT_USAGE), not the usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="leand ctl", description="Administer a running leand daemon.")
+    p = _Parser(prog="leand ctl", description="Administer a running leand daemon.")
     p.add_argument("--socket", default=None, help="control socket (default: $LEAND_SOCKET, "
                                                   "$RUNTIME_DIRECTORY/leand.sock, /run/leand/leand.sock, "
                                                   "state/leand.sock)")

@@ -697,6 +697,50 @@ csv_text = st.one_of(
 )
 
 
+def _tree_state(root: Path) -> dict[str, int]:
+    """Every file under ``root`` with its size (the catalogue's state, as far as a refusal must not change it)."""
+    return {str(p.relative_to(root)): p.stat().st_size for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def check_data_import(x: tuple[str, str]) -> None:
+    """``leand data import`` of a CSV into a catalogue: exit 0, 1 (refused by validation) or 2 (bad input), one
+    line on stderr when refused, and a refused import leaves the catalogue's files as they were."""
+    import contextlib
+
+    from leand.cli import main
+
+    kind, text = x
+    d = T_DATA_IMPORT.state.setdefault("dir", Path(tempfile.mkdtemp(prefix="leand-fuzz-import-")))
+    cat = d / "catalog"
+    f = d / "in.csv"
+    f.write_bytes(text.encode("utf-8", "replace"))
+    before = _tree_state(cat) if cat.exists() else {}
+    err = io.StringIO()
+    argv = ["data", "import", str(f), "--symbol", "SPY", "--security-type", "equity", "--kind", kind,
+            "--resolution", "minute" if kind.endswith("bar") else "tick", "--catalog", str(cat), "--tz", "UTC"]
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    assert code in (0, 1, 2), (code, err.getvalue()[-500:])
+    assert "Traceback" not in err.getvalue(), err.getvalue()[-800:]
+    if code != 0:
+        lines = [ln for ln in err.getvalue().splitlines() if ln.strip()]
+        assert lines, "refused without saying why"
+        one_line(lines[-1])
+        if cat.exists() and before:
+            after = _tree_state(cat)
+            assert {k: v for k, v in after.items() if not k.endswith((".sqlite-wal", ".sqlite-shm", ".sqlite"))} \
+                == {k: v for k, v in before.items() if not k.endswith((".sqlite-wal", ".sqlite-shm", ".sqlite"))}, \
+                "a refused import changed the catalogue's files"
+
+
+data_import = st.tuples(st.sampled_from(["trade_bar", "quote_tick", "trade_tick"]), st.one_of(csv_text, st.lists(
+    st.lists(csv_cell, min_size=2, max_size=6), max_size=6).map(
+        lambda rows: "time,bid,ask,bid_size,ask_size,price,size\n" + "\n".join(",".join(r) for r in rows))))
+
+
 # ---- the ctl protocol (a real daemon over its Unix socket) and the ctl command line ---------------------------
 
 def _ctl_open() -> None:
@@ -825,8 +869,9 @@ T_TOML = Target("toml_config", toml_doc, check_toml_config, 20_000, 120)
 T_LEAN = Target("lean_reader", lean_file, check_lean_reader, 20_000, 120)
 T_L2D = Target("l2d_reader", l2d_file, check_l2d_reader, 20_000, 120)
 T_CSV = Target("csv_bars", csv_text, check_csv_bars, 20_000, 120)
+T_DATA_IMPORT = Target("data_import", data_import, check_data_import, 8_000, 40)
 T_CTL = Target("ctl_protocol", ctl_request, check_ctl_protocol, 3_000, 40, _ctl_open, _ctl_close)
 T_CTL_CLI = Target("ctl_cli", ctl_argv, check_ctl_cli, 10_000, 100)
 
 TARGETS = [T_SIM_REST, T_SIM_AUTH, T_SIM_WS_CONTROL, T_SIM_WS_API, T_SIM_CONTROL, T_SIM_HTTP, T_ADAPTER_MD,
-           T_ADAPTER_USER, T_ADAPTER_REST, T_TOML, T_LEAN, T_L2D, T_CSV, T_CTL, T_CTL_CLI]
+           T_ADAPTER_USER, T_ADAPTER_REST, T_TOML, T_LEAN, T_L2D, T_CSV, T_DATA_IMPORT, T_CTL, T_CTL_CLI]
