@@ -127,9 +127,34 @@ class VirtualClock(Clock):
 
 
 class LiveClock(VirtualClock):
-    """Wall time, observed at events. The engine sets it to each slice's receive time and the daemon's timer
-    task ticks it to the wall clock (:meth:`tick`), so timers and schedules fire in wall time — and everything a strategy
-    sees of time is a recorded input, which is what lets a session replay deterministically."""
+    """Wall time, observed at events. The engine sets it to each slice's receive time and the daemon ticks it to
+    the wall clock (:meth:`tick`) when the earliest timer is due, so timers and schedules fire in wall time — and
+    everything a strategy sees of time is a recorded input, which is what lets a session replay deterministically.
+
+    ``on_next_timer`` (set by the daemon) hears the earliest due time whenever a timer is added, so the daemon
+    arms the event loop's own ``call_at`` for it instead of polling."""
+
+    def __init__(self, start_ns: int = 0) -> None:
+        super().__init__(start_ns)
+        self.on_next_timer: Callable[[int], None] | None = None
+
+    def set_time_alert(self, name: str, alert_ns: int, callback: TimerCallback) -> Timer:
+        timer = super().set_time_alert(name, alert_ns, callback)
+        self._notify()
+        return timer
+
+    def set_timer(self, name: str, interval_ns: int, callback: TimerCallback, start_ns: int | None = None,
+                  stop_ns: int | None = None) -> Timer:
+        timer = super().set_timer(name, interval_ns, callback, start_ns, stop_ns)
+        self._notify()
+        return timer
+
+    def _notify(self) -> None:
+        cb = self.on_next_timer
+        if cb is not None:
+            due = self.next_timer_ns
+            if due is not None:
+                cb(due)
 
     def tick(self, wall_ns: int | None = None) -> int:
         return self.advance_to(_time.time_ns() if wall_ns is None else wall_ns)

@@ -1020,7 +1020,8 @@ class Engine:
         return self._lean_source
 
     def initialize(self) -> None:
-        self.clock._now = self._start_ns()
+        if not self.live_mode:  # live, the clock is wall time already: schedules set up now start from now
+            self.clock._now = self._start_ns()
         self.strategy.initialize()
         if self._cli_start is not None:
             self.start_date = self._cli_start

@@ -6,6 +6,7 @@ time alert at a time on the clock, so an idle schedule costs nothing per event.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -154,6 +155,7 @@ class ScheduledEvent:
         start_date = ns_to_datetime(clock.now_ns(), tz).date()
         self._dates = date_rule.dates(start_date)
         self._pending: list[int] = []
+        self._next = 0  # index of the first pending time not yet used (a day of 200 ms steps is 432,000)
         self._timer: Timer | None = None
         self.enabled = True
         self._arm()
@@ -161,10 +163,12 @@ class ScheduledEvent:
     def _next_time(self) -> int | None:
         now = self._clock.now_ns()
         while True:
-            while self._pending:
-                t = self._pending.pop(0)
-                if t >= now:
-                    return t
+            pending = self._pending
+            # skip the times already past in one search (a live start mid-day, or a late wake-up)
+            i = bisect.bisect_left(pending, now, self._next)
+            if i < len(pending):
+                self._next = i + 1
+                return pending[i]
             try:
                 d = next(self._dates)
             except StopIteration:
@@ -173,6 +177,7 @@ class ScheduledEvent:
                     datetime.combine(d, time(0), ZoneInfo("UTC"))) > self._end_ns + 86_400_000_000_000:
                 return None
             self._pending = sorted(self._time_rule.times_for(d))
+            self._next = 0
 
     def _arm(self) -> None:
         t = self._next_time()

@@ -76,8 +76,10 @@ class StrategyRunner:
     symbols: set[Symbol] = field(default_factory=set)
     handled: int = 0
     task: asyncio.Task | None = None
-    #: the engine's clock (set by the daemon's timer task)
+    #: the engine's clock, ticked when its earliest timer is due (an event-loop ``call_at``, not polling)
     clock: LiveClock = field(default_factory=lambda: LiveClock(time.time_ns()))
+    timer_handle: asyncio.TimerHandle | None = None
+    timer_due_ns: int = 0
 
 
 class Daemon:
@@ -222,6 +224,9 @@ class Daemon:
             engine.risk_gate.account = self.account
             self.account.register(sc.id, engine.risk_gate.ctx)
             runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities), clock=clock)
+            clock.on_next_timer = lambda due, r=runner: self._arm_timer(r, due)
+            if clock.next_timer_ns is not None:  # timers the strategy set while it initialized
+                self._arm_timer(runner, clock.next_timer_ns)
             self.runners[sc.id] = runner
             if self.recorder is not None:
                 self._record_strategy(sc, engine, starting)
@@ -366,6 +371,9 @@ class Daemon:
                         fired = r.clock.tick(now)
                         if fired and rec is not None:
                             rec.write(Tick(now, sid, fired))
+                    due = r.clock.next_timer_ns
+                    if due is not None:
+                        self._arm_timer(r, due)
                 elif kind == "call":
                     now = time.time_ns()
                     e.clock.advance_to(now)
@@ -390,11 +398,22 @@ class Daemon:
         except Exception as exc2:
             log.error("strategy.cleanup_failed", strategy=r.id, error=f"{type(exc2).__name__}: {exc2}")
 
-    async def _timers(self) -> None:
-        while True:
-            await asyncio.sleep(0.05)
-            for r in self.runners.values():
-                r.inbox.put_nowait(("tick",))
+    def _arm_timer(self, r: StrategyRunner, due_ns: int) -> None:
+        """Have the event loop wake this strategy when its earliest timer is due (kept if one is armed sooner).
+        A wake-up that comes early (the loop's clock is coarser than ours) finds nothing due and re-arms."""
+        h = r.timer_handle
+        if h is not None and not h.cancelled() and r.timer_due_ns <= due_ns:
+            return
+        if h is not None:
+            h.cancel()
+        loop = asyncio.get_running_loop()
+        r.timer_due_ns = due_ns
+        r.timer_handle = loop.call_at(loop.time() + max(0.0, (due_ns - time.time_ns()) / 1e9), self._timer_due, r)
+
+    @staticmethod
+    def _timer_due(r: StrategyRunner) -> None:
+        r.timer_handle = None
+        r.inbox.put_nowait(("tick",))
 
     async def _snapshots(self) -> None:
         while True:
@@ -607,7 +626,7 @@ class Daemon:
         spawn = asyncio.create_task
         self.tasks = [spawn(self._supervise("feed", self._feed)), spawn(self._supervise("session",
                                                                                       self._order_session)),
-                      spawn(self._timers()), spawn(self._watchdog()), spawn(self._snapshots()),
+                      spawn(self._watchdog()), spawn(self._snapshots()),
                       spawn(self._equity()), spawn(self._journal_upkeep()),
                       spawn(self.obs.monitor())]
         for r in self.runners.values():
@@ -635,6 +654,8 @@ class Daemon:
         feed.cancel()
         for r in self.runners.values():
             r.state = "stopped"
+            if r.timer_handle is not None:
+                r.timer_handle.cancel()
         if self.cfg.shutdown.cancel_all:  # as an input of each strategy's task, so it is recorded in order
             for r in self.runners.values():
                 r.inbox.put_nowait(("call", "cancel-all", {"reason": "shutdown"}))
