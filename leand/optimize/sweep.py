@@ -96,6 +96,7 @@ class Progress:
         self.ran = 0
         self.t0 = time.monotonic()
         self.best: tuple[float, dict[str, Any]] | None = None
+        self._width = 0
 
     def skip(self, n: int) -> None:
         self.done += n
@@ -117,8 +118,9 @@ class Progress:
         eta_text = "--:--" if math.isnan(eta) else f"{int(eta) // 60:d}:{int(eta) % 60:02d}"
         best = "" if self.best is None else \
             f" best {self.target.name} {self.best[0]:.4g} ({', '.join(f'{k}={v}' for k, v in self.best[1].items())})"
-        line = f"\r[{bar:<24}] {self.done}/{self.total} trials{best} ETA {eta_text}"
-        sys.stderr.write(line[:160].ljust(80))
+        line = f"[{bar:<24}] {self.done}/{self.total} trials{best} ETA {eta_text}"[:160]
+        sys.stderr.write("\r" + line.ljust(self._width))  # blank what a longer previous line left
+        self._width = len(line)
         sys.stderr.flush()
 
     def close(self) -> None:

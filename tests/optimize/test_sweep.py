@@ -297,3 +297,15 @@ def test_bayes_resume_replays_the_sampler_and_ends_with_the_uninterrupted_table(
     again = optimize(cut)
     assert again.resumed
     assert (tmp_path / "cut" / "trials.csv").read_text() == (Path(whole.out) / "trials.csv").read_text()
+
+
+def test_a_worker_reads_the_data_once_for_all_its_trials() -> None:
+    from leand.bundled import SAMPLE_DATA
+    from leand.optimize.worker import RunSpec, Task, TrialRunner
+
+    runner = TrialRunner(RunSpec(strategy_path=SMA, class_name=None, data_dir=str(SAMPLE_DATA), cash=None, fixed={}))
+    first = runner.run(Task(-1, "sweep", 0, {"fast": 5, "slow": 20}, _d("2010-01-01"), _d("2010-12-31")))
+    misses = runner.source.misses
+    assert first.ok and misses > 0
+    second = runner.run(Task(-1, "sweep", 1, {"fast": 10, "slow": 30}, _d("2010-01-01"), _d("2010-12-31")))
+    assert second.ok and runner.source.misses == misses and runner.source.hits >= misses
