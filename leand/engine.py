@@ -58,7 +58,7 @@ from leand.orders.fees import (
 from leand.orders.fills import EquityFillModel, FillModel
 from leand.orders.moc import MarketOnCloseOrder
 from leand.portfolio import Portfolio
-from leand.risk.gate import RiskGate, TradingState
+from leand.risk.gate import Approved, RiskGate, TradingState
 from leand.scheduling import DateRules, ScheduleManager, TimeRules
 from leand.security import Security
 from leand.slice import Slice
@@ -153,7 +153,7 @@ class Engine:
         self.end_date: date = end or self.start_date
         self._cash_set = False
         self._indicator_updaters: dict[Symbol, list[Callable[[Any], Any]]] = {}
-        self.risk_gate: RiskGate = None  # type: ignore[assignment] - set in initialize()
+        self.risk_gate: RiskGate = None  # type: ignore[assignment]  # set in initialize(), before any order
         self._risk_config = risk_config
         self._mhdb = MarketHoursDatabase.load(self.data_root / "market-hours" / "market-hours-database.json")
         self._spdb = SymbolPropertiesDatabase.load(
@@ -408,6 +408,7 @@ class Engine:
             raise EngineError(f"unknown indicator {name!r}") from None
         sym = self.resolve(symbol)
         ind = factory(*args, **kwargs)
+        updater: Callable[[Any], Any]
         if selector is None:
             updater = ind.update_bar
         else:
@@ -416,8 +417,10 @@ class Engine:
             except ValueError as e:
                 raise EngineError(f"indicator {name!r}: {e}") from None
 
-            def updater(bar, _u=ind.update, _s=selector):
+            def on_bar(bar: Any, _u: Callable[[int, float], Any] = ind.update, _s: Any = selector) -> Any:
                 return _u(bar.end_time, _s(bar))
+
+            updater = on_bar
         if self.securities[sym].resolution is Resolution.TICK:
             from leand.indicators.base import tick_updater
 
@@ -572,7 +575,7 @@ class Engine:
         decision = gate.check_new(order)
         if self.risk_hook is not None:
             self.risk_hook(order, decision)
-        if not decision.approved:
+        if not isinstance(decision, Approved):
             order.transition(OrderStatus.REJECTED)
             self.log("ERROR", f"order {order.id} refused by the risk gate: {decision.code}: {decision.message}")
             request.response = OrderResponse(order.id, E.RISK_REFUSED, decision.message)
@@ -743,6 +746,7 @@ class Engine:
                     and fields.stop_price is None and fields.trigger_price is None and fields.trailing_amount is None)
         if order_id not in self.open_orders:
             if only_tag:
+                assert fields.tag is not None
                 order.tag = fields.tag
                 return OrderResponse(order_id)
             return OrderResponse(order_id, OrderResponseErrorCode.INVALID_ORDER_STATUS,
@@ -777,7 +781,7 @@ class Engine:
                 limit_price=limit_price if limit_price is not None else order.limit_price,
                 stop_price=stop_price if stop_price is not None else order.stop_price))
         decision = self.risk_gate.check_modify(order, update)
-        if not decision.approved:
+        if not isinstance(decision, Approved):
             self.log("ERROR", f"update of order {order_id} rejected: {decision.message}")
             self._emit(order, order.status, code=decision.code, message=decision.message)
             return False
@@ -870,6 +874,7 @@ class Engine:
         return q
 
     def _cash_target_quantity(self, sec: Security, w: float, tpv: float) -> float:
+        assert sec.base_currency  # the cash model is for currency pairs only
         base_amount = self.portfolio.cash_book.ensure(sec.base_currency).amount
         if w == 0:
             return -base_amount
@@ -1244,7 +1249,7 @@ class Engine:
         # the security of the last symbol seen: a feed hands out one Symbol object per subscription and a
         # symbol's Security never changes once added, so an identity check saves a dict lookup per event
         last_sym: Symbol | None = None
-        last_sec: Security | None = None
+        last_sec: Security = None  # type: ignore[assignment]  # read only once last_sym matched, so bound
         for times, slices in batches:
             if progress is not None and times:  # once per batch: (simulated time, start, end, events so far)
                 progress(times[0], start_ns, end_ns, n)

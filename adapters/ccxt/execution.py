@@ -560,6 +560,8 @@ class CcxtExecutionClient:
         self._snapshots += 1
         opened: list[dict[str, Any]] = []
         trades: list[dict[str, Any]] = []
+        name: str | None  # a market name, unknown for a trade that does not say
+        o: dict[str, Any] | None
         for name in self.names.values():
             opened += await ex.fetch_open_orders(name)
             trades += await ex.fetch_my_trades(name)
@@ -586,7 +588,7 @@ class CcxtExecutionClient:
         fills: list[ExecReport] = []
         foreign: list[dict[str, Any]] = []
         for t in sorted(trades, key=lambda t: (t.get("timestamp") or 0, str(t.get("id")))):
-            name, vid = t.get("symbol"), str(t.get("order"))
+            name, vid = str(t["symbol"]), str(t.get("order"))
             cid = self._order_cids.get((name, vid))
             if cid is None:
                 try:

@@ -110,7 +110,7 @@ class CtlServer:
             path.unlink()  # left behind by a daemon that died: nobody answers on it
         self.runner = web.AppRunner(self.app, access_log=None, handler_cancellation=True)
         await self.runner.setup()
-        self.runner.server.__class__ = _JsonErrorServer  # type: ignore[union-attr]  # JSON even for garbage
+        self.runner.server.__class__ = _JsonErrorServer  # JSON even for garbage
         old = os.umask(0o177)  # the socket is born 0600: no window where others could connect
         try:
             await web.UnixSite(self.runner, str(path)).start()

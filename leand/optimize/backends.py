@@ -96,7 +96,7 @@ class RayBackend:
         self.workers = workers or max(1, cpus)
         actor = ray.remote(num_cpus=1)(_RayTrialActor)
         blob = msgspec.msgpack.encode(spec)
-        self.actors = [actor.remote(blob) for _ in range(self.workers)]
+        self.actors: list[Any] = [actor.remote(blob) for _ in range(self.workers)]  # Ray actor handles
 
     def run(self, tasks: Iterable[Task]) -> Iterator[TrialOutcome]:
         ray = self.ray

@@ -97,7 +97,7 @@ def parallel(rows: list[tuple[dict[str, Any], float]], names: list[str], label: 
     ax.text(len(names), 0.0, f" {lo:.3g}", fontsize=7, va="center")
     ax.text(len(names), 1.0, f" {hi:.3g}", fontsize=7, va="center")
     ax.grid(False)
-    for j in x:
+    for j in x.tolist():
         ax.axvline(j, color=GREY, lw=0.6)
     return svg(fig)
 

@@ -139,7 +139,8 @@ class TrialStore:
 
     def rows(self, window: int | None = None, phase: str | None = None) -> Iterator[TrialRow]:
         """Trials in table order, one at a time (the full rows, series included)."""
-        where, args = [], []
+        where: list[str] = []
+        args: list[int | str] = []
         if window is not None:
             where.append("window=?")
             args.append(window)

@@ -161,7 +161,8 @@ class Sweep:
         """The best feasible trial of a stage; ties keep the lowest idx, so the choice is deterministic."""
         best: TrialRow | None = None
         for row in self.store.done(window, phase).values():
-            if row.feasible and row.target is not None and self.target.better(row.target, best and best.target):
+            if row.feasible and row.target is not None and self.target.better(
+                    row.target, best.target if best is not None else None):
                 best = row
         return best
 

@@ -56,7 +56,8 @@ def _duration(ns: int) -> str:
     return f"{d}d {h:02d}:{m:02d}:{s:02d}" if d else f"{h:02d}:{m:02d}:{s:02d}"
 
 
-def _table(tid: str, header: list[str], rows: list[list], numeric: set[int] = frozenset(), paged=True) -> str:
+def _table(tid: str, header: list[str], rows: list[list], numeric: frozenset[int] | set[int] = frozenset(),
+           paged: bool = True) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = []
     for r in rows:
