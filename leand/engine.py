@@ -1429,7 +1429,7 @@ class Engine:
                 cfeed.on_slice(t, (batch.bar(i),))
             ups = updaters.get(sym)
             if ups:
-                if ups is not seen_ups or len(ups) != seen_len:
+                if len(ups) != seen_len or ups is not seen_ups:
                     seen_ups, seen_len = ups, len(ups)
                     by_close = all(map(reads_close_only, ups))
                 if by_close:

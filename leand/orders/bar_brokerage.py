@@ -79,6 +79,7 @@ class BarBrokerage(ExecutionClient):
         sec = self.engine.securities[order.symbol]
         model = sec.fill_model
         assert model is not None  # every security gets one when it is added
+        price: float | None
         if getattr(model, "lean_style", False):  # a strategy's LEAN-style model (leand.lean_models): may fill part
             from leand.lean_models import lean_fill
 

@@ -171,8 +171,8 @@ def import_l2(catalog: Catalog, paths: Sequence[Path], key: DatasetKey, hours: E
                     hashes[day].update(data)
                     counts[day] += len(part)
                 report.rows_kept += len(rec)
-        for f in files.values():
-            f.close()
+        for fh in files.values():
+            fh.close()
         files.clear()
         dataset = catalog.ensure(key, ", ".join(str(p) for p in paths))
         stored = catalog.day_files(dataset)
@@ -190,8 +190,8 @@ def import_l2(catalog: Catalog, paths: Sequence[Path], key: DatasetKey, hours: E
                                             "last_ingest": report.summary()})
         return dataset, report
     finally:
-        for f in files.values():
-            f.close()
+        for fh in files.values():
+            fh.close()
         shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -219,6 +219,6 @@ def _write_quarantine(folder: Path, rows: list[tuple[str, str, str, int, tuple]]
     with path.open("a", newline="") as f:
         w = csv.writer(f)
         if new:
-            w.writerow(["check", "reason", "source", "row", "time", *RECORD.names[1:]])
+            w.writerow(["check", "reason", "source", "row", "time", *(RECORD.names or ())[1:]])
         for check, reason, source, row, rec in rows:
             w.writerow([check, reason, source, row, ns_to_datetime(int(rec[0])).isoformat(), *rec[1:]])
