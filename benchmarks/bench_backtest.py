@@ -48,7 +48,7 @@ class SmaCross(Strategy):
     def initialize(self):
         self.set_start_date({start})
         self.set_end_date({end})
-        self.set_cash(100000)
+        self.set_cash(10_000_000)  # enough that 5M bars of fees never exhaust it (then every bar is a rejected order)
         sec = self.add_equity("SPY", Resolution.SECOND, fill_forward=False)
         sec.fee_model = PerShareFeeModel(0.005)
         self.spy = sec.symbol
