@@ -129,6 +129,7 @@ def run(t: Target, n_total: int, n_hyp: int, seed: int, findings: list[str]) -> 
         run_target(t, n_hyp, seed=seed)
     except Exception as e:
         findings.append(f"{t.name} (hypothesis): {type(e).__name__}: {_short(e)}")
+        print(f"  finding: {findings[-1]}", file=sys.stderr, flush=True)
     finally:
         t.check = check
     done = t.count - start
@@ -153,6 +154,7 @@ def run(t: Target, n_total: int, n_hyp: int, seed: int, findings: list[str]) -> 
                 seen.add(key)
                 findings.append(f"{t.name} (mutation): {type(e).__name__}: {_short(e)}\n    input: {x!r:.300}\n"
                                 f"    at: {_where(e)}")
+                print(f"  finding: {findings[-1]}", file=sys.stderr, flush=True)  # seen even if the run is cut
             if len(seen) > 20:
                 break
     return done

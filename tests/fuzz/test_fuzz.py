@@ -37,3 +37,21 @@ def _teardown():
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
 def test_fuzz(target: Target) -> None:
     run_target(target, target.ci_examples)
+
+
+# inputs the long run found (tests/fuzz/run_long.py), kept as regressions
+FOUND = [
+    ("data_import", ("trade_tick", "+1")),
+    ("lean_reader", ("crypto_tick", b"nan")),
+    ("toml_config", '"snapshot_interval_s" = inf\n'),
+    ("sim_control", ("faults", {"\nlush": "x"})),
+    ("adapter_user_frames", b'{"subscriptionId":0,"event":{"e":"eventStreamTermin\xf9ted","E":1}}'),
+    ("adapter_md_frames", b'{"stream":"","data":{"e":"trade","E":0,"s":"BTCUSDT","t":0,"p":"0","q":"0","T":0,"m":true}}'),
+    ("ctl_protocol", ("DELETE", "-", b"{}")),
+]
+
+
+@pytest.mark.parametrize("name,x", FOUND, ids=[f[0] for f in FOUND])
+def test_found_by_the_long_run(name: str, x: object) -> None:
+    target = next(t for t in TARGETS if t.name == name)
+    target.check(x)

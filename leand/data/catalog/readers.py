@@ -310,6 +310,8 @@ def _fast_numeric(body: list[str], base: int, ncols: int, idx: dict[str, int], l
     t0 = body[0].split(",", 1)[0] if idx["time"] == 0 else None
     if t0 is None or not _is_number(t0) or (len(t0.strip()) == 8 and layout.time_unit is None):
         return None
+    if max(idx.values()) >= ncols:  # a field mapped past the row's end: the general path names the rows
+        return None
     text = "\n".join(body)
     if "\r" in text:
         text = text.replace("\r", "")
