@@ -266,6 +266,8 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
         if not (n.url or n.url_env or n.url_credential or n.bot_token_env or n.bot_token_credential):
             raise ConfigError(f"{source}: notify[{i}]: needs url (or url_env / url_credential; for telegram "
                               "bot_token_env / bot_token_credential and chat_id)")
+        if n.url and not n.url.startswith(("http://", "https://")):
+            raise ConfigError(f"{source}: notify[{i}].url = {n.url!r}: expected an http:// or https:// URL")
         if n.format == "telegram" and not n.chat_id:
             raise ConfigError(f"{source}: notify[{i}].chat_id: a telegram notifier needs the chat id")
         if n.rate_per_minute <= 0 or n.timeout_s <= 0 or n.retries < 0 or n.queue < 1:

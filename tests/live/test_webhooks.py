@@ -112,6 +112,8 @@ def test_notify_config_errors() -> None:
         parse_config({"notify": [{"format": "telegram", "bot_token_env": "X"}]})
     with pytest.raises(ConfigError, match="bot_token"):
         parse_config({"notify": [{"format": "telegram", "bot_token": "123:abc", "chat_id": "1"}]})
+    with pytest.raises(ConfigError, match="expected an http"):
+        parse_config({"notify": [{"url": "ftp://example.org/hook"}]})
     with pytest.raises(ConfigError, match="events"):
         parse_config({"notify": [{"url": "http://127.0.0.1:1/", "events": ["fills"]}]})
 

@@ -214,7 +214,11 @@ class HttpServer:
         since = int(self.d.started * 1e9)
         try:
             while not self.closing.is_set():
-                data = await self.snapshot(request)
+                try:
+                    data = await self.snapshot(request)
+                except Exception as e:  # the response is under way: end the stream, the page reconnects
+                    log.warning("http.stream_failed", error=f"{type(e).__name__}: {e}")
+                    break
                 samples = self.d.journal.equity_history(since_ns=since)
                 if samples:
                     since = samples[-1]["time_ns"] + 1
