@@ -146,3 +146,22 @@ def test_interrupted_download_resumes_without_duplicates(sim: str, tmp_path: Pat
     assert report.rows_in == 1280 and report.rows_skipped == 0  # started after the last stored candle
     assert np.array_equal(got, server_klines(sim))
     assert not list((tmp_path / "c").rglob(".staging-*"))
+
+
+def test_progress_bar_draws_only_on_a_terminal() -> None:
+    import io
+
+    from leand.data.catalog.progress import Progress
+
+    quiet = io.StringIO()
+    p = Progress(100, "BTCUSDT 1m", stream=quiet)  # StringIO is not a TTY
+    p.update(50, 50)
+    p.close()
+    assert quiet.getvalue() == ""
+    tty = io.StringIO()
+    p = Progress(100, "BTCUSDT 1m", stream=tty, enabled=True)
+    p.update(100, 1000)
+    p.close()
+    out = tty.getvalue()
+    assert "BTCUSDT 1m" in out and "100.0%" in out and "1,000 candles" not in out and "1,000 rows" in out
+    assert out.endswith("\n")
