@@ -308,3 +308,32 @@ def test_files_stream_in_blocks_with_the_same_result(tmp_path: Path, monkeypatch
     cat2, ds2, report = run(tmp_path / "many", path)
     assert len(calls) > 20 and max(calls) < 200
     assert report.clean and np.array_equal(stored_close(cat2, ds2), whole)
+
+
+def test_a_new_row_at_a_stored_time_with_other_values_is_a_duplicate(tmp_path: Path) -> None:
+    rows = bars(200)
+    a = write(tmp_path / "a.csv", ["time", "open", "high", "low", "close", "volume"], rows)
+    changed = [list(r) for r in rows[50:60]]
+    changed[3][5] += 1  # volume differs at one stored time; the other nine rows are identical
+    b = write(tmp_path / "b.csv", ["time", "open", "high", "low", "close", "volume"], changed)
+    run(tmp_path, a)
+    cat, ds, report = run(tmp_path, b)
+    f = only(report, "duplicate")
+    assert f.source == "b.csv" and f.row == 5 and "stored row" in f.reason and f.action == "dropped"
+    assert report.rows_skipped == 9 and report.rows_kept == 0 and ds.rows == 200
+    c = unpack("trade_bar", read_block(cat.path_of(ds.key, "20240101")))
+    assert c.cols["volume"][53] == rows[53][5]
+
+
+def test_reimported_ticks_sharing_a_millisecond_are_not_duplicated(tmp_path: Path) -> None:
+    rows = quotes(300)
+    for i in range(0, 300, 3):  # three different quotes a millisecond
+        rows[i + 1][0] = rows[i + 2][0] = rows[i][0]
+    for i, r in enumerate(rows):
+        r[2] = i + 1
+    path = write(tmp_path / "q.csv", ["timestamp", "bid", "bid_qty", "ask", "ask_qty"], rows)
+    kw = {"kind": "quote_tick", "res": Resolution.TICK, "time_unit": "ms"}
+    _, ds, first = run(tmp_path, path, **kw)
+    assert first.clean and ds.rows == 300
+    _, ds, again = run(tmp_path, path, **kw)
+    assert again.clean and again.rows_skipped == 300 and ds.rows == 300

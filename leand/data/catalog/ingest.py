@@ -191,6 +191,7 @@ class Ingest:
                     new = self._skip_identical(old, new)
                 kept = self.validator.day(new, None, None)
                 if old is not None and len(old):
+                    kept = self._against_stored(old, kept)
                     if self._stored_src < 0:
                         self._stored_src = self.add_source("(stored)")
                     n_old = len(old)
@@ -235,19 +236,29 @@ class Ingest:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def _skip_identical(self, old: Columns, new: Batch) -> Batch:
-        """New rows equal to a stored row (same time, same values) are not faults: a re-import or a resume."""
-        pos = np.searchsorted(old.time, new.cols.time)
-        pos_c = np.minimum(pos, len(old) - 1)
-        same = old.time[pos_c] == new.cols.time
-        if not same.any():
-            return new
-        for name, col in new.cols.cols.items():
-            o = old.cols[name][pos_c]
-            same &= (o == col) | (np.isnan(o) & np.isnan(col)) if col.dtype.kind == "f" else (o == col)
+        """New rows equal to a stored row (same times, same values) are not faults: a re-import or a resume."""
+        same = np.isin(_row_keys(new.cols), _row_keys(old))
         if not same.any():
             return new
         self.report.rows_skipped += int(same.sum())
         return new.take(~same)
+
+    def _against_stored(self, old: Columns, kept: Batch) -> Batch:
+        """Bars: a new row at a time the dataset already holds, with other values, is a duplicate (``drop``
+        keeps the stored row). Ticks may share a time."""
+        from leand.model import Resolution
+
+        if self.key.resolution is Resolution.TICK or not len(kept):
+            return kept
+        clash = np.isin(kept.cols.time, old.time)
+        if not clash.any():
+            return kept
+        keep = self.validator.apply("duplicate", kept, clash,
+                                     ["duplicate time of a stored row (different values)"] * int(clash.sum()))
+        if keep.all():
+            return kept
+        self.report.rows_kept -= int((~keep).sum())
+        return kept.take(keep)
 
     def _missing_daily(self, kept: Batch) -> None:
         from leand.model import Resolution
@@ -307,6 +318,16 @@ def _remove_stale_staging(parent: Path, kind: str) -> None:
 
 def _fmt(v: float | bool) -> str:
     return repr(float(v)) if not isinstance(v, (bool, np.bool_)) else str(int(v))
+
+
+def _row_keys(c: Columns) -> np.ndarray:
+    """One opaque value per row (its times and values as raw bytes), for set membership tests."""
+    m = np.empty((len(c), 2 + len(c.cols)), np.float64)
+    m[:, 0] = c.time.view(np.float64)
+    m[:, 1] = c.end_time.view(np.float64)
+    for i, v in enumerate(c.cols.values(), 2):
+        m[:, i] = v
+    return m.view(np.dtype((np.void, m.shape[1] * 8))).ravel()
 
 
 def _concat(a: Columns, b: Columns) -> Columns:

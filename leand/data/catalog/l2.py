@@ -54,7 +54,7 @@ def _header_bytes(h: L2Header) -> bytes:
     return MAGIC + struct.pack("<I", len(raw)) + raw
 
 
-class _State:
+class CheckState:
     """What the checks carry from one chunk to the next."""
 
     def __init__(self) -> None:
@@ -63,7 +63,7 @@ class _State:
         self.last_delta: tuple | None = None
 
 
-def _check(rec: np.ndarray, st: _State, policy: dict[str, str], report: Report, source: str, row0: int,
+def check_records(rec: np.ndarray, st: CheckState, policy: dict[str, str], report: Report, source: str, row0: int,
            quarantine: list[tuple[str, str, str, int, tuple]]) -> np.ndarray:
     """Run the checks on a chunk in file order; return the records to keep."""
     n = len(rec)
@@ -142,10 +142,10 @@ def import_l2(catalog: Catalog, paths: Sequence[Path], key: DatasetKey, hours: E
                 header = L2Header(key.symbol, h.tick_size, h.lot_size, h.source or path.name)
             elif (h.tick_size, h.lot_size) != (header.tick_size, header.lot_size):
                 raise ValueError(f"{path}: tick/lot size {h.tick_size}/{h.lot_size} differ from the first file's")
-            st, row = _State(), 1
+            st, row = CheckState(), 1
             for rec in raw_chunks(path):
                 report.rows_in += len(rec)
-                keep = _check(rec, st, policy, report, path.name, row, quarantine)
+                keep = check_records(rec, st, policy, report, path.name, row, quarantine)
                 row += len(rec)
                 rec = rec[keep]
                 if not len(rec):

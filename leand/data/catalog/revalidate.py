@@ -57,11 +57,11 @@ def revalidate(catalog: Catalog, dataset: Dataset, policy: dict[str, str], param
 
 
 def _revalidate_l2(catalog: Catalog, dataset: Dataset, policy: dict[str, str]) -> Report:
-    from leand.data.catalog.l2 import _check, _State, raw_chunks
+    from leand.data.catalog.l2 import check_records, CheckState, raw_chunks
 
     report = Report()
     files = catalog.day_files(dataset)
-    st = _State()
+    st = CheckState()
     for day in sorted(files):
         rows, sha = files[day]
         path = catalog.folder_of(dataset.key) / f"{day}.l2d"
@@ -75,7 +75,7 @@ def _revalidate_l2(catalog: Catalog, dataset: Dataset, policy: dict[str, str]) -
         row = 1
         for rec in raw_chunks(path):
             report.rows_in += len(rec)
-            _check(rec, st, policy, report, name, row, [])
+            check_records(rec, st, policy, report, name, row, [])
             row += len(rec)
         report.rows_kept = report.rows_in
     catalog.refresh(dataset, first_ns=None, last_ns=None, verdict=report.verdict(),

@@ -171,7 +171,7 @@ class Validator:
         self.dropped: list[tuple[str, Batch, np.ndarray]] = []  # (check, rows, reasons) for the quarantine
 
     # -- policy ---------------------------------------------------------------------------------------------
-    def _apply(self, check: str, b: Batch, mask: np.ndarray, reasons: list[str] | np.ndarray) -> np.ndarray:
+    def apply(self, check: str, b: Batch, mask: np.ndarray, reasons: list[str] | np.ndarray) -> np.ndarray:
         """Report the rows in ``mask``; return the keep-mask after the check's policy."""
         idx = np.flatnonzero(mask)
         if not len(idx):
@@ -225,7 +225,7 @@ class Validator:
                 m = c.cols[name] < 0
                 why[m & ~bad] = f"{name} < 0"
                 bad |= m
-            keep = self._apply("nonpositive", b, bad, [f"{why[i]} ({_row_text(c, i)})" for i in np.flatnonzero(bad)])
+            keep = self.apply("nonpositive", b, bad, [f"{why[i]} ({_row_text(c, i)})" for i in np.flatnonzero(bad)])
             b = b.take(keep) if not keep.all() else b
             c = b.cols
             if kind in ("trade_bar", "quote_bar"):
@@ -233,7 +233,7 @@ class Validator:
                 for pre in (("",) if kind == "trade_bar" else ("bid_", "ask_")):
                     o, h, lo, cl = (c.cols[pre + x] for x in ("open", "high", "low", "close"))
                     bad |= (h < np.fmax(np.fmax(o, cl), lo)) | (lo > np.fmin(o, cl))
-                keep = self._apply("ohlc", b, bad, [f"high/low do not bracket open/close ({_row_text(c, i)})"
+                keep = self.apply("ohlc", b, bad, [f"high/low do not bracket open/close ({_row_text(c, i)})"
                                                     for i in np.flatnonzero(bad)])
                 b = b.take(keep) if not keep.all() else b
                 c = b.cols
@@ -245,7 +245,7 @@ class Validator:
                 for bn, an in pairs:
                     bad |= (c.cols[bn] > c.cols[an]) & (c.cols[an] > 0)
                 bn, an = pairs[-1]
-                keep = self._apply("crossed", b, bad, [f"crossed quote: bid {c.cols[bn][i]:g} > ask {c.cols[an][i]:g}"
+                keep = self.apply("crossed", b, bad, [f"crossed quote: bid {c.cols[bn][i]:g} > ask {c.cols[an][i]:g}"
                                                        for i in np.flatnonzero(bad)])
                 b = b.take(keep) if not keep.all() else b
         return b
@@ -277,7 +277,7 @@ class Validator:
                 f = int(first_of[i])
                 same = all(_eq(b.cols.cols[k][i], b.cols.cols[k][f]) for k in b.cols.cols)
                 reasons.append(f"duplicate time of row {int(b.row[f])}" + (" (identical)" if same else " (different values)"))
-            keep = self._apply("duplicate", b, dup, reasons)
+            keep = self.apply("duplicate", b, dup, reasons)
             if not keep.all():
                 b = b.take(keep)
                 t = b.cols.time
@@ -285,7 +285,7 @@ class Validator:
             prev_max = np.maximum.accumulate(t)[:-1]
             ooo = np.zeros(len(t), bool)
             ooo[1:] = t[1:] < prev_max
-            keep = self._apply("out_of_order", b, ooo, [
+            keep = self.apply("out_of_order", b, ooo, [
                 f"time before an earlier row's ({ns_to_datetime(int(prev_max[i - 1])).isoformat()})"
                 for i in np.flatnonzero(ooo)])
             if not keep.all():
@@ -347,7 +347,7 @@ class Validator:
         reasons = [f"spike: {worst[i]} {b.cols.cols[worst[i]][i]:g} vs rolling median {med[i]:g} "
                    f"(limit ±{limit[i]:.6g}, MAD rule k={self.p.spike_k:g}, window {self.p.spike_window})"
                    for i in idx]
-        keep = self._apply("spike", b, bad, reasons)
+        keep = self.apply("spike", b, bad, reasons)
         if not keep.all():
             b = b.take(keep)
             ref = ref[keep]
@@ -374,7 +374,7 @@ class Validator:
         if not bad.any():
             return b
         reasons = [f"stale: prices unchanged for {int(run[i]) + 1} bars" for i in np.flatnonzero(bad)]
-        keep = self._apply("stale", b, bad, reasons)
+        keep = self.apply("stale", b, bad, reasons)
         return b.take(keep) if not keep.all() else b
 
     # -- gaps -------------------------------------------------------------------------------------------------
