@@ -70,3 +70,17 @@ def test_backtest_on_catalogued_l2_equals_the_recording(tmp_path: Path) -> None:
 
     assert run(None, tmp_path / "cat") == run(str(p), None)
     assert run(None, tmp_path / "cat")[1]
+
+
+def test_l2_through_the_cli(tmp_path: Path, capsys) -> None:
+    from leand.cli import main
+
+    p = tmp_path / "rec.l2d"
+    faulty(p)
+    cat = str(tmp_path / "cat")
+    code = main(["data", "import", str(p), "--catalog", cat, "--symbol", "BTCUSD", "--security-type", "crypto",
+                 "--kind", "l2-delta", "--resolution", "tick"])
+    out = capsys.readouterr().out
+    assert code == 0 and "7 stored, 2 dropped" in out and "rec.l2d:8" in out
+    assert main(["data", "validate", "BTCUSD", "--catalog", cat]) == 1  # the flagged sequence gap is still there
+    assert "gap" in capsys.readouterr().out
