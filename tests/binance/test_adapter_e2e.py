@@ -157,8 +157,11 @@ def quiesce(d: Daemon, srv: SimServer | None = None) -> None:
         journaled = {r[0] for r in rows(db, "SELECT venue_fill_id FROM fills")}
         if journaled != {t["id"] for t in srv.my_trades()}:
             return False
-        venue, mine = srv.balances(), ctl_json(d.sock, "balances")["venue"]
-        return all(abs(mine.get(a, 0.0) - venue.get(a, 0.0)) < 1e-8 for a in ("USDT", "BTC"))
+        venue, bal = srv.balances(), ctl_json(d.sock, "balances")
+        # the daemon's view of the account, and every strategy's books (its task applies the last reports
+        # a moment after they are journaled)
+        views = [bal["venue"], *bal["strategies"].values()] if len(bal["strategies"]) == 1 else [bal["venue"]]
+        return all(abs(v.get(a, 0.0) - venue.get(a, 0.0)) < 1e-6 for v in views for a in ("USDT", "BTC"))
     wait_for(settled, 15, "journal and balances caught up with the venue")
 
 

@@ -82,10 +82,14 @@ def test_ccxt_venue_trades_against_leand_sim_serve_and_both_sides_agree(tmp_path
         st = ctl_json(d.sock, "status")
         assert st["state"] == "ready" and st["strategies"] == {"bnx": "running"} and st["venue"] == "ccxt-sim"
         assert st["mismatches_at_start"] == 0
-        cids = [r[0] for r in rows(db, "SELECT client_order_id FROM intents")]
-        # the engine's deterministic ids are the exchange's client order ids
+        # the engine's deterministic ids are the exchange's client order ids; every one the venue has was
+        # journaled first (the intent log reaches journal.sqlite within its absorb interval)
         venue_cids = {o["clientOrderId"] for o in sim.get("/api/v3/allOrders", {"symbol": "BTCUSDT"}, signed=True)}
-        assert cids and all(c.startswith("bnx-1-") for c in cids) and venue_cids <= set(cids)
+
+        def journaled() -> set[str]:
+            return {r[0] for r in rows(db, "SELECT client_order_id FROM intents")}
+        wait_for(lambda: venue_cids <= journaled(), 5, "venue orders journaled")
+        assert venue_cids and all(c.startswith("bnx-1-") for c in journaled())
         quiesce(d, sim)
         trades = assert_books_agree(d, sim, start)
         assert any(t["isBuyer"] for t in trades) and any(not t["isBuyer"] for t in trades)
