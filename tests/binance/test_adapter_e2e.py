@@ -225,6 +225,7 @@ def test_daemon_trades_against_leand_sim_serve_and_both_sides_agree(tmp_path: Pa
         d.wait_ready(20)
         st = ctl_json(d.sock, "status")
         assert st["mismatches_at_start"] == 0, log
+        quiesce(d, sim)  # the restarted strategy trades on: compare books once it is halted and settled
         assert ctl_json(d.sock, "balances")["strategies"]["bnx"]["BTC"] == pytest.approx(sim.balances()["BTC"])
     finally:
         if d.proc.poll() is None:
