@@ -112,6 +112,11 @@ class VirtualClock(Clock):
     def now_ns(self) -> int:
         return self._now
 
+    def set_time(self, t_ns: int) -> None:
+        """Put the clock at ``t_ns`` without firing timers (the engine at a run's start, and each slice's time
+        once the timers due before it have fired)."""
+        self._now = t_ns
+
     def _set(self, t: int) -> None:
         if t > self._now:
             self._now = t

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import msgspec
-
 from leand.clock import VirtualClock, datetime_to_ns, ns_to_datetime
 from leand.consolidators import ConsolidatorFeed
 from leand.data.feed import BarBatch
@@ -32,10 +30,7 @@ from leand.model import (
     Dividend,
     Fill,
     Instrument,
-    LiquiditySide,
     Order,
-    OrderEvent,
-    OrderStatus,
     OrderType,
     QuoteBar,
     QuoteTick,
@@ -47,27 +42,23 @@ from leand.model import (
     TimeInForce,
     TradeBar,
     TradeTick,
-    UpdateRequest,
 )
 from leand.orders.bar_brokerage import BarBrokerage
 from leand.orders.fees import (
     ConstantFeeModel,
     InteractiveBrokersFeeModel,
-    is_maker,
 )
 from leand.orders.fills import EquityFillModel, FillModel
-from leand.orders.moc import MarketOnCloseOrder
+from leand.orders.manager import OrderManager
 from leand.portfolio import Portfolio
-from leand.risk.gate import Approved, RiskGate, TradingState
+from leand.risk.gate import RiskGate, TradingState
 from leand.scheduling import DateRules, ScheduleManager, TimeRules
 from leand.security import Security
 from leand.slice import Slice
 from leand.strategy import Strategy
 from leand.tickets import (
     OrderResponse,
-    OrderResponseErrorCode,
     OrderTicket,
-    SubmitRequest,
     UpdateOrderFields,
 )
 
@@ -112,12 +103,13 @@ class Engine:
         self.portfolio = Portfolio()
         self.securities: dict[Symbol, Security] = self.portfolio.securities
         self.subscriptions: list[Any] = []
-        self.orders: dict[int, Order] = {}
-        self.open_orders: dict[int, Order] = {}
-        self.fills: list[Fill] = []
-        #: one ticket per order for the whole run: the object the strategy holds and ``OrderEvent.ticket``
-        self.tickets: dict[int, OrderTicket] = {}
-        self._event_ids: dict[int, int] = {}
+        #: the only code that creates orders and changes their state; ``orders``, ``open_orders``, ``fills`` and
+        #: ``tickets`` (one per order for the whole run) are its collections, read-only for everyone else
+        self.order_manager = OrderManager(self)
+        self.orders: dict[int, Order] = self.order_manager.orders
+        self.open_orders: dict[int, Order] = self.order_manager.open_orders
+        self.fills: list[Fill] = self.order_manager.fills
+        self.tickets: dict[int, OrderTicket] = self.order_manager.tickets
         #: consolidators attached to symbols (leand.consolidators): fed each event, scanned each time step
         self.consolidation = ConsolidatorFeed()
         #: indicator objects attached by ``register_indicator`` (leand.registration), by id
@@ -134,8 +126,6 @@ class Engine:
         self.brokerage_model: Any = None
         #: set by ``Strategy.quit``: the run stops after the current slice
         self.quit_requested = False
-        self._next_order_id = 1
-        self._next_trade_id = 1
         self.custom_statistics: dict[str, str] = {}
         self.logs: list[str] = []
         self._log_sink = log_sink
@@ -208,7 +198,7 @@ class Engine:
             self.start_date = d
             if self.end_date < d:
                 self.end_date = d
-        self.clock._now = self._start_ns()
+        self.clock.set_time(self._start_ns())
 
     def set_end(self, d: date) -> None:
         if self._cli_end is None:
@@ -232,7 +222,7 @@ class Engine:
         self.time_zone = ZoneInfo(tz)
         self.schedule._tz = self.time_zone
         self.time_rules._tz = self.time_zone
-        self.clock._now = self._start_ns()
+        self.clock.set_time(self._start_ns())
 
     def set_brokerage_model(self, name: Any, account_type: AccountType) -> None:
         if not isinstance(name, str):  # a brokerage model object (LEAN's DefaultBrokerageModel or a subclass)
@@ -459,381 +449,51 @@ class Engine:
         return bars
 
     # =============================================================================================
-    # orders
+    # orders: the order manager owns them; these are the strategy API's entry points
     # =============================================================================================
     def submit(self, symbol: Symbol | str, quantity: float, order_type: OrderType, *,
                limit_price: float | None = None, stop_price: float | None = None,
                trailing_amount: float | None = None, trailing_as_percentage: bool = False, tag: str = "",
                time_in_force: TimeInForce | None = None, expire: date | None = None,
                post_only: bool = False, asynchronous: bool = False) -> OrderTicket:
-        now = self.clock.now_ns()
-        request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, None, tag, asynchronous, now,
-                                time_in_force=time_in_force)
-        E = OrderResponseErrorCode
-
-        def invalid(sym: Symbol | str, code: OrderResponseErrorCode, msg: str) -> OrderTicket:
-            # refused before it became an order: an invalid ticket, never an entry in the order list
-            self.log("ERROR", msg)
-            request.response = OrderResponse(0, code, msg)
-            s = sym if isinstance(sym, Symbol) else Symbol.equity(str(sym))
-            return OrderTicket(self, 0, request, Order(id=0, symbol=s, quantity=quantity, type=order_type,
-                                                       status=OrderStatus.INVALID, tag=tag, created_time=now))
-        try:
-            sym = self.resolve(symbol)
-        except EngineError as e:
-            return invalid(symbol, E.MISSING_SECURITY, f"order for {symbol!r} invalid: {e}")
-        sec = self.securities[sym]
-        if sec.is_delisted:
-            return invalid(sym, E.INVALID_REQUEST, f"order for {sym} invalid: the security is delisted")
-        if self.warming_up:
-            return invalid(sym, E.ALGORITHM_WARMING_UP,
-                           f"order for {sym} ignored: orders are not allowed during warm-up")
-        if sec.price == 0:
-            return invalid(sym, E.SECURITY_PRICE_ZERO, f"order for {sym} rejected: no price data yet")
-        qty = sec.instrument.round_lot(quantity)
-        if qty == 0:
-            return invalid(sym, E.ORDER_QUANTITY_LESS_THAN_LOT_SIZE,
-                           f"order for {sym} ignored: quantity {quantity} rounds to zero (lot size "
-                           f"{sec.instrument.lot_size})")
-        hours = sec.exchange_hours
-        always_open = hours is None or hours.always_open
-        if order_type is OrderType.MARKET and not always_open:
-            if not hours.is_open(now, sec.extended_hours):
-                order_type = OrderType.MARKET_ON_OPEN
-            elif sec.resolution >= Resolution.DAILY and not self.live_mode:
-                close = hours.next_close(now, False)
-                order_type = (OrderType.MARKET_ON_OPEN if now > close - MarketOnCloseOrder.buffer_ns()
-                              else OrderType.MARKET_ON_CLOSE)
-        if order_type is OrderType.MARKET_ON_OPEN and not always_open and hours.is_open(now, False) and \
-                sec.resolution < Resolution.DAILY:
-            return invalid(sym, E.EXCHANGE_NOT_OPEN, f"MarketOnOpen order for {sym} rejected: market is open")
-        if order_type in (OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE) and always_open:
-            return invalid(sym, E.EXCHANGE_NOT_OPEN,
-                           f"{order_type.value} order for {sym} rejected: market never closes")
-        if order_type is OrderType.MARKET_ON_CLOSE and \
-                hours.next_close(now, False) - MarketOnCloseOrder.buffer_ns() < now:
-            return invalid(sym, E.MARKET_ON_CLOSE_ORDER_TOO_LATE,
-                           f"MarketOnClose order for {sym} rejected: past the submission buffer")
-        round_prices = not (sec.security_type is SecurityType.EQUITY
-                            and sec.normalization is DataNormalizationMode.ADJUSTED)
-        if round_prices:
-            if limit_price is not None:
-                limit_price = sec.instrument.round_price(limit_price)
-            if stop_price is not None:
-                stop_price = sec.instrument.round_price(stop_price)
-        if order_type is OrderType.TRAILING_STOP and stop_price is None:
-            px = sec.price
-            amt = trailing_amount or 0.0
-            if qty < 0:
-                stop_price = px * (1 - amt) if trailing_as_percentage else px - amt
-            else:
-                stop_price = px * (1 + amt) if trailing_as_percentage else px + amt
-        tif = time_in_force or TimeInForce.GTC
-        expire_ns = None
-        if expire is not None:
-            tif = TimeInForce.GTD
-            if always_open:
-                expire_ns = datetime_to_ns(datetime.combine(expire + timedelta(days=1), time(0), ZoneInfo("UTC")))
-            else:
-                s = hours.session(expire)
-                expire_ns = s[1] if s else datetime_to_ns(datetime.combine(expire, time(23, 59), hours.time_zone))
-        buy = qty > 0
-        sub_px = (sec.ask if buy else sec.bid) or sec.price
-        order = Order(id=self._next_order_id, symbol=sym, quantity=qty, type=order_type,
-                      limit_price=limit_price, stop_price=stop_price, trailing_amount=trailing_amount,
-                      trailing_as_percentage=trailing_as_percentage, time_in_force=tif, expire_time=expire_ns,
-                      post_only=post_only, created_time=now, last_update_time=now,
-                      client_order_id=f"{self.client_id_prefix}{self._next_order_id}",
-                      strategy_id=self.strategy_id,
-                      tag=tag, submission_price=sub_px)
-        self._next_order_id += 1
-        self.orders[order.id] = order
-        request.response = OrderResponse(order.id)
-        self.tickets[order.id] = ticket = OrderTicket(self, order.id, request)
-        if self.decision_hook is not None:
-            self.decision_hook("submit", order)
-        if self.brokerage_model is not None:  # a strategy's brokerage model may refuse it (LEAN: order invalid)
-            from leand.brokerage_models import check_submit
-
-            ok, msg = check_submit(self.brokerage_model, sec, order)
-            if not ok:
-                order.transition(OrderStatus.REJECTED)
-                request.response = OrderResponse(order.id, E.BROKERAGE_MODEL_REFUSED_TO_SUBMIT_ORDER, msg)
-                self._emit(order, OrderStatus.REJECTED, code="BROKERAGE_MODEL", message=msg)
-                self.log("ERROR", msg)
-                return ticket
-        # LEAN checks buying power when an order is submitted
-        ok, msg = self._buying_power_ok(order, sec, qty, self._order_price(sec, order))
-        if not ok:
-            order.transition(OrderStatus.REJECTED)
-            request.response = OrderResponse(order.id, E.INSUFFICIENT_BUYING_POWER, msg)
-            self._emit(order, OrderStatus.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
-            self.log("ERROR", f"order {order.id} invalid: {msg}")
-            return ticket
-        # the one pre-trade gate: its approval is what the brokerage accepts
-        gate = self.risk_gate
-        decision = gate.check_new(order)
-        if self.risk_hook is not None:
-            self.risk_hook(order, decision)
-        if not isinstance(decision, Approved):
-            order.transition(OrderStatus.REJECTED)
-            self.log("ERROR", f"order {order.id} refused by the risk gate: {decision.code}: {decision.message}")
-            request.response = OrderResponse(order.id, E.RISK_REFUSED, decision.message)
-            self._emit(order, OrderStatus.REJECTED, code=decision.code, message=decision.message)
-            return ticket
-        order.transition(OrderStatus.SUBMITTED)
-        self.open_orders[order.id] = order
-        gate.on_order_opened(order)
-        self._emit(order, OrderStatus.SUBMITTED)
-        if asynchronous and order_type is OrderType.MARKET:
-            deferred = getattr(self.brokerage, "deferred", None)
-            if deferred is not None:  # filled with the next data, not now (LEAN's asynchronous orders)
-                deferred.add(order.id)
-        self.brokerage.submit(decision, order, now)
-        return ticket
-
-    def _order_price(self, sec: Security, order: Order) -> float:
-        if order.type is OrderType.LIMIT and order.limit_price is not None:
-            return order.limit_price
-        if order.type in (OrderType.STOP_LIMIT,) and order.limit_price is not None:
-            return order.limit_price
-        if order.type is OrderType.STOP_MARKET and order.stop_price is not None:
-            return order.stop_price
-        if order.quantity > 0:
-            return sec.ask or sec.price
-        return sec.bid or sec.price
-
-    def _reserved(self, sec: Security, exclude: int) -> tuple[float, float]:
-        """Quote cash reserved by open buys and base amount by open sells (cash accounts)."""
-        rq = rb = 0.0
-        for o in self.open_orders.values():
-            if o.id == exclude:
-                continue
-            osec = self.securities[o.symbol]
-            rem = o.quantity - o.filled_quantity
-            if rem > 0 and osec.quote_currency == sec.quote_currency and o.type is not OrderType.MARKET:
-                rq += rem * (o.limit_price or o.stop_price or osec.price)
-            elif rem < 0 and o.symbol == sec.symbol:
-                rb += -rem
-        return rq, rb
-
-    def _buying_power_ok(self, order: Order, sec: Security, qty: float, price: float) -> tuple[bool, str]:
-        model = sec.buying_power_model
-        if getattr(model, "lean_style", False):
-            from leand.lean_models import model_sufficient
-
-            return model_sufficient(model, sec, self.portfolio, order,
-                                    lambda: self._standard_buying_power_ok(order, sec, qty, price))
-        return self._standard_buying_power_ok(order, sec, qty, price)
-
-    def _standard_buying_power_ok(self, order: Order, sec: Security, qty: float, price: float) -> tuple[bool, str]:
-        self._refresh_rates()
-        fee, cur = sec.fee_model.fee(sec, order, qty, price, self.clock.now_ns())
-        fee_acc = self.portfolio.cash_book.convert(fee, cur)
-        rq = rb = 0.0
-        if self.account_type is AccountType.CASH:
-            rq, rb = self._reserved(sec, order.id)
-            if order.type is OrderType.LIMIT and qty > 0:
-                # limit buys need the fee on top, in quote currency
-                return self.portfolio.has_sufficient_buying_power(sec, qty, price + fee / abs(qty), 0.0,
-                                                                  rq, rb)
-        return self.portfolio.has_sufficient_buying_power(sec, qty, price, fee_acc, rq, rb)
-
-    def check_fill_buying_power(self, order: Order, sec: Security, qty: float, price: float) -> bool:
-        ok, msg = self._buying_power_ok(order, sec, qty, price)
-        if not ok:
-            self.open_orders.pop(order.id, None)
-            order.transition(OrderStatus.REJECTED)
-            self._emit(order, OrderStatus.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
-            self.log("ERROR", f"order {order.id} invalid at fill: {msg}")
-            self.risk_gate.on_order_closed(order)
-        return ok
-
-    def on_fill(self, order: Order, qty: float, price: float, fee: float | None = None,
-                fee_currency: str | None = None, trade_id: int | None = None) -> Fill:
-        """Apply a fill: the order's state machine, the portfolio, then the strategy's ``on_order_event``.
-
-        A venue's fill carries its own fee and trade id; simulated fills get them from the fee model."""
-        sec = self.securities[order.symbol]
-        now = self.clock.now_ns()
-        if fee is None:
-            fee, fee_ccy = sec.fee_model.fee(sec, order, qty, price, now)
-        else:
-            fee_ccy = fee_currency or sec.quote_currency
-        self._refresh_rates()
-        order.apply_fill(qty, price)
-        order.last_update_time = now
-        liquidity = LiquiditySide.MAKER if is_maker(order) else LiquiditySide.TAKER
-        fill = Fill(order_id=order.id, symbol=order.symbol, time=now, quantity=qty, price=price, fee=fee,
-                    fee_currency=fee_ccy, liquidity=liquidity,
-                    trade_id=trade_id if trade_id is not None else self._next_trade_id,
-                    client_order_id=order.client_order_id)
-        self._next_trade_id += 1
-        self.fills.append(fill)
-        self.portfolio.process_fill(sec, fill)
-        if order.status is OrderStatus.FILLED:
-            self.open_orders.pop(order.id, None)
-            self.risk_gate.on_order_closed(order)
-        self._emit(order, order.status, fill_price=price, fill_quantity=qty, fee=fee, fee_currency=fee_ccy,
-                   liquidity=liquidity)
-        return fill
-
-    def on_venue_closed(self, order: Order, status: OrderStatus, reason: str = "") -> None:
-        """A venue canceled or rejected an open order."""
-        self.open_orders.pop(order.id, None)
-        order.transition(status)
-        self.risk_gate.on_order_closed(order)
-        self._emit(order, status, code=reason, message=reason)
-
-    def adopt_order(self, order: Order) -> None:
-        """An order still open at the venue after a restart: tracked again, so strategies can cancel it."""
-        order.id = self._next_order_id
-        self._next_order_id += 1
-        self.orders[order.id] = order
-        self.open_orders[order.id] = order
-        self.risk_gate.on_order_opened(order)
-
-    def on_order_expired(self, order: Order) -> None:
-        self.open_orders.pop(order.id, None)
-        order.transition(OrderStatus.EXPIRED)
-        self.risk_gate.on_order_closed(order)
-        self._emit(order, OrderStatus.EXPIRED, message="time in force expired")
+        return self.order_manager.submit(symbol, quantity, order_type, limit_price=limit_price,
+                                         stop_price=stop_price, trailing_amount=trailing_amount,
+                                         trailing_as_percentage=trailing_as_percentage, tag=tag,
+                                         time_in_force=time_in_force, expire=expire, post_only=post_only,
+                                         asynchronous=asynchronous)
 
     def cancel_order(self, order_id: int, tag: str = "") -> bool:
-        order = self.open_orders.get(order_id)
-        if order is None:
-            self.log("ERROR", f"cancel of order {order_id} ignored: not open")
-            return False
-        if order.status is OrderStatus.PENDING_CANCEL:
-            self.log("ERROR", f"cancel of order {order_id} ignored: already being canceled")
-            return False
-        if self.decision_hook is not None:
-            self.decision_hook("cancel", order)
-        throttled = self.risk_gate.on_cancel_request(order)
-        if throttled is not None:
-            self.log("ERROR", f"cancel of order {order_id} refused: {throttled.message}")
-            return False
-        self.brokerage.cancel(order, self.clock.now_ns())
-        if self.live_mode or self.brokerage.async_cancel(order):  # the venue confirms later (on_venue_closed); fills may still arrive meanwhile
-            order.transition(OrderStatus.PENDING_CANCEL)
-            self._emit(order, OrderStatus.PENDING_CANCEL, message=tag)
-            return True
-        self.open_orders.pop(order_id, None)
-        order.transition(OrderStatus.CANCELED)
-        if tag:
-            order.tag = tag
-        self.risk_gate.on_order_closed(order)
-        self._emit(order, OrderStatus.CANCELED, message=tag)
-        return True
+        return self.order_manager.cancel(order_id, tag)
 
     def cancel_order_response(self, order_id: int, tag: str = "") -> OrderResponse:
-        """``cancel_order`` with LEAN's answer: why a cancel was refused, not just that it was."""
-        if order_id not in self.orders:
-            return OrderResponse(order_id, OrderResponseErrorCode.ORDER_DOES_NOT_EXIST, "order does not exist")
-        if order_id not in self.open_orders:
-            return OrderResponse(order_id, OrderResponseErrorCode.INVALID_ORDER_STATUS,
-                                 f"order {order_id} is {self.orders[order_id].status.value}: it cannot be canceled")
-        if self.cancel_order(order_id, tag):
-            return OrderResponse(order_id)
-        return OrderResponse(order_id, OrderResponseErrorCode.INVALID_REQUEST, f"cancel of order {order_id} refused")
+        return self.order_manager.cancel_response(order_id, tag)
 
     def update_order_response(self, order_id: int, fields: UpdateOrderFields) -> OrderResponse:
-        """``update_order`` with LEAN's answer. A closed order may still have its tag changed, as in LEAN."""
-        order = self.orders.get(order_id)
-        if order is None:
-            return OrderResponse(order_id, OrderResponseErrorCode.ORDER_DOES_NOT_EXIST, "order does not exist")
-        only_tag = (fields.tag is not None and fields.quantity is None and fields.limit_price is None
-                    and fields.stop_price is None and fields.trigger_price is None and fields.trailing_amount is None)
-        if order_id not in self.open_orders:
-            if only_tag:
-                assert fields.tag is not None
-                order.tag = fields.tag
-                return OrderResponse(order_id)
-            return OrderResponse(order_id, OrderResponseErrorCode.INVALID_ORDER_STATUS,
-                                 f"order {order_id} is {order.status.value}: it cannot be updated")
-        if self.brokerage_model is not None:
-            from leand.brokerage_models import check_update
-
-            ok, msg = check_update(self.brokerage_model, self.securities[order.symbol], order, fields)
-            if not ok:  # LEAN answers with an error response and no order event
-                self.log("ERROR", msg)
-                return OrderResponse(order_id, OrderResponseErrorCode.BROKERAGE_MODEL_REFUSED_TO_UPDATE_ORDER, msg)
-        if fields.trailing_amount is not None:
-            order.trailing_amount = fields.trailing_amount
-        if self.update_order(order_id, quantity=fields.quantity, limit_price=fields.limit_price,
-                             stop_price=fields.stop_price, tag=fields.tag):
-            return OrderResponse(order_id)
-        return OrderResponse(order_id, OrderResponseErrorCode.INVALID_REQUEST, f"update of order {order_id} refused")
+        return self.order_manager.update_response(order_id, fields)
 
     def update_order(self, order_id: int, *, quantity: float | None = None, limit_price: float | None = None,
-                     stop_price: float | None = None, tag: str | None = None) -> bool:
-        order = self.open_orders.get(order_id)
-        if order is None:
-            self.log("ERROR", f"update of order {order_id} ignored: not open")
-            return False
-        if quantity is not None:
-            quantity = self.securities[order.symbol].instrument.round_lot(quantity)
-        update = UpdateRequest(order_id=order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price,
-                               tag=tag)
-        if self.decision_hook is not None:
-            self.decision_hook("modify", msgspec.structs.replace(
-                order, quantity=quantity if quantity is not None else order.quantity,
-                limit_price=limit_price if limit_price is not None else order.limit_price,
-                stop_price=stop_price if stop_price is not None else order.stop_price))
-        decision = self.risk_gate.check_modify(order, update)
-        if not isinstance(decision, Approved):
-            self.log("ERROR", f"update of order {order_id} rejected: {decision.message}")
-            self._emit(order, order.status, code=decision.code, message=decision.message)
-            return False
-        self.brokerage.modify(decision, order, update, self.clock.now_ns())
-        if quantity is not None:
-            order.quantity = quantity
-        if limit_price is not None:
-            order.limit_price = limit_price
-        if stop_price is not None:
-            order.stop_price = stop_price
-        if tag is not None:
-            order.tag = tag
-        order.last_update_time = self.clock.now_ns()
-        self._emit(order, order.status, message="updated")
-        return True
+                     stop_price: float | None = None, trailing_amount: float | None = None,
+                     tag: str | None = None) -> bool:
+        return self.order_manager.update(order_id, quantity=quantity, limit_price=limit_price,
+                                         stop_price=stop_price, trailing_amount=trailing_amount, tag=tag)
 
     def get_open_orders(self, symbol: Symbol | str | None = None) -> list[Order]:
-        if symbol is None:
-            return list(self.open_orders.values())
-        sym = self.resolve(symbol)
-        return [o for o in self.open_orders.values() if o.symbol == sym]
+        return self.order_manager.get_open_orders(symbol)
 
     def get_order_by_id(self, order_id: int) -> Order | None:
         return self.orders.get(order_id)
 
     def cancel_open_orders(self, symbol: Symbol | str | None = None, tag: str = "") -> list[OrderTicket]:
-        out = []
-        for o in self.get_open_orders(symbol):
-            if self.cancel_order(o.id, tag):
-                out.append(self.tickets[o.id])
-        return out
-
-    def _emit(self, order: Order, status: OrderStatus, *, fill_price: float = 0.0, fill_quantity: float = 0.0,
-              fee: float = 0.0, fee_currency: str = "USD", liquidity: LiquiditySide = LiquiditySide.NONE,
-              code: str = "", message: str = "") -> None:
-        eid = self._event_ids[order.id] = self._event_ids.get(order.id, 0) + 1
-        ev = OrderEvent(order_id=order.id, symbol=order.symbol, time=self.clock.now_ns(), status=status,
-                        fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
-                        liquidity=liquidity, code=code, message=message, client_order_id=order.client_order_id,
-                        quantity=order.quantity, limit_price=order.limit_price, stop_price=order.stop_price,
-                        ticket=self.tickets.get(order.id), id=eid)
-        self.strategy.on_order_event(ev)
+        return self.order_manager.cancel_open_orders(symbol, tag)
 
     # ---- portfolio targets ------------------------------------------------------------------------
     def _open_market_quantity(self, sym: Symbol) -> float:
-        return sum(o.quantity - o.filled_quantity for o in self.open_orders.values()
-                   if o.symbol == sym and o.type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
+        return self.order_manager.open_market_quantity(sym)
 
     def calculate_order_quantity(self, symbol: Symbol | str, target: float) -> float:
         sym = self.resolve(symbol)
         sec = self.securities[sym]
-        self._refresh_rates()
+        self.refresh_rates()
         tpv = self.portfolio.total_portfolio_value
         model = sec.buying_power_model
         if getattr(model, "lean_style", False):  # a strategy's BuyingPowerModel (leand.lean_models)
@@ -997,7 +657,7 @@ class Engine:
             return
         self.log("ERROR", f"no conversion rate source for {ccy}: its cash counts as 0 {acc}")
 
-    def _refresh_rates(self) -> None:
+    def refresh_rates(self) -> None:
         cb = self.portfolio.cash_book
         for ccy, (sec, invert) in self._rate_sources.items():
             p = sec.price
@@ -1026,7 +686,7 @@ class Engine:
 
     def initialize(self) -> None:
         if not self.live_mode:  # live, the clock is wall time already: schedules set up now start from now
-            self.clock._now = self._start_ns()
+            self.clock.set_time(self._start_ns())
         self.strategy.initialize()
         if self._cli_start is not None:
             self.start_date = self._cli_start
@@ -1104,7 +764,7 @@ class Engine:
         return float(b)
 
     def _sample_daily(self, t: int) -> None:
-        self._refresh_rates()
+        self.refresh_rates()
         tpv = self.portfolio.total_portfolio_value
         self.daily_samples.append((t, tpv, self.benchmark_value(), self.portfolio.sales_volume))
         self.portfolio.sales_volume = 0.0
@@ -1112,7 +772,7 @@ class Engine:
 
     def _sample_equity(self, t: int, tpv: float | None = None) -> None:
         if tpv is None:
-            self._refresh_rates()
+            self.refresh_rates()
             tpv = self.portfolio.total_portfolio_value
         self.equity_samples.append((t, tpv))
         if tpv > self.peak_equity:
@@ -1153,8 +813,8 @@ class Engine:
             else:
                 warm_start = self._warmup_start(start_ns, int(period), res)
             self.warming_up = True
-        self.clock._now = warm_start
-        self._refresh_rates()
+        self.clock.set_time(warm_start)
+        self.refresh_rates()
         if self._warmup is None:
             self._begin_trading(start_ns, end_ns)
         self._loop(self._feed(warm_start, end_ns).batches(), start_ns, end_ns, progress)
@@ -1203,7 +863,7 @@ class Engine:
 
     def _begin_trading(self, start_ns: int, end_ns: int) -> None:
         self._seed_rate_prices()
-        self._refresh_rates()
+        self.refresh_rates()
         self.start_equity = self.portfolio.total_portfolio_value
         self.daily_samples.append((start_ns, self.start_equity, self.benchmark_value(), 0.0))
         self.equity_samples.append((start_ns, self.start_equity))
@@ -1222,12 +882,13 @@ class Engine:
             restore(self)
         now = self.clock.now_ns()
         self._live_start, self._live_end = now, now + 3650 * DAY_NS
-        self.clock._now = now
+        self.clock.set_time(now)
         self._begin_trading(now, self._live_end)
 
     def _loop(self, batches, start_ns: int, end_ns: int, progress) -> None:
         clock = self.clock
         heap = clock._heap
+        set_time = clock.set_time
         securities = self.securities
         strategy = self.strategy
         on_data = strategy.on_data
@@ -1266,13 +927,13 @@ class Engine:
             for t, events in zip(times, slices):
                 if warming and t > start_ns:
                     warming = self.warming_up = False
-                    clock._now = start_ns
+                    set_time(start_ns)
                     self._begin_trading(start_ns, end_ns)
                     strategy.on_warmup_finished()
                 # (1) timers scheduled before this instant fire at their own times
                 if heap and heap[0][0] < t:
                     clock.advance_to(t - 1)
-                clock._now = t
+                set_time(t)
                 aux = False
                 # (3) prices
                 for ev in events:
@@ -1398,6 +1059,7 @@ class Engine:
         Returns how many rows ran (fewer than all when the strategy quits)."""
         clock = self.clock
         heap = clock._heap
+        set_time = clock.set_time
         on_data = self.strategy.on_data
         after_data = self.after_data
         brokerage = self.brokerage
@@ -1415,7 +1077,7 @@ class Engine:
         for i, t in enumerate(times):
             if heap and heap[0][0] < t:  # (1) timers scheduled before this instant
                 clock.advance_to(t - 1)
-            clock._now = t
+            set_time(t)
             c = closes[i]
             sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
             sec.bar_row = i

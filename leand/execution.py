@@ -72,6 +72,11 @@ class ExecutionClient:
         the engine then marks it pending-cancel instead of canceled. Live venues always are."""
         return False
 
+    def async_modify(self, order: Order) -> bool:
+        """True when an update of ``order`` is only a request the venue answers later (update accepted or
+        rejected): the order keeps its values until then. Simulated brokerages apply updates at once."""
+        return False
+
     def scan(self, now_ns: int) -> None:
         """Called on every slice with open orders. A real venue fills on its own; the simulated bar
         brokerage overrides this to match resting orders against the slice's data."""

@@ -16,7 +16,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from leand.model import CANCEL_REJECTED, ExecReport, Instrument, QuoteTick, Symbol, VenueOrder
+from leand.model import (
+    CANCEL_REJECTED,
+    ExecReport,
+    Instrument,
+    OrderStatus,
+    QuoteTick,
+    ReportKind,
+    Symbol,
+    VenueOrder,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
@@ -101,17 +110,17 @@ class PaperVenue:
         with _transaction(self.db):
             self.db.execute("INSERT INTO submissions VALUES (?, ?)", (client_order_id, now_ns))
         if self.db.execute("SELECT 1 FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone():
-            return [ExecReport(client_order_id=client_order_id, status="rejected", symbol=sid, time_ns=now_ns,
+            return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns,
                                reason="DUPLICATE_CLIENT_ORDER_ID")]
         if sid not in self._by_id:
-            return [ExecReport(client_order_id=client_order_id, status="rejected", symbol=sid, time_ns=now_ns,
+            return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns,
                                reason=f"UNKNOWN_SYMBOL {sid}")]
         if type_ not in ("market", "limit"):
-            return [ExecReport(client_order_id=client_order_id, status="rejected", symbol=sid, time_ns=now_ns,
+            return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns,
                                reason=f"UNSUPPORTED_ORDER_TYPE {type_}")]
         px = self.ask.get(sid) if quantity > 0 else self.bid.get(sid)
         if type_ == "market" and not px:
-            return [ExecReport(client_order_id=client_order_id, status="rejected", symbol=sid, time_ns=now_ns,
+            return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns,
                                reason="NO_MARKET")]
         vid = self._next_id
         self._next_id += 1
@@ -119,7 +128,7 @@ class PaperVenue:
             self.db.execute("INSERT INTO orders VALUES (?,?,?,?,?,?,?,0,?,?)",
                             (client_order_id, vid, sid, quantity, type_, limit_price, "accepted", now_ns, now_ns))
         self._open.setdefault(sid, {})[client_order_id] = [quantity, limit_price, 0.0]
-        out = [ExecReport(client_order_id=client_order_id, status="accepted", symbol=sid, time_ns=now_ns,
+        out = [ExecReport(client_order_id=client_order_id, status=OrderStatus.ACCEPTED, symbol=sid, time_ns=now_ns,
                           venue_order_id=vid)]
         if px and (type_ == "market" or (limit_price is not None and (
                 (quantity > 0 and px <= limit_price) or (quantity < 0 and px >= limit_price)))):
@@ -132,14 +141,58 @@ class PaperVenue:
         row = self.db.execute("SELECT symbol, status FROM orders WHERE client_order_id=?",
                               (client_order_id,)).fetchone()
         if row is None or row[1] not in ("accepted", "partially_filled"):
-            return ExecReport(client_order_id=client_order_id, status="rejected", symbol=row[0] if row else "",
-                              time_ns=now_ns, reason=f"{CANCEL_REJECTED} " + (
+            # the order stays as it is (filled, canceled...): only the cancel request is refused
+            return ExecReport(client_order_id=client_order_id, kind=ReportKind.CANCEL_REJECTED,
+                              status=OrderStatus(row[1]) if row else OrderStatus.REJECTED,
+                              symbol=row[0] if row else "", time_ns=now_ns, reason=f"{CANCEL_REJECTED} " + (
                                   "UNKNOWN_ORDER" if row is None else f"ORDER_{row[1].upper()}"))
         with _transaction(self.db):
             self.db.execute("UPDATE orders SET status='canceled', updated_ns=? WHERE client_order_id=?",
                             (now_ns, client_order_id))
         self._open.get(row[0], {}).pop(client_order_id, None)
-        return ExecReport(client_order_id=client_order_id, status="canceled", symbol=row[0], time_ns=now_ns)
+        return ExecReport(client_order_id=client_order_id, status=OrderStatus.CANCELED, symbol=row[0],
+                          time_ns=now_ns)
+
+    def modify(self, client_order_id: str, quantity: float | None, limit_price: float | None,
+               now_ns: int) -> list[ExecReport]:
+        """Change a resting order's quantity and/or limit price in place; it may then fill at once."""
+        row = self.db.execute("SELECT symbol, status, quantity, filled, type, limit_price FROM orders WHERE "
+                              "client_order_id=?", (client_order_id,)).fetchone()
+
+        def refuse(reason: str, status: OrderStatus) -> list[ExecReport]:
+            return [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_REJECTED, status=status,
+                               symbol=row[0] if row else "", time_ns=now_ns, reason=reason)]
+
+        if row is None:
+            return refuse("UNKNOWN_ORDER", OrderStatus.REJECTED)
+        sid, status, qty, filled, type_, limit = row
+        if status not in ("accepted", "partially_filled"):
+            return refuse(f"ORDER_{status.upper()}", OrderStatus(status))
+        new_qty = qty if quantity is None else quantity
+        if (new_qty > 0) != (qty > 0) or abs(new_qty) < abs(filled) - 1e-12:
+            return refuse(f"INVALID_QUANTITY {new_qty:g} (filled {filled:g})", OrderStatus(status))
+        if limit_price is not None and type_ != "limit":
+            return refuse("LIMIT_PRICE_ON_MARKET_ORDER", OrderStatus(status))
+        new_limit = limit if limit_price is None else limit_price
+        done = abs(new_qty - filled) < 1e-12
+        with _transaction(self.db):
+            self.db.execute("UPDATE orders SET quantity=?, limit_price=?, status=?, updated_ns=? WHERE "
+                            "client_order_id=?", (new_qty, new_limit, "filled" if done else status, now_ns,
+                                                  client_order_id))
+        if done:
+            self._open.get(sid, {}).pop(client_order_id, None)
+        else:
+            self._open.setdefault(sid, {})[client_order_id] = [new_qty, new_limit, filled]
+        out = [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_ACCEPTED,
+                          status=OrderStatus.FILLED if done else OrderStatus(status), symbol=sid, time_ns=now_ns,
+                          quantity=new_qty, limit_price=new_limit)]
+        rem = new_qty - filled
+        px = self.ask.get(sid) if rem > 0 else self.bid.get(sid)
+        if not done and px and ((rem > 0 and px <= new_limit) or (rem < 0 and px >= new_limit)):
+            r = self._fill(client_order_id, sid, rem, px, "taker", now_ns)
+            if r is not None:
+                out.append(r)
+        return out
 
     def _fill(self, cid: str, sid: str, qty: float, price: float, liquidity: str, now_ns: int) -> ExecReport | None:
         inst = self._by_id[sid]
@@ -167,21 +220,23 @@ class PaperVenue:
             self._open[sid][cid][2] += qty
         else:
             self._open[sid].pop(cid, None)
-        return ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns, fill_id=cur.lastrowid or 0,
+        return ExecReport(client_order_id=cid, status=OrderStatus(status), symbol=sid, time_ns=now_ns,
+                          fill_id=cur.lastrowid or 0,
                           fill_quantity=qty, fill_price=price, fee=fee, fee_currency=quote, liquidity=liquidity)
 
     def _reject_open(self, cid: str, sid: str, now_ns: int, reason: str) -> ExecReport:
         with _transaction(self.db):
             self.db.execute("UPDATE orders SET status='rejected', updated_ns=? WHERE client_order_id=?", (now_ns, cid))
         self._open.get(sid, {}).pop(cid, None)
-        return ExecReport(client_order_id=cid, status="rejected", symbol=sid, time_ns=now_ns, reason=reason)
+        return ExecReport(client_order_id=cid, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns, reason=reason)
 
     # -- what a reconnecting client asks ---------------------------------------------------------
     def order_by_client_id(self, cid: str) -> VenueOrder | None:
         row = self.db.execute("SELECT client_order_id, venue_order_id, symbol, quantity, type, limit_price, status, "
                               "filled FROM orders WHERE client_order_id=?", (cid,)).fetchone()
         return None if row is None else VenueOrder(client_order_id=row[0], venue_order_id=row[1], symbol=row[2],
-                                                   quantity=row[3], type=row[4], limit_price=row[5], status=row[6],
+                                                   quantity=row[3], type=row[4], limit_price=row[5],
+                                                   status=OrderStatus(row[6]),
                                                    filled=row[7])
 
     def open_orders(self) -> list[VenueOrder]:
@@ -193,7 +248,7 @@ class PaperVenue:
         rows = self.db.execute("SELECT f.fill_id, f.client_order_id, f.symbol, f.quantity, f.price, f.fee, "
                                "f.fee_currency, f.liquidity, f.time_ns, o.status FROM fills f JOIN orders o USING "
                                "(client_order_id) WHERE f.fill_id > ? ORDER BY f.fill_id", (fill_id,)).fetchall()
-        return [ExecReport(client_order_id=r[1], status=r[9], symbol=r[2], time_ns=r[8], fill_id=r[0],
+        return [ExecReport(client_order_id=r[1], status=OrderStatus(r[9]), symbol=r[2], time_ns=r[8], fill_id=r[0],
                            fill_quantity=r[3], fill_price=r[4], fee=r[5], fee_currency=r[6], liquidity=r[7])
                 for r in rows]
 

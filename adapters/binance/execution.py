@@ -54,10 +54,13 @@ from leand.adapters.binance.schemas import (
 from leand.adapters.binance.signing import ws_signature
 from leand.model import (
     CANCEL_REJECTED,
+    STATUS_RANK,
     ExecReport,
     Instrument,
     Order,
+    OrderStatus,
     OrderType,
+    ReportKind,
     Symbol,
     TimeInForce,
     UpdateRequest,
@@ -67,12 +70,14 @@ from leand.venue import Capabilities, OrderStore, VenueView
 
 log = structlog.get_logger("leand.binance.exec")
 
-#: Binance order status -> the status word of leand's execution reports
-STATUS = {"NEW": "accepted", "PENDING_NEW": "accepted", "PARTIALLY_FILLED": "partially_filled",
-          "FILLED": "filled", "CANCELED": "canceled", "PENDING_CANCEL": "accepted", "REJECTED": "rejected",
-          "EXPIRED": "canceled", "EXPIRED_IN_MATCH": "canceled"}
+_S = OrderStatus
+#: Binance order status -> leand's
+STATUS = {"NEW": _S.ACCEPTED, "PENDING_NEW": _S.ACCEPTED, "PARTIALLY_FILLED": _S.PARTIALLY_FILLED,
+          "FILLED": _S.FILLED, "CANCELED": _S.CANCELED, "PENDING_CANCEL": _S.ACCEPTED, "REJECTED": _S.REJECTED,
+          "EXPIRED": _S.EXPIRED, "EXPIRED_IN_MATCH": _S.EXPIRED}
 #: how far along an order is: a report that would move it back is dropped
-RANK = {"accepted": 1, "partially_filled": 2, "filled": 3, "canceled": 3, "rejected": 3}
+RANK = STATUS_RANK
+_CLOSED = (_S.CANCELED, _S.REJECTED, _S.EXPIRED)
 TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.DAY: "GTC"}
 TRADE_ID_SPAN = 10 ** 12
 _user_event = msgspec.json.Decoder(UserEvent)
@@ -208,7 +213,11 @@ class BinanceExecutionClient:
         self.send_cancel(order)
 
     def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
-        raise NotImplementedError("binance spot orders are not modified here: cancel and replace")
+        """Not offered (``capabilities.modify`` is False): the daemon refuses an update with a rejected order
+        event before it gets here; should one arrive, it is refused the same way."""
+        self.reports.put_nowait(ExecReport(client_order_id=order.client_order_id, kind=ReportKind.UPDATE_REJECTED,
+                                           status=order.status, symbol=order.symbol.id, time_ns=now_ns,
+                                           reason="UNSUPPORTED_MODIFY binance spot orders are not modified"))
 
     def balances(self) -> dict[str, float]:
         return dict(self.account)
@@ -250,7 +259,7 @@ class BinanceExecutionClient:
         return VenueOrder(client_order_id=o.clientOrderId, venue_order_id=o.orderId,
                           symbol=self.symbols[o.symbol].id, quantity=sign * float(o.origQty),
                           type="limit" if o.type.startswith("LIMIT") else "market",
-                          limit_price=float(o.price) or None, status=STATUS.get(o.status, "accepted"),
+                          limit_price=float(o.price) or None, status=STATUS.get(o.status, _S.ACCEPTED),
                           filled=sign * float(o.executedQty))
 
     # -- REST snapshot ----------------------------------------------------------------------------------------
@@ -344,10 +353,10 @@ class BinanceExecutionClient:
         sign = 1.0 if t.isBuyer else -1.0
         qty = sign * float(t.qty)
         filled[cid] = filled.get(cid, 0.0) + qty
-        status = "filled" if abs(filled[cid]) >= abs(order_qty) - 1e-12 else "partially_filled"
+        status = _S.FILLED if abs(filled[cid]) >= abs(order_qty) - 1e-12 else _S.PARTIALLY_FILLED
         q = st.queried.get(cid)
-        if q is not None and status == "filled" and q.status not in ("FILLED",):
-            status = "partially_filled"
+        if q is not None and status is _S.FILLED and q.status not in ("FILLED",):
+            status = _S.PARTIALLY_FILLED
         return ExecReport(client_order_id=cid, status=status, symbol=self.symbols[t.symbol].id,
                           time_ns=t.time * 1_000_000, fill_id=fill_key(self.index[t.symbol], t.id),
                           fill_quantity=qty, fill_price=float(t.price), fee=float(t.commission),
@@ -379,16 +388,16 @@ class BinanceExecutionClient:
                 continue
             vo = open_by_cid.get(cid) or st.queried.get(cid)
             if vo is None and cid in st.queried:
-                self._push_status(cid, "rejected", sym, now, "NOT_FOUND_AT_VENUE")
+                self._push_status(cid, _S.REJECTED, sym, now, "NOT_FOUND_AT_VENUE")
             elif vo is not None:
-                self._push_status(cid, STATUS.get(vo.status, "accepted"), sym, now,
+                self._push_status(cid, STATUS.get(vo.status, _S.ACCEPTED), sym, now,
                                   "EXPIRED" if vo.status.startswith("EXPIRED") else "")
         self.stats["recovered_fills"] += n
         log.info("binance.reconciled", trades=len(st.trades), pushed_fills=n, open_orders=len(st.open_orders))
         return n
 
     # -- reports ----------------------------------------------------------------------------------------------
-    def _push_status(self, cid: str, status: str, symbol: str, time_ns: int, reason: str = "",
+    def _push_status(self, cid: str, status: OrderStatus, symbol: str, time_ns: int, reason: str = "",
                      venue_order_id: int = 0) -> None:
         rank = RANK[status]
         if rank <= self._stage.get(cid, 0):
@@ -407,7 +416,7 @@ class BinanceExecutionClient:
         if sym is None:
             return
         self._order_cids[(ev.s, ev.i)] = cid
-        status = STATUS.get(ev.X, "accepted")
+        status = STATUS.get(ev.X, _S.ACCEPTED)
         t_ns = ev.T * 1_000_000
         if ev.x == "TRADE":
             sign = 1.0 if ev.S == "BUY" else -1.0
@@ -416,7 +425,7 @@ class BinanceExecutionClient:
                                        fill_quantity=sign * float(ev.l), fill_price=float(ev.L),
                                        fee=float(ev.n or 0), fee_currency=ev.N or "",
                                        liquidity="maker" if ev.m else "taker"))
-        elif status in ("accepted", "canceled", "rejected") or ev.x == "EXPIRED":
+        elif status is _S.ACCEPTED or status in _CLOSED or ev.x == "EXPIRED":
             reason = "EXPIRED" if ev.X.startswith("EXPIRED") else (ev.r if ev.r != "NONE" else "")
             self._push_status(cid, status, sym.id, t_ns, reason, ev.i)
 
@@ -484,7 +493,7 @@ class BinanceExecutionClient:
         params = self.order_params(order)
         if isinstance(params, str):
             self.stats["rejected"] += 1
-            self._push_status(cid, "rejected", sid, time.time_ns(), params)
+            self._push_status(cid, _S.REJECTED, sid, time.time_ns(), params)
             return
         self._inflight.add(cid)
         try:
@@ -498,7 +507,7 @@ class BinanceExecutionClient:
             except BinanceError as e:
                 self.stats["rejected"] += 1
                 log.warning("binance.order.rejected", client_order_id=cid, code=e.code, msg=e.msg)
-                self._push_status(cid, "rejected", sid, time.time_ns(), f"{e.code} {e.msg}")
+                self._push_status(cid, _S.REJECTED, sid, time.time_ns(), f"{e.code} {e.msg}")
                 return
             except UnknownOutcome as e:
                 self.stats["unknown_outcomes"] += 1
@@ -514,19 +523,19 @@ class BinanceExecutionClient:
         sid = order.symbol.id
         self._order_cids[(resp.symbol, resp.orderId)] = cid
         t_ns = (resp.transactTime or int(time.time() * 1000)) * 1_000_000
-        self._push_status(cid, "accepted", sid, t_ns, venue_order_id=resp.orderId)
+        self._push_status(cid, _S.ACCEPTED, sid, t_ns, venue_order_id=resp.orderId)
         sign = 1.0 if order.quantity > 0 else -1.0
         cum, total = 0.0, abs(order.quantity)
         for f in resp.fills:
             cum += float(f.qty)
-            st = "filled" if cum >= total - 1e-12 else "partially_filled"
+            st = _S.FILLED if cum >= total - 1e-12 else _S.PARTIALLY_FILLED
             self._push_fill(ExecReport(client_order_id=cid, status=st, symbol=sid, time_ns=t_ns,
                                        venue_order_id=resp.orderId, fill_id=fill_key(self.index[resp.symbol],
                                                                                      f.tradeId),
                                        fill_quantity=sign * float(f.qty), fill_price=float(f.price),
                                        fee=float(f.commission), fee_currency=f.commissionAsset, liquidity="taker"))
-        status = STATUS.get(resp.status, "")
-        if status in ("canceled", "rejected"):
+        status = STATUS.get(resp.status)
+        if status in _CLOSED:
             self._push_status(cid, status, sid, t_ns, "EXPIRED" if resp.status.startswith("EXPIRED") else "",
                               resp.orderId)
 
@@ -544,13 +553,13 @@ class BinanceExecutionClient:
             if q is not None:
                 await self._recover_order(order, q)
                 return
-        self._push_status(cid, "rejected", order.symbol.id, time.time_ns(), "UNKNOWN_OUTCOME_NOT_FOUND")
+        self._push_status(cid, _S.REJECTED, order.symbol.id, time.time_ns(), "UNKNOWN_OUTCOME_NOT_FOUND")
 
     async def _recover_order(self, order: Order, q: QueryOrder) -> None:
         """The venue knows the order: its fills from myTrades (by orderId), then its status."""
         cid = order.client_order_id
         self._order_cids[(q.symbol, q.orderId)] = cid
-        self._push_status(cid, "accepted", order.symbol.id, time.time_ns(), venue_order_id=q.orderId)
+        self._push_status(cid, _S.ACCEPTED, order.symbol.id, time.time_ns(), venue_order_id=q.orderId)
         if float(q.executedQty):
             try:
                 body = await self.rest.request("GET", "/api/v3/myTrades", {"symbol": q.symbol,
@@ -564,14 +573,15 @@ class BinanceExecutionClient:
             st = VenueState(balances={}, open_orders=[], trades=[], queried={cid: q}, order_cids={})
             for t in sorted(decode(body, list[MyTrade]), key=lambda t: t.id):
                 self._push_fill(self._trade_report(t, cid, order.quantity, filled, st))
-        status = STATUS.get(q.status, "accepted")
-        if status in ("canceled", "rejected"):
+        status = STATUS.get(q.status, _S.ACCEPTED)
+        if status in _CLOSED:
             self._push_status(cid, status, order.symbol.id, time.time_ns(),
                               "EXPIRED" if q.status.startswith("EXPIRED") else "", q.orderId)
 
     async def _cancel(self, order: Order) -> None:
         cid = order.client_order_id
         sym = order.symbol.value.upper()
+        found: QueryOrder | None = None
         # a cancel right behind its own submit waits for the submit's answer (the venue may not know it yet)
         for _ in range(200):
             if cid not in self._inflight:
@@ -589,12 +599,14 @@ class BinanceExecutionClient:
         except BinanceError as e:
             if e.code == -2011:  # unknown or already final: find out which, the stream may have missed it
                 found = await self._query_order(sym, cid=cid)
-                if found is not None and STATUS.get(found.status) in ("filled", "canceled", "rejected"):
+                if found is not None and STATUS.get(found.status) in (_S.FILLED, *_CLOSED):
                     await self._recover_order(order, found)
                     return
             log.warning("binance.cancel.rejected", client_order_id=cid, code=e.code, msg=e.msg)
-            self.reports.put_nowait(ExecReport(client_order_id=cid, status="rejected", symbol=order.symbol.id,
-                                               time_ns=time.time_ns(), reason=f"{CANCEL_REJECTED} {e.code} {e.msg}"))
+            self.reports.put_nowait(ExecReport(client_order_id=cid, kind=ReportKind.CANCEL_REJECTED,
+                                               status=STATUS.get(found.status, _S.ACCEPTED) if found is not None
+                                               else order.status, symbol=order.symbol.id, time_ns=time.time_ns(),
+                                               reason=f"{CANCEL_REJECTED} {e.code} {e.msg}"))
         except UnknownOutcome as e:
             log.warning("binance.cancel.unknown_outcome", client_order_id=cid, error=str(e))
             if self.user_connected.is_set():

@@ -31,10 +31,13 @@ from leand.adapters.ccxt.exchange import has_ws, make_exchange
 from leand.adapters.ccxt.markets import MarketRules, OrderRefused, native_order_types, rules_from_market
 from leand.model import (
     CANCEL_REJECTED,
+    STATUS_RANK,
     ExecReport,
     Instrument,
     Order,
+    OrderStatus,
     OrderType,
+    ReportKind,
     Symbol,
     TimeInForce,
     UpdateRequest,
@@ -45,7 +48,9 @@ from leand.venue import Capabilities, OrderStore, VenueView
 log = structlog.get_logger("leand.ccxt.exec")
 
 #: how far along an order is: a report that would move it back is dropped
-RANK = {"accepted": 1, "partially_filled": 2, "filled": 3, "canceled": 3, "rejected": 3}
+RANK = STATUS_RANK
+_S = OrderStatus
+_CLOSED = (_S.CANCELED, _S.REJECTED, _S.EXPIRED)
 TRADE_ID_SPAN = 10 ** 12
 TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 
@@ -60,17 +65,19 @@ def fill_key(symbol_index: int, trade_id: Any) -> int:
     return (1 << 61) | h
 
 
-def order_status(o: dict[str, Any]) -> str:
-    """ccxt's unified order status as leand's report status."""
+def order_status(o: dict[str, Any]) -> OrderStatus:
+    """ccxt's unified order status as leand's."""
     st = o.get("status")
     filled = float(o.get("filled") or 0.0)
     if st == "closed":
-        return "filled"
-    if st in ("canceled", "expired"):
-        return "canceled"
+        return _S.FILLED
+    if st == "canceled":
+        return _S.CANCELED
+    if st == "expired":
+        return _S.EXPIRED
     if st == "rejected":
-        return "rejected"
-    return "partially_filled" if filled > 0 else "accepted"
+        return _S.REJECTED
+    return _S.PARTIALLY_FILLED if filled > 0 else _S.ACCEPTED
 
 
 class CcxtExecutionClient:
@@ -256,7 +263,7 @@ class CcxtExecutionClient:
             name, kind, side, amount, price, params = self.order_args(order)
         except OrderRefused as e:
             self.stats["rejected"] += 1
-            self._push_status(cid, "rejected", sid, time.time_ns(), str(e))
+            self._push_status(cid, _S.REJECTED, sid, time.time_ns(), str(e))
             return
         self._inflight.add(cid)
         try:
@@ -269,7 +276,7 @@ class CcxtExecutionClient:
                     self.stats["retries"] += 1
                     log.warning("ccxt.order.throttled", client_order_id=cid, error=str(e)[:200])
                     if attempt == self.cfg.max_retries:
-                        self._push_status(cid, "rejected", sid, time.time_ns(), f"THROTTLED {str(e)[:200]}")
+                        self._push_status(cid, _S.REJECTED, sid, time.time_ns(), f"THROTTLED {str(e)[:200]}")
                         return
                     await asyncio.sleep(backoff(attempt + 2, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
                     continue
@@ -284,7 +291,7 @@ class CcxtExecutionClient:
                         return
                     self.stats["rejected"] += 1
                     log.warning("ccxt.order.rejected", client_order_id=cid, error=f"{type(e).__name__}: {e}"[:300])
-                    self._push_status(cid, "rejected", sid, time.time_ns(), f"{type(e).__name__}: {str(e)[:200]}")
+                    self._push_status(cid, _S.REJECTED, sid, time.time_ns(), f"{type(e).__name__}: {str(e)[:200]}")
                     return
                 self._on_order(resp, cid)
                 return
@@ -327,7 +334,7 @@ class CcxtExecutionClient:
                 if float(o.get("filled") or 0):
                     await self._trades_of(name, str(o.get("id")), cid)
                 return
-        self._push_status(cid, "rejected", order.symbol.id, time.time_ns(), "UNKNOWN_OUTCOME_NOT_FOUND")
+        self._push_status(cid, _S.REJECTED, order.symbol.id, time.time_ns(), "UNKNOWN_OUTCOME_NOT_FOUND")
 
     async def _trades_of(self, name: str, order_id: str, cid: str) -> None:
         """The fills of one order, from the account's trades (a lost answer's fills are never guessed)."""
@@ -346,9 +353,9 @@ class CcxtExecutionClient:
         self._venue_ids[cid] = vid
         sym = self.symbols[self.tickers[name]].id
         t_ns = int(o.get("timestamp") or time.time() * 1000) * 1_000_000
-        self._push_status(cid, "accepted", sym, t_ns, venue_order_id=_vid(vid))
+        self._push_status(cid, _S.ACCEPTED, sym, t_ns, venue_order_id=_vid(vid))
         st = order_status(o)
-        if st in ("canceled", "rejected"):
+        if st in _CLOSED:
             reason = "EXPIRED" if o.get("status") == "expired" else ""
             self._push_status(cid, st, sym, t_ns, reason, _vid(vid))
         for t in self._take_waiting(name, vid):
@@ -383,7 +390,7 @@ class CcxtExecutionClient:
         total = self._intent_quantity(cid)
         done = self._filled.get(cid, 0.0) + abs(qty)
         self._filled[cid] = done
-        st = "filled" if total and done >= total - 1e-12 else "partially_filled"
+        st = _S.FILLED if total and done >= total - 1e-12 else _S.PARTIALLY_FILLED
         self._push_fill(ExecReport(client_order_id=cid, status=st, symbol=self.symbols[ticker].id,
                                    time_ns=int(t.get("timestamp") or time.time() * 1000) * 1_000_000,
                                    venue_order_id=_vid(vid), fill_id=fill_id, fill_quantity=qty,
@@ -441,12 +448,13 @@ class CcxtExecutionClient:
                 await asyncio.sleep(backoff(attempt + 2, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
             except ccxt.OrderNotFound as e:  # unknown or already final: find out which
                 o = await self._find_order(name, cid)
-                if o is not None and order_status(o) in ("filled", "canceled", "rejected"):
+                if o is not None and order_status(o) in (_S.FILLED, *_CLOSED):
                     self._on_order(o, cid)
                     if float(o.get("filled") or 0):
                         await self._trades_of(name, str(o.get("id")), cid)
                     return
-                self.reports.put_nowait(ExecReport(client_order_id=cid, status="rejected", symbol=order.symbol.id,
+                self.reports.put_nowait(ExecReport(client_order_id=cid, kind=ReportKind.CANCEL_REJECTED,
+                                                   status=order.status, symbol=order.symbol.id,
                                                    time_ns=time.time_ns(), reason=f"{CANCEL_REJECTED} {e}"[:300]))
                 return
             except (ccxt.RequestTimeout, ccxt.ExchangeNotAvailable, ccxt.NetworkError) as e:
@@ -454,13 +462,14 @@ class CcxtExecutionClient:
                 self._spawn(self._reconcile_safely())
                 return
             except ccxt.BaseError as e:
-                self.reports.put_nowait(ExecReport(client_order_id=cid, status="rejected", symbol=order.symbol.id,
+                self.reports.put_nowait(ExecReport(client_order_id=cid, kind=ReportKind.CANCEL_REJECTED,
+                                                   status=order.status, symbol=order.symbol.id,
                                                    time_ns=time.time_ns(),
                                                    reason=f"{CANCEL_REJECTED} {type(e).__name__}: {e}"[:300]))
                 return
 
     # -- reports ----------------------------------------------------------------------------------------------
-    def _push_status(self, cid: str, status: str, symbol: str, time_ns: int, reason: str = "",
+    def _push_status(self, cid: str, status: OrderStatus, symbol: str, time_ns: int, reason: str = "",
                      venue_order_id: int = 0) -> None:
         rank = RANK[status]
         if rank <= self._stage.get(cid, 0):
@@ -644,9 +653,9 @@ class CcxtExecutionClient:
                 continue
             sym = self._orders.get(cid, "")
             if vo is None:
-                self._push_status(cid, "rejected", sym, now, "NOT_FOUND_AT_VENUE")
+                self._push_status(cid, _S.REJECTED, sym, now, "NOT_FOUND_AT_VENUE")
             else:
-                self._push_status(cid, vo.status if vo.status != "filled" or not view.fills else "accepted",
+                self._push_status(cid, vo.status if vo.status != _S.FILLED or not view.fills else _S.ACCEPTED,
                                   vo.symbol, now)
         self.stats["recovered_fills"] += len(view.fills)
         log.info("ccxt.reconciled", fills=len(view.fills), open_orders=len(view.open_orders))

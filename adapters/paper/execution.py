@@ -15,7 +15,7 @@ class PaperExecutionClient:
     ``submit``/``cancel`` return."""
 
     capabilities = Capabilities(order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
-                                time_in_force=frozenset({TimeInForce.GTC}), async_cancel=False)
+                                time_in_force=frozenset({TimeInForce.GTC}), modify=True, async_cancel=False)
 
     def __init__(self, venue: PaperVenue, store: OrderStore) -> None:
         self.venue = venue
@@ -52,7 +52,9 @@ class PaperExecutionClient:
         self.push([self.venue.cancel(order.client_order_id, now_ns)])
 
     def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
-        raise NotImplementedError("the paper venue does not modify orders: cancel and replace")
+        """Native: quantity and limit price change in place; the venue answers at once (update accepted or
+        rejected, and a fill if the new price crosses)."""
+        self.push(self.venue.modify(order.client_order_id, update.quantity, update.limit_price, now_ns))
 
     def balances(self) -> dict[str, float]:
         return self.venue.balances()

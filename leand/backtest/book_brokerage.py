@@ -217,7 +217,7 @@ class BookBrokerage(ExecutionClient):
                     continue
                 qty = ev.quantity if order.quantity > 0 else -ev.quantity
                 fee: Any = (ev.maker_fee if ev.maker_id else ev.taker_fee) if fees else None
-                eng.on_fill(order, qty, ev.price, fee=fee)
+                eng.order_manager.fill(order, qty, ev.price, fee=fee)
                 if order.status is OrderStatus.FILLED:
                     self._orders.pop(oid, None)
             elif cls is Canceled or cls is Rejected or cls is Expired:
@@ -229,10 +229,10 @@ class BookBrokerage(ExecutionClient):
                                                      OrderStatus.REJECTED, OrderStatus.EXPIRED):
                     continue
                 if cls is Expired:
-                    eng.on_order_expired(order)
+                    eng.order_manager.expire(order)
                 elif cls is Rejected:
-                    eng.on_venue_closed(order, OrderStatus.REJECTED, ev.reason)
+                    eng.order_manager.close(order, OrderStatus.REJECTED, code=ev.reason, message=ev.reason)
                 else:
-                    eng.on_venue_closed(order, OrderStatus.CANCELED, ev.reason)
+                    eng.order_manager.close(order, OrderStatus.CANCELED, code=ev.reason, message=ev.reason)
             elif cls is Modified:
                 pass  # the engine applied the new values when it sent the request

@@ -43,7 +43,7 @@ from leand.live.observe import Observer
 from leand.live.reports import apply_report, apply_view, persist_report
 from leand.live.secrets import secret
 from leand.live.statelock import StateLock
-from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, Symbol
+from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, Symbol, TimeInForce
 from leand.replay.recorder import Recorder
 from leand.replay.records import (
     Ctl,
@@ -237,12 +237,39 @@ class Daemon:
                 if it is None or it["strategy"] != sc.id:
                     continue
                 sym = Symbol.parse(vo.symbol)
-                order = Order(id=0, symbol=sym, quantity=vo.quantity,
-                              type=OrderType.LIMIT if vo.type == "limit" else OrderType.MARKET,
-                              limit_price=vo.limit_price, status=OrderStatus.ACCEPTED, filled_quantity=vo.filled,
-                              client_order_id=vo.client_order_id, strategy_id=sc.id, created_time=it["created_ns"])
-                engine.adopt_order(order)
+                # the journal's intent has the order as the strategy made it (its type and trigger)
+                order = Order(id=0, symbol=sym, quantity=vo.quantity, type=OrderType(it["type"]),
+                              limit_price=vo.limit_price, stop_price=it["stop_price"],
+                              time_in_force=TimeInForce(it["time_in_force"]),
+                              status=OrderStatus.PARTIALLY_FILLED if vo.filled else OrderStatus.ACCEPTED,
+                              filled_quantity=vo.filled, client_order_id=vo.client_order_id, strategy_id=sc.id,
+                              created_time=it["created_ns"], tag=it["tag"] or "", stop_triggered=bool(it.get("triggered")))
+                engine.order_manager.adopt(order)
                 self.session.routes[vo.client_order_id] = (sc.id, order)
+            # emulated orders never reached the venue: armed again from the journal, type and trigger intact
+            self.rearm_emulated(self.journal, engine, self.session, sc.id)
+
+    @staticmethod
+    def rearm_emulated(journal: Journal, engine: Engine, session: Any, sid: str) -> list[Order]:
+        """Put strategy ``sid``'s emulated orders that had not triggered back under the order manager's care,
+        from the journal (a stop that triggered was sent, so the venue's own view brings it back)."""
+        out = []
+        for it in journal.open_intents():
+            if it["strategy"] != sid or not it.get("emulated") or it.get("triggered"):
+                continue
+            order = Order(id=0, symbol=Symbol.parse(it["symbol"]), quantity=it["quantity"],
+                          type=OrderType(it["type"]), limit_price=it["limit_price"], stop_price=it["stop_price"],
+                          trailing_amount=it["trailing_amount"], trailing_as_percentage=bool(it["trailing_pct"]),
+                          time_in_force=TimeInForce(it["time_in_force"]), status=OrderStatus.ACCEPTED,
+                          client_order_id=it["client_order_id"], strategy_id=sid, created_time=it["created_ns"],
+                          tag=it["tag"] or "")
+            engine.order_manager.adopt(order)
+            engine.brokerage.hold(order)
+            session.routes[order.client_order_id] = (sid, order)
+            log.info("order.rearmed", strategy=sid, client_order_id=order.client_order_id, type=order.type.value,
+                     stop=order.stop_price)
+            out.append(order)
+        return out
 
     # ---- recording ----------------------------------------------------------------------------------
     def _record_header(self) -> None:
@@ -263,7 +290,7 @@ class Daemon:
         restored = {"cash": {c: cash.amount for c, cash in pf.cash_book.items()},
                     "positions": {s.id: [sec.holdings.quantity, sec.holdings.average_price]
                                   for s, sec in engine.securities.items() if sec.holdings.quantity},
-                    "open_orders": [], "next_order_id": engine._next_order_id}
+                    "open_orders": [], "next_order_id": engine.order_manager.next_order_id}
         rec.write(StrategySource(strategy=sc.id, class_name=type(engine.strategy).__name__,
                                  sha256=hashlib.sha256(source.encode()).hexdigest(), source=source,
                                  parameters=dict(engine.parameters), client_id_prefix=engine.client_id_prefix,
@@ -361,7 +388,7 @@ class Daemon:
                     e.clock.advance_to(now)  # the time the strategy sees it at is part of the input
                     if rec is not None:
                         rec.write(Report(recv_ns=now, strategy=sid, client_order_id=rep.client_order_id,
-                                         status=rep.status, fill_id=rep.fill_id, fill_quantity=rep.fill_quantity,
+                                         status=rep.status, kind=rep.kind, fill_id=rep.fill_id, fill_quantity=rep.fill_quantity,
                                          fill_price=rep.fill_price, fee=rep.fee, fee_currency=rep.fee_currency,
                                          liquidity=rep.liquidity, reason=rep.reason))
                     apply_report(e, item[1], rep)

@@ -1,18 +1,29 @@
-"""The daemon's side of every venue: write-ahead journaling of what is sent, and the route back to strategies.
+"""The daemon's side of every venue: write-ahead journaling of what is sent, the route back to strategies, and
+the emulation of what a venue lacks.
 
 An engine's brokerage in the daemon is a :class:`JournaledExecutionClient`: it journals the intent, records the
 request, then hands the order to the venue's :class:`~leand.venue.ExecutionClient` (one per venue account,
 found through the venue registry). Venue adapters never see the journal's write side or the engine.
+
+An order whose type the venue lacks (its ``capabilities.order_types``) but leand can emulate (stops,
+stop-limits, trailing stops) is journaled as emulated and held here: no request leaves until its trigger is
+crossed; then the venue gets a market (or limit) order under the same client order id, so its reports reach
+the same order. The trigger is journaled before that request is sent, so a restart neither loses an armed stop
+nor fires it twice; a trailing stop's moves are journaled as they happen. An operation the venue cannot do
+(an update where it has no modify) is a rejected report with a code and a message, never an exception.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from leand.execution import ExecutionClient
 from leand.live.faults import kill_point
-from leand.model import Order, UpdateRequest
+from leand.model import ExecReport, Order, OrderStatus, OrderType, ReportKind, UpdateRequest
+from leand.orders.manager import trailing_stop_price
 from leand.replay.records import Outbound
 
 if TYPE_CHECKING:
@@ -20,6 +31,9 @@ if TYPE_CHECKING:
     from leand.live.journal import Journal
     from leand.replay.recorder import Recorder
     from leand.venue import ExecutionClient as VenueExecutionClient
+
+#: what the order manager can emulate on a venue that lacks it
+EMULATED = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
 
 
 class OrderRoutes:
@@ -41,7 +55,7 @@ class OrderRoutes:
 
 class JournaledExecutionClient(ExecutionClient):
     """An execution client of the live daemon: the intent is journaled, and the request recorded, before the
-    venue hears of it."""
+    venue hears of it; what the venue lacks is emulated here."""
 
     name = "live"
 
@@ -50,38 +64,118 @@ class JournaledExecutionClient(ExecutionClient):
         self.session = routes
         self.venue = routes.venue
         self.strategy_id = strategy_id
-
-    def _submit(self, order: Order, now_ns: int) -> None:
-        self._journal_intent(order, now_ns)
-        kill_point("intent_journaled")
-        self.venue.submit(order, now_ns)
-        kill_point("sent_unacked")
-
-    def _cancel(self, order: Order, now_ns: int) -> bool:
-        self._record(order, now_ns, "cancel")
-        self.venue.cancel(order, now_ns)
-        return True
-
-    def _modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
-        if not self.venue.capabilities.modify:
-            raise NotImplementedError(f"{self.venue_name} does not modify orders: cancel and replace")
-        self._record(order, now_ns, "modify")
-        self.venue.modify(order, update, now_ns)
+        #: emulated orders not yet triggered, by order id
+        self.held: dict[int, Order] = {}
 
     @property
     def venue_name(self) -> str:
         return type(self.venue).__name__
 
-    def async_cancel(self, order: Order) -> bool:
-        return self.venue.capabilities.async_cancel
+    # -- the execution client ---------------------------------------------------------------------------------
+    def _submit(self, order: Order, now_ns: int) -> None:
+        t = order.type
+        if t in self.venue.capabilities.order_types:
+            self._journal_intent(order, now_ns)
+            kill_point("intent_journaled")
+            self.venue.submit(order, now_ns)
+            kill_point("sent_unacked")
+        elif t in EMULATED:
+            self._journal_intent(order, now_ns, emulated=True)
+            self.hold(order)
+            self._report(order, ReportKind.STATUS, OrderStatus.ACCEPTED, "EMULATED")
+        else:
+            self._journal_intent(order, now_ns)
+            self._report(order, ReportKind.STATUS, OrderStatus.REJECTED,
+                         f"UNSUPPORTED_ORDER_TYPE: {self.venue_name} has no {t.value} orders and leand cannot "
+                         "emulate them")
 
-    def _journal_intent(self, order: Order, now_ns: int) -> str:
+    def _cancel(self, order: Order, now_ns: int) -> bool:
+        self._record(order, now_ns, "cancel")
+        if self.held.pop(order.id, None) is not None:  # never sent: canceled here
+            self._report(order, ReportKind.STATUS, OrderStatus.CANCELED, "EMULATED_CANCELED")
+            return True
+        self.venue.cancel(order, now_ns)
+        return True
+
+    def _modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
+        self._record(order, now_ns, "modify")
+        if order.id in self.held:  # nothing at the venue yet: the new terms apply here
+            stop = update.stop_price
+            if update.trailing_amount is not None and stop is None:  # trail the new amount from the price now
+                sec = self.engine.securities[order.symbol]
+                stop = sec.instrument.round_price(trailing_stop_price(
+                    sec.price, order.quantity, update.trailing_amount, order.trailing_as_percentage))
+            self._report(order, ReportKind.UPDATE_ACCEPTED, order.status, "EMULATED", quantity=update.quantity,
+                         limit_price=update.limit_price, stop_price=stop)
+            return
+        if not self.venue.capabilities.modify:
+            self._report(order, ReportKind.UPDATE_REJECTED, order.status,
+                         f"UNSUPPORTED_MODIFY: {self.venue_name} does not modify orders; cancel and place a new one")
+            return
+        self.venue.modify(order, update, now_ns)
+
+    def async_cancel(self, order: Order) -> bool:
+        return order.id not in self.held and self.venue.capabilities.async_cancel
+
+    def async_modify(self, order: Order) -> bool:
+        return True
+
+    def _report(self, order: Order, kind: ReportKind, status: OrderStatus, reason: str, **terms: Any) -> None:
+        """A report made here (about an emulated order, or a refusal) takes the venue reports' path: the daemon
+        journals it, then the order manager applies it."""
+        self.venue.reports.put_nowait(ExecReport(
+            client_order_id=order.client_order_id, kind=kind, status=status, symbol=order.symbol.id,
+            time_ns=self.engine.clock.now_ns(), reason=reason, **terms))
+
+    # -- emulation ----------------------------------------------------------------------------------------------
+    def hold(self, order: Order) -> None:
+        """Arm an emulated order (at submission, or again after a restart)."""
+        self.held[order.id] = order
+
+    def scan(self, now_ns: int) -> None:
+        """Each slice: trail the trailing stops, trigger what the price has crossed."""
+        if not self.held:
+            return
+        securities = self.engine.securities
+        for order in list(self.held.values()):
+            if not order.status.is_open:
+                self.held.pop(order.id, None)
+                continue
+            sec = securities[order.symbol]
+            px = sec.price
+            if not px:
+                continue
+            buy = order.quantity > 0
+            if order.type is OrderType.TRAILING_STOP and order.trailing_amount:
+                trail = sec.instrument.round_price(
+                    trailing_stop_price(px, order.quantity, order.trailing_amount, order.trailing_as_percentage))
+                if order.stop_price is None or (trail < order.stop_price if buy else trail > order.stop_price):
+                    order.stop_price = trail
+                    self.session.journal.update_terms(order.client_order_id, None, None, trail, now_ns)
+            stop = order.stop_price
+            if stop is None or (px < stop if buy else px > stop):
+                continue
+            self._trigger(order, px, now_ns)
+
+    def _trigger(self, order: Order, px: float, now_ns: int) -> None:
+        self.held.pop(order.id, None)
+        order.stop_triggered = True
+        leg_type = OrderType.LIMIT if order.type is OrderType.STOP_LIMIT else OrderType.MARKET
+        self.session.journal.triggered(order.client_order_id, leg_type, now_ns)
+        self.engine.order_manager.emit(order, order.status, code="EMULATED_TRIGGERED",
+                                       message=f"{order.type.value} triggered at {px:g} (stop {order.stop_price:g}):"
+                                               f" sent to {self.venue_name} as {leg_type.value}")
+        self.venue.submit(msgspec.structs.replace(order, type=leg_type, quantity=order.remaining), now_ns)
+
+    # -- journal and recording ------------------------------------------------------------------------------------
+    def _journal_intent(self, order: Order, now_ns: int, emulated: bool = False) -> str:
         """Write the order intent ahead of sending it (a crash after this and before the send is resolved by
         asking the venue at restart, never by resending); returns its client order id."""
         s = self.session
         cid = order.client_order_id
-        s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type.value, order.limit_price,
-                         order.stop_price, order.time_in_force.value, order.tag, now_ns, s.boot)
+        s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type, order.limit_price,
+                         order.stop_price, order.time_in_force, order.tag, now_ns, s.boot, emulated=emulated,
+                         trailing_amount=order.trailing_amount, trailing_pct=order.trailing_as_percentage)
         s.routes[cid] = (self.strategy_id, order)
         self._record(order, now_ns, "submit")
         return cid

@@ -52,6 +52,10 @@ class IntentRecord(msgspec.Struct, tag="intent", tag_field="kind", array_like=Tr
     tag: str
     time_ns: int
     boot: int
+    #: held by the order manager (a type the venue lacks), not sent until triggered
+    emulated: bool = False
+    trailing_amount: float | None = None
+    trailing_pct: bool = False
 
 
 class StatusRecord(msgspec.Struct, tag="status", tag_field="kind", array_like=True):

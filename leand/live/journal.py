@@ -19,9 +19,15 @@ from typing import Any
 import sqlite_utils
 
 from leand.live.intentlog import FsyncPolicy, IntentLog, IntentRecord, Record, StatusRecord, read_records
-from leand.model import Fill, LiquiditySide, Symbol
+from leand.model import STATUS_RANK, Fill, LiquiditySide, OrderStatus, OrderType, Symbol, TimeInForce
 
-OPEN_STATES = ("intent", "sent", "accepted", "partially_filled", "pending_cancel")
+#: an order's status in the journal is an :class:`OrderStatus` value: ``new`` once the intent is written,
+#: ``submitted`` once sent, then what the venue reports; it only ever moves forward
+OPEN_STATES = tuple(s.value for s in OrderStatus if s.is_open)
+_RANK = {s.value: r for s, r in STATUS_RANK.items()}
+_RANK.update({"intent": 0, "sent": 1, "not_sent": 4})  # journals written before statuses were typed
+#: a status record with this code marks an emulated order's trigger instead of moving its status
+TRIGGERED = "EMULATED_TRIGGERED"
 
 
 #: called with (kind, nanoseconds) for each write: "sqlite" per committed transaction, "intent_log" per append
@@ -102,14 +108,31 @@ class Journal:
         ex = self.conn.execute
         for r in recs:
             if isinstance(r, IntentRecord):
-                ex("INSERT OR IGNORE INTO intents VALUES (?,?,?,?,?,?,?,?,?,'intent',0,?,?,?)",
+                ex("INSERT OR IGNORE INTO intents (client_order_id, strategy, symbol, quantity, type, limit_price, "
+                   "stop_price, time_in_force, tag, status, filled, created_ns, updated_ns, boot, emulated, triggered, "
+                   "trailing_amount, trailing_pct) VALUES (?,?,?,?,?,?,?,?,?,'new',0,?,?,?,?,0,?,?)",
                    (r.client_order_id, r.strategy, r.symbol, r.quantity, r.type, r.limit_price, r.stop_price,
-                    r.time_in_force, r.tag, r.time_ns, r.time_ns, r.boot))
-            else:
-                ex("UPDATE intents SET status=?, updated_ns=? WHERE client_order_id=?",
-                   (r.status, r.time_ns, r.client_order_id))
-                ex("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES (?,?,?,?,?)",
-                   (r.client_order_id, r.status, r.time_ns, r.code, r.message))
+                    r.time_in_force, r.tag, r.time_ns, r.time_ns, r.boot, int(r.emulated), r.trailing_amount,
+                    int(r.trailing_pct)))
+                continue
+            code = r.code
+            if code == TRIGGERED:
+                ex("UPDATE intents SET triggered=1, updated_ns=? WHERE client_order_id=?", (r.time_ns, r.client_order_id))
+            elif not self._advance(r.client_order_id, r.status, r.time_ns):
+                code = code or "LATE"  # kept as what the venue said; the order's status stays
+            ex("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES (?,?,?,?,?)",
+               (r.client_order_id, r.status, r.time_ns, code, r.message))
+
+    def _advance(self, cid: str, status: str, now_ns: int) -> bool:
+        """Move the intent's status forward to ``status``; False (and no change) if that would move it back
+        or out of a final state, e.g. a cancel refused after the order filled."""
+        row = self.conn.execute("SELECT status FROM intents WHERE client_order_id=?", (cid,)).fetchone()
+        if row is not None:
+            cur = _RANK.get(row[0], 0)
+            if cur >= 4 or _RANK.get(status, 0) < cur:
+                return False
+        self.conn.execute("UPDATE intents SET status=?, updated_ns=? WHERE client_order_id=?", (status, now_ns, cid))
+        return True
 
     def absorb(self) -> int:
         """Move what was appended to the log into SQLite in one transaction; returns how many records."""
@@ -157,6 +180,10 @@ class Journal:
             db.table("ctl_audit").create({"seq": int, "time_ns": int, "who": str, "command": str, "args": str}, pk="seq")
             db.table("snapshots").create({"strategy": str, "time_ns": int, "state": str}, pk="strategy")
             db.table("intents").create_index(["status"])
+        cols = {c.name for c in db.table("intents").columns}
+        for name, kind in (("emulated", int), ("triggered", int), ("trailing_amount", float), ("trailing_pct", int)):
+            if name not in cols:  # journals from before emulated orders gain them on open
+                db.table("intents").add_column(name, kind)
         if "equity" not in db.table_names():  # added later: journals from older versions gain it on open
             db.table("equity").create({"seq": int, "time_ns": int, "scope": str, "owner": str, "equity": float,
                                  "cash": str, "positions": str}, pk="seq")
@@ -178,14 +205,16 @@ class Journal:
         return boot
 
     # -- orders -----------------------------------------------------------------------------------------
-    def intent(self, cid: str, strategy: str, symbol: Symbol, quantity: float, type_: str, limit: float | None,
-               stop: float | None, tif: str, tag: str, now_ns: int, boot: int) -> None:
+    def intent(self, cid: str, strategy: str, symbol: Symbol, quantity: float, type_: OrderType | str,
+               limit: float | None, stop: float | None, tif: TimeInForce | str, tag: str, now_ns: int, boot: int,
+               *, emulated: bool = False, trailing_amount: float | None = None, trailing_pct: bool = False) -> None:
         """Journal an order intent: in the kernel (one write) when this returns. A client order id used before
         raises ``sqlite3.IntegrityError``, as the table's primary key would: an id is never reused."""
         if cid in self._pending_cids or self.conn.execute(
                 "SELECT 1 FROM intents WHERE client_order_id=?", (cid,)).fetchone() is not None:
             raise sqlite3.IntegrityError(f"UNIQUE constraint failed: intents.client_order_id ({cid})")
-        rec = IntentRecord(cid, strategy, symbol.id, quantity, type_, limit, stop, tif, tag, now_ns, boot)
+        rec = IntentRecord(cid, strategy, symbol.id, quantity, str(type_), limit, stop, str(tif), tag, now_ns, boot,
+                           emulated, trailing_amount, trailing_pct)
         self._append(rec)
         self._pending.append(rec)
         self._pending_cids.add(cid)
@@ -198,13 +227,34 @@ class Journal:
         self.log.append(rec)
         write_observer("intent_log", time.perf_counter_ns() - t0)
 
-    def set_status(self, cid: str, status: str, now_ns: int, code: str = "", message: str = "") -> None:
-        rec = StatusRecord(cid, status, now_ns, code, message)
+    def set_status(self, cid: str, status: OrderStatus, now_ns: int, code: str = "", message: str = "") -> None:
+        """Record a status report; the intent's status follows it only forward (the event is kept either way,
+        as what the venue said)."""
+        rec = StatusRecord(cid, OrderStatus(status).value, now_ns, code, message)
         self._append(rec)
         self._pending.append(rec)
 
+    def triggered(self, cid: str, leg_type: OrderType, now_ns: int) -> None:
+        """An emulated order's trigger was crossed: in the kernel before its venue order is sent, so it fires
+        once even across a crash."""
+        rec = StatusRecord(cid, "triggered", now_ns, TRIGGERED, f"sent as {leg_type.value}")
+        self._append(rec)
+        self._pending.append(rec)
+
+    def update_terms(self, cid: str, quantity: float | None, limit: float | None, stop: float | None,
+                     now_ns: int) -> None:
+        """An accepted update (or a trailing stop's move): the intent carries the order's new terms."""
+        self.absorb()
+        with transaction(self.conn):
+            self.conn.execute("UPDATE intents SET quantity=COALESCE(?, quantity), limit_price=COALESCE(?, limit_price), "
+                              "stop_price=COALESCE(?, stop_price), updated_ns=? WHERE client_order_id=?",
+                              (quantity, limit, stop, now_ns, cid))
+            self.conn.execute("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES "
+                              "(?,?,?,'UPDATED',?)", (cid, "update_accepted", now_ns,
+                                                      f"quantity {quantity} limit {limit} stop {stop}"))
+
     def fill(self, venue_fill_id: int, cid: str, symbol: str, qty: float, price: float, fee: float, fee_ccy: str,
-             liquidity: str, time_ns: int, status: str, recovered: bool = False) -> bool:
+             liquidity: str, time_ns: int, status: OrderStatus, recovered: bool = False) -> bool:
         """Persist a fill and the order's new status in one transaction; False if already journaled."""
         self.absorb()  # the fill's intent and its earlier statuses are in SQLite before the fill updates them
         with transaction(self.conn):
@@ -213,18 +263,18 @@ class Journal:
                                      int(recovered)))
             if cur.rowcount == 0:
                 return False
-            self.conn.execute("UPDATE intents SET filled = filled + ?, status=?, updated_ns=? WHERE client_order_id=?",
-                              (qty, status, time_ns, cid))
+            self.conn.execute("UPDATE intents SET filled = filled + ? WHERE client_order_id=?", (qty, cid))
+            self._advance(cid, str(status), time_ns)
             self.conn.execute("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES "
-                              "(?,?,?,'FILL',?)", (cid, status, time_ns, f"{qty:+g} @ {price:g}"))
+                              "(?,?,?,'FILL',?)", (cid, str(status), time_ns, f"{qty:+g} @ {price:g}"))
         return True
 
-    def event(self, cid: str, status: str, now_ns: int, code: str = "", message: str = "") -> None:
-        """An event of an order that leaves its status as it is (for example a refused cancel)."""
+    def event(self, cid: str, status: OrderStatus | str, now_ns: int, code: str = "", message: str = "") -> None:
+        """An event of an order that leaves its status as it is (a refused cancel or update)."""
         self.absorb()  # after the order's earlier events
         with transaction(self.conn):
             self.conn.execute("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES (?,?,?,?,?)",
-                              (cid, status, now_ns, code, message))
+                              (cid, str(status), now_ns, code, message))
 
     def last_fill_id(self) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(venue_fill_id), 0) FROM fills").fetchone()[0]

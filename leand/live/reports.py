@@ -1,14 +1,15 @@
 """Venue reports on the daemon's side, the same for every venue: journal a report before anyone acts on it,
-apply it to the engine, and apply a venue's reconciliation view to the journal at start."""
+hand it to the order manager, and apply a venue's reconciliation view to the journal at start."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import structlog
 
 from leand.live.faults import kill_point
-from leand.model import CANCEL_REJECTED, TRANSITIONS, ExecReport, Order, OrderStatus
+from leand.model import CANCEL_REJECTED, ExecReport, Order, OrderStatus, ReportKind
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -19,47 +20,33 @@ log = structlog.get_logger("leand.reports")
 
 
 def persist_report(j: Journal, r: ExecReport) -> bool:
-    """Write a report to the journal before anyone acts on it. False for a fill already journaled."""
+    """Write a report to the journal before anyone acts on it. False for a fill already journaled: the order
+    manager must not see it twice."""
+    if r.kind is ReportKind.STATUS and r.reason.startswith(CANCEL_REJECTED):  # the older spelling of a refusal
+        r = msgspec.structs.replace(r, kind=ReportKind.CANCEL_REJECTED)
     if r.fill_quantity:
         return j.fill(r.fill_id, r.client_order_id, r.symbol, r.fill_quantity, r.fill_price, r.fee,
                       r.fee_currency, r.liquidity, r.time_ns, r.status)
-    if r.reason.startswith(CANCEL_REJECTED):  # an event only: the order itself is unchanged
-        j.event(r.client_order_id, "cancel_rejected", r.time_ns, CANCEL_REJECTED, r.reason)
-        return True
-    j.set_status(r.client_order_id, r.status, r.time_ns, code=r.reason, message=r.reason)
+    if r.kind is ReportKind.UPDATE_ACCEPTED:
+        j.update_terms(r.client_order_id, r.quantity, r.limit_price, r.stop_price, r.time_ns)
+    elif r.kind is not ReportKind.STATUS:  # a refused cancel or update: the order itself is unchanged
+        j.event(r.client_order_id, r.kind.value, r.time_ns, r.kind.name, r.reason)
+    else:
+        j.set_status(r.client_order_id, r.status, r.time_ns, code=r.reason, message=r.reason)
     return True
 
 
 def apply_report(engine: Engine, order: Order, r: ExecReport) -> None:
-    """Apply a persisted report to the engine (and so to the strategy). A refused cancel leaves the order as it
-    was; a closed order is never moved again."""
-    st = order.status
-    if r.fill_quantity:
-        if not st.is_open:  # journaled; the account check at the next start will show it
-            log.error("report.fill_on_closed_order", client_order_id=r.client_order_id, status=st.value,
-                      fill_id=r.fill_id)
-            return
-        if st is OrderStatus.SUBMITTED:
-            order.transition(OrderStatus.ACCEPTED)
-        engine.on_fill(order, r.fill_quantity, r.fill_price, r.fee, r.fee_currency, trade_id=r.fill_id)
-    elif r.reason.startswith(CANCEL_REJECTED):
-        if st is OrderStatus.PENDING_CANCEL:
-            order.transition(OrderStatus.PARTIALLY_FILLED if order.filled_quantity else OrderStatus.ACCEPTED)
-    elif r.status == "accepted":
-        if st is OrderStatus.SUBMITTED:
-            order.transition(OrderStatus.ACCEPTED)
-    elif r.status in ("canceled", "rejected") and st.is_open:
-        want = OrderStatus.REJECTED if r.status == "rejected" else \
-            OrderStatus.EXPIRED if r.reason == "EXPIRED" else OrderStatus.CANCELED
-        if want not in TRANSITIONS[st]:  # e.g. a pending cancel of an order the venue never had
-            want = OrderStatus.CANCELED
-        engine.on_venue_closed(order, want, r.reason)
+    """Apply a persisted report to the engine: the order manager's one path for every venue."""
+    engine.order_manager.apply_report(order, r)
 
 
 def apply_view(j: Journal, view: VenueView) -> list[dict[str, Any]]:
     """Resolve missing fills and in-flight intents against the venue's view, before any strategy runs: fills
-    recovered by fill id (never twice), an intent the venue never heard of marked ``not_sent`` (never resent),
-    a status that moved while the daemon was away brought up to the venue's. Returns the mismatches."""
+    recovered by fill id (never twice), an intent the venue never heard of closed as rejected with code
+    ``RECOVERED_UNSENT`` (never resent), a status that moved while the daemon was away brought forward to the
+    venue's. An emulated order not yet triggered was never sent: it is left open, to be armed again. Returns
+    the mismatches."""
     mismatches: list[dict[str, Any]] = list(view.foreign)
     for r in view.fills:
         kill_point("reconcile")
@@ -69,18 +56,18 @@ def apply_view(j: Journal, view: VenueView) -> list[dict[str, Any]]:
                                "fill_id": r.fill_id, "quantity": r.fill_quantity, "price": r.fill_price})
     for it in j.open_intents():
         cid = it["client_order_id"]
-        if cid not in view.orders:
+        if cid not in view.orders or (it.get("emulated") and not it.get("triggered")):
             continue
         vo = view.orders[cid]
         if vo is None:
-            j.set_status(cid, "not_sent", it["updated_ns"], code="RECOVERED_UNSENT",
+            j.set_status(cid, OrderStatus.REJECTED, it["updated_ns"], code="RECOVERED_UNSENT",
                          message="journaled but unknown to the venue; not resent")
             mismatches.append({"kind": "intent_not_sent", "client_order_id": cid})
         elif vo.status != it["status"]:
             j.set_status(cid, vo.status, it["updated_ns"], code="RECONCILED",
                          message=f"journal said {it['status']}, venue says {vo.status}")
             mismatches.append({"kind": "status", "client_order_id": cid, "journal": it["status"],
-                               "venue": vo.status})
+                               "venue": str(vo.status)})
     for m in mismatches:
         log.warning("reconcile.mismatch", **m)
     return mismatches

@@ -15,12 +15,14 @@ from leand.model.data import (
     TradeTick,
 )
 from leand.model.enums import (
+    STATUS_RANK,
     AccountType,
     DataNormalizationMode,
     LiquiditySide,
     OrderSide,
     OrderStatus,
     OrderType,
+    ReportKind,
     Resolution,
     SecurityType,
     TickType,
@@ -40,6 +42,7 @@ from leand.model.reports import CANCEL_REJECTED, ExecReport, VenueOrder
 
 __all__ = [
     "CANCEL_REJECTED",
+    "STATUS_RANK",
     "TRANSITIONS",
     "AccountType",
     "Bar",
@@ -62,6 +65,7 @@ __all__ = [
     "OrderType",
     "QuoteBar",
     "QuoteTick",
+    "ReportKind",
     "Resolution",
     "SecurityType",
     "Split",

@@ -83,6 +83,24 @@ class OrderStatus(StrEnum):
         return self in _TERMINAL
 
 
+#: how far along an order is; a report never moves an order to a lower rank (pending states share the rank of
+#: the open state they return to; every terminal state is final)
+STATUS_RANK: dict[OrderStatus, int] = {
+    OrderStatus.NEW: 0, OrderStatus.SUBMITTED: 1, OrderStatus.ACCEPTED: 2, OrderStatus.PENDING_UPDATE: 2,
+    OrderStatus.PENDING_CANCEL: 2, OrderStatus.PARTIALLY_FILLED: 3, OrderStatus.FILLED: 4, OrderStatus.CANCELED: 4,
+    OrderStatus.REJECTED: 4, OrderStatus.EXPIRED: 4}
+
+
+class ReportKind(StrEnum):
+    """What a venue report says. ``STATUS`` carries the order's status at the venue (and a fill when its fill
+    quantity is set); the others answer a cancel or an update request and leave the order's own status alone."""
+
+    STATUS = "status"
+    CANCEL_REJECTED = "cancel_rejected"
+    UPDATE_ACCEPTED = "update_accepted"
+    UPDATE_REJECTED = "update_rejected"
+
+
 _TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
 
 

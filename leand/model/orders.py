@@ -23,15 +23,16 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
          S.PENDING_UPDATE}
     ),
     S.ACCEPTED: frozenset(
-        {S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.PENDING_CANCEL, S.PENDING_UPDATE, S.ACCEPTED}
+        {S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.PENDING_CANCEL, S.PENDING_UPDATE, S.ACCEPTED,
+         S.REJECTED}
     ),
     S.PARTIALLY_FILLED: frozenset(
-        {S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.PENDING_CANCEL, S.PENDING_UPDATE}
+        {S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.PENDING_CANCEL, S.PENDING_UPDATE, S.REJECTED}
     ),
     S.PENDING_UPDATE: frozenset(
         {S.ACCEPTED, S.PARTIALLY_FILLED, S.FILLED, S.CANCELED, S.EXPIRED, S.PENDING_CANCEL, S.REJECTED}
     ),
-    S.PENDING_CANCEL: frozenset({S.CANCELED, S.FILLED, S.PARTIALLY_FILLED, S.ACCEPTED, S.EXPIRED}),
+    S.PENDING_CANCEL: frozenset({S.CANCELED, S.FILLED, S.PARTIALLY_FILLED, S.ACCEPTED, S.EXPIRED, S.REJECTED}),
     S.FILLED: frozenset(),
     S.CANCELED: frozenset(),
     S.REJECTED: frozenset(),
@@ -223,4 +224,5 @@ class UpdateRequest(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     quantity: float | None = None
     limit_price: float | None = None
     stop_price: float | None = None
+    trailing_amount: float | None = None
     tag: str | None = None

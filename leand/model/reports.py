@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import msgspec
 
+from leand.model.enums import OrderStatus, ReportKind
+
 
 class ExecReport(msgspec.Struct, kw_only=True, frozen=True):
-    """What the venue tells its client about an order."""
+    """What a venue tells its client about one order, in leand's terms: every venue adapter turns its wire
+    messages into these, and the order manager applies them through one path.
+
+    ``status`` is the order's status at the venue after this report; a fill report has ``fill_quantity`` set
+    (signed like the order). ``kind`` tells an answer to a cancel or update request from a status report.
+    """
 
     client_order_id: str
-    status: str  # accepted | filled | partially_filled | canceled | rejected
+    status: OrderStatus
     symbol: str
     time_ns: int
+    kind: ReportKind = ReportKind.STATUS
     venue_order_id: int = 0
     fill_id: int = 0
     fill_quantity: float = 0.0
@@ -24,6 +32,10 @@ class ExecReport(msgspec.Struct, kw_only=True, frozen=True):
     fee_currency: str = ""
     liquidity: str = ""
     reason: str = ""
+    #: an accepted update's new values (None: unchanged)
+    quantity: float | None = None
+    limit_price: float | None = None
+    stop_price: float | None = None
 
 
 #: the reason prefix of a report that refuses a cancel: an event for the order, not a new status
@@ -39,5 +51,5 @@ class VenueOrder(msgspec.Struct, kw_only=True):
     quantity: float
     type: str
     limit_price: float | None
-    status: str
+    status: OrderStatus
     filled: float

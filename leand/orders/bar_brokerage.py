@@ -52,7 +52,7 @@ class BarBrokerage(ExecutionClient):
                 continue
             if self._expired(order, now_ns):
                 self.pending.pop(order.id, None)
-                self.engine.on_order_expired(order)
+                self.engine.order_manager.expire(order)
                 continue
             self._try_fill(order, now_ns)
 
@@ -96,8 +96,8 @@ class BarBrokerage(ExecutionClient):
             qty = order.quantity - order.filled_quantity
         # LEAN checks buying power again before a fill; an order filling in the instant it was submitted was
         # just checked against the same prices, so only later fills need it
-        if now_ns != order.created_time and not self.engine.check_fill_buying_power(order, sec, qty, price):
+        if now_ns != order.created_time and not self.engine.order_manager.check_fill_buying_power(order, sec, qty, price):
             self.pending.pop(order.id, None)
             return
         self.pending.pop(order.id, None)
-        self.engine.on_fill(order, qty, price)
+        self.engine.order_manager.fill(order, qty, price)

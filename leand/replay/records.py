@@ -58,6 +58,7 @@ class Report(msgspec.Struct, tag="report", kw_only=True):
     strategy: str
     client_order_id: str
     status: str
+    kind: str = "status"
     fill_id: int = 0
     fill_quantity: float = 0.0
     fill_price: float = 0.0
@@ -114,7 +115,7 @@ class RiskDecision(msgspec.Struct, tag="risk", kw_only=True):
 class Outbound(msgspec.Struct, tag="out", kw_only=True):
     recv_ns: int
     client_order_id: str
-    kind: str  # submit | cancel
+    kind: str  # submit | cancel | modify
 
 
 class Ctl(msgspec.Struct, tag="ctl", kw_only=True):

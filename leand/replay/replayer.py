@@ -26,7 +26,7 @@ from leand.engine import Engine
 from leand.live.actions import apply_ctl
 from leand.live.config import DEFAULT_DATA, ConfigError, parse_venue
 from leand.live.reports import apply_report
-from leand.model import ExecReport, Instrument, Order, QuoteTick, Symbol
+from leand.model import ExecReport, Instrument, Order, OrderStatus, QuoteTick, ReportKind, Symbol
 from leand.replay.reader import RecordingError, read_frames
 from leand.replay.records import (
     Ctl,
@@ -139,8 +139,18 @@ class _ReplayClient:
                 outer.hold([outer.venue.cancel(order.client_order_id, now_ns)], now_ns)
                 return True
 
-            def _modify(self, order, update, now_ns):  # pragma: no cover - the paper venue cannot modify
-                raise NotImplementedError("the paper venue does not modify orders")
+            def _modify(self, order, update, now_ns) -> None:
+                outer.catch_up(outer.rec.venue_md_at.get((order.client_order_id, "modify"), outer.fed), now_ns)
+                modify = getattr(outer.venue, "modify", None)
+                if modify is None:
+                    outer.hold([ExecReport(client_order_id=order.client_order_id, kind=ReportKind.UPDATE_REJECTED,
+                                           status=order.status, symbol=order.symbol.id, time_ns=now_ns,
+                                           reason="UNSUPPORTED_MODIFY")], now_ns)
+                    return
+                outer.hold(modify(order.client_order_id, update.quantity, update.limit_price, now_ns), now_ns)
+
+            def async_modify(self, order: Order) -> bool:
+                return True
 
         def make(engine: Engine):
             outer.engine = engine
@@ -289,7 +299,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                 sec.holdings.quantity, sec.holdings.average_price = qty, avg
 
     engine.start_live(restore=restore)
-    engine._next_order_id = src.restored.get("next_order_id", engine._next_order_id)
+    engine.order_manager.continue_ids_from(src.restored.get("next_order_id", 1))
 
     def on_decision(kind: str, o: Order) -> None:
         replayed.append(Decision(recv_ns=engine.clock.now_ns(), strategy=sid, kind=kind,
@@ -323,7 +333,8 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                 order = routes.get(f.client_order_id)
                 if order is not None:
                     apply_report(engine, order, ExecReport(
-                        client_order_id=f.client_order_id, status=f.status, symbol=order.symbol.id,
+                        client_order_id=f.client_order_id, status=OrderStatus(f.status), kind=ReportKind(f.kind),
+                        symbol=order.symbol.id,
                         time_ns=f.recv_ns, fill_id=f.fill_id, fill_quantity=f.fill_quantity, fill_price=f.fill_price,
                         fee=f.fee, fee_currency=f.fee_currency, liquidity=f.liquidity, reason=f.reason))
             elif known_only:
@@ -336,7 +347,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
             clock.advance_to(f.recv_ns)
             apply_ctl(engine, f.command, f.args)
             counts["ctl"] += 1
-        while seen[0] < engine._next_order_id:  # orders made by this input, routed for their reports
+        while seen[0] < engine.order_manager.next_order_id:  # orders made by this input, routed for their reports
             o = engine.orders.get(seen[0])
             if o is not None:
                 routes[o.client_order_id] = o

@@ -148,7 +148,7 @@ def test_cancel_report_names_the_original_order_and_sell_fills_are_negative(tmp_
     s._on_user_frame(frame(c="s-1-3", x="EXPIRED", X="EXPIRED"))
     reps = drain(s.reports)
     assert [(r.client_order_id, r.status) for r in reps] == [
-        ("s-1-2", "accepted"), ("s-1-2", "partially_filled"), ("s-1-2", "canceled"), ("s-1-3", "canceled")]
+        ("s-1-2", "accepted"), ("s-1-2", "partially_filled"), ("s-1-2", "canceled"), ("s-1-3", "expired")]
     assert reps[1].fill_quantity == -0.25 and reps[3].reason == "EXPIRED"
 
 
@@ -263,37 +263,3 @@ async def test_rest_backs_off_on_418_with_retry_after_for_every_request() -> Non
         await runner.cleanup()
 
 
-class FakeEngine:
-    def __init__(self) -> None:
-        self.fills: list = []
-
-    def on_venue_closed(self, order, status, reason: str = "") -> None:
-        order.transition(status)
-
-    def on_fill(self, order, qty, price, fee, ccy, trade_id=None) -> None:
-        order.apply_fill(qty, price)
-        self.fills.append(trade_id)
-
-
-def test_apply_tells_a_refused_cancel_from_a_refused_order() -> None:
-    from leand.live.reports import apply_report
-    from leand.model import ExecReport, Order, OrderStatus
-
-    def rep(status: str, reason: str = "", qty: float = 0.0) -> ExecReport:
-        return ExecReport(client_order_id="c", status=status, symbol=BTC.id, time_ns=1, reason=reason,
-                          fill_quantity=qty, fill_price=1.0, fill_id=7 if qty else 0)
-
-    e = FakeEngine()
-    o = Order(id=1, symbol=BTC, quantity=1.0, status=OrderStatus.PENDING_CANCEL, client_order_id="c")
-    apply_report(e, o, rep("rejected", "CANCEL_REJECTED -2011 Unknown order sent."))
-    assert o.status is OrderStatus.ACCEPTED
-    apply_report(e, o, rep("rejected", "CANCEL_REJECTED -2011 Unknown order sent."))
-    assert o.status is OrderStatus.ACCEPTED  # a refused cancel never closes the order
-    o.status = OrderStatus.PENDING_CANCEL
-    apply_report(e, o, rep("rejected", "UNKNOWN_OUTCOME_NOT_FOUND"))
-    assert o.status is OrderStatus.CANCELED  # REJECTED is not reachable from pending-cancel: gone all the same
-    apply_report(e, o, rep("filled", qty=1.0))
-    assert e.fills == [] and o.status is OrderStatus.CANCELED  # nothing moves a closed order
-    o2 = Order(id=2, symbol=BTC, quantity=1.0, status=OrderStatus.SUBMITTED, client_order_id="c")
-    apply_report(e, o2, rep("canceled", "EXPIRED"))
-    assert o2.status is OrderStatus.EXPIRED

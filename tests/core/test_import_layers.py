@@ -24,7 +24,9 @@ LAYERS = {
     "clock": 1, "venue": 1, "bundled": 1, "scheduling": 1, "tracebacks": 1,
     "data": 2, "indicators": 2, "portfolio": 2, "orders": 2, "risk": 2, "stats": 2, "security": 2, "slice": 2,
     "execution": 2, "consolidators": 2, "fees": 2, "brokerage_models": 2, "lean_models": 2,
-    "engine": 3, "strategy": 3, "engine_context": 3, "tickets": 3, "transactions": 3, "registration": 3,
+    # order tickets are made by the order manager (leand.orders) and import only the model and the clock
+    "tickets": 2,
+    "engine": 3, "strategy": 3, "engine_context": 3, "transactions": 3, "registration": 3,
     "sizing": 3, "algorithm_imports": 3, "framework": 3,
     "backtest": 4, "live": 4, "replay": 4, "report": 4, "ctl": 4, "optimize": 4,
     # the package itself (``from leand import Strategy, __version__``): the API strategies import

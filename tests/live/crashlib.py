@@ -67,7 +67,7 @@ def verify(state: Path) -> dict:
     phantom = sorted(set(j_fills) - set(v_fills))
     differ = [k for k in v_fills if k in j_fills and v_fills[k] != j_fills[k]]
     resent = rows(venue, "SELECT client_order_id, COUNT(*) c FROM submissions GROUP BY client_order_id HAVING c > 1")
-    unresolved = rows(journal, "SELECT COUNT(*) FROM intents WHERE status = 'intent'")[0][0]
+    unresolved = rows(journal, "SELECT COUNT(*) FROM intents WHERE status IN ('new', 'intent')")[0][0]
     starting = json.loads(rows(journal, "SELECT value FROM meta WHERE key='starting_balances'")[0][0])
     implied = dict(starting)
     for _cid, qty, price, fee in j_fills.values():
@@ -77,7 +77,7 @@ def verify(state: Path) -> dict:
     balance_diff = {a: implied.get(a, 0.0) - venue_bal.get(a, 0.0) for a in set(implied) | set(venue_bal)}
     boots = int(rows(journal, "SELECT value FROM meta WHERE key='boot'")[0][0])
     recovered = rows(journal, "SELECT COUNT(*) FROM fills WHERE recovered = 1")[0][0]
-    not_sent = rows(journal, "SELECT COUNT(*) FROM intents WHERE status = 'not_sent'")[0][0]
+    not_sent = rows(journal, "SELECT COUNT(DISTINCT client_order_id) FROM events WHERE code = 'RECOVERED_UNSENT'")[0][0]
     orders = rows(journal, "SELECT COUNT(*) FROM intents")[0][0]
     return {"boots": boots, "orders": orders, "fills": len(v_fills), "lost_fills": lost, "phantom_fills": phantom,
             "differing_fills": differ, "orders_sent_twice": resent, "unresolved_intents": unresolved,

@@ -46,7 +46,9 @@ def test_crash_between_intent_and_send_never_resends(tmp_path: Path) -> None:
     j.intent("s-1-2", "s", BTC, 1.0, "limit", 90.0, None, "gtc", "", 10, 1)
     mism = reconcile(j, s)
     assert mism == [{"kind": "intent_not_sent", "client_order_id": "s-1-2"}]
-    assert j.intents()[0]["status"] == "not_sent"
+    assert j.intents()[0]["status"] == "rejected"  # typed: closed as never sent, with the reason in its event
+    assert j.conn.execute("SELECT code FROM events WHERE client_order_id='s-1-2'").fetchall() == [
+        ("RECOVERED_UNSENT",)]
     assert v.submission_counts() == {}
 
 

@@ -1,0 +1,570 @@
+"""The order manager: the only code that creates orders and changes their state, in every mode.
+
+Strategies (through the engine), the backtest brokerages and the live venues' reports all reach an order through
+here. Venue reports of every venue are applied by one method, :meth:`OrderManager.apply_report`, with the same
+rules everywhere:
+
+* status never moves backwards: a terminal order stays as it is (a cancel or reject that arrives after the fill
+  is logged and dropped), and an accepted order is never made "submitted" again;
+* each fill is counted once (by the venue's fill id) and never beyond the order's quantity;
+* a refused cancel or update puts the order back to the open state it had.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from leand.clock import datetime_to_ns
+from leand.model import (
+    AccountType,
+    DataNormalizationMode,
+    ExecReport,
+    Fill,
+    LiquiditySide,
+    Order,
+    OrderEvent,
+    OrderStatus,
+    OrderType,
+    ReportKind,
+    Resolution,
+    SecurityType,
+    Symbol,
+    TimeInForce,
+    UpdateRequest,
+)
+from leand.orders.fees import is_maker
+from leand.orders.moc import MarketOnCloseOrder
+from leand.risk.gate import Approved
+from leand.tickets import OrderResponse, OrderResponseErrorCode, OrderTicket, SubmitRequest, UpdateOrderFields
+
+if TYPE_CHECKING:
+    from leand.engine import Engine
+    from leand.security import Security
+
+_EPS = 1e-9
+S = OrderStatus
+
+
+class OrderManager:
+    """Owns every order of one engine: ``orders`` (all, by id), ``open_orders`` and ``fills``."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.orders: dict[int, Order] = {}
+        self.open_orders: dict[int, Order] = {}
+        self.fills: list[Fill] = []
+        #: one ticket per order for the whole run: the object the strategy holds and ``OrderEvent.ticket``
+        self.tickets: dict[int, OrderTicket] = {}
+        self._event_ids: dict[int, int] = {}
+        self._next_id = 1
+        self._next_trade_id = 1
+        #: venue fill ids already counted (a duplicated or replayed fill report is dropped)
+        self._fill_ids: set[int] = set()
+        #: what an order's PENDING_UPDATE is waiting for, applied when the venue accepts it
+        self._pending_updates: dict[int, UpdateRequest] = {}
+
+    # ---- ids ------------------------------------------------------------------------------------------
+    @property
+    def next_order_id(self) -> int:
+        return self._next_id
+
+    def continue_ids_from(self, next_id: int) -> None:
+        """Carry on numbering after ``next_id - 1`` (a replay restores the recorded session's counter)."""
+        if next_id > self._next_id:
+            self._next_id = next_id
+
+    # ---- strategy operations --------------------------------------------------------------------------
+    def submit(self, symbol: Symbol | str, quantity: float, order_type: OrderType, *,
+               limit_price: float | None = None, stop_price: float | None = None,
+               trailing_amount: float | None = None, trailing_as_percentage: bool = False, tag: str = "",
+               time_in_force: TimeInForce | None = None, expire: date | None = None,
+               post_only: bool = False, asynchronous: bool = False) -> OrderTicket:
+        e = self.engine
+        now = e.clock.now_ns()
+        request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, None, tag, asynchronous, now,
+                                time_in_force=time_in_force)
+        E = OrderResponseErrorCode
+
+        def invalid(sym: Symbol | str, code: OrderResponseErrorCode, msg: str) -> OrderTicket:
+            # refused before it became an order: an invalid ticket, never an entry in the order list
+            e.log("ERROR", msg)
+            request.response = OrderResponse(0, code, msg)
+            s = sym if isinstance(sym, Symbol) else Symbol.equity(str(sym))
+            return OrderTicket(e, 0, request, Order(id=0, symbol=s, quantity=quantity, type=order_type,
+                                                    status=S.INVALID, tag=tag, created_time=now))
+        try:
+            sym = e.resolve(symbol)
+        except Exception as exc:  # the engine's EngineError: a symbol it does not know
+            return invalid(symbol, E.MISSING_SECURITY, f"order for {symbol!r} invalid: {exc}")
+        sec = e.securities[sym]
+        if sec.is_delisted:
+            return invalid(sym, E.INVALID_REQUEST, f"order for {sym} invalid: the security is delisted")
+        if e.warming_up:
+            return invalid(sym, E.ALGORITHM_WARMING_UP,
+                           f"order for {sym} ignored: orders are not allowed during warm-up")
+        if sec.price == 0:
+            return invalid(sym, E.SECURITY_PRICE_ZERO, f"order for {sym} rejected: no price data yet")
+        qty = sec.instrument.round_lot(quantity)
+        if qty == 0:
+            return invalid(sym, E.ORDER_QUANTITY_LESS_THAN_LOT_SIZE,
+                           f"order for {sym} ignored: quantity {quantity} rounds to zero (lot size "
+                           f"{sec.instrument.lot_size})")
+        hours = sec.exchange_hours
+        always_open = hours is None or hours.always_open
+        moc_buffer = MarketOnCloseOrder.buffer_ns()
+        if order_type is OrderType.MARKET and not always_open:
+            if not hours.is_open(now, sec.extended_hours):
+                order_type = OrderType.MARKET_ON_OPEN
+            elif sec.resolution >= Resolution.DAILY and not e.live_mode:
+                close = hours.next_close(now, False)
+                order_type = (OrderType.MARKET_ON_OPEN if now > close - moc_buffer
+                              else OrderType.MARKET_ON_CLOSE)
+        if order_type is OrderType.MARKET_ON_OPEN and not always_open and hours.is_open(now, False) and \
+                sec.resolution < Resolution.DAILY:
+            return invalid(sym, E.EXCHANGE_NOT_OPEN, f"MarketOnOpen order for {sym} rejected: market is open")
+        if order_type in (OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE) and always_open:
+            return invalid(sym, E.EXCHANGE_NOT_OPEN,
+                           f"{order_type.value} order for {sym} rejected: market never closes")
+        if order_type is OrderType.MARKET_ON_CLOSE and hours.next_close(now, False) - moc_buffer < now:
+            return invalid(sym, E.MARKET_ON_CLOSE_ORDER_TOO_LATE,
+                           f"MarketOnClose order for {sym} rejected: past the submission buffer")
+        round_prices = not (sec.security_type is SecurityType.EQUITY
+                            and sec.normalization is DataNormalizationMode.ADJUSTED)
+        if round_prices:
+            if limit_price is not None:
+                limit_price = sec.instrument.round_price(limit_price)
+            if stop_price is not None:
+                stop_price = sec.instrument.round_price(stop_price)
+        if order_type is OrderType.TRAILING_STOP and stop_price is None:
+            stop_price = trailing_stop_price(sec.price, qty, trailing_amount or 0.0, trailing_as_percentage)
+        tif = time_in_force or TimeInForce.GTC
+        expire_ns = None
+        if expire is not None:
+            tif = TimeInForce.GTD
+            if always_open:
+                expire_ns = datetime_to_ns(datetime.combine(expire + timedelta(days=1), time(0), ZoneInfo("UTC")))
+            else:
+                s = hours.session(expire)
+                expire_ns = s[1] if s else datetime_to_ns(datetime.combine(expire, time(23, 59), hours.time_zone))
+        buy = qty > 0
+        sub_px = (sec.ask if buy else sec.bid) or sec.price
+        oid = self._next_id
+        order = Order(id=oid, symbol=sym, quantity=qty, type=order_type,
+                      limit_price=limit_price, stop_price=stop_price, trailing_amount=trailing_amount,
+                      trailing_as_percentage=trailing_as_percentage, time_in_force=tif, expire_time=expire_ns,
+                      post_only=post_only, created_time=now, last_update_time=now,
+                      client_order_id=f"{e.client_id_prefix}{oid}", strategy_id=e.strategy_id,
+                      tag=tag, submission_price=sub_px)
+        self._next_id = oid + 1
+        self.orders[oid] = order
+        request.response = OrderResponse(oid)
+        self.tickets[oid] = ticket = OrderTicket(e, oid, request)
+        if e.decision_hook is not None:
+            e.decision_hook("submit", order)
+        if e.brokerage_model is not None:  # a strategy's brokerage model may refuse it (LEAN: order invalid)
+            from leand.brokerage_models import check_submit
+
+            ok, msg = check_submit(e.brokerage_model, sec, order)
+            if not ok:
+                order.transition(S.REJECTED)
+                request.response = OrderResponse(oid, E.BROKERAGE_MODEL_REFUSED_TO_SUBMIT_ORDER, msg)
+                self.emit(order, S.REJECTED, code="BROKERAGE_MODEL", message=msg)
+                e.log("ERROR", msg)
+                return ticket
+        # LEAN checks buying power when an order is submitted
+        ok, msg = self.buying_power_ok(order, sec, qty, order_price(sec, order))
+        if not ok:
+            order.transition(S.REJECTED)
+            request.response = OrderResponse(oid, E.INSUFFICIENT_BUYING_POWER, msg)
+            self.emit(order, S.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
+            e.log("ERROR", f"order {oid} invalid: {msg}")
+            return ticket
+        # the one pre-trade gate: its approval is what the brokerage accepts
+        gate = e.risk_gate
+        decision = gate.check_new(order)
+        if e.risk_hook is not None:
+            e.risk_hook(order, decision)
+        if not isinstance(decision, Approved):
+            order.transition(S.REJECTED)
+            e.log("ERROR", f"order {oid} refused by the risk gate: {decision.code}: {decision.message}")
+            request.response = OrderResponse(oid, E.RISK_REFUSED, decision.message)
+            self.emit(order, S.REJECTED, code=decision.code, message=decision.message)
+            return ticket
+        order.transition(S.SUBMITTED)
+        self.open_orders[oid] = order
+        gate.on_order_opened(order)
+        self.emit(order, S.SUBMITTED)
+        brokerage = e.brokerage
+        if asynchronous and order_type is OrderType.MARKET:
+            deferred = getattr(brokerage, "deferred", None)
+            if deferred is not None:  # filled with the next data, not now (LEAN's asynchronous orders)
+                deferred.add(oid)
+        brokerage.submit(decision, order, now)
+        return ticket
+
+    def cancel_response(self, order_id: int, tag: str = "") -> OrderResponse:
+        """``cancel`` with LEAN's answer: why a cancel was refused, not just that it was."""
+        if order_id not in self.orders:
+            return OrderResponse(order_id, OrderResponseErrorCode.ORDER_DOES_NOT_EXIST, "order does not exist")
+        if order_id not in self.open_orders:
+            return OrderResponse(order_id, OrderResponseErrorCode.INVALID_ORDER_STATUS,
+                                 f"order {order_id} is {self.orders[order_id].status.value}: it cannot be canceled")
+        if self.cancel(order_id, tag):
+            return OrderResponse(order_id)
+        return OrderResponse(order_id, OrderResponseErrorCode.INVALID_REQUEST, f"cancel of order {order_id} refused")
+
+    def update_response(self, order_id: int, fields: UpdateOrderFields) -> OrderResponse:
+        """``update`` with LEAN's answer. A closed order may still have its tag changed, as in LEAN."""
+        order = self.orders.get(order_id)
+        if order is None:
+            return OrderResponse(order_id, OrderResponseErrorCode.ORDER_DOES_NOT_EXIST, "order does not exist")
+        only_tag = (fields.tag is not None and fields.quantity is None and fields.limit_price is None
+                    and fields.stop_price is None and fields.trigger_price is None and fields.trailing_amount is None)
+        if order_id not in self.open_orders:
+            if only_tag:
+                assert fields.tag is not None
+                order.tag = fields.tag
+                return OrderResponse(order_id)
+            return OrderResponse(order_id, OrderResponseErrorCode.INVALID_ORDER_STATUS,
+                                 f"order {order_id} is {order.status.value}: it cannot be updated")
+        e = self.engine
+        if e.brokerage_model is not None:
+            from leand.brokerage_models import check_update
+
+            ok, msg = check_update(e.brokerage_model, e.securities[order.symbol], order, fields)
+            if not ok:  # LEAN answers with an error response and no order event
+                e.log("ERROR", msg)
+                return OrderResponse(order_id, OrderResponseErrorCode.BROKERAGE_MODEL_REFUSED_TO_UPDATE_ORDER, msg)
+        if self.update(order_id, quantity=fields.quantity, limit_price=fields.limit_price,
+                       stop_price=fields.stop_price, trailing_amount=fields.trailing_amount, tag=fields.tag):
+            return OrderResponse(order_id)
+        return OrderResponse(order_id, OrderResponseErrorCode.INVALID_REQUEST, f"update of order {order_id} refused")
+
+    def cancel(self, order_id: int, tag: str = "") -> bool:
+        e = self.engine
+        order = self.open_orders.get(order_id)
+        if order is None:
+            e.log("ERROR", f"cancel of order {order_id} ignored: not open")
+            return False
+        if order.status is S.PENDING_CANCEL:
+            e.log("ERROR", f"cancel of order {order_id} ignored: already being canceled")
+            return False
+        if e.decision_hook is not None:
+            e.decision_hook("cancel", order)
+        throttled = e.risk_gate.on_cancel_request(order)
+        if throttled is not None:
+            e.log("ERROR", f"cancel of order {order_id} refused: {throttled.message}")
+            return False
+        brokerage = e.brokerage
+        brokerage.cancel(order, e.clock.now_ns())
+        if order_id not in self.open_orders:  # the venue answered at once (a fill or its cancel)
+            return True
+        if e.live_mode or brokerage.async_cancel(order):  # the venue confirms later; fills may still arrive
+            order.transition(S.PENDING_CANCEL)
+            self.emit(order, S.PENDING_CANCEL, message=tag)
+            return True
+        if tag:
+            order.tag = tag
+        self.close(order, S.CANCELED, message=tag)
+        return True
+
+    def update(self, order_id: int, *, quantity: float | None = None, limit_price: float | None = None,
+               stop_price: float | None = None, trailing_amount: float | None = None,
+               tag: str | None = None) -> bool:
+        e = self.engine
+        order = self.open_orders.get(order_id)
+        if order is None:
+            e.log("ERROR", f"update of order {order_id} ignored: not open")
+            return False
+        if order.status is S.PENDING_CANCEL:
+            e.log("ERROR", f"update of order {order_id} ignored: it is being canceled")
+            self.emit(order, order.status, code="UPDATE_WHILE_CANCELING", message="update refused: order is being "
+                                                                                  "canceled")
+            return False
+        sec = e.securities[order.symbol]
+        if quantity is not None:
+            quantity = sec.instrument.round_lot(quantity)
+            if quantity == 0 or (quantity > 0) != (order.quantity > 0) or \
+                    abs(quantity) < abs(order.filled_quantity) - _EPS:
+                msg = f"update refused: quantity {quantity:g} for an order of {order.quantity:g} with " \
+                      f"{order.filled_quantity:g} filled"
+                e.log("ERROR", f"update of order {order_id} rejected: {msg}")
+                self.emit(order, order.status, code="INVALID_UPDATE_QUANTITY", message=msg)
+                return False
+        if trailing_amount is not None and order.type is not OrderType.TRAILING_STOP:
+            msg = f"update refused: {order.type.value} orders have no trailing amount"
+            self.emit(order, order.status, code="INVALID_UPDATE", message=msg)
+            return False
+        update = UpdateRequest(order_id=order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price,
+                               trailing_amount=trailing_amount, tag=tag)
+        if e.decision_hook is not None:
+            e.decision_hook("modify", msgspec.structs.replace(
+                order, quantity=quantity if quantity is not None else order.quantity,
+                limit_price=limit_price if limit_price is not None else order.limit_price,
+                stop_price=stop_price if stop_price is not None else order.stop_price))
+        decision = e.risk_gate.check_modify(order, update)
+        if not isinstance(decision, Approved):
+            e.log("ERROR", f"update of order {order_id} rejected: {decision.message}")
+            self.emit(order, order.status, code=decision.code, message=decision.message)
+            return False
+        brokerage = e.brokerage
+        if brokerage.async_modify(order):
+            # the venue answers later (UPDATE_ACCEPTED / UPDATE_REJECTED); the order keeps its values until then
+            self._pending_updates[order_id] = update
+            if tag is not None:
+                order.tag = tag
+            brokerage.modify(decision, order, update, e.clock.now_ns())
+            return True
+        brokerage.modify(decision, order, update, e.clock.now_ns())
+        self._apply_update(order, update)
+        self.emit(order, order.status, message="updated")
+        return True
+
+    def _apply_update(self, order: Order, u: UpdateRequest) -> None:
+        if u.quantity is not None:
+            if abs(u.quantity) < abs(order.filled_quantity) - _EPS:  # fills overtook the update: keep them
+                self.engine.log("ERROR", f"order {order.id}: update to {u.quantity:g} ignored, "
+                                         f"{order.filled_quantity:g} already filled")
+            else:
+                order.quantity = u.quantity
+        if u.limit_price is not None:
+            order.limit_price = u.limit_price
+        if u.stop_price is not None:
+            order.stop_price = u.stop_price
+        if u.trailing_amount is not None:
+            order.trailing_amount = u.trailing_amount
+        if u.tag is not None:
+            order.tag = u.tag
+        order.last_update_time = self.engine.clock.now_ns()
+
+    def get_open_orders(self, symbol: Symbol | str | None = None) -> list[Order]:
+        if symbol is None:
+            return list(self.open_orders.values())
+        sym = self.engine.resolve(symbol)
+        return [o for o in self.open_orders.values() if o.symbol == sym]
+
+    def cancel_open_orders(self, symbol: Symbol | str | None = None, tag: str = "") -> list[OrderTicket]:
+        out = []
+        for o in self.get_open_orders(symbol):
+            if self.cancel(o.id, tag):
+                out.append(self.tickets[o.id])
+        return out
+
+    # ---- buying power ---------------------------------------------------------------------------------
+    def _reserved(self, sec: Security, exclude: int) -> tuple[float, float]:
+        """Quote cash reserved by open buys and base amount by open sells (cash accounts)."""
+        securities = self.engine.securities
+        rq = rb = 0.0
+        for o in self.open_orders.values():
+            if o.id == exclude:
+                continue
+            osec = securities[o.symbol]
+            rem = o.quantity - o.filled_quantity
+            if rem > 0 and osec.quote_currency == sec.quote_currency and o.type is not OrderType.MARKET:
+                rq += rem * (o.limit_price or o.stop_price or osec.price)
+            elif rem < 0 and o.symbol == sec.symbol:
+                rb += -rem
+        return rq, rb
+
+    def buying_power_ok(self, order: Order, sec: Security, qty: float, price: float) -> tuple[bool, str]:
+        model = sec.buying_power_model
+        if getattr(model, "lean_style", False):  # a strategy's BuyingPowerModel (leand.lean_models)
+            from leand.lean_models import model_sufficient
+
+            return model_sufficient(model, sec, self.engine.portfolio, order,
+                                    lambda: self._standard_buying_power_ok(order, sec, qty, price))
+        return self._standard_buying_power_ok(order, sec, qty, price)
+
+    def _standard_buying_power_ok(self, order: Order, sec: Security, qty: float, price: float
+                                  ) -> tuple[bool, str]:
+        e = self.engine
+        e.refresh_rates()
+        pf = e.portfolio
+        fee, cur = sec.fee_model.fee(sec, order, qty, price, e.clock.now_ns())
+        fee_acc = pf.cash_book.convert(fee, cur)
+        rq = rb = 0.0
+        if e.account_type is AccountType.CASH:
+            rq, rb = self._reserved(sec, order.id)
+            if order.type is OrderType.LIMIT and qty > 0:
+                # limit buys need the fee on top, in quote currency
+                return pf.has_sufficient_buying_power(sec, qty, price + fee / abs(qty), 0.0, rq, rb)
+        return pf.has_sufficient_buying_power(sec, qty, price, fee_acc, rq, rb)
+
+    def check_fill_buying_power(self, order: Order, sec: Security, qty: float, price: float) -> bool:
+        ok, msg = self.buying_power_ok(order, sec, qty, price)
+        if not ok:
+            self.close(order, S.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
+            self.engine.log("ERROR", f"order {order.id} invalid at fill: {msg}")
+        return ok
+
+    # ---- what venues report: every state change after submission comes through here --------------------
+    def fill(self, order: Order, qty: float, price: float, fee: float | None = None,
+             fee_currency: str | None = None, trade_id: int | None = None) -> Fill | None:
+        """Apply a fill: the order, the portfolio, then the strategy's ``on_order_event``. A venue's fill carries
+        its own fee and trade id (a trade id seen before is a duplicate and is dropped); simulated fills get
+        them from the fee model. A fill never takes an order past its quantity."""
+        e = self.engine
+        if trade_id is not None and trade_id in self._fill_ids:
+            return None
+        filled = order.filled_quantity + qty
+        if qty == 0 or (qty > 0) != (order.quantity > 0) or abs(filled) > abs(order.quantity) + _EPS:
+            e.log("ERROR", f"fill {qty:+g} @ {price:g} of order {order.id} ({order.filled_quantity:g} of "
+                           f"{order.quantity:g} filled) dropped: it does not fit the order")
+            return None
+        if trade_id is not None:
+            self._fill_ids.add(trade_id)
+        sec = e.securities[order.symbol]
+        now = e.clock.now_ns()
+        if fee is None:
+            fee, fee_ccy = sec.fee_model.fee(sec, order, qty, price, now)
+        else:
+            fee_ccy = fee_currency or sec.quote_currency
+        e.refresh_rates()
+        order.average_fill_price = (order.average_fill_price * order.filled_quantity + price * qty) / filled
+        order.filled_quantity = filled
+        order.last_update_time = now
+        was_open = order.status.is_open
+        if was_open:
+            order.transition(S.FILLED if abs(filled - order.quantity) < _EPS else S.PARTIALLY_FILLED)
+        else:  # a fill the venue reported after it closed the order: the money moved, the status stays
+            e.log("ERROR", f"order {order.id}: fill {qty:+g} @ {price:g} after it was {order.status.value}")
+        liquidity = LiquiditySide.MAKER if is_maker(order) else LiquiditySide.TAKER
+        fill = Fill(order_id=order.id, symbol=order.symbol, time=now, quantity=qty, price=price, fee=fee,
+                    fee_currency=fee_ccy, liquidity=liquidity,
+                    trade_id=trade_id if trade_id is not None else self._next_trade_id,
+                    client_order_id=order.client_order_id)
+        self._next_trade_id += 1
+        self.fills.append(fill)
+        e.portfolio.process_fill(sec, fill)
+        if was_open and order.status is S.FILLED:
+            self._closed(order)
+        self.emit(order, order.status, fill_price=price, fill_quantity=qty, fee=fee, fee_currency=fee_ccy,
+                  liquidity=liquidity)
+        return fill
+
+    def close(self, order: Order, status: OrderStatus, *, code: str = "", message: str = "") -> bool:
+        """The venue (or the simulator) canceled, rejected or expired an order. A closed order stays closed:
+        False (and nothing changes) when it already was."""
+        if not order.status.is_open:
+            if order.status is not status:
+                self.engine.log("ERROR", f"order {order.id}: late {status.value} report ignored, it is already "
+                                         f"{order.status.value}")
+            return False
+        order.transition(status)
+        self._closed(order)
+        self.emit(order, status, code=code, message=message)
+        return True
+
+    def expire(self, order: Order) -> None:
+        self.close(order, S.EXPIRED, message="time in force expired")
+
+    def _closed(self, order: Order) -> None:
+        self.open_orders.pop(order.id, None)
+        self._pending_updates.pop(order.id, None)
+        self.engine.risk_gate.on_order_closed(order)
+
+    def _reopen_state(self, order: Order) -> OrderStatus:
+        return S.PARTIALLY_FILLED if order.filled_quantity else S.ACCEPTED
+
+    def apply_report(self, order: Order, r: ExecReport) -> None:
+        """Apply one (journaled) venue report. The only path by which any live venue changes an order."""
+        st = order.status
+        kind = r.kind
+        if kind is ReportKind.STATUS and r.reason.startswith("CANCEL_REJECTED"):  # the older spelling of a refusal
+            kind = ReportKind.CANCEL_REJECTED
+        if r.fill_quantity:
+            if st is S.SUBMITTED:
+                order.transition(S.ACCEPTED)
+            self.fill(order, r.fill_quantity, r.fill_price, r.fee, r.fee_currency or None, trade_id=r.fill_id or None)
+        elif kind is ReportKind.CANCEL_REJECTED:
+            if st is S.PENDING_CANCEL:
+                order.transition(self._reopen_state(order))
+                self.emit(order, order.status, code="CANCEL_REJECTED", message=r.reason)
+        elif kind is ReportKind.UPDATE_ACCEPTED:
+            u = self._pending_updates.pop(order.id, None)
+            if u is None:
+                u = UpdateRequest(order_id=order.id, quantity=r.quantity, limit_price=r.limit_price,
+                                  stop_price=r.stop_price)
+            if st.is_open:
+                self._apply_update(order, u)
+                if r.stop_price is not None:  # a venue (or the emulation) may set the stop itself: a trailing stop
+                    order.stop_price = r.stop_price
+                if st is S.PENDING_UPDATE:
+                    order.transition(self._reopen_state(order))
+                if order.filled_quantity and abs(order.remaining) < _EPS:  # cut down to what had filled
+                    order.transition(S.FILLED)
+                    self._closed(order)
+                self.emit(order, order.status, message="updated")
+        elif kind is ReportKind.UPDATE_REJECTED:
+            self._pending_updates.pop(order.id, None)
+            if st.is_open:
+                if st is S.PENDING_UPDATE:
+                    order.transition(self._reopen_state(order))
+                self.emit(order, order.status, code="UPDATE_REJECTED", message=r.reason)
+        else:
+            status = r.status
+            if status.__class__ is not OrderStatus:  # a venue that reports plain strings
+                status = OrderStatus(status)
+            if status is S.ACCEPTED or status is S.PARTIALLY_FILLED or status is S.PENDING_CANCEL:
+                if st is S.SUBMITTED:
+                    order.transition(S.ACCEPTED)
+                    if r.reason == "EMULATED":
+                        self.emit(order, S.ACCEPTED, code="EMULATED",
+                                  message=f"{order.type.value} held by leand's order manager: the venue has no such "
+                                          "order; it is sent when triggered")
+            elif status is S.CANCELED or status is S.EXPIRED or status is S.REJECTED:
+                self.close(order, status, code=r.reason, message=r.reason)
+
+    def adopt(self, order: Order) -> None:
+        """An order still open at the venue after a restart: tracked again, so strategies can cancel it."""
+        order.id = self._next_id
+        self._next_id += 1
+        self.orders[order.id] = order
+        self.open_orders[order.id] = order
+        self.tickets[order.id] = OrderTicket(self.engine, order.id)
+        self.engine.risk_gate.on_order_opened(order)
+
+    # ---- events ---------------------------------------------------------------------------------------
+    def emit(self, order: Order, status: OrderStatus, *, fill_price: float = 0.0, fill_quantity: float = 0.0,
+             fee: float = 0.0, fee_currency: str = "USD", liquidity: LiquiditySide = LiquiditySide.NONE,
+             code: str = "", message: str = "") -> None:
+        e = self.engine
+        oid = order.id
+        eid = self._event_ids[oid] = self._event_ids.get(oid, 0) + 1
+        ev = OrderEvent(order_id=oid, symbol=order.symbol, time=e.clock.now_ns(), status=status,
+                        fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
+                        liquidity=liquidity, code=code, message=message, client_order_id=order.client_order_id,
+                        quantity=order.quantity, limit_price=order.limit_price, stop_price=order.stop_price,
+                        ticket=self.tickets.get(oid), id=eid)
+        e.strategy.on_order_event(ev)
+
+    def open_market_quantity(self, sym: Symbol) -> float:
+        return sum(o.quantity - o.filled_quantity for o in self.open_orders.values()
+                   if o.symbol == sym and o.type in (OrderType.MARKET, OrderType.MARKET_ON_OPEN))
+
+
+def order_price(sec: Security, order: Order) -> float:
+    """The price an order is checked for buying power at."""
+    if order.type is OrderType.LIMIT and order.limit_price is not None:
+        return order.limit_price
+    if order.type in (OrderType.STOP_LIMIT,) and order.limit_price is not None:
+        return order.limit_price
+    if order.type is OrderType.STOP_MARKET and order.stop_price is not None:
+        return order.stop_price
+    if order.quantity > 0:
+        return sec.ask or sec.price
+    return sec.bid or sec.price
+
+
+def trailing_stop_price(price: float, quantity: float, amount: float, as_percentage: bool) -> float:
+    """A trailing stop's stop price ``amount`` (or ``amount`` x 100 %) away from ``price``, on the losing side."""
+    if quantity < 0:
+        return price * (1 - amount) if as_percentage else price - amount
+    return price * (1 + amount) if as_percentage else price + amount
+
+
+__all__ = ["OrderManager", "order_price", "trailing_stop_price"]

@@ -1,0 +1,144 @@
+"""Every order type and update on the live stack (order manager, paper venue, journal), driven by quotes on a
+virtual clock: stops and trailing stops are emulated by the order manager, updates are native on the paper venue,
+and an emulated stop comes back armed after a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from leand import Strategy
+from leand.adapters.paper.execution import PaperExecutionClient
+from leand.clock import VirtualClock
+from leand.engine import Engine
+from leand.live.execution import OrderRoutes
+from leand.live.journal import Journal
+from leand.live.reports import apply_view, persist_report
+from leand.model import Instrument, OrderStatus, QuoteTick, Symbol
+from leand.simulator.paper import PaperVenue
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
+BTC = Symbol.crypto("BTCUSD", "coinbase")
+T0 = 1_700_000_000_000_000_000
+S = OrderStatus
+
+
+class Recorder(Strategy):
+    def initialize(self) -> None:
+        self.btc = self.add_crypto("BTCUSD").symbol
+        self.events: list = []
+
+    def on_order_event(self, event) -> None:
+        self.events.append(event)
+
+
+class Stack:
+    def __init__(self, tmp: Path, boot: int = 1) -> None:
+        inst = {BTC: Instrument(symbol=BTC, tick_size=0.01, lot_size=0.0001, base_currency="BTC",
+                                quote_currency="USD")}
+        self.venue = PaperVenue(tmp / "venue.sqlite", inst, starting_balances={"USD": 100_000.0, "BTC": 10.0},
+                                taker_fee=0.0)
+        self.journal = Journal(tmp / "journal.sqlite")
+        self.client = PaperExecutionClient(self.venue, self.journal)
+        self.session = OrderRoutes(self.client, self.journal, boot)
+        self.t = T0 + boot * 1_000_000_000
+        self.engine = Engine(Recorder(), DATA, live_mode=True, clock=VirtualClock(self.t),
+                             brokerage=self.session.client("s"))
+        self.engine.strategy_id = "s"
+        self.engine.client_id_prefix = f"s-{boot}-"
+        self.engine.start_live()
+        self.quote(100.0)
+
+    @property
+    def strategy(self) -> Recorder:
+        return self.engine.strategy  # type: ignore[return-value]
+
+    def pump(self) -> None:
+        """The daemon's order session, synchronously: journal each report, then apply it."""
+        s = self.session
+        while not self.client.reports.empty():
+            r = self.client.reports.get_nowait()
+            fresh = persist_report(self.journal, r)
+            route = s.routes.get(r.client_order_id)
+            if route is not None and (fresh or not r.fill_quantity):
+                self.engine.order_manager.apply_report(route[1], r)
+
+    def quote(self, mid: float) -> None:
+        self.t += 1_000_000
+        q = QuoteTick(BTC, self.t, mid - 0.05, 5.0, mid + 0.05, 5.0)
+        self.client.on_quote(q)
+        self.pump()
+        self.engine.on_live_slice(self.t, (q,))
+        self.pump()
+
+
+def test_emulated_stops_trigger_once_and_updates_work_on_paper(tmp_path: Path) -> None:
+    st = Stack(tmp_path)
+    s = st.strategy
+    stop = s.stop_market_order(BTC, 1.0, 105.0)
+    trail = s.trailing_stop_order(BTC, -1.0, 2.0)
+    limit = s.limit_order(BTC, 1.0, 90.0)
+    st.pump()
+    assert stop.status is S.ACCEPTED and trail.status is S.ACCEPTED
+    assert [e.code for e in s.events if e.order_id == stop.order_id] == ["", "EMULATED"]
+    # updates: native on the paper venue, local for an emulated order
+    assert limit.update(limit_price=91.0)
+    assert trail.update(trailing_amount=3.0)
+    st.pump()
+    assert limit.order.limit_price == 91.0 and trail.order.trailing_amount == 3.0
+    st.quote(101.0)  # the trailing stop follows the price up
+    assert trail.order.stop_price == 98.0
+    st.quote(104.0)
+    assert stop.status is S.ACCEPTED and trail.order.stop_price == 101.0
+    st.quote(105.5)  # crosses the buy stop: sent as a market order, filled
+    assert stop.status is S.FILLED and stop.order.average_fill_price == 105.55
+    st.quote(106.0)
+    st.quote(100.0)  # below the trailing stop (103.0): sells
+    assert trail.status is S.FILLED
+    st.quote(106.0)
+    st.quote(95.0)
+    assert st.venue.submission_counts() == {limit.order.client_order_id: 1, stop.order.client_order_id: 1,
+                                            trail.order.client_order_id: 1}
+    assert limit.update(limit_price=200.0)  # marketable now: fills at the ask
+    st.pump()
+    assert limit.status is S.FILLED
+    codes = [(e.order_id, e.code) for e in s.events if e.code]
+    assert (stop.order_id, "EMULATED_TRIGGERED") in codes and (trail.order_id, "EMULATED_TRIGGERED") in codes
+    j = st.journal.intents()
+    assert {r["client_order_id"]: r["status"] for r in j} == {o.order.client_order_id: "filled"
+                                                               for o in (stop, trail, limit)}
+
+
+def test_an_unsupported_type_and_an_impossible_update_are_rejected_events(tmp_path: Path) -> None:
+    st = Stack(tmp_path)
+    s = st.strategy
+    t = s.limit_order(BTC, 1.0, 90.0)
+    st.pump()
+    assert not t.update(quantity=-3.0)
+    assert s.events[-1].code == "INVALID_UPDATE_QUANTITY"
+    t.cancel()
+    st.pump()
+    assert t.status is S.CANCELED
+    assert not t.update(limit_price=1.0)  # not open: logged, no exception
+
+
+def test_an_emulated_stop_survives_a_restart_armed_and_fires_once(tmp_path: Path) -> None:
+    st = Stack(tmp_path)
+    st.strategy.stop_market_order(BTC, -1.0, 95.0, tag="protect")
+    st.strategy.trailing_stop_order(BTC, -1.0, 0.05, trailing_as_percentage=True)
+    st.pump()
+    st.quote(102.0)
+    st.journal.close()
+    st.venue.close()  # the daemon dies here: nothing was sent for either order
+    again = Stack(tmp_path, boot=2)
+    assert apply_view(again.journal, again.client.reconcile()) == []
+    from leand.live.daemon import Daemon  # the daemon's restart path re-arms emulated orders from the journal
+
+    rearmed = Daemon.rearm_emulated(again.journal, again.engine, again.session, "s")
+    assert sorted((o.type.value, o.stop_price, o.tag) for o in rearmed) == [
+        ("stop_market", 95.0, "protect"), ("trailing_stop", 96.9, "")]
+    again.quote(96.0)  # below the trailing stop: that one fires
+    again.quote(94.0)  # below the stop too
+    again.quote(93.0)
+    counts = again.venue.submission_counts()
+    assert sorted(counts.values()) == [1, 1]
+    assert all(o.status is S.FILLED for o in rearmed)
