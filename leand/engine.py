@@ -9,6 +9,7 @@ docs/lean-statistics.md §A.1) so results can be compared with LEAN's.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -54,7 +55,9 @@ from leand.portfolio import Portfolio
 from leand.risk.gate import RiskGate, TradingState
 from leand.scheduling import DateRules, ScheduleManager, TimeRules
 from leand.security import Security
+from leand.sizing import FREE_PORTFOLIO_VALUE_PCT, MIN_ORDER_MARGIN_PCT, Sizing  # noqa: F401 - re-exported
 from leand.slice import Slice
+from leand.stats.sampler import StatisticsSampler
 from leand.strategy import Strategy
 from leand.tickets import (
     OrderResponse,
@@ -64,8 +67,10 @@ from leand.tickets import (
 
 NY = ZoneInfo("America/New_York")
 DAY_NS = 86_400_000_000_000
-FREE_PORTFOLIO_VALUE_PCT = 0.0025
-MIN_ORDER_MARGIN_PCT = 0.001
+
+#: how many strategy log lines an engine keeps in memory (LEAN caps a backtest's log too)
+BACKTEST_LOG_LINES = 200_000
+LIVE_LOG_LINES = 1_000
 
 #: stable coins LEAN values at 1 USD when the algorithm has no pair pricing them
 USD_STABLE_COINS = frozenset({"USDT", "USDC", "BUSD", "TUSD", "DAI", "USDP", "PAX", "GUSD", "SUSD", "UST", "FDUSD"})
@@ -89,7 +94,7 @@ class Engine:
         from leand.data.symbol_properties import SymbolPropertiesDatabase
 
         self.strategy = strategy
-        strategy._engine = self
+        strategy.attach(self)
         self.data_root = Path(data_root)
         #: a leand data catalogue read before the LEAN folder (``leand data``); None: the folder alone
         self.catalog_root = Path(catalog) if catalog is not None else None
@@ -110,6 +115,8 @@ class Engine:
         self.open_orders: dict[int, Order] = self.order_manager.open_orders
         self.fills: list[Fill] = self.order_manager.fills
         self.tickets: dict[int, OrderTicket] = self.order_manager.tickets
+        #: set_holdings / calculate_order_quantity / liquidate
+        self.sizing = Sizing(self)
         #: consolidators attached to symbols (leand.consolidators): fed each event, scanned each time step
         self.consolidation = ConsolidatorFeed()
         #: indicator objects attached by ``register_indicator`` (leand.registration), by id
@@ -127,7 +134,11 @@ class Engine:
         #: set by ``Strategy.quit``: the run stops after the current slice
         self.quit_requested = False
         self.custom_statistics: dict[str, str] = {}
-        self.logs: list[str] = []
+        #: the strategy's log lines, newest last: bounded, so a long-lived strategy cannot grow it without end
+        #: (the daemon sends every line to its structured log through ``log_hook`` as it is written)
+        self.logs: deque[str] = deque(maxlen=LIVE_LOG_LINES if live_mode else BACKTEST_LOG_LINES)
+        #: called with (level, message) for every line; the daemon logs it with the strategy's id
+        self.log_hook: Callable[[str, Any], None] | None = None
         self._log_sink = log_sink
         self.brokerage_name = "default"
         self.account_type = AccountType.MARGIN
@@ -156,12 +167,11 @@ class Engine:
         self.date_rules = DateRules(self._hours_of,
                                     lambda: ns_to_datetime(self.clock.now_ns(), self.time_zone).date())
         self.time_rules = TimeRules(self.time_zone, self._hours_of)
-        # statistics inputs
-        self.equity_samples: list[tuple[int, float]] = []
-        self.daily_samples: list[tuple[int, float, float, float]] = []
-        self.exposure_samples: list[tuple[int, float, float]] = []
-        self.start_equity = 0.0
-        self.peak_equity = 0.0
+        #: statistics inputs: equity, daily and exposure samples on the clock
+        self.sampler = StatisticsSampler(self)
+        self.equity_samples = self.sampler.equity_samples
+        self.daily_samples = self.sampler.daily_samples
+        self.exposure_samples = self.sampler.exposure_samples
         self.first_data_ns: int | None = None
         self.last_data_ns: int | None = None
         self.data_points = 0
@@ -220,8 +230,8 @@ class Engine:
 
     def set_time_zone(self, tz: str) -> None:
         self.time_zone = ZoneInfo(tz)
-        self.schedule._tz = self.time_zone
-        self.time_rules._tz = self.time_zone
+        self.schedule.set_time_zone(self.time_zone)
+        self.time_rules.set_time_zone(self.time_zone)
         self.clock.set_time(self._start_ns())
 
     def set_brokerage_model(self, name: Any, account_type: AccountType) -> None:
@@ -491,117 +501,15 @@ class Engine:
         return self.order_manager.open_market_quantity(sym)
 
     def calculate_order_quantity(self, symbol: Symbol | str, target: float) -> float:
-        sym = self.resolve(symbol)
-        sec = self.securities[sym]
-        self.refresh_rates()
-        tpv = self.portfolio.total_portfolio_value
-        model = sec.buying_power_model
-        if getattr(model, "lean_style", False):  # a strategy's BuyingPowerModel (leand.lean_models)
-            from leand.lean_models import model_order_quantity
-
-            return model_order_quantity(model, sec, self.portfolio, target,
-                                        lambda: self._margin_target_quantity(sec, target, tpv))
-        if self.portfolio.uses_cash_model(sec):
-            return self._cash_target_quantity(sec, target, tpv)
-        return self._margin_target_quantity(sec, target, tpv)
-
-    def _margin_target_quantity(self, sec: Security, w: float, tpv: float) -> float:
-        price = sec.price
-        if price == 0:
-            return 0.0
-        conv = self.portfolio.conversion(sec)
-        unit = price * sec.holdings.multiplier * conv
-        lev = sec.leverage
-        h = sec.holdings.quantity
-        w_adj = w * (tpv - FREE_PORTFOLIO_VALUE_PCT * tpv) / tpv if tpv else 0.0
-        target_margin = w_adj / lev * tpv
-        current_margin = h * unit / lev
-        if abs(target_margin - current_margin) < self.min_order_margin_pct * tpv:
-            return 0.0
-        lot = sec.instrument.lot_size
-        q = 0.0
-        for _ in range(1000):
-            raw = -h + target_margin * lev / unit
-            n = math.floor(raw / lot + 1e-9) if target_margin >= 0 else math.ceil(raw / lot - 1e-9)
-            q = n * lot
-            if q == 0:
-                return 0.0
-            probe = Order(id=0, symbol=sec.symbol, quantity=q, type=OrderType.MARKET)
-            fee, ccy = sec.fee_model.fee(sec, probe, q, price, self.clock.now_ns())
-            target_margin = (tpv - self.portfolio.cash_book.convert(fee, ccy)) * w_adj / lev
-            if abs((h + q) * unit / lev) <= abs(target_margin) + 1e-9:
-                break
-        return q
-
-    def _cash_target_quantity(self, sec: Security, w: float, tpv: float) -> float:
-        assert sec.base_currency  # the cash model is for currency pairs only
-        base_amount = self.portfolio.cash_book.ensure(sec.base_currency).amount
-        if w == 0:
-            return -base_amount
-        conv = self.portfolio.conversion(sec)
-        target_value = w * (1 - FREE_PORTFOLIO_VALUE_PCT) * tpv
-        current_value = base_amount * sec.price * conv
-        delta = target_value - current_value
-        buy = delta > 0
-        unit = (sec.ask if buy else sec.bid) or sec.price
-        unit_acc = unit * conv
-        if unit_acc == 0:
-            return 0.0
-        qty = abs(delta) / unit_acc
-        qty = sec.instrument.round_lot(qty)
-        lot = sec.instrument.lot_size
-        for _ in range(10000):
-            probe = Order(id=0, symbol=sec.symbol, quantity=qty if buy else -qty, type=OrderType.MARKET)
-            fee, ccy = sec.fee_model.fee(sec, probe, qty, unit, self.clock.now_ns())
-            fee_acc = self.portfolio.cash_book.convert(fee, ccy)
-            if qty * unit_acc + fee_acc <= abs(delta) + 1e-9 or qty <= 0:
-                break
-            qty = sec.instrument.round_lot(qty - max(lot, qty * 1e-4))
-        return qty if buy else -qty
+        return self.sizing.calculate_order_quantity(symbol, target)
 
     def set_holdings(self, targets: list[tuple[Symbol | str, float]], liquidate_existing: bool,
                      tag: str, asynchronous: bool = False) -> list[OrderTicket]:
-        resolved = [(self.resolve(s), w) for s, w in targets]
-        tickets: list[OrderTicket] = []
-        if liquidate_existing:
-            wanted = {s for s, _ in resolved}
-            for sym, sec in self.securities.items():
-                if sym not in wanted and sec.holdings.quantity != 0:
-                    tickets += self.liquidate(sym, tag, asynchronous)
-        orders = []
-        for sym, w in resolved:
-            q = self.calculate_order_quantity(sym, w)
-            q -= self._open_market_quantity(sym)
-            if self.account_type is AccountType.CASH and w == 0:
-                q = self.calculate_order_quantity(sym, 0)
-            if q:
-                sec = self.securities[sym]
-                reducing = sec.holdings.quantity != 0 and (q > 0) != (sec.holdings.quantity > 0)
-                orders.append((not reducing, -abs(q * sec.price), sym, q))
-        orders.sort(key=lambda x: (x[0], x[1]))
-        for _, _, sym, q in orders:
-            t = self.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous)
-            if t.order_id:
-                tickets.append(t)
-        return tickets
+        return self.sizing.set_holdings(targets, liquidate_existing, tag, asynchronous)
 
     def liquidate(self, symbol: Symbol | str | None, tag: str, asynchronous: bool = False,
                   time_in_force: TimeInForce | None = None) -> list[OrderTicket]:
-        syms = [self.resolve(symbol)] if symbol is not None else list(self.securities)
-        tickets = []
-        for sym in syms:
-            for o in list(self.open_orders.values()):
-                if o.symbol == sym and o.type is not OrderType.MARKET:
-                    self.cancel_order(o.id, tag)
-            # the position only: in a cash account, base currency held apart from it stays (LEAN)
-            q = -self.securities[sym].holdings.quantity
-            q -= self._open_market_quantity(sym)
-            if q:
-                t = self.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous,
-                                time_in_force=time_in_force)
-                if t.order_id:
-                    tickets.append(t)
-        return tickets
+        return self.sizing.liquidate(symbol, tag, asynchronous, time_in_force)
 
     # =============================================================================================
     # conversion rates
@@ -750,6 +658,14 @@ class Engine:
         return DataFeed(self._source(), self.subscriptions, start_ns, end_ns, hours, extra=extra,
                         columnar=self.columnar_bars)
 
+    @property
+    def start_equity(self) -> float:
+        return self.sampler.start_equity
+
+    @property
+    def peak_equity(self) -> float:
+        return self.sampler.peak_equity
+
     def benchmark_value(self) -> float:
         b = self.benchmark
         if isinstance(b, Symbol):
@@ -762,44 +678,6 @@ class Engine:
         if callable(b):  # LEAN's set_benchmark(lambda time: value)
             return float(b(ns_to_datetime(self.clock.now_ns(), self.time_zone).replace(tzinfo=None)))
         return float(b)
-
-    def _sample_daily(self, t: int) -> None:
-        self.refresh_rates()
-        tpv = self.portfolio.total_portfolio_value
-        self.daily_samples.append((t, tpv, self.benchmark_value(), self.portfolio.sales_volume))
-        self.portfolio.sales_volume = 0.0
-        self._sample_equity(t, tpv)
-
-    def _sample_equity(self, t: int, tpv: float | None = None) -> None:
-        if tpv is None:
-            self.refresh_rates()
-            tpv = self.portfolio.total_portfolio_value
-        self.equity_samples.append((t, tpv))
-        if tpv > self.peak_equity:
-            self.peak_equity = tpv
-        self.risk_gate.on_equity(tpv, t)
-        if tpv:
-            self.exposure_samples.append((t, self.portfolio.gross_exposure() / tpv,
-                                          self.portfolio.net_exposure() / tpv))
-
-    def _arm_samplers(self, start_ns: int, end_ns: int) -> None:
-        span_min = (end_ns - start_ns) / 60e9
-        resample = int(4 * 60e9) if span_min < 16000 else int((end_ns - start_ns) / 4000)
-        self.clock.set_timer("equity-sample", resample, lambda t: self._sample_equity(t),
-                             start_ns=start_ns + resample, stop_ns=end_ns)
-        tz = self.time_zone
-
-        def arm_midnight(after_ns: int) -> None:
-            d = ns_to_datetime(after_ns, tz).date() + timedelta(days=1)
-            t = datetime_to_ns(datetime.combine(d, time(0), tz))
-            if t <= end_ns:
-                self.clock.set_time_alert("daily-sample", t, on_midnight)
-
-        def on_midnight(t: int) -> None:
-            self._sample_daily(t)
-            arm_midnight(t)
-
-        arm_midnight(start_ns)
 
     def run(self, progress: Callable[[int, int, int, int], None] | None = None) -> None:
         """Initialize the strategy and run it over its data on the virtual clock."""
@@ -863,12 +741,7 @@ class Engine:
 
     def _begin_trading(self, start_ns: int, end_ns: int) -> None:
         self._seed_rate_prices()
-        self.refresh_rates()
-        self.start_equity = self.portfolio.total_portfolio_value
-        self.daily_samples.append((start_ns, self.start_equity, self.benchmark_value(), 0.0))
-        self.equity_samples.append((start_ns, self.start_equity))
-        self._arm_samplers(start_ns, end_ns)
-        self.portfolio.sales_volume = 0.0
+        self.sampler.begin(start_ns, end_ns)
 
     def on_live_slice(self, t: int, events: tuple) -> None:
         """The daemon's entry: one slice through exactly the steps a backtest runs."""
@@ -1140,7 +1013,7 @@ class Engine:
     def _finish(self) -> None:
         end_t = self.clock.now_ns()
         self.strategy.on_end_of_algorithm()
-        self._sample_daily(end_t)
+        self.sampler.sample_daily(end_t)
 
     # ---- logging ---------------------------------------------------------------------------------
     def log(self, level: str, message: Any) -> None:
@@ -1149,6 +1022,8 @@ class Engine:
         self.logs.append(line)
         if self._log_sink is not None:
             self._log_sink(line)
+        if self.log_hook is not None:
+            self.log_hook(level, message)
 
 
 class _CloseRow:

@@ -103,6 +103,10 @@ class TimeRules:
         self._tz = tz
         self._hours_of = hours_of
 
+    def set_time_zone(self, tz: ZoneInfo) -> None:
+        """The algorithm's time zone changed (``set_time_zone`` in ``initialize``)."""
+        self._tz = tz
+
     def at(self, hour: int, minute: int = 0, second: int = 0, tz: ZoneInfo | None = None) -> TimeRule:
         zone = tz or self._tz
         return TimeRule(f"at({hour:02d}:{minute:02d})", lambda d: [
@@ -202,6 +206,10 @@ class ScheduleManager:
         self._tz = tz
         self.end_ns = end_ns
         self.events: list[ScheduledEvent] = []
+
+    def set_time_zone(self, tz: ZoneInfo) -> None:
+        """The algorithm's time zone changed: rules made from now on read it."""
+        self._tz = tz
 
     def on(self, date_rule: DateRule, time_rule: TimeRule, callback: Callable[[], Any],
            name: str | None = None) -> ScheduledEvent:

@@ -36,6 +36,10 @@ class Strategy:
 
     _engine: Engine
 
+    def attach(self, engine: Engine) -> None:
+        """The engine this strategy runs in (the engine calls this once, when it is made)."""
+        self._engine = engine
+
     # ---- handlers (override) -----------------------------------------------------------------------
     def initialize(self) -> None:
         pass

@@ -263,7 +263,7 @@ def build_result(engine: Engine, strategy_path: Path | str, source: str, elapsed
         orders=list(engine.orders.values()),
         fills=engine.fills,
         trades=build_trades(engine.fills),
-        logs=engine.logs,
+        logs=list(engine.logs),
         charts=engine.charts,
     )
 

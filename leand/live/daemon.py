@@ -59,7 +59,7 @@ from leand.replay.records import (
 )
 from leand.risk.account import GLOBAL, AccountRisk
 from leand.risk.limits import account_limits
-from leand.tracebacks import one_line
+from leand.tracebacks import one_line, origin
 
 if TYPE_CHECKING:
     from leand.live.http.server import HttpServer
@@ -80,6 +80,8 @@ class StrategyRunner:
     clock: LiveClock = field(default_factory=lambda: LiveClock(time.time_ns()))
     timer_handle: asyncio.TimerHandle | None = None
     timer_due_ns: int = 0
+    #: the strategy's source file, to name where an exception came from
+    file: str = ""
 
 
 class Daemon:
@@ -201,6 +203,7 @@ class Daemon:
                             brokerage=self.session.client(sc.id))
             engine.strategy_id = sc.id
             engine.client_id_prefix = f"{sc.id}-{self.boot}-"
+            engine.log_hook = _strategy_logger(sc.id)
 
             def restore(e: Engine, sid: str = sc.id) -> None:
                 cb = e.portfolio.cash_book
@@ -223,7 +226,8 @@ class Daemon:
             # the strategy's gate consults the account's, shared with every strategy on the account
             engine.risk_gate.account = self.account
             self.account.register(sc.id, engine.risk_gate.ctx)
-            runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities), clock=clock)
+            runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities), clock=clock,
+                                    file=sc.file)
             clock.on_next_timer = lambda due, r=runner: self._arm_timer(r, due)
             if clock.next_timer_ns is not None:  # timers the strategy set while it initialized
                 self._arm_timer(runner, clock.next_timer_ns)
@@ -413,7 +417,8 @@ class Daemon:
     def _strategy_failed(self, r: StrategyRunner, exc: BaseException) -> None:
         r.state = "failed"
         r.error = f"{type(exc).__name__}: {exc}"
-        log.error("strategy.failed", strategy=r.id, error=r.error, on_error=r.on_error)
+        log.error("strategy.failed", strategy=r.id, error=r.error, where=origin(exc, r.file or None),
+                  detail=one_line(exc, r.file or None), on_error=r.on_error)
         self.obs.strategy_failed(r)
         e = r.engine
         try:
@@ -725,6 +730,19 @@ def _update_prices(engine: Engine, events: tuple) -> None:
             sec.price = q.price
         elif sec is not None:
             sec.price = q.price
+
+
+_LEVELS = {"DEBUG": "debug", "LOG": "info", "ERROR": "error"}
+
+
+def _strategy_logger(sid: str):
+    """A strategy's ``self.log()/debug()/error()`` lines into the daemon's structured log, with its id."""
+    slog = structlog.get_logger("leand.strategy")
+
+    def hook(level: str, message: object) -> None:
+        getattr(slog, _LEVELS.get(level, "info"))("strategy.log", strategy=sid, message=str(message))
+
+    return hook
 
 
 class VenueUnavailable(Exception):
