@@ -72,6 +72,10 @@ class ExecutionClient:
         the engine then marks it pending-cancel instead of canceled. Live venues always are."""
         return False
 
+    def on_linked(self, a: Order, b: Order) -> None:
+        """Two orders now cancel each other (one-cancels-other): a live client journals it; simulated ones need
+        nothing."""
+
     def async_modify(self, order: Order) -> bool:
         """True when an update of ``order`` is only a request the venue answers later (update accepted or
         rejected): the order keeps its values until then. Simulated brokerages apply updates at once."""

@@ -24,6 +24,7 @@ from leand.tickets import OrderTicket
 
 if TYPE_CHECKING:
     from leand.engine import Engine
+    from leand.orders.contingent import BracketTicket
     from leand.security import Security
     from leand.slice import Slice
 
@@ -342,6 +343,17 @@ class Strategy:
         return self._engine.submit(symbol, quantity, OrderType.LIMIT, limit_price=limit_price, tag=tag,
                                    time_in_force=time_in_force, expire=expire, post_only=post_only,
                                    asynchronous=asynchronous, **_props(order_properties))
+
+    def bracket_order(self, symbol: Symbol | str, quantity: float, take_profit: float, stop_loss: float,
+                      entry_limit: float | None = None, tag: str = "") -> BracketTicket:
+        """An entry (market, or limit at ``entry_limit``) with a take-profit limit and a stop-loss stop armed
+        when it fills; the exits cancel each other. Returns a ticket with ``.entry``, ``.take_profit`` and
+        ``.stop_loss`` (the exits are None until the entry has filled)."""
+        return self._engine.order_manager.bracket(symbol, quantity, take_profit, stop_loss, entry_limit, tag)
+
+    def one_cancels_other(self, ticket_a: OrderTicket, ticket_b: OrderTicket) -> bool:
+        """Link two open orders so that the first fill of either cancels the other."""
+        return self._engine.order_manager.one_cancels_other(ticket_a, ticket_b)
 
     def stop_market_order(self, symbol: Symbol | str, quantity: float, stop_price: float, tag: str = "",
                           time_in_force: TimeInForce | None = None, expire: date | None = None,

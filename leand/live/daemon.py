@@ -252,6 +252,18 @@ class Daemon:
                 self.session.routes[vo.client_order_id] = (sc.id, order)
             # emulated orders never reached the venue: armed again from the journal, type and trigger intact
             self.rearm_emulated(self.journal, engine, self.session, sc.id)
+            self.relink(self.journal, engine)
+
+    @staticmethod
+    def relink(journal: Journal, engine: Engine) -> int:
+        """One-cancels-other pairs whose orders are both open again after a restart are linked again."""
+        by_cid = {o.client_order_id: o.id for o in engine.open_orders.values()}
+        n = 0
+        for a, b in journal.links().items():
+            if a in by_cid and b in by_cid and a < b:
+                engine.order_manager.contingent.link(by_cid[a], by_cid[b], restored=True)
+                n += 1
+        return n
 
     @staticmethod
     def rearm_emulated(journal: Journal, engine: Engine, session: Any, sid: str) -> list[Order]:

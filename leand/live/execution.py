@@ -114,6 +114,9 @@ class JournaledExecutionClient(ExecutionClient):
             return
         self.venue.modify(order, update, now_ns)
 
+    def on_linked(self, a: Order, b: Order) -> None:
+        self.session.journal.link(a.client_order_id, b.client_order_id)
+
     def async_cancel(self, order: Order) -> bool:
         return order.id not in self.held and self.venue.capabilities.async_cancel
 

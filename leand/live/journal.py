@@ -180,6 +180,8 @@ class Journal:
             db.table("ctl_audit").create({"seq": int, "time_ns": int, "who": str, "command": str, "args": str}, pk="seq")
             db.table("snapshots").create({"strategy": str, "time_ns": int, "state": str}, pk="strategy")
             db.table("intents").create_index(["status"])
+        if "links" not in db.table_names():  # one-cancels-other pairs, so they survive a restart
+            db.table("links").create({"client_order_id": str, "other": str}, pk="client_order_id")
         cols = {c.name for c in db.table("intents").columns}
         for name, kind in (("emulated", int), ("triggered", int), ("trailing_amount", float), ("trailing_pct", int)):
             if name not in cols:  # journals from before emulated orders gain them on open
@@ -275,6 +277,14 @@ class Journal:
         with transaction(self.conn):
             self.conn.execute("INSERT INTO events (client_order_id, status, time_ns, code, message) VALUES (?,?,?,?,?)",
                               (cid, str(status), now_ns, code, message))
+
+    def link(self, a: str, b: str) -> None:
+        """Orders ``a`` and ``b`` cancel each other (one-cancels-other)."""
+        with transaction(self.conn):
+            self.conn.executemany("INSERT OR REPLACE INTO links VALUES (?, ?)", [(a, b), (b, a)])
+
+    def links(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT client_order_id, other FROM links").fetchall())
 
     def last_fill_id(self) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(venue_fill_id), 0) FROM fills").fetchone()[0]

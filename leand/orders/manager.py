@@ -36,6 +36,7 @@ from leand.model import (
     TimeInForce,
     UpdateRequest,
 )
+from leand.orders.contingent import BracketTicket, Contingent
 from leand.orders.fees import is_maker
 from leand.orders.moc import MarketOnCloseOrder
 from leand.risk.gate import Approved
@@ -66,6 +67,8 @@ class OrderManager:
         self._fill_ids: set[int] = set()
         #: what an order's PENDING_UPDATE is waiting for, applied when the venue accepts it
         self._pending_updates: dict[int, UpdateRequest] = {}
+        #: one-cancels-other links and brackets waiting for their entry
+        self.contingent = Contingent(self)
 
     # ---- ids ------------------------------------------------------------------------------------------
     @property
@@ -82,7 +85,8 @@ class OrderManager:
                limit_price: float | None = None, stop_price: float | None = None,
                trailing_amount: float | None = None, trailing_as_percentage: bool = False, tag: str = "",
                time_in_force: TimeInForce | None = None, expire: date | None = None,
-               post_only: bool = False, asynchronous: bool = False) -> OrderTicket:
+               post_only: bool = False, asynchronous: bool = False,
+               bracket: BracketTicket | None = None) -> OrderTicket:
         e = self.engine
         now = e.clock.now_ns()
         request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, None, tag, asynchronous, now,
@@ -199,6 +203,9 @@ class OrderManager:
         gate.on_order_opened(order)
         self.emit(order, S.SUBMITTED)
         brokerage = e.brokerage
+        if bracket is not None:  # its exits are armed when this entry fills (maybe inside submit below)
+            bracket.entry = ticket
+            self.contingent.brackets[oid] = bracket
         if asynchronous and order_type is OrderType.MARKET:
             deferred = getattr(brokerage, "deferred", None)
             if deferred is not None:  # filled with the next data, not now (LEAN's asynchronous orders)
@@ -341,6 +348,44 @@ class OrderManager:
             order.tag = u.tag
         order.last_update_time = self.engine.clock.now_ns()
 
+    def bracket(self, symbol: Symbol | str, quantity: float, take_profit: float, stop_loss: float,
+                entry_limit: float | None = None, tag: str = "") -> BracketTicket:
+        """An entry (market, or limit at ``entry_limit``) whose exits, a take-profit limit and a stop-loss stop
+        for the filled quantity, are armed when it fills and cancel each other."""
+        e = self.engine
+        buy = quantity > 0
+        if (take_profit <= stop_loss) if buy else (take_profit >= stop_loss):
+            msg = f"bracket refused: take-profit {take_profit:g} and stop-loss {stop_loss:g} are on the wrong " \
+                  f"sides for a {'buy' if buy else 'sell'}"
+            e.log("ERROR", msg)
+            now = e.clock.now_ns()
+            request = SubmitRequest(OrderType.MARKET, symbol, quantity, None, None, None, tag, False, now)
+            request.response = OrderResponse(0, OrderResponseErrorCode.INVALID_REQUEST, msg)
+            sym = symbol if isinstance(symbol, Symbol) else Symbol.equity(str(symbol))
+            b = BracketTicket(take_profit, stop_loss, tag)
+            b.entry = OrderTicket(e, 0, request, Order(id=0, symbol=sym, quantity=quantity, status=S.INVALID,
+                                                       tag=tag, created_time=now))
+            return b
+        return self.contingent.bracket(symbol, quantity, take_profit, stop_loss, entry_limit, tag)
+
+    def one_cancels_other(self, a: OrderTicket, b: OrderTicket) -> bool:
+        """Link two open orders: the first fill of either cancels the other. False (logged) if either is closed
+        already; if one has already filled, the other is canceled at once."""
+        e = self.engine
+        oa, ob = self.orders.get(a.order_id), self.orders.get(b.order_id)
+        if oa is None or ob is None or oa is ob:
+            e.log("ERROR", f"one_cancels_other({a.order_id}, {b.order_id}) ignored: needs two different orders")
+            return False
+        for filled, other in ((oa, ob), (ob, oa)):
+            if filled.filled_quantity and other.is_open:
+                self.cancel(other.id, "OCO: the other order filled")
+                return True
+        if not (oa.is_open and ob.is_open):
+            e.log("ERROR", f"one_cancels_other({oa.id}, {ob.id}) ignored: both orders must be open")
+            return False
+        self.contingent.link(oa.id, ob.id)
+        return True
+
     def get_open_orders(self, symbol: Symbol | str | None = None) -> list[Order]:
         if symbol is None:
             return list(self.open_orders.values())
@@ -444,6 +489,9 @@ class OrderManager:
             self._closed(order)
         self.emit(order, order.status, fill_price=price, fill_quantity=qty, fee=fee, fee_currency=fee_ccy,
                   liquidity=liquidity)
+        c = self.contingent
+        if c.oco or c.brackets:
+            c.on_fill(order)
         return fill
 
     def close(self, order: Order, status: OrderStatus, *, code: str = "", message: str = "") -> bool:
@@ -457,6 +505,9 @@ class OrderManager:
         order.transition(status)
         self._closed(order)
         self.emit(order, status, code=code, message=message)
+        c = self.contingent
+        if c.oco or c.brackets:
+            c.on_closed(order)
         return True
 
     def expire(self, order: Order) -> None:

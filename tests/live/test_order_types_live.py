@@ -142,3 +142,36 @@ def test_an_emulated_stop_survives_a_restart_armed_and_fires_once(tmp_path: Path
     counts = again.venue.submission_counts()
     assert sorted(counts.values()) == [1, 1]
     assert all(o.status is S.FILLED for o in rearmed)
+
+
+def test_a_bracket_on_paper_arms_its_exits_and_they_survive_a_restart_linked(tmp_path: Path) -> None:
+    st = Stack(tmp_path)
+    b = st.strategy.bracket_order(BTC, 1.0, take_profit=104.0, stop_loss=97.0, tag="br")
+    st.pump()
+    assert b.entry.status is S.FILLED and b.take_profit is not None and b.stop_loss is not None
+    st.pump()
+    assert b.take_profit.status is S.ACCEPTED and b.stop_loss.status is S.ACCEPTED  # limit at venue, stop held
+    tp_cid, sl_cid = b.take_profit.order.client_order_id, b.stop_loss.order.client_order_id
+    st.journal.close()
+    st.venue.close()  # the daemon dies with the exits open
+    again = Stack(tmp_path, boot=2)
+    from leand.live.daemon import Daemon
+
+    view = again.client.reconcile()
+    apply_view(again.journal, view)
+    for vo in view.open_orders:  # what the daemon adopts from the venue
+        it = {i["client_order_id"]: i for i in again.journal.intents()}[vo.client_order_id]
+        from leand.model import Order, OrderType
+
+        o = Order(id=0, symbol=BTC, quantity=vo.quantity, type=OrderType(it["type"]), limit_price=vo.limit_price,
+                  status=S.ACCEPTED, client_order_id=vo.client_order_id, strategy_id="s")
+        again.engine.order_manager.adopt(o)
+        again.session.routes[o.client_order_id] = ("s", o)
+    rearmed = Daemon.rearm_emulated(again.journal, again.engine, again.session, "s")
+    assert [o.client_order_id for o in rearmed] == [sl_cid]
+    assert Daemon.relink(again.journal, again.engine) == 1
+    again.quote(96.0)  # the stop-loss fires; the take-profit is canceled as its other half
+    again.quote(95.0)
+    orders = {o.client_order_id: o for o in again.engine.orders.values()}
+    assert orders[sl_cid].status is S.FILLED and orders[tp_cid].status is S.CANCELED
+    assert again.venue.submission_counts()[sl_cid] == 1

@@ -1,0 +1,96 @@
+"""Cost of one order through the order manager in a backtest, from ``market_order`` to its fill event in
+``on_order_event`` (issue 12: about 52 µs an order end to end before the order manager; target <= 10 µs).
+
+Each order goes the whole way a backtest order goes: validation and rounding, the order and its ticket, the
+buying-power check, the risk gate's approval, the bar brokerage, the fee model, the fill, the portfolio and the
+two order events (submitted, filled). The floor printed beside it, in the same run, is bare Python doing the
+least an order needs: build an Order Struct, store it, build two OrderEvent Structs and call the handler.
+
+    python benchmarks/bench_order_manager.py [--n 20000] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+from pathlib import Path
+
+from leand import Strategy
+from leand.clock import VirtualClock
+from leand.engine import Engine
+from leand.model import Order, OrderEvent, OrderStatus, OrderType, QuoteTick, Symbol
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "lean"
+T0 = 1_700_000_000_000_000_000
+
+
+class Counter(Strategy):
+    def initialize(self) -> None:
+        self.set_cash(10_000_000)
+        self.btc = self.add_crypto("BTCUSD").symbol
+        self.fills = 0
+
+    def on_order_event(self, event: OrderEvent) -> None:
+        if event.fill_quantity:
+            self.fills += 1
+
+
+def engine() -> Engine:
+    e = Engine(Counter(), DATA, clock=VirtualClock(T0))
+    e.start_live()  # initialize and begin trading on the virtual clock without a data file
+    e.live_mode = False  # ... but fill as a backtest does: at once, by the bar brokerage
+    sym = e.strategy.btc
+    e.on_live_slice(T0 + 1, (QuoteTick(sym, T0 + 1, 100.0, 5.0, 100.1, 5.0),))
+    return e
+
+
+def run_orders(n: int) -> float:
+    e = engine()
+    s = e.strategy
+    sym = s.btc
+    gc.collect()
+    gc.disable()
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        s.market_order(sym, 0.01 if i & 1 == 0 else -0.01)
+    dt = time.perf_counter_ns() - t0
+    gc.enable()
+    assert s.fills == n, (s.fills, n)
+    return dt / n / 1000
+
+
+def run_floor(n: int) -> float:
+    sym = Symbol.crypto("BTCUSD", "coinbase")
+    orders: dict[int, Order] = {}
+    seen: list[OrderEvent] = []
+    handler = seen.append
+    gc.collect()
+    gc.disable()
+    t0 = time.perf_counter_ns()
+    for i in range(n):
+        o = Order(id=i, symbol=sym, quantity=0.01, type=OrderType.MARKET)
+        orders[i] = o
+        handler(OrderEvent(order_id=i, symbol=sym, time=i, status=OrderStatus.SUBMITTED))
+        handler(OrderEvent(order_id=i, symbol=sym, time=i, status=OrderStatus.FILLED, fill_price=100.0,
+                           fill_quantity=0.01))
+    dt = time.perf_counter_ns() - t0
+    gc.enable()
+    return dt / n / 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=20_000)
+    ap.add_argument("--repeat", type=int, default=5)
+    a = ap.parse_args()
+    best = min(run_orders(a.n) for _ in range(a.repeat))
+    floor = min(run_floor(a.n) for _ in range(a.repeat))
+    print(f"one market order, submit to fill event, through the order manager: {best:6.2f} µs (best of "
+          f"{a.repeat} x {a.n:,}); target <= 10 µs")
+    print(f"floor (bare Python: an Order, a dict insert, two OrderEvents to a handler):  {floor:6.2f} µs")
+    print(f"ratio to the floor: {best / floor:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
