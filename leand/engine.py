@@ -465,12 +465,13 @@ class Engine:
                limit_price: float | None = None, stop_price: float | None = None,
                trailing_amount: float | None = None, trailing_as_percentage: bool = False, tag: str = "",
                time_in_force: TimeInForce | None = None, expire: date | None = None,
-               post_only: bool = False, asynchronous: bool = False) -> OrderTicket:
+               post_only: bool = False, asynchronous: bool = False,
+               trigger_price: float | None = None) -> OrderTicket:
         return self.order_manager.submit(symbol, quantity, order_type, limit_price=limit_price,
                                          stop_price=stop_price, trailing_amount=trailing_amount,
                                          trailing_as_percentage=trailing_as_percentage, tag=tag,
                                          time_in_force=time_in_force, expire=expire, post_only=post_only,
-                                         asynchronous=asynchronous)
+                                         asynchronous=asynchronous, trigger_price=trigger_price)
 
     def cancel_order(self, order_id: int, tag: str = "") -> bool:
         return self.order_manager.cancel(order_id, tag)
@@ -483,9 +484,10 @@ class Engine:
 
     def update_order(self, order_id: int, *, quantity: float | None = None, limit_price: float | None = None,
                      stop_price: float | None = None, trailing_amount: float | None = None,
-                     tag: str | None = None) -> bool:
+                     tag: str | None = None, trigger_price: float | None = None) -> bool:
         return self.order_manager.update(order_id, quantity=quantity, limit_price=limit_price,
-                                         stop_price=stop_price, trailing_amount=trailing_amount, tag=tag)
+                                         stop_price=stop_price, trailing_amount=trailing_amount, tag=tag,
+                                         trigger_price=trigger_price)
 
     def get_open_orders(self, symbol: Symbol | str | None = None) -> list[Order]:
         return self.order_manager.get_open_orders(symbol)

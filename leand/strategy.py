@@ -390,6 +390,14 @@ class Strategy:
                                    trailing_amount=trailing_amount, trailing_as_percentage=trailing_as_percentage,
                                    tag=tag, asynchronous=asynchronous, **_props(order_properties))
 
+    def limit_if_touched_order(self, symbol: Symbol | str, quantity: float, trigger_price: float, limit_price: float,
+                               tag: str = "", asynchronous: bool = False, order_properties: Any = None
+                               ) -> OrderTicket:
+        """A limit order placed once the price touches ``trigger_price`` (LEAN's LimitIfTouchedOrder)."""
+        return self._engine.submit(symbol, quantity, OrderType.LIMIT_IF_TOUCHED, limit_price=limit_price,
+                                   trigger_price=trigger_price, tag=tag, asynchronous=asynchronous,
+                                   **_props(order_properties))
+
     def market_on_open_order(self, symbol: Symbol | str, quantity: float, tag: str = "", asynchronous: bool = False,
                              order_properties: Any = None) -> OrderTicket:
         return self._engine.submit(symbol, quantity, OrderType.MARKET_ON_OPEN, tag=tag, asynchronous=asynchronous,

@@ -273,8 +273,11 @@ class Daemon:
         for it in journal.open_intents():
             if it["strategy"] != sid or not it.get("emulated") or it.get("triggered"):
                 continue
-            order = Order(id=0, symbol=Symbol.parse(it["symbol"]), quantity=it["quantity"],
-                          type=OrderType(it["type"]), limit_price=it["limit_price"], stop_price=it["stop_price"],
+            t = OrderType(it["type"])
+            lit = t is OrderType.LIMIT_IF_TOUCHED  # the journal's stop column holds its trigger
+            order = Order(id=0, symbol=Symbol.parse(it["symbol"]), quantity=it["quantity"], type=t,
+                          limit_price=it["limit_price"], stop_price=None if lit else it["stop_price"],
+                          trigger_price=it["stop_price"] if lit else None,
                           trailing_amount=it["trailing_amount"], trailing_as_percentage=bool(it["trailing_pct"]),
                           time_in_force=TimeInForce(it["time_in_force"]), status=OrderStatus.ACCEPTED,
                           client_order_id=it["client_order_id"], strategy_id=sid, created_time=it["created_ns"],

@@ -16,13 +16,15 @@ nor fires it twice; a trailing stop's moves are journaled as they happen. An ope
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from leand.clock import datetime_to_ns, ns_to_datetime
 from leand.execution import ExecutionClient
 from leand.live.faults import kill_point
-from leand.model import ExecReport, Order, OrderStatus, OrderType, ReportKind, UpdateRequest
+from leand.model import ExecReport, Order, OrderStatus, OrderType, ReportKind, TimeInForce, UpdateRequest
 from leand.orders.manager import trailing_stop_price
 from leand.replay.records import Outbound
 
@@ -33,7 +35,8 @@ if TYPE_CHECKING:
     from leand.venue import ExecutionClient as VenueExecutionClient
 
 #: what the order manager can emulate on a venue that lacks it
-EMULATED = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP})
+EMULATED = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP,
+                      OrderType.LIMIT_IF_TOUCHED})
 
 
 class OrderRoutes:
@@ -66,6 +69,8 @@ class JournaledExecutionClient(ExecutionClient):
         self.strategy_id = strategy_id
         #: emulated orders not yet triggered, by order id
         self.held: dict[int, Order] = {}
+        #: orders whose time in force (DAY, GTD) the venue cannot keep: order id -> (order, expiry)
+        self.expiries: dict[int, tuple[Order, int]] = {}
 
     @property
     def venue_name(self) -> str:
@@ -79,10 +84,12 @@ class JournaledExecutionClient(ExecutionClient):
             kill_point("intent_journaled")
             self.venue.submit(order, now_ns)
             kill_point("sent_unacked")
+            self._time_in_force(order, now_ns)
         elif t in EMULATED:
             self._journal_intent(order, now_ns, emulated=True)
             self.hold(order)
             self._report(order, ReportKind.STATUS, OrderStatus.ACCEPTED, "EMULATED")
+            self._time_in_force(order, now_ns)
         else:
             self._journal_intent(order, now_ns)
             self._report(order, ReportKind.STATUS, OrderStatus.REJECTED,
@@ -105,6 +112,8 @@ class JournaledExecutionClient(ExecutionClient):
                 sec = self.engine.securities[order.symbol]
                 stop = sec.instrument.round_price(trailing_stop_price(
                     sec.price, order.quantity, update.trailing_amount, order.trailing_as_percentage))
+            if update.trigger_price is not None:
+                self.session.journal.update_terms(order.client_order_id, None, None, update.trigger_price, now_ns)
             self._report(order, ReportKind.UPDATE_ACCEPTED, order.status, "EMULATED", quantity=update.quantity,
                          limit_price=update.limit_price, stop_price=stop)
             return
@@ -116,6 +125,40 @@ class JournaledExecutionClient(ExecutionClient):
 
     def on_linked(self, a: Order, b: Order) -> None:
         self.session.journal.link(a.client_order_id, b.client_order_id)
+
+    def _time_in_force(self, order: Order, now_ns: int) -> None:
+        """Emulate a time in force the venue lacks: IOC/FOK cancel what did not fill at once (the venue answers
+        the order before the cancel); DAY/GTD cancel at expiry, reported as expired."""
+        tif = order.time_in_force
+        if tif in self.venue.capabilities.time_in_force or tif is TimeInForce.GTC:
+            return
+        if tif is TimeInForce.IOC or tif is TimeInForce.FOK:
+            if order.id in self.held:
+                return  # its venue order gets the treatment when it is triggered
+            self.venue.cancel(order, now_ns)
+            return
+        expiry = order.expire_time if tif is TimeInForce.GTD else None
+        if expiry is None:
+            hours = self.engine.securities[order.symbol].exchange_hours
+            if hours is None or hours.always_open:
+                d = ns_to_datetime(order.created_time).date() + timedelta(days=1)
+                expiry = datetime_to_ns(datetime.combine(d, time(0), UTC))
+            else:
+                expiry = hours.next_close(order.created_time, False)
+        self.expiries[order.id] = (order, expiry)
+
+    def _expire_due(self, now_ns: int) -> None:
+        for oid, (order, expiry) in list(self.expiries.items()):
+            if not order.status.is_open:
+                del self.expiries[oid]
+            elif now_ns >= expiry:
+                del self.expiries[oid]
+                if self.held.pop(oid, None) is not None:
+                    self._report(order, ReportKind.STATUS, OrderStatus.EXPIRED, "TIME_IN_FORCE")
+                else:
+                    self.engine.order_manager.expiring(order)
+                    self._record(order, now_ns, "cancel")
+                    self.venue.cancel(order, now_ns)
 
     def async_cancel(self, order: Order) -> bool:
         return order.id not in self.held and self.venue.capabilities.async_cancel
@@ -136,7 +179,10 @@ class JournaledExecutionClient(ExecutionClient):
         self.held[order.id] = order
 
     def scan(self, now_ns: int) -> None:
-        """Each slice: trail the trailing stops, trigger what the price has crossed."""
+        """Each slice: expire what its time in force ends, trail the trailing stops, trigger what the price has
+        crossed."""
+        if self.expiries:
+            self._expire_due(now_ns)
         if not self.held:
             return
         securities = self.engine.securities
@@ -155,20 +201,30 @@ class JournaledExecutionClient(ExecutionClient):
                 if order.stop_price is None or (trail < order.stop_price if buy else trail > order.stop_price):
                     order.stop_price = trail
                     self.session.journal.update_terms(order.client_order_id, None, None, trail, now_ns)
-            stop = order.stop_price
-            if stop is None or (px < stop if buy else px > stop):
-                continue
+            if order.type is OrderType.LIMIT_IF_TOUCHED:  # touched from the other side: at or below for a buy
+                trig = order.trigger_price
+                if trig is None or (px > trig if buy else px < trig):
+                    continue
+            else:
+                stop = order.stop_price
+                if stop is None or (px < stop if buy else px > stop):
+                    continue
             self._trigger(order, px, now_ns)
 
     def _trigger(self, order: Order, px: float, now_ns: int) -> None:
         self.held.pop(order.id, None)
         order.stop_triggered = True
-        leg_type = OrderType.LIMIT if order.type is OrderType.STOP_LIMIT else OrderType.MARKET
+        limit_leg = order.type is OrderType.STOP_LIMIT or order.type is OrderType.LIMIT_IF_TOUCHED
+        leg_type = OrderType.LIMIT if limit_leg else OrderType.MARKET
         self.session.journal.triggered(order.client_order_id, leg_type, now_ns)
+        trig = order.trigger_price if order.type is OrderType.LIMIT_IF_TOUCHED else order.stop_price
         self.engine.order_manager.emit(order, order.status, code="EMULATED_TRIGGERED",
-                                       message=f"{order.type.value} triggered at {px:g} (stop {order.stop_price:g}):"
+                                       message=f"{order.type.value} triggered at {px:g} (trigger {trig:g}):"
                                                f" sent to {self.venue_name} as {leg_type.value}")
-        self.venue.submit(msgspec.structs.replace(order, type=leg_type, quantity=order.remaining), now_ns)
+        leg = msgspec.structs.replace(order, type=leg_type, quantity=order.remaining)
+        self.venue.submit(leg, now_ns)
+        if order.time_in_force is TimeInForce.IOC or order.time_in_force is TimeInForce.FOK:
+            self._time_in_force(leg, now_ns)
 
     # -- journal and recording ------------------------------------------------------------------------------------
     def _journal_intent(self, order: Order, now_ns: int, emulated: bool = False) -> str:
@@ -176,8 +232,10 @@ class JournaledExecutionClient(ExecutionClient):
         asking the venue at restart, never by resending); returns its client order id."""
         s = self.session
         cid = order.client_order_id
+        # the journal's stop column holds a limit-if-touched order's trigger
+        stop = order.trigger_price if order.type is OrderType.LIMIT_IF_TOUCHED else order.stop_price
         s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type, order.limit_price,
-                         order.stop_price, order.time_in_force, order.tag, now_ns, s.boot, emulated=emulated,
+                         stop, order.time_in_force, order.tag, now_ns, s.boot, emulated=emulated,
                          trailing_amount=order.trailing_amount, trailing_pct=order.trailing_as_percentage)
         s.routes[cid] = (self.strategy_id, order)
         self._record(order, now_ns, "submit")

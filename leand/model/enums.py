@@ -48,6 +48,8 @@ class OrderType(StrEnum):
     STOP_MARKET = "stop_market"
     STOP_LIMIT = "stop_limit"
     TRAILING_STOP = "trailing_stop"
+    #: a limit order sent once the price touches ``trigger_price`` (buys at or below it, sells at or above)
+    LIMIT_IF_TOUCHED = "limit_if_touched"
     MARKET_ON_OPEN = "market_on_open"
     MARKET_ON_CLOSE = "market_on_close"
 

@@ -59,6 +59,7 @@ class Order(msgspec.Struct, kw_only=True):
     stop_price: float | None = None
     trailing_amount: float | None = None
     trailing_as_percentage: bool = False
+    trigger_price: float | None = None
     time_in_force: TimeInForce = TimeInForce.GTC
     expire_time: int | None = None
     post_only: bool = False
@@ -225,4 +226,5 @@ class UpdateRequest(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     limit_price: float | None = None
     stop_price: float | None = None
     trailing_amount: float | None = None
+    trigger_price: float | None = None
     tag: str | None = None

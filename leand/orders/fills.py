@@ -81,6 +81,8 @@ class FillModel:
             return self.stop_limit(sec, order)
         if t is OrderType.TRAILING_STOP:
             return self.trailing_stop(sec, order)
+        if t is OrderType.LIMIT_IF_TOUCHED:
+            return self.limit_if_touched(sec, order)
         if t is OrderType.MARKET_ON_OPEN:
             return self.market_on_open(sec, order, now_ns)
         if t is OrderType.MARKET_ON_CLOSE:
@@ -141,6 +143,28 @@ class FillModel:
             if not order.stop_triggered and lo < stop:
                 order.stop_triggered = True
             if order.stop_triggered and c > lim:
+                return max(lo, lim)
+        return None
+
+    def limit_if_touched(self, sec: Security, order: Order) -> float | None:
+        """LEAN's LimitIfTouched fill: the bar touching the trigger (a buy's at or below, a sell's at or above)
+        arms it; from then on it fills as a limit order."""
+        b = self._trigger_bars(sec, order)
+        if b is None:
+            return None
+        o, h, lo, c = b
+        trig, lim = order.trigger_price, order.limit_price
+        if trig is None or lim is None:
+            return None
+        if order.quantity > 0:
+            if not order.stop_triggered and lo <= trig:
+                order.stop_triggered = True
+            if order.stop_triggered and lo < lim:
+                return min(h, lim)
+        else:
+            if not order.stop_triggered and h >= trig:
+                order.stop_triggered = True
+            if order.stop_triggered and h > lim:
                 return max(lo, lim)
         return None
 

@@ -69,6 +69,8 @@ class OrderManager:
         self._pending_updates: dict[int, UpdateRequest] = {}
         #: one-cancels-other links and brackets waiting for their entry
         self.contingent = Contingent(self)
+        #: orders a live client is canceling because their time in force ended: their cancel is an expiry
+        self._expiring: set[int] = set()
 
     # ---- ids ------------------------------------------------------------------------------------------
     @property
@@ -86,11 +88,11 @@ class OrderManager:
                trailing_amount: float | None = None, trailing_as_percentage: bool = False, tag: str = "",
                time_in_force: TimeInForce | None = None, expire: date | None = None,
                post_only: bool = False, asynchronous: bool = False,
-               bracket: BracketTicket | None = None) -> OrderTicket:
+               bracket: BracketTicket | None = None, trigger_price: float | None = None) -> OrderTicket:
         e = self.engine
         now = e.clock.now_ns()
-        request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, None, tag, asynchronous, now,
-                                time_in_force=time_in_force)
+        request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, trigger_price, tag, asynchronous,
+                                now, time_in_force=time_in_force)
         E = OrderResponseErrorCode
 
         def invalid(sym: Symbol | str, code: OrderResponseErrorCode, msg: str) -> OrderTicket:
@@ -143,6 +145,11 @@ class OrderManager:
                 limit_price = sec.instrument.round_price(limit_price)
             if stop_price is not None:
                 stop_price = sec.instrument.round_price(stop_price)
+            if trigger_price is not None:
+                trigger_price = sec.instrument.round_price(trigger_price)
+        if order_type is OrderType.LIMIT_IF_TOUCHED and (trigger_price is None or limit_price is None):
+            return invalid(sym, E.INVALID_REQUEST, f"limit-if-touched order for {sym} needs a trigger and a limit "
+                                                   "price")
         if order_type is OrderType.TRAILING_STOP and stop_price is None:
             stop_price = trailing_stop_price(sec.price, qty, trailing_amount or 0.0, trailing_as_percentage)
         tif = time_in_force or TimeInForce.GTC
@@ -159,7 +166,8 @@ class OrderManager:
         oid = self._next_id
         order = Order(id=oid, symbol=sym, quantity=qty, type=order_type,
                       limit_price=limit_price, stop_price=stop_price, trailing_amount=trailing_amount,
-                      trailing_as_percentage=trailing_as_percentage, time_in_force=tif, expire_time=expire_ns,
+                      trailing_as_percentage=trailing_as_percentage, trigger_price=trigger_price,
+                      time_in_force=tif, expire_time=expire_ns,
                       post_only=post_only, created_time=now, last_update_time=now,
                       client_order_id=f"{e.client_id_prefix}{oid}", strategy_id=e.strategy_id,
                       tag=tag, submission_price=sub_px)
@@ -247,7 +255,8 @@ class OrderManager:
                 e.log("ERROR", msg)
                 return OrderResponse(order_id, OrderResponseErrorCode.BROKERAGE_MODEL_REFUSED_TO_UPDATE_ORDER, msg)
         if self.update(order_id, quantity=fields.quantity, limit_price=fields.limit_price,
-                       stop_price=fields.stop_price, trailing_amount=fields.trailing_amount, tag=fields.tag):
+                       stop_price=fields.stop_price, trailing_amount=fields.trailing_amount, tag=fields.tag,
+                       trigger_price=fields.trigger_price):
             return OrderResponse(order_id)
         return OrderResponse(order_id, OrderResponseErrorCode.INVALID_REQUEST, f"update of order {order_id} refused")
 
@@ -281,7 +290,7 @@ class OrderManager:
 
     def update(self, order_id: int, *, quantity: float | None = None, limit_price: float | None = None,
                stop_price: float | None = None, trailing_amount: float | None = None,
-               tag: str | None = None) -> bool:
+               tag: str | None = None, trigger_price: float | None = None) -> bool:
         e = self.engine
         order = self.open_orders.get(order_id)
         if order is None:
@@ -306,8 +315,12 @@ class OrderManager:
             msg = f"update refused: {order.type.value} orders have no trailing amount"
             self.emit(order, order.status, code="INVALID_UPDATE", message=msg)
             return False
+        if trigger_price is not None and order.type is not OrderType.LIMIT_IF_TOUCHED:
+            msg = f"update refused: {order.type.value} orders have no trigger price"
+            self.emit(order, order.status, code="INVALID_UPDATE", message=msg)
+            return False
         update = UpdateRequest(order_id=order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price,
-                               trailing_amount=trailing_amount, tag=tag)
+                               trailing_amount=trailing_amount, trigger_price=trigger_price, tag=tag)
         if e.decision_hook is not None:
             e.decision_hook("modify", msgspec.structs.replace(
                 order, quantity=quantity if quantity is not None else order.quantity,
@@ -344,6 +357,8 @@ class OrderManager:
             order.stop_price = u.stop_price
         if u.trailing_amount is not None:
             order.trailing_amount = u.trailing_amount
+        if u.trigger_price is not None:
+            order.trigger_price = u.trigger_price
         if u.tag is not None:
             order.tag = u.tag
         order.last_update_time = self.engine.clock.now_ns()
@@ -516,6 +531,7 @@ class OrderManager:
     def _closed(self, order: Order) -> None:
         self.open_orders.pop(order.id, None)
         self._pending_updates.pop(order.id, None)
+        self._expiring.discard(order.id)
         self.engine.risk_gate.on_order_closed(order)
 
     def _reopen_state(self, order: Order) -> OrderStatus:
@@ -568,7 +584,13 @@ class OrderManager:
                                   message=f"{order.type.value} held by leand's order manager: the venue has no such "
                                           "order; it is sent when triggered")
             elif status is S.CANCELED or status is S.EXPIRED or status is S.REJECTED:
+                if status is S.CANCELED and order.id in self._expiring:
+                    status = S.EXPIRED
                 self.close(order, status, code=r.reason, message=r.reason)
+
+    def expiring(self, order: Order) -> None:
+        """The venue will confirm this order's end as a cancel: it is an expiry of its time in force."""
+        self._expiring.add(order.id)
 
     def adopt(self, order: Order) -> None:
         """An order still open at the venue after a restart: tracked again, so strategies can cancel it."""

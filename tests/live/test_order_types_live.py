@@ -175,3 +175,29 @@ def test_a_bracket_on_paper_arms_its_exits_and_they_survive_a_restart_linked(tmp
     orders = {o.client_order_id: o for o in again.engine.orders.values()}
     assert orders[sl_cid].status is S.FILLED and orders[tp_cid].status is S.CANCELED
     assert again.venue.submission_counts()[sl_cid] == 1
+
+
+def test_time_in_force_and_limit_if_touched_are_emulated_on_paper(tmp_path: Path) -> None:
+    from leand.model import TimeInForce
+
+    st = Stack(tmp_path)
+    s = st.strategy
+    ioc_rest = s.limit_order(BTC, 1.0, 90.0, time_in_force=TimeInForce.IOC)
+    ioc_fill = s.limit_order(BTC, 1.0, 101.0, time_in_force=TimeInForce.IOC)
+    day = s.limit_order(BTC, 1.0, 90.0, time_in_force=TimeInForce.DAY)
+    lit = s.limit_if_touched_order(BTC, 1.0, trigger_price=98.0, limit_price=98.5)
+    st.pump()
+    assert ioc_rest.status is S.CANCELED and ioc_fill.status is S.FILLED
+    assert day.status is S.ACCEPTED and lit.status is S.ACCEPTED
+    assert lit.update(trigger_price=97.5)
+    st.pump()
+    assert lit.order.trigger_price == 97.5
+    st.quote(97.8)  # above the new trigger: still held
+    assert lit.status is S.ACCEPTED and st.venue.order_by_client_id(lit.order.client_order_id) is None
+    st.quote(97.4)  # touched: sent as a limit at 98.5, which the ask crosses
+    assert lit.status is S.FILLED and lit.order.average_fill_price == 97.45
+    st.t += 3 * 3600 * 1_000_000_000  # past midnight UTC: the DAY order expires
+    st.quote(97.0)
+    assert day.status is S.EXPIRED
+    events = {r[0] for r in st.journal.conn.execute("SELECT code FROM events")}
+    assert "EMULATED_TRIGGERED" in events
