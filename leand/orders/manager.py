@@ -152,6 +152,8 @@ class OrderManager:
                                                    "price")
         if order_type is OrderType.TRAILING_STOP and stop_price is None:
             stop_price = trailing_stop_price(sec.price, qty, trailing_amount or 0.0, trailing_as_percentage)
+            if round_prices:
+                stop_price = sec.instrument.round_price(stop_price)
         tif = time_in_force or TimeInForce.GTC
         expire_ns = None
         if expire is not None:
