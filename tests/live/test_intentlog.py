@@ -53,10 +53,10 @@ def test_bad_fsync_policy_is_refused(tmp_path: Path) -> None:
 def test_unabsorbed_intents_survive_a_crash_and_a_torn_tail_is_cut(tmp_path: Path) -> None:
     j = Journal(tmp_path / "journal.sqlite")
     j.intent("s-1-1", "s", BTC, 1.0, "limit", 10.0, None, "gtc", "", 1, 1)
-    j.set_status("s-1-1", "sent", 2)
+    j.set_status("s-1-1", "submitted", 2)
     j.absorb()
     j.intent("s-1-2", "s", BTC, 2.0, "market", None, None, "gtc", "", 3, 1)
-    j.set_status("s-1-2", "sent", 4)
+    j.set_status("s-1-2", "submitted", 4)
     log_path = j.log.path
     os.close(j.log._fd)  # a crash: nothing absorbed or closed in an orderly way
     j.conn.close()
@@ -64,7 +64,7 @@ def test_unabsorbed_intents_survive_a_crash_and_a_torn_tail_is_cut(tmp_path: Pat
         f.write(b"\x40\x00\x00\x00garbage")  # a torn record after the good ones
     j2 = Journal(tmp_path / "journal.sqlite")
     st_ = {i["client_order_id"]: i["status"] for i in j2.intents()}
-    assert st_ == {"s-1-1": "sent", "s-1-2": "sent"}
+    assert st_ == {"s-1-1": "submitted", "s-1-2": "submitted"}
     # the torn tail was cut: what is appended now is readable after the recovered records
     j2.set_status("s-1-2", "accepted", 5)
     os.close(j2.log._fd)
@@ -72,7 +72,7 @@ def test_unabsorbed_intents_survive_a_crash_and_a_torn_tail_is_cut(tmp_path: Pat
     j3 = Journal(tmp_path / "journal.sqlite")
     assert {i["client_order_id"]: i["status"] for i in j3.intents()}["s-1-2"] == "accepted"
     events = j3.conn.execute("SELECT client_order_id, status FROM events ORDER BY seq").fetchall()
-    assert events == [("s-1-1", "sent"), ("s-1-2", "sent"), ("s-1-2", "accepted")]  # nothing applied twice
+    assert events == [("s-1-1", "submitted"), ("s-1-2", "submitted"), ("s-1-2", "accepted")]  # nothing applied twice
     j3.close()
 
 
@@ -139,12 +139,12 @@ def test_sigkill_after_append_loses_nothing(tmp_path: Path) -> None:
         sym = Symbol("BTCUSD", SecurityType.CRYPTO, "coinbase")
         for i in range(500):
             j.intent(f"s-1-{{i}}", "s", sym, 1.0, "limit", 10.0, None, "gtc", "", i, 1)
-            j.set_status(f"s-1-{{i}}", "sent", i)
+            j.set_status(f"s-1-{{i}}", "submitted", i)
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     p = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert p.returncode == -signal.SIGKILL, p.stderr
     j = Journal(tmp_path / "journal.sqlite")
     rows = j.intents()
-    assert len(rows) == 500 and {r["status"] for r in rows} == {"sent"}
+    assert len(rows) == 500 and {r["status"] for r in rows} == {"submitted"}
     j.close()
