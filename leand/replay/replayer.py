@@ -26,7 +26,16 @@ from leand.engine import Engine
 from leand.live.actions import apply_ctl
 from leand.live.config import DEFAULT_DATA, ConfigError, parse_venue
 from leand.live.reports import apply_report
-from leand.model import ExecReport, Instrument, Order, OrderStatus, QuoteTick, ReportKind, Symbol
+from leand.model import (
+    ExecReport,
+    Instrument,
+    Order,
+    OrderStatus,
+    QuoteTick,
+    ReportKind,
+    Symbol,
+    UpdateRequest,
+)
 from leand.replay.reader import RecordingError, read_frames
 from leand.replay.records import (
     Ctl,
@@ -41,6 +50,7 @@ from leand.replay.records import (
     TradeData,
 )
 from leand.strategy import Strategy
+from leand.venue import Capabilities
 
 
 @dataclass
@@ -121,40 +131,15 @@ class _ReplayClient:
         self.engine: Engine | None = None
 
     def factory(self, recorded_cids: set[str]):
-        from leand.execution import ExecutionClient
+        """The engine's brokerage: the same emulation the daemon's client does, in front of the re-simulated
+        venue, so stops, trailing stops, limit-if-touched and times in force replay as they ran."""
+        from leand.orders.emulation import EmulatingClient
 
-        outer = self
         self.known = recorded_cids
 
-        class Client(ExecutionClient):
-            name = "replay"
-
-            def _submit(self, order: Order, now_ns: int) -> None:
-                outer.catch_up(outer.rec.venue_md_at.get((order.client_order_id, "submit"), outer.fed), now_ns)
-                outer.hold(outer.venue.submit(order.client_order_id, order.symbol, order.quantity, order.type.value,
-                                              order.limit_price, now_ns), now_ns)
-
-            def _cancel(self, order: Order, now_ns: int) -> bool:
-                outer.catch_up(outer.rec.venue_md_at.get((order.client_order_id, "cancel"), outer.fed), now_ns)
-                outer.hold([outer.venue.cancel(order.client_order_id, now_ns)], now_ns)
-                return True
-
-            def _modify(self, order, update, now_ns) -> None:
-                outer.catch_up(outer.rec.venue_md_at.get((order.client_order_id, "modify"), outer.fed), now_ns)
-                modify = getattr(outer.venue, "modify", None)
-                if modify is None:
-                    outer.hold([ExecReport(client_order_id=order.client_order_id, kind=ReportKind.UPDATE_REJECTED,
-                                           status=order.status, symbol=order.symbol.id, time_ns=now_ns,
-                                           reason="UNSUPPORTED_MODIFY")], now_ns)
-                    return
-                outer.hold(modify(order.client_order_id, update.quantity, update.limit_price, now_ns), now_ns)
-
-            def async_modify(self, order: Order) -> bool:
-                return True
-
         def make(engine: Engine):
-            outer.engine = engine
-            return Client()
+            self.engine = engine
+            return EmulatingClient(engine, _SimulatedVenueClient(self))
 
         return make
 
@@ -188,6 +173,39 @@ class _ReplayClient:
         order = routes.get(r.client_order_id)
         if order is not None and self.engine is not None:
             apply_report(self.engine, order, r)
+
+
+class _SimulatedVenueClient:
+    """The re-simulated venue seen through the venue boundary's execution-client surface: requests go to it
+    at the market-data point they reached it live, and its reports (and those the emulation makes) are held
+    back to their recorded delivery point."""
+
+    def __init__(self, outer: _ReplayClient) -> None:
+        self.outer = outer
+        self.capabilities = Capabilities(modify=hasattr(outer.venue, "modify"))
+        self.reports = self
+
+    def put_nowait(self, r: ExecReport) -> None:
+        o = self.outer
+        o.hold([r], o.engine.clock.now_ns() if o.engine is not None else 0)
+
+    def _catch_up(self, order: Order, kind: str, now_ns: int) -> None:
+        o = self.outer
+        o.catch_up(o.rec.venue_md_at.get((order.client_order_id, kind), o.fed), now_ns)
+
+    def submit(self, order: Order, now_ns: int) -> None:
+        self._catch_up(order, "submit", now_ns)
+        self.outer.hold(self.outer.venue.submit(order.client_order_id, order.symbol, order.quantity,
+                                                order.type.value, order.limit_price, now_ns), now_ns)
+
+    def cancel(self, order: Order, now_ns: int) -> None:
+        self._catch_up(order, "cancel", now_ns)
+        self.outer.hold([self.outer.venue.cancel(order.client_order_id, now_ns)], now_ns)
+
+    def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
+        self._catch_up(order, "modify", now_ns)
+        self.outer.hold(self.outer.venue.modify(order.client_order_id, update.quantity, update.limit_price, now_ns),
+                        now_ns)
 
 
 @dataclass
