@@ -72,6 +72,16 @@ class ExecutionClient:
         the engine then marks it pending-cancel instead of canceled. Live venues always are."""
         return False
 
+    def on_venue_canceled(self, order: Order, now_ns: int) -> bool:
+        """The venue canceled ``order``: True if this client takes it from there (a cancel-replace in progress),
+        so the order stays open. Simulated brokerages modify in place and never need to."""
+        return False
+
+    def on_cancel_refused(self, order: Order) -> bool:
+        """The venue refused to cancel ``order``: True if the cancel was this client's (a cancel-replace), so the
+        strategy's update is what was refused."""
+        return False
+
     def on_linked(self, a: Order, b: Order) -> None:
         """Two orders now cancel each other (one-cancels-other): a live client journals it; simulated ones need
         nothing."""

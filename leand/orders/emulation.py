@@ -44,6 +44,9 @@ class EmulatingClient(ExecutionClient):
         self.held: dict[int, Order] = {}
         #: orders whose time in force (DAY, GTD) the venue cannot keep: order id -> (order, expiry)
         self.expiries: dict[int, tuple[Order, int]] = {}
+        #: updates done as cancel-replace on a venue without modify: order id -> the update, until the venue
+        #: confirms the cancel (then the replacement goes out) or refuses it (then the update is refused)
+        self.replacing: dict[int, UpdateRequest] = {}
 
     # -- hooks: what must survive a restart (the live client journals; a replay needs nothing) -------------------
     def _journal_intent(self, order: Order, now_ns: int, emulated: bool = False) -> str:
@@ -93,6 +96,8 @@ class EmulatingClient(ExecutionClient):
         if self.held.pop(order.id, None) is not None:  # never sent: canceled here
             self._report(order, ReportKind.STATUS, OrderStatus.CANCELED, "EMULATED_CANCELED")
             return True
+        if self.replacing.pop(order.id, None) is not None:
+            return True  # its venue order is being canceled already: no replacement follows now
         self.venue.cancel(order, now_ns)
         return True
 
@@ -109,11 +114,43 @@ class EmulatingClient(ExecutionClient):
             self._report(order, ReportKind.UPDATE_ACCEPTED, order.status, "EMULATED", quantity=update.quantity,
                          limit_price=update.limit_price, stop_price=stop)
             return
-        if not self.venue.capabilities.modify:
-            self._report(order, ReportKind.UPDATE_REJECTED, order.status,
-                         f"UNSUPPORTED_MODIFY: {self.venue_name} does not modify orders; cancel and place a new one")
+        if self.venue.capabilities.modify:
+            self.venue.modify(order, update, now_ns)
             return
-        self.venue.modify(order, update, now_ns)
+        if order.id in self.replacing:
+            self._report(order, ReportKind.UPDATE_REJECTED, order.status,
+                         "UPDATE_IN_PROGRESS: the previous update of this order is still being placed")
+            return
+        # cancel-replace: the venue order is canceled; when the venue confirms, a new one with the new terms
+        # takes its place under a new client order id, and the strategy's order carries on across both
+        self.replacing[order.id] = update
+        self.venue.cancel(order, now_ns)
+
+    # -- what the order manager asks while it applies a report ---------------------------------------------------
+    def on_venue_canceled(self, order: Order, now_ns: int) -> bool:
+        """The venue canceled ``order``'s venue order: if that was the first half of a cancel-replace, place
+        the replacement and answer True (the order stays open)."""
+        u = self.replacing.pop(order.id, None)
+        if u is None:
+            return False
+        qty = u.quantity if u.quantity is not None else order.quantity
+        base, _, n = order.client_order_id.partition("~")
+        order.client_order_id = f"{base}~{int(n or 0) + 1}"
+        self._journal_intent(order, now_ns)
+        leg = msgspec.structs.replace(order, quantity=qty - order.filled_quantity,
+                                      limit_price=u.limit_price if u.limit_price is not None else order.limit_price,
+                                      stop_price=u.stop_price if u.stop_price is not None else order.stop_price)
+        self.venue.submit(leg, now_ns)
+        self._report(order, ReportKind.UPDATE_ACCEPTED, order.status,
+                     f"REPLACED: {self.venue_name} has no modify; canceled and placed again as "
+                     f"{order.client_order_id}", quantity=u.quantity, limit_price=u.limit_price,
+                     stop_price=u.stop_price)
+        return True
+
+    def on_cancel_refused(self, order: Order) -> bool:
+        """The venue refused to cancel ``order`` (it filled, say): True if that cancel was a cancel-replace,
+        whose update is then refused."""
+        return self.replacing.pop(order.id, None) is not None
 
     def _time_in_force(self, order: Order, now_ns: int) -> None:
         """Emulate a time in force the venue lacks: IOC/FOK cancel what did not fill at once (the venue answers

@@ -550,7 +550,10 @@ class OrderManager:
                 order.transition(S.ACCEPTED)
             self.fill(order, r.fill_quantity, r.fill_price, r.fee, r.fee_currency or None, trade_id=r.fill_id or None)
         elif kind is ReportKind.CANCEL_REJECTED:
-            if st is S.PENDING_CANCEL:
+            if r.client_order_id == order.client_order_id and self.engine.brokerage.on_cancel_refused(order):
+                self._pending_updates.pop(order.id, None)  # the cancel of a cancel-replace: the update is refused
+                self.emit(order, order.status, code="UPDATE_REJECTED", message=r.reason)
+            elif st is S.PENDING_CANCEL:
                 order.transition(self._reopen_state(order))
                 self.emit(order, order.status, code="CANCEL_REJECTED", message=r.reason)
         elif kind is ReportKind.UPDATE_ACCEPTED:
@@ -586,6 +589,11 @@ class OrderManager:
                                   message=f"{order.type.value} held by leand's order manager: the venue has no such "
                                           "order; it is sent when triggered")
             elif status is S.CANCELED or status is S.EXPIRED or status is S.REJECTED:
+                if r.client_order_id and r.client_order_id != order.client_order_id:
+                    return  # the end of a venue order this one replaced (cancel-replace): the order lives on
+                if status is S.CANCELED and st.is_open and st is not S.PENDING_CANCEL and \
+                        self.engine.brokerage.on_venue_canceled(order, self.engine.clock.now_ns()):
+                    return
                 if status is S.CANCELED and order.id in self._expiring:
                     status = S.EXPIRED
                 self.close(order, status, code=r.reason, message=r.reason)

@@ -201,3 +201,33 @@ def test_time_in_force_and_limit_if_touched_are_emulated_on_paper(tmp_path: Path
     assert day.status is S.EXPIRED
     events = {r[0] for r in st.journal.conn.execute("SELECT code FROM events")}
     assert "EMULATED_TRIGGERED" in events
+
+
+def test_update_on_a_venue_without_modify_is_a_cancel_replace_tracked_across_both_orders(tmp_path: Path) -> None:
+    import msgspec
+
+    st = Stack(tmp_path)
+    st.client.capabilities = msgspec.structs.replace(st.client.capabilities, modify=False)
+    s = st.strategy
+    t = s.limit_order(BTC, 2.0, 95.0)
+    st.pump()
+    first = t.order.client_order_id
+    assert t.update(limit_price=96.0, quantity=3.0)
+    st.pump()
+    o = t.order
+    assert o.client_order_id == f"{first}~1" and (o.limit_price, o.quantity) == (96.0, 3.0)
+    assert o.status is S.ACCEPTED and len(st.engine.open_orders) == 1
+    assert st.venue.order_by_client_id(first).status is S.CANCELED
+    assert st.venue.order_by_client_id(o.client_order_id).limit_price == 96.0
+    st.quote(95.5)  # the ask crosses the new limit: the replacement fills, and it is the same order
+    assert t.status is S.FILLED and t.quantity_filled == 3.0
+    codes = [e.message for e in s.events if e.order_id == t.order_id]
+    assert any(m.startswith("updated") or m.startswith("REPLACED") for m in codes)
+    # an update of a filled order is refused, and a cancel-replace whose cancel is refused refuses the update
+    t2 = s.limit_order(BTC, 1.0, 90.0)
+    st.pump()
+    st.client.on_quote(QuoteTick(BTC, st.t + 1, 88.95, 5.0, 89.05, 5.0))  # it fills at the venue meanwhile...
+    assert t2.update(limit_price=91.0)  # ...so the cancel half of this update is refused
+    st.pump()
+    assert t2.status is S.FILLED and t2.order.limit_price == 90.0
+    assert any(e.code == "UPDATE_REJECTED" for e in s.events if e.order_id == t2.order_id)
