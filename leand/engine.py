@@ -111,6 +111,8 @@ class Engine:
         #: the only code that creates orders and changes their state; ``orders``, ``open_orders``, ``fills`` and
         #: ``tickets`` (one per order for the whole run) are its collections, read-only for everyone else
         self.order_manager = OrderManager(self)
+        if type(strategy).on_order_event is Strategy.on_order_event:
+            self.order_manager.set_event_handler(None)
         self.orders: dict[int, Order] = self.order_manager.orders
         self.open_orders: dict[int, Order] = self.order_manager.open_orders
         self.fills: list[Fill] = self.order_manager.fills

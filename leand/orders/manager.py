@@ -12,6 +12,7 @@ rules everywhere:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -61,6 +62,8 @@ class OrderManager:
         #: one ticket per order for the whole run: the object the strategy holds and ``OrderEvent.ticket``
         self.tickets: dict[int, OrderTicket] = {}
         self._event_ids: dict[int, int] = {}
+        #: the strategy's on_order_event; None when it does not override it (events are then not built)
+        self._handler: Callable[[OrderEvent], None] | None = engine.strategy.on_order_event
         self._next_id = 1
         self._next_trade_id = 1
         #: venue fill ids already counted (a duplicated or replayed fill report is dropped)
@@ -612,10 +615,17 @@ class OrderManager:
         self.engine.risk_gate.on_order_opened(order)
 
     # ---- events ---------------------------------------------------------------------------------------
+    def set_event_handler(self, handler: Callable[[OrderEvent], None] | None) -> None:
+        """Where order events go; None: the strategy has no handler, so none is built."""
+        self._handler = handler
+
     def emit(self, order: Order, status: OrderStatus, *, fill_price: float = 0.0, fill_quantity: float = 0.0,
              fee: float = 0.0, fee_currency: str = "USD", liquidity: LiquiditySide = LiquiditySide.NONE,
              code: str = "", message: str = "") -> None:
         e = self.engine
+        handler = self._handler
+        if handler is None:
+            return  # the strategy does not handle order events: none is built
         oid = order.id
         eid = self._event_ids[oid] = self._event_ids.get(oid, 0) + 1
         ev = OrderEvent(order_id=oid, symbol=order.symbol, time=e.clock.now_ns(), status=status,
@@ -623,7 +633,7 @@ class OrderManager:
                         liquidity=liquidity, code=code, message=message, client_order_id=order.client_order_id,
                         quantity=order.quantity, limit_price=order.limit_price, stop_price=order.stop_price,
                         ticket=self.tickets.get(oid), id=eid)
-        e.strategy.on_order_event(ev)
+        handler(ev)
 
     def open_market_quantity(self, sym: Symbol) -> float:
         return sum(o.quantity - o.filled_quantity for o in self.open_orders.values()
