@@ -87,7 +87,7 @@ class BarBrokerage(ExecutionClient):
             if qty == 0:
                 return
             if abs(qty) < abs(order.quantity - order.filled_quantity) - 1e-12:
-                self.engine.on_fill(order, qty, price)  # partial: the rest stays pending
+                self.engine.order_manager.fill(order, qty, price)  # partial: the rest stays pending
                 return
         else:
             price = model.fill(sec, order, now_ns)
