@@ -129,16 +129,3 @@ def test_what_if_and_import_session(tmp_path: Path) -> None:
     assert imp.returncode == 0 and "imported" in imp.stdout
     zips = list((tmp_path / "lean" / "crypto" / "coinbase" / "tick" / "btcusd").glob("*_quote.zip"))
     assert zips
-
-
-def test_a_session_with_every_order_type_replays_without_divergence(tmp_path: Path) -> None:
-    """Stops, trailing stops, limit-if-touched, IOC/DAY, updates, a bracket and an OCO pair: the replay's
-    brokerage emulates what the paper venue lacks exactly as the daemon did."""
-    root = Path(__file__).resolve().parents[2]
-    session = record(tmp_path, strategy=root / "strategies" / "every_order_type.py", seconds=4.0,
-                     venue="starting_balances = { USD = 100000.0, BTC = 1.0 }")
-    decisions = [f for f in read_frames(session) if isinstance(f, Decision)]
-    assert {d.order_type for d in decisions} >= {"market", "limit", "stop_market", "trailing_stop"}
-    r = leand("replay", str(session), cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert "match rate: 100.00%" in r.stdout and "first divergence: none" in r.stdout, r.stdout[-3000:]
