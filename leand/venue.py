@@ -145,6 +145,26 @@ class DataClient(Protocol):
     def stream(self) -> AsyncIterator[MarketEvent]: ...
 
 
+class ReportSink(Protocol):
+    def put_nowait(self, item: ExecReport) -> None: ...
+
+
+class OrderEntry(Protocol):
+    """The part of an execution client that order emulation drives: what the venue does natively, the three
+    requests, and where reports go (an :class:`ExecutionClient` is one; so is replay's re-simulated venue)."""
+
+    capabilities: Capabilities
+
+    @property
+    def reports(self) -> ReportSink: ...
+
+    def submit(self, order: Order, now_ns: int) -> None: ...
+
+    def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None: ...
+
+    def cancel(self, order: Order, now_ns: int) -> None: ...
+
+
 @runtime_checkable
 class ExecutionClient(Protocol):
     """Orders out, execution reports in (on ``reports``, in the venue's order). One per venue account.
@@ -182,6 +202,9 @@ class SimulatedVenue(Protocol):
                now_ns: int) -> list[ExecReport]: ...
 
     def cancel(self, client_order_id: str, now_ns: int) -> ExecReport: ...
+
+    def modify(self, client_order_id: str, quantity: float | None, limit_price: float | None,
+               now_ns: int) -> list[ExecReport]: ...
 
     def on_quote(self, q: QuoteTick) -> list[ExecReport]: ...
 

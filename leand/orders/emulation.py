@@ -24,7 +24,7 @@ from leand.orders.manager import trailing_stop_price
 
 if TYPE_CHECKING:
     from leand.engine import Engine
-    from leand.venue import ExecutionClient as VenueExecutionClient
+    from leand.venue import OrderEntry
 
 #: what the order manager can emulate on a venue that lacks it
 EMULATED = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP,
@@ -37,7 +37,7 @@ class EmulatingClient(ExecutionClient):
 
     name = "emulating"
 
-    def __init__(self, engine: Engine, venue: VenueExecutionClient) -> None:
+    def __init__(self, engine: Engine, venue: OrderEntry) -> None:
         self.engine = engine
         self.venue = venue
         #: emulated orders not yet triggered, by order id
