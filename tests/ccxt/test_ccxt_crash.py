@@ -34,14 +34,19 @@ def test_sigkill_at_random_points_with_the_ccxt_venue(tmp_path: Path) -> None:
         cfg = write_config(tmp_path, sim, every=1)
         rng = random.Random(20261203)
         kills = 5
+        db = tmp_path / "state" / "journal.sqlite"
+
+        def intents() -> int:
+            return rows(db, "SELECT COUNT(*) FROM intents")[0][0] if db.exists() else 0
         for _ in range(kills):
             d = Daemon(cfg, env=ENV)
             d.wait_ready(30)
-            time.sleep(rng.uniform(0.05, 1.0))
+            n = intents()
+            wait_for(lambda n=n: intents() > n, 30, "trading after the restart")  # kill while it trades
+            time.sleep(rng.uniform(0.0, 0.8))
             d.kill()
         d = Daemon(cfg, env=ENV)
         d.wait_ready(30)
-        db = d.state / "journal.sqlite"
 
         def settled() -> bool:
             return {r[0] for r in rows(db, "SELECT venue_fill_id FROM fills")} == {t["id"] for t in sim.my_trades()}
