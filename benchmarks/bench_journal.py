@@ -52,7 +52,9 @@ def run_sqlite(tmp: Path, n: int) -> list[int]:
     for i in range(n):
         t0 = clock()
         with transaction(conn):
-            conn.execute("INSERT INTO intents VALUES (?,?,?,?,?,?,?,?,?,'intent',0,?,?,?)",
+            conn.execute("INSERT INTO intents (client_order_id, strategy, symbol, quantity, type, limit_price, "
+                         "stop_price, time_in_force, tag, status, filled, created_ns, updated_ns, boot) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,'new',0,?,?,?)",
                          (f"s-1-{i}", "s", BTC.id, 0.01, "limit", 100.0 + i % 7, None, "gtc", "", i, i, 1))
         times.append(clock() - t0)
     gc.enable()
