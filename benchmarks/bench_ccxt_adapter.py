@@ -76,6 +76,22 @@ def ccxt_hook(d, lat: list[float]):
     return lambda: {"data": dict(d.data_client.stats), "execution": dict(d.execution.stats)}
 
 
+def loopback_floor(port: int, n: int = 500) -> list[float]:
+    """The floor: a request/answer round trip to the same venue process over one kept-alive loopback connection
+    (``GET /api/v3/ping``), in µs."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        conn.request("GET", "/api/v3/ping")
+        conn.getresponse().read()
+        out.append((time.perf_counter_ns() - t0) / 1000)
+    conn.close()
+    return out
+
+
 def summary(name: str, lat: list[float]) -> str:
     if not lat:
         return f"{name}: no orders were sent"
@@ -96,12 +112,15 @@ def main() -> None:
         tmp = Path(t)
         sim, port = start_sim(tmp)
         try:
+            floor = loopback_floor(port)
             b_lat, _ = binance_tick_to_order(binance_config(tmp, port), args.seconds)
             c_lat, c_stats = binance_tick_to_order(ccxt_config(tmp, port), args.seconds, ccxt_hook)
         finally:
             sim.terminate()
             sim.wait(10)
     print("tick-to-order over loopback against leand sim serve (intent journaled, recording on), same run:")
+    print("  " + summary("floor: HTTP round trip to the same venue, kept-alive loopback connection", floor)
+          .replace(" orders,", " requests,"))
     print("  " + summary("native Binance adapter (frame received -> signed POST on the wire)", b_lat))
     print("  " + summary("ccxt venue, ccxt.pro binance class (book handed over -> ccxt fetch() of the POST)", c_lat))
     print(f"  ccxt market data: {c_stats['data']}")

@@ -44,6 +44,8 @@ class StateLevel:
         self.state, self.reason = state, reason
 
 
+_RANK = {"active": 0, "reducing": 1, "halted": 2}
+
 #: the daemon-wide trading state (``leand ctl halt`` without --strategy/--account)
 GLOBAL = StateLevel("global")
 
@@ -104,8 +106,10 @@ class AccountRisk:
 
     def effective_state(self) -> tuple[str, str]:
         """The stricter of the global and the account state, with its reason."""
-        order = {"active": 0, "reducing": 1, "halted": 2}
-        lv = max((self.global_state, self.level), key=lambda s: order[s.state])
+        g, a = self.global_state, self.level
+        if g.state == "active" and a.state == "active":  # the per-order case: nothing to describe
+            return "active", ""
+        lv = g if _RANK[g.state] >= _RANK[a.state] else a
         return lv.state, f"{lv.name}: {lv.reason}" if lv.reason else lv.name
 
     # -- checks ---------------------------------------------------------------------------------------------

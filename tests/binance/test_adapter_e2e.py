@@ -25,7 +25,7 @@ from leand.adapters.binance.signing import signed_query
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 
-from daemon_util import Daemon, ctl, rows  # noqa: E402
+from daemon_util import Daemon, ctl_json, rows, wait_for  # noqa: E402
 
 from leand.simulator.binance import DEFAULT_API_KEY, DEFAULT_API_SECRET  # noqa: E402
 
@@ -125,22 +125,6 @@ parameters = {{ every = {every}, lookback = 5, clip = 0.001, max_position = 0.00
 max_order_quantity = 0.01
 """)
     return cfg
-
-
-def wait_for(fn, timeout: float = 15.0, what: str = "condition"):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise TimeoutError(f"{what} not met within {timeout} s")
-
-
-def ctl_json(sock: Path, *args: str):
-    code, out, err = ctl(sock, "--json", *args)
-    assert code == 0, (args, err)
-    return json.loads(out)
 
 
 def quiesce(d: Daemon, srv: SimServer | None = None) -> None:

@@ -5,7 +5,6 @@ three ways; then the Binance adapter's fault drill against the ccxt venue (dropp
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ sys.path[:0] = [str(ROOT / "tests" / "binance"), str(ROOT / "tests" / "live")]
 
 from daemon_util import Daemon, rows  # noqa: E402
 from test_adapter_e2e import SimServer, assert_books_agree, ctl_json, quiesce, wait_for  # noqa: E402
+from test_adapter_faults import log_events  # noqa: E402
 
 from leand.simulator.binance import DEFAULT_API_KEY, DEFAULT_API_SECRET  # noqa: E402
 
@@ -101,17 +101,6 @@ def test_ccxt_venue_trades_against_leand_sim_serve_and_both_sides_agree(tmp_path
     finally:
         if d.proc.poll() is None:
             d.stop()
-
-
-def log_events(path: Path) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for line in path.read_text().splitlines():
-        try:
-            ev = json.loads(line).get("event", "")
-        except ValueError:
-            continue
-        counts[ev] = counts.get(ev, 0) + 1
-    return counts
 
 
 def test_ccxt_venue_rides_out_drops_gaps_429_5xx_lost_answers_and_delays(tmp_path: Path, sim: SimServer) -> None:
