@@ -378,25 +378,31 @@ class CcxtExecutionClient:
             self._trade_wait.append(t)
             self._spawn(self._learn_order(name, vid))
             return
+        rep = self._trade_report(t, cid)
+        if rep is not None:
+            self._push_fill(rep)
+
+    def _trade_report(self, t: dict[str, Any], cid: str) -> ExecReport | None:
+        """The fill report of one of our trades, or None if it was reported already (stream and REST both)."""
+        name, vid = t["symbol"], str(t.get("order"))
         ticker = self.tickers[name]
         sign = 1.0 if t.get("side") == "buy" else -1.0
         qty = sign * float(t["amount"])
         fee = t.get("fee") or {}
         fill_id = fill_key(self.index.get(ticker, 0), t.get("id"))
         if fill_id in self._seen_fills:
-            return
+            return None
         self._seen_fills.add(fill_id)
         # the status goes with the fill: the stream's order update, or the quantity against the intent
         total = self._intent_quantity(cid)
         done = self._filled.get(cid, 0.0) + abs(qty)
         self._filled[cid] = done
         st = _S.FILLED if total and done >= total - 1e-12 else _S.PARTIALLY_FILLED
-        self._push_fill(ExecReport(client_order_id=cid, status=st, symbol=self.symbols[ticker].id,
-                                   time_ns=int(t.get("timestamp") or time.time() * 1000) * 1_000_000,
-                                   venue_order_id=_vid(vid), fill_id=fill_id, fill_quantity=qty,
-                                   fill_price=float(t["price"]), fee=float(fee.get("cost") or 0.0),
-                                   fee_currency=str(fee.get("currency") or ""),
-                                   liquidity=str(t.get("takerOrMaker") or "")))
+        return ExecReport(client_order_id=cid, status=st, symbol=self.symbols[ticker].id,
+                          time_ns=int(t.get("timestamp") or time.time() * 1000) * 1_000_000,
+                          venue_order_id=_vid(vid), fill_id=fill_id, fill_quantity=qty,
+                          fill_price=float(t["price"]), fee=float(fee.get("cost") or 0.0),
+                          fee_currency=str(fee.get("currency") or ""), liquidity=str(t.get("takerOrMaker") or ""))
 
     def _intent_quantity(self, cid: str) -> float:
         q = self._quantities.get(cid)
@@ -614,10 +620,9 @@ class CcxtExecutionClient:
             if fill_key(self.index[ticker], t.get("id")) in have:
                 self._seen_fills.add(fill_key(self.index[ticker], t.get("id")))
                 continue
-            before = self.reports.qsize()
-            self._on_trade(t, cid)
-            while self.reports.qsize() > before:  # what _on_trade queued goes into the view instead
-                fills.append(self.reports.get_nowait())
+            rep = self._trade_report(t, cid)  # into the view, not the queue (which may hold stream reports)
+            if rep is not None:
+                fills.append(rep)
         orders: dict[str, VenueOrder | None] = {}
         for it in self.store.open_intents():
             cid = it["client_order_id"]
