@@ -132,3 +132,36 @@ async def test_fill_while_the_order_stream_is_down_is_recovered_once(tmp_path: P
     finally:
         await c.close()
         await srv.close()
+
+
+async def test_reconciliation_with_stream_reports_queued_recovers_the_fill_not_a_queued_report(tmp_path: Path) -> None:
+    """Regression (64fcb28): reconciliation once popped its recovered fills back off the front of the report
+    queue; a stream report already waiting there went into the view instead (a 0-quantity 'fill', which made a
+    restart divide by zero) and was queued again behind the real fill."""
+    from leand.model import OrderStatus
+    from leand.model.reports import ExecReport
+
+    srv = await sim_in_process()
+    c = await started(srv, tmp_path)
+    try:
+        book = await c.exchange.fetch_order_book("BTC/USDT", 5)
+        bid = round(book["bids"][0][0] + 0.01, 2)
+        submit(c, "t-1-4", 0.002, bid)
+        await settle(c, lambda out: any(r.status == "accepted" for r, _ in out))
+        srv.hub.drop_all()
+        marker = ExecReport(client_order_id="t-1-4", status=OrderStatus.ACCEPTED, symbol=BTC.id, time_ns=1,
+                            reason="queued-before-reconcile")
+        c.reports.put_nowait(marker)  # a stream report still waiting when the reconcile runs
+        srv.exchange.crowd_submit("BTCUSDT", -1, 0.002, 0.0, OrderType.MARKET, "")
+        await c.reconcile_now()  # the reconnect may run one too: the fill is recovered once either way
+        reps = await settle(c, lambda out: any(r.status == "filled" and r.fill_quantity for r, _ in out))
+        order = [r for r, _ in reps]
+        assert order.count(marker) == 1  # neither lost nor repeated ...
+        first_fill = next(i for i, r in enumerate(order) if r.fill_quantity)
+        assert order.index(marker) < first_fill  # ... nor taken out of the stream's order
+        fills = [r for r, fresh in reps if r.fill_quantity and fresh]
+        assert sum(r.fill_quantity for r in fills) == pytest.approx(0.002)
+        assert all(r.fill_id for r in fills)
+    finally:
+        await c.close()
+        await srv.close()
