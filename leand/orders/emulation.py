@@ -31,6 +31,13 @@ EMULATED = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRA
                       OrderType.LIMIT_IF_TOUCHED})
 
 
+def replacement_id(client_order_id: str) -> str:
+    """The client order id of a cancel-replace's new venue order: ``<id>:1``, then ``<id>:2`` (``:`` is in every
+    venue's client-id alphabet, Binance's ``^[.A-Z:/a-z0-9_-]{1,36}$`` included)."""
+    base, _, n = client_order_id.partition(":")
+    return f"{base}:{int(n or 0) + 1}"
+
+
 class EmulatingClient(ExecutionClient):
     """An engine's execution client in front of a venue-boundary client (``venue``): native where the venue
     has it, emulated here otherwise."""
@@ -134,8 +141,7 @@ class EmulatingClient(ExecutionClient):
         if u is None:
             return False
         qty = u.quantity if u.quantity is not None else order.quantity
-        base, _, n = order.client_order_id.partition("~")
-        order.client_order_id = f"{base}~{int(n or 0) + 1}"
+        order.client_order_id = replacement_id(order.client_order_id)
         self._journal_intent(order, now_ns)
         leg = msgspec.structs.replace(order, quantity=qty - order.filled_quantity,
                                       limit_price=u.limit_price if u.limit_price is not None else order.limit_price,

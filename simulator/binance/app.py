@@ -203,6 +203,15 @@ class SimServer:
             lambda p: _n_symbols_weight(p, 2, 4))
         add("GET", "ticker/price", lambda k, p: ex.ticker_price(p), NONE, lambda p: _n_symbols_weight(p, 2, 4))
         add("POST", "order", self._place, SIGNED, WEIGHTS["order.post"])
+        add("POST", "order/cancelReplace", self._counted(1, ex.cancel_replace), SIGNED, 1)
+        add("POST", "order/oco", self._counted(2, lambda k, p: ex.place_oco(k, p, legacy=True)), SIGNED, 1)
+        add("POST", "orderList/oco", self._counted(2, ex.place_oco), SIGNED, 1)
+        add("POST", "orderList/oto", self._counted(2, ex.place_oto), SIGNED, 1)
+        add("POST", "orderList/otoco", self._counted(3, lambda k, p: ex.place_oto(k, p, otoco=True)), SIGNED, 1)
+        add("DELETE", "orderList", ex.cancel_list, SIGNED, 1)
+        add("GET", "orderList", ex.query_list, SIGNED, 4)
+        add("GET", "openOrderList", ex.open_lists, SIGNED, 6)
+        add("GET", "allOrderList", ex.all_lists, SIGNED, 20)
         add("POST", "order/test", lambda k, p: ex.new_order(k, p, test=True), SIGNED, WEIGHTS["order.test"])
         add("DELETE", "order", ex.cancel_order, SIGNED, WEIGHTS["order.delete"])
         add("GET", "order", ex.query_order, SIGNED, WEIGHTS["order.get"])
@@ -258,7 +267,7 @@ class SimServer:
                     raise _fault_error(fault)
                 key = self._authenticate(request, params, raw_q, raw_b, security, now)
                 result = fn(key, params)
-                if fn == self._place:
+                if fn == self._place or getattr(fn, "counts_orders", False):
                     headers.update(self._order_headers(key or "", now))
                 if fault:
                     raise _fault_error(fault)
@@ -293,24 +302,36 @@ class SimServer:
         return key
 
     def _place(self, key: str | None, params: dict[str, str]) -> dict:
+        return self._count_orders(key, params, 1, self.exchange.new_order)
+
+    def _counted(self, n: int, fn: Callable[[str, dict[str, str]], dict]) -> Handler:
+        """A request that places ``n`` orders, under the account's order rate limits."""
+        def handler(key: str | None, params: dict[str, str]) -> dict:
+            return self._count_orders(key, params, n, fn)
+
+        handler.counts_orders = True  # type: ignore[attr-defined]
+        return handler
+
+    def _count_orders(self, key: str | None, params: dict[str, str], n: int,
+                      fn: Callable[[str, dict[str, str]], dict]) -> dict:
         assert key is not None
         now = self.exchange.clock()
         lim = self.cfg.limits
         times = self._order_times.setdefault(key, deque())
         while times and times[0] <= now - 10_000:
             times.popleft()
-        day, n = self._order_day.get(key, (now // 86_400_000, 0))
+        day, count = self._order_day.get(key, (now // 86_400_000, 0))
         if day != now // 86_400_000:
-            day, n = now // 86_400_000, 0
-        if len(times) >= lim.orders_per_10s:
+            day, count = now // 86_400_000, 0
+        if len(times) + n > lim.orders_per_10s:
             raise errors.ApiError(-1015, f"Too many new orders; current limit is {lim.orders_per_10s} orders per "
                                          "10 SECOND.", 429, 10)
-        if n >= lim.orders_per_day:
+        if count + n > lim.orders_per_day:
             raise errors.ApiError(-1015, f"Too many new orders; current limit is {lim.orders_per_day} orders per "
                                          "DAY.", 429, 3600)
-        out = self.exchange.new_order(key, params)
-        times.append(now)
-        self._order_day[key] = (day, n + 1)
+        out = fn(key, params)
+        times.extend([now] * n)
+        self._order_day[key] = (day, count + n)
         return out
 
     def _order_headers(self, key: str, now: int) -> dict[str, str]:

@@ -7,14 +7,19 @@ from __future__ import annotations
 class ApiError(Exception):
     """A request the venue refuses: ``code``/``msg`` go on the wire, ``status`` is the HTTP status."""
 
-    def __init__(self, code: int, msg: str, status: int = 400, retry_after: int | None = None) -> None:
+    def __init__(self, code: int, msg: str, status: int = 400, retry_after: int | None = None,
+                 data: dict[str, object] | None = None) -> None:
         super().__init__(f"{code}: {msg}")
         self.code = code
         self.msg = msg
         self.status = status
         self.retry_after = retry_after
+        #: what each half of a cancel-replace did (``-2021``/``-2022``)
+        self.data = data
 
     def body(self) -> dict[str, object]:
+        if self.data is not None:
+            return {"code": self.code, "msg": self.msg, "data": self.data}
         return {"code": self.code, "msg": self.msg}
 
 

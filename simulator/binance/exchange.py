@@ -34,7 +34,8 @@ from .market import (
     load_lean_mids,
     synthetic_history,
 )
-from .orders import LIMIT_PRICED, ORDER_TYPES, STOP_TYPES, OrderRec
+from .orderlists import OrderLists
+from .orders import LIMIT_PRICED, ORDER_TYPES, PLAIN, STOP_TYPES, OrderRec, OrderSpec
 from .params import decimal_param, long_param
 
 CID_RE = re.compile(r"^[\.A-Z\:/a-z0-9_-]{1,36}\Z")
@@ -109,7 +110,7 @@ def _l2d_mids(gen: GeneratorConfig, symbol: str) -> list[tuple[int, float]]:
         raise ConfigError(f"generator: cannot read the book recording for {symbol}: {e}") from None
 
 
-class Exchange:
+class Exchange(OrderLists):
     def __init__(self, cfg: SimConfig, publisher: Publisher | None = None,
                  clock: Callable[[], int] = wall_ms) -> None:
         self.cfg = cfg
@@ -132,6 +133,7 @@ class Exchange:
         self._cid_rng = random.Random(cfg.seed)
         self._last_bbo: dict[str, tuple] = {}
         self._agg: list[Trade] = []
+        self._init_lists()
         gen = cfg.generator
         for s in cfg.symbols:
             book = OrderBook(s.symbol, tick_size=float(s.tick_size), lot_size=float(s.step_size),
@@ -241,59 +243,70 @@ class Exchange:
         recs = self.records[m.symbol]
         seen: list[int] = []
         agg = self._agg
-        for ev in events:
-            t = type(ev)
-            if t is Trade:
-                maker = sims.get(ev.maker_id)
-                if maker is not None:
-                    m.touch(maker.side, maker.price)
-                taker = sims.get(ev.taker_id)
-                if taker is not None and taker.price:
-                    m.touch(taker.side, taker.price)
-                seen.append(ev.maker_id)
-                seen.append(ev.taker_id)
-                self._public_trade(m, ev, now)
-                agg.append(ev)
-                r = recs.get(ev.maker_id)
-                if r is not None:
-                    self._fill(m, r, ev, True, now)
-                r = recs.get(ev.taker_id)
-                if r is not None:
-                    self._fill(m, r, ev, False, now)
-                continue
-            oid = ev.order_id
-            o = sims.get(oid)
-            if o is not None:
-                m.touch(o.side, o.price)
-            seen.append(oid)
-            r = recs.get(oid)
-            if r is None:
-                continue
-            if t is Accepted:
-                if r.working_time < 0 and ev.resting:
-                    r.working_time = now
-                self._emit(r, "NEW", now)
-            elif t is Canceled or t is Expired:
-                reason = ev.reason if t is Canceled else "expired"
-                if reason == "canceled":
-                    r.status = "CANCELED"
-                    x = "CANCELED"
-                elif reason == "self_trade":
-                    r.status = "EXPIRED_IN_MATCH"
-                    r.expiry_reason = "STP"
-                    x = "EXPIRED"
-                else:
-                    r.status = "EXPIRED"
-                    r.expiry_reason = _EXPIRY.get(reason, "")
-                    x = "EXPIRED"
-                r.update_time = now
-                self._release(r)
-                self._emit(r, x, now)
-            elif t is Rejected:
-                r.status = "REJECTED"
-                r.update_time = now
-                self._release(r)
-                self._emit(r, "REJECTED", now, reject="NONE")
+        self._depth += 1
+        try:
+            for ev in events:
+                t = type(ev)
+                if t is Trade:
+                    maker = sims.get(ev.maker_id)
+                    if maker is not None:
+                        m.touch(maker.side, maker.price)
+                    taker = sims.get(ev.taker_id)
+                    if taker is not None and taker.price:
+                        m.touch(taker.side, taker.price)
+                    seen.append(ev.maker_id)
+                    seen.append(ev.taker_id)
+                    self._public_trade(m, ev, now)
+                    agg.append(ev)
+                    r = recs.get(ev.maker_id)
+                    if r is not None:
+                        self._fill(m, r, ev, True, now)
+                    r = recs.get(ev.taker_id)
+                    if r is not None:
+                        self._fill(m, r, ev, False, now)
+                    continue
+                oid = ev.order_id
+                o = sims.get(oid)
+                if o is not None:
+                    m.touch(o.side, o.price)
+                seen.append(oid)
+                r = recs.get(oid)
+                if r is None:
+                    continue
+                if t is Accepted:
+                    if r.working_time < 0 and ev.resting:
+                        r.working_time = now
+                    self._emit(r, "NEW", now)
+                elif t is Canceled or t is Expired:
+                    reason = ev.reason if t is Canceled else "expired"
+                    if reason == "canceled" and r.list_id >= 0 and (m.symbol, oid) in self.list_expiring:
+                        self.list_expiring.discard((m.symbol, oid))
+                        reason = "list"  # its OCO sibling worked: it expires
+                    if reason == "canceled":
+                        r.status = "CANCELED"
+                        x = "CANCELED"
+                    elif reason == "self_trade":
+                        r.status = "EXPIRED_IN_MATCH"
+                        r.expiry_reason = "STP"
+                        x = "EXPIRED"
+                    else:
+                        r.status = "EXPIRED"
+                        r.expiry_reason = _EXPIRY.get(reason, "")
+                        x = "EXPIRED"
+                    r.update_time = now
+                    self._release(r)
+                    self._emit(r, x, now)
+                    if r.list_id >= 0:
+                        self._list_note("end", r, now)
+                elif t is Rejected:
+                    r.status = "REJECTED"
+                    r.update_time = now
+                    self._release(r)
+                    self._emit(r, "REJECTED", now, reject="NONE")
+                    if r.list_id >= 0:
+                        self._list_note("end", r, now)
+        finally:
+            self._depth -= 1
         live = m.book.orders
         for oid in seen:
             if oid not in live:
@@ -309,6 +322,8 @@ class Exchange:
             if self.hub.wants(name):
                 self.hub.publish(name, m.book_ticker(bbo))
         self._positions(now)
+        if self._list_queue and not self._depth:
+            self._list_flush(now)
         if self.stops[m.symbol]:
             self._check_stops(m, now)
 
@@ -375,21 +390,25 @@ class Exchange:
                 "tradeId": ev.trade_id}
         r.fills.append(fill)
         self.my_trades[r.account].setdefault(m.symbol, []).append(
-            {"symbol": m.symbol, "id": ev.trade_id, "orderId": r.order_id, "orderListId": -1, "price": fmt(p),
+            {"symbol": m.symbol, "id": ev.trade_id, "orderId": r.order_id, "orderListId": r.list_id, "price": fmt(p),
              "qty": fmt(q), "quoteQty": fmt(q * p), "commission": fmt(commission), "commissionAsset": comm_asset,
              "time": now, "isBuyer": r.side == "BUY", "isMaker": is_maker, "isBestMatch": True})
         self._emit(r, "TRADE", now, last_qty=q, last_px=p, commission=commission, comm_asset=comm_asset,
                    trade_id=ev.trade_id, maker=is_maker)
+        if r.list_id >= 0:
+            self._list_note("fill", r, now)
+            if done:
+                self._list_note("end", r, now)
 
     # ---- stops ---------------------------------------------------------------------------------------------
-    @staticmethod
-    def _fires_above(r: OrderRec) -> bool:
-        """STOP_LOSS BUY and TAKE_PROFIT SELL trigger when the price rises to the stop; the others when it falls."""
-        return (r.type.startswith("STOP_LOSS")) == (r.side == "BUY")
-
     def _would_fire(self, r: OrderRec, px: float) -> bool:
-        stop = float(r.stop_price)
-        return px >= stop if self._fires_above(r) else px <= stop
+        return self._would_fire_at(r.type, r.side, r.stop_price, px)
+
+    @staticmethod
+    def _would_fire_at(type_: str, side: str, stop_price: Decimal, px: float) -> bool:
+        stop = float(stop_price)
+        above = type_.startswith("STOP_LOSS") == (side == "BUY")
+        return px >= stop if above else px <= stop
 
     def _check_stops(self, m: SymbolMarket, now: int) -> None:
         px = m.last_price
@@ -401,6 +420,9 @@ class Exchange:
             if stops.pop(r.order_id, None) is None:
                 continue
             r.working_time = now
+            ol = self.lists.get(r.list_id) if r.list_id >= 0 else None
+            if ol is not None:  # an OCO's stop leg triggered: the other leg expires, the lock passes to it
+                self._activated(ol, r, now)
             self._book_submit(m, r, now)
 
     # ---- orders ----------------------------------------------------------------------------------------------
@@ -411,7 +433,10 @@ class Exchange:
             cost = self._walk_cost(m, r.orig_qty)
             if cost > acct.available(m.quote):
                 r.status, r.expiry_reason = "EXPIRED", "INSUFFICIENT_BALANCES"
+                self._release(r)
                 self._emit(r, "EXPIRED", now, reject="INSUFFICIENT_BALANCES")
+                if r.list_id >= 0:
+                    self._list_note("end", r, now)
                 return
         tif = _TIF.get(r.tif, TimeInForce.GTC)
         o = SimOrder(id=r.order_id, owner=r.account, side=1 if r.side == "BUY" else -1, quantity=float(r.orig_qty),
@@ -473,123 +498,168 @@ class Exchange:
             if ref and qty * Decimal(f"{ref:.8f}") < lo_n:
                 raise errors.filter_failure("NOTIONAL")
 
+    def _parse_order(self, m: SymbolMarket, params: Mapping[str, str], names: Mapping[str, str] = PLAIN
+                     ) -> OrderSpec:
+        """One order's parameters, checked as ``POST /api/v3/order`` checks them (shape, combination, filters).
+        ``names`` maps each field to its wire name: an order list's legs use prefixed names (``abovePrice``)."""
+        side = params.get(names["side"])
+        if not side:
+            raise errors.mandatory(names["side"])
+        if side not in ("BUY", "SELL"):
+            raise errors.ApiError(-1117, "Invalid side.")
+        type_ = params.get(names["type"])
+        if not type_:
+            raise errors.mandatory(names["type"])
+        if type_ not in ORDER_TYPES:
+            raise errors.ApiError(-1116, "Invalid orderType.")
+        tif = params.get(names["timeInForce"]) or ""
+        qty = _dec(params, names["quantity"])
+        quote_qty = _dec(params, names["quoteOrderQty"]) if names["quoteOrderQty"] else None
+        price = _dec(params, names["price"])
+        stop = _dec(params, names["stopPrice"])
+        needs_tif = type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+        if needs_tif and not tif:
+            raise errors.mandatory(names["timeInForce"])
+        if tif and tif not in _TIF:
+            raise errors.ApiError(-1115, "Invalid timeInForce.")
+        if tif and not needs_tif:
+            raise errors.not_required(names["timeInForce"])
+        if type_ == "MARKET":
+            if qty is None and quote_qty is None:
+                raise errors.either(names["quantity"], names["quoteOrderQty"] or "quoteOrderQty")
+            if qty is not None and quote_qty is not None:
+                raise errors.not_required(names["quoteOrderQty"])
+        else:
+            if qty is None:
+                raise errors.mandatory(names["quantity"])
+            if quote_qty is not None:
+                raise errors.not_required(names["quoteOrderQty"])
+        if type_ in LIMIT_PRICED:
+            if price is None:
+                raise errors.mandatory(names["price"])
+        elif price is not None:
+            raise errors.not_required(names["price"])
+        if type_ in STOP_TYPES:
+            if params.get(names["trailingDelta"]):
+                raise errors.order_rejected(errors.UNSUPPORTED)
+            if stop is None:
+                raise errors.mandatory(names["stopPrice"])
+        elif stop is not None:
+            raise errors.not_required(names["stopPrice"])
+        if _dec(params, names["icebergQty"]):
+            raise errors.order_rejected(errors.UNSUPPORTED)
+        cid = params.get(names["newClientOrderId"]) or ""
+        if cid and not CID_RE.match(cid):
+            raise errors.bad_param(names["newClientOrderId"], "^[\\.A-Z\\:/a-z0-9_-]{1,36}$")
+        self._filters(m, type_, price, stop, qty, quote_qty)
+        return OrderSpec(side, type_, tif, qty, quote_qty, price, stop, cid)
+
+    def _stp_param(self, params: Mapping[str, str]) -> str:
+        stp = params.get("selfTradePreventionMode") or self.stp_name
+        if stp not in _STP:
+            raise errors.bad_param("selfTradePreventionMode", ", ".join(_STP))
+        return stp
+
+    def _resp_type(self, params: Mapping[str, str], default: str) -> str:
+        resp_type = params.get("newOrderRespType") or default
+        if resp_type not in ("ACK", "RESULT", "FULL"):
+            raise errors.bad_param("newOrderRespType", "ACK, RESULT, FULL")
+        return resp_type
+
+    def _check_room(self, key: str, m: SymbolMarket, cids: list[str]) -> None:
+        """MAX_NUM_ORDERS for ``len(cids)`` new orders, and no client order id already open."""
+        open_here = [r for r in self.account_orders[key].get(m.symbol, ()) if r.open]
+        if len(open_here) + len(cids) > m.cfg.max_num_orders:
+            raise errors.filter_failure("MAX_NUM_ORDERS")
+        given = [c for c in cids if c]
+        if len(set(given)) != len(given) or any(r.cid in given for r in open_here):
+            raise errors.order_rejected(errors.DUPLICATE)
+
+    def _match_checks(self, m: SymbolMarket, key: str, spec: OrderSpec, now: int) -> None:
+        """What the matching engine refuses at placement: a LIMIT_MAKER that would take, a stop that would
+        trigger at once."""
+        if spec.type == "LIMIT_MAKER":
+            assert spec.price is not None  # required above for every priced type
+            best = m.book.best_ask if spec.side == "BUY" else m.book.best_bid
+            if best is not None and (best <= float(spec.price) if spec.side == "BUY" else best >= float(spec.price)):
+                raise errors.order_rejected(errors.WOULD_TAKE)
+        if spec.type in STOP_TYPES:
+            assert spec.stop is not None  # required above for every stop type
+            ref = self.ref_price(m)
+            if ref and self._would_fire_at(spec.type, spec.side, spec.stop, ref):
+                raise errors.order_rejected(errors.WOULD_TRIGGER)
+
+    def _lock_need(self, m: SymbolMarket, key: str, spec: OrderSpec, qty: Decimal) -> tuple[str, Decimal]:
+        """What an order locks (asset, amount); raises -2010 when the account cannot pay for it."""
+        acct = self.accounts[key]
+        if spec.side == "SELL":
+            return m.base, qty
+        if spec.type in LIMIT_PRICED:
+            assert spec.price is not None
+            return m.quote, (qty * spec.price).quantize(Q8, rounding=ROUND_UP)
+        if spec.type == "MARKET" and self._walk_cost(m, qty) > acct.available(m.quote):
+            raise errors.order_rejected(errors.INSUFFICIENT_BALANCE)
+        return "", ZERO
+
+    def _new_rec(self, key: str, m: SymbolMarket, spec: OrderSpec, qty: Decimal, stp: str, now: int,
+                 list_id: int = -1) -> OrderRec:
+        r = OrderRec(account=key, symbol=m.symbol, order_id=self._new_oid(m.symbol), cid=spec.cid or self._gen_cid(),
+                     side=spec.side, type_=spec.type, tif=spec.tif or "GTC", price=spec.price or ZERO,
+                     stop_price=spec.stop or ZERO, orig_qty=qty, orig_quote_qty=spec.quote_qty or ZERO, stp=stp,
+                     now=now)
+        r.list_id = list_id
+        self.records[m.symbol][r.order_id] = r
+        self.account_orders[key].setdefault(m.symbol, []).append(r)
+        return r
+
+    def _start(self, m: SymbolMarket, r: OrderRec, now: int) -> None:
+        """A recorded order goes to work: a stop waits for its trigger, anything else meets the book."""
+        if r.type in STOP_TYPES:
+            self.stops[m.symbol][r.order_id] = r
+            self._emit(r, "NEW", now)
+            self._positions(now)
+        elif r.orig_qty == 0:  # a quote-quantity market order with no liquidity at all
+            r.status, r.expiry_reason = "EXPIRED", "INSUFFICIENT_LIQUIDITY"
+            self._emit(r, "NEW", now)
+            self._emit(r, "EXPIRED", now)
+            if r.list_id >= 0:
+                self._list_note("end", r, now)
+        else:
+            self._book_submit(m, r, now)
+
     def new_order(self, key: str, params: Mapping[str, str], test: bool = False) -> dict:
         """POST /api/v3/order (and the WS API ``order.place``). Raises ApiError with the documented code."""
         now = self.clock()
         m = self.market(params)
-        side = params.get("side")
-        if not side:
-            raise errors.mandatory("side")
-        if side not in ("BUY", "SELL"):
-            raise errors.ApiError(-1117, "Invalid side.")
-        type_ = params.get("type")
-        if not type_:
-            raise errors.mandatory("type")
-        if type_ not in ORDER_TYPES:
-            raise errors.ApiError(-1116, "Invalid orderType.")
-        tif = params.get("timeInForce") or ""
-        qty = _dec(params, "quantity")
-        quote_qty = _dec(params, "quoteOrderQty")
-        price = _dec(params, "price")
-        stop = _dec(params, "stopPrice")
-        needs_tif = type_ in ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
-        if needs_tif and not tif:
-            raise errors.mandatory("timeInForce")
-        if tif and tif not in _TIF:
-            raise errors.ApiError(-1115, "Invalid timeInForce.")
-        if tif and not needs_tif:
-            raise errors.not_required("timeInForce")
-        if type_ == "MARKET":
-            if qty is None and quote_qty is None:
-                raise errors.either("quantity", "quoteOrderQty")
-            if qty is not None and quote_qty is not None:
-                raise errors.not_required("quoteOrderQty")
-        else:
-            if qty is None:
-                raise errors.mandatory("quantity")
-            if quote_qty is not None:
-                raise errors.not_required("quoteOrderQty")
-        if type_ in LIMIT_PRICED:
-            if price is None:
-                raise errors.mandatory("price")
-        elif price is not None:
-            raise errors.not_required("price")
-        if type_ in STOP_TYPES:
-            if params.get("trailingDelta"):
-                raise errors.order_rejected(errors.UNSUPPORTED)
-            if stop is None:
-                raise errors.mandatory("stopPrice")
-        elif stop is not None:
-            raise errors.not_required("stopPrice")
-        ice = _dec(params, "icebergQty")
-        if ice:
-            raise errors.order_rejected(errors.UNSUPPORTED)
-        resp_type = params.get("newOrderRespType") or ("FULL" if type_ in ("MARKET", "LIMIT") else "ACK")
-        if resp_type not in ("ACK", "RESULT", "FULL"):
-            raise errors.bad_param("newOrderRespType", "ACK, RESULT, FULL")
-        stp = params.get("selfTradePreventionMode") or self.stp_name
-        if stp not in _STP:
-            raise errors.bad_param("selfTradePreventionMode", ", ".join(_STP))
-        cid = params.get("newClientOrderId") or ""
-        if cid and not CID_RE.match(cid):
-            raise errors.bad_param("newClientOrderId", "^[\\.A-Z\\:/a-z0-9_-]{1,36}$")
-        self._filters(m, type_, price, stop, qty, quote_qty)
-        open_here = [r for r in self.account_orders[key].get(m.symbol, ()) if r.open]
-        if len(open_here) >= m.cfg.max_num_orders:
-            raise errors.filter_failure("MAX_NUM_ORDERS")
-        if cid and any(r.cid == cid for r in open_here):
-            raise errors.order_rejected(errors.DUPLICATE)
-        if type_ == "LIMIT_MAKER":
-            assert price is not None  # required above for every priced type
-            best = m.book.best_ask if side == "BUY" else m.book.best_bid
-            if best is not None and (best <= float(price) if side == "BUY" else best >= float(price)):
-                raise errors.order_rejected(errors.WOULD_TAKE)
-        if type_ in STOP_TYPES:
-            assert stop is not None  # required above for every stop type
-            r_probe = OrderRec(account=key, symbol=m.symbol, order_id=0, cid="", side=side, type_=type_, tif="",
-                               price=ZERO, stop_price=stop, orig_qty=ZERO, orig_quote_qty=ZERO, stp=stp, now=now)
-            ref = self.ref_price(m)
-            if ref and self._would_fire(r_probe, ref):
-                raise errors.order_rejected(errors.WOULD_TRIGGER)
+        spec = self._parse_order(m, params)
+        resp_type = self._resp_type(params, "FULL" if spec.type in ("MARKET", "LIMIT") else "ACK")
+        stp = self._stp_param(params)
+        self._check_room(key, m, [spec.cid])
+        return self._place_parsed(key, m, spec, stp, resp_type, now, test)
+
+    def _place_parsed(self, key: str, m: SymbolMarket, spec: OrderSpec, stp: str, resp_type: str, now: int,
+                      test: bool = False) -> dict:
+        """The matching engine's half of a new order: its checks, the lock, then the book."""
+        self._match_checks(m, key, spec, now)
         acct = self.accounts[key]
-        if type_ == "MARKET" and quote_qty is not None:
-            if side == "BUY" and quote_qty > acct.available(m.quote):
+        qty = spec.qty
+        if spec.type == "MARKET" and spec.quote_qty is not None:
+            if spec.side == "BUY" and spec.quote_qty > acct.available(m.quote):
                 raise errors.order_rejected(errors.INSUFFICIENT_BALANCE)
-            qty = self._qty_for_quote(m, side, quote_qty)
+            qty = self._qty_for_quote(m, spec.side, spec.quote_qty)
         assert qty is not None  # validated above: a quantity, or a market order's quoteOrderQty turned into one
-        lock_asset, lock_amt = "", ZERO
-        if side == "SELL":
-            lock_asset, lock_amt = m.base, qty
-        elif type_ in LIMIT_PRICED:
-            assert price is not None
-            lock_asset, lock_amt = m.quote, (qty * price).quantize(Q8, rounding=ROUND_UP)
-        elif type_ == "MARKET" and self._walk_cost(m, qty) > acct.available(m.quote):
-            raise errors.order_rejected(errors.INSUFFICIENT_BALANCE)
+        lock_asset, lock_amt = self._lock_need(m, key, spec, qty)
         if lock_asset and lock_amt > acct.available(lock_asset):
             raise errors.order_rejected(errors.INSUFFICIENT_BALANCE)
         if test:
             return {}
-        r = OrderRec(account=key, symbol=m.symbol, order_id=self._new_oid(m.symbol), cid=cid or self._gen_cid(),
-                     side=side, type_=type_, tif=tif or "GTC", price=price or ZERO, stop_price=stop or ZERO,
-                     orig_qty=qty, orig_quote_qty=quote_qty or ZERO, stp=stp, now=now)
+        r = self._new_rec(key, m, spec, qty, stp, now)
         if lock_asset and lock_amt:
             acct.lock(lock_asset, lock_amt)
             r.lock_asset, r.locked = lock_asset, lock_amt
-        self.records[m.symbol][r.order_id] = r
-        self.account_orders[key].setdefault(m.symbol, []).append(r)
-        if type_ in STOP_TYPES:
-            self.stops[m.symbol][r.order_id] = r
-            self._emit(r, "NEW", now)
-            self._positions(now)
-        elif qty == 0:  # a quote-quantity market order with no liquidity at all
-            r.status, r.expiry_reason = "EXPIRED", "INSUFFICIENT_LIQUIDITY"
-            self._emit(r, "NEW", now)
-            self._emit(r, "EXPIRED", now)
-        else:
-            self._book_submit(m, r, now)
+        self._start(m, r, now)
         if resp_type == "ACK":
-            return {"symbol": m.symbol, "orderId": r.order_id, "orderListId": -1, "clientOrderId": r.cid,
-                    "transactTime": now}
+            return r.ack(now)
         out = r.result(now, self.working(r))
         if resp_type == "FULL":
             out["fills"] = list(r.fills)
@@ -629,12 +699,14 @@ class Exchange:
         return r.cancel_response(now)
 
     def _cancel_rec(self, m: SymbolMarket, r: OrderRec, now: int) -> None:
-        if self.stops[m.symbol].pop(r.order_id, None) is not None:
+        if r.status == "PENDING_NEW" or self.stops[m.symbol].pop(r.order_id, None) is not None:
             r.status = "CANCELED"
             r.update_time = now
             self._release(r)
             self._emit(r, "CANCELED", now)
             self._positions(now)
+            if r.list_id >= 0:
+                self._list_note("end", r, now)
         else:
             m.book.cancel(r.order_id, now)
             self._process(m, now)
@@ -644,6 +716,9 @@ class Exchange:
         m = self.market(params)
         out = []
         for r in [r for r in self.account_orders[key].get(m.symbol, []) if r.open]:
+            if not r.open:  # a leg of an order list canceled with an earlier leg
+                out.append(r.cancel_response(now))
+                continue
             r.cancel_cid = self._gen_cid()
             self._cancel_rec(m, r, now)
             out.append(r.cancel_response(now))
@@ -745,8 +820,8 @@ class Exchange:
         return {"symbol": m.symbol, "status": "TRADING", "baseAsset": m.base, "baseAssetPrecision": 8,
                 "quoteAsset": m.quote, "quotePrecision": 8, "quoteAssetPrecision": 8,
                 "baseCommissionPrecision": 8, "quoteCommissionPrecision": 8, "orderTypes": list(ORDER_TYPES),
-                "icebergAllowed": False, "ocoAllowed": False, "otoAllowed": False, "opoAllowed": False,
-                "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": False, "cancelReplaceAllowed": False,
+                "icebergAllowed": False, "ocoAllowed": True, "otoAllowed": True, "opoAllowed": False,
+                "quoteOrderQtyMarketAllowed": True, "allowTrailingStop": False, "cancelReplaceAllowed": True,
                 "amendAllowed": False, "pegInstructionsAllowed": False, "isSpotTradingAllowed": True,
                 "isMarginTradingAllowed": False,
                 "filters": [

@@ -241,7 +241,8 @@ def _control(hub: StreamHub, conn: Conn, text: str, symbols: set[str]) -> None:
 _WS_WEIGHTS = {"ping": 1, "time": 1, "exchangeInfo": 20, "depth": 5, "order.place": 1, "order.test": 1,
                "order.cancel": 1, "order.status": 4, "openOrders.status": 6, "openOrders.cancelAll": 1,
                "allOrders": 20, "account.status": 20, "myTrades": 20, "userDataStream.subscribe.signature": 2,
-               "userDataStream.unsubscribe": 2, "session.subscriptions": 2}
+               "userDataStream.unsubscribe": 2, "session.subscriptions": 2, "orderList.status": 4,
+               "openOrderLists.status": 6, "allOrderLists": 20}
 
 
 async def ws_api(server: SimServer, request: web.Request) -> web.StreamResponse:
@@ -349,7 +350,13 @@ def _ws_call(server: SimServer, conn: Conn, subs: dict, state: dict, method: str
               "order.test": lambda k, p: ex.new_order(k, p, test=True),
               "order.cancel": ex.cancel_order, "order.status": ex.query_order,
               "openOrders.status": ex.open_orders, "openOrders.cancelAll": ex.cancel_all,
-              "allOrders": ex.all_orders, "account.status": ex.account_info, "myTrades": ex.trades_of}
+              "allOrders": ex.all_orders, "account.status": ex.account_info, "myTrades": ex.trades_of,
+              "order.cancelReplace": ex.cancel_replace,
+              "orderList.place": lambda k, p: ex.place_oco(k, p, legacy=True),
+              "orderList.place.oco": ex.place_oco, "orderList.place.oto": ex.place_oto,
+              "orderList.place.otoco": lambda k, p: ex.place_oto(k, p, otoco=True),
+              "orderList.cancel": ex.cancel_list, "orderList.status": ex.query_list,
+              "openOrderLists.status": ex.open_lists, "allOrderLists": ex.all_lists}
     fn = signed.get(method)
     if fn is None:
         raise errors.ApiError(-1100, f"Unknown method '{method}'.")

@@ -215,7 +215,7 @@ def test_update_on_a_venue_without_modify_is_a_cancel_replace_tracked_across_bot
     assert t.update(limit_price=96.0, quantity=3.0)
     st.pump()
     o = t.order
-    assert o.client_order_id == f"{first}~1" and (o.limit_price, o.quantity) == (96.0, 3.0)
+    assert o.client_order_id == f"{first}:1" and (o.limit_price, o.quantity) == (96.0, 3.0)
     assert o.status is S.ACCEPTED and len(st.engine.open_orders) == 1
     assert st.venue.order_by_client_id(first).status is S.CANCELED
     assert st.venue.order_by_client_id(o.client_order_id).limit_price == 96.0
