@@ -170,6 +170,10 @@ class OrderBook:
         self._qty_ok: dict[float, bool] = {}
         self.bids: SortedDict = SortedDict()  # key -price
         self.asks: SortedDict = SortedDict()  # key price
+        # the sorted key lists' sublists (sortedcontainers mutates them in place and never rebinds them):
+        # ``[0][0]`` is the best key, so the hot paths read the touch without a method call
+        self._bid_lists: list[list[float]] = self.bids._list._lists
+        self._ask_lists: list[list[float]] = self.asks._list._lists
         self.orders: dict[int, SimOrder] = {}  # every live order: resting or waiting stops
         self.stops: dict[int, SimOrder] = {}
         self.events: list[BookEvent] = []
@@ -281,14 +285,14 @@ class OrderBook:
             o.live = True
             self.events.append(Accepted(now, oid, True))
             if side > 0:
-                lists = self.asks._list._lists
+                lists = self._ask_lists
                 if lists and lists[0][0] <= px + _EPS:
                     self._execute(o, now)
                     return True
                 book = self.bids
                 key = -px
             else:
-                lists = self.bids._list._lists
+                lists = self._bid_lists
                 if lists and -lists[0][0] >= px - _EPS:
                     self._execute(o, now)
                     return True
@@ -509,24 +513,39 @@ class OrderBook:
             self._track_expiry(o)
 
     def _execute(self, o: SimOrder, now: int) -> None:
-        """Match ``o`` against the opposite side, then rest, cancel or expire what is left."""
-        limit_order = o.type is OrderType.LIMIT or o.type is OrderType.STOP_LIMIT
+        """Match ``o`` against the opposite side, then rest, cancel or expire what is left.
+
+        The incoming order's fill and the fee rates are kept in locals for the loop (``o.filled`` is written
+        back with every trade, so every event sees the same numbers as before)."""
+        t = o.type
+        limit_order = t is _LIMIT or t is OrderType.STOP_LIMIT
         side = o.side
-        book = self.asks if side > 0 else self.bids
+        if side > 0:
+            book, lists = self.asks, self._ask_lists
+            limit = o.price + _EPS
+        else:
+            book, lists = self.bids, self._bid_lists
+            limit = o.price - _EPS
         events = self.events
+        orders = self.orders
+        owner = o.owner
+        stp_on = self.stp is not STP.NONE and bool(owner)
+        maker_fee, taker_fee = self.maker_fee, self.taker_fee
+        oq = o.quantity
+        ofilled = o.filled
         last_px = 0.0
-        while book and o.quantity - o.filled > _EPS:
-            lvl: Level = book[book._list._lists[0][0]]  # the best level (SortedDict's first key)
+        while lists and oq - ofilled > _EPS:
+            lvl: Level = book[lists[0][0]]  # the best level
             px = lvl.price
-            if limit_order and (px > o.price + _EPS if side > 0 else px < o.price - _EPS):
+            if limit_order and (px > limit if side > 0 else px < limit):
                 break
             q = lvl.orders
-            while q and o.quantity - o.filled > _EPS:
+            while q and oq - ofilled > _EPS:
                 r = q[0]
                 if not r.live:
                     q.popleft()
                     continue
-                if r.owner == o.owner and o.owner and self.stp is not STP.NONE:
+                if stp_on and r.owner == owner:
                     mode = self.stp
                     if mode is STP.CANCEL_RESTING or mode is STP.CANCEL_BOTH:
                         # take the resting order out here: the level is in use, _remove would delete it
@@ -534,51 +553,55 @@ class OrderBook:
                         q.popleft()
                         lvl.count -= 1
                         lvl.qty -= r.quantity - r.filled
-                        self.orders.pop(r.id, None)
+                        orders.pop(r.id, None)
                         events.append(Canceled(now, r.id, r.quantity - r.filled, "self_trade"))
                     if mode is STP.CANCEL_INCOMING or mode is STP.CANCEL_BOTH:
                         if lvl.count <= 0:
                             book.popitem(0)
                         o.live = False
-                        self.orders.pop(o.id, None)
-                        events.append(Canceled(now, o.id, o.quantity - o.filled, "self_trade"))
+                        orders.pop(o.id, None)
+                        events.append(Canceled(now, o.id, oq - ofilled, "self_trade"))
                         self._after_trades(last_px, now)
                         return
                     continue
-                qty = min(r.quantity - r.filled, o.quantity - o.filled)
-                r.filled += qty
-                o.filled += qty
+                rq = r.quantity
+                rleft = rq - r.filled
+                want = oq - ofilled
+                qty = want if want < rleft else rleft  # min(rleft, want)
+                r.filled = rfilled = r.filled + qty
+                o.filled = ofilled = ofilled + qty
                 lvl.qty -= qty
-                self._trade_id += 1
+                self._trade_id = tid = self._trade_id + 1
                 notional = qty * px
-                r_done = r.quantity - r.filled <= _EPS
-                o_done = o.quantity - o.filled <= _EPS
-                events.append(Trade(now, self._trade_id, px, qty, r.id, o.id, r.owner, o.owner, side,
-                                    notional * self.maker_fee, notional * self.taker_fee, r_done, o_done))
+                r_done = rq - rfilled <= _EPS
+                o_done = oq - ofilled <= _EPS
+                events.append(Trade(now, tid, px, qty, r.id, o.id, r.owner, owner, side,
+                                    notional * maker_fee, notional * taker_fee, r_done, o_done))
                 last_px = px
                 if r_done:
                     r.live = False
                     q.popleft()
                     lvl.count -= 1
-                    self.orders.pop(r.id, None)
+                    orders.pop(r.id, None)
             if lvl.count <= 0:
                 book.popitem(0)
-        remaining = o.quantity - o.filled
+        remaining = oq - ofilled
         if remaining > _EPS:
-            if o.type is OrderType.MARKET or o.type is OrderType.STOP_MARKET or o.type is OrderType.TRAILING_STOP:
+            if t is _MARKET or t is OrderType.STOP_MARKET or t is OrderType.TRAILING_STOP:
                 o.live = False
-                self.orders.pop(o.id, None)
+                orders.pop(o.id, None)
                 events.append(Canceled(now, o.id, remaining, "market_unfilled"))
             elif o.time_in_force is TimeInForce.IOC or o.time_in_force is TimeInForce.FOK:
                 o.live = False
-                self.orders.pop(o.id, None)
+                orders.pop(o.id, None)
                 events.append(Canceled(now, o.id, remaining, "ioc"))
             else:
                 self._rest(o)
         else:
             o.live = False
-            self.orders.pop(o.id, None)
-        self._after_trades(last_px, now)
+            orders.pop(o.id, None)
+        if last_px:
+            self._after_trades(last_px, now)
 
     def _after_trades(self, last_px: float, now: int) -> None:
         if last_px:
