@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -750,6 +750,24 @@ class Engine:
     def on_live_slice(self, t: int, events: tuple) -> None:
         """The daemon's entry: one slice through exactly the steps a backtest runs."""
         self._loop((([t], [events]),), self._live_start, self._live_end, None)
+
+    def on_live_slices(self, times: list[int], slices: Iterator[tuple]) -> None:
+        """Many live slices in one pass (a replay's run of market data): the same steps as one
+        ``on_live_slice`` call per slice, without setting up the loop for each. ``slices`` is read one
+        slice at a time, just before that slice runs, so what its producer does between two slices
+        happens where it would between two calls; once the strategy quits it is read to its end (the
+        producer should stop yielding)."""
+        seen = 0
+
+        def counted() -> Iterator[tuple]:
+            nonlocal seen
+            for events in slices:
+                seen += len(events)
+                yield events
+
+        before = self.data_points
+        self._loop(((times, counted()),), self._live_start, self._live_end, None)
+        self.data_points = before + seen
 
     def start_live(self, restore: Callable[[Engine], None] | None = None) -> None:
         """Initialize for the daemon: no end date, sampling and timers in wall time. ``restore`` puts back

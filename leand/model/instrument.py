@@ -6,6 +6,9 @@ import msgspec
 
 from leand.model.enums import SecurityType
 
+#: Symbol -> its ``id`` text (a process has a few thousand symbols at most)
+_IDS: dict[Symbol, str] = {}
+
 
 class Symbol(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
     """A tradable identifier: ticker + security type + market. Hashable, cheap to compare.
@@ -22,8 +25,12 @@ class Symbol(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
 
     @property
     def id(self) -> str:
-        """Stable text form used in files and journals: ``EQUITY:USA:SPY``."""
-        return f"{self.security_type.value}:{self.market}:{self.value}"
+        """Stable text form used in files and journals: ``EQUITY:USA:SPY``. Made once per symbol (venues
+        and journals ask for it on every quote and order)."""
+        i = _IDS.get(self)
+        if i is None:
+            i = _IDS[self] = f"{self.security_type.value}:{self.market}:{self.value}"
+        return i
 
     @classmethod
     def parse(cls, text: str) -> Symbol:

@@ -15,6 +15,7 @@ import importlib.util
 import statistics
 import sys
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -365,22 +366,16 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
             clock.advance_to(f.recv_ns)
             apply_ctl(engine, f.command, f.args)
             counts["ctl"] += 1
-        while seen[0] < engine.order_manager.next_order_id:  # orders made by this input, routed for their reports
+
+    def after(f) -> None:
+        """After input ``f`` ran: route the orders it made (for their reports), then compare decisions."""
+        nonlocal cursor, first, context
+        om = engine.order_manager
+        while seen[0] < om.next_order_id:
             o = engine.orders.get(seen[0])
             if o is not None:
                 routes[o.client_order_id] = o
             seen[0] += 1
-
-    for f in inputs:
-        history.append(f)
-        try:
-            step(f)
-        except Exception as exc:  # the replayed code raised: report where, as the daemon would isolate it
-            error = f"{type(exc).__name__}: {exc} (at {_describe_input(f, rec.md)})"
-            if first is None and not what_if:
-                first = cursor
-                context = [_describe_input(x, rec.md) for x in history]
-            break
         if first is None and not what_if:
             # every decision either side made up to this input must agree, in order
             due = cursor
@@ -393,6 +388,69 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                 first = i
                 context = [_describe_input(x, rec.md) for x in history]
                 break
+
+    current: list = [None]  # the input being run (named when the strategy raises)
+    ran = [0]  # how many inputs of the current market-data run reached the engine
+
+    def market_run(run: list[Slice]) -> Iterator[tuple]:
+        """A run of market-data inputs as the engine's slices, produced one at a time: what ``step`` does
+        before a slice and ``after`` does after it run here, between two slices."""
+        md = rec.md
+        pending = client.pending
+        om = engine.order_manager
+        n_recorded = len(recorded)
+        compare = not what_if
+        prev = None
+        for f in run:
+            # ``after(prev)`` when it has anything to do: a new order to route, a decision to compare
+            if prev is not None and (seen[0] < om.next_order_id or (first is None and compare and (
+                    cursor < len(replayed) or (cursor < n_recorded and recorded[cursor].recv_ns <= prev.recv_ns)))):
+                after(prev)
+            if engine.quit_requested:
+                return
+            history.append(f)
+            current[0] = f
+            t = f.recv_ns
+            if pending and pending[0][0] <= t:
+                client.deliver_due(t, routes)
+            if client.fed <= f.md_seq:
+                client.catch_up(f.md_seq + 1, t)
+            counts["market data"] += 1
+            prev = f
+            ran[0] += 1
+            yield (md[f.md_seq].event,)
+
+    n_in = len(inputs)
+    k = 0
+    while k < n_in:
+        f = inputs[k]
+        try:
+            if f.__class__ is Slice and not engine.quit_requested:
+                # a run of market data goes through the engine's loop in one pass
+                j = k + 1
+                while j < n_in and inputs[j].__class__ is Slice:
+                    j += 1
+                run = inputs[k:j]
+                ran[0] = 0
+                engine.on_live_slices([x.recv_ns for x in run], market_run(run))
+                # all of the run, or up to the slice where the strategy quit (the rest then go one at a time,
+                # each still reaching the strategy, as before)
+                f = run[ran[0] - 1]
+                after(f)
+                k += ran[0]
+                continue
+            history.append(f)
+            current[0] = f
+            step(f)
+        except Exception as exc:  # the replayed code raised: report where, as the daemon would isolate it
+            f = current[0] if current[0] is not None else f
+            error = f"{type(exc).__name__}: {exc} (at {_describe_input(f, rec.md)})"
+            if first is None and not what_if:
+                first = cursor
+                context = [_describe_input(x, rec.md) for x in history]
+            break
+        after(f)
+        k += 1
     client.deliver_due(inputs[-1].recv_ns + 10 * (median + 1) if inputs else 0, routes)
     if first is None and len(recorded) != len(replayed) and not what_if:
         first = min(len(recorded), len(replayed))

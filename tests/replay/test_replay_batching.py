@@ -1,0 +1,117 @@
+"""``leand replay`` runs a strategy's consecutive market-data inputs through the engine's loop in one pass
+(``Engine.on_live_slices``). It must replay exactly as one ``on_live_slice`` call per input did: the same
+decisions, orders, fills and report, the same error when the strategy raises, and the same inputs reaching a
+strategy that quits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+
+from leand import __version__
+from leand.bundled import STRATEGIES
+from leand.engine import Engine
+from leand.live.config import default_config
+from leand.model import QuoteTick, Symbol
+from leand.replay.recorder import Recorder
+from leand.replay.records import Header, MarketData, Slice, StrategySource, Tick
+from leand.replay.replayer import load, replay_strategy, report_text
+
+BTC = Symbol.crypto("BTCUSD")
+
+RAISES = '''
+from leand import Resolution, Strategy
+
+
+class Raises(Strategy):
+    def initialize(self):
+        self.symbol = self.add_crypto("BTCUSD", Resolution.TICK).symbol
+        self.seen = 0
+
+    def on_data(self, data):
+        self.seen += 1
+        if self.seen == 777:
+            raise RuntimeError("boom")
+'''
+
+QUITS = '''
+from leand import Resolution, Strategy
+
+
+class Quits(Strategy):
+    def initialize(self):
+        self.set_cash(100_000)
+        self.symbol = self.add_crypto("BTCUSD", Resolution.TICK).symbol
+        self.seen = 0
+
+    def on_data(self, data):
+        self.seen += 1
+        if self.seen % 40 == 0:
+            self.market_order(self.symbol, 0.001)
+        if self.seen == 500:
+            self.quit("enough")
+'''
+
+
+def _record(tmp: Path, n: int = 3000) -> Path:
+    rng = np.random.default_rng(3)
+    mids = 20_000 * np.exp(np.cumsum(rng.standard_normal(n) * 0.0003))
+    t0 = 1_700_000_000_000_000_000
+    rec = Recorder(tmp, "s", fsync="never")
+    rec.write(Header(session="s", started_ns=t0, leand_version=__version__,
+                     config=msgspec.to_builtins(default_config()), venues=["paper"], symbols=[BTC.id]))
+    rec.write(StrategySource(strategy="scalper", class_name="PaperScalper", sha256="",
+                             source=(STRATEGIES / "paper_scalper.py").read_text(), parameters={"every": 5},
+                             client_id_prefix="scalper-1-", starting_balances={"USD": 100_000.0}, start_ns=t0))
+    for i, m in enumerate(mids.tolist()):
+        t = t0 + i * 5_000_000
+        seq = rec.market(MarketData(t, QuoteTick(BTC, t, round(m - 0.5, 2), 5.0, round(m + 0.5, 2), 5.0)))
+        rec.write(Slice(t, "scalper", seq))
+        if i % 97 == 96:  # timer inputs split the market data into runs
+            rec.write(Tick(t + 1, "scalper", 0))
+    rec.close()
+    return tmp / "s"
+
+
+def _one_at_a_time(self: Engine, times: list[int], slices) -> None:
+    for t, events in zip(times, slices):
+        self.on_live_slice(t, events)
+
+
+def _replay(session: Path, monkeypatch: pytest.MonkeyPatch, batched: bool, source: Path | None = None):
+    with monkeypatch.context() as m:
+        if not batched:
+            m.setattr(Engine, "on_live_slices", _one_at_a_time)
+        rec = load(session)
+        r = replay_strategy(rec, "scalper", source_path=source)
+        e = r.engine
+        orders = [(o.id, o.quantity, o.status.value, o.filled_quantity, o.average_fill_price, o.created_time,
+                   o.last_update_time) for o in e.orders.values()]
+        fills = [(f.order_id, f.time, f.quantity, f.price, f.fee) for f in e.fills]
+        return (report_text(rec, [r]), r.replayed, orders, fills, r.counts, r.error, e.data_points,
+                getattr(e.strategy, "seen", None))
+
+
+def test_batched_replay_equals_one_slice_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    session = _record(tmp_path)
+    batched = _replay(session, monkeypatch, True)
+    assert batched[1], "the scalper made decisions"
+    assert batched[6] == 3000
+    assert batched == _replay(session, monkeypatch, False)
+
+
+@pytest.mark.parametrize("source", [RAISES, QUITS])
+def test_raising_or_quitting_strategy_replays_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      source: str) -> None:
+    session = _record(tmp_path)
+    path = tmp_path / "strategy.py"
+    path.write_text(source)
+    batched = _replay(session, monkeypatch, True, path)
+    assert batched == _replay(session, monkeypatch, False, path)
+    if source is RAISES:
+        assert "RuntimeError: boom (at " in batched[5] and batched[7] == 777
+    else:
+        assert batched[7] == 3000  # every input still reached the strategy after it asked to quit
