@@ -202,6 +202,13 @@ class OrderBook:
         asks = [(lvl.price, lvl.qty) for lvl in self.asks.values()[:n]]
         return bids, asks
 
+    def take_trade_ids(self, n: int) -> int:
+        """Reserve ``n`` consecutive trade ids for trades printed outside the matching (a venue's tape prints,
+        see ``simulator/binance/tape.py``), so one id sequence numbers every trade; returns the first."""
+        first = self._trade_id + 1
+        self._trade_id += n
+        return first
+
     def queue(self, side: int, price: float) -> list[SimOrder]:
         """The L3 view of one level: its live orders in priority order."""
         lvl = (self.bids.get(-price) if side > 0 else self.asks.get(price))

@@ -30,6 +30,7 @@ from .exchange import _ALNUM, Exchange
 from .faults import Faults
 from .params import decimal_value, json_number_text, long_value
 from .streams import StreamHub
+from .tape import Tape
 from .weights import WEIGHTS, WeightTracker, depth_weight
 
 NONE, SIGNED, USER_STREAM = 0, 1, 2
@@ -129,6 +130,8 @@ class SimServer:
         self._tasks = [loop.create_task(self._flush_loop())]
         if self.cfg.generator.rate_hz > 0:
             self._tasks.append(loop.create_task(self._crowd_loop(self.cfg.generator.rate_hz)))
+        if self.cfg.generator.tape_rate_hz > 0:
+            self._tasks.append(loop.create_task(self._tape_loop(self.cfg.generator.tape_rate_hz)))
         return self
 
     async def close(self) -> None:
@@ -165,6 +168,25 @@ class SimServer:
                 self.exchange.step_all(dt_ms)
                 if i % 50 == 49:
                     await asyncio.sleep(0)  # let the writers send between bursts
+
+    async def _tape_loop(self, rate_hz: float) -> None:
+        """Tape prints (``generator.tape_rate_hz`` per symbol): a batch every 5 ms, one write per subscriber."""
+        loop = asyncio.get_running_loop()
+        hub, ex = self.hub, self.exchange
+        tapes = [Tape(m, random.Random(self.cfg.seed * 7_919 + i)) for i, m in enumerate(ex.markets.values())]
+        carry, last = 0.0, loop.time()
+        while True:
+            await asyncio.sleep(0.005)
+            now = loop.time()
+            carry = min(carry + (now - last) * rate_hz, max(1.0, rate_hz * 0.05))  # behind: the tape slows
+            last = now
+            n = int(carry)
+            carry -= n
+            if n:
+                t_ms = ex.clock()
+                for tape in tapes:
+                    raws = tape.prints(n, t_ms, hub.wants(tape.stream))
+                    hub.publish_many(tape.stream, raws)
 
     async def _flush_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -389,9 +411,11 @@ class SimServer:
         return handler
 
     def _stats(self, data: dict) -> dict:
-        """Messages published to WebSocket clients, the deepest client queue, requests served per path."""
+        """Messages published to WebSocket clients, the most bytes a client has left unread in its socket's send
+        buffer, requests served per path."""
         return {"sent": self.hub.sent, "connections": len(self.hub.conns),
-                "max_queue": max((c.queue.qsize() for c in self.hub.conns), default=0), "requests": dict(self.counts)}
+                "max_buffered": max((c.buffered() for c in self.hub.conns), default=0),
+                "requests": dict(self.counts)}
 
     def _faults_get(self, data: dict) -> dict:
         return self.faults.as_dict()

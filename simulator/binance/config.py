@@ -63,6 +63,9 @@ class GeneratorConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rate_hz: float = 10.0
     #: probability per step that a synthetic taker trades
     trade_prob: float = 0.3
+    #: tape prints per second per symbol on top of the matched trades: trades reported at the touch without
+    #: touching the book, a load source for rates the matching cannot reach (see ``simulator/binance/tape.py``)
+    tape_rate_hz: float = 0.0
     #: steps run at start-up so trades, tickers and klines are not empty
     warmup_steps: int = 50
     lean_dir: str = ""
@@ -185,6 +188,7 @@ def _check(cfg: SimConfig, where: str) -> SimConfig:
             raise ConfigError(f"{where}: {name}: {getattr(cfg, name)!r} is not a decimal") from None
     g = cfg.generator
     for name, v, lo, hi in (("rate_hz", g.rate_hz, 0, 100_000), ("trade_prob", g.trade_prob, 0, 1),
+                            ("tape_rate_hz", g.tape_rate_hz, 0, 1_000_000),
                             ("warmup_steps", g.warmup_steps, 0, 1_000_000), ("lean_speed", g.lean_speed, 1e-6, 1e6)):
         if not lo <= v <= hi:  # also false for nan
             raise ConfigError(f"{where}: generator.{name}: {v!r} must be in {lo}..{hi}")

@@ -2,9 +2,11 @@
 WebSocket API (``/ws-api/v3``: user data by ``userDataStream.subscribe.signature``, and order methods) and
 legacy listenKey streams.
 
-Each payload is encoded once per stream (orjson) and queued to each subscriber; one writer task per
-connection sends text frames, so a slow client delays only itself (and is dropped when its queue is full,
-as Binance drops slow consumers).
+Each payload is encoded once per stream (orjson) and framed once (a WebSocket text frame, header and all);
+each subscriber collects the frames of one event-loop turn and writes them to its socket in one call, with
+no coroutine or queue per message, so the fan-out costs a list append per message and subscriber. A slow
+client delays only itself: its socket buffer grows, and past ``MAX_BUFFER`` bytes it is dropped, as Binance
+drops slow consumers. Frames are not compressed (the sim declines permessage-deflate, as a server may).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -24,7 +27,8 @@ from .params import json_number_text
 if TYPE_CHECKING:
     from .app import SimServer
 
-MAX_QUEUE = 20_000
+#: bytes a client may leave unread in its socket's send buffer before it is dropped as a slow consumer
+MAX_BUFFER = 16 * 1024 * 1024
 #: largest text frame a client may send (a SUBSCRIBE of every stream fits many times over)
 MAX_FRAME = 64 * 1024
 #: Binance's limit of streams per connection
@@ -32,48 +36,79 @@ MAX_STREAMS = 1024
 _STREAM_RE = re.compile(r"^([a-z0-9]+)@(trade|aggTrade|bookTicker|miniTicker|ticker|depth|depth@100ms|"
                         r"depth(?:5|10|20)|depth(?:5|10|20)@100ms|kline_(?:1m|3m|5m|15m|30m|1h|2h|4h|6h|8h|"
                         r"12h|1d|3d|1w))$")
+_LEN16 = struct.Struct("!BBH")
+_LEN64 = struct.Struct("!BBQ")
+
+
+def text_frame(payload: bytes) -> bytes:
+    """One unmasked, final, uncompressed WebSocket text frame (RFC 6455 5.2) holding ``payload``."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 65536:
+        return _LEN16.pack(0x81, 126, n) + payload
+    return _LEN64.pack(0x81, 127, n) + payload
 
 
 class Conn:
-    """One WebSocket client: its send queue, writer task and subscriptions."""
+    """One WebSocket client: its subscriptions and the frames waiting for this event-loop turn's write."""
 
-    __slots__ = ("closed", "combined", "queue", "request", "subs", "task", "ws")
+    __slots__ = ("closed", "combined", "pending", "request", "scheduled", "subs", "ws")
 
     def __init__(self, ws: web.WebSocketResponse, request: web.Request, combined: bool = False) -> None:
         self.ws = ws
         self.request = request
         self.combined = combined
         self.subs: set[str] = set()
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.pending: list[bytes] = []
+        self.scheduled = False
         self.closed = False
-        self.task = asyncio.get_running_loop().create_task(self._writer())
 
     def send(self, data: bytes) -> None:
+        """Queue one message (a JSON document) for this turn's write."""
+        self.send_frame(text_frame(data))
+
+    def send_frame(self, frame: bytes) -> None:
         if self.closed:
             return
-        if self.queue.qsize() >= MAX_QUEUE:  # a consumer this slow is dropped, like Binance does
+        self.pending.append(frame)
+        if not self.scheduled:
+            self.scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def send_frames(self, frames: list[bytes]) -> None:
+        if self.closed:
+            return
+        self.pending.extend(frames)
+        if not self.scheduled:
+            self.scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """Write every queued frame in one call. aiohttp's own frames (pong, close) are written whole and
+        synchronously too, so the two never interleave inside a frame; nothing goes after its close frame."""
+        self.scheduled = False
+        frames, self.pending = self.pending, []
+        tr = self.request.transport
+        if self.closed or self.ws.closed or tr is None or tr.is_closing():
+            return
+        if tr.get_write_buffer_size() > MAX_BUFFER:  # a consumer this slow is dropped, like Binance does
             self.abort()
             return
-        self.queue.put_nowait(data)
+        tr.write(b"".join(frames) if len(frames) > 1 else frames[0])
 
-    async def _writer(self) -> None:
-        ws, q = self.ws, self.queue
-        try:
-            while True:
-                data = await q.get()
-                await ws.send_frame(data, WSMsgType.TEXT)
-                while not q.empty():
-                    await ws.send_frame(q.get_nowait(), WSMsgType.TEXT)
-        except (ConnectionError, RuntimeError, asyncio.CancelledError):
-            pass
+    def buffered(self) -> int:
+        """Bytes written to this client that its socket has not taken yet."""
+        tr = self.request.transport
+        return tr.get_write_buffer_size() if tr is not None else 0
 
     def abort(self) -> None:
         """Drop the TCP connection without a close frame (what a network failure looks like)."""
         self.closed = True
+        self.pending = []
         tr = self.request.transport
         if tr is not None:
             tr.abort()
-        self.task.cancel()
 
 
 class StreamHub:
@@ -89,19 +124,46 @@ class StreamHub:
         return stream in self.subs
 
     def publish(self, stream: str, payload: dict) -> None:
+        if stream in self.subs:
+            self.publish_raw(stream, orjson.dumps(payload))
+
+    def publish_raw(self, stream: str, raw: bytes) -> None:
+        """Send one encoded payload to ``stream``'s subscribers: framed once for the combined form
+        (``{"stream":..,"data":..}``) and once for the raw one, whichever is needed."""
         conns = self.subs.get(stream)
         if not conns:
             return
-        raw = orjson.dumps(payload)
-        wrapped = None
+        plain = wrapped = None
         for c in conns:
             if c.combined:
                 if wrapped is None:
-                    wrapped = b'{"stream":"' + stream.encode() + b'","data":' + raw + b"}"
-                c.send(wrapped)
+                    wrapped = text_frame(b'{"stream":"' + stream.encode() + b'","data":' + raw + b"}")
+                c.send_frame(wrapped)
             else:
-                c.send(raw)
-            self.sent += 1
+                if plain is None:
+                    plain = text_frame(raw)
+                c.send_frame(plain)
+        self.sent += len(conns)
+
+    def publish_many(self, stream: str, raws: list[bytes]) -> None:
+        """Send a batch of encoded payloads to ``stream``'s subscribers (the tape's prints): each framed once per
+        form that a subscriber needs, and one list extend per subscriber."""
+        conns = self.subs.get(stream)
+        if not conns or not raws:
+            return
+        plain: list[bytes] | None = None
+        wrapped: list[bytes] | None = None
+        for c in conns:
+            if c.combined:
+                if wrapped is None:
+                    head = b'{"stream":"' + stream.encode() + b'","data":'
+                    wrapped = [text_frame(head + r + b"}") for r in raws]
+                c.send_frames(wrapped)
+            else:
+                if plain is None:
+                    plain = [text_frame(r) for r in raws]
+                c.send_frames(plain)
+        self.sent += len(conns) * len(raws)
 
     def user(self, api_key: str, event: dict) -> None:
         for sink in tuple(self.user_sinks.get(api_key, ())):
@@ -134,7 +196,7 @@ class StreamHub:
             self.unsubscribe(conn, s)
         self.conns.discard(conn)
         conn.closed = True
-        conn.task.cancel()
+        conn.pending = []
 
     def drop_all(self, abort: bool = True) -> int:
         """Fault injection: every WebSocket connection goes away at once."""
@@ -158,7 +220,7 @@ async def market_ws(server: SimServer, request: web.Request) -> web.StreamRespon
     hub = server.hub
     symbols = {s.lower() for s in server.exchange.markets}
     combined = request.path.startswith("/stream")
-    ws = web.WebSocketResponse(heartbeat=20.0, autoping=True, max_msg_size=MAX_FRAME)
+    ws = web.WebSocketResponse(heartbeat=20.0, autoping=True, max_msg_size=MAX_FRAME, compress=False)
     await ws.prepare(request)
     conn = Conn(ws, request, combined)
     hub.conns.add(conn)
@@ -247,7 +309,7 @@ _WS_WEIGHTS = {"ping": 1, "time": 1, "exchangeInfo": 20, "depth": 5, "order.plac
 
 async def ws_api(server: SimServer, request: web.Request) -> web.StreamResponse:
     hub = server.hub
-    ws = web.WebSocketResponse(heartbeat=20.0, autoping=True, max_msg_size=MAX_FRAME)
+    ws = web.WebSocketResponse(heartbeat=20.0, autoping=True, max_msg_size=MAX_FRAME, compress=False)
     await ws.prepare(request)
     conn = Conn(ws, request)
     hub.conns.add(conn)
