@@ -3,16 +3,22 @@
 Pure logic, no I/O (the data client feeds it), so the procedure from the docs is unit-tested on its own:
 buffer diffs until a snapshot arrives; a snapshot older than the first buffered diff is refetched; diffs with
 ``u <= lastUpdateId`` are dropped; after that each diff must start at or before ``local id + 1`` and end after
-it, and a diff starting later means updates were lost, so the book is thrown away and resynced.
+it, and a diff starting later means updates were lost, so the book is thrown away and resynced. The buffer is
+bounded (``max_buffer`` diffs): when snapshots keep failing, the oldest diffs are dropped, counted as an
+overflow, and the sequence starts again at the newest, which the next snapshot must reach.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 
 from sortedcontainers import SortedDict
 
-from leand.adapters.binance.schemas import DepthSnapshot, DepthUpdate, Level
+from leand.adapters.binance.schemas import DepthSnapshot, DepthUpdate
+
+#: a level as a snapshot (decimal strings) or a diff (floats) carries it
+AnyLevel = tuple[str | float, str | float]
 
 
 class Sync(Enum):
@@ -20,6 +26,7 @@ class Sync(Enum):
     APPLIED = "applied"
     STALE = "stale"  # already contained in the book
     GAP = "gap"  # updates were lost: the book is reset and a snapshot is needed
+    OVERFLOW = "overflow"  # too many diffs waited for a snapshot: the older ones were dropped
     SNAPSHOT_TOO_OLD = "snapshot_too_old"  # fetch the snapshot again
 
 
@@ -35,7 +42,7 @@ class L2Book:
         self.asks.clear()
 
     @staticmethod
-    def _set(side: SortedDict, levels: list[Level]) -> None:
+    def _set(side: SortedDict, levels: Sequence[AnyLevel]) -> None:
         for p, q in levels:
             px, qty = float(p), float(q)
             if qty == 0.0:
@@ -43,7 +50,7 @@ class L2Book:
             else:
                 side[px] = qty
 
-    def apply(self, bids: list[Level], asks: list[Level]) -> None:
+    def apply(self, bids: Sequence[AnyLevel], asks: Sequence[AnyLevel]) -> None:
         self._set(self.bids, bids)
         self._set(self.asks, asks)
 
@@ -57,13 +64,15 @@ class L2Book:
 class LocalBook:
     """One symbol's book and its place in the update-id sequence (``last_id`` None: not in sync)."""
 
-    def __init__(self, symbol: str) -> None:
+    def __init__(self, symbol: str, max_buffer: int = 1000) -> None:
         self.symbol = symbol
         self.book = L2Book()
         self.last_id: int | None = None
         self.buffer: list[DepthUpdate] = []
+        self.max_buffer = max(1, max_buffer)
         self.gaps = 0
         self.snapshots = 0
+        self.overflows = 0
 
     @property
     def synced(self) -> bool:
@@ -76,6 +85,11 @@ class LocalBook:
 
     def on_diff(self, ev: DepthUpdate) -> Sync:
         if self.last_id is None:
+            if len(self.buffer) >= self.max_buffer:  # no snapshot for this long: start the sequence again here
+                self.overflows += 1
+                self.buffer.clear()
+                self.buffer.append(ev)
+                return Sync.OVERFLOW
             self.buffer.append(ev)
             return Sync.BUFFERED
         return self._apply(ev)

@@ -26,6 +26,9 @@ class BinanceVenueConfig(VenueConfig, tag_field="kind", tag="binance"):
     #: REST depth snapshot size (weight 5 up to 100, 25 up to 500, 50 up to 1000)
     depth_limit: int = 100
     depth_speed: Literal["100ms", "1000ms"] = "100ms"
+    #: diffs a book keeps while it waits for a snapshot; past that the older ones are dropped and counted
+    #: (``buffer_overflows``), and the book resyncs from the newest
+    max_buffered_diffs: int = 1000
     #: also subscribe ``<symbol>@trade`` and emit TradeTicks (not recorded: the recorder stores quotes only)
     trades: bool = False
     #: the weight budget per minute and the share of it this client lets itself use before it waits

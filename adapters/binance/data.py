@@ -4,6 +4,9 @@
 :class:`~leand.model.TradeTick` per trade when ``trades`` is on), stamped with the receive time of the message
 that caused it. It never ends on its own: a dropped connection is reopened with exponential backoff and every
 book is rebuilt from a fresh snapshot; an update-id gap resyncs just that symbol.
+
+Per message it costs one lax msgspec decode straight to floats and no await: only a book that needs a snapshot
+suspends the stream (the socket buffers further frames meanwhile).
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from websockets.asyncio.client import ClientConnection
 from leand.adapters.binance.book import LocalBook, Sync
 from leand.adapters.binance.config import BinanceVenueConfig
 from leand.adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, backoff
-from leand.adapters.binance.schemas import CombinedDepth, DepthSnapshot, DepthUpdate
+from leand.adapters.binance.schemas import DepthSnapshot, Trade, market_data_decoder
 from leand.model import Instrument, QuoteTick, Symbol, TradeTick
 
 log = structlog.get_logger("leand.binance.data")
+_now_ns = time.time_ns
 
 
 def depth_weight(limit: int) -> int:
@@ -35,14 +39,14 @@ class BinanceDataClient:
         self.cfg = cfg
         self.rest = rest
         self.symbols = {s.value.upper(): s for s in instruments}
-        self.books = {v: LocalBook(v) for v in self.symbols}
+        self.books = {v: LocalBook(v, cfg.max_buffered_diffs) for v in self.symbols}
         self._top: dict[str, tuple[float, float, float, float]] = {}
-        self._decoder = msgspec.json.Decoder(CombinedDepth)
+        self._decoder = market_data_decoder()
         self._snap = msgspec.json.Decoder(DepthSnapshot)
         #: receive time (ns) of the last market-data message: the start of tick-to-order latency
         self.last_recv_ns = 0
         self.stats = {"messages": 0, "connects": 0, "gaps": 0, "snapshots": 0, "stale_snapshots": 0,
-                      "decode_errors": 0}
+                      "decode_errors": 0, "buffer_overflows": 0}
         self.connected = asyncio.Event()
         self._ws: ClientConnection | None = None
 
@@ -68,9 +72,16 @@ class BinanceDataClient:
                     self._top.clear()
                     self.connected.set()
                     log.info("binance.md.connected", url=self.url)
+                    on_frame = self.on_frame
                     async for raw in ws:
-                        for ev in await self._on_message(raw):
-                            yield ev
+                        ev = on_frame(raw)
+                        if ev is None:
+                            continue
+                        if isinstance(ev, LocalBook):  # out of sync: fetch its snapshot first
+                            ev = await self._resync_quote(ev)
+                            if ev is None:
+                                continue
+                        yield ev
                 log.warning("binance.md.closed")
             except (OSError, websockets.WebSocketException, TimeoutError) as e:
                 log.warning("binance.md.disconnected", error=f"{type(e).__name__}: {e}")
@@ -85,7 +96,7 @@ class BinanceDataClient:
         new = {s.value.upper(): s for s in instruments if s.value.upper() not in self.symbols}
         if new:
             self.symbols.update(new)
-            self.books.update({v: LocalBook(v) for v in new})
+            self.books.update({v: LocalBook(v, self.cfg.max_buffered_diffs) for v in new})
             self._reopen()
 
     def unsubscribe(self, symbols: Iterable[Symbol]) -> None:
@@ -106,37 +117,51 @@ class BinanceDataClient:
         if self._ws is not None:
             await self._ws.close()
 
-    async def _on_message(self, raw: str | bytes) -> list[QuoteTick | TradeTick]:
-        now = time.time_ns()
+    def on_frame(self, raw: str | bytes) -> QuoteTick | TradeTick | LocalBook | None:
+        """One stream frame: the event it makes, or the book that needs a snapshot before it can quote, or None
+        (a frame refused as malformed, an unknown symbol, a top of book that did not change)."""
+        now = _now_ns()
         self.last_recv_ns = now
-        self.stats["messages"] += 1
+        stats = self.stats
+        stats["messages"] += 1
         try:
-            msg = self._decoder.decode(raw)
+            d = self._decoder.decode(raw).data
         except (msgspec.DecodeError, msgspec.ValidationError):
-            self.stats["decode_errors"] += 1
-            return []
-        d = msg.data
+            stats["decode_errors"] += 1
+            return None
         sym = self.symbols.get(d.s)
         if sym is None:
-            return []
-        if not isinstance(d, DepthUpdate):
-            px, qty = float(d.p), float(d.q)  # finite: the schema admits plain decimals only
-            if px <= 0 or qty <= 0:
-                self.stats["decode_errors"] += 1
-                return []
+            return None
+        if isinstance(d, Trade):  # prices and sizes finite and positive: the schema's bounds
             # m: the buyer was the maker, so the aggressor sold
-            return [TradeTick(sym, now, px, qty, exchange="binance", condition="sell" if d.m else "buy")]
+            return TradeTick(sym, now, d.p, d.q, "binance", "sell" if d.m else "buy")
         book = self.books[d.s]
         r = book.on_diff(d)
         if r is Sync.GAP:
-            self.stats["gaps"] += 1
+            stats["gaps"] += 1
             log.warning("binance.md.gap", symbol=d.s, first=d.U, last=d.u)
+        elif r is Sync.OVERFLOW:
+            stats["buffer_overflows"] += 1
+            log.warning("binance.md.buffer_overflow", symbol=d.s, max_buffered_diffs=book.max_buffer)
         if not book.synced:
-            try:
-                await self._resync(book)
-            except (BinanceError, UnknownOutcome) as e:  # stays out of sync: the next diff tries again
-                log.warning("binance.md.snapshot_failed", symbol=d.s, error=str(e))
+            return book
         return self._quote(sym, book, now)
+
+    async def _on_message(self, raw: str | bytes) -> list[QuoteTick | TradeTick]:
+        """``on_frame`` with the snapshot fetched when a book needs one (tests and the fuzz suite)."""
+        ev = self.on_frame(raw)
+        if isinstance(ev, LocalBook):
+            ev = await self._resync_quote(ev)
+        return [] if ev is None or isinstance(ev, LocalBook) else [ev]
+
+    async def _resync_quote(self, book: LocalBook) -> QuoteTick | None:
+        try:
+            await self._resync(book)
+        except (BinanceError, UnknownOutcome) as e:  # stays out of sync: the next diff tries again
+            log.warning("binance.md.snapshot_failed", symbol=book.symbol, error=str(e))
+            return None
+        sym = self.symbols.get(book.symbol)
+        return None if sym is None else self._quote(sym, book, self.last_recv_ns)
 
     async def _resync(self, book: LocalBook) -> None:
         """Fetch the snapshot while the socket buffers further diffs; an outdated snapshot waits for the next
@@ -152,11 +177,11 @@ class BinanceDataClient:
             self.stats["gaps"] += 1
         log.info("binance.md.snapshot", symbol=book.symbol, result=r.value, last_id=book.last_id)
 
-    def _quote(self, sym: Symbol, book: LocalBook, now: int) -> list[QuoteTick | TradeTick]:
+    def _quote(self, sym: Symbol, book: LocalBook, now: int) -> QuoteTick | None:
         if not book.synced:
-            return []
+            return None
         top = book.book.top()
         if top == self._top.get(book.symbol) or not (top[0] and top[2]):
-            return []
+            return None
         self._top[book.symbol] = top
-        return [QuoteTick(sym, now, top[0], top[1], top[2], top[3], exchange="binance")]
+        return QuoteTick(sym, now, top[0], top[1], top[2], top[3], exchange="binance")

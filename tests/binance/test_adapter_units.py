@@ -14,7 +14,13 @@ from leand.adapters.binance.book import LocalBook, Sync
 from leand.adapters.binance.config import BinanceVenueConfig
 from leand.adapters.binance.execution import BinanceExecutionClient, Filters, fill_key
 from leand.adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, WeightThrottle
-from leand.adapters.binance.schemas import CombinedDepth, DepthSnapshot, DepthUpdate, ExecutionReport, Trade
+from leand.adapters.binance.schemas import (
+    DepthSnapshot,
+    DepthUpdate,
+    ExecutionReport,
+    Trade,
+    market_data_decoder,
+)
 from leand.adapters.binance.signing import hmac_hex, signed_query, ws_signature
 from leand.live.journal import Journal
 from leand.model import Instrument, Symbol
@@ -82,13 +88,30 @@ def test_a_gap_inside_the_buffer_is_caught_at_snapshot_time() -> None:
 
 
 def test_combined_stream_payloads_decode() -> None:
-    dec = msgspec.json.Decoder(CombinedDepth)
+    dec = market_data_decoder()
     m = dec.decode(b'{"stream":"bnbbtc@depth@100ms","data":{"e":"depthUpdate","E":1672515782136,"s":"BNBBTC",'
-                   b'"U":157,"u":160,"b":[["0.0024","10"]],"a":[["0.0026","100"]]}}')
-    assert isinstance(m.data, DepthUpdate) and m.data.b == [("0.0024", "10")]
-    m = dec.decode(b'{"stream":"bnbbtc@trade","data":{"e":"trade","E":1672515782136,"s":"BNBBTC","t":12345,'
-                   b'"p":"0.001","q":"100","T":1672515782136,"m":true,"M":true}}')
-    assert isinstance(m.data, Trade) and m.data.m
+                   b'"U":157,"u":160,"b":[["0.0024","10"],["0.0023","0.00000000"]],"a":[["0.0026","100"]]}}')
+    assert isinstance(m.data, DepthUpdate) and m.data.b == [(0.0024, 10.0), (0.0023, 0.0)]
+    trade = (b'{"stream":"bnbbtc@trade","data":{"e":"trade","E":1672515782136,"s":"BNBBTC","t":12345,'
+             b'"p":"0.001","q":"100","T":1672515782136,"m":true,"M":true}}')
+    m = dec.decode(trade)
+    assert isinstance(m.data, Trade) and m.data.m and (m.data.p, m.data.q) == (0.001, 100.0)
+    # decimal strings convert to floats; anything else refuses the whole frame
+    for bad in (b'"nan"', b'"inf"', b'"-1"', b'"0"', b'"1e400"', b'" 1"', b'"0x10"', b'"abc"', b'null'):
+        with pytest.raises(msgspec.ValidationError):
+            dec.decode(trade.replace(b'"0.001"', bad))
+    with pytest.raises(msgspec.ValidationError):
+        dec.decode(trade.replace(b'"100"', b'"0"'))  # a trade of nothing
+
+
+def test_diffs_waiting_for_a_snapshot_are_bounded() -> None:
+    bk = LocalBook("BNBBTC", max_buffer=3)
+    assert [bk.on_diff(diff(i, i)) for i in range(161, 164)] == [Sync.BUFFERED] * 3
+    assert bk.on_diff(diff(164, 164)) is Sync.OVERFLOW and bk.overflows == 1
+    assert [e.U for e in bk.buffer] == [164]  # the sequence starts again at the newest
+    assert bk.on_snapshot(SNAP) is Sync.SNAPSHOT_TOO_OLD  # 160 does not reach 163
+    fresh = DepthSnapshot(lastUpdateId=163, bids=[("4.0", "3")], asks=[("4.2", "1")])
+    assert bk.on_snapshot(fresh) is Sync.APPLIED and bk.last_id == 164
 
 
 # -- execution reports -------------------------------------------------------------------------------------------
