@@ -40,6 +40,9 @@ from leand.simulator.binance.config import DEFAULT_API_KEY, DEFAULT_API_SECRET  
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT", "ETHBTC"]
 STALE_LIMIT_S = 2.0
+#: crowd steps per second per symbol, and about the messages per second they make (trades and depth diffs)
+CROWD_HZ = 50
+CROWD_MSGS = len(SYMBOLS) * (CROWD_HZ * 0.6 + 10)
 
 
 def rss_mb(pid: int) -> float:
@@ -63,8 +66,11 @@ def cpu_s(pid: int) -> float:
 class Sim:
     def __init__(self, tmp: Path, rate: float) -> None:
         cfg = tmp / "sim.toml"
-        # each crowd step with a taker prints about one trade: steps/s per symbol = rate / symbols
-        cfg.write_text(f"[generator]\nrate_hz = {rate / len(SYMBOLS):.1f}\ntrade_prob = 1.0\nwarmup_steps = 20\n"
+        # the crowd moves the book (real depth diffs, matched trades) at a fixed pace; the tape prints make up
+        # the rate (simulator/binance/tape.py)
+        tape = max(0.0, rate - CROWD_MSGS) / len(SYMBOLS)
+        cfg.write_text(f"[generator]\nrate_hz = {CROWD_HZ}\ntrade_prob = 0.5\nwarmup_steps = 20\n"
+                       f"tape_rate_hz = {tape:.1f}\n"
                        "[limits]\nweight_per_minute = 100000000\norders_per_10s = 100000\n")
         self.proc = subprocess.Popen([sys.executable, "-m", "leand.cli", "sim", "serve", "--port", "0", "--config",
                                       str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
@@ -204,7 +210,7 @@ async def run(args: argparse.Namespace) -> int:
             next_print = t0 + 10
             lags, rss, backlogs, rates = [], [], [], []
             print(f"{'t (s)':>6} {'venue msgs/s':>13} {'backlog':>8} {'loop lag ms':>12} {'RSS MB':>8} "
-                  f"{'venue queue':>12} {'gaps':>5} {'drops':>6} {'feed age s':>10}", flush=True)
+                  f"{'venue buf KB':>12} {'gaps':>5} {'drops':>6} {'feed age s':>10}", flush=True)
             # after each injected event, every book must be back in sync (and data flowing) before the next one
             # (resynced: the daemon saw the event, as a gap or a reconnect, and all its books are in sync again)
             pending: tuple[str, str, dict] | None = None
@@ -246,7 +252,7 @@ async def run(args: argparse.Namespace) -> int:
                     backlogs.append(backlog)
                     rates.append(rate)
                     print(f"{now - t0:6.0f} {rate:13,.0f} {backlog:8d} {d['loop_lag_ms']:12.1f} {r:8.1f} "
-                          f"{st['max_queue']:12d} {injected['gap']:5d} {injected['drop']:6d} "
+                          f"{st['max_buffered'] // 1024:12d} {injected['gap']:5d} {injected['drop']:6d} "
                           f"{d['feed_age_s'] if d['feed_age_s'] is not None else float('nan'):10.3f}", flush=True)
                 await asyncio.sleep(0.05)
             for _ in range(200):  # the last injection resyncs
