@@ -82,6 +82,10 @@ class ExecutionClient:
         strategy's update is what was refused."""
         return False
 
+    def on_update_answered(self, order: Order, accepted: bool) -> None:
+        """The venue accepted or refused an update of ``order`` (a live client that replaced the venue order
+        natively puts the old client order id back on a refusal)."""
+
     def on_linked(self, a: Order, b: Order) -> None:
         """Two orders now cancel each other (one-cancels-other): a live client journals it; simulated ones need
         nothing."""

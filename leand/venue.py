@@ -93,7 +93,10 @@ class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
     time_in_force: frozenset[TimeInForce] = frozenset({TimeInForce.GTC})
     #: quantity/price changed in place, keeping the venue order
     modify: bool = False
-    #: one request that cancels an order and places its replacement
+    #: one request that cancels an order and places its replacement: an update reaches ``modify()`` with the
+    #: order under its replacement's (journaled) client order id and ``UpdateRequest.replaces`` naming the venue
+    #: order to cancel; the venue answers UPDATE_ACCEPTED (before the replacement's fills), UPDATE_REJECTED
+    #: (nothing changed), or the order's end (the cancel went through, the replacement was refused)
     cancel_replace: bool = False
     #: one-cancels-other and one-triggers-other order lists
     oco: bool = False

@@ -40,6 +40,8 @@ from leand.adapters.binance.rest import (
 from leand.adapters.binance.schemas import (
     Account,
     AccountPosition,
+    CancelReplaceError,
+    CancelReplaceResult,
     CancelResponse,
     ExchangeInfo,
     ExecutionReport,
@@ -51,6 +53,7 @@ from leand.adapters.binance.schemas import (
     UserDataFrame,
     UserEvent,
 )
+from leand.adapters.binance.schemas import ApiError as ApiErrorBody
 from leand.adapters.binance.signing import ws_signature
 from leand.model import (
     CANCEL_REJECTED,
@@ -136,7 +139,7 @@ class BinanceExecutionClient:
     capabilities = Capabilities(
         order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT}),
         time_in_force=frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK}), post_only=True,
-        async_cancel=True)
+        async_cancel=True, cancel_replace=True)
 
     def __init__(self, cfg: BinanceVenueConfig, store: OrderStore, instruments: dict[Symbol, Instrument],
                  credentials: Mapping[str, str]) -> None:
@@ -161,6 +164,8 @@ class BinanceExecutionClient:
         self._stage: dict[str, int] = {}
         self._order_cids: dict[tuple[str, int], str] = {}
         self._inflight: set[str] = set()
+        #: replacement client order id -> its stream reports held until the cancel-replace's answer is applied
+        self._held: dict[str, list[ExecutionReport]] = {}
         self._tasks: set[asyncio.Task] = set()
         self._user_task: asyncio.Task | None = None
         self._time_task: asyncio.Task | None = None
@@ -213,11 +218,23 @@ class BinanceExecutionClient:
         self.send_cancel(order)
 
     def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
-        """Not offered (``capabilities.modify`` is False): the daemon refuses an update with a rejected order
-        event before it gets here; should one arrive, it is refused the same way."""
-        self.reports.put_nowait(ExecReport(client_order_id=order.client_order_id, kind=ReportKind.UPDATE_REJECTED,
-                                           status=order.status, symbol=order.symbol.id, time_ns=now_ns,
-                                           reason="UNSUPPORTED_MODIFY binance spot orders are not modified"))
+        """An update as one ``POST /api/v3/order/cancelReplace`` (``capabilities.cancel_replace``): ``order``
+        comes under its replacement's journaled client order id, ``update.replaces`` names the venue order to
+        cancel. Binance has no in-place modify: an update without ``replaces`` is refused."""
+        if update.replaces is None:
+            self.reports.put_nowait(ExecReport(
+                client_order_id=order.client_order_id, kind=ReportKind.UPDATE_REJECTED, status=order.status,
+                symbol=order.symbol.id, time_ns=now_ns,
+                reason="UNSUPPORTED_MODIFY binance spot orders are replaced (cancelReplace), not modified"))
+            return
+        qty = update.quantity if update.quantity is not None else order.quantity
+        leg = msgspec.structs.replace(
+            order, quantity=qty - order.filled_quantity,
+            limit_price=update.limit_price if update.limit_price is not None else order.limit_price,
+            stop_price=update.stop_price if update.stop_price is not None else order.stop_price)
+        self._orders[leg.client_order_id] = leg.symbol.id
+        self._held[leg.client_order_id] = []  # the replacement's stream reports wait for the answer
+        self._spawn(self._cancel_replace(leg, update.replaces, update))
 
     def balances(self) -> dict[str, float]:
         return dict(self.account)
@@ -411,6 +428,10 @@ class BinanceExecutionClient:
         self.reports.put_nowait(rep)
 
     def on_execution_report(self, ev: ExecutionReport) -> None:
+        held = self._held.get(ev.client_order_id)
+        if held is not None:  # a cancel-replace's new order: its update is applied first
+            held.append(ev)
+            return
         cid = ev.client_order_id
         sym = self.symbols.get(ev.s)
         if sym is None:
@@ -612,6 +633,105 @@ class BinanceExecutionClient:
             if self.user_connected.is_set():
                 self._spawn(self.reconcile_now())
 
+    # -- cancel-replace ------------------------------------------------------------------------------------------
+    async def _cancel_replace(self, leg: Order, old_cid: str, update: UpdateRequest) -> None:
+        new_cid = leg.client_order_id
+        try:
+            params = self.order_params(leg)
+            if isinstance(params, str):
+                self._update_refused(leg, params)
+                return
+            params.update(cancelReplaceMode="STOP_ON_FAILURE", cancelOrigClientOrderId=old_cid)
+            for _ in range(200):  # right behind the old order's own submit: wait for its answer
+                if old_cid not in self._inflight:
+                    break
+                await asyncio.sleep(0.01)
+            self._inflight.add(new_cid)
+            try:
+                body = await self.rest.request("POST", "/api/v3/order/cancelReplace", params, signed=True, weight=1,
+                                               retry=False)
+                res, why = decode(body, CancelReplaceResult), ""
+            except BinanceError as e:
+                try:
+                    err = msgspec.json.decode(e.body, type=CancelReplaceError) if e.body else None
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    err = None
+                log.warning("binance.replace.failed", client_order_id=new_cid, code=e.code, msg=e.msg)
+                if err is None or err.data is None:  # refused as a request: nothing happened
+                    self._update_refused(leg, f"{e.code} {e.msg}")
+                    return
+                res, why = err.data, f"{e.code} {e.msg}"
+            except UnknownOutcome as e:
+                self.stats["unknown_outcomes"] += 1
+                log.warning("binance.replace.unknown_outcome", client_order_id=new_cid, error=str(e))
+                await self._resolve_replace(leg, old_cid, update)
+                return
+            finally:
+                self._inflight.discard(new_cid)
+            await self._on_replaced(leg, old_cid, update, res, why)
+        finally:
+            for ev in self._held.pop(new_cid, []):
+                self.on_execution_report(ev)
+
+    def _update_refused(self, leg: Order, reason: str) -> None:
+        self.reports.put_nowait(ExecReport(client_order_id=leg.client_order_id, kind=ReportKind.UPDATE_REJECTED,
+                                           status=leg.status, symbol=leg.symbol.id, time_ns=time.time_ns(),
+                                           reason=f"UPDATE_REJECTED {reason}"))
+
+    def _update_accepted(self, leg: Order, update: UpdateRequest) -> None:
+        self.reports.put_nowait(ExecReport(client_order_id=leg.client_order_id, kind=ReportKind.UPDATE_ACCEPTED,
+                                           status=leg.status, symbol=leg.symbol.id, time_ns=time.time_ns(),
+                                           reason="REPLACED", quantity=update.quantity,
+                                           limit_price=update.limit_price, stop_price=update.stop_price))
+
+    async def _on_replaced(self, leg: Order, old_cid: str, update: UpdateRequest, res: CancelReplaceResult,
+                           why: str) -> None:
+        """Apply what each half did: the old order's fills and end (which no longer closes the strategy's
+        order), then the update and the new order's answer; or a refusal."""
+        if res.cancelResult != "SUCCESS":  # STOP_ON_FAILURE: nothing was placed
+            self._update_refused(leg, f"{why} (cancel: {_half(res.cancelResponse)})")
+            return
+        if res.cancelResponse is not None:
+            c = decode(res.cancelResponse, CancelResponse)
+            q = QueryOrder(symbol=c.symbol, orderId=c.orderId, clientOrderId=old_cid, price=c.price,
+                           origQty=c.origQty, executedQty=c.executedQty, status=c.status or "CANCELED", type=c.type,
+                           side=c.side)
+            await self._recover_order(msgspec.structs.replace(leg, client_order_id=old_cid), q)
+        if res.newOrderResult == "SUCCESS" and res.newOrderResponse is not None:
+            self._update_accepted(leg, update)
+            self._on_order_response(leg, decode(res.newOrderResponse, OrderResponse))
+            return
+        # the old order is canceled and its replacement refused: the order is over
+        self._push_status(leg.client_order_id, _S.CANCELED, leg.symbol.id, time.time_ns(),
+                          f"REPLACE_REFUSED {why} (new order: {_half(res.newOrderResponse)})")
+
+    async def _resolve_replace(self, leg: Order, old_cid: str, update: UpdateRequest) -> None:
+        """5xx/timeout on a cancel-replace: find out from the venue which halves happened; never send it again."""
+        sym = leg.symbol.value.upper()
+        old = msgspec.structs.replace(leg, client_order_id=old_cid)
+        q_old: QueryOrder | None = None
+        for attempt in range(4):
+            await asyncio.sleep(backoff(attempt, 0.2, 2.0))
+            try:
+                q_new = await self._query_order(sym, cid=leg.client_order_id)
+                q_old = await self._query_order(sym, cid=old_cid)
+            except (BinanceError, UnknownOutcome) as e:
+                log.warning("binance.replace.query_failed", client_order_id=leg.client_order_id, error=str(e))
+                continue
+            if q_new is not None:
+                if q_old is not None:
+                    await self._recover_order(old, q_old)
+                self._update_accepted(leg, update)
+                await self._recover_order(leg, q_new)
+                return
+        if q_old is not None and STATUS.get(q_old.status) in (_S.ACCEPTED, _S.PARTIALLY_FILLED):
+            self._update_refused(leg, "UNKNOWN_OUTCOME the venue order was not replaced")
+            return
+        if q_old is not None:
+            await self._recover_order(old, q_old)
+        self._push_status(leg.client_order_id, _S.CANCELED, leg.symbol.id, time.time_ns(),
+                          "REPLACE_UNKNOWN_OUTCOME the venue order is gone and no replacement was found")
+
     # -- user-data stream ---------------------------------------------------------------------------------------
     async def _user_loop(self) -> None:
         attempt = 0
@@ -726,6 +846,17 @@ def _acted_on(raw: msgspec.Raw) -> bool:
         return _event_type.decode(raw).e in ("executionReport", "outboundAccountPosition", "eventStreamTerminated")
     except (msgspec.DecodeError, msgspec.ValidationError):
         return True
+
+
+def _half(raw: msgspec.Raw | None) -> str:
+    """One half of a cancel-replace answer, for a reason text."""
+    if raw is None:
+        return "not attempted"
+    try:
+        e = msgspec.json.decode(raw, type=ApiErrorBody)
+        return f"{e.code} {e.msg}"
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return "ok"
 
 
 def _dec(x: float) -> str:

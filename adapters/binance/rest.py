@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import msgspec
 import structlog
+from yarl import URL
 
 from leand.adapters.binance.schemas import ApiError, ServerTime
 from leand.adapters.binance.signing import encode_params, signed_query
@@ -29,9 +30,11 @@ _err = msgspec.json.Decoder(ApiError)
 class BinanceError(Exception):
     """The venue answered with an error body (or an HTTP error without one)."""
 
-    def __init__(self, status: int, code: int, msg: str) -> None:
+    def __init__(self, status: int, code: int, msg: str, body: bytes = b"") -> None:
         super().__init__(f"HTTP {status} {code}: {msg}")
         self.status, self.code, self.msg = status, code, msg
+        #: the whole error body (a cancel-replace's says what each half did)
+        self.body = body
 
 
 class UnknownOutcome(Exception):
@@ -175,7 +178,9 @@ class BinanceRest:
             if self.on_send is not None:
                 self.on_send(method, path, p)
             try:
-                async with self.session.request(method, url) as resp:
+                # encoded=True: the query goes out byte for byte as signed (aiohttp would otherwise re-quote it,
+                # turning a signed '%3A' back into ':', and the venue would answer -1022)
+                async with self.session.request(method, URL(url, encoded=True)) as resp:
                     body = await resp.read()
                     self.throttle.observe(resp.headers.get("X-MBX-USED-WEIGHT-1M"))
                     status = resp.status
@@ -222,6 +227,6 @@ class BinanceRest:
 def _error(status: int, body: bytes) -> BinanceError:
     try:
         e = _err.decode(body)
-        return BinanceError(status, e.code, e.msg)
+        return BinanceError(status, e.code, e.msg, body)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return BinanceError(status, 0, body[:200].decode(errors="replace"))

@@ -134,6 +134,22 @@ class CancelResponse(msgspec.Struct):
     clientOrderId: str = ""
 
 
+class CancelReplaceResult(msgspec.Struct):
+    """``POST /api/v3/order/cancelReplace``: the answer, or the ``data`` of its -2021/-2022 error. Each half is an
+    order (cancel or new-order response) when it succeeded, an error body otherwise."""
+
+    cancelResult: str
+    newOrderResult: str
+    cancelResponse: msgspec.Raw | None = None
+    newOrderResponse: msgspec.Raw | None = None
+
+
+class CancelReplaceError(msgspec.Struct):
+    code: int
+    msg: str = ""
+    data: CancelReplaceResult | None = None
+
+
 class QueryOrder(msgspec.Struct):
     """``GET /api/v3/order`` and each item of ``openOrders`` / ``allOrders``."""
 

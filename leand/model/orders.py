@@ -228,3 +228,6 @@ class UpdateRequest(msgspec.Struct, kw_only=True, frozen=True, gc=False):
     trailing_amount: float | None = None
     trigger_price: float | None = None
     tag: str | None = None
+    #: a native cancel-replace: the client order id of the venue order it cancels (the order arrives with the
+    #: replacement's id, already journaled)
+    replaces: str | None = None

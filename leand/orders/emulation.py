@@ -54,6 +54,11 @@ class EmulatingClient(ExecutionClient):
         #: updates done as cancel-replace on a venue without modify: order id -> the update, until the venue
         #: confirms the cancel (then the replacement goes out) or refuses it (then the update is refused)
         self.replacing: dict[int, UpdateRequest] = {}
+        #: updates sent as one native cancel-replace request: order id -> the client order id it replaces, until
+        #: the venue answers (a refusal puts that id back: the old venue order lives on)
+        self.native_replacing: dict[int, str] = {}
+        #: order id -> how many replacement ids it has used (an id is never reused, even after a refusal)
+        self._replace_seq: dict[int, int] = {}
 
     # -- hooks: what must survive a restart (the live client journals; a replay needs nothing) -------------------
     def _journal_intent(self, order: Order, now_ns: int, emulated: bool = False) -> str:
@@ -124,9 +129,18 @@ class EmulatingClient(ExecutionClient):
         if self.venue.capabilities.modify:
             self.venue.modify(order, update, now_ns)
             return
-        if order.id in self.replacing:
+        if order.id in self.replacing or order.id in self.native_replacing:
             self._report(order, ReportKind.UPDATE_REJECTED, order.status,
                          "UPDATE_IN_PROGRESS: the previous update of this order is still being placed")
+            return
+        if self.venue.capabilities.cancel_replace:
+            # one request cancels the venue order and places its replacement under a new client order id,
+            # journaled first; reports of either id reach this order
+            old = order.client_order_id
+            self.native_replacing[order.id] = old
+            order.client_order_id = self._next_replacement(order)
+            self._journal_intent(order, now_ns)
+            self.venue.modify(order, msgspec.structs.replace(update, replaces=old), now_ns)
             return
         # cancel-replace: the venue order is canceled; when the venue confirms, a new one with the new terms
         # takes its place under a new client order id, and the strategy's order carries on across both
@@ -152,6 +166,17 @@ class EmulatingClient(ExecutionClient):
                      f"{order.client_order_id}", quantity=u.quantity, limit_price=u.limit_price,
                      stop_price=u.stop_price)
         return True
+
+    def _next_replacement(self, order: Order) -> str:
+        base, _, n = order.client_order_id.partition(":")
+        k = max(int(n or 0), self._replace_seq.get(order.id, 0)) + 1
+        self._replace_seq[order.id] = k
+        return f"{base}:{k}"
+
+    def on_update_answered(self, order: Order, accepted: bool) -> None:
+        old = self.native_replacing.pop(order.id, None)
+        if old is not None and not accepted:  # nothing was replaced: the old venue order is the order's again
+            order.client_order_id = old
 
     def on_cancel_refused(self, order: Order) -> bool:
         """The venue refused to cancel ``order`` (it filled, say): True if that cancel was a cancel-replace,

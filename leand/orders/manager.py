@@ -560,6 +560,7 @@ class OrderManager:
                 order.transition(self._reopen_state(order))
                 self.emit(order, order.status, code="CANCEL_REJECTED", message=r.reason)
         elif kind is ReportKind.UPDATE_ACCEPTED:
+            self.engine.brokerage.on_update_answered(order, True)
             u = self._pending_updates.pop(order.id, None)
             if u is None:
                 u = UpdateRequest(order_id=order.id, quantity=r.quantity, limit_price=r.limit_price,
@@ -575,6 +576,7 @@ class OrderManager:
                     self._closed(order)
                 self.emit(order, order.status, message="updated")
         elif kind is ReportKind.UPDATE_REJECTED:
+            self.engine.brokerage.on_update_answered(order, False)
             self._pending_updates.pop(order.id, None)
             if st.is_open:
                 if st is S.PENDING_UPDATE:
