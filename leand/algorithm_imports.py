@@ -25,6 +25,7 @@ from leand.consolidators import (
     TradeBarConsolidator,
     VolumeRenkoConsolidator,
 )
+from leand.dotnet_random import DotNetRandom as Random
 from leand.fees import BrokerageName
 from leand.framework import (
     AlphaModel,
@@ -55,7 +56,9 @@ from leand.indicators.delay import Delay
 from leand.indicators.lean_names import LEAN_INDICATORS, MovingAverageType, PythonIndicator
 from leand.lean_models import (
     BuyingPowerModel,
+    CashAmount,
     EquityFillModel,
+    FeeModel,
     Fill,
     FillModel,
     FillModelParameters,
@@ -64,6 +67,8 @@ from leand.lean_models import (
     ImmediateFillModel,
     MaintenanceMargin,
     MarginInterestRateParameters,
+    OrderFee,
+    OrderFeeParameters,
 )
 from leand.model import (
     AccountType,

@@ -910,6 +910,8 @@ class Engine:
                 if internal:
                     events = tuple(e for e in events if e.symbol not in internal)
                     if not events:
+                        if open_orders:
+                            brokerage.end_of_step(t)
                         continue
                 sl = Slice(t, events)
                 if before_data:
@@ -919,6 +921,8 @@ class Engine:
                 if after_data:
                     for f in after_data:
                         f(sl)
+                if open_orders:  # (10) LEAN's scans after OnData: the step's asynchronous orders fill here
+                    brokerage.end_of_step(t)
                 if self.quit_requested:
                     break
             if self.quit_requested:
@@ -1003,6 +1007,8 @@ class Engine:
             if after_data:
                 for f in after_data:
                     f(sl)
+            if open_orders:  # (10)
+                brokerage.end_of_step(t)
             if self.quit_requested:
                 return i + 1
         return len(times)

@@ -99,6 +99,10 @@ class ExecutionClient:
         """Called on every slice with open orders. A real venue fills on its own; the simulated bar
         brokerage overrides this to match resting orders against the slice's data."""
 
+    def end_of_step(self, now_ns: int) -> None:
+        """Called after the strategy's handlers of a slice when orders are open: the simulated bar brokerage
+        places the step's asynchronous orders and scans again, as LEAN does after ``OnData``."""
+
     # -- for subclasses ---------------------------------------------------------------------------------
     def _submit(self, order: Order, now_ns: int) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

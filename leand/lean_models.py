@@ -117,6 +117,7 @@ class _LeanFill:
         price = self._model().fill(asset, raw, self.now_ns)
         if price is None:
             return FillEvent(order)
+        price = apply_slippage(asset, raw, price)
         return FillEvent(order, price, raw.quantity - raw.filled_quantity, OrderStatus.FILLED)
 
     market_fill = limit_fill = stop_market_fill = stop_limit_fill = _base
@@ -199,6 +200,68 @@ class SecurityCache:
     @property
     def price(self) -> float:
         return self._s.price
+
+
+# -- slippage ----------------------------------------------------------------------------------------------
+_SLIPPED = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE)
+
+
+def apply_slippage(security: Any, order: Order, price: float) -> float:
+    """LEAN's base fill model adds the security's slippage model's answer (an absolute price amount) against
+    the order to market, stop-market, market-on-open and market-on-close fills."""
+    model = getattr(security, "slippage_model", None)
+    if model is None or order.type not in _SLIPPED:
+        return price
+    slip = float(model.get_slippage_approximation(security, OrderView(order)))
+    return price + slip if order.quantity > 0 else price - slip
+
+
+# -- fee models --------------------------------------------------------------------------------------------
+class CashAmount:
+    """An amount of one currency (LEAN's ``CashAmount``)."""
+
+    def __init__(self, amount: float, currency: str) -> None:
+        self.amount, self.currency = float(amount), currency
+
+    def __repr__(self) -> str:
+        return f"{self.amount:g} {self.currency}"
+
+
+class OrderFee:
+    """LEAN's ``OrderFee``: ``value`` is a CashAmount."""
+
+    def __init__(self, value: CashAmount) -> None:
+        self.value = value
+
+    def __str__(self) -> str:
+        return f"{self.value.amount:g} {self.value.currency}"
+
+
+OrderFee.ZERO = OrderFee(CashAmount(0.0, "USD"))  # type: ignore[attr-defined]
+
+
+class OrderFeeParameters:
+    def __init__(self, security: Any, order: Any) -> None:
+        self.security, self.order = security, order
+
+
+class FeeModel:
+    """LEAN's ``FeeModel`` for a strategy to subclass: override ``get_order_fee(parameters)`` (``security``,
+    ``order``) to answer an ``OrderFee``; the base charges nothing. leand asks it through ``fee()``, once per
+    fill (LEAN: once, for the whole order, when a strategy's fill model filled it in parts)."""
+
+    lean_style = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def get_order_fee(self, parameters: OrderFeeParameters) -> OrderFee:
+        return OrderFee(CashAmount(0.0, parameters.security.quote_currency))
+
+    def fee(self, security: Any, order: Order, fill_quantity: float, fill_price: float,
+            now_ns: int) -> tuple[float, str]:
+        value = self.get_order_fee(OrderFeeParameters(security, OrderView(order))).value
+        return float(value.amount), value.currency
 
 
 # -- buying power models ----------------------------------------------------------------------------------

@@ -181,6 +181,9 @@ class BookBrokerage(ExecutionClient):
                 if v.events:
                     self._deliver(sym, v.drain(), now_ns)
 
+    def end_of_step(self, now_ns: int) -> None:
+        self.fallback.end_of_step(now_ns)
+
     # ---- in flight ------------------------------------------------------------------------------------
     def _send(self, sym: Symbol, now: int, act) -> None:
         lat = self.latency[sym]

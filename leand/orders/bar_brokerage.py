@@ -3,6 +3,11 @@
 Market orders fill when submitted, at the current slice's prices; other orders wait for the next slice
 (LEAN never fills a non-market order in the slice it was placed in). Time-in-force expiry is checked before
 each fill attempt. Buying power is checked again just before each fill, as LEAN does.
+
+LEAN scans its pending orders twice per time step: before ``OnData`` and again after it, when the asynchronous
+requests made during the step are placed (each placement followed by a scan). ``end_of_step`` is that second
+pass: an asynchronous market order fills there, at the same slice's prices, and a model that fills part of an
+order each time it is asked (LEAN's partial fill examples) is asked twice per step.
 """
 
 from __future__ import annotations
@@ -30,10 +35,13 @@ class BarBrokerage(ExecutionClient):
         self.pending: dict[int, Order] = {}
         #: asynchronous market orders: they wait for the next slice's scan instead of filling when submitted
         self.deferred: set[int] = set()
+        #: an order was placed or changed since the last scan: the end-of-step scan may fill something new
+        self._changed = False
 
     # -- execution client (reached only through the risk gate's approval) ---------------------------
     def _submit(self, order: Order, now_ns: int) -> None:
         self.pending[order.id] = order
+        self._changed = True
         if order.type is OrderType.MARKET and order.id not in self.deferred:
             self._try_fill(order, now_ns)
 
@@ -42,10 +50,12 @@ class BarBrokerage(ExecutionClient):
 
     def _modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
         """Nothing is cached here: the fill models read the order's fields when they next scan."""
+        self._changed = True
 
     def scan(self, now_ns: int) -> None:
         """Step 4 of a slice: try every pending order placed before this slice."""
-        for order in list(self.pending.values()):
+        self._changed = False
+        for order in list(self.pending.values()):  # in id order, as LEAN scans
             if order.created_time >= now_ns and (order.type is not OrderType.MARKET or order.id in self.deferred):
                 continue
             if order.id not in self.pending:
@@ -55,6 +65,19 @@ class BarBrokerage(ExecutionClient):
                 self.engine.order_manager.expire(order)
                 continue
             self._try_fill(order, now_ns)
+
+    def end_of_step(self, now_ns: int) -> None:
+        """LEAN's scans after ``OnData``: each asynchronous market order of this step is placed and followed by
+        a scan, then one more scan. Without new orders or updates a second look at the same data fills nothing
+        new, except for a strategy's own fill model, which may fill another part each time it is asked."""
+        if self.deferred:
+            for oid in sorted(self.deferred):
+                self.deferred.discard(oid)
+                self.scan(now_ns)
+            self.scan(now_ns)
+        elif self._changed or any(getattr(self.engine.securities[o.symbol].fill_model, "lean_style", False)
+                                  for o in self.pending.values()):
+            self.scan(now_ns)
 
     # -- internals --------------------------------------------------------------------------------
     def _expired(self, order: Order, now_ns: int) -> bool:
@@ -87,12 +110,26 @@ class BarBrokerage(ExecutionClient):
             if qty == 0:
                 return
             if abs(qty) < abs(order.quantity - order.filled_quantity) - 1e-12:
-                self.engine.order_manager.fill(order, qty, price)  # partial: the rest stays pending
+                # partial: the rest stays pending; LEAN charges the fee model only on the event that fills the
+                # order, for the whole order, so a partial fill a strategy's model answers costs nothing
+                self.engine.order_manager.fill(order, qty, price, fee=0.0)
+                return
+            if order.filled_quantity:
+                fee, ccy = sec.fee_model.fee(sec, order, order.quantity, price, now_ns)
+                if not self.engine.order_manager.check_fill_buying_power(order, sec, qty, price):
+                    self.pending.pop(order.id, None)
+                    return
+                self.pending.pop(order.id, None)
+                self.engine.order_manager.fill(order, qty, price, fee=fee, fee_currency=ccy)
                 return
         else:
             price = model.fill(sec, order, now_ns)
             if price is None:
                 return
+            if sec.slippage_model is not None:
+                from leand.lean_models import apply_slippage
+
+                price = apply_slippage(sec, order, price)
             qty = order.quantity - order.filled_quantity
         # LEAN checks buying power again before a fill; an order filling in the instant it was submitted was
         # just checked against the same prices, so only later fills need it

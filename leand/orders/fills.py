@@ -8,6 +8,8 @@ placed; stale data does not fill hour/daily subscriptions.
 
 from __future__ import annotations
 
+from typing import Any
+
 from leand.model import Order, OrderType, Resolution
 from leand.security import Security
 
@@ -190,6 +192,31 @@ class FillModel:
         return None
 
     def market_on_open(self, sec: Security, order: Order, now_ns: int) -> float | None:
+        """LEAN's base model: the open of the first data after the order that is in the regular session (an
+        order placed while the market was open waits for the next day)."""
+        hours = sec.exchange_hours
+        if hours is None or hours.always_open:
+            return None
+        buy = order.quantity > 0
+        qb, tb = sec.last_quote_bar, sec.last_trade_bar
+        bar = qb if qb is not None and (tb is None or qb.end_time >= tb.end_time) else tb
+        if bar is None or order.created_time >= bar.end_time:
+            return None
+        if hours.is_open(order.created_time, False) and \
+                hours.local_date(order.created_time) == hours.local_date(now_ns):
+            return None
+        if not hours.is_open(now_ns, False):  # LEAN's IsExchangeOpen: a bar the session overlaps counts
+            on_bar = (hours.local_date(bar.end_time) == hours.local_date(now_ns)
+                      if bar.end_time - bar.time > 3_600_000_000_000 else now_ns <= bar.end_time)
+            if not (on_bar and _open_during(hours, bar.time, bar.end_time)):
+                return None
+        if qb is not None:
+            side = qb.ask if buy else qb.bid
+            if side is not None:
+                return side.open
+        return tb.open if tb is not None else None
+
+    def _equity_market_on_open(self, sec: Security, order: Order, now_ns: int) -> float | None:
         tb = sec.last_trade_bar
         if tb is None or tb.fill_forward or tb.time < order.created_time:
             return None
@@ -248,3 +275,16 @@ class EquityFillModel(FillModel):
         if sec.resolution >= Resolution.HOUR:
             return None
         return sec.price or None
+
+    def market_on_open(self, sec: Security, order: Order, now_ns: int) -> float | None:
+        return self._equity_market_on_open(sec, order, now_ns)
+
+
+def _open_during(hours: Any, start_ns: int, end_ns: int) -> bool:
+    """LEAN's ``IsOpenDuringBar``: the regular session overlaps [start, end)."""
+    d = hours.local_date(start_ns)
+    for day in (d, hours.local_date(end_ns)):
+        for s, e in hours.segments(day, False):
+            if s < end_ns and e > start_ns:
+                return True
+    return False

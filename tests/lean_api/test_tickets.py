@@ -68,10 +68,13 @@ def test_tickets_requests_responses_and_transactions() -> None:
     assert s.trail.order_type is OrderType.TRAILING_STOP and s.trail.get(OrderField.TRAILING_AMOUNT) == 2.5
     assert s.bought.quantity == 3 and s.sold.quantity == -1 and s.sold.status is OrderStatus.FILLED
     assert s.limit.time.year == 2013
-    # asynchronous: the call returns before the fill; the fill comes with the next data
+    # asynchronous: the call returns before the fill; as in LEAN, the fill comes when the handler has returned,
+    # in the same time step (LEAN's scan after OnData), not with the next data
     assert s.async_status_at_return is OrderStatus.SUBMITTED and s.async_ticket.status is OrderStatus.FILLED
     fill = next(ev for ev in s.events if ev.order_id == s.async_ticket.order_id and ev.fill_quantity)
-    assert fill.time > s.async_ticket.order.created_time
+    assert fill.time == s.async_ticket.order.created_time
+    assert s.events.index(fill) > s.events.index(next(ev for ev in s.events if ev.order_id == s.sold.order_id
+                                                         and ev.fill_quantity))
     # transactions: filters and counts
     t = s.transactions
     assert t.orders_count == 5
