@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: the daemon): place it here when something below imports it.
 LAYERS = {
     "model": 0,
-    "clock": 1, "venue": 1, "bundled": 1, "scheduling": 1, "tracebacks": 1,
+    "clock": 1, "venue": 1, "bundled": 1, "scheduling": 1, "tracebacks": 1, "dotnet_random": 1,
     "data": 2, "indicators": 2, "portfolio": 2, "orders": 2, "risk": 2, "stats": 2, "security": 2, "slice": 2,
     "execution": 2, "consolidators": 2, "fees": 2, "brokerage_models": 2, "lean_models": 2,
     # order tickets are made by the order manager (leand.orders) and import only the model and the clock
