@@ -276,7 +276,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.config)
     except ConfigError as e:
-        print(f"leand run: error: {e}", file=sys.stderr)
+        for line in e.lines or [str(e)]:  # one line per problem
+            print(f"leand run{' --check' if args.check else ''}: error: {line}", file=sys.stderr)
         return 2
     if args.check:
         from leand.live.check import check_config
@@ -286,7 +287,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"leand run --check: {line}", file=sys.stderr)
         if problems:
             return 2
-        print(f"config ok: {len(cfg.strategies)} strategies, venue {cfg.venue.name}")
+        names = ", ".join(v.name for v in cfg.venues)
+        print(f"config ok: {len(cfg.strategies)} strategies, venue{'s' if len(cfg.venues) > 1 else ''} {names}")
         return 0
     from leand.live.accounts import AllocationError
     from leand.live.daemon import StrategyStartError, VenueUnavailable, run_daemon

@@ -32,11 +32,16 @@ def check_config(cfg: DaemonConfig) -> list[str]:
         except Exception as e:
             cause = e.__cause__ if e.__cause__ is not None else e
             problems.append(f"strategy {sc.id!r}: {one_line(cause, path)}")
-    fractions = [(sc.id, float(sc.allocation)) for sc in cfg.strategies
-                 if sc.enabled and isinstance(sc.allocation, (int, float))]
-    if sum(f for _, f in fractions) > 1 + 1e-12:
-        parts = ", ".join(f"{sid} {f:g}" for sid, f in fractions)
-        problems.append(f"allocations of account {cfg.venue.name!r} add up to more than all of it ({parts})")
+    for v in cfg.venues:  # each venue is an account: the fractions of the strategies on it
+        fractions = []
+        for sc in cfg.strategies:
+            if sc.enabled and (not sc.venues or v.name in sc.venues):
+                raw = sc.allocations.get(v.name, sc.allocation)
+                if isinstance(raw, (int, float)):
+                    fractions.append((sc.id, float(raw)))
+        if sum(f for _, f in fractions) > 1 + 1e-12:
+            parts = ", ".join(f"{sid} {f:g}" for sid, f in fractions)
+            problems.append(f"allocations of account {v.name!r} add up to more than all of it ({parts})")
     data = cfg.data_path
     if not (data / "symbol-properties" / "symbol-properties-database.csv").is_file():
         problems.append(f"data folder {data} has no symbol-properties/symbol-properties-database.csv")

@@ -24,7 +24,11 @@ DEFAULT_DATA = SAMPLE_DATA
 
 
 class ConfigError(ValueError):
-    """Names the file, the key path, the value and what was expected."""
+    """Names the file, the key path, the value and what was expected (one line per problem)."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
 
 
 class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -38,6 +42,11 @@ class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: this strategy's share of the venue account: a fraction (0.5) or amounts per currency ({ USD = 40000 });
     #: none: an equal share of what the strategies with an allocation leave
     allocation: float | dict[str, float] | None = None
+    #: the venues (their ids) this strategy trades on; empty: every venue. Orders go to the venue of the
+    #: symbol's market
+    venues: list[str] = []
+    #: per venue account, its allocation (as ``allocation``), for the accounts where it differs from ``allocation``
+    allocations: dict[str, float | dict[str, float]] = {}
 
 
 class WatchdogConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -123,6 +132,9 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: ``[venue]``: its shape is the registered config of its ``kind`` (default "paper"), decoded by
     #: :func:`parse_config` through the venue registry
     venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
+    #: ``[[venues]]``: every venue of the daemon, each with its ``id`` (the one-``[venue]`` form is one of them);
+    #: filled by :func:`parse_config`, never empty after it
+    venues: list[VenueConfig] = []
     strategies: list[StrategyConfig] = []
     risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
     watchdog: WatchdogConfig = msgspec.field(default_factory=WatchdogConfig)
@@ -191,23 +203,98 @@ def _convert(raw: Any, type_: type[Any], source: str, prefix: str = "") -> Any:
         raise ConfigError(f"{source}: {where.rstrip('.') or '(top level)'}{shown}: {reason}") from None
 
 
-def parse_venue(raw: Any, source: str = "config") -> VenueConfig:
-    """The ``[venue]`` section as its kind's registered config (``kind`` defaults to the paper venue)."""
+def parse_venue(raw: Any, source: str = "config", where: str = "venue") -> VenueConfig:
+    """The ``[venue]`` section (or one ``[[venues]]`` table, ``where`` naming it) as its kind's registered config
+    (``kind`` defaults to the paper venue)."""
     if not isinstance(raw, dict):
-        raise ConfigError(f"{source}: venue = {raw!r}: expected a table")
+        raise ConfigError(f"{source}: {where} = {raw!r}: expected a table")
     kind = raw.get("kind", venues.DEFAULT_KIND)
     try:
         reg = venues.venue(kind) if isinstance(kind, str) else None
     except venues.UnknownVenueKind as e:
-        raise ConfigError(f"{source}: venue.kind = {kind!r}: {e}") from None
+        raise ConfigError(f"{source}: {where}.kind = {kind!r}: {e}") from None
     if reg is None:
-        raise ConfigError(f"{source}: venue.kind = {kind!r}: expected a string")
-    cfg: VenueConfig = _convert({**raw, "kind": kind}, reg.config, source, "venue.")
+        raise ConfigError(f"{source}: {where}.kind = {kind!r}: expected a string")
+    cfg: VenueConfig = _convert({**raw, "kind": kind}, reg.config, source, f"{where}.")
     try:
         cfg.validate()
     except ValueError as e:
         raise ConfigError(f"{source}: {e}") from None
     return cfg
+
+
+def parse_venues(raw: dict[str, Any], source: str) -> list[VenueConfig]:
+    """``[[venues]]`` (each with an ``id``) or the one ``[venue]`` (its id is its name). Every problem found is
+    one line of the ConfigError: duplicate ids, a symbol on two venues, an unknown kind, a bad key."""
+    if "venues" not in raw:
+        return [parse_venue(raw.get("venue", {}), source)]
+    if "venue" in raw:
+        raise ConfigError(f"{source}: venue and venues: use [[venues]] tables or one [venue], not both")
+    tables = raw["venues"]
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError(f"{source}: venues: expected one or more [[venues]] tables")
+    out: list[VenueConfig] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    owner: dict[tuple[str, str], str] = {}
+    for i, t in enumerate(tables):
+        where = f"venues[{i}]"
+        if not isinstance(t, dict):
+            problems.append(f"{source}: {where} = {t!r}: expected a table")
+            continue
+        vid = t.get("id")
+        if not isinstance(vid, str) or not re.fullmatch(r"[A-Za-z0-9_.-]+", vid):
+            problems.append(f"{source}: {where}.id = {vid!r}: every venue needs an id (letters, digits, _ . -)")
+            continue
+        if vid in seen:
+            problems.append(f"{source}: {where}.id = {vid!r}: used twice (also venues[{seen[vid]}])")
+            continue
+        seen[vid] = i
+        if t.get("name", vid) != vid:
+            problems.append(f"{source}: {where}.name = {t['name']!r}: a venue's name is its id ({vid!r}); "
+                            "leave name out")
+            continue
+        try:
+            v = parse_venue({**{k: x for k, x in t.items() if k != "id"}, "name": vid}, source, where)
+        except ConfigError as e:
+            problems.extend(e.lines)
+            continue
+        for ticker in v.symbols:
+            key = (v.market, ticker.upper())
+            if key in owner:
+                problems.append(f"{source}: {where}.symbols: {ticker.upper()} ({v.market}) is on venue "
+                                f"{owner[key]!r} already; a symbol trades on one venue")
+            else:
+                owner[key] = vid
+        out.append(v)
+    if problems:
+        raise ConfigError(*problems)
+    return out
+
+
+def strategy_venue_problems(cfg: DaemonConfig) -> list[str]:
+    """Strategies naming venues the config does not have, and allocations per venue that do not parse."""
+    from leand.live.accounts import Allocation, AllocationError
+
+    have = [v.name for v in cfg.venues]
+    out = []
+    for i, sc in enumerate(cfg.strategies):
+        for vid in sc.venues:
+            if vid not in have:
+                out.append(f"strategies[{i}].venues: strategy {sc.id!r} names unknown venue {vid!r} "
+                           f"(have: {', '.join(have)})")
+        for vid, raw in sc.allocations.items():
+            if vid not in have:
+                out.append(f"strategies[{i}].allocations.{vid}: strategy {sc.id!r} names unknown venue {vid!r} "
+                           f"(have: {', '.join(have)})")
+            elif sc.venues and vid not in sc.venues:
+                out.append(f"strategies[{i}].allocations.{vid}: strategy {sc.id!r} does not trade on {vid!r} "
+                           f"(its venues: {', '.join(sc.venues)})")
+            try:
+                Allocation.parse(raw, f"strategies[{i}].allocations.{vid}")
+            except AllocationError as e:
+                out.append(str(e))
+    return out
 
 
 _UNIT_SUFFIXES = ("_s", "_ms", "_hz", "_mb", "_pct", "_bytes", "_count", "_size")
@@ -235,9 +322,11 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     _no_clear_secrets(raw, "", source)
     if isinstance(raw.get("log_level"), str):  # "INFO" and "info" mean the same to an operator
         raw = {**raw, "log_level": raw["log_level"].lower()}
-    venue = parse_venue(raw.get("venue", {}), source)
-    cfg: DaemonConfig = _convert({k: v for k, v in raw.items() if k != "venue"}, DaemonConfig, source)
-    cfg.venue = venue
+    parsed = parse_venues(raw, source)
+    cfg: DaemonConfig = _convert({k: v for k, v in raw.items() if k not in ("venue", "venues")}, DaemonConfig,
+                                 source)
+    cfg.venues = parsed
+    cfg.venue = parsed[0]
     _check_numbers(msgspec.to_builtins(cfg), "", source)
     try:
         _validate(cfg.risk)
@@ -254,6 +343,9 @@ def parse_config(raw: dict[str, Any], source: str = "config") -> DaemonConfig:
     ids = [s.id for s in cfg.strategies]
     if len(ids) != len(set(ids)):
         raise ConfigError(f"{source}: strategies: ids must be unique, got {ids}")
+    problems = strategy_venue_problems(cfg)
+    if problems:
+        raise ConfigError(*(f"{source}: {p}" for p in problems))
     for key in ("fsync_interval_s", "absorb_interval_s"):
         v = getattr(cfg.journal, key)
         if not 0 < v <= 60:
