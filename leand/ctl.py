@@ -181,9 +181,13 @@ def _human(cmd: str, data) -> str:
     if isinstance(data, list):
         return _table(data)
     if cmd == "balances" and isinstance(data, dict):
-        out = "venue\n" + _kv(data.get("venue", {})) + "\n\nstrategies\n" + _kv(data.get("strategies", {}))
-        for name, a in (data.get("accounts") or {}).items():
-            out += f"\n\naccount {name} ({a.get('state', '?')}): allocations\n" + _kv(a.get("allocations", {}))
+        accounts = data.get("accounts") or {}
+        out = ("venue\n" + _kv(data.get("venue", {})) + "\n\n") if len(accounts) <= 1 else ""
+        out += "strategies (cash of every account)\n" + _kv(data.get("strategies", {}))
+        for name, a in accounts.items():
+            out += f"\n\naccount {name} ({a.get('state', '?')})\n" + _kv(a.get("balances", {}))
+            out += f"\n\naccount {name}: allocations\n" + _kv(a.get("allocations", {}))
+            out += f"\n\naccount {name}: each strategy's share now\n" + _kv(a.get("strategies", {}))
         return out
     return _kv(data) if isinstance(data, dict) else str(data)
 

@@ -183,6 +183,12 @@ class CtlServer:
         self.d.journal.audit(who, command, args)
         log.info("ctl.command", who=who, command=command, **{k: v for k, v in args.items() if k != "config"})
 
+    def venue_for(self, account: str):
+        v = self.d.venues.get(str(account))
+        if v is None:
+            raise CtlError(404, f"no account {account!r} (have: {', '.join(self.d.venues) or 'none'})")
+        return v
+
     def runner_for(self, sid: str):
         r = self.d.runners.get(sid)
         if r is None:
@@ -217,27 +223,38 @@ class CtlServer:
         return _json(out)
 
     async def positions(self, request: web.Request) -> web.Response:
+        """Each strategy's positions, with the venue account each one is held on."""
         out = []
+        account_of = {s: vid for vid, v in self.d.venues.items() for s in v.instruments}
         for r in self.d.runners.values():
             for sym, sec in r.engine.securities.items():
                 h = sec.holdings
                 if h.quantity:
-                    out.append({"strategy": r.id, "symbol": sym.value, "quantity": h.quantity,
+                    out.append({"strategy": r.id, "account": account_of.get(sym), "symbol": sym.value,
+                                "quantity": h.quantity,
                                 "average_price": h.average_price, "price": sec.price,
                                 "unrealized": r.engine.portfolio.unrealized_profit(sec)})
         return _json(out)
 
     async def balances(self, request: web.Request) -> web.Response:
-        """The venue account and each strategy's share of it: its allocation and its cash now."""
-        venue = self.d.execution.balances()
+        """Each venue account and each strategy's share of it (its allocation and, after its own fills on the
+        account, what it holds there now), and each strategy's cash book (its shares of every account)."""
+        from leand.live.venues import account_shares
+
         strategies = {r.id: {c: cash.amount for c, cash in r.engine.portfolio.cash_book.items()}
                       for r in self.d.runners.values()}
-        acct = self.d.account
-        return _json({"venue": venue, "strategies": strategies,
-                      "accounts": {acct.account_id: {"balances": venue, "state": acct.level.state,
-                                                     "allocations": self.d.allocations,
-                                                     "strategies": {s: strategies.get(s, {})
-                                                                    for s in acct.strategies}}}})
+        accounts: dict[str, dict[str, Any]] = {}
+        for vid, v in self.d.venues.items():
+            held = v.execution.balances()
+            alloc = self.d.allocations.get(vid, {})
+            single = len(self.d.venues) == 1
+            accounts[vid] = {"balances": held, "state": v.account.level.state if v.account else "active",
+                             "allocations": alloc,
+                             # one account: the strategy's cash book is its share, as it always was
+                             "strategies": {s: strategies.get(s, {}) for s in alloc} if single else
+                             account_shares(self.d.journal, v, alloc)}
+        first = next(iter(accounts.values()), {})
+        return _json({"venue": first.get("balances", {}), "strategies": strategies, "accounts": accounts})
 
     @staticmethod
     def _int_query(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -265,8 +282,8 @@ class CtlServer:
             raise CtlError(400, "equity takes --strategy or --account, not both")
         if sid is not None:
             self.runner_for(sid)
-        if account is not None and account != self.d.cfg.venue.name:
-            raise CtlError(404, f"no account {account!r} (have: {self.d.cfg.venue.name})")
+        if account is not None:
+            self.venue_for(account)
         scope = "strategy" if sid is not None else "account" if account is not None else None
         limit = self._int_query(request, "limit", 1000, 1, 1_000_000)
         return _json(self.d.journal.equity_history(scope, sid or account, limit=limit))
@@ -318,10 +335,9 @@ class CtlServer:
         if sid is not None:
             return "strategy", str(sid), [self.runner_for(str(sid))]
         if account is not None:
-            acct = self.d.account
-            if str(account) != acct.account_id:
-                raise CtlError(404, f"no account {account!r} (have: {acct.account_id})")
-            return "account", acct.account_id, [self.d.runners[s] for s in acct.strategies if s in self.d.runners]
+            v = self.venue_for(str(account))
+            sids = v.account.strategies if v.account is not None else []
+            return "account", v.id, [self.d.runners[s] for s in sids if s in self.d.runners]
         return "global", None, list(self.d.runners.values())
 
     async def halt(self, request: web.Request) -> web.Response:
@@ -333,7 +349,7 @@ class CtlServer:
         level, name, runners = self._scope(b)
         self.audit(request, "halt", {"reason": reason, "cancel_all": cancel_all, "level": level, "name": name})
         if level == "account":
-            self.d.account.halt(reason)
+            self.venue_for(str(name)).account.halt(reason)
             if cancel_all:
                 self.in_strategies("cancel-all", {"reason": f"account halt: {reason}"}, runners)
         else:
@@ -350,7 +366,7 @@ class CtlServer:
         level, name, runners = self._scope(b)
         self.audit(request, "resume", {"level": level, "name": name})
         if level == "account":
-            self.d.account.resume(who)
+            self.venue_for(str(name)).account.resume(who)
         else:
             if level == "global":
                 GLOBAL.set("active", f"resumed by {who}")

@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,6 @@ import msgspec
 import structlog
 
 from leand import __version__
-from leand import venue as venues
 from leand.backtest.runner import load_strategy_class
 from leand.clock import LiveClock
 from leand.data.symbol_properties import SymbolPropertiesDatabase
@@ -41,8 +41,16 @@ from leand.live.journal import Journal
 from leand.live.notify import Notifier
 from leand.live.observe import Observer
 from leand.live.reports import apply_report, apply_view, persist_report
-from leand.live.secrets import secret
 from leand.live.statelock import StateLock
+from leand.live.venues import (
+    AccountSlice,
+    Venue,
+    apply_fills,
+    open_venue,
+    strategy_brokerage,
+    venue_slots,
+    venue_symbols,
+)
 from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, Symbol, TimeInForce
 from leand.replay.recorder import Recorder
 from leand.replay.records import (
@@ -82,6 +90,8 @@ class StrategyRunner:
     timer_due_ns: int = 0
     #: the strategy's source file, to name where an exception came from
     file: str = ""
+    #: the ids of the venues it trades on
+    venues: tuple[str, ...] = ()
 
 
 class Daemon:
@@ -93,13 +103,15 @@ class Daemon:
         self.started = time.time()
         self.runners: dict[str, StrategyRunner] = {}
         self.stop_event = asyncio.Event()
-        self.last_quote_wall = 0.0
-        self.stale_halted = False
+        #: every venue by id, in config order (the first is the one-``[venue]`` form's)
+        self.venues: dict[str, Venue] = {}
+        #: each account's allocations: venue id -> strategy id -> currency -> amount
+        self.allocations: dict[str, dict[str, dict[str, float]]] = {}
         self.loop_lag_ms = 0.0
         self.tasks: list[asyncio.Task] = []
         self.mismatches: list[dict] = []
         self.ready_at: float | None = None
-        self.final_balances: dict[str, float] = {}
+        self.final_balances: dict[str, dict[str, float]] = {}
         #: metrics, order/fill log lines, webhooks and the equity history (leand.live.observe)
         self.obs = Observer(self)
         self.stats = self.obs.stats
@@ -116,82 +128,89 @@ class Daemon:
         journal_module.write_observer = self.stats.journal_write_ns
         self.boot = self.journal.next_boot()
         spdb = SymbolPropertiesDatabase.load(cfg.data_path / "symbol-properties" / "symbol-properties-database.csv")
-        v = cfg.venue
-        sec_type = v.security_type()
+        slots = venue_slots(self.journal, [v.name for v in cfg.venues])
         self.instruments = {}
-        for t in v.symbols:
-            sym = Symbol(t.upper(), sec_type, v.market)
-            self.instruments[sym] = spdb.get(sym)
-        self.credentials = {}
-        for name in v.secret_names():
-            env, cred = getattr(v, f"{name}_env"), getattr(v, f"{name}_credential")
-            if env or cred:
-                self.credentials[name] = secret(env=env or None, credential=cred or None)
-        # the venue is found by its kind only: adding one never means editing the daemon
-        clients = venues.venue(v.kind).open(venues.VenueContext(
-            config=v, instruments=self.instruments, store=self.journal, credentials=self.credentials,
-            state_path=state, data_path=cfg.data_path))
-        self.execution = clients.execution
-        self.data_client = clients.data
-        self.session = OrderRoutes(self.execution, self.journal, self.boot)
+        # each venue is found by its kind only: adding one never means editing the daemon
+        for vc in cfg.venues:
+            instruments = {sym: spdb.get(sym) for sym in venue_symbols(vc)}
+            self.instruments.update(instruments)
+            self.venues[vc.name] = open_venue(vc, slots[vc.name], single=len(cfg.venues) == 1,
+                                              journal=self.journal, instruments=instruments, state=state,
+                                              data_path=cfg.data_path, boot=self.boot)
         self.recorder: Recorder | None = None
         if cfg.record.enabled:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             self.recorder = Recorder(cfg.recordings_path, f"{stamp}-b{self.boot}",
                                      rotate_bytes=int(cfg.record.rotate_mb * (1 << 20)), fsync=cfg.record.fsync,
                                      fsync_interval_s=cfg.record.fsync_interval_s)
-            self.session.recorder = self.recorder
+            for v in self.venues.values():
+                v.session.recorder = self.recorder
 
     async def _connect(self) -> None:
-        """The venue connects (a network venue: order stream first, then its snapshot) before reconciliation."""
-        self.notifier.status(f"connecting to {self.cfg.venue.name}")
-        try:
-            await self.execution.connect()
-        except Exception as e:  # unreachable, refused, timed out: no trading without a reconciled venue
-            with contextlib.suppress(Exception):
-                await self.execution.close()
-            if self.recorder is not None:
-                self.recorder.close()
-            self.journal.close()
-            raise VenueUnavailable(f"cannot connect to venue {self.cfg.venue.name!r}: {e}") from e
-        if self.journal.get("starting_balances") is None:
-            self.journal.put("starting_balances", json.dumps(self.execution.balances()))
+        """Every venue connects (a network venue: order stream first, then its snapshot) before reconciliation;
+        one that cannot stops the start (nothing trades without every venue reconciled)."""
+        connected: list[Venue] = []
+        for v in self.venues.values():
+            self.notifier.status(f"connecting to {v.id}")
+            try:
+                await v.execution.connect()
+            except Exception as e:  # unreachable, refused, timed out: no trading without a reconciled venue
+                for c in (*connected, v):
+                    with contextlib.suppress(Exception):
+                        await c.execution.close()
+                if self.recorder is not None:
+                    self.recorder.close()
+                self.journal.close()
+                raise VenueUnavailable(f"cannot connect to venue {v.id!r}: {e}") from e
+            connected.append(v)
+            if self.journal.get(v.balances_key) is None:
+                self.journal.put(v.balances_key, json.dumps(v.execution.balances()))
 
     def _reconcile(self) -> None:
-        self.notifier.status("reconciling with the venue")
-        self.view = self.execution.reconcile()
-        self.mismatches = apply_view(self.journal, self.view)
-        # balances the journal implies versus what the venue holds
-        implied = dict(json.loads(self.journal.get("starting_balances") or "{}"))
-        by_id = {s.id: i for s, i in self.instruments.items()}
-        for f in self.journal.fills():
-            inst = by_id[f.symbol.id]
-            implied[inst.quote_currency] = implied.get(inst.quote_currency, 0.0) - f.quantity * f.price
-            fee_ccy = f.fee_currency or inst.quote_currency  # Binance charges buys in the base asset
-            implied[fee_ccy] = implied.get(fee_ccy, 0.0) - f.fee
-            if inst.base_currency:
-                implied[inst.base_currency] = implied.get(inst.base_currency, 0.0) + f.quantity
-        venue = self.execution.balances()
-        for asset in sorted(set(implied) | set(venue)):
-            a, b = implied.get(asset, 0.0), venue.get(asset, 0.0)
-            if abs(a - b) > 1e-6 * max(1.0, abs(b)):
-                m = {"kind": "balance", "asset": asset, "journal": a, "venue": b}
-                self.mismatches.append(m)
-                log.warning("reconcile.mismatch", **m)
+        fills = self.journal.fills()
+        for v in self.venues.values():
+            self.notifier.status(f"reconciling with {v.id}")
+            self.mismatches.extend(self.reconcile_venue(v, fills))
         log.info("reconcile.done", boot=self.boot, mismatches=len(self.mismatches))
 
+    def reconcile_venue(self, v: Venue, fills: list | None = None) -> list[dict[str, Any]]:
+        """The venue's view applied to the journal, and the balances the journal implies for its account
+        checked against what the venue holds; returns the mismatches (each naming the venue)."""
+        v.view = v.execution.reconcile()
+        found = apply_view(self.journal, v.view_to_journal(v.view))
+        by_id = {s.id: i for s, i in v.instruments.items()}
+        implied = apply_fills(v.starting_balances(self.journal), self.journal.fills() if found or fills is None
+                              else fills, by_id)
+        held = v.execution.balances()
+        for asset in sorted(set(implied) | set(held)):
+            a, b = implied.get(asset, 0.0), held.get(asset, 0.0)
+            if abs(a - b) > 1e-6 * max(1.0, abs(b)):
+                m = {"kind": "balance", "asset": asset, "journal": a, "venue": b}
+                found.append(m)
+                log.warning("reconcile.mismatch", venue=v.id, **m)
+        for m in found:
+            m.setdefault("venue", v.id)
+        v.mismatches = found
+        return found
+
     def _build_strategies(self) -> None:
-        starting = json.loads(self.journal.get("starting_balances") or "{}")
         fills = self.journal.fills()
         intents = {i["client_order_id"]: i for i in self.journal.intents()}
         enabled = [sc for sc in self.cfg.strategies if sc.enabled]
-        account = self.cfg.venue.name
-        # each strategy's cash is its allocation of the account as it was at the first start (journaled then)
-        self.allocations = allocate(account, starting, {
-            sc.id: None if sc.allocation is None else Allocation.parse(sc.allocation, f"strategy {sc.id} allocation")
-            for sc in enabled})
-        self.account = AccountRisk(account, account_limits(self.cfg.risk, account), now_ns=time.time_ns)
+        on = {sc.id: [vid for vid in self.venues if not sc.venues or vid in sc.venues] for sc in enabled}
+        # each venue is an account: each strategy's cash there is its allocation of the account as it was at the
+        # first start (journaled then); the account's gate counts across the strategies on it
+        for vid, v in self.venues.items():
+            wanted = {}
+            for sc in enabled:
+                if vid in on[sc.id]:
+                    raw = sc.allocations.get(vid, sc.allocation)
+                    wanted[sc.id] = None if raw is None else Allocation.parse(raw, f"strategy {sc.id} allocation")
+            self.allocations[vid] = allocate(vid, v.starting_balances(self.journal), wanted)
+            v.account = AccountRisk(vid, account_limits(self.cfg.risk, vid), now_ns=time.time_ns)
+        starting = {vid: v.starting_balances(self.journal) for vid, v in self.venues.items()}
         for sc in enabled:
+            mine = {vid: self.venues[vid] for vid in on[sc.id]}
             try:
                 cls = load_strategy_class(Path(sc.file), sc.class_name)
                 strat = cls()
@@ -200,16 +219,20 @@ class Daemon:
             strat.parameters = {**getattr(strat, "parameters", {}), **sc.parameters}
             engine = Engine(strat, self.cfg.data_path, parameters=strat.parameters, live_mode=True,
                             risk_config=self.cfg.risk, clock=(clock := LiveClock(time.time_ns())),
-                            brokerage=self.session.client(sc.id))
+                            brokerage=strategy_brokerage(sc.id, mine))
             engine.strategy_id = sc.id
             engine.client_id_prefix = f"{sc.id}-{self.boot}-"
             engine.log_hook = _strategy_logger(sc.id)
 
-            def restore(e: Engine, sid: str = sc.id) -> None:
+            def restore(e: Engine, sid: str = sc.id, mine: dict[str, Venue] = mine) -> None:
                 cb = e.portfolio.cash_book
                 for ccy in list(cb):
                     cb[ccy].amount = 0.0
-                for ccy, amt in self.allocations[sid].items():
+                cash: dict[str, float] = {}
+                for vid in mine:  # a currency held on two accounts is one line of the strategy's cash book
+                    for ccy, amt in self.allocations[vid].get(sid, {}).items():
+                        cash[ccy] = cash.get(ccy, 0.0) + amt
+                for ccy, amt in cash.items():
                     cb.set_amount(ccy, amt)
                 for f in fills:
                     it = intents.get(f.client_order_id)
@@ -223,20 +246,28 @@ class Daemon:
                 engine.start_live(restore=restore)
             except Exception as e:
                 raise StrategyStartError(f"strategy {sc.id!r} failed to start: {one_line(e, sc.file)}") from e
-            # the strategy's gate consults the account's, shared with every strategy on the account
-            engine.risk_gate.account = self.account
-            self.account.register(sc.id, engine.risk_gate.ctx)
+            # the strategy's gate consults the account of each order's venue, shared with every strategy on it
+            gate = engine.risk_gate
+            accounts = [v.account for v in mine.values() if v.account is not None]
+            gate.account = accounts[0] if accounts else None
+            if len(mine) > 1:
+                gate.accounts = {sym: v.account for v in mine.values() if v.account is not None
+                                 for sym in v.instruments}
+            for v in mine.values():
+                if v.account is not None:
+                    v.account.register(sc.id, gate.ctx if len(mine) == 1 else AccountSlice(gate.ctx, v.instruments))
             runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities), clock=clock,
-                                    file=sc.file)
+                                    file=sc.file, venues=tuple(mine))
             clock.on_next_timer = lambda due, r=runner: self._arm_timer(r, due)
             if clock.next_timer_ns is not None:  # timers the strategy set while it initialized
                 self._arm_timer(runner, clock.next_timer_ns)
             self.runners[sc.id] = runner
             if self.recorder is not None:
-                self._record_strategy(sc, engine, starting)
+                # a replay re-simulates one venue: the strategy's first
+                self._record_strategy(sc, engine, starting[next(iter(mine))] if mine else {})
             self.obs.attach(runner)
-            # orders still open at the venue come back under the engine's care
-            for vo in self.view.open_orders:
+            # orders still open at the venues come back under the engine's care
+            for ov, vo in ((x, vo) for x in mine.values() for vo in (x.view.open_orders if x.view else [])):
                 it = intents.get(vo.client_order_id)
                 if it is None or it["strategy"] != sc.id:
                     continue
@@ -249,9 +280,9 @@ class Daemon:
                               filled_quantity=vo.filled, client_order_id=vo.client_order_id, strategy_id=sc.id,
                               created_time=it["created_ns"], tag=it["tag"] or "", stop_triggered=bool(it.get("triggered")))
                 engine.order_manager.adopt(order)
-                self.session.routes[vo.client_order_id] = (sc.id, order)
+                ov.session.routes[vo.client_order_id] = (sc.id, order)
             # emulated orders never reached the venue: armed again from the journal, type and trigger intact
-            self.rearm_emulated(self.journal, engine, self.session, sc.id)
+            self.rearm_emulated(self.journal, engine, self.routes_for, sc.id)
             self.relink(self.journal, engine)
 
     @staticmethod
@@ -265,10 +296,19 @@ class Daemon:
                 n += 1
         return n
 
+    def routes_for(self, symbol: Symbol) -> OrderRoutes:
+        """The order session of the venue that trades ``symbol`` (the first venue's for an unknown one)."""
+        for v in self.venues.values():
+            if symbol in v.instruments:
+                return v.session
+        return next(iter(self.venues.values())).session
+
     @staticmethod
     def rearm_emulated(journal: Journal, engine: Engine, session: Any, sid: str) -> list[Order]:
         """Put strategy ``sid``'s emulated orders that had not triggered back under the order manager's care,
-        from the journal (a stop that triggered was sent, so the venue's own view brings it back)."""
+        from the journal (a stop that triggered was sent, so the venue's own view brings it back). ``session``
+        is the venue's order routes, or a function from a symbol to its venue's."""
+        routes_for = session if callable(session) else (lambda _s: session)
         out = []
         for it in journal.open_intents():
             if it["strategy"] != sid or not it.get("emulated") or it.get("triggered"):
@@ -284,7 +324,7 @@ class Daemon:
                           tag=it["tag"] or "")
             engine.order_manager.adopt(order)
             engine.brokerage.hold(order)
-            session.routes[order.client_order_id] = (sid, order)
+            routes_for(order.symbol).routes[order.client_order_id] = (sid, order)
             log.info("order.rearmed", strategy=sid, client_order_id=order.client_order_id, type=order.type.value,
                      stop=order.stop_price)
             out.append(order)
@@ -295,10 +335,10 @@ class Daemon:
         rec = self.recorder
         assert rec is not None
         cfg = msgspec.to_builtins(self.cfg)  # secrets are only ever references here
-        rec.meta.update(venues=self.cfg.venue.name, symbols=",".join(s.value for s in self.instruments),
+        rec.meta.update(venues=",".join(self.venues), symbols=",".join(s.value for s in self.instruments),
                         strategies=",".join(s.id for s in self.cfg.strategies if s.enabled))
         rec.write(Header(session=rec.session, started_ns=rec.meta["started_ns"], leand_version=__version__,
-                         config=cfg, venues=[self.cfg.venue.name], symbols=[s.id for s in self.instruments]))
+                         config=cfg, venues=list(self.venues), symbols=[s.id for s in self.instruments]))
         rec.update_catalog()
 
     def _record_strategy(self, sc, engine: Engine, starting: dict) -> None:
@@ -346,12 +386,12 @@ class Daemon:
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(cap, delay * 2)
 
-    async def _feed(self) -> None:
+    async def _feed(self, v: Venue) -> None:
         feed_message = self.stats.feed_message
-        async for q in self.data_client.stream():
+        async for q in v.data.stream():
             if self.stop_event.is_set():
                 return
-            self.last_quote_wall = now = time.monotonic()
+            v.last_quote_wall = now = time.monotonic()
             feed_message(q.symbol, now)
             # every inbound event is recorded, quotes and trades alike, so a replay sees what the strategy saw
             if self.recorder is not None:
@@ -363,17 +403,19 @@ class Daemon:
                 if q.symbol in r.symbols:
                     r.inbox.put_nowait(("slice", q.time, events, seq, now))
 
-    async def _order_session(self) -> None:
-        s = self.session
-        reports = self.execution.reports
+    async def _order_session(self, v: Venue) -> None:
+        s = v.session
+        reports = v.execution.reports
         while True:
             rep: ExecReport = await reports.get()
             if rep.fill_quantity:
                 kill_point("fill_unjournaled")
+                rep = v.to_journal(rep)  # its fill id in the journal's space (the same for a one-venue daemon)
             fresh = persist_report(self.journal, rep)  # journaled before anyone acts on it
             route = s.routes.get(rep.client_order_id)
             if route is None:
-                log.warning("session.unrouted_report", client_order_id=rep.client_order_id, status=rep.status)
+                log.warning("session.unrouted_report", venue=v.id, client_order_id=rep.client_order_id,
+                            status=rep.status)
                 continue
             sid, order = route
             self.obs.on_report(sid, order, rep, fresh)
@@ -487,7 +529,7 @@ class Daemon:
             await asyncio.sleep(interval)
 
     def _sample_equity(self) -> None:
-        """Journal each strategy's and the venue account's equity and positions: the live equity curve."""
+        """Journal each strategy's and each venue account's equity and positions: the live equity curve."""
         samples: list[tuple[str, str, float, dict, dict]] = []
         prices: dict[str, float] = {}
         for r in self.runners.values():
@@ -500,18 +542,24 @@ class Daemon:
                     positions[s.value] = sec.holdings.quantity
             samples.append(("strategy", r.id, pf.total_portfolio_value,
                             {c: cash.amount for c, cash in pf.cash_book.items()}, positions))
-        balances = self.execution.balances()
-        equity = 0.0
-        for inst_sym, inst in self.instruments.items():
-            if inst.base_currency and inst_sym.value in prices:
-                equity += balances.get(inst.base_currency, 0.0) * prices[inst_sym.value]
-        quotes = {inst.quote_currency for inst in self.instruments.values()}
-        equity += sum(balances.get(c, 0.0) for c in quotes)
-        held = {a: q for a, q in balances.items() if a not in quotes and q}
-        samples.append(("account", self.cfg.venue.name, equity, {c: balances.get(c, 0.0) for c in quotes}, held))
+        equities = {}
+        for v in self.venues.values():
+            balances = v.execution.balances()
+            equity = 0.0
+            for inst_sym, inst in v.instruments.items():
+                if inst.base_currency and inst_sym.value in prices:
+                    equity += balances.get(inst.base_currency, 0.0) * prices[inst_sym.value]
+            quotes = {inst.quote_currency for inst in v.instruments.values()}
+            equity += sum(balances.get(c, 0.0) for c in quotes)
+            held = {a: q for a, q in balances.items() if a not in quotes and q}
+            samples.append(("account", v.id, equity, {c: balances.get(c, 0.0) for c in quotes}, held))
+            equities[v.id] = equity
         now = time.time_ns()
         self.journal.equity_sample(samples, now)
-        self.account.on_equity(equity, now)  # the account's daily loss and drawdown, across its strategies
+        for vid, equity in equities.items():  # each account's daily loss and drawdown, across its strategies
+            acct = self.venues[vid].account
+            if acct is not None:
+                acct.on_equity(equity, now)
 
     def _snapshot_all(self) -> None:
         now = time.time_ns()
@@ -529,42 +577,61 @@ class Daemon:
                     log.error("snapshot.failed", strategy=r.id, error=str(e))
 
     def health(self) -> dict[str, Any]:
-        """Healthy: the loop keeps up, the feed is fresh and no strategy has failed."""
-        feed_age = time.monotonic() - self.last_quote_wall if self.last_quote_wall else None
+        """Healthy: the loop keeps up, every venue's feed is fresh and no strategy has failed. A stale feed is
+        named by its venue when the daemon has several."""
+        now = time.monotonic()
+        ages = {vid: now - v.last_quote_wall if v.last_quote_wall else None for vid, v in self.venues.items()}
         failed = sorted(r.id for r in self.runners.values() if r.state == "failed")
         problems = []
         if self.loop_lag_ms > self.cfg.watchdog.max_loop_lag_ms:
             problems.append(f"loop lag {self.loop_lag_ms:.1f} ms")
-        if feed_age is None or feed_age > self.cfg.watchdog.max_feed_staleness_s:
-            problems.append("no market data yet" if feed_age is None else f"feed stale for {feed_age:.1f} s")
+        several = len(ages) > 1
+        for vid, age in ages.items():
+            where = f"venue {vid}: " if several else ""
+            if age is None or age > self.cfg.watchdog.max_feed_staleness_s:
+                problems.append(f"{where}no market data yet" if age is None else f"{where}feed stale for {age:.1f} s")
         alive = not problems  # what the systemd watchdog pings on: a failed strategy is no reason to restart
         problems.extend(f"strategy {sid} failed" for sid in failed)
+        worst = None if not ages or None in ages.values() else max(a for a in ages.values() if a is not None)
         return {"ok": not problems, "alive": alive, "loop_lag_ms": round(self.loop_lag_ms, 3),
-                "feed_age_s": None if feed_age is None else round(feed_age, 3), "failed_strategies": failed,
-                "problems": problems}
+                "feed_age_s": None if worst is None else round(worst, 3),
+                "feed_ages_s": {vid: None if a is None else round(a, 3) for vid, a in ages.items()},
+                "failed_strategies": failed, "problems": problems}
 
     def _stale_feed(self, now: float) -> None:
-        """Halt every strategy when market data is older than the limit (checked each 0.1 s watchdog tick, so it
-        fires within a tick of the limit), and lift that halt, only that one, when data flows again."""
+        """Halt the strategies trading on a venue whose market data is older than the limit (checked each 0.1 s
+        watchdog tick, so it fires within a tick of the limit), and lift that halt, only that one, when data
+        flows again on every venue the strategy trades on."""
         wd = self.cfg.watchdog
-        if not wd.halt_on_stale_feed or not self.last_quote_wall:
+        if not wd.halt_on_stale_feed:
             return
-        age = now - self.last_quote_wall
-        if age > wd.max_feed_staleness_s and not self.stale_halted:
-            self.stale_halted = True
-            log.warning("feed.stale_halt", venue=self.cfg.venue.name, age_s=round(age, 3))
-            for r in self.runners.values():
-                r.inbox.put_nowait(("call", "halt", {"reason": f"{STALE_FEED}: no market data for {age:.1f} s",
-                                                     "cancel_all": False}))
-        elif age <= wd.max_feed_staleness_s and self.stale_halted:
-            self.stale_halted = False
-            log.info("feed.stale_resume", venue=self.cfg.venue.name)
-            for r in self.runners.values():
-                r.inbox.put_nowait(("call", "feed-resume", {"by": "feed recovered"}))
+        for v in self.venues.values():
+            if not v.last_quote_wall:
+                continue
+            age = now - v.last_quote_wall
+            if age > wd.max_feed_staleness_s and not v.stale_halted:
+                v.stale_halted = True
+                log.warning("feed.stale_halt", venue=v.id, age_s=round(age, 3))
+                for r in self.runners.values():
+                    if v.id in r.venues:
+                        r.inbox.put_nowait(("call", "halt", {
+                            "reason": f"{STALE_FEED}: no market data from {v.id} for {age:.1f} s",
+                            "cancel_all": False}))
+            elif age <= wd.max_feed_staleness_s and v.stale_halted:
+                v.stale_halted = False
+                log.info("feed.stale_resume", venue=v.id)
+                for r in self.runners.values():
+                    if v.id in r.venues and not any(self.venues[o].stale_halted for o in r.venues):
+                        r.inbox.put_nowait(("call", "feed-resume", {"by": "feed recovered"}))
 
-    def feed_stats(self) -> dict[str, int]:
-        """The data client's counters and, for a venue with local books, how many are in sync right now."""
-        dc = getattr(self, "data_client", None)
+    def feed_stats(self, v: Venue | None = None) -> dict[str, int]:
+        """A venue's data client's counters (the first venue's by default) and, for a venue with local books,
+        how many are in sync right now."""
+        if v is None:
+            if not self.venues:
+                return {}
+            v = next(iter(self.venues.values()))
+        dc = v.data
         out = dict(getattr(dc, "stats", None) or {})
         books = getattr(dc, "books", None)
         if isinstance(books, dict):
@@ -573,9 +640,25 @@ class Daemon:
         return out
 
     def backlog(self) -> dict[str, int]:
-        """Queued, not yet handled: each strategy's inbox and the venue's reports."""
+        """Queued, not yet handled: each strategy's inbox and each venue's reports."""
         out = {r.id: r.inbox.qsize() for r in self.runners.values()}
-        out["venue_reports"] = self.execution.reports.qsize()
+        out["venue_reports"] = sum(v.execution.reports.qsize() for v in self.venues.values())
+        if len(self.venues) > 1:
+            for vid, v in self.venues.items():
+                out[f"venue_reports:{vid}"] = v.execution.reports.qsize()
+        return out
+
+    def venue_status(self) -> dict[str, dict[str, Any]]:
+        """Per venue: its kind and symbols, its feed's age and counters, its reports backlog, its account."""
+        now = time.monotonic()
+        out = {}
+        for vid, v in self.venues.items():
+            out[vid] = {"kind": v.config.kind, "symbols": [s.value for s in v.instruments],
+                        "feed_age_s": round(now - v.last_quote_wall, 3) if v.last_quote_wall else None,
+                        "stale": v.stale_halted, "feed": self.feed_stats(v),
+                        "reports_backlog": v.execution.reports.qsize(),
+                        "account": v.account.level.state if v.account is not None else "active",
+                        "mismatches_at_start": len(v.mismatches)}
         return out
 
     async def _watchdog(self) -> None:
@@ -602,7 +685,8 @@ class Daemon:
         return {"state": self.state, "boot": self.boot, "pid": os.getpid(), "uptime_s": round(time.time() -
                                                                                                self.started, 3),
                 "trading_state": gate_state, "global_state": GLOBAL.state,
-                "accounts": {self.account.account_id: self.account.level.state}, "venue": self.cfg.venue.name,
+                "accounts": {vid: v.account.level.state for vid, v in self.venues.items() if v.account is not None},
+                "venue": self.cfg.venue.name, "venues": self.venue_status(),
                 "strategies": {r.id: r.state for r in self.runners.values()},
                 "open_orders": sum(len(r.engine.open_orders) for r in self.runners.values()),
                 "mismatches_at_start": len(self.mismatches), "backlog": self.backlog(),
@@ -615,12 +699,13 @@ class Daemon:
             fills = j.conn.execute("SELECT COUNT(*) FROM fills").fetchone()[0]
         finally:
             j.close()
-        bal = self.final_balances
         lines = [f"leand run: stopped after boot {self.boot}; state in {self.cfg.state_path}/",
                  f"  orders: {sum(intents.values())} ({', '.join(f'{k} {v}' for k, v in sorted(intents.items()))})",
-                 f"  fills:  {fills}",
-                 f"  venue balances: {', '.join(f'{k} {v:,.8g}' for k, v in sorted(bal.items()))}",
-                 "  journal: tables intents, events, fills, ctl_audit in the state's journal.sqlite"]
+                 f"  fills:  {fills}"]
+        for vid, bal in self.final_balances.items():
+            name = "venue" if len(self.final_balances) == 1 else f"venue {vid}"
+            lines.append(f"  {name} balances: {', '.join(f'{k} {v:,.8g}' for k, v in sorted(bal.items()))}")
+        lines.append("  journal: tables intents, events, fills, ctl_audit in the state's journal.sqlite")
         return "\n".join(lines)
 
     def reload(self) -> dict[str, Any]:
@@ -671,8 +756,13 @@ class Daemon:
             raise
         await self.webhooks.start()
         spawn = asyncio.create_task
-        self.tasks = [spawn(self._supervise("feed", self._feed)), spawn(self._supervise("session",
-                                                                                      self._order_session)),
+        # per venue, its own supervised data task and order session (named by the venue when there are several)
+        several = len(self.venues) > 1
+        self.feed_tasks = [spawn(self._supervise(f"feed:{v.id}" if several else "feed", partial(self._feed, v)))
+                           for v in self.venues.values()]
+        self.tasks = [*self.feed_tasks,
+                      *(spawn(self._supervise(f"session:{v.id}" if several else "session",
+                                              partial(self._order_session, v))) for v in self.venues.values()),
                       spawn(self._watchdog()), spawn(self._snapshots()),
                       spawn(self._equity()), spawn(self._journal_upkeep()),
                       spawn(self.obs.monitor())]
@@ -697,8 +787,8 @@ class Daemon:
         self.state = "stopping"
         self.notifier.stopping()
         log.info("daemon.stopping", cancel_all=self.cfg.shutdown.cancel_all)
-        feed = self.tasks[0]
-        feed.cancel()
+        for feed in self.feed_tasks:
+            feed.cancel()
         for r in self.runners.values():
             r.state = "stopped"
             if r.timer_handle is not None:
@@ -709,8 +799,8 @@ class Daemon:
         # let the session persist and the strategies apply what is in flight
         for _ in range(300):
             await asyncio.sleep(0.01)
-            if self.execution.reports.empty() and all(r.inbox.empty() for r in self.runners.values()) and \
-                    not self.execution.inflight:
+            if all(v.execution.reports.empty() and not v.execution.inflight for v in self.venues.values()) and \
+                    all(r.inbox.empty() for r in self.runners.values()):
                 break
         self._snapshot_all()
         self._safe(self._sample_equity)
@@ -727,8 +817,10 @@ class Daemon:
         log.info("daemon.stopped")
 
     async def _close_stores(self) -> None:
-        self.final_balances = self.execution.balances()
-        await self.execution.close()
+        for v in self.venues.values():
+            with contextlib.suppress(Exception):
+                self.final_balances[v.id] = v.execution.balances()
+            await v.execution.close()
         self.journal.close()
         if self.recorder is not None:
             self.recorder.close()

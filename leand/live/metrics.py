@@ -184,53 +184,63 @@ class DaemonCollector:
                     upl.add_metric([r.id, sym.value], r.engine.portfolio.unrealized_profit(sec))
             depth.add_metric([f"strategy:{r.id}"], r.inbox.qsize())
             confl.add_metric([r.id], getattr(r, "conflated", 0))
-        reports = getattr(getattr(d, "execution", None), "reports", None)
-        if reports is not None:
-            depth.add_metric(["venue_reports"], reports.qsize())
-        acct = getattr(d, "account", None)
-        if acct is not None:
+        venues = getattr(d, "venues", {})
+        several = len(venues) > 1
+        for vid, v in venues.items():
+            depth.add_metric([f"venue_reports:{vid}" if several else "venue_reports"], v.execution.reports.qsize())
+        if venues:
             from leand.risk.account import GLOBAL
 
-            lv = GaugeMetricFamily("leand_level_trading_state", "1 for the trading state of the venue account and "
+            lv = GaugeMetricFamily("leand_level_trading_state", "1 for the trading state of each venue account and "
                                    "of the whole daemon (global)", labels=["level", "state"])
-            for level in (acct.level, GLOBAL):
+            for level in (*(v.account.level for v in venues.values() if v.account is not None), GLOBAL):
                 for state in ("active", "reducing", "halted"):
                     lv.add_metric([level.name, state], 1.0 if level.state == state else 0.0)
             yield lv
         yield from (st, ts, ev, eq, pos, upl, depth, confl)
-        yield from self._account(d, venue)
+        yield from self._accounts(d)
         # orders, fills, risk
         yield _labelled("leand_orders", "orders by what happened to them (submitted, risk_rejected, filled, "
                         "canceled, rejected)", ["venue", "strategy", "status"], s.orders, prefix=(venue,))
         yield _labelled("leand_order_events", "venue order reports by status", ["venue", "strategy", "status"],
                         s.order_events, prefix=(venue,))
-        yield _labelled("leand_fills", "fills", ["venue", "strategy", "symbol", "side"], s.fills, prefix=(venue,))
+        # fills by the venue of their symbol
+        by_value = {sym.value: vid for vid, v in getattr(d, "venues", {}).items() for sym in v.instruments}
+
+        def per_venue(table: dict) -> dict:
+            return {(by_value.get(k[1], venue), *k): n for k, n in table.items()}
+
+        yield _labelled("leand_fills", "fills", ["venue", "strategy", "symbol", "side"], per_venue(s.fills))
         yield _labelled("leand_fill_quantity", "filled quantity (base units)", ["venue", "strategy", "symbol",
-                                                                                "side"], s.fill_quantity,
-                        prefix=(venue,))
+                                                                                "side"], per_venue(s.fill_quantity))
         yield _labelled("leand_fill_notional", "filled notional (quote currency)", ["venue", "strategy", "symbol",
-                                                                                    "side"], s.fill_notional,
-                        prefix=(venue,))
-        yield _labelled("leand_fees", "fees paid", ["venue", "strategy", "symbol", "currency"], s.fees,
-                        prefix=(venue,))
+                                                                                    "side"], per_venue(s.fill_notional))
+        yield _labelled("leand_fees", "fees paid", ["venue", "strategy", "symbol", "currency"], per_venue(s.fees))
         yield _labelled("leand_risk_decisions", "the risk gate's decisions by code (APPROVED when it let an "
                         "order through)", ["strategy", "code"], s.risk)
-        # feed
+        # feed, per venue (a symbol's venue is the one that trades it)
         now = time.monotonic()
+        venue_of = {sym: vid for vid, v in venues.items() for sym in v.instruments}
         yield _labelled("leand_feed_messages", "market-data messages received", ["venue", "symbol"],
-                        {str(k): c[0] for k, c in s.feed.items()}, prefix=(venue,))
+                        {(venue_of.get(k, venue), str(k)): c[0] for k, c in s.feed.items()})
         yield _labelled("leand_feed_staleness_seconds", "seconds since the last market-data message",
-                        ["venue", "symbol"], {str(k): now - c[1] for k, c in s.feed.items()}, kind=GaugeMetricFamily,
-                        prefix=(venue,))
-        dstats = getattr(getattr(d, "data_client", None), "stats", None) or {}
+                        ["venue", "symbol"], {(venue_of.get(k, venue), str(k)): now - c[1] for k, c in s.feed.items()},
+                        kind=GaugeMetricFamily)
+        vage = GaugeMetricFamily("leand_venue_feed_age_seconds", "seconds since each venue's last market-data "
+                                 "message", labels=["venue"])
         gaps = CounterMetricFamily("leand_feed_gaps", "sequence gaps the feed detected (each one resyncs)",
                                    labels=["venue"])
-        gaps.add_metric([venue], dstats.get("gaps", 0))
+        for vid, v in venues.items():
+            gaps.add_metric([vid], (getattr(v.data, "stats", None) or {}).get("gaps", 0))
+            if v.last_quote_wall:
+                vage.add_metric([vid], now - v.last_quote_wall)
         yield gaps
+        yield vage
         rec = CounterMetricFamily("leand_reconnects", "reconnects of market-data and order streams, and "
                                   "restarts of supervised tasks", labels=["venue", "stream"])
-        for stream, n in reconnect_counts(d).items():
-            rec.add_metric([venue, stream], n)
+        for vid, counts in reconnect_counts(d).items():
+            for stream, n in counts.items():
+                rec.add_metric([vid, stream], n)
         yield rec
         # latency
         yield s.tick_to_order.family("leand_tick_to_order_seconds", "from receipt of a market-data message to "
@@ -247,21 +257,22 @@ class DaemonCollector:
             yield _labelled("leand_notify", "webhook notifications by target and result (sent, failed, "
                             "dropped, rate_limited)", ["target", "result"], hooks.counts)
 
-    def _account(self, d: Daemon, venue: str) -> Iterator[Metric]:
-        try:
-            balances = d.execution.balances()
-        except Exception:  # a venue view that cannot answer right now: skip, the scrape still succeeds
-            return
+    def _accounts(self, d: Daemon) -> Iterator[Metric]:
         bal = GaugeMetricFamily("leand_balance", "venue account balance per asset", labels=["venue", "asset"])
-        for asset, amount in sorted(balances.items()):
-            bal.add_metric([venue, asset], amount)
+        acc = GaugeMetricFamily("leand_account_equity", "the venue account's value in the account currency",
+                                labels=["venue", "currency"])
+        for vid, v in getattr(d, "venues", {}).items():
+            try:
+                balances = v.execution.balances()
+            except Exception:  # a venue view that cannot answer right now: skip, the scrape still succeeds
+                continue
+            for asset, amount in sorted(balances.items()):
+                bal.add_metric([vid, asset], amount)
+            value = account_equity(d, balances)
+            if value is not None:
+                acc.add_metric([vid, d.cfg.account_currency], value)
         yield bal
-        value = account_equity(d, balances)
-        if value is not None:
-            acc = GaugeMetricFamily("leand_account_equity", "the venue account's value in the account currency",
-                                    labels=["venue", "currency"])
-            acc.add_metric([venue, d.cfg.account_currency], value)
-            yield acc
+        yield acc
 
 
 def labelled_histograms(name: str, doc: str, label: str, hists: dict[str, Histogram]) -> HistogramMetricFamily:
@@ -275,13 +286,19 @@ def labelled_histograms(name: str, doc: str, label: str, hists: dict[str, Histog
     return fam
 
 
-def reconnect_counts(d: Daemon) -> dict[str, int]:
-    """Reconnects so far: a data client's and a session's connects after their first, and task restarts."""
-    out: dict[str, int] = {}
-    dstats = getattr(getattr(d, "data_client", None), "stats", None) or {}
-    out["market_data"] = max(0, dstats.get("connects", 0) - 1) + d.stats.task_restarts.get("feed", 0)
-    sstats = getattr(getattr(d, "execution", None), "stats", None) or {}
-    out["orders"] = max(0, sstats.get("user_connects", 0) - 1) + d.stats.task_restarts.get("session", 0)
+def reconnect_counts(d: Daemon) -> dict[str, dict[str, int]]:
+    """Reconnects so far, per venue: its data client's and its session's connects after their first, and the
+    restarts of its tasks."""
+    out: dict[str, dict[str, int]] = {}
+    venues = getattr(d, "venues", {})
+    for vid, v in venues.items():
+        suffix = f":{vid}" if len(venues) > 1 else ""
+        dstats = getattr(v.data, "stats", None) or {}
+        sstats = getattr(v.execution, "stats", None) or {}
+        out[vid] = {"market_data": max(0, dstats.get("connects", 0) - 1)
+                    + d.stats.task_restarts.get(f"feed{suffix}", 0),
+                    "orders": max(0, sstats.get("user_connects", 0) - 1)
+                    + d.stats.task_restarts.get(f"session{suffix}", 0)}
     return out
 
 

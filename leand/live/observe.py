@@ -42,13 +42,14 @@ def _side(q: float) -> str:
 class Observer:
     def __init__(self, daemon: Daemon) -> None:
         self.d = daemon
-        self.stats = LiveStats(daemon.cfg.venue.name)
+        self.stats = LiveStats(",".join(v.name for v in daemon.cfg.venues) or daemon.cfg.venue.name)
         self.webhooks = Webhooks(daemon.cfg.notify)
-        self._stale = False
+        #: venues whose feed is stale now
+        self._stale: set[str] = set()
         self._storm_until = 0.0
         self._reconnects: list[tuple[float, int]] = []
         self._t0 = time.monotonic()  # before the first message, staleness counts from here
-        self._account_state = "active"
+        self._account_state: dict[str, str] = {}
 
     # -- wiring --------------------------------------------------------------------------------------
     def attach(self, r: StrategyRunner) -> None:
@@ -151,30 +152,32 @@ class Observer:
     def check(self) -> None:
         d = self.d
         now = time.monotonic()
-        # feed staleness: once when it goes stale, once when it recovers
+        # feed staleness, per venue: once when it goes stale, once when it recovers
         limit = d.cfg.watchdog.max_feed_staleness_s
-        age = now - (d.last_quote_wall or self._t0)
-        if age > limit and not self._stale:
-            self._stale = True
-            log.warning("feed.stale", venue=d.cfg.venue.name, age_s=round(age, 1))
-            self.webhooks.emit("feed_stale", f"market data from {d.cfg.venue.name} stale for {age:.0f} s",
-                               venue=d.cfg.venue.name, age_s=round(age, 3), recovered=False)
-        elif age <= limit and self._stale and d.last_quote_wall:
-            self._stale = False
-            log.info("feed.recovered", venue=d.cfg.venue.name)
-            self.webhooks.emit("feed_stale", f"market data from {d.cfg.venue.name} flowing again",
-                               venue=d.cfg.venue.name, age_s=round(age, 3), recovered=True)
-        # an account halted or reducing (leand ctl halt --account): its strategies' gates do not change state
-        acct = getattr(d, "account", None)
-        if acct is not None:
-            state = acct.level.state
-            if state != self._account_state:
-                if state in ("halted", "reducing"):
-                    self.webhooks.emit("halt", f"account {acct.account_id}: trading {state}: {acct.level.reason}",
-                                       account=acct.account_id, state=state, reason=acct.level.reason)
-                self._account_state = state
-        # reconnect storms: count reconnects within the window
-        total = sum(reconnect_counts(d).values())
+        for vid, v in d.venues.items():
+            age = now - (v.last_quote_wall or self._t0)
+            if age > limit and vid not in self._stale:
+                self._stale.add(vid)
+                log.warning("feed.stale", venue=vid, age_s=round(age, 1))
+                self.webhooks.emit("feed_stale", f"market data from {vid} stale for {age:.0f} s",
+                                   venue=vid, age_s=round(age, 3), recovered=False)
+            elif age <= limit and vid in self._stale and v.last_quote_wall:
+                self._stale.discard(vid)
+                log.info("feed.recovered", venue=vid)
+                self.webhooks.emit("feed_stale", f"market data from {vid} flowing again",
+                                   venue=vid, age_s=round(age, 3), recovered=True)
+            # an account halted or reducing (leand ctl halt --account): its strategies' gates do not change state
+            acct = v.account
+            if acct is not None:
+                state = acct.level.state
+                if state != self._account_state.get(vid, "active"):
+                    if state in ("halted", "reducing"):
+                        self.webhooks.emit("halt", f"account {acct.account_id}: trading {state}: "
+                                           f"{acct.level.reason}", account=acct.account_id, state=state,
+                                           reason=acct.level.reason)
+                    self._account_state[vid] = state
+        # reconnect storms: count reconnects within the window (every venue's)
+        total = sum(n for counts in reconnect_counts(d).values() for n in counts.values())
         window = d.cfg.watchdog.reconnect_storm_window_s
         self._reconnects.append((now, total))
         while self._reconnects and self._reconnects[0][0] < now - window:
@@ -182,6 +185,7 @@ class Observer:
         n = total - self._reconnects[0][1]
         if n >= d.cfg.watchdog.reconnect_storm_count and now >= self._storm_until:
             self._storm_until = now + window
-            log.warning("feed.reconnect_storm", venue=d.cfg.venue.name, reconnects=n, window_s=window)
-            self.webhooks.emit("reconnect_storm", f"{n} reconnects to {d.cfg.venue.name} in the last "
-                               f"{window:g} s", venue=d.cfg.venue.name, reconnects=n, window_s=window)
+            names = ", ".join(vid for vid, c in reconnect_counts(d).items() if sum(c.values()))
+            log.warning("feed.reconnect_storm", venue=names, reconnects=n, window_s=window)
+            self.webhooks.emit("reconnect_storm", f"{n} reconnects to {names} in the last "
+                               f"{window:g} s", venue=names, reconnects=n, window_s=window)

@@ -135,6 +135,8 @@ class RiskGate:
         #: the venue account this strategy's orders go to, shared with the other strategies on it (None: the
         #: strategy is alone, as in a backtest)
         self.account = account
+        #: a strategy on several venue accounts: the account of each symbol (``account`` for the others)
+        self.accounts: dict[Symbol, AccountRisk] | None = None
         self.state = TradingState.ACTIVE
         self.state_reason = ""
         self.on_state_change = on_state_change
@@ -218,18 +220,26 @@ class RiskGate:
     def on_order_opened(self, order: Order) -> None:
         self._open[order.id] = order
         self._open_by_symbol.setdefault(order.symbol, {})[order.id] = order
-        if self.account is not None:
-            self.account.on_order_opened(order)
+        acct = self.account_for(order.symbol)
+        if acct is not None:
+            acct.on_order_opened(order)
 
     def on_order_closed(self, order: Order) -> None:
         if self._open.pop(order.id, None) is not None:
             self._open_by_symbol[order.symbol].pop(order.id, None)
-        if self.account is not None:
-            self.account.on_order_closed(order)
+        acct = self.account_for(order.symbol)
+        if acct is not None:
+            acct.on_order_closed(order)
 
     @property
     def open_order_count(self) -> int:
         return len(self._open)
+
+    def account_for(self, symbol: Symbol) -> AccountRisk | None:
+        """The venue account an order in ``symbol`` goes to (None: no account level, as in a backtest)."""
+        if self.accounts is not None:
+            return self.accounts.get(symbol, self.account)
+        return self.account
 
     # ---- checks ------------------------------------------------------------------------------------
     def _reject(self, order: Order, code: str, limit: str, message: str) -> Rejection:
@@ -401,7 +411,7 @@ class RiskGate:
                     return self._reject(order, "RISK_SELF_TRADE", "prevent_self_trade",
                                         f"order {qty:+g} {sym.id} at {crossing if crossing is not None else 'market'}"
                                         f" would cross own resting order {o.id} ({o.quantity:+g} @ {o.limit_price:g})")
-        acct = self.account
+        acct = self.account_for(sym)
         if acct is not None:
             r = acct.check(order, qty, px * mult, increases, existing)
             if r is not None:
