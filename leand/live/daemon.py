@@ -164,7 +164,9 @@ class Daemon:
                 raise VenueUnavailable(f"cannot connect to venue {v.id!r}: {e}") from e
             connected.append(v)
             if self.journal.get(v.balances_key) is None:
-                self.journal.put(v.balances_key, json.dumps(v.execution.balances()))
+                # a one-venue state directory grown to several venues: its venue (slot 0) keeps its start
+                legacy = self.journal.get("starting_balances") if v.slot == 0 else None
+                self.journal.put(v.balances_key, legacy or json.dumps(v.execution.balances()))
 
     def _reconcile(self) -> None:
         fills = self.journal.fills()

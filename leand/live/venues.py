@@ -109,14 +109,17 @@ class Venue:
 def venue_slots(journal: Journal, ids: list[str]) -> dict[str, int]:
     """Each venue's fill-id slot: kept in the journal from the first start, new venues taking the next free one."""
     slots: dict[str, int] = json.loads(journal.get("venue_slots") or "{}")
-    if not slots and len(ids) == 1:
-        slots = {ids[0]: 0}
-    changed = False
+    if len(ids) == 1 and ids[0] not in slots and len(slots) <= 1:
+        # one venue, renamed (or journaled before venues had slots): the same account, the same fill ids
+        slots = {ids[0]: next(iter(slots.values()), 0)}
+        changed = True
+    else:
+        changed = False
     for vid in ids:
         if vid not in slots:
             slots[vid] = max(slots.values(), default=-1) + 1
             changed = True
-    if changed or journal.get("venue_slots") is None:
+    if changed:
         journal.put("venue_slots", json.dumps(slots, sort_keys=True))
     return {vid: slots[vid] for vid in ids}
 
@@ -245,7 +248,7 @@ def open_venue(cfg: VenueConfig, slot: int, *, single: bool, journal: Journal, i
             credentials[name] = secret(env=env or None, credential=cred or None)
     where = state if slot == 0 else state / "venues" / cfg.name
     where.mkdir(parents=True, exist_ok=True, mode=0o700)
-    store = journal if single else VenueStore(journal, [s.id for s in instruments], slot)
+    store = journal if single and slot == 0 else VenueStore(journal, [s.id for s in instruments], slot)
     clients = registry.venue(cfg.kind).open(registry.VenueContext(
         config=cfg, instruments=instruments, store=store, credentials=credentials, state_path=where,
         data_path=data_path))

@@ -143,3 +143,14 @@ def test_each_venue_reads_only_its_part_of_the_journal(tmp_path: Path) -> None:
 def test_example_loads() -> None:
     cfg = load_config(ROOT / "examples" / "two-venues.toml")
     assert [v.kind for v in cfg.venues] == ["paper", "binance"]
+
+
+def test_one_venue_renamed_keeps_its_slot(tmp_path: Path) -> None:
+    j = Journal(tmp_path / "journal.sqlite")
+    try:
+        assert venue_slots(j, ["paper"]) == {"paper": 0}
+        assert venue_slots(j, ["pv"]) == {"pv": 0}  # the one venue renamed: the same fill ids
+        assert venue_slots(j, ["pv", "bnx"]) == {"pv": 0, "bnx": 1}
+        assert venue_slots(j, ["bnx"]) == {"bnx": 1}  # the second venue alone keeps its own range
+    finally:
+        j.close()
