@@ -81,7 +81,8 @@ max_order_quantity = 0.01
 
 def binance_hook(d, lat: list[float]) -> Callable[[], dict]:
     """Time each signed POST /api/v3/order in the REST client's send hook; returns the stats reader."""
-    routes = d.session.routes
+    v = next(iter(d.venues.values()))  # the one venue
+    routes = v.session.routes
 
     def on_send(method: str, path: str, params: dict) -> None:
         if method == "POST" and path == "/api/v3/order":
@@ -89,9 +90,9 @@ def binance_hook(d, lat: list[float]) -> Callable[[], dict]:
             if route is not None:
                 lat.append((time.time_ns() - route[1].created_time) / 1000)
 
-    d.execution.rest.on_send = on_send
-    return lambda: {"data": dict(d.data_client.stats), "session": dict(d.execution.stats),
-                    "rest": dict(d.execution.rest.stats)}
+    v.execution.rest.on_send = on_send
+    return lambda: {"data": dict(v.data.stats), "session": dict(v.execution.stats),
+                    "rest": dict(v.execution.rest.stats)}
 
 
 def tick_to_order(cfg_path: Path, seconds: float, hook: Callable[[Any, list[float]], Callable[[], dict]] = binance_hook

@@ -61,8 +61,9 @@ max_order_quantity = 0.01
 
 def ccxt_hook(d, lat: list[float]):
     """Time each signed POST /api/v3/order when ccxt's HTTP ``fetch`` is called for it."""
-    ex = d.execution.exchange
-    routes = d.session.routes
+    v = next(iter(d.venues.values()))  # the one venue
+    ex = v.execution.exchange
+    routes = v.session.routes
     fetch = ex.fetch
 
     async def timed_fetch(url, method="GET", headers=None, body=None):
@@ -73,7 +74,7 @@ def ccxt_hook(d, lat: list[float]):
         return await fetch(url, method, headers, body)
 
     ex.fetch = timed_fetch
-    return lambda: {"data": dict(d.data_client.stats), "execution": dict(d.execution.stats)}
+    return lambda: {"data": dict(v.data.stats), "execution": dict(v.execution.stats)}
 
 
 def loopback_floor(port: int, n: int = 500) -> list[float]:

@@ -77,9 +77,9 @@ def tick_to_order(tmp: Path, seconds: float = 5.0) -> list[float]:
         import uvloop  # noqa: F401
 
         task = asyncio.create_task(d.run())
-        while not hasattr(d, "execution") or d.state != "ready":
+        while not d.venues or d.state != "ready":
             await asyncio.sleep(0.01)
-        venue = d.execution.venue
+        venue = next(iter(d.venues.values())).execution.venue
         on_quote, submit = venue.on_quote, venue.submit
 
         def on_quote_timed(q):
