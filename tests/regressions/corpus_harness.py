@@ -17,6 +17,9 @@ CORPUS_DIR = HERE / "corpus"
 REPO_DATA = HERE.parents[1] / "data" / "lean"
 SHARED_DATA = Path(os.environ.get("LEAND_SHARED_LEAN_DATA", "/work/shared/data/lean"))
 CORPUS: dict[str, dict[str, Any]] = {a["name"]: a for a in json.loads((HERE / "corpus.json").read_text())["algorithms"]}
+#: the ``parameters`` of LEAN's Launcher/config.json, which LEAN's regression runs pass to every algorithm (as
+#: strings): ParameterizedAlgorithm's expected statistics are those of EMA(10)/EMA(20), not of its defaults
+LEAN_CONFIG_PARAMETERS = {"intrinio-username": "", "intrinio-password": "", "ema-fast": "10", "ema-slow": "20"}
 
 
 def num(text: str) -> float:
@@ -48,7 +51,8 @@ def run(name: str) -> tuple[Any, dict[str, str]]:
     data = data_dir_for(name)
     if data is None:
         raise FileNotFoundError(f"{name}: LEAN data not available")
-    engine, result = run_backtest(strategy_path(name), data_dir=data, class_name=name)
+    engine, result = run_backtest(strategy_path(name), data_dir=data, class_name=name,
+                                  parameters=dict(LEAN_CONFIG_PARAMETERS))
     return engine, result.statistics
 
 

@@ -14,7 +14,6 @@ from corpus_harness import CORPUS, data_dir_for, matches, run
 
 #: algorithms leand does not reproduce yet, and why (each is a PARITY.md row too)
 GAPS: dict[str, str] = {
-    "ParameterizedAlgorithm": "leand's EMA(100)/EMA(200) cross triggers at a later minute: 688 shares, LEAN 689-690",
     "LimitIfTouchedRegressionAlgorithm": "leand has no limit-if-touched order type nor SubmitOrderRequest",
     "OnEndOfDayRegressionAlgorithm": "needs a user-defined universe (add_universe) and securities added mid-run",
     "StableCoinsRegressionAlgorithm": "quantity and fees match; LEAN values the BTC at a later bar than leand's end",
