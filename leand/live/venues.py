@@ -196,9 +196,35 @@ class RoutingClient:
     def hold(self, order: Order) -> None:
         self.client_for(order.symbol).hold(order)
 
+    def on_update_answered(self, order: Order, accepted: bool) -> None:
+        self.client_for(order.symbol).on_update_answered(order, accepted)
+
     def scan(self, now_ns: int) -> None:
         for c in self.clients.values():
             c.scan(now_ns)
+
+    def end_of_step(self, now_ns: int) -> None:
+        for c in self.clients.values():
+            c.end_of_step(now_ns)
+
+    def __getattr__(self, name: str) -> Any:
+        """A hook the engine's clients gain later still works here: about one order (its first argument), it
+        goes to that order's venue; otherwise it is called on every venue's client (the last answer returned)."""
+        if name.startswith("_") or not self.__dict__.get("clients"):
+            raise AttributeError(name)
+        found = [getattr(c, name) for c in self.clients.values()]
+        if not callable(found[0]):
+            return found[0]
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if args and isinstance(args[0], Order):
+                return getattr(self.client_for(args[0].symbol), name)(*args, **kwargs)
+            out = None
+            for fn in found:
+                out = fn(*args, **kwargs)
+            return out
+
+        return call
 
     def reconcile(self) -> Any:
         from leand.execution import ReconcileReport
