@@ -169,6 +169,16 @@ class OrderEntry(Protocol):
 
 
 @runtime_checkable
+class OrderListEntry(Protocol):
+    """What an execution client whose ``capabilities.oco`` is True also does: two orders placed as one
+    one-cancels-other list at the venue (the first fill or trigger of one ends the other there, so the pair
+    protects a position even while leand is down). A leg the venue ends because the other worked is reported
+    CANCELED with reason ``OCO``, as leand's own OCO reports it."""
+
+    def submit_oco(self, orders: tuple[Order, Order], now_ns: int) -> None: ...
+
+
+@runtime_checkable
 class ExecutionClient(Protocol):
     """Orders out, execution reports in (on ``reports``, in the venue's order). One per venue account.
 

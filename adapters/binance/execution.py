@@ -46,6 +46,7 @@ from leand.adapters.binance.schemas import (
     ExchangeInfo,
     ExecutionReport,
     MyTrade,
+    OrderListResponse,
     OrderResponse,
     OtherEvent,
     QueryOrder,
@@ -139,7 +140,7 @@ class BinanceExecutionClient:
     capabilities = Capabilities(
         order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT}),
         time_in_force=frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK}), post_only=True,
-        async_cancel=True, cancel_replace=True)
+        async_cancel=True, cancel_replace=True, oco=True)
 
     def __init__(self, cfg: BinanceVenueConfig, store: OrderStore, instruments: dict[Symbol, Instrument],
                  credentials: Mapping[str, str]) -> None:
@@ -448,6 +449,8 @@ class BinanceExecutionClient:
                                        liquidity="maker" if ev.m else "taker"))
         elif status is _S.ACCEPTED or status in _CLOSED or ev.x == "EXPIRED":
             reason = "EXPIRED" if ev.X.startswith("EXPIRED") else (ev.r if ev.r != "NONE" else "")
+            if ev.g >= 0 and ev.X == "EXPIRED" and not ev.eR:  # its OCO partner worked: ended as leand's OCO
+                status, reason = _S.CANCELED, "OCO: the other order filled"
             self._push_status(cid, status, sym.id, t_ns, reason, ev.i)
 
     # -- orders ------------------------------------------------------------------------------------------------
@@ -596,8 +599,10 @@ class BinanceExecutionClient:
                 self._push_fill(self._trade_report(t, cid, order.quantity, filled, st))
         status = STATUS.get(q.status, _S.ACCEPTED)
         if status in _CLOSED:
-            self._push_status(cid, status, order.symbol.id, time.time_ns(),
-                              "EXPIRED" if q.status.startswith("EXPIRED") else "", q.orderId)
+            reason = "EXPIRED" if q.status.startswith("EXPIRED") else ""
+            if q.orderListId >= 0 and q.status == "EXPIRED":  # its OCO partner worked (see on_execution_report)
+                status, reason = _S.CANCELED, "OCO: the other order filled"
+            self._push_status(cid, status, order.symbol.id, time.time_ns(), reason, q.orderId)
 
     async def _cancel(self, order: Order) -> None:
         cid = order.client_order_id
@@ -632,6 +637,79 @@ class BinanceExecutionClient:
             log.warning("binance.cancel.unknown_outcome", client_order_id=cid, error=str(e))
             if self.user_connected.is_set():
                 self._spawn(self.reconcile_now())
+
+    # -- order lists ---------------------------------------------------------------------------------------------
+    def submit_oco(self, orders: tuple[Order, Order], now_ns: int) -> None:
+        """Two orders as one ``POST /api/v3/orderList/oco`` (:class:`leand.venue.OrderListEntry`)."""
+        for o in orders:
+            self._orders[o.client_order_id] = o.symbol.id
+        self._spawn(self._place_oco(orders))
+
+    def oco_params(self, orders: tuple[Order, Order]) -> dict[str, Any] | str:
+        """The OCO list's parameters: the leg that sits higher is the above leg; a limit goes as LIMIT_MAKER,
+        a stop as STOP_LOSS (STOP_LOSS_LIMIT with its limit)."""
+        a, b = orders
+        if a.symbol != b.symbol or abs(a.quantity - b.quantity) > 1e-12:
+            return "UNSUPPORTED_OCO the two orders differ in symbol or quantity"
+        legs = []
+        for o in orders:
+            p = self.order_params(o)
+            if isinstance(p, str):
+                return p
+            level = o.stop_price if o.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) else o.limit_price
+            t = {"LIMIT": "LIMIT_MAKER"}.get(p["type"], p["type"])
+            if t not in ("LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT"):
+                return f"UNSUPPORTED_OCO {o.type.value} cannot be a leg of a Binance OCO"
+            legs.append((level or 0.0, t, p, o))
+        legs.sort(key=lambda x: x[0])
+        out: dict[str, Any] = {"symbol": legs[0][2]["symbol"], "side": legs[0][2]["side"],
+                               "quantity": legs[0][2]["quantity"]}
+        for name, (_, t, p, o) in zip(("below", "above"), legs, strict=True):
+            out[name + "Type"] = t
+            if t != "STOP_LOSS":
+                out[name + "Price"] = p["price"]
+            if t != "LIMIT_MAKER":
+                out[name + "StopPrice"] = p["stopPrice"]
+            if t == "STOP_LOSS_LIMIT":
+                out[name + "TimeInForce"] = "GTC"
+            out[name + "ClientOrderId"] = o.client_order_id
+        out["newOrderRespType"] = "FULL"
+        return out
+
+    async def _place_oco(self, orders: tuple[Order, Order]) -> None:
+        params = self.oco_params(orders)
+        now = time.time_ns()
+        if isinstance(params, str):
+            for o in orders:
+                self._push_status(o.client_order_id, _S.REJECTED, o.symbol.id, now, params)
+            return
+        cids = [o.client_order_id for o in orders]
+        self._inflight.update(cids)
+        try:
+            self.stats["orders_sent"] += 2
+            try:
+                body = await self.rest.request("POST", "/api/v3/orderList/oco", params, signed=True, weight=1,
+                                               retry=False)
+                resp = decode(body, OrderListResponse)
+            except BinanceError as e:
+                self.stats["rejected"] += 2
+                log.warning("binance.oco.rejected", client_order_ids=cids, code=e.code, msg=e.msg)
+                for o in orders:
+                    self._push_status(o.client_order_id, _S.REJECTED, o.symbol.id, now, f"{e.code} {e.msg}")
+                return
+            except UnknownOutcome as e:
+                self.stats["unknown_outcomes"] += 1
+                log.warning("binance.oco.unknown_outcome", client_order_ids=cids, error=str(e))
+                for o in orders:
+                    await self._resolve_unknown(o)
+                return
+            by_cid = {o.client_order_id: o for o in orders}
+            for r in resp.orderReports:
+                leg = by_cid.get(r.clientOrderId)
+                if leg is not None:
+                    self._on_order_response(leg, r)
+        finally:
+            self._inflight.difference_update(cids)
 
     # -- cancel-replace ------------------------------------------------------------------------------------------
     async def _cancel_replace(self, leg: Order, old_cid: str, update: UpdateRequest) -> None:

@@ -150,6 +150,14 @@ class CancelReplaceError(msgspec.Struct):
     data: CancelReplaceResult | None = None
 
 
+class OrderListResponse(msgspec.Struct):
+    """``POST /api/v3/orderList/*``: the list and, per leg, what ``POST /api/v3/order`` would have answered."""
+
+    orderListId: int
+    listClientOrderId: str = ""
+    orderReports: list[OrderResponse] = []
+
+
 class QueryOrder(msgspec.Struct):
     """``GET /api/v3/order`` and each item of ``openOrders`` / ``allOrders``."""
 
@@ -162,6 +170,7 @@ class QueryOrder(msgspec.Struct):
     status: str
     type: str
     side: str
+    orderListId: int = -1
     time: int = 0
     updateTime: int = 0
 
@@ -219,6 +228,10 @@ class ExecutionReport(msgspec.Struct, tag_field="e", tag="executionReport"):
     n: Num | None = "0"
     N: str | None = None
     m: bool = False
+    #: the order list it belongs to (-1: none)
+    g: int = -1
+    #: why it expired (``eR``), when it did
+    eR: str = ""
 
     @property
     def client_order_id(self) -> str:

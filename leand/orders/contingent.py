@@ -7,7 +7,9 @@ behave alike: the order manager watches the legs' fills and closes and sends wha
 * One-cancels-other: the first fill of either leg cancels the other (reason ``OCO``). A leg closed without a
   fill (canceled, expired, rejected) leaves the other working on its own.
 * Bracket: the exits are armed for the entry's filled quantity once the entry is done (filled, or closed
-  after a partial fill); a stop-loss is emulated where the venue has no stops.
+  after a partial fill); a stop-loss is emulated where the venue has no stops. On a venue with native
+  one-cancels-other lists (``Capabilities.oco``) the exits go out as one list, so the venue itself ends one
+  when the other works; there, canceling one exit cancels both (the venue's rule).
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ class Contingent:
         other = self.unlink(order.id)
         if other is not None:
             m = self.manager
-            if other in m.open_orders:
+            if other in m.open_orders and not m.engine.brokerage.venue_links(other):
                 m.cancel(other, "OCO: the other order filled")
         if not order.status.is_open:
             self._arm(order)
@@ -95,8 +97,12 @@ class Contingent:
         m = self.manager
         qty = -entry.filled_quantity
         tag = b.tag or "bracket"
+        brokerage = m.engine.brokerage
+        native = brokerage.collect_oco()  # a venue with order lists gets the exits as one OCO list
         tp = m.submit(entry.symbol, qty, OrderType.LIMIT, limit_price=b.take_profit_price, tag=f"{tag} take-profit")
         sl = m.submit(entry.symbol, qty, OrderType.STOP_MARKET, stop_price=b.stop_loss_price, tag=f"{tag} stop-loss")
+        if native:
+            brokerage.send_oco(m.engine.clock.now_ns())
         b.take_profit, b.stop_loss = tp, sl
         if tp.order_id and sl.order_id and tp.order_id in m.open_orders and sl.order_id in m.open_orders:
             self.link(tp.order_id, sl.order_id)

@@ -21,6 +21,7 @@ from leand.clock import datetime_to_ns, ns_to_datetime
 from leand.execution import ExecutionClient
 from leand.model import ExecReport, Order, OrderStatus, OrderType, ReportKind, TimeInForce, UpdateRequest
 from leand.orders.manager import trailing_stop_price
+from leand.venue import OrderListEntry
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -59,6 +60,10 @@ class EmulatingClient(ExecutionClient):
         self.native_replacing: dict[int, str] = {}
         #: order id -> how many replacement ids it has used (an id is never reused, even after a refusal)
         self._replace_seq: dict[int, int] = {}
+        #: submits being collected into one native OCO list (None: not collecting)
+        self._collecting: list[Order] | None = None
+        #: ids of orders the venue holds in a native OCO list
+        self.native_pairs: set[int] = set()
 
     # -- hooks: what must survive a restart (the live client journals; a replay needs nothing) -------------------
     def _journal_intent(self, order: Order, now_ns: int, emulated: bool = False) -> str:
@@ -86,6 +91,10 @@ class EmulatingClient(ExecutionClient):
     # -- the execution client ---------------------------------------------------------------------------------
     def _submit(self, order: Order, now_ns: int) -> None:
         t = order.type
+        if self._collecting is not None and t in self.venue.capabilities.order_types:
+            self._journal_intent(order, now_ns)  # sent with its partner by send_oco
+            self._collecting.append(order)
+            return
         if t in self.venue.capabilities.order_types:
             self._journal_intent(order, now_ns)
             self._after_journal(order)
@@ -166,6 +175,25 @@ class EmulatingClient(ExecutionClient):
                      f"{order.client_order_id}", quantity=u.quantity, limit_price=u.limit_price,
                      stop_price=u.stop_price)
         return True
+
+    def collect_oco(self) -> bool:
+        if not (self.venue.capabilities.oco and isinstance(self.venue, OrderListEntry)):
+            return False
+        self._collecting = []
+        return True
+
+    def send_oco(self, now_ns: int) -> None:
+        legs, self._collecting = self._collecting or [], None
+        if len(legs) == 2 and isinstance(self.venue, OrderListEntry):
+            self.native_pairs.update(o.id for o in legs)
+            self._after_journal(legs[0])
+            self.venue.submit_oco((legs[0], legs[1]), now_ns)
+            return
+        for o in legs:  # one leg was refused before it was sent: the other goes out alone
+            self.venue.submit(o, now_ns)
+
+    def venue_links(self, order_id: int) -> bool:
+        return order_id in self.native_pairs
 
     def _next_replacement(self, order: Order) -> str:
         base, _, n = order.client_order_id.partition(":")

@@ -43,13 +43,15 @@ def free_port() -> int:
 class SimServer:
     """``leand sim serve`` as a subprocess, with a tiny signed REST client for checking its side."""
 
-    def __init__(self, tmp: Path, seed: int = 3) -> None:
+    def __init__(self, tmp: Path, seed: int = 3, config: Path | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         self.log = open(tmp / "sim.log", "ab")  # noqa: SIM115 - closed in stop()
+        extra = ["--config", str(config)] if config is not None else []
         self.proc = subprocess.Popen([sys.executable, "-m", "leand.cli", "sim", "serve", "--port", str(self.port),
-                                      "--seed", str(seed)], stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp)
+                                      "--seed", str(seed), *extra], stdout=self.log, stderr=subprocess.STDOUT,
+                                     cwd=tmp)
         t0 = time.monotonic()
         while True:
             try:

@@ -5,18 +5,24 @@ restarted daemon adopts what is open with no mismatch."""
 
 from __future__ import annotations
 
+import json
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
+
+from leand.adapters.binance.signing import signed_query
+from leand.simulator.binance import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
 from .test_adapter_e2e import ENV, KEY_ENV, ROOT, SECRET_ENV, SimServer, ctl_json, rows, wait_for
 
 pytest.importorskip("leand.simulator.binance")
 
-import sys  # noqa: E402
+import sys
 
 sys.path.insert(0, str(ROOT / "tests" / "live"))
-from daemon_util import Daemon  # noqa: E402
+from daemon_util import Daemon
 
 pytestmark = pytest.mark.slow
 STRATEGY = Path(__file__).parent / "strategies" / "replace_and_bracket.py"
@@ -96,3 +102,65 @@ def test_update_is_one_native_cancel_replace_and_survives_a_restart(tmp_path: Pa
     finally:
         if d.proc.poll() is None:
             d.stop()
+
+
+TAKER_KEY, TAKER_SECRET = "takerKey" + "0" * 56, "takerSecret" + "0" * 53
+
+
+def taker_order(srv: SimServer, **params: object) -> dict:
+    """An order of another account of the venue (the daemon's counterparty)."""
+    p = {**params, "timestamp": int(time.time() * 1000)}
+    req = urllib.request.Request(f"{srv.url}/api/v3/order?{signed_query(p, TAKER_SECRET)}", method="POST",
+                                 headers={"X-MBX-APIKEY": TAKER_KEY})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_bracket_exits_are_one_native_oco_list(tmp_path: Path) -> None:
+    sim_cfg = tmp_path / "sim.toml"
+    sim_cfg.write_text(f"""
+[[accounts]]
+api_key = "{DEFAULT_API_KEY}"
+api_secret = "{DEFAULT_API_SECRET}"
+balances = {{ USDT = "100000", BTC = "1" }}
+[[accounts]]
+api_key = "{TAKER_KEY}"
+api_secret = "{TAKER_SECRET}"
+balances = {{ USDT = "100000000", BTC = "100" }}
+""")
+    sim = SimServer(tmp_path, config=sim_cfg)
+    d = Daemon(write_config(tmp_path, sim, bracket=1), env=ENV)
+    try:
+        d.wait_ready(20)
+        lists = wait_for(lambda: sim.get("/api/v3/openOrderList", signed=True), 20, "the bracket's exits listed")
+        assert len(lists) == 1 and lists[0]["contingencyType"] == "OCO"
+        legs = {o["clientOrderId"]: o["orderId"] for o in lists[0]["orders"]}
+        assert sim.get("/_sim/stats")["requests"].get("/api/v3/orderList/oco") == 1
+        db = d.state / "journal.sqlite"
+        intents = {r[0]: (r[1], r[2]) for r in rows(db, "SELECT client_order_id, type, tag FROM intents")}
+        assert sorted(intents[c] for c in legs) == [("limit", "br take-profit"), ("stop_market", "br stop-loss")]
+        tp_cid = next(c for c in legs if intents[c][0] == "limit")
+        sl_cid = next(c for c in legs if intents[c][0] == "stop_market")
+        tp = sim.get("/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": tp_cid}, signed=True)
+        sl = sim.get("/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": sl_cid}, signed=True)
+        assert (tp["type"], sl["type"], tp["side"], sl["side"]) == ("LIMIT_MAKER", "STOP_LOSS", "SELL", "SELL")
+        assert not rows(db, "SELECT COUNT(*) FROM intents WHERE emulated = 1")[0][0]  # the venue holds the stop
+        d.kill()  # down while the exits rest at the venue: they still protect the position; a restart adopts them
+        d = Daemon(write_config(tmp_path, sim, bracket=1), env=ENV)
+        d.wait_ready(20)
+        assert ctl_json(d.sock, "status")["mismatches_at_start"] == 0
+        assert {tp_cid, sl_cid} <= {o["client_order_id"] for o in ctl_json(d.sock, "orders")}
+        # another account lifts the take-profit: the venue fills it and ends the stop-loss itself
+        taker_order(sim, symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="IOC", quantity="40",
+                    price=tp["price"])
+        assert sim.get("/api/v3/order", {"symbol": "BTCUSDT", "orderId": legs[sl_cid]}, signed=True)["status"] == \
+            "EXPIRED"
+        st = wait_for(lambda: (s := dict(rows(db, "SELECT client_order_id, status FROM intents")))[sl_cid] ==
+                      "canceled" and s, 15, "the stop-loss's end journaled")
+        assert st[tp_cid] == "filled"
+        log = (tmp_path / "daemon.log").read_text()
+        assert "OCO: the other order filled" in log and "strategy.failed" not in log
+    finally:
+        if d.proc.poll() is None:
+            d.stop()
+        sim.stop()
