@@ -5,8 +5,9 @@
 that caused it. It never ends on its own: a dropped connection is reopened with exponential backoff and every
 book is rebuilt from a fresh snapshot; an update-id gap resyncs just that symbol.
 
-Per message it costs one lax msgspec decode straight to floats and no await: only a book that needs a snapshot
-suspends the stream (the socket buffers further frames meanwhile).
+Per message it costs one lax msgspec decode straight to floats and no await: frames come in batches (one
+per socket read, ``stream_socket.py``), and only a book that needs a snapshot suspends the stream (the socket
+buffers further frames meanwhile).
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 
 import msgspec
 import structlog
-import websockets
-from websockets.asyncio.client import ClientConnection
 
 from leand.adapters.binance.book import LocalBook, Sync
 from leand.adapters.binance.config import BinanceVenueConfig
 from leand.adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, backoff
 from leand.adapters.binance.schemas import DepthSnapshot, Trade, market_data_decoder
+from leand.adapters.binance.stream_socket import StreamSocket
 from leand.model import Instrument, QuoteTick, Symbol, TradeTick
 
 log = structlog.get_logger("leand.binance.data")
@@ -48,7 +48,7 @@ class BinanceDataClient:
         self.stats = {"messages": 0, "connects": 0, "gaps": 0, "snapshots": 0, "stale_snapshots": 0,
                       "decode_errors": 0, "buffer_overflows": 0}
         self.connected = asyncio.Event()
-        self._ws: ClientConnection | None = None
+        self._ws: StreamSocket | None = None
 
     @property
     def url(self) -> str:
@@ -62,8 +62,8 @@ class BinanceDataClient:
         attempt = 0
         while True:
             try:
-                async with websockets.connect(self.url, max_size=1 << 24, open_timeout=10,
-                                              ping_interval=20, ping_timeout=60) as ws:
+                async with await StreamSocket.connect(self.url, max_size=1 << 24, open_timeout=10,
+                                                      ping_interval=20, ping_timeout=60) as ws:
                     self._ws = ws
                     self.stats["connects"] += 1
                     attempt = 0
@@ -73,17 +73,18 @@ class BinanceDataClient:
                     self.connected.set()
                     log.info("binance.md.connected", url=self.url)
                     on_frame = self.on_frame
-                    async for raw in ws:
-                        ev = on_frame(raw)
-                        if ev is None:
-                            continue
-                        if isinstance(ev, LocalBook):  # out of sync: fetch its snapshot first
-                            ev = await self._resync_quote(ev)
+                    async for batch in ws.batches():  # what one socket read brought
+                        for raw in batch:
+                            ev = on_frame(raw)
                             if ev is None:
                                 continue
-                        yield ev
+                            if isinstance(ev, LocalBook):  # out of sync: fetch its snapshot first
+                                ev = await self._resync_quote(ev)
+                                if ev is None:
+                                    continue
+                            yield ev
                 log.warning("binance.md.closed")
-            except (OSError, websockets.WebSocketException, TimeoutError) as e:
+            except (OSError, TimeoutError, ValueError) as e:  # StreamClosed is an OSError
                 log.warning("binance.md.disconnected", error=f"{type(e).__name__}: {e}")
             finally:
                 self.connected.clear()
