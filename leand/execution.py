@@ -82,17 +82,18 @@ class ExecutionClient:
         strategy's update is what was refused."""
         return False
 
-    def collect_oco(self) -> bool:
-        """Start collecting the next two submits as one one-cancels-other pair, if the venue places such pairs
-        natively (then :meth:`send_oco` sends them); False: submits go out one by one as usual."""
+    def collect_oco(self, entry: Order) -> bool:
+        """Start collecting the next two submits (``entry``'s exits, on its symbol) as one one-cancels-other
+        pair, if the venue places such pairs natively (then :meth:`send_oco` sends them); False: submits go
+        out one by one as usual."""
         return False
 
-    def send_oco(self, now_ns: int) -> None:
+    def send_oco(self, entry: Order, now_ns: int) -> None:
         """Send what :meth:`collect_oco` collected (a pair as one venue order list; anything else one by one)."""
 
-    def venue_links(self, order_id: int) -> bool:
-        """True when the venue itself ends ``order_id`` once its one-cancels-other partner works (leand then
-        does not cancel it, it waits for the venue's report)."""
+    def venue_links(self, order: Order) -> bool:
+        """True when the venue itself ends ``order`` once its one-cancels-other partner works (leand then does
+        not cancel it, it waits for the venue's report)."""
         return False
 
     def on_update_answered(self, order: Order, accepted: bool) -> None:

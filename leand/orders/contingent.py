@@ -81,7 +81,7 @@ class Contingent:
         other = self.unlink(order.id)
         if other is not None:
             m = self.manager
-            if other in m.open_orders and not m.engine.brokerage.venue_links(other):
+            if other in m.open_orders and not m.engine.brokerage.venue_links(m.orders[other]):
                 m.cancel(other, "OCO: the other order filled")
         if not order.status.is_open:
             self._arm(order)
@@ -98,11 +98,11 @@ class Contingent:
         qty = -entry.filled_quantity
         tag = b.tag or "bracket"
         brokerage = m.engine.brokerage
-        native = brokerage.collect_oco()  # a venue with order lists gets the exits as one OCO list
+        native = brokerage.collect_oco(entry)  # a venue with order lists gets the exits as one OCO list
         tp = m.submit(entry.symbol, qty, OrderType.LIMIT, limit_price=b.take_profit_price, tag=f"{tag} take-profit")
         sl = m.submit(entry.symbol, qty, OrderType.STOP_MARKET, stop_price=b.stop_loss_price, tag=f"{tag} stop-loss")
         if native:
-            brokerage.send_oco(m.engine.clock.now_ns())
+            brokerage.send_oco(entry, m.engine.clock.now_ns())
         b.take_profit, b.stop_loss = tp, sl
         if tp.order_id and sl.order_id and tp.order_id in m.open_orders and sl.order_id in m.open_orders:
             self.link(tp.order_id, sl.order_id)

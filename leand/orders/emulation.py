@@ -176,13 +176,13 @@ class EmulatingClient(ExecutionClient):
                      stop_price=u.stop_price)
         return True
 
-    def collect_oco(self) -> bool:
+    def collect_oco(self, entry: Order) -> bool:
         if not (self.venue.capabilities.oco and isinstance(self.venue, OrderListEntry)):
             return False
         self._collecting = []
         return True
 
-    def send_oco(self, now_ns: int) -> None:
+    def send_oco(self, entry: Order, now_ns: int) -> None:
         legs, self._collecting = self._collecting or [], None
         if len(legs) == 2 and isinstance(self.venue, OrderListEntry):
             self.native_pairs.update(o.id for o in legs)
@@ -192,8 +192,8 @@ class EmulatingClient(ExecutionClient):
         for o in legs:  # one leg was refused before it was sent: the other goes out alone
             self.venue.submit(o, now_ns)
 
-    def venue_links(self, order_id: int) -> bool:
-        return order_id in self.native_pairs
+    def venue_links(self, order: Order) -> bool:
+        return order.id in self.native_pairs
 
     def _next_replacement(self, order: Order) -> str:
         base, _, n = order.client_order_id.partition(":")
