@@ -20,9 +20,10 @@ def apply_ctl(engine: Engine, command: str, args: dict[str, Any]) -> None:
         for o in list(engine.open_orders.values()):
             if o.client_order_id == args["client_order_id"] and o.status is not OrderStatus.PENDING_CANCEL:
                 engine.cancel_order(o.id, "ctl")
-    elif command == "cancel-all":
+    elif command == "cancel-all":  # "symbols": only orders in these (symbol ids): one venue account's
+        only = set(args["symbols"]) if args.get("symbols") is not None else None
         for o in list(engine.open_orders.values()):
-            if o.status is not OrderStatus.PENDING_CANCEL:
+            if o.status is not OrderStatus.PENDING_CANCEL and (only is None or o.symbol.id in only):
                 engine.cancel_order(o.id, "ctl cancel-all")
     elif command == "flatten":
         sym = args.get("symbol")

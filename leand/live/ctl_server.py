@@ -349,9 +349,11 @@ class CtlServer:
         level, name, runners = self._scope(b)
         self.audit(request, "halt", {"reason": reason, "cancel_all": cancel_all, "level": level, "name": name})
         if level == "account":
-            self.venue_for(str(name)).account.halt(reason)
-            if cancel_all:
-                self.in_strategies("cancel-all", {"reason": f"account halt: {reason}"}, runners)
+            v = self.venue_for(str(name))
+            v.account.halt(reason)
+            if cancel_all:  # the account's orders only: a strategy's orders on other venues stay
+                self.in_strategies("cancel-all", {"reason": f"account halt: {reason}",
+                                                  "symbols": sorted(s.id for s in v.instruments)}, runners)
         else:
             if level == "global":
                 GLOBAL.set("halted", reason)

@@ -148,3 +148,19 @@ def test_every_hook_of_an_execution_client_reaches_a_venue(tmp_path: Path) -> No
         if not name.startswith("_"):
             assert callable(getattr(routing, name)) or name == "name", name
     st.journal.close()
+
+
+def test_cancel_all_of_one_account_leaves_the_other_venues_orders(tmp_path: Path) -> None:
+    """``halt --account X --cancel-all`` cancels the strategy's orders on X's symbols only."""
+    from leand.live.actions import apply_ctl
+
+    st = Stack(tmp_path)
+    a, b = st.strategy.limit_order(CB, 1.0, 90.0), st.strategy.limit_order(BN, 1.0, 90.0)
+    st.pump()
+    apply_ctl(st.engine, "cancel-all", {"symbols": [CB.id]})
+    st.pump()
+    assert a.order.status is OrderStatus.CANCELED and b.order.status is OrderStatus.ACCEPTED
+    apply_ctl(st.engine, "cancel-all", {})
+    st.pump()
+    assert b.order.status is OrderStatus.CANCELED
+    st.journal.close()

@@ -214,3 +214,35 @@ def test_account_rate_and_halt_per_account_on_two_venues(tmp_path: Path, sim: Si
         wait_for(lambda: sum(count(PSYM).values()) > n_paper, 15, "trading on paper again")
     finally:
         d.stop()
+
+
+def test_a_stale_feed_is_named_by_its_venue(tmp_path: Path, sim: SimServer) -> None:
+    """The Binance venue stops (SIGSTOP): health names that venue and only it, the stale-feed halt covers the
+    strategies trading there, and when it runs again its feed recovers and the halt is lifted."""
+    import signal
+
+    cfg = write_config(tmp_path, sim)
+    cfg.write_text(cfg.read_text() + "\n[watchdog]\nmax_feed_staleness_s = 1.5\n")
+    d = Daemon(cfg, env=ENV)
+    try:
+        d.wait_ready(30)
+        wait_for(lambda: ctl_json(d.sock, "status")["ok"], 20, "healthy")
+        sim.proc.send_signal(signal.SIGSTOP)
+        try:
+            st = wait_for(lambda: (s := ctl_json(d.sock, "status"))["venues"][BNX]["stale"] and s, 15,
+                          "the Binance venue's feed stale")
+            assert not st["ok"] and st["venues"]["paper"]["stale"] is False
+            stale = [p for p in st["problems"] if "feed stale" in p]
+            assert stale and all(p.startswith(f"venue {BNX}: feed stale for") for p in stale), st["problems"]
+            assert st["feed_ages_s"]["paper"] < 1.5
+            wait_for(lambda: all(s["trading_state"] == "halted" for s in ctl_json(d.sock, "strategies")), 10,
+                     "the strategies trading there halted")
+        finally:
+            sim.proc.send_signal(signal.SIGCONT)
+        wait_for(lambda: not ctl_json(d.sock, "status")["venues"][BNX]["stale"], 30, "the feed recovered")
+        wait_for(lambda: all(s["trading_state"] == "active" for s in ctl_json(d.sock, "strategies")), 10,
+                 "the stale-feed halt lifted")
+        log = (tmp_path / "daemon.log").read_text()
+        assert f'"venue": "{BNX}"' in log and "feed.stale_halt" in log
+    finally:
+        d.stop()
