@@ -82,8 +82,11 @@ def _events(c: Columns, sym: Symbol) -> list:
                     k["suspicious"].tolist()))
 
 
-#: rows per chunk when a day file (ticks) is turned into event objects
-TICK_CHUNK = 65536
+#: rows per chunk when a day of bars is turned into event objects (or handed out as columns)
+BAR_CHUNK = 65536
+#: ticks per chunk turned into event objects: a liquid stock's quotes come by the million a day, and the smaller
+#: the chunk, the fewer event objects (and the less memory) are alive at once while two streams merge
+TICK_CHUNK = 16384
 
 
 class BarBatch:
@@ -221,12 +224,22 @@ class _SubscriptionStream:
                 continue
             parts.append(c)
             held += len(c)
-            while held >= TICK_CHUNK:
+            while held > TICK_CHUNK:
                 c = _concat(parts) if len(parts) > 1 else parts[0]
-                part = c.take(slice(0, TICK_CHUNK))
+                # the ticks of one instant stay in one chunk (one slice): the cut moves past those sharing
+                # the last one's time; if they run to the end of what is held, the next window decides
+                et = c.end_time
+                cut = TICK_CHUNK
+                last = et[cut - 1]
+                while cut < held and et[cut] == last:
+                    cut += 1
+                if cut == held:
+                    parts = [c]
+                    break
+                part = c.take(slice(0, cut))
                 yield part.end_time, _events(part, sub.symbol)
-                rest = c.take(slice(TICK_CHUNK, None))
-                parts = [rest] if len(rest) else []
+                rest = c.take(slice(cut, None))
+                parts = [rest]
                 held = len(rest)
         if held:
             c = _concat(parts) if len(parts) > 1 else parts[0]
@@ -266,16 +279,16 @@ class _SubscriptionStream:
             if c is not None:
                 c = self._clip(c)
             if c is not None and not ff and self.columnar and c.kind == "trade_bar":
-                for a in range(0, len(c), TICK_CHUNK):  # no Structs: the engine reads the columns
-                    part = c.take(slice(a, a + TICK_CHUNK)) if len(c) > TICK_CHUNK else c
+                for a in range(0, len(c), BAR_CHUNK):  # no Structs: the engine reads the columns
+                    part = c.take(slice(a, a + BAR_CHUNK)) if len(c) > BAR_CHUNK else c
                     if len(part):
                         yield part.end_time, BarBatch(sub.symbol, part)
                 d += timedelta(days=1)
                 continue
-            if c is not None and not ff and len(c) > TICK_CHUNK:
+            if c is not None and not ff and len(c) > BAR_CHUNK:
                 # many rows (a day of second bars without fill-forward): build the Structs a chunk at a time
-                for a in range(0, len(c), TICK_CHUNK):
-                    part = c.take(slice(a, a + TICK_CHUNK))
+                for a in range(0, len(c), BAR_CHUNK):
+                    part = c.take(slice(a, a + BAR_CHUNK))
                     yield part.end_time, _events(part, sub.symbol)
                 d += timedelta(days=1)
                 continue

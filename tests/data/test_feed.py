@@ -115,3 +115,23 @@ def test_tick_days_stream_the_same_from_windows_and_from_whole_days(source, mhdb
     whole = slices(DataFeed(_WholeDays(source), subs, ns(2013, 10, 7), ns(2013, 10, 8) - 1, hours))
     assert len(windows) > 100_000
     assert windows == whole
+
+
+@pytest.mark.parametrize("chunk", [997, 16384])
+def test_ticks_of_one_instant_stay_in_one_slice_whatever_the_chunk_size(source, mhdb, monkeypatch, chunk) -> None:
+    """A day of ticks is turned into objects a chunk at a time; a chunk never ends inside a run of ticks that
+    share a time, so an instant is one slice (one on_data), however the day is cut."""
+    import leand.data.feed as feed
+
+    bac = Symbol.equity("BAC")
+    subs = [Subscription(bac, R.TICK, T.TRADE, N.RAW, fill_forward=False),
+            Subscription(bac, R.TICK, T.QUOTE, N.RAW, fill_forward=False)]
+    hours = {bac: mhdb.get("equity", "usa", "BAC")}
+    run = (source, subs, ns(2013, 10, 7), ns(2013, 10, 8) - 1, hours)
+    monkeypatch.setattr(feed, "TICK_CHUNK", 10**9)  # the day in one chunk: the reference
+    whole = slices(DataFeed(*run))
+    monkeypatch.setattr(feed, "TICK_CHUNK", chunk)
+    cut = slices(DataFeed(*run))
+    times = [t for t, _ in cut]
+    assert len(set(times)) == len(times)
+    assert cut == whole
