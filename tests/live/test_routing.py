@@ -164,3 +164,26 @@ def test_cancel_all_of_one_account_leaves_the_other_venues_orders(tmp_path: Path
     st.pump()
     assert b.order.status is OrderStatus.CANCELED
     st.journal.close()
+
+
+def test_brackets_on_two_venues_keep_their_exits_on_their_venue(tmp_path: Path) -> None:
+    """A bracket per venue: each entry's take-profit and stop-loss are journaled and routed on the entry's venue,
+    and a take-profit fill on one venue cancels its stop there, leaving the other venue's bracket alone."""
+    st = Stack(tmp_path)
+    s = st.strategy
+    bc, bb = s.bracket_order(CB, 1.0, 101.0, 95.0), s.bracket_order(BN, 1.0, 103.0, 95.0)
+    st.pump()
+    st.quote(100.0)
+    for t, vid, other in ((bc, "cb", "bn"), (bb, "bn", "cb")):
+        assert t.entry.order.status is OrderStatus.FILLED
+        for leg in (t.take_profit, t.stop_loss):
+            assert leg is not None
+            assert leg.order.client_order_id in st.venues[vid].session.routes
+            assert leg.order.client_order_id not in st.venues[other].session.routes
+    st.quote(102.0)  # through the Coinbase take-profit only
+    st.quote(102.0)
+    assert bc.take_profit.order.status is OrderStatus.FILLED and bc.stop_loss.order.status is OrderStatus.CANCELED
+    assert bb.take_profit.order.status.is_open and bb.stop_loss.order.status.is_open
+    assert st.client("cb").balances()["BTC"] == pytest.approx(10.0)
+    assert st.client("bn").balances()["BTC"] == pytest.approx(11.0)
+    st.journal.close()
