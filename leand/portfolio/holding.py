@@ -55,5 +55,10 @@ class Holding:
         self.total_sale_volume += abs(quantity) * price * self.multiplier * conversion
         return realized
 
+    def round_quantity(self, decimals: int) -> None:
+        """Snap the quantity to ``decimals`` places: LEAN keeps quantities as exact decimals (lot multiples), so a
+        sum of fractional fills (296 + 0.1 + 0.01 - 0.02) equals the literal 296.09, as a strategy compares it."""
+        self.quantity = round(self.quantity, decimals)
+
     def __repr__(self) -> str:
         return f"Holding(qty={self.quantity:.8g}, avg={self.average_price:.8g})"

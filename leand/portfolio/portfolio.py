@@ -7,6 +7,7 @@ holdings (``quantity × price × multiplier`` in the quote currency).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -54,7 +55,9 @@ class Portfolio:
 
     @property
     def cash(self) -> float:
-        return self.cash_book[self.account_currency].amount
+        """LEAN's ``Portfolio.Cash``: every currency in the cash book, valued in the account currency (in a cash
+        account a bought crypto's base currency counts too)."""
+        return self.cash_book.total_value
 
     @property
     def invested(self) -> bool:
@@ -169,6 +172,9 @@ class Portfolio:
             cb.add(security.quote_currency, -qty * price * mult)
         q0 = security.holdings.quantity
         realized = security.holdings.apply_fill(qty, price, conv)
+        lot = security.instrument.lot_size
+        if 0 < lot < 1:
+            security.holdings.round_quantity(_decimals(lot))
         security.holdings.total_fees += fee_account
         if security.security_type is SecurityType.EQUITY:
             # equities: cash already moved by the whole notional; realized P&L is informational
@@ -182,3 +188,8 @@ class Portfolio:
         self.sales_volume += volume
         self.total_sales_volume += volume
         return realized
+
+
+def _decimals(step: float) -> int:
+    """Decimal places of a lot size (0.00000001 -> 8), plus two for lots like 0.025."""
+    return max(0, -math.floor(math.log10(step))) + 2

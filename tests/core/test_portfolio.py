@@ -80,3 +80,20 @@ def test_cash_account_crypto_is_a_currency_swap() -> None:
     assert pf.total_portfolio_value == pytest.approx(10_000 - 21)
     ok, msg = pf.has_sufficient_buying_power(sec, -2.0, 7000.0)
     assert not ok and "insufficient BTC" in msg
+
+
+def test_cash_is_the_whole_cash_book_and_fractional_fills_sum_exactly() -> None:
+    # LEAN's Portfolio.Cash is CashBook.TotalValueInAccountCurrency: the bought BTC counts, valued at its rate
+    pf = Portfolio(account_type=AccountType.CASH)
+    pf.cash_book.set_amount("USD", 10_000)
+    pf.cash_book.set_amount("BTC", 0.0, 7000.0)
+    sec = Security(Instrument(BTC, quote_currency="USD", base_currency="BTC", lot_size=1e-8), None,
+                   Resolution.MINUTE)
+    sec.price = 7000.0
+    pf.securities[BTC] = sec
+    pf.process_fill(sec, Fill(order_id=1, symbol=BTC, time=0, quantity=1.0, price=7000.0, fee=21.0))
+    assert pf.cash == pytest.approx(10_000 - 21)
+    # LEAN's quantities are decimals: 296 + 0.1 + 0.01 - 0.02 is 296.09 (in floats it is 296.09000000000003)
+    for q in (295.0, 0.1, 0.01, -0.02):
+        pf.process_fill(sec, Fill(order_id=2, symbol=BTC, time=0, quantity=q, price=1.0, fee=0.0))
+    assert sec.holdings.quantity == 296 + 0.09

@@ -17,8 +17,8 @@ GAPS: dict[str, str] = {
     "LimitIfTouchedRegressionAlgorithm": "leand has no limit-if-touched order type nor SubmitOrderRequest",
     "OnEndOfDayRegressionAlgorithm": "needs a user-defined universe (add_universe) and securities added mid-run",
     "StableCoinsRegressionAlgorithm": "quantity and fees match; LEAN values the BTC at a later bar than leand's end",
-    "FractionalQuantityRegressionAlgorithm": "a cash account under a 3.3x margin model: leand's cash after the "
-                                             "first fill differs, so the later fractional orders are not placed",
+    "FractionalQuantityRegressionAlgorithm": "cash is now LEAN's (the whole cash book), but after the first fill "
+                                             "(296 BTC at the ask) the next bar's quantity is 293, not LEAN's 296",
     "BasicSetAccountCurrencyAlgorithm": "quantity and fees match; the final BTCEUR valuation differs by 0.14 %",
     "ScheduledUniverseSelectionModelRegressionAlgorithm": "needs ScheduledUniverseSelectionModel: securities "
                                                           "added and removed mid-run",
