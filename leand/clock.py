@@ -74,6 +74,12 @@ class Clock:
         return timer
 
     @property
+    def timer_heap(self) -> list[tuple[int, int, Timer]]:
+        """The timers' heap of (due ns, seq, timer), read-only: the loop peeks at ``[0][0]`` to skip
+        ``advance_to`` when nothing is due (the list object never changes, so a reference may be kept)."""
+        return self._heap
+
+    @property
     def next_timer_ns(self) -> int | None:
         heap = self._heap
         while heap and heap[0][2].canceled:

@@ -76,7 +76,7 @@ def _what_if(rec, strategy: Path, params: dict, out: Path | None) -> int:
     sid = next(iter(rec.sources))
     r = replay_strategy(rec, sid, source_path=strategy, parameters=params, what_if=True)
     engine = r.engine
-    engine._finish()
+    engine.finish()
     engine.last_data_ns = rec.md[-1].recv_ns if rec.md else None
     result = build_result(engine, strategy, strategy.read_text(), 0.0)
     print(f"what-if: {strategy} on session {rec.header.session} ({len(rec.md)} market-data messages)")

@@ -12,6 +12,7 @@ import pytest
 
 from leand import Resolution, Strategy
 from leand.engine import Engine
+from leand.engine.loop import EventLoop
 from leand.model import OrderStatus
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
@@ -85,8 +86,8 @@ def _run(root: Path, in_place: bool) -> tuple:
 
 def test_in_place_bars_give_exactly_the_general_paths_results(trades_only: Path, monkeypatch) -> None:
     rows = []
-    real = Engine._bars_in_place
-    monkeypatch.setattr(Engine, "_bars_in_place", lambda self, times, batch: rows.append(len(times)) or
+    real = EventLoop.bars_in_place
+    monkeypatch.setattr(EventLoop, "bars_in_place", lambda self, times, batch: rows.append(len(times)) or
                         real(self, times, batch))
     a = _run(trades_only, True)
     assert sum(rows) > 20_000  # the in-place path ran (until the consolidator switched it off)

@@ -1,0 +1,333 @@
+"""The loop: each slice fires due timers, updates prices, scans resting orders, applies corporate actions,
+updates consolidators and indicators and calls the strategy, in LEAN's order (docs/lean-statistics.md §A.1), so
+results compare with LEAN's. A backtest runs it as a plain ``for`` over merged data batches; the daemon hands it
+one slice at a time (:meth:`EventLoop.run` with a one-slice batch). No ``await`` anywhere on this path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from leand.data.feed import BarBatch
+from leand.model import (
+    BookDelta,
+    BookSnapshot,
+    DataNormalizationMode,
+    Delisting,
+    Dividend,
+    QuoteBar,
+    QuoteTick,
+    SecurityType,
+    Split,
+    Symbol,
+    TradeBar,
+    TradeTick,
+)
+from leand.security import Security
+from leand.slice import Slice
+
+if TYPE_CHECKING:
+    from leand.engine import Engine
+
+
+class EventLoop:
+    """The engine's loop collaborator. It owns the indicator updaters (fed in step 7 of each slice) and reads
+    the rest of what a slice touches (securities, brokerage, strategy, consolidators) from the engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        #: symbol -> the callables fed each of its bars (or ticks) in step 7 of a slice
+        self.indicator_updaters: dict[Symbol, list[Callable[[Any], Any]]] = {}
+
+    def updaters_for(self, symbol: Symbol) -> list[Callable[[Any], Any]]:
+        """The (mutable) list of callables fed each of ``symbol``'s bars or ticks."""
+        return self.indicator_updaters.setdefault(symbol, [])
+
+    def run(self, batches: Iterable[tuple[Any, Any]], start_ns: int, end_ns: int,
+            progress: Callable[[int, int, int, int], None] | None) -> None:
+        """Run ``batches`` of (times, slices) through the steps of a slice; ``progress`` hears each batch."""
+        e = self.engine
+        clock = e.clock
+        heap = clock.timer_heap
+        set_time = clock.set_time
+        securities = e.securities
+        strategy = e.strategy
+        on_data = strategy.on_data
+        updaters = self.indicator_updaters
+        brokerage = e.brokerage
+        on_slice = getattr(brokerage, "on_slice", None)  # a replayed book sees each slice first
+        open_orders = e.open_orders
+        TB, QB, TT, QT = TradeBar, QuoteBar, TradeTick, QuoteTick
+        BD, BS = BookDelta, BookSnapshot
+        warming = e.warming_up
+        internal = e.internal_symbols
+        ff_ind = e.indicators_see_fill_forward
+        cfeed = e.consolidation
+        after_data = e.after_data
+        before_data = e.before_data
+        aux_handlers = self.aux_handlers
+        n = 0
+        last_t = None
+        # the security of the last symbol seen: a feed hands out one Symbol object per subscription and a
+        # symbol's Security never changes once added, so an identity check saves a dict lookup per event
+        last_sym: Symbol | None = None
+        last_sec: Security = None  # type: ignore[assignment]  # read only once last_sym matched, so bound
+        for times, slices in batches:
+            if progress is not None and times:  # once per batch: (simulated time, start, end, events so far)
+                progress(times[0], start_ns, end_ns, n)
+            if slices.__class__ is BarBatch:  # one symbol's real trade bars as columns
+                if warming or internal or on_slice is not None or cfeed.active:
+                    slices = list(zip(slices.bars()))  # the general path below
+                else:
+                    done = self.bars_in_place(times, slices)
+                    n += done
+                    last_t = times[done - 1]
+                    if e.quit_requested:
+                        break
+                    continue
+            for t, events in zip(times, slices):
+                if warming and t > start_ns:
+                    warming = e.warming_up = False
+                    set_time(start_ns)
+                    e.begin_trading(start_ns, end_ns)
+                    strategy.on_warmup_finished()
+                # (1) timers scheduled before this instant fire at their own times
+                if heap and heap[0][0] < t:
+                    clock.advance_to(t - 1)
+                set_time(t)
+                aux = False
+                # (3) prices
+                for ev in events:
+                    cls = ev.__class__
+                    if cls is TB:
+                        if not ev.fill_forward:
+                            sym = ev.symbol
+                            if sym is last_sym:
+                                sec = last_sec
+                            else:
+                                sec = last_sec = securities[sym]
+                                last_sym = sym
+                            sec.last_trade_bar = ev
+                            sec.price = ev.close
+                            sec.volume = ev.volume
+                    elif cls is QB:
+                        if not ev.fill_forward:
+                            sec = securities[ev.symbol]
+                            sec.last_quote_bar = ev
+                            b, a = ev.bid, ev.ask
+                            if b is not None:
+                                sec.bid = b.close
+                                sec.bid_size = ev.last_bid_size
+                            if a is not None:
+                                sec.ask = a.close
+                                sec.ask_size = ev.last_ask_size
+                            if sec.security_type is not SecurityType.EQUITY:
+                                sec.price = ev.close
+                    elif cls is TT:
+                        if not ev.suspicious:
+                            sec = securities[ev.symbol]
+                            sec.last_trade_tick = ev
+                            sec.price = ev.price
+                    elif cls is QT:
+                        if not ev.suspicious:
+                            sec = securities[ev.symbol]
+                            sec.last_quote_tick = ev
+                            if ev.bid_price:
+                                sec.bid = ev.bid_price
+                                sec.bid_size = ev.bid_size
+                            if ev.ask_price:
+                                sec.ask = ev.ask_price
+                                sec.ask_size = ev.ask_size
+                            if sec.security_type is not SecurityType.EQUITY or not sec.subscribes_trades:
+                                sec.price = ev.price
+                    elif cls is BD or cls is BS:
+                        pass  # recorded book changes: the replayed book applies them and sets the touch
+                    else:
+                        aux = True
+                if on_slice is not None:
+                    on_slice(t, events)
+                # (4) resting orders
+                if open_orders:
+                    brokerage.scan(t)
+                # (5) timers due now
+                if heap and heap[0][0] <= t:
+                    clock.advance_to(t)
+                # (6) corporate actions (raw mode moves cash/holdings), then LEAN's on_splits/on_dividends/...
+                if aux:
+                    self.corporate_actions(events)
+                    aux_handlers(Slice(t, events))
+                # (7) consolidators, then indicators
+                if cfeed.active:
+                    cfeed.on_slice(t, events)
+                if updaters:
+                    for ev in events:
+                        ups = updaters.get(ev.symbol)
+                        if ups is not None:
+                            cls = ev.__class__
+                            if (cls is TB or (cls is QB and not securities[ev.symbol].subscribes_trades)) \
+                                    and (ff_ind or not ev.fill_forward):
+                                for up in ups:
+                                    up(ev)
+                            elif (cls is TT and not ev.suspicious) or (
+                                    cls is QT and not ev.suspicious and not securities[ev.symbol].subscribes_trades):
+                                for up in ups:  # tick data: trade price, or the quote mid (or selector's field)
+                                    up(ev)
+                # (8)/(9) the strategy
+                if internal:
+                    events = tuple(e for e in events if e.symbol not in internal)
+                    if not events:
+                        if open_orders:
+                            brokerage.end_of_step(t)
+                        continue
+                sl = Slice(t, events)
+                if before_data:
+                    for f in before_data:
+                        f(sl)
+                on_data(sl)
+                if after_data:
+                    for f in after_data:
+                        f(sl)
+                if open_orders:  # (10) LEAN's scans after OnData: the step's asynchronous orders fill here
+                    brokerage.end_of_step(t)
+                if e.quit_requested:
+                    break
+            if e.quit_requested:
+                n += sum(map(len, slices))
+                last_t = t
+                break
+            n += sum(map(len, slices))
+            last_t = times[-1] if times else last_t
+        e.data_points += n
+        if warming:
+            e.warming_up = False
+            e.begin_trading(start_ns, end_ns)
+        if last_t is not None:
+            e.last_data_ns = last_t
+
+    def aux_handlers(self, sl: Slice) -> None:
+        """LEAN's per-kind handlers, before on_data: on_splits, on_dividends, on_delistings,
+        on_symbol_changed_events (each with that kind's events by symbol)."""
+        e = self.engine
+        st = e.strategy
+        internal = e.internal_symbols
+        for name, part in (("on_splits", sl.splits), ("on_dividends", sl.dividends),
+                           ("on_delistings", sl.delistings), ("on_symbol_changed_events", sl.symbol_changed_events)):
+            if internal:
+                for sym in [k for k in part if k in internal]:
+                    del part[sym]
+            if part:
+                getattr(st, name)(part)
+
+    def bars_in_place(self, times: list[int], batch: BarBatch) -> int:
+        """The steps of ``run`` for slices that each hold one real trade bar of one symbol, read from the
+        day's columns: no TradeBar, tuple or Slice contents are made unless something reads them (the
+        security's ``last_trade_bar``, the slice's data, an indicator that needs more than the close).
+        Returns how many rows ran (fewer than all when the strategy quits)."""
+        e = self.engine
+        clock = e.clock
+        heap = clock.timer_heap
+        set_time = clock.set_time
+        on_data = e.strategy.on_data
+        after_data = e.after_data
+        brokerage = e.brokerage
+        open_orders = e.open_orders
+        cfeed = e.consolidation
+        updaters = self.indicator_updaters
+        sym = batch.symbol
+        sec = e.securities[sym]
+        closes = batch.close
+        volumes = batch.volume
+        seen_ups: list | None = None
+        seen_len = 0
+        by_close = False
+        row = _CloseRow()  # what the close-only indicator updaters read of a bar: its end time and close
+        for i, t in enumerate(times):
+            if heap and heap[0][0] < t:  # (1) timers scheduled before this instant
+                clock.advance_to(t - 1)
+            set_time(t)
+            c = closes[i]
+            sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
+            sec.bar_row = i
+            sec.price = c
+            sec.volume = volumes[i]
+            if open_orders:  # (4) resting orders
+                brokerage.scan(t)
+            if heap and heap[0][0] <= t:  # (5) timers due now
+                clock.advance_to(t)
+            if cfeed.active:  # (7) consolidators, then indicators
+                cfeed.on_slice(t, (batch.bar(i),))
+            ups = updaters.get(sym)
+            if ups:
+                if len(ups) != seen_len or ups is not seen_ups:
+                    seen_ups, seen_len = ups, len(ups)
+                    by_close = all(map(reads_close_only, ups))
+                if by_close:
+                    row.end_time = t
+                    row.close = c
+                    for up in ups:
+                        up(row)
+                else:
+                    bar = batch.bar(i)
+                    for up in ups:
+                        up(bar)
+            sl = Slice(t, None, batch, i)  # (8)/(9)
+            on_data(sl)
+            if after_data:
+                for f in after_data:
+                    f(sl)
+            if open_orders:  # (10)
+                brokerage.end_of_step(t)
+            if e.quit_requested:
+                return i + 1
+        return len(times)
+
+    def corporate_actions(self, events: tuple) -> None:
+        e = self.engine
+        for ev in events:
+            cls = ev.__class__
+            if cls is Delisting:
+                if ev.type == 1:  # delisted: no more trading; its open orders are canceled (LEAN)
+                    sec = e.securities[ev.symbol]
+                    sec.is_delisted, sec.is_tradable = True, False
+                    for o in [o for o in e.open_orders.values() if o.symbol == ev.symbol]:
+                        e.cancel_order(o.id, "delisted")
+                continue
+            if cls is Dividend:
+                sec = e.securities[ev.symbol]
+                if sec.normalization is DataNormalizationMode.RAW and sec.holdings.quantity:
+                    e.portfolio.cash_book.add(sec.quote_currency, sec.holdings.quantity * ev.distribution)
+            elif cls is Split and not ev.warning:
+                sec = e.securities[ev.symbol]
+                if sec.normalization is DataNormalizationMode.RAW and sec.holdings.quantity:
+                    h = sec.holdings
+                    new_q = h.quantity / ev.split_factor
+                    whole = math.floor(new_q) if new_q > 0 else math.ceil(new_q)
+                    e.portfolio.cash_book.add(sec.quote_currency,
+                                                 (new_q - whole) * h.average_price * ev.split_factor)
+                    h.average_price *= ev.split_factor
+                    h.quantity = whole
+
+
+class _CloseRow:
+    """A bar as a close-only indicator updater sees it (see ``reads_close_only``), reused row after row."""
+
+    __slots__ = ("close", "end_time")
+
+    def __init__(self) -> None:
+        self.end_time = 0
+        self.close = 0.0
+
+
+def reads_close_only(updater: Callable[[Any], Any]) -> bool:
+    """True when ``updater``, given a trade bar, reads only its end time and close: the bar updater of a
+    value indicator whose selector is the close (so the engine need not make the TradeBar for it)."""
+    from leand.indicators.base import BarIndicator, Indicator, close
+    from leand.indicators.core import EMA, SMA
+
+    ind = getattr(updater, "__self__", None)
+    if not isinstance(ind, Indicator) or isinstance(ind, BarIndicator) or ind.selector is not close:
+        return False
+    fn = getattr(updater, "__func__", None)
+    return fn is type(ind).update_bar and fn in (Indicator.update_bar, SMA.update_bar, EMA.update_bar)
