@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -152,6 +153,46 @@ class ReportSink(Protocol):
     def put_nowait(self, item: ExecReport) -> None: ...
 
 
+class ReportChannel(asyncio.Queue[ExecReport]):
+    """An execution client's ``reports``: a queue until a consumer attaches, then a direct call.
+
+    Before :meth:`attach` (connect, reconcile, tests that read the queue) reports wait here as in any
+    ``asyncio.Queue``. Once the daemon attaches its consumer, ``put_nowait`` hands each report to it in the
+    same callback that produced it (a user-data frame, a REST answer, a paper fill): no task wakes up and no
+    loop iteration passes between the venue's answer and the strategy's order event. A report put from another
+    thread (a strategy on its own worker thread whose emulated order reports itself) is posted to the loop's
+    thread first, so the consumer only ever runs there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._consumer: Callable[[ExecReport], None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0
+
+    def attach(self, consumer: Callable[[ExecReport], None]) -> None:
+        """From now on reports go straight to ``consumer`` (on the running loop's thread); what is queued
+        goes first, in order."""
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.get_ident()
+        while not self.empty():
+            consumer(self.get_nowait())
+        self._consumer = consumer
+
+    def detach(self) -> None:
+        self._consumer = None
+
+    def put_nowait(self, item: ExecReport) -> None:
+        c = self._consumer
+        if c is None:
+            super().put_nowait(item)
+            return
+        if threading.get_ident() != self._thread:
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self.put_nowait, item)
+            return
+        c(item)
+
+
 class OrderEntry(Protocol):
     """The part of an execution client that order emulation drives: what the venue does natively, the three
     requests, and where reports go (an :class:`ExecutionClient` is one; so is replay's re-simulated venue)."""
@@ -186,6 +227,7 @@ class ExecutionClient(Protocol):
     the outcome from ``reports``. ``reconcile()`` returns the venue's view taken by ``connect()``."""
 
     capabilities: Capabilities
+    #: a :class:`ReportChannel` (an ``asyncio.Queue`` whose consumer, once attached, is called directly)
     reports: asyncio.Queue[ExecReport]
 
     @property

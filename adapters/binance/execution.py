@@ -70,7 +70,7 @@ from leand.model import (
     UpdateRequest,
     VenueOrder,
 )
-from leand.venue import Capabilities, OrderStore, VenueView
+from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView
 
 log = structlog.get_logger("leand.binance.exec")
 
@@ -146,7 +146,7 @@ class BinanceExecutionClient:
                  credentials: Mapping[str, str]) -> None:
         self.cfg = cfg
         self.store = store
-        self.reports: asyncio.Queue[ExecReport] = asyncio.Queue()
+        self.reports: ReportChannel = ReportChannel()
         #: client order id -> symbol id of every order this client sent or adopted (reconnects look them up)
         self._orders: dict[str, str] = {}
         self.sent = 0

@@ -43,7 +43,7 @@ from leand.model import (
     UpdateRequest,
     VenueOrder,
 )
-from leand.venue import Capabilities, OrderStore, VenueView
+from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView
 
 log = structlog.get_logger("leand.ccxt.exec")
 
@@ -85,7 +85,7 @@ class CcxtExecutionClient:
                  credentials: Mapping[str, str]) -> None:
         self.cfg = cfg
         self.store = store
-        self.reports: asyncio.Queue[ExecReport] = asyncio.Queue()
+        self.reports: ReportChannel = ReportChannel()
         self.symbols: dict[str, Symbol] = {s.value.upper(): s for s in instruments}
         self.index = {v: i for i, v in enumerate(self.symbols)}
         self._credentials = dict(credentials)

@@ -3,11 +3,9 @@ queue, and the account's own view for reconciliation after a restart."""
 
 from __future__ import annotations
 
-import asyncio
-
 from leand.model import ExecReport, Order, OrderType, QuoteTick, TimeInForce, UpdateRequest
 from leand.simulator.paper import PaperVenue
-from leand.venue import Capabilities, OrderStore, VenueView
+from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView
 
 
 class PaperExecutionClient:
@@ -20,7 +18,7 @@ class PaperExecutionClient:
     def __init__(self, venue: PaperVenue, store: OrderStore) -> None:
         self.venue = venue
         self.store = store
-        self.reports: asyncio.Queue[ExecReport] = asyncio.Queue()
+        self.reports: ReportChannel = ReportChannel()
         self.sent = 0
 
     @property

@@ -47,6 +47,19 @@ class StrategyConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     venues: list[str] = []
     #: per venue account, its allocation (as ``allocation``), for the accounts where it differs from ``allocation``
     allocations: dict[str, float | dict[str, float]] = {}
+    #: where its handlers run: inline on the hot path, moved to a worker thread of its own once a handler
+    #: overruns ``[hot_path] handler_budget_ms`` (auto), or on its worker thread from the start
+    isolation: Literal["auto", "inline", "thread"] = "auto"
+
+
+class HotPathConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``[hot_path]``: how long a strategy's handler may take inline before it is moved to its own thread
+    (see :mod:`leand.live.hotpath`)."""
+
+    handler_budget_ms: float = 5.0
+    #: overruns of the budget in a row before an ``isolation = "auto"`` strategy is moved (one slow call, a
+    #: garbage collection or the machine taking the core away, is no reason)
+    strikes: int = 3
 
 
 class WatchdogConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -129,6 +142,7 @@ class DaemonConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: seconds between equity and position samples per strategy and per account (0: none)
     equity_interval_s: float = 5.0
     journal: JournalConfig = msgspec.field(default_factory=JournalConfig)
+    hot_path: HotPathConfig = msgspec.field(default_factory=HotPathConfig)
     #: ``[venue]``: its shape is the registered config of its ``kind`` (default "paper"), decoded by
     #: :func:`parse_config` through the venue registry
     venue: VenueConfig = msgspec.field(default_factory=VenueConfig)

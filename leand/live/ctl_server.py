@@ -198,7 +198,7 @@ class CtlServer:
     def in_strategies(self, command: str, args: dict[str, Any], runners=None) -> None:
         """Actions run inside each strategy's own task, in order with its data (and so they are recorded)."""
         for r in (runners if runners is not None else self.d.runners.values()):
-            r.inbox.put_nowait(("call", command, args))
+            self.d.deliver(r, ("call", command, args))
 
     # -- read-only ---------------------------------------------------------------------------------------
     async def status(self, request: web.Request) -> web.Response:

@@ -1,9 +1,10 @@
 """``leand run``: the supervised asyncio daemon.
 
-Tasks: one feed task per data client, one task per strategy (an inbox drained into the same synchronous
-handlers a backtest calls), one order-session task per venue, the control server, the watchdog, the snapshot
-writer and a timer task. Start-up reconciles the journal with the venue before any strategy runs; only then is
-READY=1 sent to systemd.
+Tasks: one feed task per data client, the control server, the watchdog, the snapshot writer, the journal's
+upkeep. A market-data event, a venue report, a timer or a ctl call reaches the strategy's synchronous handlers
+(the same a backtest calls) in the callback that received it, through :class:`~leand.live.hotpath.HotPath`; a
+strategy too slow for that runs on a worker thread of its own behind a conflating buffer. Start-up reconciles
+the journal with the venue before any strategy runs; only then is READY=1 sent to systemd.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -34,9 +36,11 @@ from leand.live import journal as journal_module
 from leand.live import logs
 from leand.live.accounts import Allocation, AllocationError, allocate
 from leand.live.actions import STALE_FEED, apply_ctl
+from leand.live.buffer import ConflatingBuffer
 from leand.live.config import DaemonConfig, load_config
 from leand.live.execution import OrderRoutes
 from leand.live.faults import kill_point
+from leand.live.hotpath import HotPath
 from leand.live.journal import Journal
 from leand.live.notify import Notifier
 from leand.live.observe import Observer
@@ -78,12 +82,10 @@ class StrategyRunner:
     id: str
     engine: Engine
     on_error: str
-    inbox: asyncio.Queue = field(default_factory=asyncio.Queue)
     state: str = "running"  # running | paused | stopped | failed
     error: str = ""
     symbols: set[Symbol] = field(default_factory=set)
     handled: int = 0
-    task: asyncio.Task | None = None
     #: the engine's clock, ticked when its earliest timer is due (an event-loop ``call_at``, not polling)
     clock: LiveClock = field(default_factory=lambda: LiveClock(time.time_ns()))
     timer_handle: asyncio.TimerHandle | None = None
@@ -92,6 +94,28 @@ class StrategyRunner:
     file: str = ""
     #: the ids of the venues it trades on
     venues: tuple[str, ...] = ()
+    #: auto | inline | thread (``[[strategies]] isolation``)
+    isolation: str = "auto"
+    #: handler calls that overran the hot path's budget, all and in a row
+    overruns: int = 0
+    strikes: int = 0
+    #: set once it runs on a worker thread of its own (:mod:`leand.live.hotpath`)
+    buffer: ConflatingBuffer | None = None
+    thread: threading.Thread | None = None
+    isolated_ns: int = 0
+
+    @property
+    def conflated(self) -> int:
+        """Market-data events its buffer replaced by newer ones before it saw them."""
+        return self.buffer.conflated if self.buffer is not None else 0
+
+    @property
+    def backlog(self) -> int:
+        return len(self.buffer) if self.buffer is not None else 0
+
+    @property
+    def mode(self) -> str:
+        return "thread" if self.buffer is not None else "inline"
 
 
 class Daemon:
@@ -117,6 +141,9 @@ class Daemon:
         self.stats = self.obs.stats
         self.webhooks = self.obs.webhooks
         self.http: HttpServer | None = None  # when [http] is configured
+        self.hot = HotPath(self._handle, cfg.hot_path.handler_budget_ms, cfg.hot_path.strikes)
+        #: symbol -> the runners subscribed to it (the feed's fan-out, built once)
+        self.by_symbol: dict[Symbol, list[StrategyRunner]] = {}
 
     # ---- start-up ---------------------------------------------------------------------------------
     def _open(self) -> None:
@@ -259,7 +286,7 @@ class Daemon:
                 if v.account is not None:
                     v.account.register(sc.id, gate.ctx if len(mine) == 1 else AccountSlice(gate.ctx, v.instruments))
             runner = StrategyRunner(sc.id, engine, sc.on_error, symbols=set(engine.securities), clock=clock,
-                                    file=sc.file, venues=tuple(mine))
+                                    file=sc.file, venues=tuple(mine), isolation=sc.isolation)
             clock.on_next_timer = lambda due, r=runner: self._arm_timer(r, due)
             if clock.next_timer_ns is not None:  # timers the strategy set while it initialized
                 self._arm_timer(runner, clock.next_timer_ns)
@@ -401,84 +428,97 @@ class Daemon:
             else:
                 seq = -1
             events = (q,)
-            for r in self.runners.values():
-                if q.symbol in r.symbols:
-                    r.inbox.put_nowait(("slice", q.time, events, seq, now))
+            key = (q.symbol, type(q))
+            deliver = self.hot.deliver
+            for r in self.by_symbol.get(q.symbol, ()):
+                # the strategy's handler, its gate, the journal and the venue's request, in this callback
+                deliver(r, ["slice", q.time, events, seq, now, key])
 
-    async def _order_session(self, v: Venue) -> None:
-        s = v.session
-        reports = v.execution.reports
-        while True:
-            rep: ExecReport = await reports.get()
+    def _on_report(self, v: Venue, rep: ExecReport) -> None:
+        """A venue's report, in the callback that produced it: journaled before anyone acts on it, then to the
+        strategy's order manager (inline, or into its buffer, never conflated)."""
+        try:
             if rep.fill_quantity:
                 kill_point("fill_unjournaled")
                 rep = v.to_journal(rep)  # its fill id in the journal's space (the same for a one-venue daemon)
-            fresh = persist_report(self.journal, rep)  # journaled before anyone acts on it
-            route = s.routes.get(rep.client_order_id)
+            fresh = persist_report(self.journal, rep)
+            route = v.session.routes.get(rep.client_order_id)
             if route is None:
                 log.warning("session.unrouted_report", venue=v.id, client_order_id=rep.client_order_id,
                             status=rep.status)
-                continue
+                return
             sid, order = route
             self.obs.on_report(sid, order, rep, fresh)
-            if fresh or not rep.fill_quantity:
-                self.runners[sid].inbox.put_nowait(("report", order, rep))
+        except Exception as e:  # the venue client's callback must go on (its stream, its request)
+            log.error("session.report_failed", client_order_id=rep.client_order_id,
+                      error=f"{type(e).__name__}: {e}")
+            return
+        if fresh or not rep.fill_quantity:
+            self.hot.deliver(self.runners[sid], ("report", order, rep))
 
-    async def _strategy(self, r: StrategyRunner) -> None:
-        """Drain the inbox into the engine. Every input is recorded as consumed, in order: that sequence is
-        exactly what a replay feeds the same strategy code."""
+    def deliver(self, r: StrategyRunner, item: tuple) -> None:
+        """An input for one strategy (a ctl call, a halt), handled in order with its data."""
+        self.hot.deliver(r, item)
+
+    def _handle(self, r: StrategyRunner, item: Any) -> None:
+        """One input into the engine, on the thread the strategy runs on. Every input is recorded as
+        consumed, in order: that sequence is exactly what a replay feeds the same strategy code."""
         e = r.engine
         rec = self.recorder
         sid = r.id
-        stats = self.stats
-        while True:
-            item = await r.inbox.get()
-            kind = item[0]
-            try:
-                if kind == "slice":
-                    if r.state == "running":
-                        if rec is not None:
-                            rec.write(Slice(item[1], sid, item[3]))
+        kind = item[0]
+        inline = r.buffer is None
+        write = rec.write if rec is not None and inline else (
+            (lambda f: self.hot.post(rec.write, f)) if rec is not None else None)
+        try:
+            if kind == "slice":
+                if r.state == "running":
+                    if write is not None:
+                        write(Slice(item[1], sid, item[3]))
+                    if inline:
+                        stats = self.stats
                         stats.tick_recv = item[4]  # tick-to-order starts at the message's receipt
                         e.on_live_slice(item[1], item[2])
                         stats.tick_recv = 0.0
-                        r.handled += 1
-                    else:  # paused/stopped/failed strategies still keep prices current
-                        _update_prices(e, item[2])
-                elif kind == "report":
-                    rep = item[2]
+                    else:
+                        e.on_live_slice(item[1], item[2])
+                    r.handled += 1
+                else:  # paused/stopped/failed strategies still keep prices current
+                    _update_prices(e, item[2])
+            elif kind == "report":
+                rep = item[2]
+                now = time.time_ns()
+                e.clock.advance_to(now)  # the time the strategy sees it at is part of the input
+                if write is not None:
+                    write(Report(recv_ns=now, strategy=sid, client_order_id=rep.client_order_id,
+                                 status=rep.status, kind=rep.kind, fill_id=rep.fill_id, fill_quantity=rep.fill_quantity,
+                                 fill_price=rep.fill_price, fee=rep.fee, fee_currency=rep.fee_currency,
+                                 liquidity=rep.liquidity, reason=rep.reason))
+                apply_report(e, item[1], rep)
+            elif kind == "tick":
+                if r.state == "running":
                     now = time.time_ns()
-                    e.clock.advance_to(now)  # the time the strategy sees it at is part of the input
-                    if rec is not None:
-                        rec.write(Report(recv_ns=now, strategy=sid, client_order_id=rep.client_order_id,
-                                         status=rep.status, kind=rep.kind, fill_id=rep.fill_id, fill_quantity=rep.fill_quantity,
-                                         fill_price=rep.fill_price, fee=rep.fee, fee_currency=rep.fee_currency,
-                                         liquidity=rep.liquidity, reason=rep.reason))
-                    apply_report(e, item[1], rep)
-                elif kind == "tick":
-                    if r.state == "running":
-                        now = time.time_ns()
-                        fired = r.clock.tick(now)
-                        if fired and rec is not None:
-                            rec.write(Tick(now, sid, fired))
-                    due = r.clock.next_timer_ns
-                    if due is not None:
-                        self._arm_timer(r, due)
-                elif kind == "call":
-                    now = time.time_ns()
-                    e.clock.advance_to(now)
-                    if rec is not None:
-                        rec.write(Ctl(recv_ns=now, who="ctl", command=item[1], args=item[2], strategy=sid))
-                    apply_ctl(e, item[1], item[2])
-            except Exception as exc:  # isolate the strategy, keep the daemon
-                self._strategy_failed(r, exc)
+                    fired = r.clock.tick(now)
+                    if fired and write is not None:
+                        write(Tick(now, sid, fired))
+                due = r.clock.next_timer_ns
+                if due is not None:
+                    self._arm_timer(r, due)
+            elif kind == "call":
+                now = time.time_ns()
+                e.clock.advance_to(now)
+                if write is not None:
+                    write(Ctl(recv_ns=now, who="ctl", command=item[1], args=item[2], strategy=sid))
+                apply_ctl(e, item[1], item[2])
+        except Exception as exc:  # isolate the strategy, keep the daemon
+            self._strategy_failed(r, exc)
 
     def _strategy_failed(self, r: StrategyRunner, exc: BaseException) -> None:
         r.state = "failed"
         r.error = f"{type(exc).__name__}: {exc}"
         log.error("strategy.failed", strategy=r.id, error=r.error, where=origin(exc, r.file or None),
                   detail=one_line(exc, r.file or None), on_error=r.on_error)
-        self.obs.strategy_failed(r)
+        self.hot.post(self.obs.strategy_failed, r)
         e = r.engine
         try:
             if r.on_error in ("cancel", "flatten"):
@@ -492,6 +532,9 @@ class Daemon:
     def _arm_timer(self, r: StrategyRunner, due_ns: int) -> None:
         """Have the event loop wake this strategy when its earliest timer is due (kept if one is armed sooner).
         A wake-up that comes early (the loop's clock is coarser than ours) finds nothing due and re-arms."""
+        if r.buffer is not None and threading.current_thread() is r.thread:  # the loop's timers are the loop's
+            self.hot.post(self._arm_timer, r, due_ns)
+            return
         h = r.timer_handle
         if h is not None and not h.cancelled() and r.timer_due_ns <= due_ns:
             return
@@ -501,10 +544,9 @@ class Daemon:
         r.timer_due_ns = due_ns
         r.timer_handle = loop.call_at(loop.time() + max(0.0, (due_ns - time.time_ns()) / 1e9), self._timer_due, r)
 
-    @staticmethod
-    def _timer_due(r: StrategyRunner) -> None:
+    def _timer_due(self, r: StrategyRunner) -> None:
         r.timer_handle = None
-        r.inbox.put_nowait(("tick",))
+        self.hot.deliver(r, ("tick",))
 
     async def _snapshots(self) -> None:
         while True:
@@ -616,7 +658,7 @@ class Daemon:
                 log.warning("feed.stale_halt", venue=v.id, age_s=round(age, 3))
                 for r in self.runners.values():
                     if v.id in r.venues:
-                        r.inbox.put_nowait(("call", "halt", {
+                        self.deliver(r, ("call", "halt", {
                             "reason": f"{STALE_FEED}: no market data from {v.id} for {age:.1f} s",
                             "cancel_all": False}))
             elif age <= wd.max_feed_staleness_s and v.stale_halted:
@@ -624,7 +666,7 @@ class Daemon:
                 log.info("feed.stale_resume", venue=v.id)
                 for r in self.runners.values():
                     if v.id in r.venues and not any(self.venues[o].stale_halted for o in r.venues):
-                        r.inbox.put_nowait(("call", "feed-resume", {"by": "feed recovered"}))
+                        self.deliver(r, ("call", "feed-resume", {"by": "feed recovered"}))
 
     def feed_stats(self, v: Venue | None = None) -> dict[str, int]:
         """A venue's data client's counters (the first venue's by default) and, for a venue with local books,
@@ -642,8 +684,9 @@ class Daemon:
         return out
 
     def backlog(self) -> dict[str, int]:
-        """Queued, not yet handled: each strategy's inbox and each venue's reports."""
-        out = {r.id: r.inbox.qsize() for r in self.runners.values()}
+        """Queued, not yet handled: each isolated strategy's buffer (inline ones have none) and each venue's
+        reports (none once the daemon consumes them directly)."""
+        out = {r.id: r.backlog for r in self.runners.values()}
         out["venue_reports"] = sum(v.execution.reports.qsize() for v in self.venues.values())
         if len(self.venues) > 1:
             for vid, v in self.venues.items():
@@ -692,6 +735,8 @@ class Daemon:
                 "strategies": {r.id: r.state for r in self.runners.values()},
                 "open_orders": sum(len(r.engine.open_orders) for r in self.runners.values()),
                 "mismatches_at_start": len(self.mismatches), "backlog": self.backlog(),
+                "runners": {r.id: r.mode for r in self.runners.values()},
+                "conflated": {r.id: r.conflated for r in self.runners.values()},
                 "feed": self.feed_stats(), **self.health()}
 
     def summary(self) -> str:
@@ -718,7 +763,7 @@ class Daemon:
                 return {"reloaded": False, "reason": "started with the default config: nothing to re-read"}
             new = load_config(self.config_path)
             for r in self.runners.values():
-                r.inbox.put_nowait(("call", "risk-set", msgspec.to_builtins(new.risk)))
+                self.deliver(r, ("call", "risk-set", msgspec.to_builtins(new.risk)))
             logs.set_level(new.log_level)
             self.cfg.risk = new.risk
             log.info("config.reloaded", path=str(self.config_path))
@@ -758,18 +803,23 @@ class Daemon:
             raise
         await self.webhooks.start()
         spawn = asyncio.create_task
-        # per venue, its own supervised data task and order session (named by the venue when there are several)
+        self.hot.bind()
+        for r in self.runners.values():
+            for sym in r.symbols:
+                self.by_symbol.setdefault(sym, []).append(r)
+            if r.isolation == "thread":
+                self.hot.isolate(r)
+        # from here on a venue's report reaches its strategy in the callback that produced it
+        for v in self.venues.values():
+            v.execution.reports.attach(partial(self._on_report, v))
+        # per venue, its own supervised data task (named by the venue when there are several)
         several = len(self.venues) > 1
         self.feed_tasks = [spawn(self._supervise(f"feed:{v.id}" if several else "feed", partial(self._feed, v)))
                            for v in self.venues.values()]
         self.tasks = [*self.feed_tasks,
-                      *(spawn(self._supervise(f"session:{v.id}" if several else "session",
-                                              partial(self._order_session, v))) for v in self.venues.values()),
                       spawn(self._watchdog()), spawn(self._snapshots()),
                       spawn(self._equity()), spawn(self._journal_upkeep()),
                       spawn(self.obs.monitor())]
-        for r in self.runners.values():
-            r.task = spawn(self._strategy(r))
         self.state = "ready"
         self.ready_at = time.time()
         self.notifier.ready(f"trading ({len(self.runners)} strategies, {len(self.mismatches)} mismatches "
@@ -795,22 +845,24 @@ class Daemon:
             r.state = "stopped"
             if r.timer_handle is not None:
                 r.timer_handle.cancel()
-        if self.cfg.shutdown.cancel_all:  # as an input of each strategy's task, so it is recorded in order
+        if self.cfg.shutdown.cancel_all:  # as an input of each strategy, so it is recorded in order
             for r in self.runners.values():
-                r.inbox.put_nowait(("call", "cancel-all", {"reason": "shutdown"}))
-        # let the session persist and the strategies apply what is in flight
+                self.deliver(r, ("call", "cancel-all", {"reason": "shutdown"}))
+        # let the venue answer and the strategies apply what is in flight
         for _ in range(300):
             await asyncio.sleep(0.01)
             if all(v.execution.reports.empty() and not v.execution.inflight for v in self.venues.values()) and \
-                    all(r.inbox.empty() for r in self.runners.values()):
+                    all(not r.backlog for r in self.runners.values()):
                 break
+        for r in self.runners.values():
+            await asyncio.to_thread(self.hot.stop, r)
         self._snapshot_all()
         self._safe(self._sample_equity)
         await self.ctl.stop()
         if self.http is not None:
             await self.http.stop()
         await self.webhooks.stop()
-        for t in self.tasks + [r.task for r in self.runners.values() if r.task]:
+        for t in self.tasks:
             t.cancel()
         for t in self.tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):

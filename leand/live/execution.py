@@ -13,10 +13,11 @@ restart neither loses an armed stop nor fires it twice.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from leand.live.faults import kill_point
-from leand.model import Order, OrderType
+from leand.model import Order, OrderType, UpdateRequest
 from leand.orders.emulation import EmulatingClient
 from leand.replay.records import Outbound
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from leand.live.journal import Journal
     from leand.replay.recorder import Recorder
     from leand.venue import ExecutionClient as VenueExecutionClient
+    from leand.venue import OrderEntry, ReportSink
 
 
 class OrderRoutes:
@@ -55,6 +57,16 @@ class JournaledExecutionClient(EmulatingClient):
         super().__init__(engine, routes.venue)
         self.session = routes
         self.strategy_id = strategy_id
+        #: how journal, recorder and venue calls are made: directly, or posted to the event loop's thread once
+        #: the strategy runs on a worker thread (:mod:`leand.live.hotpath`)
+        self._effect: Callable[..., None] = _call
+
+    def post_effects(self, post: Callable[..., None]) -> None:
+        """The engine now runs on a worker thread: journal writes, recordings and venue requests are posted to
+        the loop's thread by ``post(fn, *args)``, in order (so the intent is still journaled before the venue
+        hears of the order)."""
+        self._effect = post
+        self.venue = _PostedVenue(self.venue, post)
 
     def _after_journal(self, order: Order) -> None:
         kill_point("intent_journaled")
@@ -63,13 +75,13 @@ class JournaledExecutionClient(EmulatingClient):
         kill_point("sent_unacked")
 
     def on_linked(self, a: Order, b: Order) -> None:
-        self.session.journal.link(a.client_order_id, b.client_order_id)
+        self._effect(self.session.journal.link, a.client_order_id, b.client_order_id)
 
     def _journal_triggered(self, order: Order, leg_type: OrderType, now_ns: int) -> None:
-        self.session.journal.triggered(order.client_order_id, leg_type, now_ns)
+        self._effect(self.session.journal.triggered, order.client_order_id, leg_type, now_ns)
 
     def _journal_stop(self, order: Order, stop: float, now_ns: int) -> None:
-        self.session.journal.update_terms(order.client_order_id, None, None, stop, now_ns)
+        self._effect(self.session.journal.update_terms, order.client_order_id, None, None, stop, now_ns)
 
     # -- journal and recording ------------------------------------------------------------------------------------
     def _journal_intent(self, order: Order, now_ns: int, emulated: bool = False) -> str:
@@ -79,13 +91,47 @@ class JournaledExecutionClient(EmulatingClient):
         cid = order.client_order_id
         # the journal's stop column holds a limit-if-touched order's trigger
         stop = order.trigger_price if order.type is OrderType.LIMIT_IF_TOUCHED else order.stop_price
-        s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type, order.limit_price,
-                         stop, order.time_in_force, order.tag, now_ns, s.boot, emulated=emulated,
-                         trailing_amount=order.trailing_amount, trailing_pct=order.trailing_as_percentage)
         s.routes[cid] = (self.strategy_id, order)
+        if self._effect is _call:
+            s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type, order.limit_price,
+                             stop, order.time_in_force, order.tag, now_ns, s.boot, emulated=emulated,
+                             trailing_amount=order.trailing_amount, trailing_pct=order.trailing_as_percentage)
+        else:
+            self._effect(partial(s.journal.intent, cid, self.strategy_id, order.symbol, order.quantity, order.type,
+                                 order.limit_price, stop, order.time_in_force, order.tag, now_ns, s.boot,
+                                 emulated=emulated, trailing_amount=order.trailing_amount,
+                                 trailing_pct=order.trailing_as_percentage))
         self._record(order, now_ns, "submit")
         return cid
 
     def _record(self, order: Order, now_ns: int, kind: str) -> None:
         if self.session.recorder is not None:
-            self.session.recorder.write(Outbound(recv_ns=now_ns, client_order_id=order.client_order_id, kind=kind))
+            self._effect(self.session.recorder.write, Outbound(recv_ns=now_ns, client_order_id=order.client_order_id,
+                                                               kind=kind))
+
+
+def _call(fn: Callable[..., object], *args: object) -> None:
+    fn(*args)
+
+
+class _PostedVenue:
+    """A venue client whose requests are posted to the event loop's thread (for an engine on a worker thread);
+    what it declares and where it reports stay the venue's own (its report channel is thread-safe)."""
+
+    def __init__(self, venue: OrderEntry, post: Callable[..., None]) -> None:
+        self._venue = venue
+        self._post = post
+        self.capabilities = venue.capabilities
+
+    @property
+    def reports(self) -> ReportSink:
+        return self._venue.reports
+
+    def submit(self, order: Order, now_ns: int) -> None:
+        self._post(self._venue.submit, order, now_ns)
+
+    def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
+        self._post(self._venue.modify, order, update, now_ns)
+
+    def cancel(self, order: Order, now_ns: int) -> None:
+        self._post(self._venue.cancel, order, now_ns)

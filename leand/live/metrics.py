@@ -182,8 +182,8 @@ class DaemonCollector:
                 if sec.holdings.quantity:
                     pos.add_metric([r.id, sym.value], sec.holdings.quantity)
                     upl.add_metric([r.id, sym.value], r.engine.portfolio.unrealized_profit(sec))
-            depth.add_metric([f"strategy:{r.id}"], r.inbox.qsize())
-            confl.add_metric([r.id], getattr(r, "conflated", 0))
+            depth.add_metric([f"strategy:{r.id}"], r.backlog)
+            confl.add_metric([r.id], r.conflated)
         venues = getattr(d, "venues", {})
         several = len(venues) > 1
         for vid, v in venues.items():

@@ -36,18 +36,17 @@ def test_feed_resume_lifts_only_the_stale_feed_halt():
 
 def test_watchdog_halts_once_when_stale_and_resumes_once():
     async def go() -> None:
-        runners = {"a": SimpleNamespace(inbox=asyncio.Queue(), venues=("v",)),
-                   "b": SimpleNamespace(inbox=asyncio.Queue(), venues=("v",))}
+        runners = {"a": SimpleNamespace(got=[], venues=("v",)), "b": SimpleNamespace(got=[], venues=("v",))}
         v = SimpleNamespace(id="v", last_quote_wall=100.0, stale_halted=False)
         d = SimpleNamespace(cfg=SimpleNamespace(watchdog=WatchdogConfig(max_feed_staleness_s=2.0)),
-                            venues={"v": v}, runners=runners)
+                            venues={"v": v}, runners=runners, deliver=lambda r, item: r.got.append(item))
         for now in (101.0, 101.9, 102.05, 102.5, 103.0):  # the limit passes at 102.0: one halt
             Daemon._stale_feed(d, now)  # type: ignore[arg-type]
         v.last_quote_wall = 103.1
         for now in (103.2, 103.3):  # data again: one resume
             Daemon._stale_feed(d, now)  # type: ignore[arg-type]
         for r in runners.values():
-            got = [r.inbox.get_nowait() for _ in range(r.inbox.qsize())]
+            got = r.got
             assert [g[1] for g in got] == ["halt", "feed-resume"]
             assert got[0][2]["reason"].startswith(STALE_FEED) and got[0][2]["cancel_all"] is False
 
@@ -58,25 +57,29 @@ def test_stale_feed_on_one_venue_halts_only_its_strategies():
     """Two venues: a stale feed on one halts the strategies trading there; a strategy on both is resumed only
     when both flow again."""
     async def go() -> None:
-        runners = {"p": SimpleNamespace(inbox=asyncio.Queue(), venues=("p",)),
-                   "b": SimpleNamespace(inbox=asyncio.Queue(), venues=("b",)),
-                   "pb": SimpleNamespace(inbox=asyncio.Queue(), venues=("p", "b"))}
+        runners = {"p": SimpleNamespace(got=[], venues=("p",)),
+                   "b": SimpleNamespace(got=[], venues=("b",)),
+                   "pb": SimpleNamespace(got=[], venues=("p", "b"))}
         vp = SimpleNamespace(id="p", last_quote_wall=100.0, stale_halted=False)
         vb = SimpleNamespace(id="b", last_quote_wall=100.0, stale_halted=False)
         d = SimpleNamespace(cfg=SimpleNamespace(watchdog=WatchdogConfig(max_feed_staleness_s=2.0)),
-                            venues={"p": vp, "b": vb}, runners=runners)
+                            venues={"p": vp, "b": vb}, runners=runners, deliver=lambda r, item: r.got.append(item))
         vp.last_quote_wall = 101.5
         Daemon._stale_feed(d, 102.5)  # type: ignore[arg-type]  # b stale, p fresh
         vb.last_quote_wall = 103.0
         Daemon._stale_feed(d, 103.1)  # type: ignore[arg-type]  # b back
-        calls = {sid: [r.inbox.get_nowait()[1] for _ in range(r.inbox.qsize())] for sid, r in runners.items()}
+        calls = {sid: [g[1] for g in r.got] for sid, r in runners.items()}
+        for r in runners.values():
+            r.got.clear()
         assert calls == {"p": [], "b": ["halt", "feed-resume"], "pb": ["halt", "feed-resume"]}
         Daemon._stale_feed(d, 104.0)  # type: ignore[arg-type]  # p stale (2.5 s), b fresh
         vb.last_quote_wall = 100.0
         Daemon._stale_feed(d, 104.1)  # type: ignore[arg-type]  # b stale as well
         vp.last_quote_wall = 104.2
         Daemon._stale_feed(d, 104.3)  # type: ignore[arg-type]  # p back, b still stale: pb stays halted
-        calls = {sid: [r.inbox.get_nowait()[1] for _ in range(r.inbox.qsize())] for sid, r in runners.items()}
+        calls = {sid: [g[1] for g in r.got] for sid, r in runners.items()}
+        for r in runners.values():
+            r.got.clear()
         assert calls == {"p": ["halt", "feed-resume"], "b": ["halt"], "pb": ["halt", "halt"]}
 
     asyncio.run(go())
