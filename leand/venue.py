@@ -227,8 +227,8 @@ class ExecutionClient(Protocol):
     the outcome from ``reports``. ``reconcile()`` returns the venue's view taken by ``connect()``."""
 
     capabilities: Capabilities
-    #: a :class:`ReportChannel` (an ``asyncio.Queue`` whose consumer, once attached, is called directly)
-    reports: asyncio.Queue[ExecReport]
+    #: an ``asyncio.Queue`` whose consumer, once attached, is called directly
+    reports: ReportChannel
 
     @property
     def inflight(self) -> int:

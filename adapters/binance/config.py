@@ -40,3 +40,6 @@ class BinanceVenueConfig(VenueConfig, tag_field="kind", tag="binance"):
     reconnect_cap_s: float = 10.0
     #: how often the server-time offset is refreshed
     time_sync_interval_s: float = 300.0
+    #: new orders as WebSocket API ``order.place`` frames on the kept-alive user-data connection (REST when
+    #: it is down or backed up), or always as REST ``POST /api/v3/order``
+    order_entry: Literal["ws", "rest"] = "ws"

@@ -1,17 +1,20 @@
-"""Order entry with Binance Spot: signed REST orders, the WebSocket API user-data stream, REST reconciliation.
+"""Order entry with Binance Spot: WebSocket API orders (REST as the fallback), the WebSocket API user-data
+stream, REST reconciliation.
 
 :class:`BinanceExecutionClient` implements the venue boundary's :class:`leand.venue.ExecutionClient`: ``submit``,
 ``cancel``, ``reports``, ``connect``/``close`` and ``reconcile()`` (the venue's view taken at connect).
 Guarantees, and where they are kept:
 
-* journal before send: the daemon journals the intent before ``submit`` is called, and ``submit`` only
-  spawns the request task;
+* journal before send: the daemon journals the intent before ``submit`` is called; ``submit`` writes the
+  signed ``order.place`` frame to the kept-alive WebSocket API connection at once (:mod:`.wsapi`), or, when
+  that connection is down or backed up, spawns the REST request task;
 * no lost report: the user-data stream is subscribed *before* the REST snapshot (openOrders, myTrades,
   account) is taken, at start and after every reconnect, so every fill reaches the queue by one path or both;
 * no duplicated report: fills are keyed by Binance trade id (``fill_key``) and journaled with INSERT OR IGNORE
   before the engine sees them; order-status reports only ever move an order forward (``_stage``);
 * no blind resend: a new order whose outcome is unknown (5xx, timeout) is looked up by its client order id,
-  never sent again.
+  never sent again; a WS API order whose connection drops, or whose answer does not come within
+  ``request_timeout_s``, is looked up the same way.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +59,7 @@ from leand.adapters.binance.schemas import (
 )
 from leand.adapters.binance.schemas import ApiError as ApiErrorBody
 from leand.adapters.binance.signing import ws_signature
+from leand.adapters.binance.wsapi import RequestTemplates, write_now
 from leand.model import (
     CANCEL_REJECTED,
     STATUS_RANK,
@@ -174,7 +178,12 @@ class BinanceExecutionClient:
         self.user_connected = asyncio.Event()
         self._reconciling: asyncio.Task | None = None
         self.stats = {"user_connects": 0, "reconciles": 0, "recovered_fills": 0, "orders_sent": 0,
-                      "rejected": 0, "unknown_outcomes": 0, "events": 0}
+                      "rejected": 0, "unknown_outcomes": 0, "events": 0, "ws_orders": 0, "rest_orders": 0}
+        self.templates = RequestTemplates(self._api_key, self._secret, cfg.recv_window_ms)
+        #: WS API request id -> (order, its answer's deadline)
+        self._ws_pending: dict[str, tuple[Order, asyncio.TimerHandle]] = {}
+        #: called with (method, params) as a new order's request goes on the wire (benchmarks time it)
+        self.on_send: Callable[[str, Mapping[str, Any]], None] | None = None
 
     # -- the venue boundary ---------------------------------------------------------------------------------
     @property
@@ -495,7 +504,72 @@ class BinanceExecutionClient:
         return p
 
     def send_order(self, order: Order) -> None:
+        if self.cfg.order_entry == "ws" and self._uws is not None and self.user_connected.is_set() and \
+                self._place_ws(order):
+            return
         self._spawn(self._place(order))
+
+    def _place_ws(self, order: Order) -> bool:
+        """Write the signed ``order.place`` frame now; False (the caller goes by REST) when the order cannot be
+        expressed (REST reports why), the weight budget says wait, or the connection cannot take the frame."""
+        params = self.order_params(order)
+        if isinstance(params, str) or self.rest.throttle.delay(1) > 0:
+            return False
+        cid = order.client_order_id
+        rid = f"o{self.sent}-{cid}"
+        frame = self.templates.frame(rid, "order.place", params, self.rest.timestamp_ms())
+        if not write_now(self._uws, frame):
+            return False
+        if self.on_send is not None:
+            self.on_send("order.place", params)
+        self._inflight.add(cid)
+        self.sent += 1
+        self.stats["orders_sent"] += 1
+        self.stats["ws_orders"] += 1
+        timer = asyncio.get_running_loop().call_later(self.cfg.request_timeout_s, self._ws_unanswered, rid)
+        self._ws_pending[rid] = (order, timer)
+        return True
+
+    def _on_ws_answer(self, rid: str, f: UserDataFrame) -> None:
+        order, timer = self._ws_pending.pop(rid)
+        timer.cancel()
+        cid = order.client_order_id
+        if f.status == 200 and f.error is None:
+            try:
+                resp = msgspec.json.decode(f.result, type=OrderResponse)
+            except (msgspec.DecodeError, msgspec.ValidationError) as e:
+                self._unknown_ws(order, f"malformed order.place answer: {e}")
+                return
+            self._inflight.discard(cid)
+            self._on_order_response(order, resp)
+            return
+        if f.status is None or f.status >= 500:
+            self._unknown_ws(order, f"order.place answered {f.status}")
+            return
+        self._inflight.discard(cid)
+        self.stats["rejected"] += 1
+        code, msg = (f.error.code, f.error.msg) if f.error is not None else (0, f"status {f.status}")
+        log.warning("binance.order.rejected", client_order_id=cid, code=code, msg=msg, via="ws")
+        self._push_status(cid, _S.REJECTED, order.symbol.id, time.time_ns(), f"{code} {msg}")
+
+    def _ws_unanswered(self, rid: str) -> None:
+        item = self._ws_pending.pop(rid, None)
+        if item is not None:
+            self._unknown_ws(item[0], f"no answer to order.place in {self.cfg.request_timeout_s:g} s")
+
+    def _unknown_ws(self, order: Order, why: str) -> None:
+        """Sent and not answered for sure: ask the venue by client order id, never send it again."""
+        self.stats["unknown_outcomes"] += 1
+        log.warning("binance.order.unknown_outcome", client_order_id=order.client_order_id, error=why, via="ws")
+        self._spawn(self._resolve_inflight(order))
+
+    async def _resolve_inflight(self, order: Order) -> None:
+        cid = order.client_order_id
+        self._inflight.add(cid)
+        try:
+            await self._resolve_unknown(order)
+        finally:
+            self._inflight.discard(cid)
 
     def send_cancel(self, order: Order) -> None:
         self._spawn(self._cancel(order))
@@ -524,6 +598,7 @@ class BinanceExecutionClient:
             # no "sent" write on the hot path: reconciliation treats "intent" and "sent" alike (it asks the venue)
             self.sent += 1
             self.stats["orders_sent"] += 1
+            self.stats["rest_orders"] += 1
             try:
                 body = await self.rest.request("POST", "/api/v3/order", params, signed=True, weight=1,
                                                retry=False)
@@ -839,6 +914,11 @@ class BinanceExecutionClient:
             finally:
                 self.user_connected.clear()
                 self._uws = None
+                # WS API orders the dropped connection did not answer: their outcome is unknown
+                pending, self._ws_pending = self._ws_pending, {}
+                for order, timer in pending.values():
+                    timer.cancel()
+                    self._unknown_ws(order, "WebSocket API connection closed before the answer")
             await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
             attempt += 1
 
@@ -884,6 +964,8 @@ class BinanceExecutionClient:
             log.warning("binance.user.undecodable", frame=str(raw)[:200])
             return False
         if not len(f.event):
+            if f.id is not None and f.id in self._ws_pending:
+                self._on_ws_answer(str(f.id), f)
             return False
         self.stats["events"] += 1
         try:

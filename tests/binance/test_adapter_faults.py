@@ -51,15 +51,16 @@ async def sim_in_process(rate_hz: float = 0.0):
     return await start_server(finalize(cfg, "test"), seed=5)
 
 
-def venue_cfg(srv) -> BinanceVenueConfig:
+def venue_cfg(srv, order_entry: str = "ws") -> BinanceVenueConfig:
     return BinanceVenueConfig(base_url=srv.url, stream_url=srv.ws_url, ws_api_url=f"{srv.ws_url}/ws-api/v3",
-                              reconnect_base_s=0.05, reconnect_cap_s=0.5)
+                              reconnect_base_s=0.05, reconnect_cap_s=0.5, order_entry=order_entry)
 
 
-async def started_session(srv, tmp: Path) -> BinanceExecutionClient:
+async def started_session(srv, tmp: Path, order_entry: str = "ws") -> BinanceExecutionClient:
     j = Journal(tmp / "journal.sqlite")
     j.next_boot()
-    s = BinanceExecutionClient(venue_cfg(srv), j, INST, {"api_key": srv.api_key, "api_secret": srv.api_secret})
+    s = BinanceExecutionClient(venue_cfg(srv, order_entry), j, INST, {"api_key": srv.api_key,
+                                                                      "api_secret": srv.api_secret})
     await s.connect()
     apply_view(j, s.reconcile())
     return s
@@ -137,7 +138,7 @@ async def test_gap_in_depth_ids_resyncs_and_the_book_matches_the_venue(tmp_path:
 
 async def test_lost_answer_to_an_executed_order_is_resolved_not_resent(tmp_path: Path) -> None:
     srv = await sim_in_process()
-    s = await started_session(srv, tmp_path)
+    s = await started_session(srv, tmp_path, order_entry="rest")
     try:
         srv.faults.http_status, srv.faults.http_count, srv.faults.http_mode = 503, 1, "after"
         submit(s, order("t-1-1", 0.001))
@@ -149,6 +150,51 @@ async def test_lost_answer_to_an_executed_order_is_resolved_not_resent(tmp_path:
         assert len(mine) == 1 and mine[0]["status"] == "FILLED"  # sent once
         assert sum(f.fill_quantity for f in fills) == pytest.approx(0.001)
         assert s.store.intents()[0]["status"] == "filled"
+    finally:
+        await s.close()
+        await srv.close()
+
+
+async def test_ws_order_whose_connection_drops_before_the_answer_is_resolved_not_resent(tmp_path: Path) -> None:
+    """order.place went out on the WS API connection, the venue executed it, and the connection dropped before
+    its answer: the order is looked up by its client order id (never sent again) and its fill recovered."""
+    srv = await sim_in_process()
+    s = await started_session(srv, tmp_path)
+    new_order = srv.exchange.new_order
+
+    def executed_then_dropped(*a, **k):
+        out = new_order(*a, **k)
+        srv.hub.drop_all()  # the answer goes nowhere
+        return out
+
+    srv.exchange.new_order = executed_then_dropped
+    try:
+        submit(s, order("t-1-9", 0.001))
+        assert s.stats["ws_orders"] == 1 and s.stats["rest_orders"] == 0  # written to the kept-alive socket
+        reps = await settle(s, lambda out: any(r.status == "filled" for r, _ in out))
+        srv.exchange.new_order = new_order
+        assert s.stats["unknown_outcomes"] == 1
+        fills = [r for r, fresh in reps if r.fill_quantity and fresh]
+        trades = await s.rest.request("GET", "/api/v3/allOrders", {"symbol": "BTCUSDT"}, signed=True, weight=20)
+        mine = [o for o in json.loads(trades) if o["clientOrderId"] == "t-1-9"]
+        assert len(mine) == 1 and mine[0]["status"] == "FILLED"  # sent once
+        assert sum(f.fill_quantity for f in fills) == pytest.approx(0.001)
+    finally:
+        await s.close()
+        await srv.close()
+
+
+async def test_ws_order_entry_answers_and_falls_back_to_rest_while_disconnected(tmp_path: Path) -> None:
+    srv = await sim_in_process()
+    s = await started_session(srv, tmp_path)
+    try:
+        submit(s, order("t-1-10", 0.001))
+        await settle(s, lambda out: any(r.status == "filled" for r, _ in out))
+        assert s.stats["ws_orders"] == 1 and s.stats["unknown_outcomes"] == 0 and not s.inflight
+        s.user_connected.clear()  # as while the connection is being reopened
+        submit(s, order("t-1-11", -0.001))
+        await settle(s, lambda out: any(r.status == "filled" and r.client_order_id == "t-1-11" for r, _ in out))
+        assert s.stats["rest_orders"] == 1 and s.stats["ws_orders"] == 1
     finally:
         await s.close()
         await srv.close()

@@ -53,7 +53,7 @@ def test_slow_strategy_is_isolated_and_conflated(tmp_path: Path) -> None:
         task = asyncio.create_task(d.run())
         while d.state != "ready":
             await asyncio.sleep(0.01)
-        ex = d.execution
+        ex = next(iter(d.venues.values())).execution  # the one venue
         submit = ex.submit
 
         def timed(order, now_ns):

@@ -1,0 +1,85 @@
+"""What bench_daemon.py and bench_binance_adapter.py share: the floor (a WebSocket round trip between two Python
+processes on loopback), percentiles, and the process's RSS."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+_ECHO = """
+import asyncio, sys
+from websockets.asyncio.server import serve
+
+async def echo(ws):
+    async for m in ws:
+        await ws.send(m)
+
+async def main():
+    async with serve(echo, "127.0.0.1", 0, compression=None) as server:
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Future()
+
+try:
+    import uvloop
+    uvloop.run(main())
+except ImportError:
+    asyncio.run(main())
+"""
+
+
+def ws_floor(n: int = 3000) -> list[float]:
+    """Round trips (µs) of a small text frame to an echo server in another Python process, over loopback,
+    with the same websockets library and event loop the daemon uses: the floor a tick-to-order figure is read
+    against."""
+    srv = subprocess.Popen([sys.executable, "-c", _ECHO], stdout=subprocess.PIPE, text=True)
+    try:
+        assert srv.stdout is not None
+        port = int(srv.stdout.readline())
+
+        async def run() -> list[float]:
+            from websockets.asyncio.client import connect
+
+            out = []
+            async with connect(f"ws://127.0.0.1:{port}", compression=None) as ws:
+                msg = '{"e":"depthUpdate","s":"BTCUSDT","b":[["100.00","1.0"]],"a":[["100.01","1.0"]]}'
+                for i in range(n + 200):
+                    t0 = time.perf_counter_ns()
+                    await ws.send(msg)
+                    await ws.recv()
+                    if i >= 200:  # warmed up
+                        out.append((time.perf_counter_ns() - t0) / 1000)
+            return out
+
+        try:
+            import uvloop
+
+            return uvloop.run(run())
+        except ImportError:
+            return asyncio.run(run())
+    finally:
+        srv.terminate()
+        srv.wait(10)
+
+
+def pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(len(s) * q))] if s else float("nan")
+
+
+def summary(xs: list[float]) -> str:
+    return (f"p50 {pct(xs, 0.5):.0f} µs, p99 {pct(xs, 0.99):.0f} µs, p99.9 {pct(xs, 0.999):.0f} µs "
+            f"({len(xs)} samples)")
+
+
+def rss_mb(pid: int | None = None) -> float:
+    try:
+        for line in Path(f"/proc/{pid or os.getpid()}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
