@@ -1,34 +1,43 @@
-"""Binance adapter figures over loopback: tick-to-order latency, from the market-data WebSocket message
-received by the data client to the signed ``POST /api/v3/order`` leaving the execution client, with the venue
-(``leand sim serve``) in its own process and the daemon (engine, risk gate, journal, example strategy) in this
-one, as ``bench_daemon.py`` measures the paper venue.
+"""Binance adapter figures over loopback: tick-to-order latency at 1k, 10k and 20k market-data messages/s, from
+the market-data WebSocket frame received by the data client to the signed order request written to the
+socket by the execution client (a WebSocket API ``order.place`` frame on the kept-alive connection; REST
+``POST /api/v3/order`` with ``--order-entry rest``), with the venue (``leand sim serve``) in its own process
+and the daemon (engine, risk gate, journal, recording) in this one. The floor, printed first in the same run:
+a WebSocket round trip between two Python processes on loopback (target: p50 <= 2x the floor's p50).
 
-    python benchmarks/bench_binance_adapter.py [--seconds 15]
+    python benchmarks/bench_binance_adapter.py [--seconds 8] [--rates 1000,10000,20000] [--order-entry ws|rest]
 
-The clock starts when the data client reads the frame (the QuoteTick's time is that receive time, and so is
-the order's ``created_time``) and stops in the REST client's send hook, after the intent is journaled and the
-request signed, just before aiohttp writes it.
+The clock starts when the data client reads the frame (the event's time is that receive time, and so is the
+order's ``created_time``) and stops when the request is on the wire. The venue's rate is its crowd (depth
+diffs, matched trades) plus tape prints to make up the target (trades subscribed); a market order goes every
+N-th event so about 200 orders/s are timed at every rate. Per rate it also prints what the daemon took per
+second, its strategy buffers and RSS.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
+import re
+import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from hotpath_util import rss_mb, summary, ws_floor  # noqa: E402
+
+ORDERS_PER_S = 200
+CROWD_HZ = 50
 
 
 def free_port() -> int:
@@ -37,28 +46,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_sim(tmp: Path) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    p = subprocess.Popen([sys.executable, "-m", "leand.cli", "sim", "serve", "--port", str(port), "--seed", "7"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < 20:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v3/ping", timeout=1) as r:
-                json.loads(r.read())
-            return p, port
-        except OSError:
-            time.sleep(0.05)
-    p.kill()
-    raise RuntimeError("leand sim serve did not start")
+def start_sim(tmp: Path, rate: float = 0.0) -> tuple[subprocess.Popen, int]:
+    """``leand sim serve`` on a free port; ``rate``: market-data messages/s to make up with tape prints."""
+    cfg = tmp / "sim.toml"
+    crowd = CROWD_HZ * 0.6 + 10  # depth diffs and matched trades of the crowd, per second (one symbol)
+    cfg.write_text(f"[generator]\nrate_hz = {CROWD_HZ}\ntrade_prob = 0.5\nwarmup_steps = 20\n"
+                   f"tape_rate_hz = {max(0.0, rate - crowd):.1f}\n"
+                   "[limits]\nweight_per_minute = 100000000\norders_per_10s = 100000\n")
+    p = subprocess.Popen([sys.executable, "-m", "leand.cli", "sim", "serve", "--port", "0", "--seed", "7",
+                          "--config", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         cwd=tmp, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    line = p.stdout.readline() if p.stdout else ""
+    m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+    if not m:
+        p.kill()
+        raise RuntimeError(f"leand sim serve did not start: {line!r}")
+    return p, int(m.group(1))
 
 
-def config(tmp: Path, port: int) -> Path:
+def config(tmp: Path, port: int, order_entry: str = "ws", trades: bool = True,
+           strategy: Path = ROOT / "benchmarks" / "strategies" / "taker.py",
+           parameters: str = 'ticker = "BTCUSDT", market = "binance", every = 10') -> Path:
     cfg = tmp / "leand.toml"
     cfg.write_text(f"""
 state_dir = "{tmp / 'state'}"
 log_format = "json"
 log_level = "error"
+equity_interval_s = 0
+snapshot_interval_s = 30
 [record]
 enabled = true
 [venue]
@@ -69,10 +84,12 @@ stream_url = "ws://127.0.0.1:{port}"
 ws_api_url = "ws://127.0.0.1:{port}/ws-api/v3"
 api_key_env = "BENCH_BINANCE_KEY"
 api_secret_env = "BENCH_BINANCE_SECRET"
+order_entry = "{order_entry}"
+trades = {str(trades).lower()}
 [[strategies]]
 id = "bnx"
-file = "{ROOT / 'strategies' / 'binance_example.py'}"
-parameters = {{ every = 1, lookback = 3, clip = 0.001, max_position = 0.004 }}
+file = "{strategy}"
+parameters = {{ {parameters} }}
 [risk.global]
 max_order_quantity = 0.01
 """)
@@ -90,13 +107,17 @@ def binance_hook(d, lat: list[float]) -> Callable[[], dict]:
             if route is not None:
                 lat.append((time.time_ns() - route[1].created_time) / 1000)
 
+    def on_ws_send(method: str, params: Any) -> None:
+        on_send("POST", "/api/v3/order", params)
+
     v.execution.rest.on_send = on_send
+    v.execution.on_send = on_ws_send
     return lambda: {"data": dict(v.data.stats), "session": dict(v.execution.stats),
-                    "rest": dict(v.execution.rest.stats)}
+                    "rest": dict(v.execution.rest.stats), "backlog": d.backlog(), "rss_mb": round(rss_mb(), 1)}
 
 
-def tick_to_order(cfg_path: Path, seconds: float, hook: Callable[[Any, list[float]], Callable[[], dict]] = binance_hook
-                  ) -> tuple[list[float], dict]:
+def tick_to_order(cfg_path: Path, seconds: float, hook: Callable[[Any, list[float]], Callable[[], dict]] = binance_hook,
+                  every: int | None = None) -> tuple[list[float], dict]:
     """Run the daemon in this process for ``seconds``; ``hook(daemon, latencies)`` installs the timing probe
     once the daemon is ready and returns a reader of the stats to print."""
     from leand.live import logs
@@ -112,9 +133,15 @@ def tick_to_order(cfg_path: Path, seconds: float, hook: Callable[[Any, list[floa
         task = asyncio.create_task(d.run())
         while d.state != "ready":
             await asyncio.sleep(0.01)
+        if every is not None:
+            d.runners["bnx"].engine.strategy.every = every
+        await asyncio.sleep(1.0)  # books synced, the rate settled
         read_stats = hook(d, lat)
+        data = next(iter(d.venues.values())).data
+        m0, t0 = data.stats["messages"], time.perf_counter()
         await asyncio.sleep(seconds)
         stats = read_stats()
+        stats["msgs_per_s"] = round((data.stats["messages"] - m0) / (time.perf_counter() - t0))
         d.stop_event.set()
         await task
         return stats
@@ -130,30 +157,32 @@ def tick_to_order(cfg_path: Path, seconds: float, hook: Callable[[Any, list[floa
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=15.0)
+    ap.add_argument("--seconds", type=float, default=8.0, help="timed seconds per rate")
+    ap.add_argument("--rates", default="1000,10000,20000")
+    ap.add_argument("--order-entry", choices=("ws", "rest"), default="ws")
     args = ap.parse_args()
     from leand.simulator.binance import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
     os.environ.setdefault("BENCH_BINANCE_KEY", DEFAULT_API_KEY)
     os.environ.setdefault("BENCH_BINANCE_SECRET", DEFAULT_API_SECRET)
-    with tempfile.TemporaryDirectory() as t:
-        tmp = Path(t)
-        sim, port = start_sim(tmp)
-        try:
-            lat, stats = tick_to_order(config(tmp, port), args.seconds)
-        finally:
-            sim.terminate()
-            sim.wait(10)
-    lat.sort()
-    if not lat:
-        print("no orders were sent", stats)
-        return
-    print(f"binance adapter tick-to-order over loopback (WS frame received -> signed POST /api/v3/order on the "
-          f"wire; intent journaled, recording on): {len(lat)} orders, p50 {lat[len(lat) // 2]:.0f} µs, "
-          f"p99 {lat[min(len(lat) - 1, int(len(lat) * 0.99))]:.0f} µs, mean {statistics.fmean(lat):.0f} µs, "
-          f"max {lat[-1]:.0f} µs")
-    print(f"market data: {stats['data']}")
-    print(f"session: {stats['session']}; rest: {stats['rest']}")
+    floor = ws_floor()
+    print(f"floor: WebSocket round trip between two Python processes on loopback: {summary(floor)}")
+    print(f"binance adapter tick-to-order over loopback (frame received -> order request on the wire, "
+          f"{args.order_entry}; intent journaled, recording on), target p50 <= 2x the floor's p50:")
+    for rate in (int(r) for r in args.rates.split(",")):
+        with tempfile.TemporaryDirectory() as t:
+            tmp = Path(t)
+            sim, port = start_sim(tmp, rate)
+            try:
+                lat, stats = tick_to_order(config(tmp, port, args.order_entry), args.seconds,
+                                           every=max(1, rate // ORDERS_PER_S))
+            finally:
+                sim.send_signal(signal.SIGTERM)
+                sim.wait(20)
+        ses = stats["session"]
+        print(f"  {rate:>6,} msg/s target, {stats['msgs_per_s']:,} taken: tick-to-order {summary(lat)}; orders "
+              f"ws {ses.get('ws_orders', 0)} rest {ses.get('rest_orders', 0)}; buffers {stats['backlog']}; "
+              f"RSS {stats['rss_mb']} MB")
 
 
 if __name__ == "__main__":

@@ -114,7 +114,9 @@ def main() -> None:
         sim, port = start_sim(tmp)
         try:
             floor = loopback_floor(port)
-            b_lat, _ = binance_tick_to_order(binance_config(tmp, port), args.seconds)
+            b_lat, _ = binance_tick_to_order(binance_config(
+                tmp, port, trades=False, strategy=ROOT / "strategies" / "binance_example.py",
+                parameters="every = 1, lookback = 3, clip = 0.001, max_position = 0.004"), args.seconds)
             c_lat, c_stats = binance_tick_to_order(ccxt_config(tmp, port), args.seconds, ccxt_hook)
         finally:
             sim.terminate()

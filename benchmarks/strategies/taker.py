@@ -5,11 +5,13 @@ from leand import Resolution, Strategy
 
 
 class Taker(Strategy):
-    parameters = {"ticker": "BTCUSD", "every": 10, "clip": 0.001}
+    parameters = {"ticker": "BTCUSD", "market": "", "every": 10, "clip": 0.001}
 
     def initialize(self) -> None:
         self.set_cash(1_000_000)
-        self.symbol = self.add_crypto(str(self.get_parameter("ticker", "BTCUSD")), Resolution.TICK).symbol
+        market = str(self.get_parameter("market", "")) or None
+        self.symbol = self.add_crypto(str(self.get_parameter("ticker", "BTCUSD")), Resolution.TICK,
+                                      market=market).symbol
         self.every = int(self.get_parameter("every", 10))
         self.clip = float(self.get_parameter("clip", 0.001))
         self.n = 0
