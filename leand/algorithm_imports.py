@@ -95,7 +95,7 @@ from leand.orders.moc import MarketOnCloseOrder
 from leand.security import Security
 from leand.slice import Slice
 from leand.strategy import Strategy
-from leand.tickets import OrderField, OrderResponse, OrderTicket, UpdateOrderFields
+from leand.tickets import OrderField, OrderResponse, OrderTicket, SubmitOrderRequest, UpdateOrderFields
 
 QCAlgorithm = Strategy
 Tick = TradeTick

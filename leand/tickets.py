@@ -43,6 +43,7 @@ class OrderResponseErrorCode(Enum):
     ALGORITHM_WARMING_UP = -24
     MISSING_SECURITY = -11
     SECURITY_PRICE_ZERO = -28
+    ORDER_QUANTITY_ZERO = -27
     ORDER_QUANTITY_LESS_THAN_LOT_SIZE = -21
     MARKET_ON_CLOSE_ORDER_TOO_LATE = -22
     EXCHANGE_NOT_OPEN = -25
@@ -105,6 +106,32 @@ class SubmitRequest:
         from leand.model import TimeInForce
 
         return SimpleNamespace(time_in_force=self.time_in_force or TimeInForce.GTC)
+
+
+class SubmitOrderRequest:
+    """LEAN's ``SubmitOrderRequest(order_type, security_type, symbol, quantity, stop_price, limit_price,
+    trigger_price, time, tag, order_properties=None, asynchronous=False)``, placed with
+    ``transactions.add_order(request)``. A price the order type does not use is ignored (LEAN passes 0)."""
+
+    _LIMITS = (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIMIT_IF_TOUCHED)
+    _STOPS = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
+
+    def __init__(self, order_type: OrderType, security_type: Any, symbol: Symbol | str, quantity: float,
+                 stop_price: float, limit_price: float, trigger_price: float = 0.0, time: Any = None,
+                 tag: str = "", order_properties: Any = None, group_order_manager: Any = None,
+                 asynchronous: bool = False) -> None:
+        self.order_type, self.security_type, self.symbol = order_type, security_type, symbol
+        self.quantity = float(quantity)
+        self.stop_price, self.limit_price, self.trigger_price = stop_price, limit_price, trigger_price
+        self.time, self.tag, self.order_properties = time, tag, order_properties
+        self.asynchronous = asynchronous
+
+    def prices(self) -> dict[str, float | None]:
+        """The prices this order type uses, as ``submit`` keywords."""
+        t = self.order_type
+        return {"limit_price": float(self.limit_price) if t in self._LIMITS else None,
+                "stop_price": float(self.stop_price) if t in self._STOPS else None,
+                "trigger_price": float(self.trigger_price) if t is OrderType.LIMIT_IF_TOUCHED else None}
 
 
 @dataclass(slots=True)

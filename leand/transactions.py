@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from leand.model import Order, Symbol
-from leand.tickets import OrderTicket
+from leand.tickets import OrderTicket, SubmitOrderRequest
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -58,6 +58,13 @@ class Transactions:
         return iter([t for i, t in self._engine.tickets.items() if i in open_ids and (filter is None or filter(t))])
 
     # -- requests -----------------------------------------------------------------------------------------
+    def add_order(self, request: SubmitOrderRequest) -> OrderTicket:
+        """LEAN's ``Transactions.AddOrder(SubmitOrderRequest)``: place the order the request describes."""
+        tif = getattr(request.order_properties, "time_in_force", None)
+        return self._engine.submit(request.symbol, request.quantity, request.order_type, tag=request.tag,
+                                   asynchronous=request.asynchronous, time_in_force=tif, **request.prices())
+
+    # -- requests (cancel) -----------------------------------------------------------------------------------------
     def cancel_order(self, order_id: int, tag: str = ""):
         return self._engine.cancel_order_response(order_id, tag)
 

@@ -35,7 +35,7 @@ class NullExecutionModel(ExecutionModel):
 class ImmediateExecutionModel(ExecutionModel):
     """Market orders for the whole difference at once, reducing positions first, then the largest."""
 
-    def __init__(self, asynchronous: bool = False) -> None:
+    def __init__(self, asynchronous: bool = True) -> None:
         super().__init__(asynchronous)
         self._targets: dict[Any, PortfolioTarget] = {}
 

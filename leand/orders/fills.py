@@ -279,6 +279,30 @@ class EquityFillModel(FillModel):
     def market_on_open(self, sec: Security, order: Order, now_ns: int) -> float | None:
         return self._equity_market_on_open(sec, order, now_ns)
 
+    def limit_if_touched(self, sec: Security, order: Order) -> float | None:
+        """LEAN's EquityFillModel: the last trade bar's high (sell) or low (buy) touching the trigger arms the
+        order; it then fills at the current bid (sell) or ask (buy) once that is at or through the limit."""
+        tb = sec.last_trade_bar
+        if tb is None or tb.end_time <= order.created_time:
+            return None
+        trig, lim = order.trigger_price, order.limit_price
+        if trig is None or lim is None:
+            return None
+        qb = sec.last_quote_bar
+        if order.quantity > 0:
+            if order.stop_triggered or tb.low <= trig:
+                order.stop_triggered = True
+                ask = qb.ask.close if qb is not None and qb.ask is not None else tb.close
+                if ask <= lim:
+                    return min(ask, lim)
+        else:
+            if order.stop_triggered or tb.high >= trig:
+                order.stop_triggered = True
+                bid = qb.bid.close if qb is not None and qb.bid is not None else tb.close
+                if bid >= lim:
+                    return max(bid, lim)
+        return None
+
 
 def _open_during(hours: Any, start_ns: int, end_ns: int) -> bool:
     """LEAN's ``IsOpenDuringBar``: the regular session overlaps [start, end)."""

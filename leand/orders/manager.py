@@ -252,6 +252,11 @@ class OrderManager:
             return OrderResponse(order_id, OrderResponseErrorCode.INVALID_ORDER_STATUS,
                                  f"order {order_id} is {order.status.value}: it cannot be updated")
         e = self.engine
+        if fields.quantity is not None and e.securities[order.symbol].instrument.round_lot(fields.quantity) == 0:
+            # LEAN (SecurityTransactionManager.UpdateOrder): a zero quantity is refused with an error response and
+            # no order event; the order keeps its quantity
+            return OrderResponse(order_id, OrderResponseErrorCode.ORDER_QUANTITY_ZERO,
+                                 f"update of order {order_id} refused: quantity zero")
         if e.brokerage_model is not None:
             from leand.brokerage_models import check_update
 
@@ -634,7 +639,7 @@ class OrderManager:
                         fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
                         liquidity=liquidity, code=code, message=message, client_order_id=order.client_order_id,
                         quantity=order.quantity, limit_price=order.limit_price, stop_price=order.stop_price,
-                        ticket=self.tickets.get(oid), id=eid)
+                        trigger_price=order.trigger_price, ticket=self.tickets.get(oid), id=eid)
         handler(ev)
 
     def open_market_quantity(self, sym: Symbol) -> float:

@@ -12,9 +12,12 @@ from leand.algorithm_imports import (
     FillModel,
     OrderFee,
     OrderStatus,
+    OrderType,
     QCAlgorithm,
     Random,
     Resolution,
+    SecurityType,
+    SubmitOrderRequest,
 )
 from leand.engine import Engine
 
@@ -91,3 +94,39 @@ def test_fee_slippage_and_partial_fills_as_lean() -> None:
     # the slippage model's amount is added against the order
     assert [p for _, _, p, _ in s.events] == pytest.approx([a + 0.01 for a in s.asks])
     assert s.ticket.status is OrderStatus.FILLED
+
+
+class LitRequest(QCAlgorithm):
+    def initialize(self):
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.spy = self.add_equity("SPY", Resolution.MINUTE).symbol
+        self.ticket = None
+        self.events = []
+
+    def on_data(self, data):
+        if self.ticket is None:
+            px = data[self.spy].price
+            # a sell whose trigger is already below the price: armed by the next bar, filled at the bid
+            self.ticket = self.transactions.add_order(SubmitOrderRequest(
+                OrderType.LIMIT_IF_TOUCHED, SecurityType.EQUITY, "SPY", -5, 0, px - 1, px - 0.5, self.utc_time,
+                "lit"))
+            self.zero = self.ticket.update_quantity(0)
+            self.events_after_zero = len(self.events)
+
+    def on_order_event(self, event):
+        self.events.append(event)
+        if event.fill_quantity:
+            self.bid_at_fill = self.securities[self.spy].cache.bid_price
+
+
+def test_submit_order_request_and_limit_if_touched_as_lean() -> None:
+    e = Engine(LitRequest(), DATA)
+    e.run()
+    s = e.strategy
+    assert s.ticket.order_type is OrderType.LIMIT_IF_TOUCHED and s.ticket.tag == "lit"
+    # LEAN refuses a zero-quantity update with an error response and no order event; the order keeps -5
+    assert s.zero.is_error and s.events_after_zero == 1 and s.ticket.quantity == -5
+    fill = next(ev for ev in s.events if ev.fill_quantity)
+    assert fill.fill_quantity == -5 and fill.fill_price == pytest.approx(s.bid_at_fill)
+    assert " TriggerPrice: $" in str(fill) and f"EventID: {len(s.events)}" in str(fill)

@@ -14,7 +14,6 @@ from corpus_harness import CORPUS, data_dir_for, matches, run
 
 #: algorithms leand does not reproduce yet, and why (each is a PARITY.md row too)
 GAPS: dict[str, str] = {
-    "LimitIfTouchedRegressionAlgorithm": "leand has no limit-if-touched order type nor SubmitOrderRequest",
     "OnEndOfDayRegressionAlgorithm": "needs a user-defined universe (add_universe) and securities added mid-run",
     "StableCoinsRegressionAlgorithm": "quantity and fees match; LEAN values the BTC at a later bar than leand's end",
     "FractionalQuantityRegressionAlgorithm": "cash is now LEAN's (the whole cash book), but after the first fill "
