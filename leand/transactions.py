@@ -61,8 +61,11 @@ class Transactions:
     def add_order(self, request: SubmitOrderRequest) -> OrderTicket:
         """LEAN's ``Transactions.AddOrder(SubmitOrderRequest)``: place the order the request describes."""
         tif = getattr(request.order_properties, "time_in_force", None)
+        p = request.prices()
         return self._engine.submit(request.symbol, request.quantity, request.order_type, tag=request.tag,
-                                   asynchronous=request.asynchronous, time_in_force=tif, **request.prices())
+                                   asynchronous=request.asynchronous, time_in_force=tif,
+                                   limit_price=p["limit_price"], stop_price=p["stop_price"],
+                                   trigger_price=p["trigger_price"])
 
     # -- requests (cancel) -----------------------------------------------------------------------------------------
     def cancel_order(self, order_id: int, tag: str = ""):
