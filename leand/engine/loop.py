@@ -60,6 +60,7 @@ class EventLoop:
         on_slice = getattr(brokerage, "on_slice", None)  # a replayed book sees each slice first
         open_orders = e.open_orders
         TB, QB, TT, QT = TradeBar, QuoteBar, TradeTick, QuoteTick
+        EQUITY = SecurityType.EQUITY
         BD, BS = BookDelta, BookSnapshot
         warming = e.warming_up
         internal = e.internal_symbols
@@ -114,7 +115,12 @@ class EventLoop:
                             sec.volume = ev.volume
                     elif cls is QB:
                         if not ev.fill_forward:
-                            sec = securities[ev.symbol]
+                            sym = ev.symbol
+                            if sym is last_sym:
+                                sec = last_sec
+                            else:
+                                sec = last_sec = securities[sym]
+                                last_sym = sym
                             sec.last_quote_bar = ev
                             b, a = ev.bid, ev.ask
                             if b is not None:
@@ -123,16 +129,26 @@ class EventLoop:
                             if a is not None:
                                 sec.ask = a.close
                                 sec.ask_size = ev.last_ask_size
-                            if sec.security_type is not SecurityType.EQUITY:
+                            if sec.security_type is not EQUITY:
                                 sec.price = ev.close
                     elif cls is TT:
                         if not ev.suspicious:
-                            sec = securities[ev.symbol]
+                            sym = ev.symbol
+                            if sym is last_sym:
+                                sec = last_sec
+                            else:
+                                sec = last_sec = securities[sym]
+                                last_sym = sym
                             sec.last_trade_tick = ev
                             sec.price = ev.price
                     elif cls is QT:
                         if not ev.suspicious:
-                            sec = securities[ev.symbol]
+                            sym = ev.symbol
+                            if sym is last_sym:
+                                sec = last_sec
+                            else:
+                                sec = last_sec = securities[sym]
+                                last_sym = sym
                             sec.last_quote_tick = ev
                             if ev.bid_price:
                                 sec.bid = ev.bid_price
@@ -140,7 +156,7 @@ class EventLoop:
                             if ev.ask_price:
                                 sec.ask = ev.ask_price
                                 sec.ask_size = ev.ask_size
-                            if sec.security_type is not SecurityType.EQUITY or not sec.subscribes_trades:
+                            if sec.security_type is not EQUITY or not sec.subscribes_trades:
                                 sec.price = ev.price
                     elif cls is BD or cls is BS:
                         pass  # recorded book changes: the replayed book applies them and sets the touch
@@ -163,20 +179,29 @@ class EventLoop:
                     cfeed.on_slice(t, events)
                 if updaters:
                     for ev in events:
-                        ups = updaters.get(ev.symbol)
+                        sym = ev.symbol
+                        ups = updaters.get(sym)
                         if ups is not None:
+                            if sym is last_sym:
+                                sec = last_sec
+                            else:
+                                sec = last_sec = securities[sym]
+                                last_sym = sym
                             cls = ev.__class__
-                            if (cls is TB or (cls is QB and not securities[ev.symbol].subscribes_trades)) \
+                            if (cls is TB or (cls is QB and not sec.subscribes_trades)) \
                                     and (ff_ind or not ev.fill_forward):
                                 for up in ups:
                                     up(ev)
                             elif (cls is TT and not ev.suspicious) or (
-                                    cls is QT and not ev.suspicious and not securities[ev.symbol].subscribes_trades):
+                                    cls is QT and not ev.suspicious and not sec.subscribes_trades):
                                 for up in ups:  # tick data: trade price, or the quote mid (or selector's field)
                                     up(ev)
                 # (8)/(9) the strategy
                 if internal:
-                    events = tuple(e for e in events if e.symbol not in internal)
+                    for ev in events:  # a slice rarely holds internal data: filter only one that does
+                        if ev.symbol in internal:
+                            events = tuple(e for e in events if e.symbol not in internal)
+                            break
                     if not events:
                         if open_orders:
                             brokerage.end_of_step(t)
@@ -243,35 +268,37 @@ class EventLoop:
         seen_len = 0
         by_close = False
         row = _CloseRow()  # what the close-only indicator updaters read of a bar: its end time and close
-        for i, t in enumerate(times):
+        i = -1
+        for t, c, v in zip(times, closes, volumes):
+            i += 1
             if heap and heap[0][0] < t:  # (1) timers scheduled before this instant
                 clock.advance_to(t - 1)
             set_time(t)
-            c = closes[i]
             sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
             sec.bar_row = i
             sec.price = c
-            sec.volume = volumes[i]
+            sec.volume = v
             if open_orders:  # (4) resting orders
                 brokerage.scan(t)
             if heap and heap[0][0] <= t:  # (5) timers due now
                 clock.advance_to(t)
             if cfeed.active:  # (7) consolidators, then indicators
                 cfeed.on_slice(t, (batch.bar(i),))
-            ups = updaters.get(sym)
-            if ups:
-                if len(ups) != seen_len or ups is not seen_ups:
-                    seen_ups, seen_len = ups, len(ups)
-                    by_close = all(map(reads_close_only, ups))
-                if by_close:
-                    row.end_time = t
-                    row.close = c
-                    for up in ups:
-                        up(row)
-                else:
-                    bar = batch.bar(i)
-                    for up in ups:
-                        up(bar)
+            if updaters:
+                ups = updaters.get(sym)
+                if ups:
+                    if len(ups) != seen_len or ups is not seen_ups:
+                        seen_ups, seen_len = ups, len(ups)
+                        by_close = all(map(reads_close_only, ups))
+                    if by_close:
+                        row.end_time = t
+                        row.close = c
+                        for up in ups:
+                            up(row)
+                    else:
+                        bar = batch.bar(i)
+                        for up in ups:
+                            up(bar)
             sl = Slice(t, None, batch, i)  # (8)/(9)
             on_data(sl)
             if after_data:
