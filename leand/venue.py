@@ -251,15 +251,21 @@ class ExecutionClient(Protocol):
 
 
 class SimulatedVenue(Protocol):
-    """A venue whose matching leand can re-run (replay re-simulates it from recorded market data)."""
+    """A venue whose matching leand can re-run (replay re-simulates it from recorded market data, and a
+    backtest can match in it): what it matches natively, and the three requests, answered at once."""
+
+    order_types: frozenset[OrderType]
+    time_in_force: frozenset[TimeInForce]
 
     def submit(self, client_order_id: str, symbol: Symbol, quantity: float, type_: str, limit_price: float | None,
-               now_ns: int) -> list[ExecReport]: ...
+               now_ns: int, *, stop_price: float | None = None, trailing_amount: float | None = None,
+               trailing_as_percentage: bool = False, time_in_force: str = "gtc") -> list[ExecReport]: ...
 
     def cancel(self, client_order_id: str, now_ns: int) -> ExecReport: ...
 
     def modify(self, client_order_id: str, quantity: float | None, limit_price: float | None,
-               now_ns: int) -> list[ExecReport]: ...
+               now_ns: int, *, stop_price: float | None = None,
+               trailing_amount: float | None = None) -> list[ExecReport]: ...
 
     def on_quote(self, q: QuoteTick) -> list[ExecReport]: ...
 

@@ -380,12 +380,27 @@ class OrderBook:
         self.events.append(Canceled(now, order_id, left, reason))
         return o
 
-    def modify(self, order_id: int, now: int, *, quantity: float | None = None, price: float | None = None) -> bool:
+    def modify(self, order_id: int, now: int, *, quantity: float | None = None, price: float | None = None,
+               stop_price: float | None = None, trailing_amount: float | None = None) -> bool:
         """Amend a resting order in place. A size decrease keeps the order's place; a price change or a
-        size increase sends it to the back (and may trade, as a new order would)."""
+        size increase sends it to the back (and may trade, as a new order would). A stop waiting for its
+        trigger may also get a new stop price or trailing amount (it is not in the book yet: no priority)."""
         o = self.orders.get(order_id)
         if o is None:
             raise BookError(f"modify: unknown order id {order_id}")
+        if stop_price is not None or trailing_amount is not None:
+            if o.id not in self.stops:
+                self.events.append(Rejected(now, order_id, "only a stop waiting for its trigger has a stop price "
+                                                           "or trailing amount to change"))
+                return False
+            if stop_price is not None and (not (stop_price > 0) or not self._on_grid(stop_price, self.tick_size)):
+                self.events.append(Rejected(now, order_id, f"stop price {stop_price:g} is not a positive multiple "
+                                                           f"of the tick size {self.tick_size:g}"))
+                return False
+            if trailing_amount is not None and (o.type is not OrderType.TRAILING_STOP or not (trailing_amount > 0)):
+                self.events.append(Rejected(now, order_id, f"trailing amount {trailing_amount:g} needs a trailing "
+                                                           "stop and a positive amount"))
+                return False
         new_qty = o.quantity if quantity is None else quantity
         new_px = o.price if price is None else price
         if new_qty <= o.filled + _EPS:
@@ -402,6 +417,10 @@ class OrderBook:
             return False
         if o.id in self.stops:  # not in the book yet: nothing to keep or lose
             o.quantity, o.price = new_qty, new_px
+            if trailing_amount is not None:
+                o.trailing_amount = trailing_amount
+            if stop_price is not None:
+                o.stop_price = stop_price
             self.events.append(Modified(now, order_id, new_qty, new_px, True))
             return True
         if new_px == o.price and new_qty <= o.quantity:
@@ -448,6 +467,26 @@ class OrderBook:
         self.last_trade_price = price
         if self.stops:
             self._check_stops(price, now)
+
+    def on_touch(self, bid: float, ask: float, now: int) -> None:
+        """Quote-only market data (no trade prints): each stop trails and triggers on the price it would trade
+        at, a buy stop on the ask and a sell stop on the bid (a side quoted 0 is unknown: its stops wait)."""
+        if not self.stops:
+            return
+        fired = []
+        for o in self.stops.values():
+            px = ask if o.side > 0 else bid
+            if not px:
+                continue
+            if o.type is OrderType.TRAILING_STOP:
+                trail = self._trail_from(o, px)
+                if o.stop_price <= 0 or (trail < o.stop_price if o.side > 0 else trail > o.stop_price):
+                    o.stop_price = trail
+            if self._stop_hit(o, px):
+                fired.append(o)
+        for o in sorted(fired, key=lambda s: s.id):
+            if o.id in self.stops:
+                self._trigger(o, now)
 
     # ---- internals --------------------------------------------------------------------------------------
     def _track_expiry(self, o: SimOrder) -> None:

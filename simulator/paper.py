@@ -1,16 +1,26 @@
-"""The paper venue: an exchange account that lives apart from the daemon, like a real venue would.
+"""The paper venue: the simulator's L3 book (:class:`~leand.simulator.book.OrderBook`) in real time, with an
+exchange account that lives apart from the daemon, like a real venue would.
+
+Matching is the book's, so the paper venue takes every order type and time in force the book does (market,
+limit, stop-market, stop-limit, trailing stop; GTC, IOC, FOK) and modifies in place with the book's priority
+rules. The market is the top of book the venue is fed (``on_quote``): each side of a quote is one resting order
+of the owner ``"market"`` with the quoted size, replaced by the next quote. So a market order takes the quoted
+ask or bid (up to its size; what is left is canceled, as the book does), a resting limit order fills at its own
+price when a quote reaches it (the quote's order trades with it as the taker), and stops trail and trigger on
+the touch (a buy stop on the ask, a sell stop on the bid: quotes have no trade prints). Fees are the book's,
+a percent of notional (maker for resting fills, taker otherwise). What the book has no order type for
+(limit-if-touched, market-on-open/close) and DAY/GTD, which need the exchange's calendar, are left to the order
+manager's emulation, which the venue's ``order_types``/``time_in_force`` tell it to do.
 
 Orders, fills and balances are kept in the venue's own SQLite store and committed before any report leaves the
 venue, so a daemon crash loses nothing here and a restarted daemon can ask what really happened (``reconcile``,
-``order_by_client_id``). A client order id is accepted once only: a resent order is rejected as a duplicate.
-
-Matching is against the top of book the venue is fed (``on_quote``): market orders take the current ask/bid,
-limit orders rest until the opposite side reaches their price and then fill at the limit. Fees are a percent of
-notional (maker for resting fills, taker otherwise).
+``order_by_client_id``); a venue opened on an existing store puts its open orders back in the book. A client
+order id is accepted once only: a resent order is rejected as a duplicate.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,16 +31,30 @@ from leand.model import (
     ExecReport,
     Instrument,
     OrderStatus,
+    OrderType,
     QuoteTick,
     ReportKind,
     Symbol,
+    TimeInForce,
     VenueOrder,
+)
+from leand.simulator.book import (
+    STP,
+    Accepted,
+    BookEvent,
+    Canceled,
+    Expired,
+    OrderBook,
+    Rejected,
+    SimOrder,
+    Trade,
 )
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS orders (
     client_order_id TEXT PRIMARY KEY, venue_order_id INTEGER UNIQUE, symbol TEXT, quantity REAL, type TEXT,
-    limit_price REAL, status TEXT, filled REAL DEFAULT 0, created_ns INTEGER, updated_ns INTEGER);
+    limit_price REAL, status TEXT, filled REAL DEFAULT 0, created_ns INTEGER, updated_ns INTEGER,
+    stop_price REAL, trailing_amount REAL, trailing_pct INTEGER DEFAULT 0, tif TEXT DEFAULT 'gtc');
 CREATE TABLE IF NOT EXISTS fills (
     fill_id INTEGER PRIMARY KEY AUTOINCREMENT, client_order_id TEXT, symbol TEXT, quantity REAL, price REAL,
     fee REAL, fee_currency TEXT, liquidity TEXT, time_ns INTEGER);
@@ -38,6 +62,14 @@ CREATE TABLE IF NOT EXISTS balances (asset TEXT PRIMARY KEY, amount REAL);
 CREATE TABLE IF NOT EXISTS submissions (client_order_id TEXT, time_ns INTEGER);
 CREATE INDEX IF NOT EXISTS orders_open ON orders (symbol, status);
 """
+#: columns a store made before the venue kept stops gets on open
+_ADDED = (("stop_price", "REAL"), ("trailing_amount", "REAL"), ("trailing_pct", "INTEGER DEFAULT 0"),
+          ("tif", "TEXT DEFAULT 'gtc'"))
+#: the owner of the quoted market's orders in the book, and of the account's
+MARKET = "market"
+ACCOUNT = "account"
+_OPEN = ("accepted", "partially_filled")
+_EPS = 1e-9
 
 
 @contextmanager
@@ -54,6 +86,11 @@ def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 class PaperVenue:
+    #: what the book matches natively (the order manager emulates the rest)
+    order_types = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT,
+                             OrderType.TRAILING_STOP})
+    time_in_force = frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK})
+
     def __init__(self, store: Path | None, instruments: dict[Symbol, Instrument], *,
                  starting_balances: dict[str, float] | None = None, maker_fee: float = 0.0,
                  taker_fee: float = 0.001) -> None:
@@ -63,101 +100,209 @@ class PaperVenue:
         self.taker_fee = taker_fee
         if store is not None:
             store.parent.mkdir(parents=True, exist_ok=True)
-        # None: an in-memory account (replays and what-ifs), same matching
+        # None: an in-memory account (replays, backtests and what-ifs), same matching
         self.db = sqlite3.connect(store if store is not None else ":memory:", isolation_level=None,
                                   check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        have = {r[1] for r in self.db.execute("PRAGMA table_info(orders)")}
+        for col, decl in _ADDED:
+            if col not in have:
+                self.db.execute(f"ALTER TABLE orders ADD COLUMN {col} {decl}")
         if not self.db.execute("SELECT 1 FROM balances LIMIT 1").fetchone():
             with _transaction(self.db):
                 self.db.executemany("INSERT INTO balances VALUES (?, ?)",
                                     list((starting_balances or {"USD": 100_000.0}).items()))
         self.bid: dict[str, float] = {}
         self.ask: dict[str, float] = {}
+        self.books: dict[str, OrderBook] = {}
+        #: the quoted market's resting order per symbol and side (+1 bid, -1 ask): book order id
+        self._quoted: dict[tuple[str, int], int] = {}
+        self._market_id = 0  # the market's order ids count down from -1, apart from the account's
         row = self.db.execute("SELECT COALESCE(MAX(venue_order_id), 0) FROM orders").fetchone()
         self._next_id = row[0] + 1
-        #: the store's open orders by symbol, in venue order id order: client order id -> [quantity, limit,
-        #: filled]. A copy kept with every write, so a quote is matched without a query (the store stays the
-        #: record and is still written before any report leaves)
-        self._open: dict[str, dict[str, list]] = {}
-        for cid, sid, qty, limit, filled in self.db.execute(
-                "SELECT client_order_id, symbol, quantity, limit_price, filled FROM orders WHERE status IN "
-                "('accepted','partially_filled') ORDER BY venue_order_id"):
-            self._open.setdefault(sid, {})[cid] = [qty, limit, filled]
+        #: the account's open orders: book order id -> client order id, and the sign of each order's quantity
+        self._cid: dict[int, str] = {}
+        self._sign: dict[str, float] = {}
+        for cid, vid, sid, qty, type_, limit, stop, trail, pct, tif, filled in self.db.execute(
+                "SELECT client_order_id, venue_order_id, symbol, quantity, type, limit_price, stop_price, "
+                "trailing_amount, trailing_pct, tif, filled FROM orders WHERE status IN ('accepted',"
+                "'partially_filled') ORDER BY venue_order_id"):
+            if sid not in self._by_id:
+                continue
+            # back in the book for what is left (no market quoted yet: nothing trades until the first quote)
+            o = self._sim(vid, qty - filled, type_, limit, stop, trail, bool(pct), tif)
+            book = self._book(sid)
+            self._cid[vid] = cid
+            self._sign[cid] = 1.0 if qty > 0 else -1.0
+            book.submit(o, 0)
+            book.drain()
 
-    # -- market data ----------------------------------------------------------------------------
+    # -- the book -----------------------------------------------------------------------------------------
+    def _book(self, sid: str) -> OrderBook:
+        book = self.books.get(sid)
+        if book is None:
+            inst = self._by_id[sid]
+            book = self.books[sid] = OrderBook(sid, tick_size=inst.tick_size, lot_size=inst.lot_size,
+                                               maker_fee=self.maker_fee, taker_fee=self.taker_fee,
+                                               stp=STP.CANCEL_INCOMING)
+        return book
+
+    @staticmethod
+    def _sim(vid: int, quantity: float, type_: str, limit: float | None, stop: float | None,
+             trailing: float | None, pct: bool, tif: str) -> SimOrder:
+        t = OrderType(type_)
+        tif_ = TimeInForce(tif) if tif in ("ioc", "fok") else TimeInForce.GTC  # DAY/GTD: the client's to end
+        return SimOrder(id=vid, owner=ACCOUNT, side=1 if quantity > 0 else -1, quantity=abs(quantity), type=t,
+                        price=limit or 0.0, stop_price=stop or 0.0, trailing_amount=trailing or 0.0,
+                        trailing_as_percentage=pct, time_in_force=tif_)
+
+    def _unquote(self, book: OrderBook, sid: str, side: int, now: int) -> None:
+        old = self._quoted.pop((sid, side), None)
+        if old is not None and old in book.orders:
+            book.cancel(old, now, "quote")
+
+    def _quote(self, book: OrderBook, sid: str, side: int, price: float, size: float, now: int) -> None:
+        """The market's order on one side is the quote: what it shows is what is left after the market traded
+        through the account's orders its price crosses, so it is that much larger when it comes in (those fill
+        in full at their own prices, as in the replayed book) and rests with the quoted size."""
+        lot = book.lot_size
+        if lot > 0 and abs(size / lot - round(size / lot)) > 1e-6:
+            size = math.floor(size / lot) * lot
+        size = max(size, lot)
+        crossed = 0.0
+        if side < 0:
+            for lvl in book.bids.values():
+                if lvl.price < price - _EPS:
+                    break
+                crossed += lvl.qty
+        else:
+            for lvl in book.asks.values():
+                if lvl.price > price + _EPS:
+                    break
+                crossed += lvl.qty
+        qty = size + crossed
+        self._market_id -= 1
+        mid = self._market_id
+        if book.submit(SimOrder(id=mid, owner=MARKET, side=side, quantity=qty, price=price), now) and \
+                mid in book.orders:
+            self._quoted[(sid, side)] = mid
+
+    # -- market data ----------------------------------------------------------------------------------------
     def on_quote(self, q: QuoteTick) -> list[ExecReport]:
         sid = q.symbol.id
-        if q.bid_price:
-            self.bid[sid] = q.bid_price
-        if q.ask_price:
-            self.ask[sid] = q.ask_price
-        opens = self._open.get(sid)
-        if not opens:
+        if sid not in self._by_id:
             return []
-        reports = []
-        for cid, (qty, limit, filled) in list(opens.items()):
-            rem = qty - filled
-            if (rem > 0 and self.ask.get(sid, 0) and self.ask[sid] <= limit) or (rem < 0 and self.bid.get(sid, 0) and self.bid[sid] >= limit):
-                reports.append(self._fill(cid, sid, rem, limit, "maker", q.time))
-        return [r for r in reports if r is not None]
+        book = self._book(sid)
+        now = q.time
+        nb, na = q.bid_price, q.ask_price
+        old_b, old_a = self.bid.get(sid, 0.0), self.ask.get(sid, 0.0)
+        # a side the quote names is replaced; a side the other's new price crosses is stale and goes too.
+        # Both old orders go before the new ones come, so the market never trades with itself.
+        drop_b = bool(nb) or bool(na and old_b and old_b >= na)
+        drop_a = bool(na) or bool(nb and old_a and old_a <= nb)
+        if drop_b:
+            self._unquote(book, sid, 1, now)
+            self.bid[sid] = nb
+        if drop_a:
+            self._unquote(book, sid, -1, now)
+            self.ask[sid] = na
+        if nb:
+            self._quote(book, sid, 1, nb, q.bid_size, now)
+        if na:
+            self._quote(book, sid, -1, na, q.ask_size, now)
+        book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), now)
+        return self._reports(book, now)
 
-    # -- orders -----------------------------------------------------------------------------------
+    # -- orders -----------------------------------------------------------------------------------------------
     def submit(self, client_order_id: str, symbol: Symbol, quantity: float, type_: str,
-               limit_price: float | None, now_ns: int) -> list[ExecReport]:
+               limit_price: float | None, now_ns: int, *, stop_price: float | None = None,
+               trailing_amount: float | None = None, trailing_as_percentage: bool = False,
+               time_in_force: str = "gtc") -> list[ExecReport]:
         sid = symbol.id
         with _transaction(self.db):
             self.db.execute("INSERT INTO submissions VALUES (?, ?)", (client_order_id, now_ns))
+
+        def reject(reason: str) -> list[ExecReport]:
+            return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid,
+                               time_ns=now_ns, reason=reason)]
+
         if self.db.execute("SELECT 1 FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone():
-            return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns,
-                               reason="DUPLICATE_CLIENT_ORDER_ID")]
+            return reject("DUPLICATE_CLIENT_ORDER_ID")
         if sid not in self._by_id:
-            return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns,
-                               reason=f"UNKNOWN_SYMBOL {sid}")]
-        if type_ not in ("market", "limit"):
-            return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns,
-                               reason=f"UNSUPPORTED_ORDER_TYPE {type_}")]
+            return reject(f"UNKNOWN_SYMBOL {sid}")
+        try:
+            otype = OrderType(type_)
+        except ValueError:
+            otype = None
+        if otype not in self.order_types:
+            return reject(f"UNSUPPORTED_ORDER_TYPE {type_}")
         px = self.ask.get(sid) if quantity > 0 else self.bid.get(sid)
-        if type_ == "market" and not px:
-            return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns,
-                               reason="NO_MARKET")]
+        if otype is OrderType.MARKET and not px:
+            return reject("NO_MARKET")
+        inst = self._by_id[sid]
+        ref = limit_price or stop_price or px or 0.0
+        if otype is OrderType.TRAILING_STOP and not stop_price and px and trailing_amount:
+            # trailed from the touch now (the order manager normally sends the stop it computed)
+            stop_price = inst.round_price(px - trailing_amount * (px if trailing_as_percentage else 1.0)
+                                          if quantity < 0 else
+                                          px + trailing_amount * (px if trailing_as_percentage else 1.0))
+        if ref:
+            bal = self.balances()
+            if quantity > 0 and bal.get(inst.quote_currency, 0.0) < quantity * ref * (1 + self.taker_fee) - 1e-9:
+                return reject(f"INSUFFICIENT_{inst.quote_currency}")
+            if quantity < 0 and inst.base_currency and bal.get(inst.base_currency, 0.0) < -quantity - 1e-12:
+                return reject(f"INSUFFICIENT_{inst.base_currency}")
         vid = self._next_id
         self._next_id += 1
+        o = self._sim(vid, quantity, type_, limit_price, stop_price, trailing_amount, trailing_as_percentage,
+                      time_in_force)
+        book = self._book(sid)
+        reason = book.validate(o)
+        if reason is not None:
+            return reject(f"INVALID_ORDER {reason}")
         with _transaction(self.db):
-            self.db.execute("INSERT INTO orders VALUES (?,?,?,?,?,?,?,0,?,?)",
-                            (client_order_id, vid, sid, quantity, type_, limit_price, "accepted", now_ns, now_ns))
-        self._open.setdefault(sid, {})[client_order_id] = [quantity, limit_price, 0.0]
-        out = [ExecReport(client_order_id=client_order_id, status=OrderStatus.ACCEPTED, symbol=sid, time_ns=now_ns,
-                          venue_order_id=vid)]
-        if px and (type_ == "market" or (limit_price is not None and (
-                (quantity > 0 and px <= limit_price) or (quantity < 0 and px >= limit_price)))):
-            r = self._fill(client_order_id, sid, quantity, px, "taker", now_ns)
-            if r is not None:
-                out.append(r)
-        return out
+            self.db.execute("INSERT INTO orders (client_order_id, venue_order_id, symbol, quantity, type, "
+                            "limit_price, status, filled, created_ns, updated_ns, stop_price, trailing_amount, "
+                            "trailing_pct, tif) VALUES (?,?,?,?,?,?,?,0,?,?,?,?,?,?)",
+                            (client_order_id, vid, sid, quantity, type_, limit_price, "accepted", now_ns, now_ns,
+                             stop_price, trailing_amount, int(trailing_as_percentage), o.time_in_force.value))
+        self._cid[vid] = client_order_id
+        self._sign[client_order_id] = 1.0 if quantity > 0 else -1.0
+        book.submit(o, now_ns)
+        if o.id in book.stops:  # a stop already through the touch triggers at once
+            book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), now_ns)
+        return self._reports(book, now_ns)
 
     def cancel(self, client_order_id: str, now_ns: int) -> ExecReport:
-        row = self.db.execute("SELECT symbol, status FROM orders WHERE client_order_id=?",
+        row = self.db.execute("SELECT symbol, status, venue_order_id FROM orders WHERE client_order_id=?",
                               (client_order_id,)).fetchone()
-        if row is None or row[1] not in ("accepted", "partially_filled"):
+        if row is None or row[1] not in _OPEN:
             # the order stays as it is (filled, canceled...): only the cancel request is refused
             return ExecReport(client_order_id=client_order_id, kind=ReportKind.CANCEL_REJECTED,
                               status=OrderStatus(row[1]) if row else OrderStatus.REJECTED,
                               symbol=row[0] if row else "", time_ns=now_ns, reason=f"{CANCEL_REJECTED} " + (
                                   "UNKNOWN_ORDER" if row is None else f"ORDER_{row[1].upper()}"))
+        book = self._book(row[0])
+        if row[2] in book.orders:
+            book.cancel(row[2], now_ns)
+            book.drain()
+        self._cid.pop(row[2], None)
         with _transaction(self.db):
             self.db.execute("UPDATE orders SET status='canceled', updated_ns=? WHERE client_order_id=?",
                             (now_ns, client_order_id))
-        self._open.get(row[0], {}).pop(client_order_id, None)
         return ExecReport(client_order_id=client_order_id, status=OrderStatus.CANCELED, symbol=row[0],
                           time_ns=now_ns)
 
     def modify(self, client_order_id: str, quantity: float | None, limit_price: float | None,
-               now_ns: int) -> list[ExecReport]:
-        """Change a resting order's quantity and/or limit price in place; it may then fill at once."""
-        row = self.db.execute("SELECT symbol, status, quantity, filled, type, limit_price FROM orders WHERE "
-                              "client_order_id=?", (client_order_id,)).fetchone()
+               now_ns: int, *, stop_price: float | None = None,
+               trailing_amount: float | None = None) -> list[ExecReport]:
+        """Change an open order in the book (the book's rules: a size decrease keeps priority, a price change
+        or a size increase goes to the back and may trade at once). A trailing stop given a new amount trails
+        it from the touch now; the accepted update carries the stop price that results."""
+        row = self.db.execute("SELECT symbol, status, quantity, filled, type, limit_price, venue_order_id, "
+                              "stop_price FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone()
 
         def refuse(reason: str, status: OrderStatus) -> list[ExecReport]:
             return [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_REJECTED, status=status,
@@ -165,70 +310,111 @@ class PaperVenue:
 
         if row is None:
             return refuse("UNKNOWN_ORDER", OrderStatus.REJECTED)
-        sid, status, qty, filled, type_, limit = row
-        if status not in ("accepted", "partially_filled"):
+        sid, status, qty, filled, type_, limit, vid, _stop = row
+        if status not in _OPEN:
             return refuse(f"ORDER_{status.upper()}", OrderStatus(status))
         new_qty = qty if quantity is None else quantity
         if (new_qty > 0) != (qty > 0) or abs(new_qty) < abs(filled) - 1e-12:
             return refuse(f"INVALID_QUANTITY {new_qty:g} (filled {filled:g})", OrderStatus(status))
-        if limit_price is not None and type_ != "limit":
+        if limit_price is not None and type_ not in ("limit", "stop_limit"):
             return refuse("LIMIT_PRICE_ON_MARKET_ORDER", OrderStatus(status))
+        book = self._book(sid)
+        o = book.orders.get(vid)
+        if abs(new_qty - filled) < 1e-12:  # cut down to what has filled: the order is done
+            if o is not None:
+                book.cancel(vid, now_ns, "replaced")
+                book.drain()
+            self._cid.pop(vid, None)
+            with _transaction(self.db):
+                self.db.execute("UPDATE orders SET quantity=?, status='filled', updated_ns=? WHERE "
+                                "client_order_id=?", (new_qty, now_ns, client_order_id))
+            return [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_ACCEPTED,
+                               status=OrderStatus.FILLED, symbol=sid, time_ns=now_ns, quantity=new_qty,
+                               limit_price=limit)]
+        if o is None:
+            return refuse("ORDER_NOT_IN_BOOK", OrderStatus(status))
+        if trailing_amount is not None and stop_price is None and o.id in book.stops:
+            px = self.ask.get(sid) if o.side > 0 else self.bid.get(sid)
+            if px:
+                amt = px * trailing_amount if o.trailing_as_percentage else trailing_amount
+                stop_price = self._by_id[sid].round_price(px + amt if o.side > 0 else px - amt)
+        # the book's order may have come back after a restart for what was left then: its size is the new
+        # quantity less what filled before the book knew it
+        before = abs(filled) - o.filled
+        ok = book.modify(vid, now_ns, quantity=abs(new_qty) - before if quantity is not None else None,
+                         price=limit_price, stop_price=stop_price, trailing_amount=trailing_amount)
+        if not ok:
+            ev = book.drain()
+            why = next((e.reason for e in ev if isinstance(e, Rejected)), "REFUSED")
+            return refuse(f"INVALID_UPDATE {why}", OrderStatus(status))
         new_limit = limit if limit_price is None else limit_price
-        done = abs(new_qty - filled) < 1e-12
         with _transaction(self.db):
-            self.db.execute("UPDATE orders SET quantity=?, limit_price=?, status=?, updated_ns=? WHERE "
-                            "client_order_id=?", (new_qty, new_limit, "filled" if done else status, now_ns,
-                                                  client_order_id))
-        if done:
-            self._open.get(sid, {}).pop(client_order_id, None)
-        else:
-            self._open.setdefault(sid, {})[client_order_id] = [new_qty, new_limit, filled]
-        out = [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_ACCEPTED,
-                          status=OrderStatus.FILLED if done else OrderStatus(status), symbol=sid, time_ns=now_ns,
-                          quantity=new_qty, limit_price=new_limit)]
-        rem = new_qty - filled
-        px = self.ask.get(sid) if rem > 0 else self.bid.get(sid)
-        if not done and px and ((rem > 0 and px <= new_limit) or (rem < 0 and px >= new_limit)):
-            r = self._fill(client_order_id, sid, rem, px, "taker", now_ns)
-            if r is not None:
-                out.append(r)
+            self.db.execute("UPDATE orders SET quantity=?, limit_price=?, stop_price=COALESCE(?, stop_price), "
+                            "trailing_amount=COALESCE(?, trailing_amount), updated_ns=? WHERE client_order_id=?",
+                            (new_qty, new_limit, stop_price, trailing_amount, now_ns, client_order_id))
+        out = [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_ACCEPTED, status=OrderStatus(status),
+                          symbol=sid, time_ns=now_ns, quantity=new_qty, limit_price=new_limit, stop_price=stop_price)]
+        return out + self._reports(book, now_ns)
+
+    # -- the book's events as the account's reports ----------------------------------------------------------
+    def _reports(self, book: OrderBook, now_ns: int) -> list[ExecReport]:
+        out: list[ExecReport] = []
+        sid = book.symbol
+        cids = self._cid
+        for ev in book.drain():
+            cls = ev.__class__
+            if cls is Trade:
+                assert isinstance(ev, Trade)
+                if ev.maker_owner == ACCOUNT and ev.maker_id in cids:
+                    out.append(self._fill(ev.maker_id, sid, ev.quantity, ev.price, ev.maker_fee, "maker", now_ns))
+                if ev.taker_owner == ACCOUNT and ev.taker_id in cids:
+                    out.append(self._fill(ev.taker_id, sid, ev.quantity, ev.price, ev.taker_fee, "taker", now_ns))
+            elif cls is Accepted:
+                assert isinstance(ev, Accepted)
+                cid = cids.get(ev.order_id)
+                if cid is not None:
+                    out.append(ExecReport(client_order_id=cid, status=OrderStatus.ACCEPTED, symbol=sid,
+                                          time_ns=now_ns, venue_order_id=ev.order_id))
+            elif cls is Canceled or cls is Expired or cls is Rejected:
+                assert isinstance(ev, Canceled | Expired | Rejected)
+                cid = cids.pop(ev.order_id, None)
+                if cid is None:
+                    continue
+                status = OrderStatus.EXPIRED if cls is Expired else \
+                    OrderStatus.REJECTED if cls is Rejected else OrderStatus.CANCELED
+                reason = getattr(ev, "reason", "")
+                with _transaction(self.db):
+                    self.db.execute("UPDATE orders SET status=?, updated_ns=? WHERE client_order_id=?",
+                                    (status.value, now_ns, cid))
+                out.append(ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns,
+                                      reason=reason.upper() if reason and reason != "canceled" else ""))
         return out
 
-    def _fill(self, cid: str, sid: str, qty: float, price: float, liquidity: str, now_ns: int) -> ExecReport | None:
+    def _fill(self, vid: int, sid: str, qty: float, price: float, fee: float, liquidity: str,
+              now_ns: int) -> ExecReport:
+        cid = self._cid[vid]
+        q = qty * self._sign[cid]
         inst = self._by_id[sid]
         base, quote = inst.base_currency, inst.quote_currency
-        fee = abs(qty) * price * (self.maker_fee if liquidity == "maker" else self.taker_fee)
-        bal = dict(self.db.execute("SELECT asset, amount FROM balances").fetchall())
-        if qty > 0 and bal.get(quote, 0.0) < qty * price + fee - 1e-9:
-            return self._reject_open(cid, sid, now_ns, f"INSUFFICIENT_{quote}")
-        if qty < 0 and base and bal.get(base, 0.0) < -qty - 1e-12:
-            return self._reject_open(cid, sid, now_ns, f"INSUFFICIENT_{base}")
         with _transaction(self.db):
-            self.db.execute("UPDATE orders SET filled = filled + ?, status = CASE WHEN abs(quantity - filled - ?) < 1e-12 "
-                            "THEN 'filled' ELSE 'partially_filled' END, updated_ns=? WHERE client_order_id=?",
-                            (qty, qty, now_ns, cid))
+            self.db.execute("UPDATE orders SET filled = filled + ?, status = CASE WHEN abs(quantity - filled - ?) "
+                            "< 1e-9 THEN 'filled' ELSE 'partially_filled' END, updated_ns=? WHERE "
+                            "client_order_id=?", (q, q, now_ns, cid))
             cur = self.db.execute("INSERT INTO fills (client_order_id, symbol, quantity, price, fee, fee_currency, "
                                   "liquidity, time_ns) VALUES (?,?,?,?,?,?,?,?)",
-                                  (cid, sid, qty, price, fee, quote, liquidity, now_ns))
+                                  (cid, sid, q, price, fee, quote, liquidity, now_ns))
             self.db.execute("INSERT INTO balances VALUES (?, ?) ON CONFLICT(asset) DO UPDATE SET amount = amount + ?",
-                            (quote, -qty * price - fee, -qty * price - fee))
+                            (quote, -q * price - fee, -q * price - fee))
             if base:
                 self.db.execute("INSERT INTO balances VALUES (?, ?) ON CONFLICT(asset) DO UPDATE SET "
-                                "amount = amount + ?", (base, qty, qty))
-        status = self.db.execute("SELECT status FROM orders WHERE client_order_id=?", (cid,)).fetchone()[0]
-        if status == "partially_filled":
-            self._open[sid][cid][2] += qty
-        else:
-            self._open[sid].pop(cid, None)
-        return ExecReport(client_order_id=cid, status=OrderStatus(status), symbol=sid, time_ns=now_ns,
-                          fill_id=cur.lastrowid or 0,
-                          fill_quantity=qty, fill_price=price, fee=fee, fee_currency=quote, liquidity=liquidity)
-
-    def _reject_open(self, cid: str, sid: str, now_ns: int, reason: str) -> ExecReport:
-        with _transaction(self.db):
-            self.db.execute("UPDATE orders SET status='rejected', updated_ns=? WHERE client_order_id=?", (now_ns, cid))
-        self._open.get(sid, {}).pop(cid, None)
-        return ExecReport(client_order_id=cid, status=OrderStatus.REJECTED, symbol=sid, time_ns=now_ns, reason=reason)
+                                "amount = amount + ?", (base, q, q))
+        status = OrderStatus(self.db.execute("SELECT status FROM orders WHERE client_order_id=?",
+                                             (cid,)).fetchone()[0])
+        if status is OrderStatus.FILLED:
+            self._cid.pop(vid, None)
+        return ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns,
+                          fill_id=cur.lastrowid or 0, fill_quantity=q, fill_price=price, fee=fee, fee_currency=quote,
+                          liquidity=liquidity)
 
     # -- what a reconnecting client asks ---------------------------------------------------------
     def order_by_client_id(self, cid: str) -> VenueOrder | None:
@@ -261,3 +447,6 @@ class PaperVenue:
 
     def close(self) -> None:
         self.db.close()
+
+
+__all__ = ["ACCOUNT", "MARKET", "BookEvent", "PaperVenue"]

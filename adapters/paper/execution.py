@@ -3,7 +3,7 @@ queue, and the account's own view for reconciliation after a restart."""
 
 from __future__ import annotations
 
-from leand.model import ExecReport, Order, OrderType, QuoteTick, TimeInForce, UpdateRequest
+from leand.model import ExecReport, Order, QuoteTick, UpdateRequest
 from leand.simulator.paper import PaperVenue
 from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView
 
@@ -12,8 +12,9 @@ class PaperExecutionClient:
     """One per paper account. The paper venue answers synchronously: a report is on the queue before
     ``submit``/``cancel`` return."""
 
-    capabilities = Capabilities(order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
-                                time_in_force=frozenset({TimeInForce.GTC}), modify=True, async_cancel=False)
+    #: what the venue's book matches natively; limit-if-touched, market-on-open/close and DAY/GTD are emulated
+    capabilities = Capabilities(order_types=PaperVenue.order_types, time_in_force=PaperVenue.time_in_force,
+                                modify=True, async_cancel=False)
 
     def __init__(self, venue: PaperVenue, store: OrderStore) -> None:
         self.venue = venue
@@ -40,19 +41,21 @@ class PaperExecutionClient:
         self.push(self.venue.on_quote(q))
 
     def submit(self, order: Order, now_ns: int) -> None:
-        type_ = "limit" if order.type is OrderType.LIMIT else "market" if order.type is OrderType.MARKET \
-            else order.type.value
-        self.push(self.venue.submit(order.client_order_id, order.symbol, order.quantity, type_, order.limit_price,
-                                    now_ns))
+        self.push(self.venue.submit(order.client_order_id, order.symbol, order.quantity, order.type.value,
+                                    order.limit_price, now_ns, stop_price=order.stop_price,
+                                    trailing_amount=order.trailing_amount,
+                                    trailing_as_percentage=order.trailing_as_percentage,
+                                    time_in_force=order.time_in_force.value))
         self.sent += 1
 
     def cancel(self, order: Order, now_ns: int) -> None:
         self.push([self.venue.cancel(order.client_order_id, now_ns)])
 
     def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
-        """Native: quantity and limit price change in place; the venue answers at once (update accepted or
-        rejected, and a fill if the new price crosses)."""
-        self.push(self.venue.modify(order.client_order_id, update.quantity, update.limit_price, now_ns))
+        """Native: quantity, limit and stop price and trailing amount change in the venue's book; the venue
+        answers at once (update accepted or rejected, and a fill if the new price crosses)."""
+        self.push(self.venue.modify(order.client_order_id, update.quantity, update.limit_price, now_ns,
+                                    stop_price=update.stop_price, trailing_amount=update.trailing_amount))
 
     def balances(self) -> dict[str, float]:
         return self.venue.balances()

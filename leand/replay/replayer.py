@@ -183,7 +183,9 @@ class _SimulatedVenueClient:
 
     def __init__(self, outer: _ReplayClient) -> None:
         self.outer = outer
-        self.capabilities = Capabilities(modify=hasattr(outer.venue, "modify"))
+        v = outer.venue
+        self.capabilities = Capabilities(order_types=v.order_types, time_in_force=v.time_in_force,
+                                         modify=hasattr(v, "modify"))
         self.reports = self
 
     def put_nowait(self, r: ExecReport) -> None:
@@ -196,8 +198,10 @@ class _SimulatedVenueClient:
 
     def submit(self, order: Order, now_ns: int) -> None:
         self._catch_up(order, "submit", now_ns)
-        self.outer.hold(self.outer.venue.submit(order.client_order_id, order.symbol, order.quantity,
-                                                order.type.value, order.limit_price, now_ns), now_ns)
+        self.outer.hold(self.outer.venue.submit(
+            order.client_order_id, order.symbol, order.quantity, order.type.value, order.limit_price, now_ns,
+            stop_price=order.stop_price, trailing_amount=order.trailing_amount,
+            trailing_as_percentage=order.trailing_as_percentage, time_in_force=order.time_in_force.value), now_ns)
 
     def cancel(self, order: Order, now_ns: int) -> None:
         self._catch_up(order, "cancel", now_ns)
@@ -205,8 +209,9 @@ class _SimulatedVenueClient:
 
     def modify(self, order: Order, update: UpdateRequest, now_ns: int) -> None:
         self._catch_up(order, "modify", now_ns)
-        self.outer.hold(self.outer.venue.modify(order.client_order_id, update.quantity, update.limit_price, now_ns),
-                        now_ns)
+        self.outer.hold(self.outer.venue.modify(order.client_order_id, update.quantity, update.limit_price, now_ns,
+                                                stop_price=update.stop_price,
+                                                trailing_amount=update.trailing_amount), now_ns)
 
 
 @dataclass

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
+
 from leand import Strategy
 from leand.adapters.paper.execution import PaperExecutionClient
 from leand.clock import VirtualClock
@@ -13,7 +15,7 @@ from leand.engine import Engine
 from leand.live.execution import OrderRoutes
 from leand.live.journal import Journal
 from leand.live.reports import apply_view, persist_report
-from leand.model import Instrument, OrderStatus, QuoteTick, Symbol
+from leand.model import Instrument, OrderStatus, OrderType, QuoteTick, Symbol, TimeInForce
 from leand.simulator.paper import PaperVenue
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
@@ -32,13 +34,20 @@ class Recorder(Strategy):
 
 
 class Stack:
-    def __init__(self, tmp: Path, boot: int = 1) -> None:
+    """``emulate``: the paper venue's client declares only market and limit orders and GTC, so the order
+    manager's emulation is what these tests exercise (the paper venue's book has stops of its own)."""
+
+    def __init__(self, tmp: Path, boot: int = 1, emulate: bool = True) -> None:
         inst = {BTC: Instrument(symbol=BTC, tick_size=0.01, lot_size=0.0001, base_currency="BTC",
                                 quote_currency="USD")}
         self.venue = PaperVenue(tmp / "venue.sqlite", inst, starting_balances={"USD": 100_000.0, "BTC": 10.0},
                                 taker_fee=0.0)
         self.journal = Journal(tmp / "journal.sqlite")
         self.client = PaperExecutionClient(self.venue, self.journal)
+        if emulate:
+            self.client.capabilities = msgspec.structs.replace(
+                self.client.capabilities, order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
+                time_in_force=frozenset({TimeInForce.GTC}))
         self.session = OrderRoutes(self.client, self.journal, boot)
         self.t = T0 + boot * 1_000_000_000
         self.engine = Engine(Recorder(), DATA, live_mode=True, clock=VirtualClock(self.t),
@@ -178,8 +187,6 @@ def test_a_bracket_on_paper_arms_its_exits_and_they_survive_a_restart_linked(tmp
 
 
 def test_time_in_force_and_limit_if_touched_are_emulated_on_paper(tmp_path: Path) -> None:
-    from leand.model import TimeInForce
-
     st = Stack(tmp_path)
     s = st.strategy
     ioc_rest = s.limit_order(BTC, 1.0, 90.0, time_in_force=TimeInForce.IOC)
@@ -231,3 +238,26 @@ def test_update_on_a_venue_without_modify_is_a_cancel_replace_tracked_across_bot
     st.pump()
     assert t2.status is S.FILLED and t2.order.limit_price == 90.0
     assert any(e.code == "UPDATE_REJECTED" for e in s.events if e.order_id == t2.order_id)
+
+
+def test_the_paper_venues_book_has_stops_trailing_stops_and_ioc_natively(tmp_path: Path) -> None:
+    """Without emulation: the venue's book holds the stops, trails the trailing stop on its touch (its amount
+    updated in the book) and triggers them; IOC is the book's."""
+    st = Stack(tmp_path, emulate=False)
+    s = st.strategy
+    stop = s.stop_market_order(BTC, 1.0, 105.0)
+    trail = s.trailing_stop_order(BTC, -1.0, 2.0)
+    ioc = s.limit_order(BTC, 1.0, 90.0, time_in_force=TimeInForce.IOC)
+    st.pump()
+    assert stop.status is S.ACCEPTED and trail.status is S.ACCEPTED and ioc.status is S.CANCELED
+    assert not any(e.code == "EMULATED" for e in s.events)
+    assert {stop.order.client_order_id, trail.order.client_order_id} <= set(
+        o.client_order_id for o in st.venue.open_orders())
+    assert trail.update(trailing_amount=3.0)
+    st.pump()
+    assert trail.order.trailing_amount == 3.0 and trail.order.stop_price == 96.95  # from the bid, 99.95
+    st.quote(104.0)  # the venue trails it up to 103.95 - 3
+    st.quote(105.5)  # the ask crosses the buy stop: it fills at the ask
+    assert stop.status is S.FILLED and stop.order.average_fill_price == 105.55
+    st.quote(100.0)  # the bid (99.95) is below the trailing stop (105.45 - 3): it sells at the bid
+    assert trail.status is S.FILLED and trail.order.average_fill_price == 99.95
