@@ -93,7 +93,14 @@ class PaperVenue:
 
     def __init__(self, store: Path | None, instruments: dict[Symbol, Instrument], *,
                  starting_balances: dict[str, float] | None = None, maker_fee: float = 0.0,
-                 taker_fee: float = 0.001) -> None:
+                 taker_fee: float = 0.001, order_types: frozenset[OrderType] | None = None) -> None:
+        """``order_types``: fewer than the book has, to stand in for a venue that lacks some (what it lacks,
+        the order manager emulates; the emulation's tests and crash tests use this)."""
+        if order_types is not None:
+            if not order_types <= PaperVenue.order_types:
+                extra = ", ".join(sorted(t.value for t in order_types - PaperVenue.order_types))
+                raise ValueError(f"the paper venue's book has no {extra} orders")
+            self.order_types = frozenset(order_types)
         self.instruments = instruments
         self._by_id = {s.id: i for s, i in instruments.items()}
         self.maker_fee = maker_fee

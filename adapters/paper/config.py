@@ -6,6 +6,7 @@ from typing import Literal
 
 import msgspec
 
+from leand.model import OrderType
 from leand.venue import VenueConfig
 
 
@@ -27,7 +28,19 @@ class PaperVenueConfig(VenueConfig, tag_field="kind", tag="paper"):
     starting_balances: dict[str, float] = msgspec.field(default_factory=lambda: {"USD": 100_000.0})
     maker_fee: float = 0.0
     taker_fee: float = 0.001
+    #: the order types the venue's book takes natively (fewer stands in for a venue that lacks some: leand's
+    #: order manager then emulates them)
+    order_types: list[str] = msgspec.field(default_factory=lambda: [
+        "market", "limit", "stop_market", "stop_limit", "trailing_stop"])
 
     def __post_init__(self) -> None:
         if self.rate_hz <= 0:
             raise ValueError(f"rate_hz = {self.rate_hz}: expected a positive rate")
+        book = ("market", "limit", "stop_market", "stop_limit", "trailing_stop")
+        bad = [t for t in self.order_types if t not in book]
+        if bad:
+            raise ValueError(f"order_types = {self.order_types}: {', '.join(bad)} not among the book's "
+                             f"{', '.join(book)}")
+
+    def native_order_types(self) -> frozenset[OrderType]:
+        return frozenset(OrderType(t) for t in self.order_types)

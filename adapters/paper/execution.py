@@ -3,6 +3,8 @@ queue, and the account's own view for reconciliation after a restart."""
 
 from __future__ import annotations
 
+import msgspec
+
 from leand.model import ExecReport, Order, QuoteTick, UpdateRequest
 from leand.simulator.paper import PaperVenue
 from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView
@@ -17,6 +19,8 @@ class PaperExecutionClient:
                                 modify=True, async_cancel=False)
 
     def __init__(self, venue: PaperVenue, store: OrderStore) -> None:
+        if venue.order_types != PaperVenue.order_types:  # configured to have fewer: the rest is emulated
+            self.capabilities = msgspec.structs.replace(self.capabilities, order_types=venue.order_types)
         self.venue = venue
         self.store = store
         self.reports: ReportChannel = ReportChannel()

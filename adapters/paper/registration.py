@@ -16,7 +16,8 @@ def open_paper(ctx: VenueContext) -> VenueClients:
     assert isinstance(cfg, PaperVenueConfig)
     # the paper venue keeps its own store, apart from the daemon's, so it outlives a daemon crash
     venue = PaperVenue(ctx.state_path / "paper-venue.sqlite", ctx.instruments,
-                       starting_balances=cfg.starting_balances, maker_fee=cfg.maker_fee, taker_fee=cfg.taker_fee)
+                       starting_balances=cfg.starting_balances, maker_fee=cfg.maker_fee, taker_fee=cfg.taker_fee,
+                       order_types=cfg.native_order_types())
     execution = PaperExecutionClient(venue, ctx.store)
     source: SyntheticQuotes | LeanTickReplay = SyntheticQuotes(cfg, ctx.instruments) if cfg.source == "synthetic" \
         else LeanTickReplay(cfg, ctx.instruments, ctx.data_path)
@@ -28,7 +29,7 @@ def simulate_paper(cfg: VenueConfig, instruments: dict[Symbol, Instrument], bala
 
     assert isinstance(cfg, PaperVenueConfig)
     return PaperVenue(None, instruments, starting_balances=dict(balances), maker_fee=cfg.maker_fee,
-                      taker_fee=cfg.taker_fee)
+                      taker_fee=cfg.taker_fee, order_types=cfg.native_order_types())
 
 
 REGISTRATION = register(VenueRegistration("paper", PaperVenueConfig, open_paper, simulate_paper,

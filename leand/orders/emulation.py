@@ -2,8 +2,11 @@
 the live daemon's, and a replay's re-simulated venue, alike.
 
 An order whose type the venue lacks (its ``capabilities.order_types``) but leand can emulate (stops,
-stop-limits, trailing stops, limit-if-touched) is held here: no request leaves until its trigger is crossed; then
-the venue gets a market (or limit) order under the same client order id, so its reports reach the same order. A
+stop-limits, trailing stops, limit-if-touched, market-on-open/close) is held here: no request leaves until its
+trigger is crossed; then the venue gets a market (or limit) order under the same client order id, so its reports
+reach the same order. A market-on-open order's trigger is the first price of the next regular session, a
+market-on-close order's the first price at or after the session's close (the exchange's calendar: a venue
+without an opening or closing auction gets a market order then). A
 time in force the venue lacks is emulated too (IOC/FOK cancel what did not fill at once, DAY/GTD are canceled at
 expiry and reported expired). An operation the venue cannot do (an update where it has no modify) is a rejected
 report with a code and a message, never an exception. Subclasses journal what must survive a restart through
@@ -29,7 +32,8 @@ if TYPE_CHECKING:
 
 #: what the order manager can emulate on a venue that lacks it
 EMULATED = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP,
-                      OrderType.LIMIT_IF_TOUCHED})
+                      OrderType.LIMIT_IF_TOUCHED, OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE})
+_AUCTION = (OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE)
 
 
 def replacement_id(client_order_id: str) -> str:
@@ -286,6 +290,10 @@ class EmulatingClient(ExecutionClient):
                 if order.stop_price is None or (trail < order.stop_price if buy else trail > order.stop_price):
                     order.stop_price = trail
                     self._journal_stop(order, trail, now_ns)
+            if order.type in _AUCTION:
+                if self._auction_due(sec, order, now_ns):
+                    self._trigger(order, px, now_ns)
+                continue
             if order.type is OrderType.LIMIT_IF_TOUCHED:  # touched from the other side: at or below for a buy
                 trig = order.trigger_price
                 if trig is None or (px > trig if buy else px < trig):
@@ -296,6 +304,17 @@ class EmulatingClient(ExecutionClient):
                     continue
             self._trigger(order, px, now_ns)
 
+    @staticmethod
+    def _auction_due(sec: Any, order: Order, now_ns: int) -> bool:
+        """A market-on-open order is due in the next regular session after it was placed, a market-on-close
+        order at that session's close."""
+        hours = sec.exchange_hours
+        if hours is None or hours.always_open:
+            return True  # no sessions (the order manager refuses these orders there): nothing to wait for
+        if order.type is OrderType.MARKET_ON_OPEN:
+            return now_ns >= hours.next_open(order.created_time, False) and hours.is_open(now_ns, False)
+        return now_ns >= hours.next_close(order.created_time, False)
+
     def _trigger(self, order: Order, px: float, now_ns: int) -> None:
         self.held.pop(order.id, None)
         order.stop_triggered = True
@@ -303,8 +322,10 @@ class EmulatingClient(ExecutionClient):
         leg_type = OrderType.LIMIT if limit_leg else OrderType.MARKET
         self._journal_triggered(order, leg_type, now_ns)
         trig = order.trigger_price if order.type is OrderType.LIMIT_IF_TOUCHED else order.stop_price
+        why = "the session's open" if order.type is OrderType.MARKET_ON_OPEN else "the session's close" \
+            if order.type is OrderType.MARKET_ON_CLOSE else f"trigger {trig:g}"
         self.engine.order_manager.emit(order, order.status, code="EMULATED_TRIGGERED",
-                                       message=f"{order.type.value} triggered at {px:g} (trigger {trig:g}):"
+                                       message=f"{order.type.value} triggered at {px:g} ({why}):"
                                                f" sent to {self.venue_name} as {leg_type.value}")
         leg = msgspec.structs.replace(order, type=leg_type, quantity=order.remaining)
         self.venue.submit(leg, now_ns)

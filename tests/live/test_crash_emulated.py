@@ -16,7 +16,9 @@ HERE = Path(__file__).resolve().parent
 def config(tmp: Path, volatility: float) -> Path:
     cfg = write_config(tmp, rate_hz=200, strategy_file=HERE / "strategies" / "protective.py")
     text = cfg.read_text().replace("volatility = 0.0005", f"volatility = {volatility}")
-    text = text.replace("[venue]\n", "[venue]\nstarting_balances = { USD = 100000.0, BTC = 1.0 }\n")
+    # a venue without stops: the order manager emulates them (the paper venue's book has them natively)
+    text = text.replace("[venue]\n", "[venue]\nstarting_balances = { USD = 100000.0, BTC = 1.0 }\n"
+                                      "order_types = [\"market\", \"limit\"]\n")
     cfg.write_text(text)
     return cfg
 
