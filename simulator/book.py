@@ -151,7 +151,73 @@ class Level:
         return [o for o in self.orders if o.live]
 
 
-class OrderBook:
+class AcceptanceRules:
+    """The exchange's rules for taking an order, shared by every simulated venue: the L3 book here and the
+    replayed book (:class:`~leand.simulator.replay.ReplayVenue`), and through the book the paper venue. An
+    order is validated (a reject says why); a stop is held for its trigger (a trailing stop trails from the
+    venue's reference price) and may trigger at once; a post-only order that would take liquidity is rejected;
+    a fill-or-kill order that cannot fill in full is accepted and canceled; anything else is accepted and
+    matched. What differs between venues is only how they see the market, through the hooks below."""
+
+    events: list[BookEvent]
+
+    def accept(self, o: SimOrder, now: int) -> bool:
+        """Take ``o`` by the rules. False when rejected (a ``Rejected`` event says why)."""
+        reason = self.validate(o)
+        if reason is not None:
+            self.events.append(Rejected(now, o.id, reason))
+            return False
+        self._remember_terms(o)
+        o.time = now
+        o.filled = 0.0
+        o.live = True
+        t = o.type
+        if t is OrderType.STOP_MARKET or t is OrderType.STOP_LIMIT or t is OrderType.TRAILING_STOP:
+            if t is OrderType.TRAILING_STOP and o.stop_price <= 0:
+                ref = self._stop_reference(o)
+                o.stop_price = OrderBook._trail_from(o, ref) if ref else 0.0
+            self.events.append(Accepted(now, o.id, False))
+            self._hold_stop(o, now)
+            return True
+        if o.post_only and self._would_cross(o):
+            self.events.append(Rejected(now, o.id, "post-only order would take liquidity"))
+            return False
+        if o.time_in_force is TimeInForce.FOK and self._fillable(o) + _EPS < o.quantity:
+            self.events.append(Accepted(now, o.id, False))
+            self.events.append(Canceled(now, o.id, o.quantity, "fok"))
+            return True
+        self.events.append(Accepted(now, o.id, t is OrderType.LIMIT))
+        self._execute(o, now)
+        return True
+
+    # ---- hooks: how a venue sees its market ----------------------------------------------------------------
+    def validate(self, o: SimOrder) -> str | None:
+        raise NotImplementedError
+
+    def _remember_terms(self, o: SimOrder) -> None:
+        """An order passed validation (the L3 book remembers its grid)."""
+
+    def _stop_reference(self, o: SimOrder) -> float:
+        """The price a trailing stop given no stop price trails from (0: none yet)."""
+        raise NotImplementedError
+
+    def _hold_stop(self, o: SimOrder, now: int) -> None:
+        """Hold an accepted stop for its trigger, and trigger it if the market is already through it."""
+        raise NotImplementedError
+
+    def _would_cross(self, o: SimOrder) -> bool:
+        raise NotImplementedError
+
+    def _fillable(self, o: SimOrder) -> float:
+        """Quantity ``o`` could take at acceptable prices now."""
+        raise NotImplementedError
+
+    def _execute(self, o: SimOrder, now: int) -> None:
+        """Match ``o`` now, then rest, cancel or expire what is left."""
+        raise NotImplementedError
+
+
+class OrderBook(AcceptanceRules):
     """The limit order book and matching engine for one instrument."""
 
     def __init__(self, symbol: str = "", *, tick_size: float = 0.01, lot_size: float = 1.0,
@@ -325,36 +391,22 @@ class OrderBook:
             self.events.append(Accepted(now, oid, False))
             self._execute(o, now)
             return True
-        reason = self.validate(o)
-        if reason is not None:
-            self.events.append(Rejected(now, o.id, reason))
-            return False
+        return self.accept(o, now)
+
+    # ---- the acceptance rules' hooks (see AcceptanceRules) --------------------------------------------------
+    def _remember_terms(self, o: SimOrder) -> None:
         if o.type is _LIMIT or o.type is _MARKET:
             self._remember_grid(o)
-        o.time = now
-        o.filled = 0.0
-        o.live = True
-        t = o.type
-        if t is OrderType.STOP_MARKET or t is OrderType.STOP_LIMIT or t is OrderType.TRAILING_STOP:
-            if t is OrderType.TRAILING_STOP and o.stop_price <= 0:
-                o.stop_price = self._trail_from(o, self.last_trade_price) if self.last_trade_price else 0.0
-            self.orders[o.id] = o
-            self.stops[o.id] = o
-            self._track_expiry(o)
-            self.events.append(Accepted(now, o.id, False))
-            if self.last_trade_price and self._stop_hit(o, self.last_trade_price):
-                self._trigger(o, now)
-            return True
-        if o.post_only and self._would_cross(o):
-            self.events.append(Rejected(now, o.id, "post-only order would take liquidity"))
-            return False
-        if o.time_in_force is TimeInForce.FOK and self._fillable(o) + _EPS < o.quantity:
-            self.events.append(Accepted(now, o.id, False))
-            self.events.append(Canceled(now, o.id, o.quantity, "fok"))
-            return True
-        self.events.append(Accepted(now, o.id, t is OrderType.LIMIT))
-        self._execute(o, now)
-        return True
+
+    def _stop_reference(self, o: SimOrder) -> float:
+        return self.last_trade_price
+
+    def _hold_stop(self, o: SimOrder, now: int) -> None:
+        self.orders[o.id] = o
+        self.stops[o.id] = o
+        self._track_expiry(o)
+        if self.last_trade_price and self._stop_hit(o, self.last_trade_price):
+            self._trigger(o, now)
 
     def cancel(self, order_id: int, now: int, reason: str = "canceled") -> SimOrder:
         o = self.orders.pop(order_id, None)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from leand.model import OrderType, TimeInForce
 from leand.simulator.book import (
-    Accepted,
+    AcceptanceRules,
     BookError,
     BookEvent,
     Canceled,
@@ -40,8 +40,11 @@ _EPS = 1e-9
 _MARKETS = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP)
 
 
-class ReplayVenue:
-    """One instrument's recorded book plus one participant's orders in it."""
+class ReplayVenue(AcceptanceRules):
+    """One instrument's recorded book plus one participant's orders in it. It takes orders by the L3 book's
+    rules (:class:`~leand.simulator.book.AcceptanceRules`); it matches differently because the market's own
+    orders are not known one by one here, only the displayed size per price, so the participant's place in a
+    queue is modeled (:mod:`~leand.simulator.models`) instead of known."""
 
     def __init__(self, symbol: str = "", *, tick_size: float = 0.01, lot_size: float = 1.0,
                  min_notional: float = 0.0, maker_fee: float = 0.0, taker_fee: float = 0.0,
@@ -159,39 +162,33 @@ class ReplayVenue:
 
     # ---- requests (at their arrival time) -----------------------------------------------------------------
     def submit(self, o: SimOrder, t: int) -> bool:
+        """Take an order by the exchange's rules (:class:`~leand.simulator.book.AcceptanceRules`, the L3
+        book's own), matched against the displayed book."""
         self._settled = False
-        if o.id in self.orders:
-            self.events.append(Rejected(t, o.id, f"duplicate order id {o.id}"))
-            return False
-        rules = self._rules
-        rules.last_trade_price = self.last_trade or self._mid()
-        reason = rules.validate(o)
-        if reason is not None:
-            self.events.append(Rejected(t, o.id, reason))
-            return False
         o.owner = o.owner or self.owner
-        o.time = t
-        o.filled = 0.0
-        o.live = True
-        if o.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP):
-            ref = self.last_trade or self._mid()
-            if o.type is OrderType.TRAILING_STOP and o.stop_price <= 0 and ref:
-                o.stop_price = OrderBook._trail_from(o, ref)
-            self.orders[o.id] = o
-            self.stops.append(o)
-            self.events.append(Accepted(t, o.id, False))
-            self._check_stops(t, self.last_trade if self.has_trades else None)
-            return True
-        if o.post_only and self._crosses(o):
-            self.events.append(Rejected(t, o.id, "post-only order would take liquidity"))
-            return False
-        if o.time_in_force is TimeInForce.FOK and self._available(o) + _EPS < o.quantity:
-            self.events.append(Accepted(t, o.id, False))
-            self.events.append(Canceled(t, o.id, o.quantity, "fok"))
-            return True
-        self.events.append(Accepted(t, o.id, o.type is OrderType.LIMIT))
-        self._execute(o, t)
-        return True
+        return self.accept(o, t)
+
+    # ---- the acceptance rules' hooks: the market is the displayed book ------------------------------------
+    def validate(self, o: SimOrder) -> str | None:
+        if o.id in self.orders:
+            return f"duplicate order id {o.id}"
+        rules = self._rules
+        rules.last_trade_price = self.last_trade or self._mid()  # the minimum notional's reference
+        return rules.validate(o)
+
+    def _stop_reference(self, o: SimOrder) -> float:
+        return self.last_trade or self._mid()
+
+    def _hold_stop(self, o: SimOrder, now: int) -> None:
+        self.orders[o.id] = o
+        self.stops.append(o)
+        self._check_stops(now, self.last_trade if self.has_trades else None)
+
+    def _would_cross(self, o: SimOrder) -> bool:
+        return self._crosses(o)
+
+    def _fillable(self, o: SimOrder) -> float:
+        return self._available(o)
 
     def cancel(self, order_id: int, t: int, reason: str = "canceled") -> SimOrder:
         self._settled = False
