@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                    help="strategy parameter (repeatable)")
     b.add_argument("--class", dest="class_name", help="the Strategy class, if the file has several")
+    b.add_argument("--venue", metavar="KIND", default=None,
+                   help="match orders in this simulated venue (paper: the L3 book on the recorded quotes, with "
+                        "leand's emulation of what it lacks), as leand run would; default: LEAN's fill models")
     b.add_argument("--report", action="store_true", help="also write report.html into the result folder")
     b.add_argument("--json", action="store_true", help="print the statistics as JSON instead of a table")
     b.add_argument("--verbose", "-v", action="store_true",
@@ -219,7 +222,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     try:
         engine, result = run_backtest(args.strategy, data_dir=args.data, start=args.start, end=args.end,
                                       cash=args.cash, parameters=dict(args.param), class_name=args.class_name,
-                                      progress=True, catalog=catalog)
+                                      progress=True, catalog=catalog, venue=args.venue)
     except StrategyError as e:
         if args.verbose:
             sys.stderr.write(e.detail)

@@ -131,13 +131,17 @@ def load_strategy_class(path: Path, class_name: str | None = None) -> type[Strat
 def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: date | None = None,
                  end: date | None = None, cash: float | None = None, parameters: dict[str, Any] | None = None,
                  class_name: str | None = None, progress: bool = False, strategy: Strategy | None = None,
-                 catalog: Path | None = None, data_source: Any = None, source: str | None = None):
+                 catalog: Path | None = None, data_source: Any = None, source: str | None = None,
+                 venue: str | None = None):
     """Run a backtest; returns ``(engine, result)`` where result is a ``BacktestResult``.
 
     ``data_dir`` is a LEAN ``Data/`` folder or a leand catalogue (``leand data``). Catalogued data is read
     first: ``data_dir`` itself when it is one, else ``catalog`` (the CLI passes the default catalogue).
     ``data_source`` is the reader to use instead of a new one (an optimizer's worker keeps one across runs, so each
-    file is read once); ``source`` is the strategy's code when ``strategy`` is given, for ``code_sha256``."""
+    file is read once); ``source`` is the strategy's code when ``strategy`` is given, for ``code_sha256``.
+    ``venue`` names a venue kind leand can simulate (``"paper"``): orders then match in that venue (its default
+    config) through the order manager's emulation, as ``leand run`` on it would
+    (:mod:`leand.backtest.venue_brokerage`), instead of LEAN's fill models."""
     from leand.data.catalog.index import is_catalog
 
     data_dir = Path(data_dir) if data_dir else DEFAULT_DATA
@@ -162,9 +166,10 @@ def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: da
     if parameters:
         declared = dict(getattr(strategy, "parameters", {}) or {})
         strategy.parameters = {**declared, **typed_parameters(declared, parameters)}
+    brokerage = None if venue is None else _venue_brokerage(venue)
     engine = Engine(strategy, data_dir, parameters=strategy.parameters, start=start, end=end, cash=cash,
                     catalog=Path(catalog) if catalog else None, data_source=data_source,
-                    order_books=SimulatedBooks())
+                    order_books=SimulatedBooks(), brokerage=brokerage)
     bar = _Progress() if progress else None
     t0 = _time.perf_counter()
     try:
@@ -189,6 +194,22 @@ def run_backtest(strategy_path: Path, *, data_dir: Path | None = None, start: da
                             f"{', '.join(str(s) for s in engine.securities)} in {data_dir}")
     result = build_result(engine, strategy_path, source, elapsed)
     return engine, result
+
+
+def _venue_brokerage(kind: str):
+    from leand import venue as venues
+    from leand.backtest.venue_brokerage import VenueBrokerage
+
+    try:
+        reg = venues.venue(kind)
+    except venues.UnknownVenueKind as e:
+        raise BacktestError(f"--venue: {e}") from None
+    simulate = reg.simulate
+    if simulate is None:
+        simulable = [k for k in venues.kinds() if venues.venue(k).simulate is not None]
+        raise BacktestError(f"--venue {kind}: leand cannot simulate that venue (it can: {', '.join(simulable)})")
+    cfg = reg.config()
+    return VenueBrokerage.factory(lambda instruments, balances: simulate(cfg, instruments, balances))
 
 
 def _partial_result(engine: Engine, strategy_path: Path | str, source: str, elapsed: float, error: str):

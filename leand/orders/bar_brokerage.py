@@ -2,7 +2,8 @@
 
 Market orders fill when submitted, at the current slice's prices; other orders wait for the next slice
 (LEAN never fills a non-market order in the slice it was placed in). Time-in-force expiry is checked before
-each fill attempt. Buying power is checked again just before each fill, as LEAN does.
+each fill attempt. Buying power is checked again just before each fill, as LEAN does. These are LEAN's fill
+models (:mod:`leand.orders.fills` says why they are not the simulator's matching engine).
 
 LEAN scans its pending orders twice per time step: before ``OnData`` and again after it, when the asynchronous
 requests made during the step are placed (each placement followed by a scan). ``end_of_step`` is that second

@@ -4,6 +4,12 @@ A model looks at the security's cached data and an order and answers with a fill
 order does not fill on this data. Rules (see docs/lean-statistics.md §A.3): quotes when present, else trades;
 limit and stop triggers on bar high/low; a non-market order fills only on a bar that ends after the order was
 placed; stale data does not fill hour/daily subscriptions.
+
+Why this is not the simulator's matching engine (``simulator/book.py``), which every simulated venue shares (the
+paper venue, the replayed book of ``use_order_book``, ``leand sim serve``, and backtests matched in a venue,
+``leand.backtest.venue_brokerage``): these models fill on bars, which no venue matches, with LEAN's rules, and
+LEAN's own regression statistics (``tests/regressions``) pin them. A strategy whose backtest should fill as
+the paper venue would live runs through ``VenueBrokerage`` instead.
 """
 
 from __future__ import annotations

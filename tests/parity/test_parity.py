@@ -115,3 +115,20 @@ def test_backtest_and_live_stack_give_the_same_order_events(tmp_path: Path) -> N
     assert len(bt.events) == len(lv.events)
     for i, (a, b) in enumerate(zip(bt.events, lv.events, strict=True)):
         assert a == b, f"event {i} differs:\nbacktest {a}\nlive     {b}"
+
+
+def test_leand_backtest_venue_paper_is_that_backtest(tmp_path: Path) -> None:
+    """``leand backtest --venue paper`` runs the same path: the same events; a venue leand cannot simulate, or
+    none of that name, is one clear error."""
+    import pytest
+
+    from leand.backtest.runner import BacktestError, run_backtest
+
+    root = data_root(tmp_path)
+    bt, _, _ = backtest(root)
+    engine, result = run_backtest(HERE / "parity_strategy.py", data_dir=root, venue="paper")
+    assert engine.strategy.events == bt.events  # type: ignore[attr-defined]
+    with pytest.raises(BacktestError, match="cannot simulate"):
+        run_backtest(HERE / "parity_strategy.py", data_dir=root, venue="binance")
+    with pytest.raises(BacktestError, match="unknown venue kind 'nope'"):
+        run_backtest(HERE / "parity_strategy.py", data_dir=root, venue="nope")
