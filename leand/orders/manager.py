@@ -12,6 +12,7 @@ rules everywhere:
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
@@ -68,8 +69,10 @@ class OrderManager:
         self._next_trade_id = 1
         #: venue fill ids already counted (a duplicated or replayed fill report is dropped)
         self._fill_ids: set[int] = set()
-        #: what an order's PENDING_UPDATE is waiting for, applied when the venue accepts it
-        self._pending_updates: dict[int, UpdateRequest] = {}
+        #: the updates of an order the venue has not answered yet, in the order they were sent: each answer
+        #: (accepted or rejected) is for the first (two updates in flight must not apply the second's terms
+        #: on the first's acceptance)
+        self._pending_updates: dict[int, deque[UpdateRequest]] = {}
         #: one-cancels-other links and brackets waiting for their entry
         self.contingent = Contingent(self)
         #: orders a live client is canceling because their time in force ended: their cancel is an expiry
@@ -344,7 +347,7 @@ class OrderManager:
         brokerage = e.brokerage
         if brokerage.async_modify(order):
             # the venue answers later (UPDATE_ACCEPTED / UPDATE_REJECTED); the order keeps its values until then
-            self._pending_updates[order_id] = update
+            self._pending_updates.setdefault(order_id, deque()).append(update)
             if tag is not None:
                 order.tag = tag
             brokerage.modify(decision, order, update, e.clock.now_ns())
@@ -559,14 +562,14 @@ class OrderManager:
             self.fill(order, r.fill_quantity, r.fill_price, r.fee, r.fee_currency or None, trade_id=r.fill_id or None)
         elif kind is ReportKind.CANCEL_REJECTED:
             if r.client_order_id == order.client_order_id and self.engine.brokerage.on_cancel_refused(order):
-                self._pending_updates.pop(order.id, None)  # the cancel of a cancel-replace: the update is refused
+                self._next_update(order)  # the cancel of a cancel-replace: the update is refused
                 self.emit(order, order.status, code="UPDATE_REJECTED", message=r.reason)
             elif st is S.PENDING_CANCEL:
                 order.transition(self._reopen_state(order))
                 self.emit(order, order.status, code="CANCEL_REJECTED", message=r.reason)
         elif kind is ReportKind.UPDATE_ACCEPTED:
             self.engine.brokerage.on_update_answered(order, True)
-            u = self._pending_updates.pop(order.id, None)
+            u = self._next_update(order)
             if u is None:
                 u = UpdateRequest(order_id=order.id, quantity=r.quantity, limit_price=r.limit_price,
                                   stop_price=r.stop_price)
@@ -582,7 +585,7 @@ class OrderManager:
                 self.emit(order, order.status, message="updated")
         elif kind is ReportKind.UPDATE_REJECTED:
             self.engine.brokerage.on_update_answered(order, False)
-            self._pending_updates.pop(order.id, None)
+            self._next_update(order)
             if st.is_open:
                 if st is S.PENDING_UPDATE:
                     order.transition(self._reopen_state(order))
@@ -607,6 +610,16 @@ class OrderManager:
                 if status is S.CANCELED and order.id in self._expiring:
                     status = S.EXPIRED
                 self.close(order, status, code=r.reason, message=r.reason)
+
+    def _next_update(self, order: Order) -> UpdateRequest | None:
+        """The oldest update of ``order`` the venue has not answered yet, taken off the list."""
+        q = self._pending_updates.get(order.id)
+        if not q:
+            return None
+        u = q.popleft()
+        if not q:
+            del self._pending_updates[order.id]
+        return u
 
     def expiring(self, order: Order) -> None:
         """The venue will confirm this order's end as a cancel: it is an expiry of its time in force."""

@@ -60,7 +60,8 @@ class EveryOrderTypeParity(Strategy):
             t["limit"].update(limit_price=px(bid - 0.02))
             t["trail"].update(trailing_amount=0.04)
             self.step, self.mark = 3, self.n
-        elif self.step == 3 and self.n >= self.mark + 10:
+        elif self.step == 3 and self.n >= self.mark + 10:  # two updates in flight at once
+            t["limit"].update(limit_price=px(bid - 0.04))
             t["limit"].update(quantity=150)
             self.step, self.mark = 4, self.n
         elif self.step == 4 and self.n >= self.mark + 30:
