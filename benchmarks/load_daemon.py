@@ -1,19 +1,26 @@
-"""Load test: ``leand sim serve`` streams market data at a target rate to a ``leand run`` daemon trading three
-strategies over the Binance adapter, on loopback, for a bounded time.
+"""Load test: ``leand sim serve`` streams market data at a target rate to a ``leand run`` daemon trading
+``--strategies`` strategies over the Binance adapter, on loopback, for a bounded time.
 
-    python benchmarks/load_daemon.py                         # 50,000 msgs/s target, 600 s, 50 gaps + 50 drops
-    python benchmarks/load_daemon.py --duration 120 --rate 20000
+    python benchmarks/load_daemon.py                          # 50,000 msgs/s, 10 min, 3 strategies, 50 gaps + 50 drops
+    python benchmarks/load_daemon.py --minutes 1 --rate 20000 --gaps 5 --drops 5
+    python benchmarks/load_daemon.py --minutes 3 --rate 5000 --tracemalloc   # where does the daemon's memory go
 
-Every 10 s it prints the message rate the venue published, the daemon's backlog (strategy inboxes and venue
-reports), its event-loop lag and RSS, and the deepest send queue at the venue. Evenly over the run, alternating,
-it injects ``--gaps`` depth-sequence gaps and ``--drops`` WebSocket drops (``POST /_sim/faults``): 100 events
-by default, and checks after every one that the daemon saw it (a gap on every book, or a reconnect) and had all
-its books back in sync (fresh REST snapshots) before the next one came.
-At the end it stops the venue (SIGSTOP) and measures how long after the staleness limit the daemon's
-stale-feed halt fires (the target: within 1 s), then lets the venue go on (SIGCONT) and checks trading resumes.
+First the venue's ceiling: the rate the same ``leand sim serve`` process delivers at the target to a bare
+WebSocket client that only counts messages (adapters/binance/stream_socket.py, no decoding), and the venue's
+CPU per second while it does (its headroom on this machine). The venue's rate is tape prints (trades at the
+touch, ``generator.tape_rate_hz``, simulator/binance/tape.py) on top of a crowd moving the book at a fixed pace.
 
-The floor printed first: the rate the same venue process reaches to a bare aiohttp client that only counts
-messages, measured in the same run (on a shared machine both figures are noisy; read them together).
+Every 10 s it prints the messages per second the daemon took in (its data client's count) and the venue sent,
+the daemon's backlog (strategy inboxes, venue reports), its event-loop lag and RSS, and the most bytes the venue
+holds unread for a client. Evenly over the run, alternating, it injects ``--gaps`` depth-sequence gaps and
+``--drops`` WebSocket drops (``POST /_sim/faults``) and checks after every one that the daemon saw it (a gap on
+every book, or a reconnect) and had all its books back in sync (fresh REST snapshots) before the next one came.
+The summary says whether RSS, backlog or loop lag grew (the last third of the run after a 30 s warm-up against
+the first third). At the end it stops the venue (SIGSTOP) and measures how long after the staleness limit the
+daemon's stale-feed halt fires (target: within 1 s), then lets the venue go on (SIGCONT) and checks trading
+resumes. ``--tracemalloc`` runs the daemon with tracemalloc and prints the allocation sites that grew between
+the end of the warm-up and the end of the run. On a shared machine the figures are noisy: read them together
+with the ceiling printed in the same run.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from leand.adapters.binance.stream_socket import StreamSocket  # noqa: E402
 from leand.ctl import request as ctl_request  # noqa: E402
 from leand.simulator.binance.config import DEFAULT_API_KEY, DEFAULT_API_SECRET  # noqa: E402
 
@@ -96,32 +104,45 @@ class Sim:
                 self.proc.kill()
 
 
-async def floor(sim: Sim, seconds: float) -> float:
-    """Messages/s the venue delivers to a client that only counts them (the same streams the daemon takes)."""
+async def ceiling(sim: Sim, seconds: float) -> tuple[float, float]:
+    """(messages/s, venue CPU s per s) the venue delivers to a client that only counts them (the streams the
+    daemon takes)."""
     streams = "/".join(f"{s.lower()}@{k}" for s in SYMBOLS for k in ("depth@100ms", "trade"))
     n = 0
-    async with aiohttp.ClientSession() as s, s.ws_connect(f"ws://127.0.0.1:{sim.port}/stream?streams={streams}",
-                                                          max_msg_size=0) as ws:
-        await ws.receive(timeout=10)
-        t0 = time.perf_counter()
-        while (left := t0 + seconds - time.perf_counter()) > 0:
-            try:
-                msg = await ws.receive(timeout=left)
-            except TimeoutError:
+    async with await StreamSocket.connect(f"ws://127.0.0.1:{sim.port}/stream?streams={streams}") as ws:
+        it = ws.batches()
+        await anext(it)
+        t0, c0 = time.perf_counter(), cpu_s(sim.proc.pid)
+        async for batch in it:
+            n += len(batch)
+            if time.perf_counter() - t0 >= seconds:
                 break
-            if msg.type != aiohttp.WSMsgType.TEXT:
-                break
-            n += 1
-        return n / (time.perf_counter() - t0)
+        dt = time.perf_counter() - t0
+        return n / dt, (cpu_s(sim.proc.pid) - c0) / dt
 
 
-def daemon_config(tmp: Path, port: int) -> Path:
-    strategies = "\n".join(f"""
+TRACEMALLOC_BOOT = """
+import runpy, signal, sys, tracemalloc
+tracemalloc.start(int(sys.argv.pop(1)))
+out = sys.argv.pop(1)
+n = [0]
+def dump(*_):
+    n[0] += 1
+    tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)]).dump(f"{out}.{n[0]}")
+signal.signal(signal.SIGUSR2, dump)
+sys.argv[0] = "leand"
+runpy.run_module("leand.cli", run_name="__main__")
+"""
+
+
+def daemon_config(tmp: Path, port: int, strategies: int) -> Path:
+    clips = {"BTCUSDT": 0.001, "ETHUSDT": 0.01, "ETHBTC": 0.01}
+    table = "\n".join(f"""
 [[strategies]]
 id = "s{i}"
 file = "{ROOT / 'strategies' / 'binance_example.py'}"
-parameters = {{ ticker = "{sym}", market = "binance", clip = {clip}, every = 50, lookback = 10, max_position = {clip * 5} }}
-""" for i, (sym, clip) in enumerate(zip(SYMBOLS, (0.001, 0.01, 0.01))))
+parameters = {{ ticker = "{sym}", market = "binance", clip = {clips[sym]}, every = 50, lookback = 10, max_position = {clips[sym] * 5} }}
+""" for i, sym in ((i, SYMBOLS[i % len(SYMBOLS)]) for i in range(strategies)))
     cfg = tmp / "leand.toml"
     cfg.write_text(f"""
 state_dir = "{tmp / 'state'}"
@@ -143,7 +164,7 @@ api_secret_env = "BINANCE_API_SECRET"
 depth_limit = 100
 depth_speed = "100ms"
 trades = true
-{strategies}
+{table}
 [risk.global]
 max_order_quantity = 1
 max_order_notional = 5000
@@ -167,22 +188,49 @@ def status(sock: Path) -> dict:
     return body
 
 
+def grew(samples: list[float], warmup: int, rel: float, floor: float) -> tuple[bool, float, float]:
+    """(grew, first third mean, last third mean) of the samples after the warm-up."""
+    xs = samples[warmup:] if len(samples) - warmup >= 3 else samples
+    k = max(1, len(xs) // 3)
+    a, b = sum(xs[:k]) / k, sum(xs[-k:]) / k
+    return b > a * (1 + rel) + floor, a, b
+
+
+def tracemalloc_report(base: Path, first: int, last: int, top: int = 15) -> None:
+    import tracemalloc
+
+    a = tracemalloc.Snapshot.load(f"{base}.{first}")
+    b = tracemalloc.Snapshot.load(f"{base}.{last}")
+    total_a = sum(t.size for t in a.traces) / 1e6
+    total_b = sum(t.size for t in b.traces) / 1e6
+    print(f"tracemalloc: traced Python memory {total_a:.1f} MB after the warm-up, {total_b:.1f} MB at the end "
+          f"({total_b - total_a:+.2f} MB); the sites that grew most:")
+    for st in b.compare_to(a, "lineno")[:top]:
+        fr = st.traceback[0]
+        print(f"  {st.size_diff / 1024:+9.1f} KiB {st.count_diff:+8d} blocks  {fr.filename}:{fr.lineno}")
+
+
 async def run(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="leand-load-"))
+    duration = args.minutes * 60
     sim = Sim(tmp, args.rate)
     daemon = None
     ok = True
     try:
         async with aiohttp.ClientSession() as s:
             await asyncio.sleep(1.0)
-            fl = await floor(sim, args.floor_seconds)
-            print(f"floor: the venue delivers {fl:,.0f} msgs/s to a bare counting client "
-                  f"(target {args.rate:,.0f}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f})", flush=True)
-            cfg = daemon_config(tmp, sim.port)
+            fl, venue_cpu = await ceiling(sim, args.ceiling_seconds)
+            print(f"venue ceiling: leand sim serve delivers {fl:,.0f} msgs/s to a bare counting WebSocket client "
+                  f"(target {args.rate:,.0f}), using {venue_cpu:.2f} CPU s per s (so at most ~"
+                  f"{fl / max(venue_cpu, 1e-3):,.0f} msgs/s on a free core); {os.cpu_count()} cores, load "
+                  f"{os.getloadavg()[0]:.1f}", flush=True)
+            cfg = daemon_config(tmp, sim.port, args.strategies)
             env = {**os.environ, "BINANCE_API_KEY": DEFAULT_API_KEY, "BINANCE_API_SECRET": DEFAULT_API_SECRET}
             log = open(tmp / "daemon.log", "wb")  # noqa: SIM115 - closed below
-            daemon = subprocess.Popen([sys.executable, "-m", "leand.cli", "run", "--config", str(cfg)],
-                                      stdout=log, stderr=subprocess.STDOUT, cwd=tmp, env=env)
+            snap_base = tmp / "tracemalloc"
+            cmd = ([sys.executable, "-c", TRACEMALLOC_BOOT, "1", str(snap_base)] if args.tracemalloc
+                   else [sys.executable, "-m", "leand.cli"]) + ["run", "--config", str(cfg)]
+            daemon = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp, env=env)
             sock = tmp / "state" / "leand.sock"
             t_ready = time.monotonic() + 60
             while True:
@@ -203,16 +251,20 @@ async def run(args: argparse.Namespace) -> int:
             ws0 = st0["requests"].get("market_ws", 0)
             kinds = [k for i in range(max(args.gaps, args.drops))
                      for k, n in (("gap", args.gaps), ("drop", args.drops)) if i < n]  # alternating
-            plan = [(k, (j + 0.5) * args.duration / len(kinds)) for j, k in enumerate(kinds)]
+            plan = [(k, (j + 0.5) * duration / len(kinds)) for j, k in enumerate(kinds)]
             injected = {"gap": 0, "drop": 0}
             t0 = time.monotonic()
-            last_sent, last_t = st0["sent"], t0
+            last_sent, last_msgs, last_t = st0["sent"], feed0.get("messages", 0), t0
             next_print = t0 + 10
-            lags, rss, backlogs, rates = [], [], [], []
-            print(f"{'t (s)':>6} {'venue msgs/s':>13} {'backlog':>8} {'loop lag ms':>12} {'RSS MB':>8} "
-                  f"{'venue buf KB':>12} {'gaps':>5} {'drops':>6} {'feed age s':>10}", flush=True)
+            warmup = 3  # samples (30 s) before growth is judged
+            lags: list[float] = []
+            rss: list[float] = []
+            backlogs: list[float] = []
+            rates: list[float] = []
+            print(f"{'t (s)':>6} {'daemon msg/s':>12} {'venue msg/s':>11} {'backlog':>8} {'inbox max':>9} "
+                  f"{'lag ms':>7} {'RSS MB':>7} {'venue KB':>8} {'gaps':>5} {'drops':>5} {'reconn':>6} "
+                  f"{'feed age s':>10}", flush=True)
             # after each injected event, every book must be back in sync (and data flowing) before the next one
-            # (resynced: the daemon saw the event, as a gap or a reconnect, and all its books are in sync again)
             pending: tuple[str, str, dict] | None = None
             resynced_events, late_events = 0, []
             next_probe = t0
@@ -223,7 +275,7 @@ async def run(args: argparse.Namespace) -> int:
                     kind == "gap" and f.get("gaps", 0) - base.get("gaps", 0) >= f.get("books", 1))
                 return seen and bool(f.get("books")) and f.get("books_in_sync") == f.get("books")
 
-            while (now := time.monotonic()) < t0 + args.duration:
+            while (now := time.monotonic()) < t0 + duration:
                 if pending is not None and now >= next_probe:
                     next_probe = now + 0.05
                     if back_in_sync(pending, status(sock).get("feed", {})):
@@ -243,18 +295,28 @@ async def run(args: argparse.Namespace) -> int:
                     next_print += 10
                     st = await sim.call(s, "GET", "/_sim/stats")
                     d = status(sock)
-                    rate = (st["sent"] - last_sent) / (now - last_t)
-                    last_sent, last_t = st["sent"], now
-                    backlog = sum(d.get("backlog", {}).values())
+                    f = d.get("feed", {})
+                    sent_rate = (st["sent"] - last_sent) / (now - last_t)
+                    rate = (f.get("messages", 0) - last_msgs) / (now - last_t)
+                    last_sent, last_msgs, last_t = st["sent"], f.get("messages", 0), now
+                    bl = d.get("backlog", {})
+                    backlog = sum(bl.values())
+                    inbox_max = max((v for k, v in bl.items() if not k.startswith("venue_reports")), default=0)
                     r = rss_mb(daemon.pid)
+                    if args.tracemalloc and len(rss) + 1 == warmup:
+                        daemon.send_signal(signal.SIGUSR2)  # the warm-up's snapshot
                     lags.append(d["loop_lag_ms"])
                     rss.append(r)
                     backlogs.append(backlog)
                     rates.append(rate)
-                    print(f"{now - t0:6.0f} {rate:13,.0f} {backlog:8d} {d['loop_lag_ms']:12.1f} {r:8.1f} "
-                          f"{st['max_buffered'] // 1024:12d} {injected['gap']:5d} {injected['drop']:6d} "
-                          f"{d['feed_age_s'] if d['feed_age_s'] is not None else float('nan'):10.3f}", flush=True)
+                    age = d["feed_age_s"] if d["feed_age_s"] is not None else float("nan")
+                    print(f"{now - t0:6.0f} {rate:12,.0f} {sent_rate:11,.0f} {backlog:8d} {inbox_max:9d} "
+                          f"{d['loop_lag_ms']:7.1f} {r:7.1f} {st['max_buffered'] // 1024:8d} {injected['gap']:5d} "
+                          f"{injected['drop']:5d} {f.get('connects', 0) - feed0.get('connects', 0):6d} {age:10.3f}",
+                          flush=True)
                 await asyncio.sleep(0.05)
+            if args.tracemalloc:
+                daemon.send_signal(signal.SIGUSR2)  # the end's snapshot
             for _ in range(200):  # the last injection resyncs
                 if pending is None or back_in_sync(pending, status(sock).get("feed", {})):
                     resynced_events += pending is not None
@@ -279,18 +341,32 @@ async def run(args: argparse.Namespace) -> int:
                         and d["feed_age_s"] < 1.0 and f_end.get("books_in_sync") == f_end.get("books"))
             ok &= resynced
             print(f"gap storms: {injected['gap']} depth gaps and {injected['drop']} socket drops injected; the "
-                  f"daemon saw {gaps} gaps, reconnected {reconnects} times ({conns} market-data connects at the "
-                  f"venue), fetched {snaps} fresh snapshots (>= {want} = gaps + {len(SYMBOLS)} x reconnects; "
-                  f"{depth} depth requests); all {len(SYMBOLS)} books seen back in sync between events after "
-                  f"{resynced_events} of {total} (a book resyncs on its next diff: a quiet book waits for one); at "
-                  f"the end {f_end.get('books_in_sync')}/{f_end.get('books')} in sync, feed age {d['feed_age_s']} s: "
+                  f"daemon saw {gaps} gaps, reconnected {reconnects} times ({reconnects - injected['drop']} not "
+                  f"injected: the venue dropped a slow consumer; {conns} market-data connects at the venue), "
+                  f"fetched {snaps} fresh snapshots (>= {want} = gaps + {len(SYMBOLS)} x reconnects; {depth} depth "
+                  f"requests; {feed.get('buffer_overflows', 0)} diff-buffer overflows); all {len(SYMBOLS)} books "
+                  f"seen back in sync between events after {resynced_events} of {total}"
+                  f"{' (late: ' + ', '.join(late_events[:5]) + ')' if late_events else ''}; at the end "
+                  f"{f_end.get('books_in_sync')}/{f_end.get('books')} in sync, feed age {d['feed_age_s']} s: "
                   f"{'resynced every time' if resynced else 'NOT resynced every time'}")
             if rss:
-                half = len(rss) // 2
-                print(f"over the run: venue rate mean {sum(rates) / len(rates):,.0f} msgs/s; backlog max "
-                      f"{max(backlogs)}; loop lag max {max(lags):.1f} ms; RSS first half max "
-                      f"{max(rss[:half] or rss):.1f} MB, second half max {max(rss[half:]):.1f} MB; daemon CPU "
-                      f"{cpu_s(daemon.pid):.0f} s, venue CPU {cpu_s(sim.proc.pid):.0f} s in {args.duration:.0f} s")
+                g_rss = grew(rss, warmup, 0.02, 2.0)
+                g_bl = grew(backlogs, warmup, 1.0, 100)
+                g_lag = grew(lags, warmup, 1.0, 20)
+                what = [name for name, g in (("RSS", g_rss), ("backlog", g_bl), ("loop lag", g_lag)) if g[0]]
+                print(f"over the run: the daemon took in {sum(rates) / len(rates):,.0f} msgs/s on average "
+                      f"(target {args.rate:,.0f}); backlog max {max(backlogs):,.0f}; loop lag max {max(lags):.1f} ms; "
+                      f"daemon CPU {cpu_s(daemon.pid):.0f} s, venue CPU {cpu_s(sim.proc.pid):.0f} s in "
+                      f"{duration:.0f} s; load {os.getloadavg()[0]:.1f}")
+                print(f"growth (last third against first third, after {warmup * 10} s): RSS {g_rss[1]:.1f} -> "
+                      f"{g_rss[2]:.1f} MB, backlog {g_bl[1]:,.0f} -> {g_bl[2]:,.0f}, loop lag {g_lag[1]:.1f} -> "
+                      f"{g_lag[2]:.1f} ms: {'GREW: ' + ', '.join(what) if what else 'no growth'}")
+                ok &= not what
+            if args.tracemalloc:
+                await asyncio.sleep(2.0)
+                dumps = sorted(tmp.glob("tracemalloc.*"), key=lambda p: int(p.suffix[1:]))
+                if len(dumps) >= 2:
+                    tracemalloc_report(snap_base, int(dumps[0].suffix[1:]), int(dumps[-1].suffix[1:]))
             # stale-feed halt: stop the venue, wait for the daemon to halt, let it go on, wait for the resume
             assert d["trading_state"] in ("active", "halted"), d
             sim.proc.send_signal(signal.SIGSTOP)
@@ -334,14 +410,18 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--duration", type=float, default=600.0, help="seconds of load (default 600)")
-    ap.add_argument("--rate", type=float, default=50_000.0, help="target market-data messages/s")
+    ap.add_argument("--rate", type=float, default=50_000.0, help="target market-data messages/s (default 50,000)")
+    ap.add_argument("--minutes", type=float, default=10.0, help="minutes of load (default 10)")
+    ap.add_argument("--strategies", type=int, default=3, help="strategies in the daemon, over the 3 symbols")
     ap.add_argument("--gaps", type=int, default=50, help="depth gaps injected over the run (every symbol's book)")
     ap.add_argument("--drops", type=int, default=50, help="WebSocket drops injected over the run")
-    ap.add_argument("--floor-seconds", type=float, default=5.0)
+    ap.add_argument("--ceiling-seconds", type=float, default=5.0, help="seconds of the venue ceiling measurement")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="trace the daemon's allocations and print the sites that grew (slows it several times)")
     args = ap.parse_args()
-    if not 10 <= args.duration <= 3600 or not 0 < args.rate <= 1_000_000:
-        ap.error("--duration must be 10..3600 s and --rate 1..1000000")
+    if not 0.2 <= args.minutes <= 60 or not 0 < args.rate <= 1_000_000 or not 1 <= args.strategies <= 30 \
+            or min(args.gaps, args.drops) < 0 or not 1 <= args.ceiling_seconds <= 60:
+        ap.error("--minutes must be 0.2..60, --rate 1..1000000, --strategies 1..30, --gaps/--drops >= 0")
     return asyncio.run(run(args))
 
 
