@@ -181,11 +181,19 @@ halt_on_stale_feed = true
     return cfg
 
 
-def status(sock: Path) -> dict:
-    code, body = ctl_request(str(sock), "GET", "/status")
-    if code != 200 or not isinstance(body, dict):
-        raise RuntimeError(f"ctl status: {code} {body}")
-    return body
+def status(sock: Path, tries: int = 3) -> dict:
+    """``leand ctl status`` (an overloaded daemon may answer late: asked again, up to ``tries`` times)."""
+    for i in range(tries):
+        try:
+            code, body = ctl_request(str(sock), "GET", "/status")
+        except TimeoutError:
+            if i == tries - 1:
+                raise
+            continue
+        if code != 200 or not isinstance(body, dict):
+            raise RuntimeError(f"ctl status: {code} {body}")
+        return body
+    raise AssertionError("unreachable")
 
 
 def grew(samples: list[float], warmup: int, rel: float, floor: float) -> tuple[bool, float, float]:
@@ -194,6 +202,19 @@ def grew(samples: list[float], warmup: int, rel: float, floor: float) -> tuple[b
     k = max(1, len(xs) // 3)
     a, b = sum(xs[:k]) / k, sum(xs[-k:]) / k
     return b > a * (1 + rel) + floor, a, b
+
+
+async def snapshot(daemon: subprocess.Popen, base: Path, n: int) -> None:
+    """Have the daemon dump its ``n``-th tracemalloc snapshot, and wait until the file is whole."""
+    daemon.send_signal(signal.SIGUSR2)
+    path, size, t_end = Path(f"{base}.{n}"), -1, time.monotonic() + 180
+    while time.monotonic() < t_end:
+        await asyncio.sleep(1.0)
+        now = path.stat().st_size if path.exists() else -1
+        if now > 0 and now == size:
+            return
+        size = now
+    raise SystemExit(f"the daemon wrote no tracemalloc snapshot {path} in 180 s")
 
 
 def tracemalloc_report(base: Path, first: int, last: int, top: int = 15) -> None:
@@ -304,7 +325,8 @@ async def run(args: argparse.Namespace) -> int:
                     inbox_max = max((v for k, v in bl.items() if not k.startswith("venue_reports")), default=0)
                     r = rss_mb(daemon.pid)
                     if args.tracemalloc and len(rss) + 1 == warmup:
-                        daemon.send_signal(signal.SIGUSR2)  # the warm-up's snapshot
+                        await snapshot(daemon, snap_base, 1)  # the warm-up's (the daemon stops while it is taken)
+                        next_print = time.monotonic() + 10
                     lags.append(d["loop_lag_ms"])
                     rss.append(r)
                     backlogs.append(backlog)
@@ -316,7 +338,7 @@ async def run(args: argparse.Namespace) -> int:
                           flush=True)
                 await asyncio.sleep(0.05)
             if args.tracemalloc:
-                daemon.send_signal(signal.SIGUSR2)  # the end's snapshot
+                await snapshot(daemon, snap_base, 2)  # the end's
             for _ in range(200):  # the last injection resyncs
                 if pending is None or back_in_sync(pending, status(sock).get("feed", {})):
                     resynced_events += pending is not None
@@ -363,10 +385,7 @@ async def run(args: argparse.Namespace) -> int:
                       f"{g_lag[2]:.1f} ms: {'GREW: ' + ', '.join(what) if what else 'no growth'}")
                 ok &= not what
             if args.tracemalloc:
-                await asyncio.sleep(2.0)
-                dumps = sorted(tmp.glob("tracemalloc.*"), key=lambda p: int(p.suffix[1:]))
-                if len(dumps) >= 2:
-                    tracemalloc_report(snap_base, int(dumps[0].suffix[1:]), int(dumps[-1].suffix[1:]))
+                tracemalloc_report(snap_base, 1, 2)
             # stale-feed halt: stop the venue, wait for the daemon to halt, let it go on, wait for the resume
             assert d["trading_state"] in ("active", "halted"), d
             sim.proc.send_signal(signal.SIGSTOP)
