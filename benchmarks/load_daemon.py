@@ -11,7 +11,8 @@ CPU per second while it does (its headroom on this machine). The venue's rate is
 touch, ``generator.tape_rate_hz``, simulator/binance/tape.py) on top of a crowd moving the book at a fixed pace.
 
 Every 10 s it prints the messages per second the daemon took in (its data client's count) and the venue sent,
-the daemon's backlog (strategy inboxes, venue reports), its event-loop lag and RSS, and the most bytes the venue
+the daemon's backlog (isolated strategies' buffers, venue reports) and the market data those buffers
+conflated, its event-loop lag and RSS, and the most bytes the venue
 holds unread for a client. Evenly over the run, alternating, it injects ``--gaps`` depth-sequence gaps and
 ``--drops`` WebSocket drops (``POST /_sim/faults``) and checks after every one that the daemon saw it (a gap on
 every book, or a reconnect) and had all its books back in sync (fresh REST snapshots) before the next one came.
@@ -204,17 +205,23 @@ def grew(samples: list[float], warmup: int, rel: float, floor: float) -> tuple[b
     return b > a * (1 + rel) + floor, a, b
 
 
-async def snapshot(daemon: subprocess.Popen, base: Path, n: int) -> None:
-    """Have the daemon dump its ``n``-th tracemalloc snapshot, and wait until the file is whole."""
+async def snapshot(daemon: subprocess.Popen, base: Path, n: int, sock: Path) -> None:
+    """Have the daemon dump its ``n``-th tracemalloc snapshot; wait until the file is whole and the daemon
+    answers again (it stops while it takes and writes the snapshot)."""
     daemon.send_signal(signal.SIGUSR2)
-    path, size, t_end = Path(f"{base}.{n}"), -1, time.monotonic() + 180
+    path, size, stable, t_end = Path(f"{base}.{n}"), -1, 0, time.monotonic() + 300
     while time.monotonic() < t_end:
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(0.5)
         now = path.stat().st_size if path.exists() else -1
-        if now > 0 and now == size:
-            return
+        stable = stable + 1 if now > 0 and now == size else 0
         size = now
-    raise SystemExit(f"the daemon wrote no tracemalloc snapshot {path} in 180 s")
+        if stable >= 4:
+            try:
+                status(sock)
+                return
+            except (TimeoutError, RuntimeError):
+                pass
+    raise SystemExit(f"the daemon wrote no tracemalloc snapshot {path} in 300 s")
 
 
 def tracemalloc_report(base: Path, first: int, last: int, top: int = 15) -> None:
@@ -282,8 +289,8 @@ async def run(args: argparse.Namespace) -> int:
             rss: list[float] = []
             backlogs: list[float] = []
             rates: list[float] = []
-            print(f"{'t (s)':>6} {'daemon msg/s':>12} {'venue msg/s':>11} {'backlog':>8} {'inbox max':>9} "
-                  f"{'lag ms':>7} {'RSS MB':>7} {'venue KB':>8} {'gaps':>5} {'drops':>5} {'reconn':>6} "
+            print(f"{'t (s)':>6} {'daemon msg/s':>12} {'venue msg/s':>11} {'backlog':>8} {'buf max':>9} "
+                  f"{'conflated':>9} {'lag ms':>7} {'RSS MB':>7} {'venue KB':>8} {'gaps':>5} {'drops':>5} {'reconn':>6} "
                   f"{'feed age s':>10}", flush=True)
             # after each injected event, every book must be back in sync (and data flowing) before the next one
             pending: tuple[str, str, dict] | None = None
@@ -323,9 +330,10 @@ async def run(args: argparse.Namespace) -> int:
                     bl = d.get("backlog", {})
                     backlog = sum(bl.values())
                     inbox_max = max((v for k, v in bl.items() if not k.startswith("venue_reports")), default=0)
+                    conflated = sum(d.get("conflated", {}).values())  # market data a slow strategy skipped
                     r = rss_mb(daemon.pid)
                     if args.tracemalloc and len(rss) + 1 == warmup:
-                        await snapshot(daemon, snap_base, 1)  # the warm-up's (the daemon stops while it is taken)
+                        await snapshot(daemon, snap_base, 1, sock)  # the warm-up's (the daemon stops while it is taken)
                         next_print = time.monotonic() + 10
                     lags.append(d["loop_lag_ms"])
                     rss.append(r)
@@ -333,12 +341,12 @@ async def run(args: argparse.Namespace) -> int:
                     rates.append(rate)
                     age = d["feed_age_s"] if d["feed_age_s"] is not None else float("nan")
                     print(f"{now - t0:6.0f} {rate:12,.0f} {sent_rate:11,.0f} {backlog:8d} {inbox_max:9d} "
-                          f"{d['loop_lag_ms']:7.1f} {r:7.1f} {st['max_buffered'] // 1024:8d} {injected['gap']:5d} "
+                          f"{conflated:9d} {d['loop_lag_ms']:7.1f} {r:7.1f} {st['max_buffered'] // 1024:8d} {injected['gap']:5d} "
                           f"{injected['drop']:5d} {f.get('connects', 0) - feed0.get('connects', 0):6d} {age:10.3f}",
                           flush=True)
                 await asyncio.sleep(0.05)
             if args.tracemalloc:
-                await snapshot(daemon, snap_base, 2)  # the end's
+                await snapshot(daemon, snap_base, 2, sock)  # the end's
             for _ in range(200):  # the last injection resyncs
                 if pending is None or back_in_sync(pending, status(sock).get("feed", {})):
                     resynced_events += pending is not None
@@ -361,7 +369,7 @@ async def run(args: argparse.Namespace) -> int:
             f_end = d.get("feed", {})
             resynced = (snaps >= want and reconnects >= injected["drop"] and d["feed_age_s"] is not None
                         and d["feed_age_s"] < 1.0 and f_end.get("books_in_sync") == f_end.get("books"))
-            ok &= resynced
+            ok &= resynced and not late_events
             print(f"gap storms: {injected['gap']} depth gaps and {injected['drop']} socket drops injected; the "
                   f"daemon saw {gaps} gaps, reconnected {reconnects} times ({reconnects - injected['drop']} not "
                   f"injected: the venue dropped a slow consumer; {conns} market-data connects at the venue), "
@@ -383,7 +391,10 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"growth (last third against first third, after {warmup * 10} s): RSS {g_rss[1]:.1f} -> "
                       f"{g_rss[2]:.1f} MB, backlog {g_bl[1]:,.0f} -> {g_bl[2]:,.0f}, loop lag {g_lag[1]:.1f} -> "
                       f"{g_lag[2]:.1f} ms: {'GREW: ' + ', '.join(what) if what else 'no growth'}")
-                ok &= not what
+                achieved = sum(rates) / len(rates)
+                print(f"rate: the daemon took in {achieved / args.rate:.0%} of the target "
+                      f"({'reached' if achieved >= 0.95 * args.rate else 'NOT reached'})")
+                ok &= not what and achieved >= 0.95 * args.rate
             if args.tracemalloc:
                 tracemalloc_report(snap_base, 1, 2)
             # stale-feed halt: stop the venue, wait for the daemon to halt, let it go on, wait for the resume
