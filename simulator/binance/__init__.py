@@ -28,8 +28,9 @@ Config (TOML, every key optional): top-level ``host``, ``port``, ``seed``, ``mak
 ``stp_mode``, ``control``; ``[[symbols]]`` (symbol, base, quote, tick_size, min_price, max_price, step_size,
 min_qty, max_qty, min_notional, max_notional, max_num_orders, start_price, half_spread_ticks, level_ticks,
 levels, level_qty, volatility); ``[[accounts]]`` (api_key, api_secret, balances = {ASSET = "amount"});
-``[generator]`` (source = "synthetic" | "lean" | "l2d", rate_hz, trade_prob, warmup_steps, lean_dir, lean_date,
-lean_speed: with ``source = "lean"`` each symbol's mid follows LEAN crypto minute quotes, BTCUSDT reading
+``[generator]`` (source = "synthetic" | "lean" | "l2d", rate_hz, trade_prob, warmup_steps, tape_rate_hz, lean_dir,
+lean_date, lean_speed: ``tape_rate_hz = N`` adds N trade prints a second per symbol at the touch that leave the
+book as it is, a load source for tens of thousands of messages a second (``simulator/binance/tape.py``); with ``source = "lean"`` each symbol's mid follows LEAN crypto minute quotes, BTCUSDT reading
 ``<lean_dir>/btcusd/<lean_date>_quote.zip``; lean_dir defaults to the shipped
 ``data/lean/crypto/coinbase/minute``, lean_date to the first day there, lean_speed = 60 replays a minute per
 second; every configured symbol needs data, so list only those, e.g. BTCUSDT and ETHUSDT; with
@@ -50,8 +51,9 @@ Fault injection and control (``/_sim/*``: loopback callers with a known ``X-MBX-
 * ``{"skip_depth_ids": K, "symbols": ["BTCUSDT"]}``: the next diff-depth event skips K update ids (a gap).
 * ``{"drop_ws": true}`` (TCP abort) or ``{"drop_ws": "close"}`` (close frame 1001): drop every WebSocket.
 * ``{"reset_weights": true}``, ``{"weight_per_minute": N}``.
-``GET /_sim/faults`` shows the armed faults; ``GET /_sim/stats`` the messages published, the deepest client
-send queue and the requests served per path. ``POST /_sim/deposit {"asset": "USDT", "amount": "100"}``
+``GET /_sim/faults`` shows the armed faults; ``GET /_sim/stats`` the messages published, the most bytes a
+client has left unread (``max_buffered``; past 16 MiB a client is dropped as a slow consumer, as Binance
+does) and the requests served per path. ``POST /_sim/deposit {"asset": "USDT", "amount": "100"}``
 credits the account (``balanceUpdate`` + ``outboundAccountPosition``). ``POST /_sim/step {"n": 5}`` runs
 crowd steps and flushes the timed streams.
 
