@@ -127,6 +127,8 @@ class PaperVenue:
         #: the quoted market's resting order per symbol and side (+1 bid, -1 ask): book order id
         self._quoted: dict[tuple[str, int], int] = {}
         self._market_id = 0  # the market's order ids count down from -1, apart from the account's
+        #: quotes not yet in the book, per symbol and side: (price, size), price 0 for a side taken away
+        self._pending: dict[str, dict[int, tuple[float, float]]] = {}
         row = self.db.execute("SELECT COALESCE(MAX(venue_order_id), 0) FROM orders").fetchone()
         self._next_id = row[0] + 1
         #: the account's open orders: book order id -> client order id, and the sign of each order's quantity
@@ -198,29 +200,55 @@ class PaperVenue:
 
     # -- market data ----------------------------------------------------------------------------------------
     def on_quote(self, q: QuoteTick) -> list[ExecReport]:
+        """The quote replaces the market's orders on the sides it names (and on a side its other price crosses,
+        which is stale); resting orders it reaches fill, stops trail and trigger on the new touch. While the
+        account has nothing in the book the quote is only noted: the market's orders are put in the book when
+        an order comes (nothing could trade with them before, so that is the same)."""
         sid = q.symbol.id
         if sid not in self._by_id:
             return []
-        book = self._book(sid)
-        now = q.time
         nb, na = q.bid_price, q.ask_price
-        old_b, old_a = self.bid.get(sid, 0.0), self.ask.get(sid, 0.0)
-        # a side the quote names is replaced; a side the other's new price crosses is stale and goes too.
-        # Both old orders go before the new ones come, so the market never trades with itself.
-        drop_b = bool(nb) or bool(na and old_b and old_b >= na)
-        drop_a = bool(na) or bool(nb and old_a and old_a <= nb)
-        if drop_b:
-            self._unquote(book, sid, 1, now)
+        bid, ask = self.bid.get(sid, 0.0), self.ask.get(sid, 0.0)
+        pend = self._pending.get(sid)
+        if pend is None:
+            pend = self._pending[sid] = {}
+        if nb or (na and bid and bid >= na):
             self.bid[sid] = nb
-        if drop_a:
-            self._unquote(book, sid, -1, now)
+            pend[1] = (nb, q.bid_size)
+        if na or (nb and ask and ask <= nb):
             self.ask[sid] = na
-        if nb:
-            self._quote(book, sid, 1, nb, q.bid_size, now)
-        if na:
-            self._quote(book, sid, -1, na, q.ask_size, now)
-        book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), now)
-        return self._reports(book, now)
+            pend[-1] = (na, q.ask_size)
+        book = self.books.get(sid)
+        if book is None or not self._account_in(book, sid):
+            return []
+        self._apply_quotes(book, sid, q.time)
+        book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), q.time)
+        return self._reports(book, q.time)
+
+    def _account_in(self, book: OrderBook, sid: str) -> bool:
+        """Whether the account has an order (resting or a stop) in the book."""
+        n = len(book.orders)
+        quoted = self._quoted
+        for side in (1, -1):
+            mid = quoted.get((sid, side))
+            if mid is not None and mid in book.orders:
+                n -= 1
+        return n > 0
+
+    def _apply_quotes(self, book: OrderBook, sid: str, now: int) -> None:
+        """Put the quotes noted since the last time into the book: both old orders go before the new ones
+        come, so the market never trades with itself."""
+        pend = self._pending.get(sid)
+        if not pend:
+            return
+        for side in (1, -1):
+            if side in pend:
+                self._unquote(book, sid, side, now)
+        for side in (1, -1):
+            px_size = pend.get(side)
+            if px_size is not None and px_size[0]:
+                self._quote(book, sid, side, px_size[0], px_size[1], now)
+        pend.clear()
 
     # -- orders -----------------------------------------------------------------------------------------------
     def submit(self, client_order_id: str, symbol: Symbol, quantity: float, type_: str,
@@ -277,6 +305,7 @@ class PaperVenue:
                              stop_price, trailing_amount, int(trailing_as_percentage), o.time_in_force.value))
         self._cid[vid] = client_order_id
         self._sign[client_order_id] = 1.0 if quantity > 0 else -1.0
+        self._apply_quotes(book, sid, now_ns)
         book.submit(o, now_ns)
         if o.id in book.stops:  # a stop already through the touch triggers at once
             book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), now_ns)
@@ -326,6 +355,7 @@ class PaperVenue:
         if limit_price is not None and type_ not in ("limit", "stop_limit"):
             return refuse("LIMIT_PRICE_ON_MARKET_ORDER", OrderStatus(status))
         book = self._book(sid)
+        self._apply_quotes(book, sid, now_ns)
         o = book.orders.get(vid)
         if abs(new_qty - filled) < 1e-12:  # cut down to what has filled: the order is done
             if o is not None:
