@@ -182,12 +182,14 @@ class PaperVenue:
         size = max(size, lot)
         crossed = 0.0
         if side < 0:
-            for lvl in book.bids.values():
+            best = book.best_bid
+            for lvl in (book.bids.values() if best is not None and best >= price - _EPS else ()):
                 if lvl.price < price - _EPS:
                     break
                 crossed += lvl.qty
         else:
-            for lvl in book.asks.values():
+            best = book.best_ask
+            for lvl in (book.asks.values() if best is not None and best <= price + _EPS else ()):
                 if lvl.price > price + _EPS:
                     break
                 crossed += lvl.qty
