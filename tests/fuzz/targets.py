@@ -750,7 +750,7 @@ def _ctl_open() -> None:
     from daemon_util import Daemon, write_config
 
     d = Path(tempfile.mkdtemp(prefix="leand-fuzz-ctl-"))
-    daemon = Daemon(write_config(d, rate_hz=20.0, every=50))
+    daemon = Daemon(write_config(d, rate_hz=20.0, every=50), per_test=False)  # shared by the module's tests
     daemon.wait_ready(60)
     T_CTL.state.update(daemon=daemon, dir=d)
 

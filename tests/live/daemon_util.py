@@ -40,8 +40,27 @@ max_order_quantity = 1.0
     return cfg
 
 
+#: every daemon started by a test, so the suite can kill what a failed test left running (see ``reap``)
+_STARTED: list[Daemon] = []
+
+
+def reap() -> int:
+    """SIGKILL every daemon a test started and did not stop (a test that failed before its ``stop``); the
+    suite's conftest calls this after each test, so no daemon outlives its test. Returns how many it killed."""
+    n = 0
+    while _STARTED:
+        d = _STARTED.pop()
+        if d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait(10)
+            n += 1
+        d.log.close()
+    return n
+
+
 class Daemon:
-    def __init__(self, cfg: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, cfg: Path, env: dict[str, str] | None = None, *, per_test: bool = True) -> None:
+        """``per_test=False``: the daemon outlives one test (a module fixture stops it), so ``reap`` leaves it."""
         self.cfg = cfg
         self.state = cfg.parent / "state"
         self.sock = self.state / "leand.sock"
@@ -49,6 +68,8 @@ class Daemon:
         self.proc = subprocess.Popen([sys.executable, "-m", "leand.cli", "run", "--config", str(cfg)],
                                      stdout=self.log, stderr=subprocess.STDOUT, cwd=cfg.parent,
                                      env={**os.environ, **(env or {})})
+        if per_test:
+            _STARTED.append(self)
 
     def wait_ready(self, timeout: float = 20.0) -> float:
         t0 = time.monotonic()
