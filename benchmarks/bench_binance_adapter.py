@@ -90,6 +90,7 @@ trades = {str(trades).lower()}
 id = "bnx"
 file = "{strategy}"
 parameters = {{ {parameters} }}
+isolation = "inline"  # measured inline even if a loaded machine stalls three handler calls in a row
 [risk.global]
 max_order_quantity = 0.01
 """)

@@ -150,6 +150,7 @@ seed = 11
 [[strategies]]
 id = "taker"
 file = "{ROOT / 'benchmarks' / 'strategies' / 'taker.py'}"
+isolation = "inline"  # measured inline even if a loaded machine stalls three handler calls in a row
 [risk.global]
 max_order_quantity = 1.0
 """)

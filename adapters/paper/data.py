@@ -119,7 +119,12 @@ class PaperDataClient:
         self.source.unsubscribe(symbols)
 
     async def stream(self) -> AsyncIterator[QuoteTick]:
-        on_quote = self.execution.on_quote
+        """The venue's book sees each quote before the strategies do; the fills it causes reach them right after
+        the quote itself (as a network venue's would: the quote on one socket, the fill after it on another),
+        so a recorded session replays them in that order."""
+        match, push = self.execution.match, self.execution.push
         async for q in self.source.stream():
-            on_quote(q)
+            reports = match(q)
             yield q
+            if reports:
+                push(reports)

@@ -42,7 +42,11 @@ class PaperExecutionClient:
 
     def on_quote(self, q: QuoteTick) -> None:
         """A quote reaches the venue's book; resting orders it crosses fill."""
-        self.push(self.venue.on_quote(q))
+        self.push(self.match(q))
+
+    def match(self, q: QuoteTick) -> list[ExecReport]:
+        """A quote reaches the venue's book; the reports of the resting orders it crosses, not yet pushed."""
+        return self.venue.on_quote(q)
 
     def submit(self, order: Order, now_ns: int) -> None:
         self.push(self.venue.submit(order.client_order_id, order.symbol, order.quantity, order.type.value,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -169,7 +170,7 @@ class Daemon:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             self.recorder = Recorder(cfg.recordings_path, f"{stamp}-b{self.boot}",
                                      rotate_bytes=int(cfg.record.rotate_mb * (1 << 20)), fsync=cfg.record.fsync,
-                                     fsync_interval_s=cfg.record.fsync_interval_s)
+                                     fsync_interval_s=cfg.record.fsync_interval_s, background_sync=True)
             for v in self.venues.values():
                 v.session.recorder = self.recorder
 
@@ -554,12 +555,17 @@ class Daemon:
             self._snapshot_all()
 
     async def _journal_upkeep(self) -> None:
-        """Absorb the intent log into SQLite off the hot path, and flush it under the ``interval`` policy."""
+        """Absorb the intent log into SQLite off the hot path, and flush it under the ``interval`` policy; flush
+        the recording under its own and fsync it on a worker thread (a stall of the disk stalls no event)."""
         jc = self.cfg.journal
         next_sync = time.monotonic() + jc.fsync_interval_s
         while True:
             await asyncio.sleep(min(jc.absorb_interval_s, jc.fsync_interval_s))
             self._safe(self.journal.absorb)
+            fd = self.recorder.flush_if_due() if self.recorder is not None else None
+            if fd is not None:
+                with contextlib.suppress(OSError):  # a segment rotated meanwhile was fsynced as it closed
+                    await asyncio.to_thread(os.fsync, fd)
             if time.monotonic() >= next_sync:
                 self._safe(self.journal.sync)
                 next_sync = time.monotonic() + jc.fsync_interval_s
@@ -804,6 +810,10 @@ class Daemon:
         await self.webhooks.start()
         spawn = asyncio.create_task
         self.hot.bind()
+        # what start-up built (modules, instruments, strategies) lives as long as the daemon: out of the
+        # collector's generations, so a full collection on the hot path does not walk it again and again
+        gc.collect()
+        gc.freeze()
         for r in self.runners.values():
             for sym in r.symbols:
                 self.by_symbol.setdefault(sym, []).append(r)

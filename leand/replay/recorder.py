@@ -50,7 +50,7 @@ class Catalog:
 
 class Recorder:
     def __init__(self, root: Path, session: str, *, rotate_bytes: int = 64 << 20, fsync: str = "interval",
-                 fsync_interval_s: float = 1.0) -> None:
+                 fsync_interval_s: float = 1.0, background_sync: bool = False) -> None:
         if fsync not in ("always", "interval", "never"):
             raise ValueError(f"record.fsync must be always, interval or never, got {fsync!r}")
         self.root = root
@@ -60,6 +60,9 @@ class Recorder:
         self.rotate_bytes = rotate_bytes
         self.fsync = fsync
         self.fsync_interval_s = fsync_interval_s
+        #: the ``interval`` policy's flush and fsync are left to :meth:`flush_if_due` and its caller (the daemon's
+        #: upkeep task, which fsyncs on a worker thread), instead of stalling whichever write comes due
+        self.background_sync = background_sync
         self.catalog = Catalog(root)
         self._enc = msgspec.msgpack.Encoder()
         self.segment = 0
@@ -98,7 +101,7 @@ class Recorder:
         self.frames += 1
         if self.fsync == "always":
             self._sync()
-        elif self.fsync == "interval":
+        elif self.fsync == "interval" and not self.background_sync:
             now = time.monotonic()
             if now - self._last_sync >= self.fsync_interval_s:
                 self._sync()
@@ -110,6 +113,16 @@ class Recorder:
         self.write(frame)
         self.md_seq += 1
         return self.md_seq
+
+    def flush_if_due(self) -> int | None:
+        """The ``interval`` policy's tick when ``background_sync`` is on: flush what is buffered and return the
+        file descriptor to fsync (the caller does it off its thread), or None when nothing is due."""
+        fh = self._fh
+        if fh is None or self.fsync != "interval" or time.monotonic() - self._last_sync < self.fsync_interval_s:
+            return None
+        fh.flush()
+        self._last_sync = time.monotonic()
+        return fh.fileno()
 
     def _sync(self) -> None:
         fh = self._fh
