@@ -151,6 +151,13 @@ class Level:
         return [o for o in self.orders if o.live]
 
 
+def _on_grid(x: float, step: float) -> bool:
+    if step <= 0:
+        return True
+    r = x / step
+    return abs(r - round(r)) <= 1e-6
+
+
 class AcceptanceRules:
     """The exchange's rules for taking an order, shared by every simulated venue: the L3 book here and the
     replayed book (:class:`~leand.simulator.replay.ReplayVenue`), and through the book the paper venue. An
@@ -190,8 +197,24 @@ class AcceptanceRules:
         self._execute(o, now)
         return True
 
+    def amend_reason(self, o: SimOrder, new_qty: float, new_px: float) -> str | None:
+        """Why an amendment of ``o`` to ``new_qty`` at ``new_px`` is refused, or None: the rule every venue's
+        modify applies before its own priority rules."""
+        if new_qty <= o.filled + _EPS:
+            return f"new quantity {new_qty:g} is not above the filled {o.filled:g}"
+        lot, tick = self._grid()
+        if not _on_grid(new_qty, lot):
+            return f"quantity {new_qty:g} is not a multiple of the lot size {lot:g}"
+        if o.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and (new_px <= 0 or not _on_grid(new_px, tick)):
+            return f"limit price {new_px:g} is not a positive multiple of the tick size {tick:g}"
+        return None
+
     # ---- hooks: how a venue sees its market ----------------------------------------------------------------
     def validate(self, o: SimOrder) -> str | None:
+        raise NotImplementedError
+
+    def _grid(self) -> tuple[float, float]:
+        """(lot size, tick size)."""
         raise NotImplementedError
 
     def _remember_terms(self, o: SimOrder) -> None:
@@ -394,6 +417,9 @@ class OrderBook(AcceptanceRules):
         return self.accept(o, now)
 
     # ---- the acceptance rules' hooks (see AcceptanceRules) --------------------------------------------------
+    def _grid(self) -> tuple[float, float]:
+        return self.lot_size, self.tick_size
+
     def _remember_terms(self, o: SimOrder) -> None:
         if o.type is _LIMIT or o.type is _MARKET:
             self._remember_grid(o)
@@ -455,17 +481,9 @@ class OrderBook(AcceptanceRules):
                 return False
         new_qty = o.quantity if quantity is None else quantity
         new_px = o.price if price is None else price
-        if new_qty <= o.filled + _EPS:
-            self.events.append(Rejected(now, order_id, f"new quantity {new_qty:g} is not above the filled "
-                                                       f"{o.filled:g}"))
-            return False
-        if not self._on_grid(new_qty, self.lot_size):
-            self.events.append(Rejected(now, order_id, f"quantity {new_qty:g} is not a multiple of the lot size "
-                                                       f"{self.lot_size:g}"))
-            return False
-        if o.type in (OrderType.LIMIT, OrderType.STOP_LIMIT) and (new_px <= 0 or not self._on_grid(new_px, self.tick_size)):
-            self.events.append(Rejected(now, order_id, f"limit price {new_px:g} is not a positive multiple of the "
-                                                       f"tick size {self.tick_size:g}"))
+        reason = self.amend_reason(o, new_qty, new_px)
+        if reason is not None:
+            self.events.append(Rejected(now, order_id, reason))
             return False
         if o.id in self.stops:  # not in the book yet: nothing to keep or lose
             o.quantity, o.price = new_qty, new_px

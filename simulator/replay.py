@@ -41,8 +41,8 @@ _MARKETS = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP)
 
 
 class ReplayVenue(AcceptanceRules):
-    """One instrument's recorded book plus one participant's orders in it. It takes orders by the L3 book's
-    rules (:class:`~leand.simulator.book.AcceptanceRules`); it matches differently because the market's own
+    """One instrument's recorded book plus one participant's orders in it. It takes and amends orders by the
+    L3 book's rules (:class:`~leand.simulator.book.AcceptanceRules`); it matches differently because the market's own
     orders are not known one by one here, only the displayed size per price, so the participant's place in a
     queue is modeled (:mod:`~leand.simulator.models`) instead of known."""
 
@@ -176,6 +176,9 @@ class ReplayVenue(AcceptanceRules):
         rules.last_trade_price = self.last_trade or self._mid()  # the minimum notional's reference
         return rules.validate(o)
 
+    def _grid(self) -> tuple[float, float]:
+        return self._rules.lot_size, self._rules.tick_size
+
     def _stop_reference(self, o: SimOrder) -> float:
         return self.last_trade or self._mid()
 
@@ -207,8 +210,9 @@ class ReplayVenue(AcceptanceRules):
             raise BookError(f"modify: unknown order id {order_id}")
         new_qty = o.quantity if quantity is None else quantity
         new_px = o.price if price is None else price
-        if new_qty <= o.filled + _EPS:
-            self.events.append(Rejected(t, order_id, f"new quantity {new_qty:g} is not above the filled {o.filled:g}"))
+        reason = self.amend_reason(o, new_qty, new_px)
+        if reason is not None:
+            self.events.append(Rejected(t, order_id, reason))
             return False
         if o in self.stops or (new_px == o.price and new_qty <= o.quantity):
             o.quantity, o.price = new_qty, new_px
