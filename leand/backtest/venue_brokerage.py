@@ -2,9 +2,11 @@
 and the order manager's emulation of what it lacks, exactly as the daemon runs them, on recorded quotes.
 
 This is the backtest's fill model for quote data when the question is "what would the live stack have done":
-the same venue, the same emulation, and the venue's reports applied in the same places as the daemon's order
-session applies them: after the venue has seen a slice's quotes, and after the strategy's handler returns
-(what a handler sends is answered after it, as a live venue's reports arrive after it). So a strategy's order
+the same venue, the same emulation, and the venue's reports applied in the same places as the daemon applies
+them (``leand/live/hotpath.py``, ``adapters/paper/data.py``): the venue's book sees a slice's quotes before the
+strategy does; what the strategy's handler sends (and what the emulation triggers on the slice) is answered
+right after the handler, in order; then the fills the quotes caused, each followed by what it set off (a
+bracket's exits, say), as the paper data client pushes them after the quote. So a strategy's order
 events in this backtest are those of ``leand run`` on the paper venue fed the same quotes
 (``tests/parity/``). The default backtest keeps LEAN's bar and quote fill models (``leand.orders.fills``):
 LEAN's regressions pin them, and they fill on bars, which no venue matches.
@@ -71,6 +73,8 @@ class VenueBrokerage(EmulatingClient):
         self._sim: SimulatedVenue | None = None
         #: client order id -> order, for the venue's reports
         self.routes: dict[str, Order] = {}
+        #: the fills the slice's quotes caused, applied after the strategy's handler (as live)
+        self.quote_reports: deque[ExecReport] = deque()
         engine.after_data.append(self._after_handler)
 
     @classmethod
@@ -104,22 +108,31 @@ class VenueBrokerage(EmulatingClient):
 
     # -- data and reports ----------------------------------------------------------------------------------
     def on_slice(self, t: int, events: tuple) -> None:
-        """The venue sees the slice's quotes first; what they fill is applied before the strategy sees them."""
+        """The venue's book sees the slice's quotes before the strategy; their fills wait for its handler."""
+        self.apply_reports()  # a slice the strategy did not see (internal data) left some: they go first
         v = self.sim
         for ev in events:
             if ev.__class__ is QuoteTick and not ev.suspicious:
-                self.entry.pending.extend(v.on_quote(ev))
-        self.apply_reports()
+                self.quote_reports.extend(v.on_quote(ev))
 
     def _after_handler(self, _sl: Slice) -> None:
         self.apply_reports()
 
     def apply_reports(self) -> None:
-        """The venue's answers (and the emulation's), in order, through the order manager's one path."""
+        """The answers to what the handler sent, in order (with what they set off); then each fill the quotes
+        caused, followed by what it set off; all through the order manager's one path."""
+        self._answer()
+        quote_reports = self.quote_reports
+        while quote_reports:
+            self._apply(quote_reports.popleft())
+            self._answer()
+
+    def _answer(self) -> None:
         pending = self.entry.pending
-        om = self.engine.order_manager
         while pending:
-            r = pending.popleft()
-            order = self.routes.get(r.client_order_id)
-            if order is not None:
-                om.apply_report(order, r)
+            self._apply(pending.popleft())
+
+    def _apply(self, r: ExecReport) -> None:
+        order = self.routes.get(r.client_order_id)
+        if order is not None:
+            self.engine.order_manager.apply_report(order, r)

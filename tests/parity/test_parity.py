@@ -74,7 +74,8 @@ def live(tmp: Path, root: Path, slices: list[tuple[int, tuple]], instruments: di
     engine.start_live()
 
     def pump() -> None:
-        """The daemon's order session: each report journaled, then applied through the order manager."""
+        """The daemon's report consumer: each report journaled, then applied through the order manager, in
+        order (what applying one sets off comes after the ones already waiting, as in leand/live/hotpath.py)."""
         while not client.reports.empty():
             r = client.reports.get_nowait()
             fresh = persist_report(journal, r)
@@ -87,12 +88,15 @@ def live(tmp: Path, root: Path, slices: list[tuple[int, tuple]], instruments: di
         if nxt is not None and nxt < t:
             clock.advance_to(t - 1)
         clock.set_time(t)
-        for ev in events:  # the venue's data client: each quote reaches the venue's book first
-            if ev.__class__ is QuoteTick and not ev.suspicious:
-                client.on_quote(ev)
-        pump()
+        # the paper data client: each quote reaches the venue's book first, then the strategy (whose handler's
+        # reports are applied right after it); the fills the quote caused are pushed after it, each applied
+        # with what it sets off before the next
+        caused = [r for ev in events if ev.__class__ is QuoteTick and not ev.suspicious for r in client.match(ev)]
         engine.on_live_slice(t, events)
         pump()
+        for r in caused:
+            client.push([r])
+            pump()
     statuses = {r["status"] for r in journal.intents()}
     assert statuses <= {"filled", "canceled", "rejected", "expired", "accepted", "partially_filled"}
     journal.close()
