@@ -182,7 +182,7 @@ halt_on_stale_feed = true
     return cfg
 
 
-def status(sock: Path, tries: int = 3) -> dict:
+def status(sock: Path, tries: int = 5) -> dict:
     """``leand ctl status`` (an overloaded daemon may answer late: asked again, up to ``tries`` times)."""
     for i in range(tries):
         try:

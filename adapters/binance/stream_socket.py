@@ -302,6 +302,8 @@ class StreamSocket:
             batch = p.take()
             if batch is not None:
                 yield batch
+                if p.batches:  # more already queued: let the loop's other work (ctl, timers, orders) run first
+                    await asyncio.sleep(0)
                 continue
             if p.done:
                 if p.error is not None:
