@@ -82,6 +82,10 @@ class ExecutionClient:
         strategy's update is what was refused."""
         return False
 
+    def on_adopted(self, order: Order, now_ns: int) -> None:
+        """``order`` is tracked again after a restart: a live client keeps its time in force from here (a DAY
+        or GTD order whose time ran out while leand was down expires at the first step)."""
+
     def collect_oco(self, entry: Order) -> bool:
         """Start collecting the next two submits (``entry``'s exits, on its symbol) as one one-cancels-other
         pair, if the venue places such pairs natively (then :meth:`send_oco` sends them); False: submits go

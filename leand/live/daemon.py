@@ -56,7 +56,7 @@ from leand.live.venues import (
     venue_slots,
     venue_symbols,
 )
-from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, Symbol, TimeInForce
+from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, Symbol, TimeInForce, VenueOrder
 from leand.replay.recorder import Recorder
 from leand.replay.records import (
     Ctl,
@@ -301,15 +301,7 @@ class Daemon:
                 it = intents.get(vo.client_order_id)
                 if it is None or it["strategy"] != sc.id:
                     continue
-                sym = Symbol.parse(vo.symbol)
-                # the journal's intent has the order as the strategy made it (its type and trigger)
-                order = Order(id=0, symbol=sym, quantity=vo.quantity, type=OrderType(it["type"]),
-                              limit_price=vo.limit_price, stop_price=it["stop_price"],
-                              time_in_force=TimeInForce(it["time_in_force"]),
-                              status=OrderStatus.PARTIALLY_FILLED if vo.filled else OrderStatus.ACCEPTED,
-                              filled_quantity=vo.filled, client_order_id=vo.client_order_id, strategy_id=sc.id,
-                              created_time=it["created_ns"], tag=it["tag"] or "", stop_triggered=bool(it.get("triggered")))
-                engine.order_manager.adopt(order)
+                order = self.adopt(engine, vo, it, sc.id)
                 ov.session.routes[vo.client_order_id] = (sc.id, order)
             # emulated orders never reached the venue: armed again from the journal, type and trigger intact
             self.rearm_emulated(self.journal, engine, self.routes_for, sc.id)
@@ -317,13 +309,20 @@ class Daemon:
 
     @staticmethod
     def relink(journal: Journal, engine: Engine) -> int:
-        """One-cancels-other pairs whose orders are both open again after a restart are linked again."""
+        """One-cancels-other pairs whose orders are both open again after a restart are linked again; an open
+        order whose partner filled while leand was down (a bracket's take-profit, say) is canceled for it."""
         by_cid = {o.client_order_id: o.id for o in engine.open_orders.values()}
+        links = journal.links()
+        filled = {i["client_order_id"] for i in journal.intents() if i["client_order_id"] in links
+                  and (i["status"] in ("filled", "partially_filled") or i["filled"])}
         n = 0
-        for a, b in journal.links().items():
+        for a, b in links.items():
             if a in by_cid and b in by_cid and a < b:
                 engine.order_manager.contingent.link(by_cid[a], by_cid[b], restored=True)
                 n += 1
+            elif a in by_cid and b in filled and b not in by_cid:
+                log.info("order.oco_restart_cancel", client_order_id=a, other=b)
+                engine.order_manager.cancel(by_cid[a], "OCO: the other order filled while leand was down")
         return n
 
     def routes_for(self, symbol: Symbol) -> OrderRoutes:
@@ -332,6 +331,19 @@ class Daemon:
             if symbol in v.instruments:
                 return v.session
         return next(iter(self.venues.values())).session
+
+    @staticmethod
+    def adopt(engine: Engine, vo: VenueOrder, it: dict[str, Any], sid: str) -> Order:
+        """An order still open at the venue after a restart, under the engine's care again: as the journal's
+        intent has it (its type, trigger and time in force, a GTD's expiry), with the venue's fill."""
+        order = Order(id=0, symbol=Symbol.parse(vo.symbol), quantity=vo.quantity, type=OrderType(it["type"]),
+                      limit_price=vo.limit_price, stop_price=it["stop_price"],
+                      time_in_force=TimeInForce(it["time_in_force"]), expire_time=it.get("expire_ns"),
+                      status=OrderStatus.PARTIALLY_FILLED if vo.filled else OrderStatus.ACCEPTED,
+                      filled_quantity=vo.filled, client_order_id=vo.client_order_id, strategy_id=sid,
+                      created_time=it["created_ns"], tag=it["tag"] or "", stop_triggered=bool(it.get("triggered")))
+        engine.order_manager.adopt(order)
+        return order
 
     @staticmethod
     def rearm_emulated(journal: Journal, engine: Engine, session: Any, sid: str) -> list[Order]:
@@ -349,9 +361,9 @@ class Daemon:
                           limit_price=it["limit_price"], stop_price=None if lit else it["stop_price"],
                           trigger_price=it["stop_price"] if lit else None,
                           trailing_amount=it["trailing_amount"], trailing_as_percentage=bool(it["trailing_pct"]),
-                          time_in_force=TimeInForce(it["time_in_force"]), status=OrderStatus.ACCEPTED,
-                          client_order_id=it["client_order_id"], strategy_id=sid, created_time=it["created_ns"],
-                          tag=it["tag"] or "")
+                          time_in_force=TimeInForce(it["time_in_force"]), expire_time=it.get("expire_ns"),
+                          status=OrderStatus.ACCEPTED, client_order_id=it["client_order_id"], strategy_id=sid,
+                          created_time=it["created_ns"], tag=it["tag"] or "")
             engine.order_manager.adopt(order)
             engine.brokerage.hold(order)
             routes_for(order.symbol).routes[order.client_order_id] = (sid, order)

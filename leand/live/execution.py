@@ -95,12 +95,13 @@ class JournaledExecutionClient(EmulatingClient):
         if self._effect is _call:
             s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type, order.limit_price,
                              stop, order.time_in_force, order.tag, now_ns, s.boot, emulated=emulated,
-                             trailing_amount=order.trailing_amount, trailing_pct=order.trailing_as_percentage)
+                             trailing_amount=order.trailing_amount, trailing_pct=order.trailing_as_percentage,
+                             expire_ns=order.expire_time)
         else:
             self._effect(partial(s.journal.intent, cid, self.strategy_id, order.symbol, order.quantity, order.type,
                                  order.limit_price, stop, order.time_in_force, order.tag, now_ns, s.boot,
                                  emulated=emulated, trailing_amount=order.trailing_amount,
-                                 trailing_pct=order.trailing_as_percentage))
+                                 trailing_pct=order.trailing_as_percentage, expire_ns=order.expire_time))
         self._record(order, now_ns, "submit")
         return cid
 

@@ -56,6 +56,8 @@ class IntentRecord(msgspec.Struct, tag="intent", tag_field="kind", array_like=Tr
     emulated: bool = False
     trailing_amount: float | None = None
     trailing_pct: bool = False
+    #: a GTD order's expiry (ns), so a restart still expires it
+    expire_ns: int | None = None
 
 
 class StatusRecord(msgspec.Struct, tag="status", tag_field="kind", array_like=True):

@@ -110,10 +110,10 @@ class Journal:
             if isinstance(r, IntentRecord):
                 ex("INSERT OR IGNORE INTO intents (client_order_id, strategy, symbol, quantity, type, limit_price, "
                    "stop_price, time_in_force, tag, status, filled, created_ns, updated_ns, boot, emulated, triggered, "
-                   "trailing_amount, trailing_pct) VALUES (?,?,?,?,?,?,?,?,?,'new',0,?,?,?,?,0,?,?)",
+                   "trailing_amount, trailing_pct, expire_ns) VALUES (?,?,?,?,?,?,?,?,?,'new',0,?,?,?,?,0,?,?,?)",
                    (r.client_order_id, r.strategy, r.symbol, r.quantity, r.type, r.limit_price, r.stop_price,
                     r.time_in_force, r.tag, r.time_ns, r.time_ns, r.boot, int(r.emulated), r.trailing_amount,
-                    int(r.trailing_pct)))
+                    int(r.trailing_pct), r.expire_ns))
                 continue
             code = r.code
             if code == TRIGGERED:
@@ -183,7 +183,8 @@ class Journal:
         if "links" not in db.table_names():  # one-cancels-other pairs, so they survive a restart
             db.table("links").create({"client_order_id": str, "other": str}, pk="client_order_id")
         cols = {c.name for c in db.table("intents").columns}
-        for name, kind in (("emulated", int), ("triggered", int), ("trailing_amount", float), ("trailing_pct", int)):
+        for name, kind in (("emulated", int), ("triggered", int), ("trailing_amount", float), ("trailing_pct", int),
+                           ("expire_ns", int)):
             if name not in cols:  # journals from before emulated orders gain them on open
                 db.table("intents").add_column(name, kind)
         if "equity" not in db.table_names():  # added later: journals from older versions gain it on open
@@ -209,14 +210,15 @@ class Journal:
     # -- orders -----------------------------------------------------------------------------------------
     def intent(self, cid: str, strategy: str, symbol: Symbol, quantity: float, type_: OrderType | str,
                limit: float | None, stop: float | None, tif: TimeInForce | str, tag: str, now_ns: int, boot: int,
-               *, emulated: bool = False, trailing_amount: float | None = None, trailing_pct: bool = False) -> None:
+               *, emulated: bool = False, trailing_amount: float | None = None, trailing_pct: bool = False,
+               expire_ns: int | None = None) -> None:
         """Journal an order intent: in the kernel (one write) when this returns. A client order id used before
         raises ``sqlite3.IntegrityError``, as the table's primary key would: an id is never reused."""
         if cid in self._pending_cids or self.conn.execute(
                 "SELECT 1 FROM intents WHERE client_order_id=?", (cid,)).fetchone() is not None:
             raise sqlite3.IntegrityError(f"UNIQUE constraint failed: intents.client_order_id ({cid})")
         rec = IntentRecord(cid, strategy, symbol.id, quantity, str(type_), limit, stop, str(tif), tag, now_ns, boot,
-                           emulated, trailing_amount, trailing_pct)
+                           emulated, trailing_amount, trailing_pct, expire_ns)
         self._append(rec)
         self._pending.append(rec)
         self._pending_cids.add(cid)

@@ -180,6 +180,10 @@ class EmulatingClient(ExecutionClient):
                      stop_price=u.stop_price)
         return True
 
+    def on_adopted(self, order: Order, now_ns: int) -> None:
+        if order.time_in_force is TimeInForce.DAY or order.time_in_force is TimeInForce.GTD:
+            self._time_in_force(order, now_ns)
+
     def collect_oco(self, entry: Order) -> bool:
         if not (self.venue.capabilities.oco and isinstance(self.venue, OrderListEntry)):
             return False

@@ -633,6 +633,7 @@ class OrderManager:
         self.open_orders[order.id] = order
         self.tickets[order.id] = OrderTicket(self.engine, order.id)
         self.engine.risk_gate.on_order_opened(order)
+        self.engine.brokerage.on_adopted(order, self.engine.clock.now_ns())
 
     # ---- events ---------------------------------------------------------------------------------------
     def set_event_handler(self, handler: Callable[[OrderEvent], None] | None) -> None:

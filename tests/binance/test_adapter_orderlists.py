@@ -137,7 +137,12 @@ balances = {{ USDT = "100000000", BTC = "100" }}
         legs = {o["clientOrderId"]: o["orderId"] for o in lists[0]["orders"]}
         assert sim.get("/_sim/stats")["requests"].get("/api/v3/orderList/oco") == 1
         db = d.state / "journal.sqlite"
-        intents = {r[0]: (r[1], r[2]) for r in rows(db, "SELECT client_order_id, type, tag FROM intents")}
+
+        def journaled() -> dict | None:  # the intent log is absorbed into the SQLite table a moment later
+            i = {r[0]: (r[1], r[2]) for r in rows(db, "SELECT client_order_id, type, tag FROM intents")}
+            return i if set(legs) <= set(i) else None
+
+        intents = wait_for(journaled, 10, "the legs' intents in the journal's table")
         assert sorted(intents[c] for c in legs) == [("limit", "br take-profit"), ("stop_market", "br stop-loss")]
         tp_cid = next(c for c in legs if intents[c][0] == "limit")
         sl_cid = next(c for c in legs if intents[c][0] == "stop_market")

@@ -37,7 +37,7 @@ class Stack:
     """``emulate``: the paper venue's client declares only market and limit orders and GTC, so the order
     manager's emulation is what these tests exercise (the paper venue's book has stops of its own)."""
 
-    def __init__(self, tmp: Path, boot: int = 1, emulate: bool = True) -> None:
+    def __init__(self, tmp: Path, boot: int = 1, emulate: bool = True, offset_ns: int = 0) -> None:
         inst = {BTC: Instrument(symbol=BTC, tick_size=0.01, lot_size=0.0001, base_currency="BTC",
                                 quote_currency="USD")}
         self.venue = PaperVenue(tmp / "venue.sqlite", inst, starting_balances={"USD": 100_000.0, "BTC": 10.0},
@@ -49,7 +49,7 @@ class Stack:
                 self.client.capabilities, order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
                 time_in_force=frozenset({TimeInForce.GTC}))
         self.session = OrderRoutes(self.client, self.journal, boot)
-        self.t = T0 + boot * 1_000_000_000
+        self.t = T0 + boot * 1_000_000_000 + offset_ns
         self.engine = Engine(Recorder(), DATA, live_mode=True, clock=VirtualClock(self.t),
                              brokerage=self.session.client("s"))
         self.engine.strategy_id = "s"
