@@ -168,6 +168,14 @@ def test_two_venues_two_strategies_add_up_to_each_account(tmp_path: Path, sim: S
         h = ctl_json(d.sock, "status")
         assert all(v["feed_age_s"] is not None and v["feed_age_s"] < 5 for v in h["venues"].values()), h["venues"]
         assert set(h["feed_ages_s"]) == {"paper", BNX}
+        # the Binance venue drops every WebSocket: that venue alone reconnects and reconciles, trading goes on
+        n = len(fills_by(db).get(("a", BSYM), [])) + len(fills_by(db).get(("b", BSYM), []))
+        assert sim.fault(drop_ws=True)["dropped"] >= 2
+        wait_for(lambda: ctl_json(d.sock, "status")["venues"][BNX]["feed"].get("connects", 0) >= 2, 20,
+                 "the Binance venue's market data reconnected")
+        wait_for(lambda: len(fills_by(db).get(("a", BSYM), [])) + len(fills_by(db).get(("b", BSYM), [])) > n + 1,
+                 30, "fills on the Binance venue after its reconnect")
+        assert ctl_json(d.sock, "status")["venues"]["paper"]["feed"].get("connects", 1) <= 1
         settle(d, sim)
         assert_accounts_add_up(d, sim)
         equity = ctl_json(d.sock, "equity", "--account", BNX, "--limit", "5")

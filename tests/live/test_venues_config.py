@@ -154,3 +154,9 @@ def test_one_venue_renamed_keeps_its_slot(tmp_path: Path) -> None:
         assert venue_slots(j, ["bnx"]) == {"bnx": 1}  # the second venue alone keeps its own range
     finally:
         j.close()
+
+
+def test_a_venue_secret_written_inline_is_refused() -> None:
+    raw = {"venues": [{"id": "b", "kind": "binance", "symbols": ["BTCUSDT"], "api_secret": "abc"}]}
+    (line,) = _errors(raw)
+    assert "venues[0].api_secret: secrets may not be written in the config file" in line
