@@ -1,10 +1,10 @@
 """A receive-side WebSocket client (RFC 6455) for market-data streams, built for messages per second.
 
 The general clients spend most of a market-data message's cost in framing: ``websockets`` parses each frame
-in a Python generator and hands it over through an assembler and a future (about 4.4 us a message on the
-dev machine, 6 at saturation), aiohttp through a queue and an await per message. Here ``data_received`` splits everything a
-socket read brought into whole messages in one loop and queues them as one list, so the reader awaits once
-per read, not per message (about 0.7 us a message; ``benchmarks/bench_md_receive.py`` prints all three).
+in a Python generator and hands it over through an assembler and a future (4-6 CPU us a message on the dev
+machine), aiohttp through a queue and an await per message. Here ``data_received`` splits everything a socket
+read brought into whole messages in one loop and queues them as one list, so the reader awaits once per read,
+not per message (about 0.7 us a message; ``benchmarks/bench_md_receive.py`` prints all three).
 
 What it does: the opening handshake (``Sec-WebSocket-Accept`` checked; no extensions asked for, so no
 compression), text and binary messages with fragmentation, answers to pings, its own pings (a connection
