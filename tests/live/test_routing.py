@@ -27,7 +27,7 @@ from leand.live.venues import (
     VenueStore,
     strategy_brokerage,
 )
-from leand.model import Instrument, OrderStatus, QuoteTick, Symbol
+from leand.model import Instrument, OrderStatus, OrderType, QuoteTick, Symbol
 from leand.simulator.paper import PaperVenue
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
@@ -50,8 +50,9 @@ class Stack:
         for slot, (vid, sym, quote) in enumerate((("cb", CB, "USD"), ("bn", BN, "USDT"))):
             inst = {sym: Instrument(symbol=sym, tick_size=0.01, lot_size=0.0001, base_currency="BTC",
                                     quote_currency=quote)}
+            # market and limit only: stops are emulated by each venue's own client
             sim = PaperVenue(tmp / f"{vid}.sqlite", inst, starting_balances={quote: 100_000.0, "BTC": 10.0},
-                             taker_fee=0.0)
+                             taker_fee=0.0, order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}))
             client = PaperExecutionClient(sim, VenueStore(self.journal, [sym.id], slot))
             self.venues[vid] = Venue(id=vid, config=PaperVenueConfig(name=vid), slot=slot, instruments=inst,
                                      execution=client, data=None,  # type: ignore[arg-type]
