@@ -14,17 +14,19 @@ if TYPE_CHECKING:
 
 
 class EngineRiskContext:
-    __slots__ = ("_adjusted", "_engine")
+    __slots__ = ("_adjusted", "_engine", "_securities")
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        #: the engine's securities dict (the same object for the engine's life)
+        self._securities = engine.securities
         self._adjusted: dict[Symbol, Instrument] = {}
 
     def now_ns(self) -> int:
         return self._engine.clock.now_ns()
 
     def instrument(self, symbol: Symbol) -> Instrument | None:
-        sec = self._engine.securities.get(symbol)
+        sec = self._securities.get(symbol)
         if sec is None:
             return None
         inst = sec.instrument
@@ -35,15 +37,15 @@ class EngineRiskContext:
         return inst
 
     def tradable(self, symbol: Symbol) -> bool:
-        sec = self._engine.securities.get(symbol)
+        sec = self._securities.get(symbol)
         return sec is not None and sec.is_tradable
 
     def last_price(self, symbol: Symbol) -> float:
-        sec = self._engine.securities.get(symbol)
+        sec = self._securities.get(symbol)
         return 0.0 if sec is None else sec.price
 
     def mid_price(self, symbol: Symbol) -> float:
-        sec = self._engine.securities.get(symbol)
+        sec = self._securities.get(symbol)
         if sec is None:
             return 0.0
         if sec.bid and sec.ask:
@@ -51,7 +53,7 @@ class EngineRiskContext:
         return sec.price
 
     def position(self, symbol: Symbol) -> float:
-        sec = self._engine.securities.get(symbol)
+        sec = self._securities.get(symbol)
         return 0.0 if sec is None else sec.holdings.quantity
 
     def positions(self) -> dict[Symbol, float]:

@@ -321,8 +321,11 @@ class Strategy:
         """A market order. ``asynchronous=True`` returns at once; the order fills with the next data (LEAN)."""
         if isinstance(asynchronous, str):  # leand's earlier (symbol, quantity, tag) order
             tag = asynchronous
-        return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag,
-                                   asynchronous=not isinstance(asynchronous, str) and bool(asynchronous),
+            asynchronous = False
+        if order_properties is None:  # straight to the order manager: this is a backtest's per-order path
+            return self._engine.order_manager.submit(symbol, quantity, OrderType.MARKET, tag=tag,
+                                                     asynchronous=bool(asynchronous))
+        return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=bool(asynchronous),
                                    **_props(order_properties))
 
     def order(self, symbol: Symbol | str, quantity: float, asynchronous: bool = False, tag: str = "",

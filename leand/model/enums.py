@@ -76,13 +76,14 @@ class OrderStatus(StrEnum):
     #: LEAN's name for an order refused before or at submission: the same status as REJECTED
     INVALID = "rejected"
 
+    # by name: a member's hash is Enum's Python-level hash(name), a call on every set lookup; its name is a str
     @property
     def is_open(self) -> bool:
-        return self not in _TERMINAL
+        return self._name_ not in _TERMINAL_NAMES
 
     @property
     def is_terminal(self) -> bool:
-        return self in _TERMINAL
+        return self._name_ in _TERMINAL_NAMES
 
 
 #: how far along an order is; a report never moves an order to a lower rank (pending states share the rank of
@@ -104,6 +105,7 @@ class ReportKind(StrEnum):
 
 
 _TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+_TERMINAL_NAMES = frozenset(s._name_ for s in _TERMINAL)
 
 
 class LiquiditySide(StrEnum):

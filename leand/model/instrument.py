@@ -56,6 +56,11 @@ class Symbol(msgspec.Struct, frozen=True, gc=False, cache_hash=True):
         return cls(ticker.upper(), SecurityType.FOREX, market)
 
 
+#: lot size -> {quantity: quantity rounded to the lot}, for lots under 1 (see ``Instrument.round_lot``)
+_ROUNDED_LOTS: dict[float, dict[float, float]] = {}
+_CACHE_SIZE = 4096
+
+
 class Instrument(msgspec.Struct, frozen=True, gc=False):
     """Trading properties of a symbol, as in LEAN's symbol-properties database."""
 
@@ -73,10 +78,20 @@ class Instrument(msgspec.Struct, frozen=True, gc=False):
         lot = self.lot_size
         if lot <= 0:
             return quantity
+        if lot < 1:  # round() to 12 places is slow and strategies repeat their quantities: remembered per lot
+            cache = _ROUNDED_LOTS.get(lot)
+            if cache is None:
+                cache = _ROUNDED_LOTS[lot] = {}
+            r = cache.get(quantity)
+            if r is None:
+                q = round(int(abs(quantity) / lot + 1e-9) * lot, 12)
+                r = q if quantity >= 0 else -q
+                if len(cache) >= _CACHE_SIZE:
+                    cache.clear()
+                cache[quantity] = r
+            return r
         n = int(abs(quantity) / lot + 1e-9)
         q = n * lot
-        if lot < 1:
-            q = round(q, 12)
         return q if quantity >= 0 else -q
 
     def round_price(self, price: float) -> float:

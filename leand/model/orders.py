@@ -39,6 +39,11 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.EXPIRED: frozenset(),
 }
 
+#: ``TRANSITIONS`` by member name (what ``Order.transition`` reads: a str hash is cached, an Enum member's is a
+#: Python-level call)
+_TRANSITION_NAMES: dict[str, frozenset[str]] = {src._name_: frozenset(d._name_ for d in dst)
+                                                for src, dst in TRANSITIONS.items()}
+
 
 class IllegalTransition(Exception):
     """Raised when an order is asked to move to a status its current status does not allow."""
@@ -92,7 +97,7 @@ class Order(msgspec.Struct, kw_only=True):
         return self.status.is_open
 
     def transition(self, new: OrderStatus) -> None:
-        if new not in TRANSITIONS[self.status]:
+        if new._name_ not in _TRANSITION_NAMES[self.status._name_]:
             raise IllegalTransition(self.id, self.status, new)
         self.status = new
 

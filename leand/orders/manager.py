@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
 _EPS = 1e-9
 S = OrderStatus
+#: a submit request's response until submit sets the real one (on every path, before anyone sees it)
+_NO_RESPONSE = OrderResponse(0)
 
 
 class OrderManager:
@@ -97,37 +99,34 @@ class OrderManager:
                bracket: BracketTicket | None = None, trigger_price: float | None = None) -> OrderTicket:
         e = self.engine
         now = e.clock.now_ns()
+        # what the strategy asked for (the ticket's submit_request); its response is set on every path below
         request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, trigger_price, tag, asynchronous,
-                                now, time_in_force=time_in_force)
+                                now, _NO_RESPONSE, time_in_force)
         E = OrderResponseErrorCode
-
-        def invalid(sym: Symbol | str, code: OrderResponseErrorCode, msg: str) -> OrderTicket:
-            # refused before it became an order: an invalid ticket, never an entry in the order list
-            e.log("ERROR", msg)
-            request.response = OrderResponse(0, code, msg)
-            s = sym if isinstance(sym, Symbol) else Symbol.equity(str(sym))
-            return OrderTicket(e, 0, request, Order(id=0, symbol=s, quantity=quantity, type=order_type,
-                                                    status=S.INVALID, tag=tag, created_time=now))
-        try:
-            sym = e.resolve(symbol)
-        except Exception as exc:  # the engine's EngineError: a symbol it does not know
-            return invalid(symbol, E.MISSING_SECURITY, f"order for {symbol!r} invalid: {exc}")
+        invalid = self._invalid
+        if symbol.__class__ is Symbol:
+            sym = symbol
+        else:
+            try:
+                sym = e.resolve(symbol)
+            except Exception as exc:  # the engine's EngineError: a symbol it does not know
+                return invalid(request, symbol, order_type, E.MISSING_SECURITY, f"order for {symbol!r} invalid: {exc}")
         sec = e.securities[sym]
         if sec.is_delisted:
-            return invalid(sym, E.INVALID_REQUEST, f"order for {sym} invalid: the security is delisted")
+            return invalid(request, sym, order_type, E.INVALID_REQUEST, f"order for {sym} invalid: the security is delisted")
         if e.warming_up:
-            return invalid(sym, E.ALGORITHM_WARMING_UP,
+            return invalid(request, sym, order_type, E.ALGORITHM_WARMING_UP,
                            f"order for {sym} ignored: orders are not allowed during warm-up")
         if sec.price == 0:
-            return invalid(sym, E.SECURITY_PRICE_ZERO, f"order for {sym} rejected: no price data yet")
+            return invalid(request, sym, order_type, E.SECURITY_PRICE_ZERO, f"order for {sym} rejected: no price data yet")
         qty = sec.instrument.round_lot(quantity)
         if qty == 0:
-            return invalid(sym, E.ORDER_QUANTITY_LESS_THAN_LOT_SIZE,
+            return invalid(request, sym, order_type, E.ORDER_QUANTITY_LESS_THAN_LOT_SIZE,
                            f"order for {sym} ignored: quantity {quantity} rounds to zero (lot size "
                            f"{sec.instrument.lot_size})")
         hours = sec.exchange_hours
         always_open = hours is None or hours.always_open
-        moc_buffer = MarketOnCloseOrder.buffer_ns()
+        moc_buffer = 0 if always_open else MarketOnCloseOrder.buffer_ns()  # read only when not always open
         if order_type is OrderType.MARKET and not always_open:
             if not hours.is_open(now, sec.extended_hours):
                 order_type = OrderType.MARKET_ON_OPEN
@@ -137,12 +136,12 @@ class OrderManager:
                               else OrderType.MARKET_ON_CLOSE)
         if order_type is OrderType.MARKET_ON_OPEN and not always_open and hours.is_open(now, False) and \
                 sec.resolution < Resolution.DAILY:
-            return invalid(sym, E.EXCHANGE_NOT_OPEN, f"MarketOnOpen order for {sym} rejected: market is open")
-        if order_type in (OrderType.MARKET_ON_OPEN, OrderType.MARKET_ON_CLOSE) and always_open:
-            return invalid(sym, E.EXCHANGE_NOT_OPEN,
+            return invalid(request, sym, order_type, E.EXCHANGE_NOT_OPEN, f"MarketOnOpen order for {sym} rejected: market is open")
+        if (order_type is OrderType.MARKET_ON_OPEN or order_type is OrderType.MARKET_ON_CLOSE) and always_open:
+            return invalid(request, sym, order_type, E.EXCHANGE_NOT_OPEN,
                            f"{order_type.value} order for {sym} rejected: market never closes")
         if order_type is OrderType.MARKET_ON_CLOSE and hours.next_close(now, False) - moc_buffer < now:
-            return invalid(sym, E.MARKET_ON_CLOSE_ORDER_TOO_LATE,
+            return invalid(request, sym, order_type, E.MARKET_ON_CLOSE_ORDER_TOO_LATE,
                            f"MarketOnClose order for {sym} rejected: past the submission buffer")
         round_prices = not (sec.security_type is SecurityType.EQUITY
                             and sec.normalization is DataNormalizationMode.ADJUSTED)
@@ -154,7 +153,7 @@ class OrderManager:
             if trigger_price is not None:
                 trigger_price = sec.instrument.round_price(trigger_price)
         if order_type is OrderType.LIMIT_IF_TOUCHED and (trigger_price is None or limit_price is None):
-            return invalid(sym, E.INVALID_REQUEST, f"limit-if-touched order for {sym} needs a trigger and a limit "
+            return invalid(request, sym, order_type, E.INVALID_REQUEST, f"limit-if-touched order for {sym} needs a trigger and a limit "
                                                    "price")
         if order_type is OrderType.TRAILING_STOP and stop_price is None:
             stop_price = trailing_stop_price(sec.price, qty, trailing_amount or 0.0, trailing_as_percentage)
@@ -172,13 +171,25 @@ class OrderManager:
         buy = qty > 0
         sub_px = (sec.ask if buy else sec.bid) or sec.price
         oid = self._next_id
-        order = Order(id=oid, symbol=sym, quantity=qty, type=order_type,
-                      limit_price=limit_price, stop_price=stop_price, trailing_amount=trailing_amount,
-                      trailing_as_percentage=trailing_as_percentage, trigger_price=trigger_price,
-                      time_in_force=tif, expire_time=expire_ns,
-                      post_only=post_only, created_time=now, last_update_time=now,
-                      client_order_id=f"{e.client_id_prefix}{oid}", strategy_id=e.strategy_id,
+        # the fields every order has, then the optional ones that differ from their defaults: a Struct made from
+        # more than 15 keywords takes msgspec's slow path (about 1 us more)
+        order = Order(id=oid, symbol=sym, quantity=qty, type=order_type, time_in_force=tif, created_time=now,
+                      last_update_time=now, client_order_id=f"{e.client_id_prefix}{oid}", strategy_id=e.strategy_id,
                       tag=tag, submission_price=sub_px)
+        if limit_price is not None:
+            order.limit_price = limit_price
+        if stop_price is not None:
+            order.stop_price = stop_price
+        if trailing_amount is not None:
+            order.trailing_amount = trailing_amount
+        if trailing_as_percentage is not False:
+            order.trailing_as_percentage = trailing_as_percentage
+        if trigger_price is not None:
+            order.trigger_price = trigger_price
+        if expire_ns is not None:
+            order.expire_time = expire_ns
+        if post_only is not False:
+            order.post_only = post_only
         self._next_id = oid + 1
         self.orders[oid] = order
         request.response = OrderResponse(oid)
@@ -228,6 +239,16 @@ class OrderManager:
                 deferred.add(oid)
         brokerage.submit(decision, order, now)
         return ticket
+
+    def _invalid(self, request: SubmitRequest, sym: Symbol | str, order_type: OrderType, code: OrderResponseErrorCode,
+                 msg: str) -> OrderTicket:
+        """An order refused before it became one: an invalid ticket, never an entry in the order list."""
+        e = self.engine
+        e.log("ERROR", msg)
+        request.response = OrderResponse(0, code, msg)
+        s = sym if isinstance(sym, Symbol) else Symbol.equity(str(sym))
+        return OrderTicket(e, 0, request, Order(id=0, symbol=s, quantity=request.quantity, type=order_type,
+                                                status=S.INVALID, tag=request.tag, created_time=request.time))
 
     def cancel_response(self, order_id: int, tag: str = "") -> OrderResponse:
         """``cancel`` with LEAN's answer: why a cancel was refused, not just that it was."""
@@ -500,20 +521,22 @@ class OrderManager:
         order.average_fill_price = (order.average_fill_price * order.filled_quantity + price * qty) / filled
         order.filled_quantity = filled
         order.last_update_time = now
-        was_open = order.status.is_open
+        status = order.status
+        was_open = status.is_open
         if was_open:
-            order.transition(S.FILLED if abs(filled - order.quantity) < _EPS else S.PARTIALLY_FILLED)
+            status = S.FILLED if abs(filled - order.quantity) < _EPS else S.PARTIALLY_FILLED
+            order.transition(status)
         else:  # a fill the venue reported after it closed the order: the money moved, the status stays
             e.log("ERROR", f"order {order.id}: fill {qty:+g} @ {price:g} after it was {order.status.value}")
         liquidity = LiquiditySide.MAKER if is_maker(order) else LiquiditySide.TAKER
+        trade = self._next_trade_id
         fill = Fill(order_id=order.id, symbol=order.symbol, time=now, quantity=qty, price=price, fee=fee,
-                    fee_currency=fee_ccy, liquidity=liquidity,
-                    trade_id=trade_id if trade_id is not None else self._next_trade_id,
+                    fee_currency=fee_ccy, liquidity=liquidity, trade_id=trade_id if trade_id is not None else trade,
                     client_order_id=order.client_order_id)
-        self._next_trade_id += 1
+        self._next_trade_id = trade + 1
         self.fills.append(fill)
         e.portfolio.process_fill(sec, fill)
-        if was_open and order.status is S.FILLED:
+        if was_open and status is S.FILLED:
             self._closed(order)
         self.emit(order, order.status, fill_price=price, fill_quantity=qty, fee=fee, fee_currency=fee_ccy,
                   liquidity=liquidity)
@@ -648,12 +671,35 @@ class OrderManager:
         if handler is None:
             return  # the strategy does not handle order events: none is built
         oid = order.id
-        eid = self._event_ids[oid] = self._event_ids.get(oid, 0) + 1
-        ev = OrderEvent(order_id=oid, symbol=order.symbol, time=e.clock.now_ns(), status=status,
-                        fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
-                        liquidity=liquidity, code=code, message=message, client_order_id=order.client_order_id,
-                        quantity=order.quantity, limit_price=order.limit_price, stop_price=order.stop_price,
-                        trigger_price=order.trigger_price, ticket=self.tickets.get(oid), id=eid)
+        ids = self._event_ids
+        eid = ids[oid] = ids.get(oid, 0) + 1
+        # at most 15 keywords (msgspec's fast path): the fill fields only on a fill; code, message and trigger price
+        # only if set
+        if fill_quantity:
+            ev = OrderEvent(order_id=oid, symbol=order.symbol, time=e.clock.now_ns(), status=status,
+                            fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
+                            liquidity=liquidity, client_order_id=order.client_order_id, quantity=order.quantity,
+                            limit_price=order.limit_price, stop_price=order.stop_price, ticket=self.tickets.get(oid),
+                            id=eid)
+            if code:
+                ev.code = code
+            if message:
+                ev.message = message
+            if order.trigger_price is not None:
+                ev.trigger_price = order.trigger_price
+        else:
+            ev = OrderEvent(order_id=oid, symbol=order.symbol, time=e.clock.now_ns(), status=status,
+                            code=code, message=message, client_order_id=order.client_order_id,
+                            quantity=order.quantity, limit_price=order.limit_price, stop_price=order.stop_price,
+                            trigger_price=order.trigger_price, ticket=self.tickets.get(oid), id=eid)
+            if fill_price:
+                ev.fill_price = fill_price
+            if fee:
+                ev.fee = fee
+            if fee_currency != "USD":
+                ev.fee_currency = fee_currency
+            if liquidity is not LiquiditySide.NONE:
+                ev.liquidity = liquidity
         handler(ev)
 
     def open_market_quantity(self, sym: Symbol) -> float:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: decimals -> {quantity: round(quantity, decimals)} (see ``Holding.round_quantity``)
+_ROUNDED: dict[int, dict[float, float]] = {}
+
 
 class Holding:
     """Signed quantity, average price, realized P&L and fees for one security.
@@ -58,7 +61,20 @@ class Holding:
     def round_quantity(self, decimals: int) -> None:
         """Snap the quantity to ``decimals`` places: LEAN keeps quantities as exact decimals (lot multiples), so a
         sum of fractional fills (296 + 0.1 + 0.01 - 0.02) equals the literal 296.09, as a strategy compares it."""
-        self.quantity = round(self.quantity, decimals)
+        cache = _ROUNDED.get(decimals)
+        if cache is None:
+            cache = _ROUNDED[decimals] = {}
+        q = self.quantity
+        if q.__class__ is not float or not q:  # ints keep their type; 0.0 and -0.0 are equal keys
+            self.quantity = round(q, decimals)
+            return
+        r = cache.get(q)
+        if r is None:  # round() to many places is slow, and positions come back to the same values: remembered
+            r = round(q, decimals)
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[q] = r
+        self.quantity = r
 
     def __repr__(self) -> str:
         return f"Holding(qty={self.quantity:.8g}, avg={self.average_price:.8g})"

@@ -158,31 +158,33 @@ class Portfolio:
     def process_fill(self, security: Security, fill: Fill) -> float:
         """Apply a fill to cash and holdings. Returns the realized P&L (account currency, before fees)."""
         cb = self.cash_book
-        conv = self.conversion(security)
+        ensure = cb.ensure
+        conv = ensure(security.quote_currency).conversion_rate
         qty, price = fill.quantity, fill.price
-        mult = security.holdings.multiplier
-        fee_account = cb.convert(fill.fee, fill.fee_currency) if fill.fee else 0.0
-        if fill.fee:
-            cb.add(fill.fee_currency, -fill.fee)
+        holdings = security.holdings
+        mult = holdings.multiplier
+        fee = fill.fee
+        if fee:
+            fee_account = cb.convert(fee, fill.fee_currency)
+            ensure(fill.fee_currency).amount += -fee
+        else:
+            fee_account = 0.0
         self.total_fees += fee_account
         if security.base_currency and security.security_type is not SecurityType.EQUITY:
-            cb.add(security.quote_currency, -qty * price * mult)
-            cb.add(security.base_currency, qty * mult)
+            ensure(security.quote_currency).amount += -qty * price * mult
+            ensure(security.base_currency).amount += qty * mult
         else:
-            cb.add(security.quote_currency, -qty * price * mult)
-        q0 = security.holdings.quantity
-        realized = security.holdings.apply_fill(qty, price, conv)
+            ensure(security.quote_currency).amount += -qty * price * mult
+        q0 = holdings.quantity
+        realized = holdings.apply_fill(qty, price, conv)
         lot = security.instrument.lot_size
         if 0 < lot < 1:
-            security.holdings.round_quantity(_decimals(lot))
-        security.holdings.total_fees += fee_account
-        if security.security_type is SecurityType.EQUITY:
-            # equities: cash already moved by the whole notional; realized P&L is informational
-            pass
-        reduces = q0 != 0 and (qty > 0) != (q0 > 0)
-        if reduces:
+            holdings.round_quantity(_decimals(lot))
+        holdings.total_fees += fee_account
+        # equities: cash already moved by the whole notional; realized P&L is informational
+        if q0 != 0 and (qty > 0) != (q0 > 0):  # the fill reduces the position
             self.transactions.append((fill.time, realized - 2 * fee_account))
-        security.holdings.net_profit += realized - fee_account
+        holdings.net_profit += realized - fee_account
         self.total_net_profit += realized - fee_account
         volume = abs(qty) * price * mult * conv
         self.sales_volume += volume
@@ -190,6 +192,13 @@ class Portfolio:
         return realized
 
 
+_DECIMALS: dict[float, int] = {}
+
+
 def _decimals(step: float) -> int:
-    """Decimal places of a lot size (0.00000001 -> 8), plus two for lots like 0.025."""
-    return max(0, -math.floor(math.log10(step))) + 2
+    """Decimal places of a lot size (0.00000001 -> 8), plus two for lots like 0.025 (memoized: one per lot size,
+    asked on every fill)."""
+    d = _DECIMALS.get(step)
+    if d is None:
+        d = _DECIMALS[step] = max(0, -math.floor(math.log10(step))) + 2
+    return d

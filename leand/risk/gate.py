@@ -218,16 +218,21 @@ class RiskGate:
 
     # ---- open-order bookkeeping (the engine calls these) -----------------------------------------
     def on_order_opened(self, order: Order) -> None:
-        self._open[order.id] = order
-        self._open_by_symbol.setdefault(order.symbol, {})[order.id] = order
-        acct = self.account_for(order.symbol)
+        oid, sym = order.id, order.symbol
+        self._open[oid] = order
+        book = self._open_by_symbol.get(sym)
+        if book is None:
+            book = self._open_by_symbol[sym] = {}
+        book[oid] = order
+        acct = self.account if self.accounts is None else self.account_for(sym)
         if acct is not None:
             acct.on_order_opened(order)
 
     def on_order_closed(self, order: Order) -> None:
+        sym = order.symbol
         if self._open.pop(order.id, None) is not None:
-            self._open_by_symbol[order.symbol].pop(order.id, None)
-        acct = self.account_for(order.symbol)
+            self._open_by_symbol[sym].pop(order.id, None)
+        acct = self.account if self.accounts is None else self.account_for(sym)
         if acct is not None:
             acct.on_order_closed(order)
 
@@ -291,7 +296,9 @@ class RiskGate:
         if state is TradingState.HALTED:
             return self._reject(order, "RISK_HALTED", "trading_state",
                                 f"trading is halted ({self.state_reason}); nothing passes until resumed")
-        lim = self.limits_for(order.strategy_id, sym)
+        lim = self._limits.get((order.strategy_id, sym))
+        if lim is None:
+            lim = self.limits_for(order.strategy_id, sym)
         inst = ctx.instrument(sym)
         if inst is None:
             return self._reject(order, "RISK_UNKNOWN_INSTRUMENT", "instrument", f"unknown instrument {sym.id}")
@@ -411,7 +418,7 @@ class RiskGate:
                     return self._reject(order, "RISK_SELF_TRADE", "prevent_self_trade",
                                         f"order {qty:+g} {sym.id} at {crossing if crossing is not None else 'market'}"
                                         f" would cross own resting order {o.id} ({o.quantity:+g} @ {o.limit_price:g})")
-        acct = self.account_for(sym)
+        acct = self.account if self.accounts is None else self.account_for(sym)
         if acct is not None:
             r = acct.check(order, qty, px * mult, increases, existing)
             if r is not None:
