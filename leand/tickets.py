@@ -9,10 +9,12 @@ before it existed (unknown symbol, zero quantity, warm-up, no price yet) still g
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from leand.clock import ns_to_datetime
 from leand.model import Order, OrderStatus, OrderType, Symbol
@@ -82,9 +84,9 @@ class UpdateOrderFields:
     tag: str | None = None
 
 
-@dataclass(slots=True)
-class SubmitRequest:
-    """What the strategy asked for when it placed the order."""
+class SubmitRequest(msgspec.Struct, gc=False):
+    """What the strategy asked for when it placed the order (a Struct: one is made per order, and msgspec makes
+    it in C; it refers to nothing that refers back to it, so it need not be tracked by the cycle collector)."""
 
     order_type: OrderType
     symbol: Symbol | str
@@ -95,7 +97,7 @@ class SubmitRequest:
     tag: str = ""
     asynchronous: bool = False
     time: int = 0
-    response: OrderResponse = field(default_factory=lambda: OrderResponse(0))
+    response: OrderResponse = msgspec.field(default_factory=lambda: OrderResponse(0))
     time_in_force: Any = None
 
     @property

@@ -26,6 +26,9 @@ class FillModel:
     """LEAN's base model (crypto, forex): quote bars' ask/bid sides for buys/sells, trade bars as fallback."""
 
     equity = False
+    #: not a strategy's LEAN-style model (leand.lean_models): the brokerages ask ``getattr(model, "lean_style",
+    #: False)`` of every fill model, and an attribute found on the class answers that fastest
+    lean_style = False
 
     def __init__(self, slippage: float = 0.0) -> None:
         self.slippage = slippage  # fraction of price, applied against the order

@@ -207,7 +207,14 @@ class OrderManager:
                 e.log("ERROR", msg)
                 return ticket
         # LEAN checks buying power when an order is submitted
-        ok, msg = self.buying_power_ok(order, sec, qty, order_price(sec, order))
+        if order_type is OrderType.MARKET:  # what order_price answers for a market order
+            price = (sec.ask or sec.price) if qty > 0 else (sec.bid or sec.price)
+        else:
+            price = order_price(sec, order)
+        if sec.buying_power_model is None:  # no strategy model: the standard check, without the dispatch
+            ok, msg = self._standard_buying_power_ok(order, sec, qty, price)
+        else:
+            ok, msg = self.buying_power_ok(order, sec, qty, price)
         if not ok:
             order.transition(S.REJECTED)
             request.response = OrderResponse(oid, E.INSUFFICIENT_BUYING_POWER, msg)
@@ -476,7 +483,7 @@ class OrderManager:
     def _standard_buying_power_ok(self, order: Order, sec: Security, qty: float, price: float
                                   ) -> tuple[bool, str]:
         e = self.engine
-        e.refresh_rates()
+        e.rates.refresh()
         pf = e.portfolio
         fee, cur = sec.fee_model.fee(sec, order, qty, price, e.clock.now_ns())
         fee_acc = pf.cash_book.convert(fee, cur)
@@ -517,7 +524,7 @@ class OrderManager:
             fee, fee_ccy = sec.fee_model.fee(sec, order, qty, price, now)
         else:
             fee_ccy = fee_currency or sec.quote_currency
-        e.refresh_rates()
+        e.rates.refresh()
         order.average_fill_price = (order.average_fill_price * order.filled_quantity + price * qty) / filled
         order.filled_quantity = filled
         order.last_update_time = now

@@ -65,4 +65,4 @@ class CashBook(dict[str, Cash]):
 
     @property
     def total_value(self) -> float:
-        return sum(c.amount * c.conversion_rate for c in self.values())
+        return sum([c.amount * c.conversion_rate for c in self.values()])

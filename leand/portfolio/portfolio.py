@@ -126,7 +126,7 @@ class Portfolio:
         if quantity == 0:
             return True, ""
         h = security.holdings.quantity
-        if self.uses_cash_model(security):
+        if self.account_type is AccountType.CASH and self.uses_cash_model(security):
             if quantity > 0:
                 need = quantity * price
                 have = self.cash_book.ensure(security.quote_currency).amount - reserved_quote
@@ -145,7 +145,7 @@ class Portfolio:
         leverage = security.leverage or 1.0
         conv = self.conversion(security)
         mult = security.holdings.multiplier
-        remaining = self.margin_remaining()
+        remaining = self.total_portfolio_value - self.total_margin_used()  # margin_remaining(), one call less
         if h != 0 and (quantity > 0) != (h > 0):
             remaining += 2 * abs(h * security.price * mult * conv) / leverage
         order_margin = abs(quantity * price * mult * conv) / leverage + fee_account
