@@ -52,9 +52,9 @@ class OrderResponseErrorCode(Enum):
     RISK_REFUSED = -100
 
 
-@dataclass(slots=True)
-class OrderResponse:
-    """The answer to a submit, update or cancel request. Truthy when the request succeeded."""
+class OrderResponse(msgspec.Struct, gc=False):
+    """The answer to a submit, update or cancel request. Truthy when the request succeeded. (A Struct: one is
+    made per order and per request, in C.)"""
 
     order_id: int
     error_code: OrderResponseErrorCode = OrderResponseErrorCode.NONE
