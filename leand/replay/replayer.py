@@ -65,6 +65,9 @@ class Recording:
     #: how many market-data messages the live venue had seen when each request was sent: (cid, kind) -> count
     venue_md_at: dict[tuple[str, str], int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: per strategy, for each recorded decision: how many of its inputs had been recorded before it (the input
+    #: that made it is the last of them; receive times alone can run backwards across frames)
+    decision_at: dict[str, list[int]] = field(default_factory=dict)
 
 
 def load(session_dir: Path) -> Recording:
@@ -77,6 +80,7 @@ def load(session_dir: Path) -> Recording:
     sent: dict[str, int] = {}
     latencies: list[int] = []
     venue_md_at: dict[tuple[str, str], int] = {}
+    decision_at: dict[str, list[int]] = defaultdict(list)
     for f in read_frames(session_dir, warnings):
         if isinstance(f, MarketData | TradeData):
             md.append(f)
@@ -88,6 +92,7 @@ def load(session_dir: Path) -> Recording:
                 latencies.append(f.recv_ns - sent.pop(f.client_order_id))
         elif isinstance(f, Decision):
             decisions[f.strategy].append(f)
+            decision_at[f.strategy].append(len(inputs.get(f.strategy, ())))
         elif isinstance(f, Outbound):
             venue_md_at[(f.client_order_id, f.kind)] = len(md)
             if f.kind == "submit":
@@ -98,7 +103,8 @@ def load(session_dir: Path) -> Recording:
             header = f
     if header is None:
         raise RecordingError(f"{session_dir}: no session header (not a leand recording?)")
-    return Recording(header, sources, md, dict(inputs), dict(decisions), latencies, venue_md_at, warnings)
+    return Recording(header, sources, md, dict(inputs), dict(decisions), latencies, venue_md_at, warnings,
+                     dict(decision_at))
 
 
 def _load_class(source: str, name: str, origin: str) -> type[Strategy]:
@@ -116,6 +122,11 @@ def _load_class(source: str, name: str, origin: str) -> type[Strategy]:
             raise RecordingError(f"{origin}: expected one Strategy subclass, found {len(classes)}")
         cls = classes[0]
     return cls
+
+
+#: how many market-data messages a replay may feed its venue ahead of the recording's order to find the quote
+#: that caused a recorded report
+REPORT_LOOKAHEAD = 4
 
 
 class _ReplayClient:
@@ -165,8 +176,16 @@ class _ReplayClient:
             _, r = self.pending.popleft()
             self._apply(r, routes)
 
-    def deliver_recorded(self, cid: str, routes: dict[str, Order]) -> None:
+    def deliver_recorded(self, cid: str, routes: dict[str, Order], now_ns: int) -> None:
         q = self.by_cid.get(cid)
+        if not q:
+            # the live venue acts on a quote before the daemon writes that quote's frame, so a fill a quote
+            # caused can be recorded just ahead of the quote: feed the venue on, a message at a time (a few at
+            # most), until this order's report comes, as the live venue had seen them by then
+            limit = min(len(self.rec.md), self.fed + REPORT_LOOKAHEAD)
+            while not q and self.fed < limit:
+                self.catch_up(self.fed + 1, now_ns)
+                q = self.by_cid.get(cid)
         if q:
             self._apply(q.popleft(), routes)
 
@@ -362,7 +381,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                         time_ns=f.recv_ns, fill_id=f.fill_id, fill_quantity=f.fill_quantity, fill_price=f.fill_price,
                         fee=f.fee, fee_currency=f.fee_currency, liquidity=f.liquidity, reason=f.reason))
             elif known_only:
-                client.deliver_recorded(f.client_order_id, routes)
+                client.deliver_recorded(f.client_order_id, routes, f.recv_ns)
             counts["reports"] += 1
         elif isinstance(f, Tick):
             clock.advance_to(f.recv_ns)
@@ -372,8 +391,17 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
             apply_ctl(engine, f.command, f.args)
             counts["ctl"] += 1
 
-    def after(f) -> None:
-        """After input ``f`` ran: route the orders it made (for their reports), then compare decisions."""
+    at = rec.decision_at.get(sid) or []
+    if len(at) != len(recorded):  # a recording made without positions: by receive time
+        at = []
+
+    def is_due(i: int, pos: int, t: int) -> bool:
+        """Recorded decision ``i`` was made by the first ``pos`` inputs (the last received at ``t``)."""
+        return at[i] <= pos if at else recorded[i].recv_ns <= t
+
+    def after(f, pos: int) -> None:
+        """After input ``f`` (the ``pos``-th) ran: route the orders it made (for their reports), then compare
+        decisions."""
         nonlocal cursor, first, context
         om = engine.order_manager
         while seen[0] < om.next_order_id:
@@ -384,7 +412,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
         if first is None and not what_if:
             # every decision either side made up to this input must agree, in order
             due = cursor
-            while due < len(recorded) and recorded[due].recv_ns <= f.recv_ns:
+            while due < len(recorded) and is_due(due, pos, f.recv_ns):
                 due += 1
             for i in range(cursor, max(due, len(replayed))):
                 if i < len(recorded) and i < len(replayed) and recorded[i].key() == replayed[i].key():
@@ -397,9 +425,10 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     current: list = [None]  # the input being run (named when the strategy raises)
     ran = [0]  # how many inputs of the current market-data run reached the engine
 
-    def market_run(run: list[Slice]) -> Iterator[tuple]:
+    def market_run(run: list[Slice], pos: int) -> Iterator[tuple]:
         """A run of market-data inputs as the engine's slices, produced one at a time: what ``step`` does
-        before a slice and ``after`` does after it run here, between two slices."""
+        before a slice and ``after`` does after it run here, between two slices. ``pos``: inputs run before
+        the first."""
         md = rec.md
         pending = client.pending
         om = engine.order_manager
@@ -409,8 +438,8 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
         for f in run:
             # ``after(prev)`` when it has anything to do: a new order to route, a decision to compare
             if prev is not None and (seen[0] < om.next_order_id or (first is None and compare and (
-                    cursor < len(replayed) or (cursor < n_recorded and recorded[cursor].recv_ns <= prev.recv_ns)))):
-                after(prev)
+                    cursor < len(replayed) or (cursor < n_recorded and is_due(cursor, pos, prev.recv_ns))))):
+                after(prev, pos)
             if engine.quit_requested:
                 return
             history.append(f)
@@ -422,6 +451,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                 client.catch_up(f.md_seq + 1, t)
             counts["market data"] += 1
             prev = f
+            pos += 1
             ran[0] += 1
             yield (md[f.md_seq].event,)
 
@@ -437,12 +467,12 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                     j += 1
                 run = inputs[k:j]
                 ran[0] = 0
-                engine.on_live_slices([x.recv_ns for x in run], market_run(run))
+                engine.on_live_slices([x.recv_ns for x in run], market_run(run, k))
                 # all of the run, or up to the slice where the strategy quit (the rest then go one at a time,
                 # each still reaching the strategy, as before)
                 f = run[ran[0] - 1]
-                after(f)
                 k += ran[0]
+                after(f, k)
                 continue
             history.append(f)
             current[0] = f
@@ -454,8 +484,8 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                 first = cursor
                 context = [_describe_input(x, rec.md) for x in history]
             break
-        after(f)
         k += 1
+        after(f, k)
     client.deliver_due(inputs[-1].recv_ns + 10 * (median + 1) if inputs else 0, routes)
     if first is None and len(recorded) != len(replayed) and not what_if:
         first = min(len(recorded), len(replayed))
