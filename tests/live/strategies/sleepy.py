@@ -15,9 +15,13 @@ class Sleepy(Strategy):
         self.symbol = self.add_crypto("BTCUSD", Resolution.TICK).symbol
         self.n = 0
         self.events: dict[int, list[str]] = {}
+        #: wall-clock spans (ns) its handler was blocked: the test checks other strategies' orders went out inside
+        self.blocked: list[tuple[int, int]] = []
 
     def on_data(self, data) -> None:
+        t0 = time.time_ns()
         time.sleep(float(self.get_parameter("sleep_s", 0.05)))
+        self.blocked.append((t0, time.time_ns()))
         self.n += 1
         clip = float(self.get_parameter("clip", 0.001))
         self.market_order(self.symbol, clip if self.n % 2 else -clip)
