@@ -832,8 +832,15 @@ class Daemon:
             if r.isolation == "thread":
                 self.hot.isolate(r)
         # from here on a venue's report reaches its strategy in the callback that produced it
+        drains = []
         for v in self.venues.values():
-            v.execution.reports.attach(partial(self._on_report, v))
+            reports: Any = v.execution.reports
+            if hasattr(reports, "attach"):
+                reports.attach(partial(self._on_report, v))
+            else:  # a plugin's plain asyncio.Queue: still served, one loop hop behind (see ReportChannel)
+                log.warning("venue.reports_queue", venue=v.id,
+                            detail="reports is not a leand.venue.ReportChannel: drained by a task")
+                drains.append(spawn(self._supervise(f"reports:{v.id}", partial(self._drain_reports, v, reports))))
         # per venue, its own supervised data task (named by the venue when there are several)
         several = len(self.venues) > 1
         self.feed_tasks = [spawn(self._supervise(f"feed:{v.id}" if several else "feed", partial(self._feed, v)))
@@ -841,7 +848,7 @@ class Daemon:
         self.tasks = [*self.feed_tasks,
                       spawn(self._watchdog()), spawn(self._snapshots()),
                       spawn(self._equity()), spawn(self._journal_upkeep()),
-                      spawn(self.obs.monitor())]
+                      spawn(self.obs.monitor()), *drains]
         self.state = "ready"
         self.ready_at = time.time()
         self.notifier.ready(f"trading ({len(self.runners)} strategies, {len(self.mismatches)} mismatches "
@@ -850,6 +857,12 @@ class Daemon:
         await self.stop_event.wait()
         await self._stop()
         return 0
+
+    async def _drain_reports(self, v: Venue, reports: asyncio.Queue[ExecReport]) -> None:
+        """An out-of-tree venue whose ``reports`` is a plain queue: its reports take the same path as a
+        ReportChannel's, one loop iteration later."""
+        while True:
+            self._on_report(v, await reports.get())
 
     def _safe(self, fn) -> None:
         try:
