@@ -65,8 +65,10 @@ class Holding:
         if cache is None:
             cache = _ROUNDED[decimals] = {}
         q = self.quantity
-        if q.__class__ is not float or not q:  # ints keep their type; 0.0 and -0.0 are equal keys
+        if q.__class__ is not float:  # an int keeps its type
             self.quantity = round(q, decimals)
+            return
+        if not q:  # round() gives 0.0 and -0.0 back as they are (and they would be one key below)
             return
         r = cache.get(q)
         if r is None:  # round() to many places is slow, and positions come back to the same values: remembered
