@@ -89,6 +89,13 @@ class SimServer:
     def my_trades(self, symbol: str = "BTCUSDT") -> list[dict]:
         return self.get("/api/v3/myTrades", {"symbol": symbol, "limit": 1000}, signed=True)
 
+    def venue_toml(self) -> str:
+        """The lines of a ``[venue]``/``[[venues]]`` table that point the Binance adapter at this server, with
+        its key and secret by reference (``ENV``) and quick reconnects."""
+        return (f'base_url = "{self.url}"\nstream_url = "{self.ws_url}"\nws_api_url = "{self.ws_url}/ws-api/v3"\n'
+                f'api_key_env = "{KEY_ENV}"\napi_secret_env = "{SECRET_ENV}"\n'
+                "reconnect_base_s = 0.1\nreconnect_cap_s = 1.0\n")
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -109,14 +116,7 @@ snapshot_interval_s = 0.5
 kind = "binance"
 name = "binance-sim"
 symbols = ["BTCUSDT"]
-base_url = "{srv.url}"
-stream_url = "{srv.ws_url}"
-ws_api_url = "{srv.ws_url}/ws-api/v3"
-api_key_env = "{KEY_ENV}"
-api_secret_env = "{SECRET_ENV}"
-reconnect_base_s = 0.1
-reconnect_cap_s = 1.0
-{venue_extra}
+{srv.venue_toml()}{venue_extra}
 
 [[strategies]]
 id = "bnx"

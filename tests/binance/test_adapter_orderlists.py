@@ -15,7 +15,7 @@ import pytest
 from leand.adapters.binance.signing import signed_query
 from leand.simulator.binance import DEFAULT_API_KEY, DEFAULT_API_SECRET
 
-from .test_adapter_e2e import ENV, KEY_ENV, ROOT, SECRET_ENV, SimServer, ctl_json, rows, wait_for
+from .test_adapter_e2e import ENV, ROOT, SimServer, ctl_json, rows, wait_for
 
 pytest.importorskip("leand.simulator.binance")
 
@@ -38,14 +38,7 @@ log_format = "json"
 kind = "binance"
 name = "binance-sim"
 symbols = ["BTCUSDT"]
-base_url = "{srv.url}"
-stream_url = "{srv.ws_url}"
-ws_api_url = "{srv.ws_url}/ws-api/v3"
-api_key_env = "{KEY_ENV}"
-api_secret_env = "{SECRET_ENV}"
-reconnect_base_s = 0.1
-reconnect_cap_s = 1.0
-
+{srv.venue_toml()}
 [[strategies]]
 id = "rb"
 file = "{STRATEGY}"

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "binance"))
 
 from daemon_util import Daemon, ctl_json, rows, wait_for  # noqa: E402
-from test_adapter_e2e import ENV, KEY_ENV, SECRET_ENV, SimServer  # noqa: E402
+from test_adapter_e2e import ENV, SimServer  # noqa: E402
 
 from leand.live.venues import FILL_ID_SPAN  # noqa: E402
 
@@ -48,14 +48,7 @@ volatility = 0.0005
 id = "{BNX}"
 kind = "binance"
 symbols = ["BTCUSDT"]
-base_url = "{srv.url}"
-stream_url = "{srv.ws_url}"
-ws_api_url = "{srv.ws_url}/ws-api/v3"
-api_key_env = "{KEY_ENV}"
-api_secret_env = "{SECRET_ENV}"
-reconnect_base_s = 0.1
-reconnect_cap_s = 1.0
-
+{srv.venue_toml()}
 [[strategies]]
 id = "a"
 file = "{scalper}"
