@@ -735,17 +735,8 @@ class OrderBook(AcceptanceRules):
         return px >= o.stop_price - _EPS if o.side > 0 else px <= o.stop_price + _EPS
 
     def _check_stops(self, px: float, now: int) -> None:
-        fired = []
-        for o in self.stops.values():
-            if o.type is OrderType.TRAILING_STOP:
-                trail = self._trail_from(o, px)
-                if o.stop_price <= 0 or (trail < o.stop_price if o.side > 0 else trail > o.stop_price):
-                    o.stop_price = trail
-            if self._stop_hit(o, px):
-                fired.append(o)
-        for o in sorted(fired, key=lambda s: s.id):
-            if o.id in self.stops:
-                self._trigger(o, now)
+        """A trade at ``px``: every stop trails and triggers on that one price (the touch rule with bid = ask)."""
+        self.on_touch(px, px, now)
 
     def _trigger(self, o: SimOrder, now: int) -> None:
         del self.stops[o.id]
