@@ -323,8 +323,9 @@ class Strategy:
             tag = asynchronous
             asynchronous = False
         if order_properties is None:  # straight to the order manager: this is a backtest's per-order path
-            return self._engine.order_manager.submit(symbol, quantity, OrderType.MARKET, tag=tag,
-                                                     asynchronous=bool(asynchronous))
+            if not asynchronous:
+                return self._engine.order_manager.submit_market(symbol, quantity, tag)
+            return self._engine.order_manager.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=True)
         return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=bool(asynchronous),
                                    **_props(order_properties))
 

@@ -83,12 +83,15 @@ class ConversionRates:
 
     def refresh(self) -> None:
         """Set each currency's conversion rate from its source's last price."""
+        chained = self.chained
+        if not self.sources and not chained:  # every cash in the account currency (or a stable coin)
+            return
         cb = self.engine.portfolio.cash_book
         for ccy, (sec, invert) in self.sources.items():
             p = sec.price
             if p:
                 cb[ccy].conversion_rate = 1.0 / p if invert else p
-        for ccy, (sec, via) in self.chained.items():
+        for ccy, (sec, via) in chained.items():
             p = sec.price
             if p:
                 cb[ccy].conversion_rate = p * cb[via].conversion_rate

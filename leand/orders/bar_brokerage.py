@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from leand.clock import datetime_to_ns, ns_to_datetime
 from leand.execution import ExecutionClient
 from leand.model import Order, OrderType, TimeInForce, UpdateRequest
+from leand.risk.gate import Approved, UnapprovedOrderError
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -45,6 +46,23 @@ class BarBrokerage(ExecutionClient):
         self._changed = True
         if order.type is OrderType.MARKET and order.id not in self.deferred:
             self._try_fill(order, now_ns)
+
+    def submit_fill_price(self, approved: Approved, order: Order, sec: Security, now_ns: int) -> float | None:
+        """``submit`` of a synchronous market order for the order manager's fused path (its security has one of
+        LEAN's stock fill models and no slippage model): the approval is checked and spent as ``submit`` does;
+        the answer is the price it fills at now, which the order manager applies, or None, and the order waits in
+        ``pending`` for data as ``submit`` leaves it."""
+        if not isinstance(approved, Approved):
+            raise UnapprovedOrderError(f"order {order.id}: submit needs the risk gate's approval, got "
+                                       f"{type(approved).__name__}")
+        approved.consume(order, "new")
+        self._changed = True
+        fill_model = sec.fill_model
+        assert fill_model is not None
+        price = fill_model.fill(sec, order, now_ns)
+        if price is None:
+            self.pending[order.id] = order
+        return price
 
     def _cancel(self, order: Order, now_ns: int) -> bool:
         return self.pending.pop(order.id, None) is not None

@@ -38,10 +38,12 @@ from leand.model import (
     TimeInForce,
     UpdateRequest,
 )
+from leand.orders.bar_brokerage import BarBrokerage
 from leand.orders.contingent import BracketTicket, Contingent
 from leand.orders.fees import is_maker
+from leand.orders.fills import EquityFillModel, FillModel
 from leand.orders.moc import MarketOnCloseOrder
-from leand.risk.gate import Approved
+from leand.risk.gate import Approved, Rejection
 from leand.tickets import OrderResponse, OrderResponseErrorCode, OrderTicket, SubmitRequest, UpdateOrderFields
 
 if TYPE_CHECKING:
@@ -52,6 +54,8 @@ _EPS = 1e-9
 S = OrderStatus
 #: a submit request's response until submit sets the real one (on every path, before anyone sees it)
 _NO_RESPONSE = OrderResponse(0)
+#: LEAN's stock fill models (not a strategy's): ``submit_market`` fills with them on its fused path
+_STOCK_FILL_MODELS = frozenset({FillModel, EquityFillModel})
 
 
 class OrderManager:
@@ -245,6 +249,116 @@ class OrderManager:
             if deferred is not None:  # filled with the next data, not now (LEAN's asynchronous orders)
                 deferred.add(oid)
         brokerage.submit(decision, order, now)
+        return ticket
+
+    def submit_market(self, symbol: Symbol | str, quantity: float, tag: str = "") -> OrderTicket:
+        """A synchronous market order (``market_order``, ``set_holdings``, ``liquidate``): what :meth:`submit`
+        does, fused for a backtest's common case, which is most of its orders.
+
+        The common case: the bar brokerage, not live, not warming up, no hooks or brokerage model, a tradable
+        security with a price whose exchange is open (no market-on-open/close conversion), LEAN's stock fill
+        model without a slippage model or a strategy's buying-power model, and a margin account. Its order then
+        does the same steps in the same order with the same arithmetic (buying power, the risk gate's approval
+        spent by the brokerage, the submitted event, the fill price, the fee, the fill, the portfolio, the filled
+        event), without the general path's branches and calls. Anything else, including a handler of the
+        submitted event that changes the order or the models, goes the general way: :meth:`submit`, or the
+        brokerage's own ``submit`` for the rest of the order's way.
+        """
+        e = self.engine
+        sec = e.securities.get(symbol) if symbol.__class__ is Symbol else None
+        if sec is None or e.warming_up or e.live_mode or e.decision_hook is not None or e.brokerage_model is not None \
+                or e.risk_hook is not None or sec.is_delisted or sec.price == 0 or sec.buying_power_model is not None \
+                or sec.slippage_model is not None or sec.fill_model.__class__ not in _STOCK_FILL_MODELS \
+                or e.account_type is AccountType.CASH:
+            return self.submit(symbol, quantity, OrderType.MARKET, tag=tag)
+        brokerage = e.brokerage
+        if brokerage.__class__ is not BarBrokerage:
+            return self.submit(symbol, quantity, OrderType.MARKET, tag=tag)
+        now = e.clock.now_ns()
+        hours = sec.exchange_hours
+        if hours is not None and not hours.always_open and (
+                sec.resolution >= Resolution.DAILY or not hours.is_open(now, sec.extended_hours)):
+            return self.submit(symbol, quantity, OrderType.MARKET, tag=tag)
+        inst = sec.instrument
+        qty = inst.round_lot(quantity)
+        if qty == 0:
+            return self.submit(symbol, quantity, OrderType.MARKET, tag=tag)
+        assert symbol.__class__ is Symbol  # (for the type checker: sec is None otherwise)
+        request = SubmitRequest(OrderType.MARKET, symbol, quantity, None, None, None, tag, False, now, _NO_RESPONSE,
+                                None)
+        if qty > 0:
+            sub_px = sec.ask or sec.price
+            price = sub_px  # the price the buying power is checked at (order_price of a market order)
+        else:
+            sub_px = sec.bid or sec.price
+            price = sub_px
+        oid = self._next_id
+        order = Order(id=oid, symbol=symbol, quantity=qty, type=OrderType.MARKET, time_in_force=TimeInForce.GTC,
+                      created_time=now, last_update_time=now, client_order_id=f"{e.client_id_prefix}{oid}",
+                      strategy_id=e.strategy_id, tag=tag, submission_price=sub_px)
+        self._next_id = oid + 1
+        self.orders[oid] = order
+        request.response = OrderResponse(oid)
+        self.tickets[oid] = ticket = OrderTicket(e, oid, request)
+        # buying power (_standard_buying_power_ok on a margin account)
+        pf = e.portfolio
+        rates = e.rates
+        rates.refresh()
+        fee_model = sec.fee_model
+        fee, cur = fee_model.fee(sec, order, qty, price, now)
+        ok, msg = pf.has_sufficient_buying_power(sec, qty, price, pf.cash_book.convert(fee, cur), 0.0, 0.0)
+        if not ok:
+            order.transition(S.REJECTED)
+            request.response = OrderResponse(oid, OrderResponseErrorCode.INSUFFICIENT_BUYING_POWER, msg)
+            self.emit(order, S.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
+            e.log("ERROR", f"order {oid} invalid: {msg}")
+            return ticket
+        gate = e.risk_gate
+        decision = gate.check_new(order)
+        if decision.__class__ is not Approved:
+            assert isinstance(decision, Rejection)
+            order.transition(S.REJECTED)
+            e.log("ERROR", f"order {oid} refused by the risk gate: {decision.code}: {decision.message}")
+            request.response = OrderResponse(oid, OrderResponseErrorCode.RISK_REFUSED, decision.message)
+            self.emit(order, S.REJECTED, code=decision.code, message=decision.message)
+            return ticket
+        order.transition(S.SUBMITTED)
+        self.open_orders[oid] = order
+        gate.on_order_opened(order)
+        handler = self._handler
+        if handler is not None:
+            self.emit(order, S.SUBMITTED)
+            # the handler may have done anything: the rest of the way is the general one unless nothing changed
+            if order.status is not S.SUBMITTED or e.brokerage is not brokerage or sec.slippage_model is not None \
+                    or sec.fill_model.__class__ not in _STOCK_FILL_MODELS or sec.fee_model is not fee_model:
+                brokerage.submit(decision, order, now)
+                return ticket
+        # the brokerage takes it and answers its fill price (or keeps it pending, without one)
+        fill_price = brokerage.submit_fill_price(decision, order, sec, now)
+        if fill_price is None:
+            return ticket
+        # fill(): the whole of an open order, without a venue fee or trade id; a market order is a taker
+        fill_qty = order.quantity - order.filled_quantity
+        fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
+        rates.refresh()
+        filled = order.filled_quantity + fill_qty
+        order.average_fill_price = (order.average_fill_price * order.filled_quantity + fill_price * fill_qty) / filled
+        order.filled_quantity = filled
+        order.last_update_time = now
+        order.transition(S.FILLED)
+        trade = self._next_trade_id
+        fill = Fill(order_id=oid, symbol=symbol, time=now, quantity=fill_qty, price=fill_price, fee=fee,
+                    fee_currency=fee_ccy, liquidity=LiquiditySide.TAKER, trade_id=trade,
+                    client_order_id=order.client_order_id)
+        self._next_trade_id = trade + 1
+        self.fills.append(fill)
+        pf.process_fill(sec, fill)
+        self._closed(order)
+        self.emit(order, S.FILLED, fill_price=fill_price, fill_quantity=fill_qty, fee=fee, fee_currency=fee_ccy,
+                  liquidity=LiquiditySide.TAKER)
+        c = self.contingent
+        if c.oco or c.brackets:
+            c.on_fill(order)
         return ticket
 
     def _invalid(self, request: SubmitRequest, sym: Symbol | str, order_type: OrderType, code: OrderResponseErrorCode,

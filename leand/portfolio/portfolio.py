@@ -111,8 +111,24 @@ class Portfolio:
         return used
 
     def margin_remaining(self, tpv: float | None = None) -> float:
-        tpv = self.total_portfolio_value if tpv is None else tpv
+        if tpv is None:
+            return self._margin_remaining()
         return tpv - self.total_margin_used()
+
+    def _margin_remaining(self) -> float:
+        """``total_portfolio_value - total_margin_used()`` in one pass over the securities (the same terms, added
+        in the same order, so the same value): the buying-power check of every order asks it."""
+        total = self.cash_book.total_value
+        used = 0.0
+        equity = SecurityType.EQUITY
+        cb = self.cash_book
+        for s in self.securities.values():
+            h = s.holdings
+            if h.quantity != 0 and s.security_type is equity:
+                v = h.quantity * s.price * h.multiplier * cb.ensure(s.quote_currency).conversion_rate
+                total += v
+                used += abs(v) / s.leverage
+        return total - used
 
     def uses_cash_model(self, security: Security) -> bool:
         """A cash account's currency pair, unless the strategy gave it a margin model (LEAN lets it)."""
@@ -145,7 +161,7 @@ class Portfolio:
         leverage = security.leverage or 1.0
         conv = self.conversion(security)
         mult = security.holdings.multiplier
-        remaining = self.total_portfolio_value - self.total_margin_used()  # margin_remaining(), one call less
+        remaining = self._margin_remaining()
         if h != 0 and (quantity > 0) != (h > 0):
             remaining += 2 * abs(h * security.price * mult * conv) / leverage
         order_margin = abs(quantity * price * mult * conv) / leverage + fee_account
@@ -159,7 +175,8 @@ class Portfolio:
         """Apply a fill to cash and holdings. Returns the realized P&L (account currency, before fees)."""
         cb = self.cash_book
         ensure = cb.ensure
-        conv = ensure(security.quote_currency).conversion_rate
+        quote = ensure(security.quote_currency)  # the same Cash all along: the book adds entries, never replaces
+        conv = quote.conversion_rate
         qty, price = fill.quantity, fill.price
         holdings = security.holdings
         mult = holdings.multiplier
@@ -170,16 +187,16 @@ class Portfolio:
         else:
             fee_account = 0.0
         self.total_fees += fee_account
-        if security.base_currency and security.security_type is not SecurityType.EQUITY:
-            ensure(security.quote_currency).amount += -qty * price * mult
-            ensure(security.base_currency).amount += qty * mult
-        else:
-            ensure(security.quote_currency).amount += -qty * price * mult
+        quote.amount += -qty * price * mult
+        base = security.base_currency
+        if base and security.security_type is not SecurityType.EQUITY:
+            ensure(base).amount += qty * mult
         q0 = holdings.quantity
         realized = holdings.apply_fill(qty, price, conv)
         lot = security.instrument.lot_size
         if 0 < lot < 1:
-            holdings.round_quantity(_decimals(lot))
+            d = _DECIMALS.get(lot)
+            holdings.round_quantity(_decimals(lot) if d is None else d)
         holdings.total_fees += fee_account
         # equities: cash already moved by the whole notional; realized P&L is informational
         if q0 != 0 and (qty > 0) != (q0 > 0):  # the fill reduces the position

@@ -107,6 +107,20 @@ def _issue(order_id: int, quantity: float, limit: float | None, stop: float | No
     return a
 
 
+#: limits that, when set, can refuse a market order for more than its instrument, lot and price (``check_new``'s
+#: short path needs every one off)
+_PLAIN_OFF = ("max_order_quantity", "max_order_notional", "price_collar_pct", "price_collar_ticks",
+              "max_position_quantity", "max_position_notional", "max_gross_exposure", "max_net_exposure",
+              "max_open_orders_per_instrument", "max_open_orders", "order_rate_per_second",
+              "venue_order_rate_per_second")
+
+
+def _is_plain(lim: RiskLimits) -> bool:
+    """True when a market order under ``lim`` is checked for its instrument, tradability, lot and a price only."""
+    return all(getattr(lim, name) is None for name in _PLAIN_OFF) and not lim.check_buying_power and \
+        not lim.prevent_self_trade
+
+
 class TokenBucket:
     __slots__ = ("burst", "last_ns", "rate", "tokens")
 
@@ -141,6 +155,9 @@ class RiskGate:
         self.state_reason = ""
         self.on_state_change = on_state_change
         self._limits: dict[tuple[str, Symbol], RiskLimits] = {}
+        #: the (strategy, instrument) pairs whose limits are plain (see ``_is_plain``): their market orders take
+        #: ``check_new``'s short path
+        self._plain: set[tuple[str, Symbol]] = set()
         self._open: dict[int, Order] = {}
         self._open_by_symbol: dict[Symbol, dict[int, Order]] = {}
         self._order_buckets: dict[str, TokenBucket] = {}
@@ -154,6 +171,7 @@ class RiskGate:
         new = load_config(config)
         self.config = new
         self._limits = {}
+        self._plain = set()
         self._order_buckets.clear()
         self._cancel_buckets.clear()
         self._venue_buckets.clear()
@@ -164,6 +182,8 @@ class RiskGate:
         lim = self._limits.get(key)
         if lim is None:
             lim = self._limits[key] = effective(self.config, strategy_id, symbol.id, symbol.value)
+            if _is_plain(lim):
+                self._plain.add(key)
         return lim
 
     def _set_state(self, state: TradingState, reason: str, cancel_all: bool = False) -> None:
@@ -261,6 +281,22 @@ class RiskGate:
         return b
 
     def check_new(self, order: Order) -> Approved | Rejection:
+        if order.limit_price is None and order.stop_price is None and self.state is TradingState.ACTIVE and \
+                self.account is None and self.accounts is None and (order.strategy_id, order.symbol) in self._plain:
+            # plain limits, no account level, no prices: of ``_check``'s rules only these can refuse the order
+            # (every other one needs a limit that is off); anything that fails here goes the whole way, which
+            # refuses it with its code and message
+            sym = order.symbol
+            ctx = self.ctx
+            qty = order.quantity
+            lim = self._limits[(order.strategy_id, sym)]
+            inst = ctx.instrument(sym)
+            if inst is not None and qty != 0 and lim.tradable is not False and ctx.tradable(sym):
+                lot = inst.lot_size
+                steps = abs(qty) / lot if lim.check_lot_size is not False and lot > 0 else 0.0
+                if abs(steps - round(steps)) <= 1e-6 and (
+                        ctx.mid_price(sym) if lim.collar_reference == "mid" else ctx.last_price(sym)):
+                    return _issue(order.id, qty, None, None, "new")
         r = self._check(order, order.quantity, order.limit_price, order.stop_price, None)
         if r is not None:
             return r
