@@ -14,16 +14,15 @@ manager's emulation, which the venue's ``order_types``/``time_in_force`` tell it
 
 Orders, fills and balances are kept in the venue's own SQLite store and committed before any report leaves the
 venue, so a daemon crash loses nothing here and a restarted daemon can ask what really happened (``reconcile``,
-``order_by_client_id``); a venue opened on an existing store puts its open orders back in the book. A client
-order id is accepted once only: a resent order is rejected as a duplicate.
+``order_by_client_id``); a venue opened on an existing store puts its open orders back in the book. A venue
+given no store (a replay's, a what-if's) keeps the same account in memory
+(:mod:`leand.simulator.paper_account`). A client order id is accepted once only: a resent order is rejected as a
+duplicate.
 """
 
 from __future__ import annotations
 
 import math
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from leand.model import (
@@ -49,40 +48,12 @@ from leand.simulator.book import (
     SimOrder,
     Trade,
 )
+from leand.simulator.paper_account import OPEN, MemoryAccount, PaperAccount, SqliteAccount
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS orders (
-    client_order_id TEXT PRIMARY KEY, venue_order_id INTEGER UNIQUE, symbol TEXT, quantity REAL, type TEXT,
-    limit_price REAL, status TEXT, filled REAL DEFAULT 0, created_ns INTEGER, updated_ns INTEGER,
-    stop_price REAL, trailing_amount REAL, trailing_pct INTEGER DEFAULT 0, tif TEXT DEFAULT 'gtc');
-CREATE TABLE IF NOT EXISTS fills (
-    fill_id INTEGER PRIMARY KEY AUTOINCREMENT, client_order_id TEXT, symbol TEXT, quantity REAL, price REAL,
-    fee REAL, fee_currency TEXT, liquidity TEXT, time_ns INTEGER);
-CREATE TABLE IF NOT EXISTS balances (asset TEXT PRIMARY KEY, amount REAL);
-CREATE TABLE IF NOT EXISTS submissions (client_order_id TEXT, time_ns INTEGER);
-CREATE INDEX IF NOT EXISTS orders_open ON orders (symbol, status);
-"""
-#: columns a store made before the venue kept stops gets on open
-_ADDED = (("stop_price", "REAL"), ("trailing_amount", "REAL"), ("trailing_pct", "INTEGER DEFAULT 0"),
-          ("tif", "TEXT DEFAULT 'gtc'"))
 #: the owner of the quoted market's orders in the book, and of the account's
 MARKET = "market"
 ACCOUNT = "account"
-_OPEN = ("accepted", "partially_filled")
 _EPS = 1e-9
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """All or nothing: in autocommit mode ``with db:`` alone commits each statement on its own, so a crash
-    between a fill's insert and its balance update would leave the account inconsistent."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 class PaperVenue:
@@ -105,22 +76,10 @@ class PaperVenue:
         self._by_id = {s.id: i for s, i in instruments.items()}
         self.maker_fee = maker_fee
         self.taker_fee = taker_fee
-        if store is not None:
-            store.parent.mkdir(parents=True, exist_ok=True)
-        # None: an in-memory account (replays, backtests and what-ifs), same matching
-        self.db = sqlite3.connect(store if store is not None else ":memory:", isolation_level=None,
-                                  check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
-        have = {r[1] for r in self.db.execute("PRAGMA table_info(orders)")}
-        for col, decl in _ADDED:
-            if col not in have:
-                self.db.execute(f"ALTER TABLE orders ADD COLUMN {col} {decl}")
-        if not self.db.execute("SELECT 1 FROM balances LIMIT 1").fetchone():
-            with _transaction(self.db):
-                self.db.executemany("INSERT INTO balances VALUES (?, ?)",
-                                    list((starting_balances or {"USD": 100_000.0}).items()))
+        # None: an in-memory account (replays, backtests and what-ifs), same matching and bookkeeping
+        self.account: PaperAccount = SqliteAccount(store) if store is not None else MemoryAccount()
+        if not self.account.has_balances():
+            self.account.seed_balances(starting_balances or {"USD": 100_000.0})
         self.bid: dict[str, float] = {}
         self.ask: dict[str, float] = {}
         self.books: dict[str, OrderBook] = {}
@@ -129,15 +88,11 @@ class PaperVenue:
         self._market_id = 0  # the market's order ids count down from -1, apart from the account's
         #: quotes not yet in the book, per symbol and side: (price, size), price 0 for a side taken away
         self._pending: dict[str, dict[int, tuple[float, float]]] = {}
-        row = self.db.execute("SELECT COALESCE(MAX(venue_order_id), 0) FROM orders").fetchone()
-        self._next_id = row[0] + 1
+        self._next_id = self.account.max_venue_order_id() + 1
         #: the account's open orders: book order id -> client order id, and the sign of each order's quantity
         self._cid: dict[int, str] = {}
         self._sign: dict[str, float] = {}
-        for cid, vid, sid, qty, type_, limit, stop, trail, pct, tif, filled in self.db.execute(
-                "SELECT client_order_id, venue_order_id, symbol, quantity, type, limit_price, stop_price, "
-                "trailing_amount, trailing_pct, tif, filled FROM orders WHERE status IN ('accepted',"
-                "'partially_filled') ORDER BY venue_order_id"):
+        for cid, vid, sid, qty, type_, limit, stop, trail, pct, tif, filled in self.account.open_rows():
             if sid not in self._by_id:
                 continue
             # back in the book for what is left (no market quoted yet: nothing trades until the first quote)
@@ -258,14 +213,14 @@ class PaperVenue:
                trailing_amount: float | None = None, trailing_as_percentage: bool = False,
                time_in_force: str = "gtc") -> list[ExecReport]:
         sid = symbol.id
-        with _transaction(self.db):
-            self.db.execute("INSERT INTO submissions VALUES (?, ?)", (client_order_id, now_ns))
+        account = self.account
+        account.record_submission(client_order_id, now_ns)
 
         def reject(reason: str) -> list[ExecReport]:
             return [ExecReport(client_order_id=client_order_id, status=OrderStatus.REJECTED, symbol=sid,
                                time_ns=now_ns, reason=reason)]
 
-        if self.db.execute("SELECT 1 FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone():
+        if account.has_order(client_order_id):
             return reject("DUPLICATE_CLIENT_ORDER_ID")
         if sid not in self._by_id:
             return reject(f"UNKNOWN_SYMBOL {sid}")
@@ -299,12 +254,8 @@ class PaperVenue:
         reason = book.validate(o)
         if reason is not None:
             return reject(f"INVALID_ORDER {reason}")
-        with _transaction(self.db):
-            self.db.execute("INSERT INTO orders (client_order_id, venue_order_id, symbol, quantity, type, "
-                            "limit_price, status, filled, created_ns, updated_ns, stop_price, trailing_amount, "
-                            "trailing_pct, tif) VALUES (?,?,?,?,?,?,?,0,?,?,?,?,?,?)",
-                            (client_order_id, vid, sid, quantity, type_, limit_price, "accepted", now_ns, now_ns,
-                             stop_price, trailing_amount, int(trailing_as_percentage), o.time_in_force.value))
+        account.insert_order(client_order_id, vid, sid, quantity, type_, limit_price, now_ns, stop_price,
+                             trailing_amount, trailing_as_percentage, o.time_in_force.value)
         self._cid[vid] = client_order_id
         self._sign[client_order_id] = 1.0 if quantity > 0 else -1.0
         self._apply_quotes(book, sid, now_ns)
@@ -314,22 +265,20 @@ class PaperVenue:
         return self._reports(book, now_ns)
 
     def cancel(self, client_order_id: str, now_ns: int) -> ExecReport:
-        row = self.db.execute("SELECT symbol, status, venue_order_id FROM orders WHERE client_order_id=?",
-                              (client_order_id,)).fetchone()
-        if row is None or row[1] not in _OPEN:
+        row = self.account.row(client_order_id)
+        if row is None or row[1] not in OPEN:
             # the order stays as it is (filled, canceled...): only the cancel request is refused
             return ExecReport(client_order_id=client_order_id, kind=ReportKind.CANCEL_REJECTED,
                               status=OrderStatus(row[1]) if row else OrderStatus.REJECTED,
                               symbol=row[0] if row else "", time_ns=now_ns, reason=f"{CANCEL_REJECTED} " + (
                                   "UNKNOWN_ORDER" if row is None else f"ORDER_{row[1].upper()}"))
+        vid = row[6]
         book = self._book(row[0])
-        if row[2] in book.orders:
-            book.cancel(row[2], now_ns)
+        if vid in book.orders:
+            book.cancel(vid, now_ns)
             book.drain()
-        self._cid.pop(row[2], None)
-        with _transaction(self.db):
-            self.db.execute("UPDATE orders SET status='canceled', updated_ns=? WHERE client_order_id=?",
-                            (now_ns, client_order_id))
+        self._cid.pop(vid, None)
+        self.account.set_status(client_order_id, "canceled", now_ns)
         return ExecReport(client_order_id=client_order_id, status=OrderStatus.CANCELED, symbol=row[0],
                           time_ns=now_ns)
 
@@ -339,8 +288,7 @@ class PaperVenue:
         """Change an open order in the book (the book's rules: a size decrease keeps priority, a price change
         or a size increase goes to the back and may trade at once). A trailing stop given a new amount trails
         it from the touch now; the accepted update carries the stop price that results."""
-        row = self.db.execute("SELECT symbol, status, quantity, filled, type, limit_price, venue_order_id, "
-                              "stop_price FROM orders WHERE client_order_id=?", (client_order_id,)).fetchone()
+        row = self.account.row(client_order_id)
 
         def refuse(reason: str, status: OrderStatus) -> list[ExecReport]:
             return [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_REJECTED, status=status,
@@ -349,7 +297,7 @@ class PaperVenue:
         if row is None:
             return refuse("UNKNOWN_ORDER", OrderStatus.REJECTED)
         sid, status, qty, filled, type_, limit, vid, _stop = row
-        if status not in _OPEN:
+        if status not in OPEN:
             return refuse(f"ORDER_{status.upper()}", OrderStatus(status))
         new_qty = qty if quantity is None else quantity
         if (new_qty > 0) != (qty > 0) or abs(new_qty) < abs(filled) - 1e-12:
@@ -364,9 +312,7 @@ class PaperVenue:
                 book.cancel(vid, now_ns, "replaced")
                 book.drain()
             self._cid.pop(vid, None)
-            with _transaction(self.db):
-                self.db.execute("UPDATE orders SET quantity=?, status='filled', updated_ns=? WHERE "
-                                "client_order_id=?", (new_qty, now_ns, client_order_id))
+            self.account.cut_to_filled(client_order_id, new_qty, now_ns)
             return [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_ACCEPTED,
                                status=OrderStatus.FILLED, symbol=sid, time_ns=now_ns, quantity=new_qty,
                                limit_price=limit)]
@@ -387,10 +333,7 @@ class PaperVenue:
             why = next((e.reason for e in ev if isinstance(e, Rejected)), "REFUSED")
             return refuse(f"INVALID_UPDATE {why}", OrderStatus(status))
         new_limit = limit if limit_price is None else limit_price
-        with _transaction(self.db):
-            self.db.execute("UPDATE orders SET quantity=?, limit_price=?, stop_price=COALESCE(?, stop_price), "
-                            "trailing_amount=COALESCE(?, trailing_amount), updated_ns=? WHERE client_order_id=?",
-                            (new_qty, new_limit, stop_price, trailing_amount, now_ns, client_order_id))
+        self.account.amend(client_order_id, new_qty, new_limit, stop_price, trailing_amount, now_ns)
         out = [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_ACCEPTED, status=OrderStatus(status),
                           symbol=sid, time_ns=now_ns, quantity=new_qty, limit_price=new_limit, stop_price=stop_price)]
         return out + self._reports(book, now_ns)
@@ -422,9 +365,7 @@ class PaperVenue:
                 status = OrderStatus.EXPIRED if cls is Expired else \
                     OrderStatus.REJECTED if cls is Rejected else OrderStatus.CANCELED
                 reason = getattr(ev, "reason", "")
-                with _transaction(self.db):
-                    self.db.execute("UPDATE orders SET status=?, updated_ns=? WHERE client_order_id=?",
-                                    (status.value, now_ns, cid))
+                self.account.set_status(cid, status.value, now_ns)
                 out.append(ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns,
                                       reason=reason.upper() if reason and reason != "canceled" else ""))
         return out
@@ -435,57 +376,33 @@ class PaperVenue:
         q = qty * self._sign[cid]
         inst = self._by_id[sid]
         base, quote = inst.base_currency, inst.quote_currency
-        with _transaction(self.db):
-            self.db.execute("UPDATE orders SET filled = filled + ?, status = CASE WHEN abs(quantity - filled - ?) "
-                            "< 1e-9 THEN 'filled' ELSE 'partially_filled' END, updated_ns=? WHERE "
-                            "client_order_id=?", (q, q, now_ns, cid))
-            cur = self.db.execute("INSERT INTO fills (client_order_id, symbol, quantity, price, fee, fee_currency, "
-                                  "liquidity, time_ns) VALUES (?,?,?,?,?,?,?,?)",
-                                  (cid, sid, q, price, fee, quote, liquidity, now_ns))
-            self.db.execute("INSERT INTO balances VALUES (?, ?) ON CONFLICT(asset) DO UPDATE SET amount = amount + ?",
-                            (quote, -q * price - fee, -q * price - fee))
-            if base:
-                self.db.execute("INSERT INTO balances VALUES (?, ?) ON CONFLICT(asset) DO UPDATE SET "
-                                "amount = amount + ?", (base, q, q))
-        status = OrderStatus(self.db.execute("SELECT status FROM orders WHERE client_order_id=?",
-                                             (cid,)).fetchone()[0])
+        st, fill_id = self.account.fill(cid, sid, q, price, fee, quote, base, liquidity, now_ns)
+        status = OrderStatus(st)
         if status is OrderStatus.FILLED:
             self._cid.pop(vid, None)
         return ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns,
-                          fill_id=cur.lastrowid or 0, fill_quantity=q, fill_price=price, fee=fee, fee_currency=quote,
+                          fill_id=fill_id, fill_quantity=q, fill_price=price, fee=fee, fee_currency=quote,
                           liquidity=liquidity)
 
     # -- what a reconnecting client asks ---------------------------------------------------------
     def order_by_client_id(self, cid: str) -> VenueOrder | None:
-        row = self.db.execute("SELECT client_order_id, venue_order_id, symbol, quantity, type, limit_price, status, "
-                              "filled FROM orders WHERE client_order_id=?", (cid,)).fetchone()
-        return None if row is None else VenueOrder(client_order_id=row[0], venue_order_id=row[1], symbol=row[2],
-                                                   quantity=row[3], type=row[4], limit_price=row[5],
-                                                   status=OrderStatus(row[6]),
-                                                   filled=row[7])
+        return self.account.order(cid)
 
     def open_orders(self) -> list[VenueOrder]:
-        rows = self.db.execute("SELECT client_order_id FROM orders WHERE status IN ('accepted','partially_filled') "
-                               "ORDER BY venue_order_id").fetchall()
-        return [o for r in rows if (o := self.order_by_client_id(r[0])) is not None]
+        return self.account.open_orders()
 
     def fills_since(self, fill_id: int) -> list[ExecReport]:
-        rows = self.db.execute("SELECT f.fill_id, f.client_order_id, f.symbol, f.quantity, f.price, f.fee, "
-                               "f.fee_currency, f.liquidity, f.time_ns, o.status FROM fills f JOIN orders o USING "
-                               "(client_order_id) WHERE f.fill_id > ? ORDER BY f.fill_id", (fill_id,)).fetchall()
-        return [ExecReport(client_order_id=r[1], status=OrderStatus(r[9]), symbol=r[2], time_ns=r[8], fill_id=r[0],
-                           fill_quantity=r[3], fill_price=r[4], fee=r[5], fee_currency=r[6], liquidity=r[7])
-                for r in rows]
+        return self.account.fills_since(fill_id)
 
     def balances(self) -> dict[str, float]:
-        return dict(self.db.execute("SELECT asset, amount FROM balances ORDER BY asset").fetchall())
+        return self.account.balances()
 
     def submission_counts(self) -> dict[str, int]:
         """How many times each client order id was sent (a crash test asserts 1)."""
-        return dict(self.db.execute("SELECT client_order_id, COUNT(*) FROM submissions GROUP BY client_order_id"))
+        return self.account.submission_counts()
 
     def close(self) -> None:
-        self.db.close()
+        self.account.close()
 
 
 __all__ = ["ACCOUNT", "MARKET", "BookEvent", "PaperVenue"]

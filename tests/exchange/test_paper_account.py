@@ -1,0 +1,73 @@
+"""The paper venue's two account keepers agree: a venue with no store (a replay's, in memory) gives the same
+reports, fills, fill ids, balances and order views, step for step, as one on its SQLite store, whatever the
+quotes, orders, updates and cancels. A replay is byte-identical to the stored venue because of this."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leand.model import Instrument, QuoteTick, Symbol
+from leand.simulator.paper import PaperVenue
+from leand.simulator.paper_account import MemoryAccount, SqliteAccount
+
+BTC = Symbol.crypto("BTCUSD")
+INST = {BTC: Instrument(BTC, quote_currency="USD", base_currency="BTC", tick_size=0.01, lot_size=0.001)}
+
+step = st.one_of(
+    st.tuples(st.just("quote"), st.integers(-30, 30), st.integers(1, 5), st.booleans(), st.booleans()),
+    st.tuples(st.just("submit"), st.sampled_from(["market", "limit", "stop_market", "stop_limit", "trailing_stop"]),
+              st.integers(-3, 3).filter(bool), st.integers(-20, 20), st.sampled_from(["gtc", "ioc", "fok"])),
+    st.tuples(st.just("cancel"), st.integers(0, 30)),
+    st.tuples(st.just("modify"), st.integers(0, 30), st.integers(-3, 3), st.integers(-20, 20)),
+)
+
+
+def run(v: PaperVenue, steps: list) -> list:
+    """Every report the venue gives for ``steps``, in order, then its account as a reconnecting client sees it."""
+    out: list = []
+    mid = 100.0
+    t = 0
+    n = 0
+    for s in steps:
+        t += 1_000
+        if s[0] == "quote":
+            mid = max(1.0, mid + s[1] * 0.01)
+            out.append(v.on_quote(QuoteTick(BTC, t, round(mid - 0.01, 2) if s[3] else 0.0, float(s[2]),
+                                            round(mid + 0.01, 2) if s[4] else 0.0, float(s[2]))))
+        elif s[0] == "submit":
+            _, type_, q, off, tif = s
+            price = round(mid + off * 0.01, 2)
+            out.append(v.submit(f"o{n}", BTC, q * 0.001, type_, price if "limit" in type_ else None, t,
+                                stop_price=price if type_ in ("stop_market", "stop_limit") else None,
+                                trailing_amount=0.05 if type_ == "trailing_stop" else None, time_in_force=tif))
+            n += 1
+        elif s[0] == "cancel":
+            out.append([v.cancel(f"o{s[1]}", t)])
+        else:
+            _, i, q, off = s
+            out.append(v.modify(f"o{i}", q * 0.001 if q else None, round(mid + off * 0.01, 2) if off else None, t))
+    out.append(v.balances())
+    out.append(v.open_orders())
+    out.append(v.fills_since(0))
+    out.append(v.fills_since(2))
+    out.append([v.order_by_client_id(f"o{i}") for i in range(n + 1)])
+    out.append(v.submission_counts())
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(step, min_size=1, max_size=60), st.sampled_from([{"USD": 1e9, "BTC": 1e6}, {"USD": 1_000}]))
+def test_memory_account_is_the_stored_one(steps: list, cash: dict[str, float]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = PaperVenue(Path(tmp) / "venue.sqlite", INST, starting_balances=cash, taker_fee=0.001,
+                            maker_fee=0.0002)
+        memory = PaperVenue(None, INST, starting_balances=cash, taker_fee=0.001, maker_fee=0.0002)
+        assert isinstance(stored.account, SqliteAccount) and isinstance(memory.account, MemoryAccount)
+        try:
+            assert run(memory, steps) == run(stored, steps)
+        finally:
+            stored.close()
