@@ -66,7 +66,7 @@ def main() -> None:
     print(f"floor (bare loop, prices into dicts):     {per(floor, n)} per quote")
     print(f"paper venue, nothing open:                {per(idle, n)} per quote")
     print(f"paper venue, 10 resting + trailing stop:  {per(busy, n)} per quote")
-    print(f"submit + cancel of a limit (SQLite store):{per(sc, m)} per pair")
+    print(f"submit + cancel of a limit (in memory):   {per(sc, m)} per pair")
 
 
 if __name__ == "__main__":

@@ -159,8 +159,10 @@ class PaperVenue:
     def on_quote(self, q: QuoteTick) -> list[ExecReport]:
         """The quote replaces the market's orders on the sides it names (and on a side its other price crosses,
         which is stale); resting orders it reaches fill, stops trail and trigger on the new touch. While the
-        account has nothing in the book the quote is only noted: the market's orders are put in the book when
-        an order comes (nothing could trade with them before, so that is the same)."""
+        account has nothing in the book, or nothing the quote reaches and no stop, the quote is only noted: the
+        market's orders are put in the book when an order comes or a quote reaches one (nothing could trade
+        with them before, and they go in behind the account's orders as they would have, so that is the
+        same)."""
         sid = q.symbol.id
         if sid not in self._by_id:
             return []
@@ -176,7 +178,7 @@ class PaperVenue:
             self.ask[sid] = na
             pend[-1] = (na, q.ask_size)
         book = self.books.get(sid)
-        if book is None or not self._account_in(book, sid):
+        if book is None or not self._account_in(book, sid) or (not book.stops and self._can_wait(book, pend)):
             return []
         self._apply_quotes(book, sid, q.time)
         book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), q.time)
@@ -191,6 +193,29 @@ class PaperVenue:
             if mid is not None and mid in book.orders:
                 n -= 1
         return n > 0
+
+    def _can_wait(self, book: OrderBook, pend: dict[int, tuple[float, float]]) -> bool:
+        """Whether the noted quotes can stay out of the book: no resting order of the account is at a price
+        they would trade with (a bid at or above an account's ask, an ask at or below an account's bid)."""
+        bid = pend.get(1)
+        if bid is not None and bid[0]:
+            limit = bid[0] + _EPS
+            for lvl in book.asks.values():
+                if lvl.price > limit:
+                    break
+                for o in lvl.orders:
+                    if o.live and o.owner == ACCOUNT:
+                        return False
+        ask = pend.get(-1)
+        if ask is not None and ask[0]:
+            limit = ask[0] - _EPS
+            for lvl in book.bids.values():
+                if lvl.price < limit:
+                    break
+                for o in lvl.orders:
+                    if o.live and o.owner == ACCOUNT:
+                        return False
+        return True
 
     def _apply_quotes(self, book: OrderBook, sid: str, now: int) -> None:
         """Put the quotes noted since the last time into the book: both old orders go before the new ones

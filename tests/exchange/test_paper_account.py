@@ -1,6 +1,8 @@
 """The paper venue's two account keepers agree: a venue with no store (a replay's, in memory) gives the same
 reports, fills, fill ids, balances and order views, step for step, as one on its SQLite store, whatever the
-quotes, orders, updates and cancels. A replay is byte-identical to the stored venue because of this."""
+quotes, orders, updates and cancels. A replay is byte-identical to the stored venue because of this. And a
+quote the account's orders cannot trade with, kept out of the book until it matters, changes nothing: the venue
+reports as one that puts every quote in the book at once."""
 
 from __future__ import annotations
 
@@ -24,6 +26,13 @@ step = st.one_of(
     st.tuples(st.just("cancel"), st.integers(0, 30)),
     st.tuples(st.just("modify"), st.integers(0, 30), st.integers(-3, 3), st.integers(-20, 20)),
 )
+
+
+class EveryQuoteInTheBook(PaperVenue):
+    """The reference: every quote replaces the market's orders in the book as it comes."""
+
+    def _can_wait(self, book, pend) -> bool:  # type: ignore[no-untyped-def]
+        return False
 
 
 def run(v: PaperVenue, steps: list) -> list:
@@ -71,3 +80,25 @@ def test_memory_account_is_the_stored_one(steps: list, cash: dict[str, float]) -
             assert run(memory, steps) == run(stored, steps)
         finally:
             stored.close()
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(step, min_size=1, max_size=80), st.sampled_from([{"USD": 1e9, "BTC": 1e6}, {"USD": 1_000}]))
+def test_quotes_kept_out_of_the_book_change_nothing(steps: list, cash: dict[str, float]) -> None:
+    lazy = PaperVenue(None, INST, starting_balances=cash, taker_fee=0.001, maker_fee=0.0002)
+    eager = EveryQuoteInTheBook(None, INST, starting_balances=cash, taker_fee=0.001, maker_fee=0.0002)
+    assert run(lazy, steps) == run(eager, steps)
+
+
+def test_a_quote_that_reaches_a_resting_order_at_its_price_fills_it() -> None:
+    """The edge of keeping a quote out of the book: a bid exactly at the account's ask (or an ask at its bid)
+    trades, as it would in the book."""
+    for side in (1, -1):
+        v = PaperVenue(None, INST, starting_balances={"USD": 1e6, "BTC": 10.0})
+        v.on_quote(QuoteTick(BTC, 1, 99.0, 1.0, 101.0, 1.0))
+        px = 100.0
+        assert v.submit("r", BTC, -0.001 * side, "limit", px, 2)[0].status.value == "accepted"
+        assert v.on_quote(QuoteTick(BTC, 3, 99.5, 1.0, 100.5, 1.0)) == []  # away from it: waits
+        q = QuoteTick(BTC, 4, px, 1.0, 100.5, 1.0) if side > 0 else QuoteTick(BTC, 4, 99.5, 1.0, px, 1.0)
+        fills = [r for r in v.on_quote(q) if r.fill_quantity]
+        assert [(r.fill_quantity, r.fill_price) for r in fills] == [(-0.001 * side, px)]
