@@ -59,7 +59,7 @@ from leand.adapters.binance.schemas import (
 )
 from leand.adapters.binance.schemas import ApiError as ApiErrorBody
 from leand.adapters.binance.signing import ws_signature
-from leand.adapters.binance.wsapi import RequestTemplates, write_now
+from leand.adapters.binance.wsapi import RequestTemplates, Template, write_now
 from leand.model import (
     CANCEL_REJECTED,
     STATUS_RANK,
@@ -182,7 +182,13 @@ class BinanceExecutionClient:
         self.templates = RequestTemplates(self._api_key, self._secret, cfg.recv_window_ms)
         #: WS API request id -> (order, its answer's deadline)
         self._ws_pending: dict[str, tuple[Order, asyncio.TimerHandle]] = {}
-        #: called with (method, params) as a new order's request goes on the wire (benchmarks time it)
+        #: order shape -> (its order.place template, the symbol's filters and text memo, has a price, has a stop
+        #: price, side)
+        self._ws_shapes: dict[tuple, tuple[Template, Filters, dict[Any, str], bool, bool, str]] = {}
+        #: symbol -> {quantity or (price, side): the value as sent on its grid}; a quantity off the grid: ""
+        self._text_memo: dict[str, dict[Any, str]] = {}
+        #: called with (method, the request's per-order values) as a new order goes on the wire (benchmarks
+        #: time it)
         self.on_send: Callable[[str, Mapping[str, Any]], None] | None = None
 
     # -- the venue boundary ---------------------------------------------------------------------------------
@@ -302,6 +308,8 @@ class BinanceExecutionClient:
                     f.tick = flt.tickSize
                 elif flt.filterType == "LOT_SIZE" and flt.stepSize and float(flt.stepSize):
                     f.step = flt.stepSize
+        self._ws_shapes.clear()  # rounding from the new filters
+        self._text_memo.clear()
         missing = set(self.filters) - {s.symbol for s in info.symbols}
         if missing:
             log.warning("binance.unknown_symbols", symbols=sorted(missing))
@@ -511,17 +519,48 @@ class BinanceExecutionClient:
 
     def _place_ws(self, order: Order) -> bool:
         """Write the signed ``order.place`` frame now; False (the caller goes by REST) when the order cannot be
-        expressed (REST reports why), the weight budget says wait, or the connection cannot take the frame."""
-        params = self.order_params(order)
-        if isinstance(params, str) or self.rest.throttle.delay(1) > 0:
+        expressed (REST reports why), the weight budget says wait, or the connection cannot take the frame.
+
+        The order's shape (symbol, type, side, post-only, time in force) names its template and filters, made
+        from :meth:`order_params` on the shape's first order; after that an order costs two memo lookups (its
+        quantity and price as text on the symbol's grid), the template's render and the write."""
+        if self.rest.throttle.delay(1) > 0:
             return False
+        buy = order.quantity > 0
+        key = (order.symbol, order.type, buy, order.post_only, order.time_in_force)
+        shape = self._ws_shapes.get(key)
+        if shape is None:
+            params = self.order_params(order)
+            if isinstance(params, str):
+                return False
+            sym = params["symbol"]
+            shape = self._ws_shapes[key] = (self.templates.template("order.place", params), self.filters[sym],
+                                            self._text_memo.setdefault(sym, {}), "price" in params,
+                                            "stopPrice" in params, params["side"])
+        tpl, f, memo, has_price, has_stop, side = shape
+        if len(memo) > 4096:  # a strategy that sizes every order differently: the memo stays small
+            memo.clear()
+        qty = memo.get(order.quantity) or memo.setdefault(order.quantity, f.quantity(order.quantity) or "")
+        if not qty:
+            return False
+        price = stop = ""
+        if has_price:
+            px = order.limit_price
+            if px is None:
+                return False
+            price = memo.get((px, side)) or memo.setdefault((px, side), f.price(px, side))
+        if has_stop:
+            px = order.stop_price
+            if px is None:
+                return False
+            stop = memo.get((px, side)) or memo.setdefault((px, side), f.price(px, side))
         cid = order.client_order_id
         rid = f"o{self.sent}-{cid}"
-        frame = self.templates.frame(rid, "order.place", params, self.rest.timestamp_ms())
-        if not write_now(self._uws, frame):
+        if not write_now(self._uws, tpl.render(rid, cid, qty, price, stop, self.rest.timestamp_ms())):
             return False
         if self.on_send is not None:
-            self.on_send("order.place", params)
+            self.on_send("order.place", {"newClientOrderId": cid, "quantity": qty, "price": price,
+                                         "stopPrice": stop})
         self._inflight.add(cid)
         self.sent += 1
         self.stats["orders_sent"] += 1
@@ -891,8 +930,10 @@ class BinanceExecutionClient:
         first = True
         while True:
             try:
+                # no compression: an order frame is written as it is (wsapi.write_now), and nothing on this
+                # connection is big enough for deflate to pay for its time
                 async with websockets.connect(self.cfg.ws_api_url, open_timeout=10, ping_interval=20,
-                                              ping_timeout=60, max_size=1 << 24) as ws:
+                                              ping_timeout=60, max_size=1 << 24, compression=None) as ws:
                     self._uws = ws
                     await self._subscribe(ws)
                     attempt = 0

@@ -35,3 +35,36 @@ def test_templated_frames_sign_like_the_generic_signer(qty, price, n, ts, side, 
     _check(t, p, ts)
     _check(t, {**p, "newClientOrderId": f"s1-1-{n + 1}"}, ts + 1)  # the same shape again: from the template
     assert len(t) == 1
+
+
+@given(key=st.binary(min_size=0, max_size=200), data=st.binary(max_size=600))
+def test_hmac_with_kept_pads_is_hmac_sha256(key: bytes, data: bytes) -> None:
+    import hashlib
+    import hmac
+
+    from leand.adapters.binance.wsapi import HmacSha256
+
+    assert HmacSha256(key).hexdigest(data) == hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def test_text_frames_parse_as_masked_client_frames() -> None:
+    """What write_now puts on the wire is what a server's parser reads back: one final, masked text frame
+    with the payload, at every length encoding (7-bit, 16-bit, 64-bit)."""
+    from websockets.frames import Frame, Opcode
+    from websockets.streams import StreamReader
+
+    from leand.adapters.binance.wsapi import text_frame
+
+    for n in (0, 1, 125, 126, 4000, 65535, 65536, 70000):
+        payload = bytes(range(256)) * (n // 256) + bytes(range(n % 256))
+        wire = text_frame(payload)
+        reader = StreamReader()
+        reader.feed_data(wire)
+        parser = Frame.parse(reader.read_exact, mask=True)
+        try:
+            next(parser)
+        except StopIteration as done:
+            f = done.value
+        assert f.opcode is Opcode.TEXT and f.fin and f.data == payload
+        assert wire[1] & 0x80  # masked
+    assert text_frame(b"x")[2:6] != text_frame(b"x")[2:6]  # a fresh key per frame
