@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from leand.live.logs import enabled
 from leand.live.metrics import LiveStats, reconnect_counts
 from leand.live.webhooks import Webhooks
 from leand.model import OrderStatus
@@ -67,9 +68,10 @@ class Observer:
                 stats.bump(stats.orders, (sid, "submitted"))
                 stats.approved(cid)
                 # the hook runs just before the intent is journaled and sent: the log line waits until after
-                later(partial(log.info, "order.submitted", strategy=sid, client_order_id=cid,
-                              symbol=order.symbol.value, side=_side(order.quantity), quantity=abs(order.quantity),
-                              type=order.type.value, limit_price=order.limit_price))
+                if enabled.info:
+                    later(partial(log.info, "order.submitted", strategy=sid, client_order_id=cid,
+                                  symbol=order.symbol.value, side=_side(order.quantity),
+                                  quantity=abs(order.quantity), type=order.type.value, limit_price=order.limit_price))
                 return
             code = decision.code
             stats.bump(stats.risk, (sid, code))
@@ -115,19 +117,22 @@ class Observer:
                 stats.bump(stats.fees, (sid, sym, rep.fee_currency or "?"), rep.fee)
             if status == "filled":
                 stats.bump(stats.orders, (sid, "filled"))
-            log.info("order.fill", strategy=sid, client_order_id=cid, symbol=sym, side=side, quantity=abs(q),
-                     price=px, fee=rep.fee, fee_currency=rep.fee_currency, liquidity=rep.liquidity,
-                     fill_id=rep.fill_id, status=status)
-            self.webhooks.emit("fill", f"{sid}: {side} {abs(q):g} {sym} @ {px:g} (fee {rep.fee:g} "
-                               f"{rep.fee_currency})", strategy=sid, client_order_id=cid, symbol=sym, side=side,
-                               quantity=abs(q), price=px, fee=rep.fee, fee_currency=rep.fee_currency)
+            if enabled.info:
+                log.info("order.fill", strategy=sid, client_order_id=cid, symbol=sym, side=side, quantity=abs(q),
+                         price=px, fee=rep.fee, fee_currency=rep.fee_currency, liquidity=rep.liquidity,
+                         fill_id=rep.fill_id, status=status)
+            if self.webhooks.targets:  # the message is built only when someone is to receive it
+                self.webhooks.emit("fill", f"{sid}: {side} {abs(q):g} {sym} @ {px:g} (fee {rep.fee:g} "
+                                   f"{rep.fee_currency})", strategy=sid, client_order_id=cid, symbol=sym, side=side,
+                                   quantity=abs(q), price=px, fee=rep.fee, fee_currency=rep.fee_currency)
             return
         if status == "rejected" and order.status is OrderStatus.PENDING_CANCEL:
             status = "cancel_rejected"  # the cancel came too late (the order filled): not an order rejection
         stats.bump(stats.order_events, (sid, status))
         if status in ("canceled", "rejected", "expired"):
             stats.bump(stats.orders, (sid, status))
-        log.info(f"order.{status}", strategy=sid, client_order_id=cid, symbol=sym, reason=rep.reason)
+        if enabled.info:
+            log.info(f"order.{status}", strategy=sid, client_order_id=cid, symbol=sym, reason=rep.reason)
         if status == "rejected":
             self.webhooks.emit("reject", f"{sid}: order {cid} ({sym}) rejected by the venue: {rep.reason}",
                                strategy=sid, client_order_id=cid, code=rep.reason, by="venue")

@@ -87,6 +87,54 @@ def test_an_id_is_never_reused_absorbed_or_not(tmp_path: Path) -> None:
     j.close()
 
 
+def test_the_fresh_id_check_without_sqlite_still_refuses_every_reuse(tmp_path: Path) -> None:
+    """Ids of the order manager's shape skip the SQLite lookup when above the highest of their prefix; any id at
+    or below it, in another shape, or journaled by an earlier run is still checked and refused."""
+    def intent(j: Journal, cid: str) -> None:
+        j.intent(cid, "s", BTC, 1.0, "limit", 10.0, None, "gtc", "", 1, 1)
+
+    j = Journal(tmp_path / "journal.sqlite")
+    for cid in ("s-1-1", "s-1-2", "s-1-10", "s-1-2:1", "s-1-007", "t-1-3", "plain"):
+        intent(j, cid)
+    j.absorb()
+    intent(j, "s-1-11")
+    for cid in ("s-1-1", "s-1-2", "s-1-10", "s-1-11", "s-1-2:1", "s-1-007", "t-1-3", "plain"):
+        with pytest.raises(sqlite3.IntegrityError):
+            intent(j, cid)
+    intent(j, "s-1-3")  # below the highest but never used: looked up, accepted
+    intent(j, "s-1-7")  # 007 is another id
+    j.close()
+    # a new run reads the highest from SQLite (and the log) before trusting its prefix
+    j2 = Journal(tmp_path / "journal.sqlite")
+    for cid in ("s-1-11", "s-1-3", "t-1-3"):
+        with pytest.raises(sqlite3.IntegrityError):
+            intent(j2, cid)
+    intent(j2, "s-1-12")
+    assert j2._top["s-1-"] == 12
+    j2.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a-1-", "a-1-1-", "b-2-", "a-1-5:"]), st.integers(0, 30),
+                          st.booleans()), max_size=60))
+def test_the_fresh_id_check_agrees_with_sqlite(tmp_path_factory: pytest.TempPathFactory,
+                                               ops: list[tuple[str, int, bool]]) -> None:
+    j = Journal(tmp_path_factory.mktemp("j") / "journal.sqlite")
+    used: set[str] = set()
+    for prefix, n, absorb in ops:
+        cid = f"{prefix}{n}"
+        if cid in used:
+            with pytest.raises(sqlite3.IntegrityError):
+                j.intent(cid, "s", BTC, 1.0, "limit", 10.0, None, "gtc", "", 1, 1)
+        else:
+            j.intent(cid, "s", BTC, 1.0, "limit", 10.0, None, "gtc", "", 1, 1)
+            used.add(cid)
+        if absorb:
+            j.absorb()
+    assert {i["client_order_id"] for i in j.intents()} == used
+    j.close()
+
+
 def test_rotation_keeps_everything_and_removes_the_old_generation(tmp_path: Path) -> None:
     j = Journal(tmp_path / "journal.sqlite")
     j.ROTATE_BYTES = 2_000
