@@ -111,6 +111,27 @@ class Strategy:
 
     add_universe_selection = set_universe_selection
 
+    def add_universe(self, *args: Any) -> Any:
+        """LEAN's user-defined universe: ``add_universe(name, selector)`` (US equities at the universe
+        settings' resolution) or ``add_universe(security_type, name, resolution, market, universe_settings,
+        selector)``; ``selector(time)`` answers tickers or Symbols. Other universes (coarse/fine fundamental,
+        ETF constituents) read data leand does not have."""
+        from leand.framework.universe import UserDefinedUniverse
+        from leand.model import SecurityType
+
+        def _security_type(x: Any) -> SecurityType:
+            return SecurityType(x)
+
+        if len(args) == 2 and isinstance(args[0], str) and callable(args[1]):
+            return UserDefinedUniverse(self._engine, self, args[0], args[1])
+        if len(args) == 6 and callable(args[5]):
+            st, name, res, market, settings, selector = args
+            return UserDefinedUniverse(self._engine, self, name, selector, security_type=_security_type(st),
+                                       market=market, resolution=res, settings=settings)
+        raise TypeError("add_universe: leand supports add_universe(name, selector) and add_universe(security_type, "
+                        "name, resolution, market, universe_settings, selector); coarse/fine fundamental and ETF "
+                        "universes need data leand does not have")
+
     def set_alpha(self, model: Any) -> None:
         self._framework().set_alpha(model)
 

@@ -330,40 +330,83 @@ class DataFeed:
         #: while one stream alone has data, its real trade bars come out as (times, BarBatch) batches instead
         #: of (times, list of 1-tuples of TradeBars): only the engine's loop asks for this
         self.columnar = columnar
+        #: a pending :meth:`join`, and whether one happened (streams made later start mid-run)
+        self._join: tuple | None = None
+        self._joined = False
+        self._stream_symbols: list[Symbol | None] = []
 
     def _streams(self) -> list[Iterator[Chunk]]:
-        subs = [_SubscriptionStream(self.source, s, self.start_ns, self.end_ns, self.hours[s.symbol])
-                for s in self.subscriptions]
+        streams, self._stream_symbols = self._streams_for(self.subscriptions, self.start_ns)
+        return streams
+
+    def _streams_for(self, subscriptions: list[Subscription], start_ns: int) -> tuple[list[Iterator[Chunk]],
+                                                                                      list[Symbol | None]]:
+        """The chunk iterators of ``subscriptions`` from ``start_ns`` (their corporate actions as one more),
+        with the symbol each streams (None for several)."""
+        subs = [_SubscriptionStream(self.source, s, start_ns, self.end_ns, self.hours[s.symbol])
+                for s in subscriptions]
         streams = [s.chunks() for s in subs]
-        streams += [make() for make in self.extra]
+        symbols: list[Symbol | None] = [s.symbol for s in subscriptions]
+        if not self._joined:  # the extra streams start with the run
+            streams += [make() for make in self.extra]
+            symbols += [None] * len(self.extra)
         if self.aux:
             seen: set[Symbol] = set()
             events: list = []
-            for s in self.subscriptions:
+            for s in subscriptions:
                 sym = s.symbol
                 if sym in seen or sym.security_type is not SecurityType.EQUITY:
                     continue
                 seen.add(sym)
                 tz = self.hours[sym].time_zone
-                d0 = ns_to_datetime(self.start_ns, tz).date()
+                d0 = ns_to_datetime(start_ns, tz).date()
                 d1 = ns_to_datetime(self.end_ns, tz).date()
                 evs = self.source.factor_file(sym).events(sym, tz, d0, d1)
                 mf = self.source.map_file(sym)
                 if mf is not None:
                     evs += mf.events(sym, tz, d0, d1)
-                events += [e for e in evs if self.start_ns <= e.time <= self.end_ns]
+                events += [e for e in evs if start_ns <= e.time <= self.end_ns and (not self._joined
+                                                                                     or e.time > start_ns)]
             if events:
                 streams.append(_AuxStream(events).chunks())
+                symbols.append(seen.pop() if len(seen) == 1 else None)
         for sub in subs:
             sub.columnar = self.columnar  # read when the generator first runs
-        return streams
+        return streams, symbols
+
+    def join(self, t_ns: int, added: list[Subscription], removed: set[Symbol], rest_times: list[int],
+             rest_slices: Any) -> None:
+        """Securities added or removed mid-run, at ``t_ns``: from the next batch on, ``added`` stream from
+        after ``t_ns`` and ``removed`` symbols' data stops. The caller had run the current batch up to
+        ``t_ns``; ``rest_times``/``rest_slices`` (the slices it had not run) come back merged with the
+        new streams, then the rest of the feed. Called between two of :meth:`batches`' batches."""
+        self._join = (t_ns, list(added), set(removed), rest_times, rest_slices)
+
+    def _rejoin(self, streams: list[Iterator[Chunk]], buffers: list[Chunk | None], later: list) -> None:
+        t_ns, added, removed, rest_times, rest_slices = self._join  # type: ignore[misc]
+        self._join = None
+        self._joined = True
+        symbols = self._stream_symbols
+        ends: list[int] = []
+        events: list = []
+        for times, slices in [(rest_times, rest_slices), *later]:
+            if isinstance(slices, BarBatch):
+                slices = list(zip(slices.bars()))
+            for tm, evs in zip(times, slices):
+                for ev in evs:
+                    if ev.symbol not in removed:
+                        ends.append(tm)
+                        events.append(ev)
+        for i, sym in enumerate(symbols):
+            if sym is not None and sym in removed:
+                streams[i], buffers[i] = iter(()), None
+        new, new_symbols = self._streams_for(added, t_ns) if added else ([], [])
+        streams[:0] = [iter(()), *new]  # the slices not run yet first: at equal times they come first
+        buffers[:0] = [(np.array(ends, np.int64), events) if events else None, *(next(s, None) for s in new)]
+        symbols[:0] = [None, *new_symbols]
 
     def batches(self) -> Iterator[tuple[list[int], list[tuple]]]:
         streams = self._streams()
-        if len(streams) == 1:
-            for ends, events in streams[0]:
-                yield from self._one(ends, events)
-            return
         buffers: list[Chunk | None] = [next(s, None) for s in streams]
         while True:
             held = [(i, b) for i, b in enumerate(buffers) if b is not None]
@@ -372,22 +415,27 @@ class DataFeed:
             if len(held) == 1:  # the only stream with data left (e.g. trades, no quote files): its chunk whole
                 i, (ends, events) = held[0]
                 buffers[i] = next(streams[i], None)
-                yield from self._one(ends, events)
-                continue
-            # merging: columns become TradeBars
-            merged: list[tuple[int, tuple[np.ndarray, list]]] = [
-                (i, (b[0], b[1].bars() if isinstance(b[1], BarBatch) else b[1])) for i, b in held]
-            horizon = min(b[0][-1] for _, b in merged)
-            parts_t, parts_e = [], []
-            for i, (ends, events) in merged:
-                cut = int(np.searchsorted(ends, horizon, "right"))
-                parts_t.append(ends[:cut])
-                parts_e.append(events[:cut])
-                if cut == len(ends):
-                    buffers[i] = next(streams[i], None)
-                else:
-                    buffers[i] = (ends[cut:], events[cut:])
-            yield from self._group(parts_t, parts_e)
+                out = self._one(ends, events)
+            else:
+                # merging: columns become TradeBars
+                merged: list[tuple[int, tuple[np.ndarray, list]]] = [
+                    (i, (b[0], b[1].bars() if isinstance(b[1], BarBatch) else b[1])) for i, b in held]
+                horizon = min(b[0][-1] for _, b in merged)
+                parts_t, parts_e = [], []
+                for i, (ends, events) in merged:
+                    cut = int(np.searchsorted(ends, horizon, "right"))
+                    parts_t.append(ends[:cut])
+                    parts_e.append(events[:cut])
+                    if cut == len(ends):
+                        buffers[i] = next(streams[i], None)
+                    else:
+                        buffers[i] = (ends[cut:], events[cut:])
+                out = self._group(parts_t, parts_e)
+            for batch in out:
+                yield batch
+                if self._join is not None:  # securities changed while that batch ran
+                    self._rejoin(streams, buffers, list(out))
+                    break
 
     def _one(self, ends: np.ndarray, events: list | BarBatch) -> Iterator[tuple[list[int], Any]]:
         """A chunk of one stream: a BarBatch as it is when its times are distinct (a slice per row)."""

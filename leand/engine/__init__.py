@@ -118,6 +118,9 @@ class Engine:
         self.indicator_registrations: dict[int, list[tuple]] = {}
         #: LEAN's Settings.MinimumOrderMarginPortfolioPercentage (set_holdings ignores smaller changes)
         self.min_order_margin_pct = MIN_ORDER_MARGIN_PCT
+        #: called with the run's start once the strategy's initialize has run (a user-defined universe's
+        #: first selection, the end-of-day events of the securities it starts with)
+        self.after_initialize: list[Callable[[int], None]] = []
         #: called with each slice just before ``on_data`` (margin interest models, as LEAN applies them)
         self.before_data: list[Callable[[Slice], None]] = []
         #: called with each slice after ``on_data`` (the algorithm framework runs there, as in LEAN)
@@ -417,6 +420,12 @@ class Engine:
             self.start_date = self._cli_start
         if self._cli_end is not None:
             self.end_date = self._cli_end
+        if type(self.strategy).on_end_of_day is not Strategy.on_end_of_day:  # LEAN's per-security events
+            from leand.framework.universe import EndOfDayEvents
+
+            EndOfDayEvents(self, self.strategy)
+        for f in self.after_initialize:
+            f(self._start_ns())
         if not self._cash_set:
             self.portfolio.cash_book.set_amount(self.portfolio.account_currency,
                                                 self._cli_cash if self._cli_cash is not None else 100_000.0)
@@ -510,8 +519,9 @@ class Engine:
         thresholds = gc.get_threshold()
         gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
         try:
-            self.loop.run(self.security_manager.feed(warm_start, end_ns, self.columnar_bars).batches(), start_ns,
-                          end_ns, progress)
+            feed = self.security_manager.feed(warm_start, end_ns, self.columnar_bars)
+            self.security_manager.start_feed(feed)  # securities added mid-run join it
+            self.loop.run(feed.batches(), start_ns, end_ns, progress)
         finally:
             gc.set_threshold(*thresholds)
         self.finish()

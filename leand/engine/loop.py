@@ -69,6 +69,8 @@ class EventLoop:
         after_data = e.after_data
         before_data = e.before_data
         aux_handlers = self.aux_handlers
+        sm = e.security_manager
+        changes = sm.changes  # securities added or removed mid-run make the feed take them in (join_feed)
         n = 0
         last_t = None
         # the security of the last symbol seen: a feed hands out one Symbol object per subscription and a
@@ -87,6 +89,9 @@ class EventLoop:
                     last_t = times[done - 1]
                     if e.quit_requested:
                         break
+                    if sm.changes != changes:
+                        changes = sm.changes
+                        sm.join_feed(last_t, times[done:], list(zip(slices.bars()[done:])))
                     continue
             for t, events in zip(times, slices):
                 if warming and t > start_ns:
@@ -205,18 +210,28 @@ class EventLoop:
                     if not events:
                         if open_orders:
                             brokerage.end_of_step(t)
-                        continue
-                sl = Slice(t, events)
-                if before_data:
-                    for f in before_data:
-                        f(sl)
-                on_data(sl)
-                if after_data:
-                    for f in after_data:
-                        f(sl)
-                if open_orders:  # (10) LEAN's scans after OnData: the step's asynchronous orders fill here
-                    brokerage.end_of_step(t)
-                if e.quit_requested:
+                        if sm.changes == changes:
+                            continue
+                        events = ()
+                if events:
+                    sl = Slice(t, events)
+                    if before_data:
+                        for f in before_data:
+                            f(sl)
+                    on_data(sl)
+                    if after_data:
+                        for f in after_data:
+                            f(sl)
+                    if open_orders:  # (10) LEAN's scans after OnData: the step's asynchronous orders fill here
+                        brokerage.end_of_step(t)
+                    if e.quit_requested:
+                        break
+                if sm.changes != changes:  # the feed takes in what changed; the slices not run yet go back
+                    changes = sm.changes
+                    k = times.index(t) + 1
+                    sm.join_feed(t, times[k:], slices[k:])
+                    slices = slices[:k]
+                    times = times[:k]
                     break
             if e.quit_requested:
                 n += sum(map(len, slices))

@@ -54,6 +54,16 @@ class SecurityManager:
         #: more data streams for the feed: callables (start_ns, end_ns) -> iterator of (times, events) chunks
         self.extra_streams: list[Callable[[int, int], Any]] = []
         self._source_obj: Any = data_source  # a reader shared across runs (an optimizer's worker keeps one)
+        #: the feed of the running backtest, once made: subscriptions added later join it mid-run
+        self.running_feed: DataFeed | None = None
+        #: securities added or removed since the running feed last took them in: the loop compares this count
+        self.changes = 0
+        self._added: list[Subscription] = []
+        self._removed: set[Symbol] = set()
+        #: called with each security added (a universe's or the strategy's, during the run too)
+        self.added_hooks: list[Callable[[Security], None]] = []
+        #: the subscriptions of securities removed from a universe, put back if one is added again
+        self._unsubscribed: dict[Symbol, list[Subscription]] = {}
         self._csv_sources: dict[Symbol, Path] = {}
         self._mhdb = MarketHoursDatabase.load(data_root / "market-hours" / "market-hours-database.json")
         self._spdb = SymbolPropertiesDatabase.load(data_root / "symbol-properties" / "symbol-properties-database.csv")
@@ -81,7 +91,14 @@ class SecurityManager:
                      leverage: float | None = None, extended_hours: bool = False,
                      normalization: DataNormalizationMode = DataNormalizationMode.ADJUSTED) -> Security:
         if symbol in self.securities:
-            return self.securities[symbol]
+            sec = self.securities[symbol]
+            subs = self._unsubscribed.pop(symbol, None)
+            if subs is not None:  # removed from a universe earlier: subscribed again
+                sec.is_tradable = True
+                self._subscribe(symbol, sec.exchange_hours, subs)
+                for hook in self.added_hooks:
+                    hook(sec)
+            return sec
         e = self.engine
         hours = self._mhdb.get(symbol.security_type, symbol.market, symbol.value)
         instrument: Instrument = self._spdb.get(symbol)
@@ -117,11 +134,51 @@ class SecurityManager:
         if csv_path is not None:
             kinds = [TickType.TRADE]
             sec.subscribes_quotes = False
-        for kind in kinds:
-            self.subscriptions.append(Subscription(symbol, resolution, kind, normalization,
-                                                   extended_hours=extended_hours, fill_forward=fill_forward,
-                                                   csv_path=str(csv_path) if csv_path else None))
+        subs = [Subscription(symbol, resolution, kind, normalization, extended_hours=extended_hours,
+                             fill_forward=fill_forward, csv_path=str(csv_path) if csv_path else None)
+                for kind in kinds]
+        self._subscribe(symbol, hours, subs)
+        for hook in self.added_hooks:
+            hook(sec)
         return sec
+
+    def is_subscribed(self, symbol: Symbol) -> bool:
+        """False once a universe removed ``symbol`` (until it is added again)."""
+        return symbol in self.securities and symbol not in self._unsubscribed
+
+    def _subscribe(self, symbol: Symbol, hours: Any, subs: list[Subscription]) -> None:
+        self.subscriptions += subs
+        if self.running_feed is not None:
+            self.running_feed.hours[symbol] = hours
+            self._added += subs
+            self._removed.discard(symbol)
+            self.changes += 1
+
+    def remove_security(self, symbol: Symbol) -> None:
+        """LEAN's removal from a universe: the security stays (its holdings and history), its data stops and it
+        is no longer tradable; adding it again subscribes it again."""
+        sec = self.securities.get(symbol)
+        if sec is None:
+            return
+        sec.is_tradable = False
+        self._unsubscribed[symbol] = [s for s in self.subscriptions if s.symbol == symbol]
+        self.subscriptions[:] = [s for s in self.subscriptions if s.symbol != symbol]
+        if self.running_feed is not None:
+            self._added = [s for s in self._added if s.symbol != symbol]
+            self._removed.add(symbol)
+            self.changes += 1
+
+    def start_feed(self, feed: DataFeed) -> None:
+        """``feed`` is the running backtest's: later additions and removals join it (:meth:`join_feed`)."""
+        self.running_feed = feed
+
+    def join_feed(self, t_ns: int, rest_times: list[int], rest_slices: Any) -> None:
+        """Hand the running feed what changed (the loop calls this after the step at ``t_ns``)."""
+        feed = self.running_feed
+        assert feed is not None
+        added, self._added = self._added, []
+        removed, self._removed = self._removed, set()
+        feed.join(t_ns, added, removed, rest_times, rest_slices)
 
     def add_internal(self, symbol: Symbol, resolution: Resolution) -> Security:
         """A security the engine feeds for itself (a conversion rate, the benchmark): its data never reaches

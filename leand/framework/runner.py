@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from leand.framework.alpha import AlphaModel, CompositeAlphaModel, NullAlphaModel
@@ -29,6 +30,8 @@ class UniverseSettings:
     leverage: float | None = None
     fill_forward: bool = True
     extended_market_hours: bool = False
+    #: a universe keeps a security at least this long (LEAN's UniverseSettings.MinimumTimeInUniverse)
+    minimum_time_in_universe: timedelta = timedelta(days=1)
 
 
 class Settings:

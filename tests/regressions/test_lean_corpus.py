@@ -14,7 +14,6 @@ from corpus_harness import CORPUS, data_dir_for, matches, run
 
 #: algorithms leand does not reproduce yet, and why (each is a PARITY.md row too)
 GAPS: dict[str, str] = {
-    "OnEndOfDayRegressionAlgorithm": "needs a user-defined universe (add_universe) and securities added mid-run",
     "StableCoinsRegressionAlgorithm": "fees $199400.24 vs $199400.35 (LEAN buys 0.012 BTC more); LEAN's End Equity "
                                       "implies a final BTC price of 9288.9, which no BTCUSDT bar in the data closes at",
     "FractionalQuantityRegressionAlgorithm": "cash is now LEAN's (the whole cash book), but after the first fill "
