@@ -19,15 +19,20 @@ GAPS: dict[str, str] = {
     "FractionalQuantityRegressionAlgorithm": "cash is now LEAN's (the whole cash book), but after the first fill "
                                              "(296 BTC at the ask) the next bar's quantity is 293, not LEAN's 296",
     "BasicSetAccountCurrencyAlgorithm": "quantity and fees match; LEAN's End Equity implies a final BTCEUR price of "
-                                        "5511.87, which no bar in the data holds (leand: 5519.805, the last mid)",
+                                        "5511.87, which no BTCEUR bar holds (leand: 5519.805, the last mid); it is "
+                                        "Coinbase BTCUSD's last close over the last EURUSD mid (6767.46 / 1.22781), "
+                                        "as if LEAN converted BTC through USD",
     "ScheduledUniverseSelectionModelRegressionAlgorithm": "needs ScheduledUniverseSelectionModel: securities "
                                                           "added and removed mid-run",
-    "CustomPartialFillModelAlgorithm": "orders (24) and fees match, with LEAN's two scans per time step; End "
-                                       "Equity is 0.06 % below LEAN's, a fill-price difference not found yet",
+    "CustomPartialFillModelAlgorithm": "orders (24) and fees match, with LEAN's two scans per time step (one scan "
+                                       "gives 14 orders) and 16:00 orders as market-on-open; End Equity is 0.06 % "
+                                       "below LEAN's, a fill-price difference not found yet",
     "CustomModelsAlgorithm": "orders (63) match, with .NET's Random ported; End Equity is 0.012 % off and fees "
                              "$62.25 vs $62.23: some order sizes or fill prices differ slightly",
     "CompositeAlphaModelFrameworkAlgorithm": "runs LEAN's own RsiAlphaModel and EmaCrossAlphaModel unchanged; 14 "
-                                             "of LEAN's 16 orders",
+                                             "of LEAN's 16 orders: LEAN's fees ($2.06 more) and turnover say two "
+                                             "more one-share rebalances, which the 0.1 % minimum order margin drops "
+                                             "here (without it: 18)",
 }
 
 
