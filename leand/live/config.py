@@ -60,6 +60,10 @@ class HotPathConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: overruns of the budget in a row before an ``isolation = "auto"`` strategy is moved (one slow call, a
     #: garbage collection or the machine taking the core away, is no reason)
     strikes: int = 3
+    #: an inline strategy whose handlers took more than this of one saturated run of the loop (messages queued
+    #: behind each other, the loop never waiting for its socket) has the rest of that run's market data
+    #: conflated to the latest per symbol, handled when the feed yields
+    conflate_after_ms: float = 1.0
 
 
 class WatchdogConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

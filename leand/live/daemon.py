@@ -104,15 +104,25 @@ class StrategyRunner:
     buffer: ConflatingBuffer | None = None
     thread: threading.Thread | None = None
     isolated_ns: int = 0
+    #: inline and behind its feed (:mod:`leand.live.hotpath`): the latest market data per (symbol, type) waiting
+    #: for the feed to yield, the saturated run it fell behind in, its handlers' time in the current run
+    behind: bool = False
+    slot: dict[Any, list[Any]] = field(default_factory=dict)
+    run: int = 0
+    run_s: float = 0.0
+    times_behind: int = 0
+    md_conflated: int = 0
+    slot_high_water: int = 0
 
     @property
     def conflated(self) -> int:
-        """Market-data events its buffer replaced by newer ones before it saw them."""
-        return self.buffer.conflated if self.buffer is not None else 0
+        """Market-data events replaced by newer ones before it saw them (inline while behind, or in its
+        worker's buffer)."""
+        return self.md_conflated + (self.buffer.conflated if self.buffer is not None else 0)
 
     @property
     def backlog(self) -> int:
-        return len(self.buffer) if self.buffer is not None else 0
+        return len(self.buffer) if self.buffer is not None else len(self.slot)
 
     @property
     def mode(self) -> str:
@@ -142,7 +152,8 @@ class Daemon:
         self.stats = self.obs.stats
         self.webhooks = self.obs.webhooks
         self.http: HttpServer | None = None  # when [http] is configured
-        self.hot = HotPath(self._handle, cfg.hot_path.handler_budget_ms, cfg.hot_path.strikes)
+        self.hot = HotPath(self._handle, cfg.hot_path.handler_budget_ms, cfg.hot_path.strikes,
+                           cfg.hot_path.conflate_after_ms)
         #: symbol -> the runners subscribed to it (the feed's fan-out, built once)
         self.by_symbol: dict[Symbol, list[StrategyRunner]] = {}
 
@@ -755,6 +766,7 @@ class Daemon:
                 "mismatches_at_start": len(self.mismatches), "backlog": self.backlog(),
                 "runners": {r.id: r.mode for r in self.runners.values()},
                 "conflated": {r.id: r.conflated for r in self.runners.values()},
+                "behind": {r.id: r.behind for r in self.runners.values()},
                 "feed": self.feed_stats(), **self.health()}
 
     def summary(self) -> str:

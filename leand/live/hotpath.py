@@ -19,6 +19,16 @@ Design (issue 14):
   latest event per symbol (counted, shown by ``leand ctl status`` and the ``leand_conflated`` metric), order
   reports, ctl calls and timer wake-ups never conflated. Its backlog is therefore bounded by its symbols
   (plus reports in flight) whatever the feed's rate, and the strategies that stay inline keep their latency.
+* **Inline strategies are bounded too.** A strategy slower than its feed, but not slow enough per call to be
+  moved, would otherwise work through every queued message of a burst (a socket read, or the reads the loop
+  had queued while it was busy), further and further behind. The loop is *saturated* while deliveries come
+  less than ``IDLE_GAP_S`` apart (it never waited for the socket); a strategy whose inline handlers took more
+  than ``[hot_path] conflate_after_ms`` of one saturated run is *behind*: its further market data goes into a
+  slot holding the latest event per (symbol, event type), counted in ``conflated`` like a worker's buffer, and
+  is handled when the feed yields to the loop (one ``call_soon`` per drain). Its reports, timers and ctl
+  calls are never conflated; each comes after the market data that arrived before it (the slot is drained
+  first). Once the loop waits for its socket again and the slot is empty, the strategy is inline again. A
+  strategy that keeps up never reaches the slot: no queue hop on the fast path.
 * **One owner per object.** A worker thread runs only its strategy's engine (strategy, order manager,
   portfolio, risk gate, emulation). Every effect outside it, the journal, the venue client, the recorder,
   metrics, logs hooks and webhooks, is posted to the loop's thread (``call_soon_threadsafe``), in the order
@@ -50,6 +60,10 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("leand.hotpath")
 
+#: deliveries of market data closer than this belong to one saturated run of the loop (it did not wait for
+#: its socket in between: the messages were queued)
+IDLE_GAP_S = 50e-6
+
 
 class HotPath:
     """Delivers every input of every strategy (slices, reports, timer ticks, ctl calls) inline or to its
@@ -57,10 +71,14 @@ class HotPath:
     strategy raises)."""
 
     def __init__(self, handle: Callable[[StrategyRunner, Any], None], budget_ms: float = 5.0,
-                 strikes: int = 3) -> None:
+                 strikes: int = 3, conflate_after_ms: float = 1.0) -> None:
         self.handle = handle
         self.budget_s = budget_ms / 1000
         self.strikes = max(1, strikes)
+        self.conflate_after_s = conflate_after_ms / 1000
+        #: the saturated run of the loop the last market data belonged to, and when that delivery ended
+        self._run = 0
+        self._last_md = 0.0
         self._busy = False
         self._pending: deque[tuple[StrategyRunner, Any]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,6 +101,16 @@ class HotPath:
             else:
                 buf.put(item)
             return
+        if item[0] == "slice":
+            now = time.perf_counter()
+            if now - self._last_md > IDLE_GAP_S:
+                self._run += 1  # the loop waited for its socket: a new run
+            self._last_md = now
+            if r.behind or r.slot:
+                if r.run == self._run or r.slot:
+                    self._conflate(r, item)
+                    return
+                r.behind = False  # caught up: inline again
         if self._busy:  # a report produced inside a handler: right after it, in this same callback
             self._pending.append((r, item))
             return
@@ -98,13 +126,23 @@ class HotPath:
                     self._inline(r2, it2)
         finally:
             self._busy = False
+            self._last_md = time.perf_counter()  # the loop was busy until now, whatever it handled
 
     def _inline(self, r: StrategyRunner, item: Any) -> None:
+        if r.slot and item[0] != "slice":  # the market data that came before it goes first
+            self._drain_now(r)
         t0 = time.perf_counter()
         self.handle(r, item)
         if item[0] != "slice":
             return
         dt = time.perf_counter() - t0
+        if r.run != self._run:
+            r.run = self._run
+            r.run_s = 0.0
+        r.run_s += dt
+        if r.run_s > self.conflate_after_s and not r.behind and r.state == "running":
+            r.behind = True  # this run's further market data is conflated (see the module's docstring)
+            r.times_behind += 1
         if dt <= self.budget_s:
             r.strikes = 0
             return
@@ -115,6 +153,42 @@ class HotPath:
             log.warning("strategy.isolated", strategy=r.id, handler_ms=round(dt * 1000, 3),
                         budget_ms=self.budget_s * 1000, overruns=r.overruns)
             self.isolate(r)
+
+    # -- an inline strategy behind its feed -------------------------------------------------------------
+    def _conflate(self, r: StrategyRunner, item: Any) -> None:
+        """Keep only the latest market-data event per (symbol, type) until the feed yields to the loop."""
+        slot = r.slot
+        if slot.pop(item[-1], None) is not None:  # the newer one takes its place at the end, as in the buffer
+            r.md_conflated += 1
+        elif not slot and self._loop is not None:
+            self._loop.call_soon(self._drain, r)
+        slot[item[-1]] = item
+        if len(slot) > r.slot_high_water:
+            r.slot_high_water = len(slot)
+
+    def _drain(self, r: StrategyRunner) -> None:
+        """The feed yielded: the strategy gets the latest of what came for it meanwhile, in arrival order."""
+        if not r.slot or r.buffer is not None:
+            return
+        self._busy = True
+        try:
+            self._drain_now(r)
+            pending = self._pending
+            while pending:
+                r2, it2 = pending.popleft()
+                if r2.buffer is not None:
+                    self.deliver(r2, it2)
+                else:
+                    self._inline(r2, it2)
+        finally:
+            self._busy = False
+            self._last_md = time.perf_counter()  # busy until now, not idle
+
+    def _drain_now(self, r: StrategyRunner) -> None:
+        items = list(r.slot.values())
+        r.slot.clear()
+        for it in items:
+            self._inline(r, it)
 
     # -- isolation --------------------------------------------------------------------------------------
     def post(self, fn: Callable[..., Any], *args: Any) -> None:
@@ -142,7 +216,12 @@ class HotPath:
         if gate.on_state_change is not None:
             gate.on_state_change = _posted(post, gate.on_state_change)
         r.isolated_ns = time.time_ns()
-        r.buffer = ConflatingBuffer()
+        buf = ConflatingBuffer()
+        for it in r.slot.values():  # what waited in its slot goes first, in order
+            buf.put_market(it[-1], it)
+        r.slot.clear()
+        r.behind = False
+        r.buffer = buf
         r.thread = threading.Thread(target=self._worker, args=(r, r.buffer), name=f"leand-strategy-{r.id}",
                                     daemon=True)
         r.thread.start()

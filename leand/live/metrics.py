@@ -167,8 +167,11 @@ class DaemonCollector:
         upl = GaugeMetricFamily("leand_unrealized_pnl", "unrealized profit per strategy and symbol",
                                 labels=["strategy", "symbol"])
         depth = GaugeMetricFamily("leand_queue_depth", "items waiting in each daemon queue", labels=["queue"])
-        confl = CounterMetricFamily("leand_conflated", "market-data events a strategy's buffer conflated away",
+        confl = CounterMetricFamily("leand_conflated", "market-data events replaced by a newer one before a "
+                                    "strategy saw them (its worker's buffer, or inline while behind its feed)",
                                     labels=["strategy"])
+        behind = CounterMetricFamily("leand_strategy_behind", "times an inline strategy fell behind its feed "
+                                     "(its market data conflated until the loop waited again)", labels=["strategy"])
         for r in d.runners.values():
             for state in ("running", "paused", "stopped", "failed"):
                 st.add_metric([r.id, state], 1.0 if r.state == state else 0.0)
@@ -184,6 +187,7 @@ class DaemonCollector:
                     upl.add_metric([r.id, sym.value], r.engine.portfolio.unrealized_profit(sec))
             depth.add_metric([f"strategy:{r.id}"], r.backlog)
             confl.add_metric([r.id], r.conflated)
+            behind.add_metric([r.id], r.times_behind)
         venues = getattr(d, "venues", {})
         several = len(venues) > 1
         for vid, v in venues.items():
@@ -197,7 +201,7 @@ class DaemonCollector:
                 for state in ("active", "reducing", "halted"):
                     lv.add_metric([level.name, state], 1.0 if level.state == state else 0.0)
             yield lv
-        yield from (st, ts, ev, eq, pos, upl, depth, confl)
+        yield from (st, ts, ev, eq, pos, upl, depth, confl, behind)
         yield from self._accounts(d)
         # orders, fills, risk
         yield _labelled("leand_orders", "orders by what happened to them (submitted, risk_rejected, filled, "

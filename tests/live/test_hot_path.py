@@ -10,6 +10,8 @@ import statistics
 import time
 from pathlib import Path
 
+import pytest
+
 from leand.live.buffer import ConflatingBuffer
 from leand.live.config import load_config
 from leand.live.daemon import Daemon
@@ -112,3 +114,153 @@ def test_buffer_conflates_market_data_only() -> None:
         got.append(it[2] if it[0] != "tick" else "tick")
     assert got == ["r1", "e1", "q3", "r2", "tick"]
     assert b.high_water == 5
+
+
+def _spin(s: float) -> None:
+    end = time.perf_counter() + s
+    while time.perf_counter() < end:
+        pass
+
+
+def test_an_inline_strategy_behind_its_feed_gets_the_latest_per_symbol_and_every_report(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A burst of queued quotes (delivered back to back, the loop never waiting) to an inline strategy whose
+    handler is slower than the feed: once its handlers took conflate_after_ms of the burst, the rest is conflated
+    to the latest per symbol and handled when the feed yields; a report in the middle comes after the quotes that
+    arrived before it, never conflated; a fast strategy beside it gets every quote inline."""
+    from leand.live import hotpath
+    from leand.live.daemon import StrategyRunner
+    from leand.live.hotpath import HotPath
+
+    # what counts as the loop waiting: wide, so a loaded machine descheduling us mid-burst does not end it
+    monkeypatch.setattr(hotpath, "IDLE_GAP_S", 0.05)
+    seen: dict[str, list] = {"slow": [], "fast": []}
+
+    def handle(r: StrategyRunner, item: list) -> None:
+        seen[r.id].append(item[2] if item[0] == "slice" else item[1])
+        if r.id == "slow" and item[0] == "slice":
+            _spin(0.0004)
+
+    slow = StrategyRunner("slow", None, "stop", isolation="inline")  # type: ignore[arg-type]
+    fast = StrategyRunner("fast", None, "stop", isolation="inline")  # type: ignore[arg-type]
+    k1, k2 = ("BTC", object), ("ETH", object)
+
+    async def main() -> None:
+        hot = HotPath(handle, budget_ms=50, conflate_after_ms=1.0)
+        hot.bind()
+        for i in range(40):  # one callback: the queued messages of a burst
+            key = k1 if i % 2 == 0 else k2
+            for r in (slow, fast):
+                hot.deliver(r, ["slice", i, f"q{i}", i, 0.0, key])
+            if i == 30:
+                hot.deliver(slow, ["report", "r30"])
+        assert slow.behind and slow.slot  # waiting for the feed to yield
+        await asyncio.sleep(0)  # the feed yields: the slot is drained
+        await asyncio.sleep(0)
+        assert not slow.slot
+        await asyncio.sleep(0.2)  # the loop waited: the next burst starts inline
+        hot.deliver(slow, ["slice", 99, "q99", 99, 0.0, k1])
+        assert not slow.behind
+
+    asyncio.run(main())
+    assert seen["fast"] == [f"q{i}" for i in range(40)]
+    got = seen["slow"]
+    handled_inline = got.index("r30") if "r30" in got else -1
+    assert slow.times_behind == 1 and slow.md_conflated > 0, got
+    # in order, nothing twice, every report; before r30 the quotes up to 30 (the last two per symbol at most
+    # conflated into their latest), after it only the latest per symbol of what came since, then q99
+    quotes = [int(x[1:]) for x in got if x.startswith("q")]
+    assert quotes == sorted(quotes) and len(set(quotes)) == len(quotes)
+    assert handled_inline > 0 and got[handled_inline - 1] in ("q29", "q30")
+    assert got[handled_inline + 1:] == ["q38", "q39", "q99"]
+    assert len(quotes) + slow.md_conflated == 41
+    assert slow.backlog == 0 and slow.slot_high_water == 2
+
+
+class _Bursts:
+    """The paper venue's quotes in bursts of ``n`` back to back (what a socket read of queued frames gives), a
+    pause between bursts."""
+
+    def __init__(self, src, n: int = 100, pause_s: float = 0.03) -> None:
+        self.src, self.n, self.pause_s = src, n, pause_s
+        self.sent = 0
+
+    def subscribe(self, instruments) -> None:
+        self.src.subscribe(instruments)
+
+    def unsubscribe(self, symbols) -> None:
+        self.src.unsubscribe(symbols)
+
+    async def stream(self):
+        sym = next(iter(self.src.instruments))
+        while True:
+            for _ in range(self.n):
+                self.sent += 1
+                yield self.src.next_quote(sym)
+            await asyncio.sleep(self.pause_s)
+
+
+def test_an_inline_strategy_slower_than_its_feed_is_conflated_in_the_daemon(tmp_path: Path) -> None:
+    """In the daemon: bursts of queued quotes, an inline strategy that computes 0.3 ms per quote beside one that
+    only counts. The slow one is conflated (counted in ctl status and the metric) and its backlog stays bounded;
+    the other sees every quote."""
+    from leand.live.metrics import DaemonCollector
+
+    cfg = tmp_path / "leand.toml"
+    cfg.write_text(f"""
+state_dir = "{tmp_path / 'state'}"
+log_format = "json"
+log_level = "error"
+equity_interval_s = 0
+[venue]
+seed = 5
+[[strategies]]
+id = "spin"
+file = "{HERE / 'strategies' / 'sleepy.py'}"
+class = "Spinner"
+isolation = "inline"
+allocation = 0.5
+[[strategies]]
+id = "count"
+file = "{HERE / 'strategies' / 'sleepy.py'}"
+class = "Counter"
+isolation = "inline"
+allocation = 0.5
+""")
+
+    class BurstDaemon(Daemon):
+        def _open(self) -> None:
+            super()._open()
+            v = next(iter(self.venues.values()))
+            v.data.source = self.bursts = _Bursts(v.data.source)
+
+    d = BurstDaemon(load_config(cfg))
+    status: dict = {}
+    backlogs: list[int] = []
+
+    async def main() -> None:
+        task = asyncio.create_task(d.run())
+        while d.state != "ready":
+            await asyncio.sleep(0.01)
+        for _ in range(40):
+            await asyncio.sleep(0.03)
+            backlogs.append(d.runners["spin"].backlog)
+        for t in d.feed_tasks:  # the feed stops; what waits is handled
+            t.cancel()
+        await asyncio.sleep(0.1)
+        status.update(d.status())
+        d.stop_event.set()
+        await task
+
+    asyncio.run(main())
+    spin, count = d.runners["spin"], d.runners["count"]
+    sent = d.bursts.sent
+    assert count.engine.strategy.n == sent
+    assert spin.mode == "inline" and spin.times_behind > 0 and spin.conflated > 0
+    assert spin.engine.strategy.n + spin.conflated == sent  # each quote handled or replaced by a newer one
+    assert spin.engine.strategy.n < sent // 2
+    assert max(backlogs) <= 1 and spin.slot_high_water == 1  # one symbol: one waiting quote at most
+    assert status["conflated"] == {"spin": spin.conflated, "count": 0}
+    fams = {f.name: f for f in DaemonCollector(d).collect()}
+    assert {s.labels["strategy"]: s.value for s in fams["leand_conflated"].samples
+            if s.name == "leand_conflated_total"} == {"spin": spin.conflated, "count": 0}

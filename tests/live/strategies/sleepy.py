@@ -43,3 +43,33 @@ class Quick(Strategy):
         if self.n % int(self.get_parameter("every", 3)) == 0:
             clip = float(self.get_parameter("clip", 0.001))
             self.market_order(self.symbol, clip if (self.n // 3) % 2 else -clip)
+
+
+class Spinner(Strategy):
+    """Computes for ``spin_s`` in every market-data handler: slower than a burst of queued quotes, never slow
+    enough per call to be moved to a thread; counts what it saw."""
+
+    parameters = {"spin_s": 0.0003}
+
+    def initialize(self) -> None:
+        self.set_cash(100_000)
+        self.symbol = self.add_crypto("BTCUSD", Resolution.TICK).symbol
+        self.n = 0
+
+    def on_data(self, data) -> None:
+        end = time.perf_counter() + float(self.get_parameter("spin_s", 0.0003))
+        while time.perf_counter() < end:
+            pass
+        self.n += 1
+
+
+class Counter(Strategy):
+    """Counts its quotes."""
+
+    def initialize(self) -> None:
+        self.set_cash(100_000)
+        self.symbol = self.add_crypto("BTCUSD", Resolution.TICK).symbol
+        self.n = 0
+
+    def on_data(self, data) -> None:
+        self.n += 1
