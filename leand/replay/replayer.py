@@ -353,14 +353,18 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     engine.decision_hook = on_decision
     recorded = [] if what_if else rec.decisions.get(sid, [])
     counts = {"market data": 0, "reports": 0, "timer firings": 0, "ctl": 0}
-    history: deque = deque(maxlen=5)  # the last inputs, formatted only if a divergence needs them
     context: list[str] = []
     first: int | None = None
     cursor = 0  # decisions compared and equal so far
     routes: dict[str, Order] = {}
-    seen = [1]
+    seen = 1  # the next order id to route
     clock = engine.clock
     error = ""
+    #: the index of the input being run (or run last): a divergence's context is the five inputs up to it
+    last = -1
+
+    def recent() -> list[str]:
+        return [_describe_input(x, rec.md) for x in inputs[max(0, last - 4):last + 1]]
 
     def step(f) -> None:
         client.deliver_due(f.recv_ns, routes)
@@ -394,6 +398,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     at = rec.decision_at.get(sid) or []
     if len(at) != len(recorded):  # a recording made without positions: by receive time
         at = []
+    n_recorded = len(recorded)
 
     def is_due(i: int, pos: int, t: int) -> bool:
         """Recorded decision ``i`` was made by the first ``pos`` inputs (the last received at ``t``)."""
@@ -402,94 +407,111 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     def after(f, pos: int) -> None:
         """After input ``f`` (the ``pos``-th) ran: route the orders it made (for their reports), then compare
         decisions."""
-        nonlocal cursor, first, context
+        nonlocal cursor, first, context, seen
         om = engine.order_manager
-        while seen[0] < om.next_order_id:
-            o = engine.orders.get(seen[0])
+        while seen < om.next_order_id:
+            o = engine.orders.get(seen)
             if o is not None:
                 routes[o.client_order_id] = o
-            seen[0] += 1
+            seen += 1
         if first is None and not what_if:
             # every decision either side made up to this input must agree, in order
             due = cursor
-            while due < len(recorded) and is_due(due, pos, f.recv_ns):
+            while due < n_recorded and is_due(due, pos, f.recv_ns):
                 due += 1
             for i in range(cursor, max(due, len(replayed))):
-                if i < len(recorded) and i < len(replayed) and recorded[i].key() == replayed[i].key():
+                if i < n_recorded and i < len(replayed) and recorded[i].key() == replayed[i].key():
                     cursor = i + 1
                     continue
                 first = i
-                context = [_describe_input(x, rec.md) for x in history]
+                context = recent()
                 break
 
-    current: list = [None]  # the input being run (named when the strategy raises)
-    ran = [0]  # how many inputs of the current market-data run reached the engine
+    never = 1 << 62  # a position or time no input reaches
+    ran = 0  # how many inputs of the current market-data run reached the engine
 
-    def market_run(run: list[Slice], pos: int) -> Iterator[tuple]:
-        """A run of market-data inputs as the engine's slices, produced one at a time: what ``step`` does
-        before a slice and ``after`` does after it run here, between two slices. ``pos``: inputs run before
-        the first."""
+    def market_run(k: int, j: int) -> Iterator[tuple]:
+        """Inputs ``k`` to ``j`` (a run of market data) as the engine's slices, produced one at a time: what
+        ``step`` does before a slice and ``after`` does after it run here, between two slices, and only when
+        there is something to do (a report due, a new order to route, a decision to compare)."""
+        nonlocal last, ran
         md = rec.md
         pending = client.pending
         om = engine.order_manager
-        n_recorded = len(recorded)
-        compare = not what_if
-        prev = None
-        for f in run:
-            # ``after(prev)`` when it has anything to do: a new order to route, a decision to compare
-            if prev is not None and (seen[0] < om.next_order_id or (first is None and compare and (
-                    cursor < len(replayed) or (cursor < n_recorded and is_due(cursor, pos, prev.recv_ns))))):
-                after(prev, pos)
+        on_quote = client.venue.on_quote
+        hold = client.hold
+        quote_cls = QuoteTick
+        due_pos = due_t = never
+        for pos in range(k, j):
+            if pos > k:
+                # ``after`` the previous input, when it has anything to do
+                if cursor < n_recorded and first is None and not what_if:
+                    if at:
+                        due_pos = at[cursor]
+                    else:
+                        due_t = recorded[cursor].recv_ns
+                else:
+                    due_pos = due_t = never
+                if seen < om.next_order_id or (first is None and not what_if and (
+                        cursor < len(replayed) or pos >= due_pos or inputs[pos - 1].recv_ns >= due_t)):
+                    after(inputs[pos - 1], pos)
             if engine.quit_requested:
                 return
-            history.append(f)
-            current[0] = f
+            last = pos
+            f = inputs[pos]
             t = f.recv_ns
             if pending and pending[0][0] <= t:
                 client.deliver_due(t, routes)
-            if client.fed <= f.md_seq:
-                client.catch_up(f.md_seq + 1, t)
-            counts["market data"] += 1
-            prev = f
-            pos += 1
-            ran[0] += 1
-            yield (md[f.md_seq].event,)
+            seq = f.md_seq
+            fed = client.fed
+            ev = md[seq].event
+            if fed == seq:  # the venue had seen every message before this one: it sees this one now
+                client.fed = seq + 1
+                if isinstance(ev, quote_cls):
+                    reports = on_quote(ev)
+                    if reports:
+                        hold(reports, t)
+            elif fed < seq:
+                client.catch_up(seq + 1, t)
+            ran += 1
+            yield (ev,)
 
     n_in = len(inputs)
     k = 0
     while k < n_in:
         f = inputs[k]
+        run_from = -1
         try:
             if f.__class__ is Slice and not engine.quit_requested:
                 # a run of market data goes through the engine's loop in one pass
                 j = k + 1
                 while j < n_in and inputs[j].__class__ is Slice:
                     j += 1
-                run = inputs[k:j]
-                ran[0] = 0
-                engine.on_live_slices([x.recv_ns for x in run], market_run(run, k))
+                run_from, ran = k, 0
+                engine.on_live_slices([x.recv_ns for x in inputs[k:j]], market_run(k, j))
+                counts["market data"] += ran
                 # all of the run, or up to the slice where the strategy quit (the rest then go one at a time,
                 # each still reaching the strategy, as before)
-                f = run[ran[0] - 1]
-                k += ran[0]
-                after(f, k)
+                k += ran
+                after(inputs[k - 1], k)
                 continue
-            history.append(f)
-            current[0] = f
+            last = k
             step(f)
         except Exception as exc:  # the replayed code raised: report where, as the daemon would isolate it
-            f = current[0] if current[0] is not None else f
+            if run_from >= 0:
+                counts["market data"] += ran
+            f = inputs[last] if last >= 0 else f
             error = f"{type(exc).__name__}: {exc} (at {_describe_input(f, rec.md)})"
             if first is None and not what_if:
                 first = cursor
-                context = [_describe_input(x, rec.md) for x in history]
+                context = recent()
             break
         k += 1
         after(f, k)
     client.deliver_due(inputs[-1].recv_ns + 10 * (median + 1) if inputs else 0, routes)
     if first is None and len(recorded) != len(replayed) and not what_if:
         first = min(len(recorded), len(replayed))
-        context = [_describe_input(x, rec.md) for x in history]
+        context = recent()
     return StrategyReplay(sid, label, hashlib.sha256(source.encode()).hexdigest(), len(inputs), counts, recorded,
                           replayed, engine, context, first, error)
 
