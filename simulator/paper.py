@@ -88,6 +88,10 @@ class PaperVenue:
         self._market_id = 0  # the market's order ids count down from -1, apart from the account's
         #: quotes not yet in the book, per symbol and side: (price, size), price 0 for a side taken away
         self._pending: dict[str, dict[int, tuple[float, float]]] = {}
+        #: the last quote's symbol, its id and its pending quotes (the next quote is most often for it too)
+        self._last_symbol: Symbol | None = None
+        self._last_sid = ""
+        self._last_pend: dict[int, tuple[float, float]] = {}
         self._next_id = self.account.max_venue_order_id() + 1
         #: the account's open orders: book order id -> client order id, and the sign of each order's quantity
         self._cid: dict[int, str] = {}
@@ -163,20 +167,29 @@ class PaperVenue:
         market's orders are put in the book when an order comes or a quote reaches one (nothing could trade
         with them before, and they go in behind the account's orders as they would have, so that is the
         same)."""
-        sid = q.symbol.id
-        if sid not in self._by_id:
-            return []
+        sym = q.symbol
+        if sym is self._last_symbol:  # a feed hands out one Symbol object per instrument
+            sid, pend = self._last_sid, self._last_pend
+        else:
+            sid = sym.id
+            if sid not in self._by_id:
+                return []
+            pend = self._pending.setdefault(sid, {})
+            self._last_symbol, self._last_sid, self._last_pend = sym, sid, pend
         nb, na = q.bid_price, q.ask_price
-        bid, ask = self.bid.get(sid, 0.0), self.ask.get(sid, 0.0)
-        pend = self._pending.get(sid)
-        if pend is None:
-            pend = self._pending[sid] = {}
-        if nb or (na and bid and bid >= na):
+        if nb and na:  # both sides quoted: both replace what was there
             self.bid[sid] = nb
             pend[1] = (nb, q.bid_size)
-        if na or (nb and ask and ask <= nb):
             self.ask[sid] = na
             pend[-1] = (na, q.ask_size)
+        else:
+            bid, ask = self.bid.get(sid, 0.0), self.ask.get(sid, 0.0)
+            if nb or (na and bid and bid >= na):
+                self.bid[sid] = nb
+                pend[1] = (nb, q.bid_size)
+            if na or (nb and ask and ask <= nb):
+                self.ask[sid] = na
+                pend[-1] = (na, q.ask_size)
         book = self.books.get(sid)
         if book is None or not self._account_in(book, sid) or (not book.stops and self._can_wait(book, pend)):
             return []
