@@ -10,6 +10,9 @@ from leand.security import Security
 
 _COINBASE_T1 = int(datetime(2019, 3, 23, 1, 30, tzinfo=UTC).timestamp()) * 1_000_000_000
 _COINBASE_T2 = int(datetime(2019, 10, 8, 0, 30, tzinfo=UTC).timestamp()) * 1_000_000_000
+# members the per-order path compares with, as module constants (``Enum.MEMBER`` costs about 150 ns on CPython 3.11:
+# EnumType's __getattr__ slot)
+_LIMIT = OrderType.LIMIT
 
 
 class FeeModel(Protocol):
@@ -79,7 +82,7 @@ def is_maker(order: Order) -> bool:
     """A limit order that was not marketable when submitted, or post-only, adds liquidity."""
     if order.post_only:
         return True
-    if order.type is not OrderType.LIMIT or order.limit_price is None:
+    if order.type is not _LIMIT or order.limit_price is None:
         return False
     sub = order.submission_price
     if sub <= 0:

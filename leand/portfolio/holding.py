@@ -34,8 +34,9 @@ class Holding:
     def is_short(self) -> bool:
         return self.quantity < 0
 
-    def apply_fill(self, quantity: float, price: float, conversion: float) -> float:
-        """Update quantity/average price; return the realized P&L (account currency, before fees)."""
+    def apply_fill(self, quantity: float, price: float, conversion: float, decimals: int | None = None) -> float:
+        """Update quantity/average price; return the realized P&L (account currency, before fees). With
+        ``decimals``, the quantity is then snapped to that many places (:meth:`round_quantity`)."""
         q0 = self.quantity
         realized = 0.0
         if q0 == 0 or (q0 > 0) == (quantity > 0):
@@ -56,6 +57,14 @@ class Holding:
                 self.quantity = new_q
                 self.average_price = price
         self.total_sale_volume += abs(quantity) * price * self.multiplier * conversion
+        if decimals is not None:
+            q = self.quantity
+            cache = _ROUNDED.get(decimals)
+            r = cache.get(q) if cache is not None and q.__class__ is float else None
+            if r is None:
+                self.round_quantity(decimals)
+            else:  # a position seen before: round_quantity's answer, remembered
+                self.quantity = r
         return realized
 
     def round_quantity(self, decimals: int) -> None:

@@ -33,6 +33,11 @@ class TradingState(enum.StrEnum):
     HALTED = "halted"
 
 
+# the states every check compares with, as module constants (``Enum.MEMBER`` costs about 150 ns on CPython 3.11:
+# EnumType's __getattr__ slot)
+_ACTIVE, _REDUCING, _HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
+
+
 class UnapprovedOrderError(RuntimeError):
     """An execution client was handed an order the gate did not approve (or not as it is now)."""
 
@@ -281,7 +286,7 @@ class RiskGate:
         return b
 
     def check_new(self, order: Order) -> Approved | Rejection:
-        if order.limit_price is None and order.stop_price is None and self.state is TradingState.ACTIVE and \
+        if order.limit_price is None and order.stop_price is None and self.state is _ACTIVE and \
                 self.account is None and self.accounts is None and (order.strategy_id, order.symbol) in self._plain:
             # plain limits, no account level, no prices: of ``_check``'s rules only these can refuse the order
             # (every other one needs a limit that is off); anything that fails here goes the whole way, which
@@ -329,7 +334,7 @@ class RiskGate:
         ctx = self.ctx
         sym = order.symbol
         state = self.state
-        if state is TradingState.HALTED:
+        if state is _HALTED:
             return self._reject(order, "RISK_HALTED", "trading_state",
                                 f"trading is halted ({self.state_reason}); nothing passes until resumed")
         lim = self._limits.get((order.strategy_id, sym))
@@ -368,7 +373,7 @@ class RiskGate:
                     side_open += rem
         projected = pos + side_open + qty
         increases = abs(projected) > abs(pos) or (pos != 0 and (projected > 0) != (pos > 0) and projected != 0)
-        if state is TradingState.REDUCING and increases:
+        if state is _REDUCING and increases:
             return self._reject(order, "RISK_REDUCE_ONLY", "trading_state",
                                 f"trading is reduce-only ({self.state_reason}): order {qty:+g} {sym.id} with "
                                 f"position {pos:+g} and open {side_open:+g} would not reduce exposure")
