@@ -109,31 +109,33 @@ class Clock:
 class VirtualClock(Clock):
     """Data time. ``advance_to`` moves time forward, firing due timers at their own times first."""
 
-    __slots__ = ("_now",)
+    __slots__ = ("now",)
 
     def __init__(self, start_ns: int = 0) -> None:
         super().__init__()
-        self._now = start_ns
+        #: the time in ns. Public so the engine's loop can put the clock at each slice's time with a store
+        #: (``clock.now = t``, the same as :meth:`set_time`) instead of a call on every event
+        self.now = start_ns
 
     def now_ns(self) -> int:
-        return self._now
+        return self.now
 
     def set_time(self, t_ns: int) -> None:
         """Put the clock at ``t_ns`` without firing timers (the engine at a run's start, and each slice's time
         once the timers due before it have fired)."""
-        self._now = t_ns
+        self.now = t_ns
 
     def _set(self, t: int) -> None:
-        if t > self._now:
-            self._now = t
+        if t > self.now:
+            self.now = t
 
     def advance_to(self, t_ns: int) -> int:
         """Fire timers due up to ``t_ns`` (each sees its own time), then set the time to ``t_ns``."""
         fired = 0
         if self._heap and self._heap[0][0] <= t_ns:
             fired = self._fire_due(t_ns, self._set)
-        if t_ns > self._now:
-            self._now = t_ns
+        if t_ns > self.now:
+            self.now = t_ns
         return fired
 
 

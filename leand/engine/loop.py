@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from leand.data.feed import BarBatch
+from leand.indicators.fed import BarRun, feedable
 from leand.model import (
     BookDelta,
     BookSnapshot,
@@ -31,6 +32,12 @@ from leand.slice import Slice
 if TYPE_CHECKING:
     from leand.engine import Engine
 
+#: the fewest rows worth computing fed indicators' values for in one go (numpy's per-call cost)
+MIN_FED_ROWS = 256
+#: how many fed runs may end part way in one batch before the rest of it goes bar by bar (a handler that looks
+#: into its indicators' windows on every bar would otherwise have the outputs recomputed every bar)
+MAX_RUN_BREAKS = 4
+
 
 class EventLoop:
     """The engine's loop collaborator. It owns the indicator updaters (fed in step 7 of each slice) and reads
@@ -43,7 +50,10 @@ class EventLoop:
 
     def updaters_for(self, symbol: Symbol) -> list[Callable[[Any], Any]]:
         """The (mutable) list of callables fed each of ``symbol``'s bars or ticks."""
-        return self.indicator_updaters.setdefault(symbol, [])
+        ups = self.indicator_updaters.get(symbol)
+        if ups is None:
+            ups = self.indicator_updaters[symbol] = UpdaterList()
+        return ups
 
     def run(self, batches: Iterable[tuple[Any, Any]], start_ns: int, end_ns: int,
             progress: Callable[[int, int, int, int], None] | None) -> None:
@@ -102,7 +112,7 @@ class EventLoop:
                 # (1) timers scheduled before this instant fire at their own times
                 if heap and heap[0][0] < t:
                     clock.advance_to(t - 1)
-                set_time(t)
+                clock.now = t
                 aux = False
                 # (3) prices
                 for ev in events:
@@ -263,12 +273,55 @@ class EventLoop:
     def bars_in_place(self, times: list[int], batch: BarBatch) -> int:
         """The steps of ``run`` for slices that each hold one real trade bar of one symbol, read from the
         day's columns: no TradeBar, tuple or Slice contents are made unless something reads them (the
-        security's ``last_trade_bar``, the slice's data, an indicator that needs more than the close).
-        Returns how many rows ran (fewer than all when the strategy quits)."""
+        security's ``last_trade_bar``, the slice's data, an indicator that needs more than the close), and
+        helper-registered SMAs of the close take the whole run from the close column (``leand.indicators.fed``)
+        once they are ready. Returns how many rows ran (fewer than all when the strategy quits)."""
+        n = len(times)
+        lo = 0
+        breaks = 0  # runs ended part way (something looked into a fed indicator): a few are re-planned
+        while lo < n:
+            run, stop = (None, n) if breaks > MAX_RUN_BREAKS else self._plan_rows(times, batch, lo)
+            try:
+                lo = self._rows(times, batch, lo, stop, run)
+            finally:
+                if run is not None:
+                    breaks += run.broken
+                    run.finish()
+                    ups = self.indicator_updaters.get(batch.symbol)
+                    if isinstance(ups, UpdaterList) and ups.run is run:
+                        ups.run = None
+            if self.engine.quit_requested:
+                break
+        return lo
+
+    def _plan_rows(self, times: list[int], batch: BarBatch, lo: int) -> tuple[BarRun | None, int]:
+        """How rows ``lo`` .. run: (a run feeding the symbol's indicators from the close column, or None for
+        bar-by-bar updates, and the row to stop at). Bar by bar while an indicator warms up (the rows until
+        the last is ready), or when any of them cannot be fed from the column."""
+        n = len(times)
+        ups = self.indicator_updaters.get(batch.symbol)
+        if not ups or n - lo < MIN_FED_ROWS:
+            return None, n
+        inds = [feedable(up) for up in ups]
+        if any(ind is None for ind in inds) or len({id(ind) for ind in inds}) != len(inds):
+            return None, n
+        warm = max(ind.period - ind.samples for ind in inds if ind is not None)
+        if warm > 0:
+            return None, min(n, lo + warm)
+        run = BarRun(times, lo)
+        if isinstance(ups, UpdaterList):
+            ups.run = run  # an updater added or removed part way ends the run
+        closes = batch.columns.cols["close"]
+        for ind in inds:
+            if ind is not None:
+                run.feed(ind, closes)
+        return run, n
+
+    def _rows(self, times: list[int], batch: BarBatch, lo: int, hi: int, run: BarRun | None) -> int:
+        """Rows ``lo`` .. ``hi`` of ``batch`` through the steps of a slice; returns the row it stopped before."""
         e = self.engine
         clock = e.clock
         heap = clock.timer_heap
-        set_time = clock.set_time
         on_data = e.strategy.on_data
         after_data = e.after_data
         brokerage = e.brokerage
@@ -283,12 +336,15 @@ class EventLoop:
         seen_len = 0
         by_close = False
         row = _CloseRow()  # what the close-only indicator updaters read of a bar: its end time and close
-        i = -1
-        for t, c, v in zip(times, closes, volumes):
+        fed: list[tuple[Any, list[float]]] = run.fed if run is not None else []
+        one = fed[0] if len(fed) == 1 else None
+        replan = False
+        i = lo - 1
+        for t, c, v in zip(times[lo:hi], closes[lo:hi], volumes[lo:hi]):
             i += 1
             if heap and heap[0][0] < t:  # (1) timers scheduled before this instant
                 clock.advance_to(t - 1)
-            set_time(t)
+            clock.now = t
             sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
             sec.bar_row = i
             sec.price = c
@@ -299,7 +355,21 @@ class EventLoop:
                 clock.advance_to(t)
             if cfeed.active:  # (7) consolidators, then indicators
                 cfeed.on_slice(t, (batch.bar(i),))
-            if updaters:
+            if run is not None and not run.broken:
+                run.rows = i + 1  # the fed indicators' cursor, then what the handler reads of them
+                if one is not None:
+                    ind, vals = one
+                    ind.value = vals[i]
+                    ind.is_ready = True
+                else:
+                    for ind, vals in fed:
+                        ind.value = vals[i]
+                        ind.is_ready = True
+            elif updaters:
+                if run is not None:  # something looked into a fed indicator: this bar bar by bar, then re-plan
+                    run.finish()
+                    run = None
+                    replan = True
                 ups = updaters.get(sym)
                 if ups:
                     if len(ups) != seen_len or ups is not seen_ups:
@@ -321,9 +391,9 @@ class EventLoop:
                     f(sl)
             if open_orders:  # (10)
                 brokerage.end_of_step(t)
-            if e.quit_requested:
+            if e.quit_requested or replan:
                 return i + 1
-        return len(times)
+        return hi
 
     def corporate_actions(self, events: tuple) -> None:
         e = self.engine
@@ -350,6 +420,67 @@ class EventLoop:
                                                  (new_q - whole) * h.average_price * ev.split_factor)
                     h.average_price *= ev.split_factor
                     h.quantity = whole
+
+
+class UpdaterList(list):
+    """A symbol's indicator updaters. A change while a run of bars feeds its indicators from the close
+    column ends that run at the bar it happens (``BarRun.broken``): from there the list is fed bar by bar."""
+
+    __slots__ = ("run",)
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.run: BarRun | None = None
+
+    def _changed(self) -> None:
+        run = self.run
+        if run is not None:
+            run.broken = True
+            self.run = None
+
+    def append(self, x: Any) -> None:
+        self._changed()
+        super().append(x)
+
+    def extend(self, xs: Any) -> None:
+        self._changed()
+        super().extend(xs)
+
+    def insert(self, i: Any, x: Any) -> None:
+        self._changed()
+        super().insert(i, x)
+
+    def remove(self, x: Any) -> None:
+        self._changed()
+        super().remove(x)
+
+    def pop(self, i: Any = -1) -> Any:
+        self._changed()
+        return super().pop(i)
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
+
+    def __setitem__(self, i: Any, x: Any) -> None:
+        self._changed()
+        super().__setitem__(i, x)
+
+    def __delitem__(self, i: Any) -> None:
+        self._changed()
+        super().__delitem__(i)
+
+    def __iadd__(self, xs: Any) -> UpdaterList:  # type: ignore[misc]
+        self._changed()
+        return super().__iadd__(xs)
+
+    def sort(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        super().sort(*args, **kwargs)
+
+    def reverse(self) -> None:
+        self._changed()
+        super().reverse()
 
 
 class _CloseRow:

@@ -25,6 +25,19 @@ class RollingWindow:
         if self._count < self.size:
             self._count += 1
 
+    def add_many(self, values: list[float], count: int) -> None:
+        """The state after ``count`` successive :meth:`add` calls whose last values are ``values`` (at
+        least ``min(count, size)`` of them, oldest first), without making the calls one by one."""
+        size = self.size
+        buf = self._buf
+        head = self._head
+        take = min(count, size)
+        tail = values[len(values) - take:]
+        for k, v in enumerate(tail, count - take + 1):
+            buf[(head + k) % size] = v
+        self._head = (head + count) % size
+        self._count = min(size, self._count + count)
+
     def __getitem__(self, i: int) -> float:
         if not 0 <= i < self._count:
             raise IndexError(f"window index {i} out of range (count {self._count})")

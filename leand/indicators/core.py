@@ -7,11 +7,13 @@ import math
 from collections import deque
 from typing import Any
 
+import numpy as np
+
 from leand.indicators.base import Indicator, close
 
 
 class SMA(Indicator):
-    __slots__ = ("_buf", "_i", "_sum", "period")
+    __slots__ = ("_buf", "_feed", "_i", "_sum", "period")
 
     def __init__(self, period: int, name: str | None = None) -> None:
         super().__init__(name or f"SMA({period})", period)
@@ -19,6 +21,8 @@ class SMA(Indicator):
         self._buf = [0.0] * period
         self._i = 0
         self._sum = 0.0
+        #: while the engine feeds it a run of bars from a day's close column: that run (see FedSMA)
+        self._feed: Any = None
 
     def _compute(self, time: int, value: float) -> float:
         i = self._i
@@ -95,6 +99,69 @@ class SMA(Indicator):
         self._buf = [0.0] * self.period
         self._i = 0
         self._sum = 0.0
+
+    # -- a run of closes at once (the engine's columnar bars) ----------------------------------------------
+    def bar_outputs(self, closes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values, running sums) after each of ``len(closes)`` successive ``update_bar`` calls with these
+        closes, bit for bit, without changing the indicator. Between two re-summations (every ``period``
+        updates, exact ``math.fsum``) the running sum is a chain of float additions; the chains of all the
+        spans run side by side as one sequential ``np.add.accumulate`` along the rows of a (spans, period)
+        array, so each addition is the very IEEE operation the per-bar path makes."""
+        p = self.period
+        x = np.asarray(closes, dtype=np.float64)
+        m = len(x)
+        i0 = self._i
+        w = np.concatenate([np.array(self._buf[i0:] + self._buf[:i0], np.float64), x])
+        d = x - w[:m]  # what each update adds: the close less the value it replaces (update_bar's order)
+        sums = np.empty(m, np.float64)
+        q = min(p - i0, m)  # the updates up to the first re-summation
+        s = self._sum
+        dl = d[:q].tolist()
+        for k in range(q):
+            s += dl[k]
+            sums[k] = s
+        if q == p - i0:
+            sums[q - 1] = s = math.fsum(w[q:q + p].tolist())
+        rest = m - q
+        if rest > 0:
+            spans = -(-rest // p)
+            full = rest // p
+            grid = np.zeros((spans, p), np.float64)  # one span a row: its p - 1 chained steps, then the fsum
+            grid.ravel()[:rest] = d[q:]
+            resums = list(map(math.fsum, x[q:q + full * p].reshape(full, p).tolist()))
+            chain = np.empty((spans, p), np.float64)
+            chain[0, 0] = s
+            chain[1:, 0] = resums[:spans - 1]
+            chain[:, 1:] = grid[:, :p - 1]
+            np.add.accumulate(chain, axis=1, out=chain)
+            out = chain[:, 1:]  # the running sum after each of a span's first p - 1 steps ...
+            spans_out = np.empty((spans, p), np.float64)
+            spans_out[:, :p - 1] = out
+            spans_out[:full, p - 1] = resums  # ... and the re-summation that ends it
+            sums[q:] = spans_out.ravel()[:rest]
+        n = np.arange(self.samples + 1, self.samples + m + 1)
+        return sums / np.minimum(n, p), sums
+
+    def absorb_bars(self, closes: np.ndarray, sums: np.ndarray, values: list[float], rows: int,
+                    end_time: int) -> None:
+        """Take the state ``rows`` successive ``update_bar`` calls with ``closes[:rows]`` leave (``sums`` and
+        ``values`` from :meth:`bar_outputs`), the last bar ending at ``end_time``; ``value`` and ``is_ready``
+        are left as they are (the engine sets them bar by bar)."""
+        if rows <= 0:
+            return
+        p = self.period
+        i0 = self._i
+        buf = self._buf
+        older = buf[i0:] + buf[:i0]
+        tail = (older + closes[max(0, rows - p):rows].tolist())[-p:]  # the last p values, oldest first
+        for k, v in enumerate(tail):
+            buf[(i0 + rows + k) % p] = v
+        self._i = (i0 + rows) % p
+        self._sum = float(sums[rows - 1])
+        self.samples += rows
+        self._time = end_time
+        w = self.window
+        w.add_many(values[max(0, rows - w.size):rows], rows)
 
 
 class EMA(Indicator):

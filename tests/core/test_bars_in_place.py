@@ -97,3 +97,63 @@ def test_in_place_bars_give_exactly_the_general_paths_results(trades_only: Path,
     assert a[1] and a[4] and a[5]  # fills, slice reads and consolidated bars happened
     assert any(o[3] is OrderStatus.FILLED for o in a[0]) and any(o[3] is not OrderStatus.FILLED for o in a[0])
     assert a == b
+
+
+class Pokes(Strategy):
+    """SMAs of the close fed from the columns: every bar records what a handler can read of them, and now
+    and then something looks into one (its window), changes it (an update, a reset), composes on it or
+    registers another, each of which must give what the bar-by-bar path gives."""
+
+    def initialize(self) -> None:
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.set_cash(100_000)
+        self.spy = self.add_equity("SPY", Resolution.SECOND, fill_forward=False).symbol
+        self.fast = self.sma(self.spy, 10)
+        self.slow = self.sma(self.spy, 30)
+        self.late = None
+        self.ema_of = None
+        self.n = 0
+        self.fed_bars = 0
+        self.trace: list[int] = []
+
+    def on_data(self, data) -> None:
+        from leand.indicators.fed import FedSMA
+
+        self.n += 1
+        n = self.n
+        f, s = self.fast, self.slow
+        self.fed_bars += type(f) is FedSMA
+        read = (f.value, f.is_ready, f.samples, f.current.end_time, s.value, s.samples, float(s.current),
+                self.late.value if self.late else None, self.ema_of.value if self.ema_of else None)
+        self.trace.append(hash(read))
+        if n == 3_000:
+            self.trace.append(hash((f.window[0], f.window[1], s.window[1])))
+        elif n == 9_000:
+            f.update(data.time, 150.0)  # a manual update part way
+        elif n == 14_000:
+            s.reset()
+        elif n == 20_000:
+            self.late = self.sma(self.spy, 50)  # registered part way: warms up bar by bar, then fed
+        elif n == 26_000:
+            self.ema_of = self.ema(self.spy, 5).of(self.slow)  # composed on a fed SMA
+        if s.is_ready and f.value > s.value and not self.portfolio.invested:
+            self.market_order(self.spy, 10)
+        elif s.is_ready and f.value < s.value and self.portfolio.invested:
+            self.liquidate(self.spy)
+
+
+def test_fed_indicators_show_the_bar_by_bar_values_at_every_bar(trades_only: Path) -> None:
+    runs = []
+    for in_place in (True, False):
+        strategy = Pokes()
+        engine = Engine(strategy, trades_only)
+        engine.columnar_bars = in_place
+        engine.run()
+        fills = [(f.order_id, f.time, f.quantity, f.price) for f in engine.fills]
+        w = strategy.fast.window
+        runs.append((strategy.trace, fills, strategy.fast.samples, strategy.slow.samples, strategy.late.samples,
+                     [w[i] for i in range(len(w))], strategy.fed_bars > 20_000, type(strategy.fast).__name__))
+    a, b = runs
+    assert a[6] and not b[6]  # the in-place run fed the SMAs from the columns most of the time
+    assert a[1] and a[:6] == b[:6] and a[7] == b[7] == "SMA"

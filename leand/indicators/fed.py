@@ -1,0 +1,200 @@
+"""Indicators fed from a day's columns: the engine's columnar bar loop updates a helper-registered SMA of the
+close from the close column, a whole run of bars at once, instead of one ``update_bar`` call per bar.
+
+The run's outputs are computed up front (:meth:`SMA.bar_outputs`, bit for bit the per-bar values). While the
+run lasts the indicator is a :class:`FedSMA`: the engine writes ``value`` and ``is_ready`` at each bar (plain
+stores, where the handler reads them), ``samples`` and the latest bar's time (``current``) come from the run's
+cursor, and anything else that looks at or changes the state (its window, an update, a reset, another
+indicator composed on it) first brings the state up to the bar the engine has reached and turns the object
+back into a plain SMA for good; the engine sees that (``BarRun.broken``) and feeds bar by bar from there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from leand.indicators.base import Indicator, close
+from leand.indicators.core import SMA
+
+_SAMPLES = Indicator.__dict__["samples"]
+_TIME = Indicator.__dict__["_time"]
+
+
+class BarRun:
+    """Rows ``lo`` .. of one batch of bars fed to some indicators from the close column. ``rows`` is the
+    cursor: how many of the batch's rows the indicators have taken (the engine moves it at each bar)."""
+
+    __slots__ = ("broken", "fed", "lo", "rows", "times")
+
+    def __init__(self, times: list[int], lo: int) -> None:
+        self.times = times
+        self.lo = lo
+        self.rows = lo
+        #: set when a fed indicator went back to a plain SMA part way (something looked at its state)
+        self.broken = False
+        #: (indicator, its values by batch row) while fed
+        self.fed: list[tuple[SMA, list[float]]] = []
+
+    def feed(self, ind: SMA, closes: np.ndarray) -> list[float]:
+        """Start feeding ``ind`` rows ``lo`` .. of ``closes`` (the batch's close column); returns its value at
+        each row of the batch (rows before ``lo`` are padding)."""
+        values, sums = ind.bar_outputs(closes[self.lo:])
+        by_row = [0.0] * self.lo + values.tolist()
+        ind._feed = _Fed(self, closes[self.lo:], sums, by_row)
+        ind.__class__ = FedSMA
+        self.fed.append((ind, by_row))
+        return by_row
+
+    def finish(self) -> None:
+        """Bring every indicator still fed up to the cursor and make it a plain SMA again."""
+        for ind, _ in self.fed:
+            if type(ind) is FedSMA and ind._feed.run is self:
+                ind._leave(broken=False)
+        self.fed = []
+
+
+class _Fed:
+    __slots__ = ("closes", "run", "sums", "values")
+
+    def __init__(self, run: BarRun, closes: np.ndarray, sums: np.ndarray, values: list[float]) -> None:
+        self.run = run
+        self.closes = closes
+        self.sums = sums
+        self.values = values
+
+
+def feedable(updater: Any) -> SMA | None:
+    """The SMA whose bar updater ``updater`` is, when the engine may feed it from the close column: a plain
+    SMA of the close (not a subclass), nothing composed on it, not being fed already."""
+    ind = getattr(updater, "__self__", None)
+    if type(ind) is not SMA or getattr(updater, "__func__", None) is not SMA.update_bar:
+        return None
+    if ind.selector is not close or ind._consumers or ind._feed is not None:
+        return None
+    return ind
+
+
+class FedSMA(SMA):
+    """An SMA while a :class:`BarRun` feeds it (see the module's docstring)."""
+
+    __slots__ = ()
+
+    def _leave(self, broken: bool = True) -> None:
+        """The state the bars fed so far leave, as a plain SMA again (``broken``: part way through the run,
+        so the engine feeds it bar by bar next)."""
+        f = self._feed
+        run = f.run
+        rows = run.rows - run.lo
+        self.__class__ = SMA  # type: ignore[assignment]
+        self._feed = None
+        if rows:
+            self.absorb_bars(f.closes, f.sums, f.values[run.lo:run.rows], rows, run.times[run.rows - 1])
+        if broken:
+            run.broken = True
+
+    # what the engine does not write bar by bar: from the cursor
+    @property
+    def samples(self) -> int:
+        run = self._feed.run
+        return _SAMPLES.__get__(self) + run.rows - run.lo
+
+    @samples.setter
+    def samples(self, v: int) -> None:
+        self._leave()
+        self.samples = v
+
+    @property
+    def _time(self) -> int:
+        run = self._feed.run
+        return run.times[run.rows - 1] if run.rows > run.lo else _TIME.__get__(self)
+
+    @_time.setter
+    def _time(self, v: int) -> None:
+        self._leave()
+        self._time = v
+
+    # the rest of the state: brought up to date on first touch
+    @property
+    def window(self) -> Any:
+        self._leave()
+        return self.window
+
+    @window.setter
+    def window(self, v: Any) -> None:
+        self._leave()
+        self.window = v
+
+    @property
+    def _consumers(self) -> list[Indicator]:
+        self._leave()
+        return self._consumers
+
+    @_consumers.setter
+    def _consumers(self, v: list[Indicator]) -> None:
+        self._leave()
+        self._consumers = v
+
+    @property
+    def _buf(self) -> list[float]:
+        self._leave()
+        return self._buf
+
+    @_buf.setter
+    def _buf(self, v: list[float]) -> None:
+        self._leave()
+        self._buf = v
+
+    @property
+    def _i(self) -> int:
+        self._leave()
+        return self._i
+
+    @_i.setter
+    def _i(self, v: int) -> None:
+        self._leave()
+        self._i = v
+
+    @property
+    def _sum(self) -> float:
+        self._leave()
+        return self._sum
+
+    @_sum.setter
+    def _sum(self, v: float) -> None:
+        self._leave()
+        self._sum = v
+
+    def update(self, time: int, value: float) -> bool:
+        self._leave()
+        return self.update(time, value)
+
+    def update_bar(self, bar: Any) -> bool:
+        self._leave()
+        return self.update_bar(bar)
+
+    def update_tick(self, tick: Any) -> bool:
+        self._leave()
+        return self.update_tick(tick)
+
+    def _emit(self, time: int, v: float) -> bool:
+        self._leave()
+        return self._emit(time, v)
+
+    def _compute(self, time: int, value: float) -> float:
+        self._leave()
+        return self._compute(time, value)
+
+    def reset(self) -> None:
+        self._leave()
+        self.reset()
+
+    def bar_outputs(self, closes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self._leave()
+        return self.bar_outputs(closes)
+
+    def absorb_bars(self, closes: np.ndarray, sums: np.ndarray, values: list[float], rows: int,
+                    end_time: int) -> None:
+        self._leave()
+        self.absorb_bars(closes, sums, values, rows, end_time)
