@@ -2,19 +2,27 @@
 
 ``stream()`` yields :class:`~leand.model.QuoteTick` whenever a symbol's top of book changes (and
 :class:`~leand.model.TradeTick` per trade when ``trades`` is on), stamped with the receive time of the message
-that caused it. It never ends on its own: a dropped connection is reopened with exponential backoff and every
-book is rebuilt from a fresh snapshot; an update-id gap resyncs just that symbol.
+that caused it: when the socket read that brought it returned (every message of one read has that time). It
+never ends on its own: a dropped connection is reopened with exponential backoff and every book is rebuilt
+from a fresh snapshot; an update-id gap resyncs just that symbol.
 
 Per message it costs one lax msgspec decode straight to floats and no await: frames come in batches (one
 per socket read, ``stream_socket.py``), and only a book that needs a snapshot suspends the stream (the socket
 buffers further frames meanwhile).
+
+With a consumer attached (:meth:`BinanceDataClient.attach`, what the daemon does) the events are not yielded:
+each is handed to the consumer in the socket's own ``data_received``, so no task wakes up and no loop
+iteration passes between the read and the strategy's handler (issue 14's synchronous hot path from the socket
+on). ``stream()`` still runs: it connects, reconnects, and fetches the snapshots a book needs (the frames
+after it wait, in order, and the socket stops reading meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 
 import msgspec
 import structlog
@@ -49,6 +57,19 @@ class BinanceDataClient:
                       "decode_errors": 0, "buffer_overflows": 0}
         self.connected = asyncio.Event()
         self._ws: StreamSocket | None = None
+        #: the attached consumer (events go to it from the socket's callback instead of out of stream())
+        self._sink: Callable[[QuoteTick | TradeTick], None] | None = None
+        #: attached: the book waiting for its snapshot, the batches (receive time, frames, first unread) behind
+        #: it, and what the consumer raised (the connection is then reopened, as a failed feed task would be)
+        self._resync_book: LocalBook | None = None
+        self._held: deque[tuple[int, list[bytes], int]] = deque()
+        self._sink_error: BaseException | None = None
+
+    def attach(self, sink: Callable[[QuoteTick | TradeTick], None]) -> None:
+        """Hand every event to ``sink`` in the callback that read its frame instead of yielding it from
+        :meth:`stream` (which must still be iterated: it connects, reconnects and resyncs). Takes effect at the
+        next connection."""
+        self._sink = sink
 
     @property
     def url(self) -> str:
@@ -72,17 +93,21 @@ class BinanceDataClient:
                     self._top.clear()
                     self.connected.set()
                     log.info("binance.md.connected", url=self.url)
-                    on_frame = self.on_frame
-                    async for batch in ws.batches():  # what one socket read brought
-                        for raw in batch:
-                            ev = on_frame(raw)
-                            if ev is None:
-                                continue
-                            if isinstance(ev, LocalBook):  # out of sync: fetch its snapshot first
-                                ev = await self._resync_quote(ev)
+                    if self._sink is not None:
+                        await self._run_attached(ws)
+                    else:
+                        on_frame = self.on_frame
+                        async for batch in ws.batches():  # what one socket read brought
+                            recv_ns = ws.recv_ns
+                            for raw in batch:
+                                ev = on_frame(raw, recv_ns)
                                 if ev is None:
                                     continue
-                            yield ev
+                                if isinstance(ev, LocalBook):  # out of sync: fetch its snapshot first
+                                    ev = await self._resync_quote(ev)
+                                    if ev is None:
+                                        continue
+                                yield ev
                 log.warning("binance.md.closed")
             except (OSError, TimeoutError, ValueError) as e:  # StreamClosed is an OSError
                 log.warning("binance.md.disconnected", error=f"{type(e).__name__}: {e}")
@@ -118,10 +143,97 @@ class BinanceDataClient:
         if self._ws is not None:
             await self._ws.close()
 
-    def on_frame(self, raw: str | bytes) -> QuoteTick | TradeTick | LocalBook | None:
-        """One stream frame: the event it makes, or the book that needs a snapshot before it can quote, or None
-        (a frame refused as malformed, an unknown symbol, a top of book that did not change)."""
-        now = _now_ns()
+    # ---- attached: events from the socket's callback ------------------------------------------------------
+    async def _run_attached(self, ws: StreamSocket) -> None:
+        """Until the connection ends: frames go to the consumer from ``data_received`` (:meth:`_on_batch`);
+        this task only fetches the snapshot a book needs, then replays what waited behind it."""
+        self._resync_book, self._sink_error = None, None
+        self._held.clear()
+        ws.attach(self._on_stream_message)
+        try:
+            while True:
+                if self._sink_error is not None:
+                    raise self._sink_error
+                book = self._resync_book
+                if book is None:
+                    if ws.done:
+                        await ws.wait()  # raises if it broke
+                        return
+                    await ws.wait()
+                    continue
+                ev = await self._resync_quote(book)
+                self._resync_book = None
+                if ev is not None:
+                    self._emit(ev)
+                while self._held and self._resync_book is None and self._sink_error is None:
+                    recv_ns, frames, start = self._held.popleft()
+                    self._dispatch(recv_ns, frames, start)
+                if self._resync_book is None:
+                    ws.resume_reading()
+        finally:
+            ws.detach()
+            self._held.clear()
+
+    def _on_stream_message(self, recv_ns: int, raw: bytes) -> None:
+        """One message, from the socket's read callback."""
+        if self._resync_book is not None or self._held or self._sink_error is not None:
+            if self._sink_error is None:  # behind a snapshot: in order, after it
+                self._held.append((recv_ns, [raw], 0))
+            return
+        ev = self.on_frame(raw, recv_ns)
+        if ev is None:
+            return
+        if ev.__class__ is LocalBook:
+            assert isinstance(ev, LocalBook)
+            self._resync_book = ev
+            self._hold()
+            return
+        assert not isinstance(ev, LocalBook)
+        self._emit(ev)
+
+    def _dispatch(self, recv_ns: int, frames: list[bytes], start: int) -> None:
+        on_frame = self.on_frame
+        emit = self._emit
+        for i in range(start, len(frames)):
+            ev = on_frame(frames[i], recv_ns)
+            if ev is None:
+                continue
+            if ev.__class__ is LocalBook:  # out of sync: its snapshot first, the rest of the batch after it
+                assert isinstance(ev, LocalBook)
+                self._resync_book = ev
+                if i + 1 < len(frames):
+                    self._held.appendleft((recv_ns, frames, i + 1))
+                self._hold()
+                return
+            assert not isinstance(ev, LocalBook)
+            if not emit(ev):
+                return
+
+    def _emit(self, ev: QuoteTick | TradeTick) -> bool:
+        sink = self._sink
+        if sink is None:  # detached meanwhile: nobody takes it
+            return False
+        try:
+            sink(ev)
+        except Exception as e:  # the feed fails as its task would: logged, reconnected, every book resynced
+            log.error("binance.md.consumer_failed", error=f"{type(e).__name__}: {e}")
+            self._sink_error = e
+            self._hold()
+            return False
+        return True
+
+    def _hold(self) -> None:
+        ws = self._ws
+        if ws is not None:
+            ws.pause_reading()
+            ws.wake()
+
+    def on_frame(self, raw: str | bytes, now: int = 0) -> QuoteTick | TradeTick | LocalBook | None:
+        """One stream frame received at ``now`` (ns; 0: now): the event it makes, or the book that needs a
+        snapshot before it can quote, or None (a frame refused as malformed, an unknown symbol, a top of book
+        that did not change)."""
+        if not now:
+            now = _now_ns()
         self.last_recv_ns = now
         stats = self.stats
         stats["messages"] += 1

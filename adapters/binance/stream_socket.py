@@ -23,8 +23,9 @@ import hashlib
 import os
 import ssl
 import struct
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import cast
 from urllib.parse import urlsplit
@@ -68,7 +69,14 @@ class _Protocol(asyncio.Protocol):
         self.max_queue = max_queue
         self.transport: asyncio.Transport | None = None
         self.handshake: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        self.batches: deque[list[bytes]] = deque()
+        #: (receive time in ns, the messages one socket read completed)
+        self.batches: deque[tuple[int, list[bytes]]] = deque()
+        #: a consumer called with each message as data_received parses it, instead of queueing it
+        #: (StreamSocket.attach)
+        self.on_message: Callable[[int, bytes], None] | None = None
+        self.recv_ns = 0
+        #: receive time of the batch last taken
+        self.taken_ns = 0
         self.queued = 0
         self.paused = False
         self.waiter: asyncio.Future[None] | None = None
@@ -97,6 +105,7 @@ class _Protocol(asyncio.Protocol):
         self._wake()
 
     def data_received(self, data: bytes) -> None:
+        self.recv_ns = time.time_ns()  # when the frames in it were received: tick-to-order starts here
         self.last_rx = asyncio.get_running_loop().time()
         if self._pending:
             self._pending += data
@@ -150,7 +159,10 @@ class _Protocol(asyncio.Protocol):
                 if self._fragments:
                     raise StreamClosed("protocol error: a new message inside a fragmented one")
                 if b0 & 0x80:
-                    out.append(payload)
+                    if self.on_message is not None:
+                        self.on_message(self.recv_ns, payload)
+                    else:
+                        out.append(payload)
                 else:
                     self._fragments.append(payload)
                     self._frag_size = n
@@ -162,7 +174,10 @@ class _Protocol(asyncio.Protocol):
                     raise StreamClosed(f"message larger than {self.max_size} bytes")
                 self._fragments.append(payload)
                 if b0 & 0x80:
-                    out.append(b"".join(self._fragments))
+                    if self.on_message is not None:
+                        self.on_message(self.recv_ns, b"".join(self._fragments))
+                    else:
+                        out.append(b"".join(self._fragments))
                     self._fragments = []
             elif op >= 8:
                 if not b0 & 0x80 or n > 125:
@@ -184,7 +199,7 @@ class _Protocol(asyncio.Protocol):
             self._pending += buf[pos:]
             self._need = self._frame_len(buf, pos, end)
         if out:
-            self.batches.append(out)
+            self.batches.append((self.recv_ns, out))
             self.queued += len(out)
             if self.queued >= self.max_queue and not self.paused and self.transport is not None:
                 self.paused = True
@@ -226,7 +241,7 @@ class _Protocol(asyncio.Protocol):
         """The oldest queued batch, or None if nothing is queued."""
         if not self.batches:
             return None
-        batch = self.batches.popleft()
+        self.taken_ns, batch = self.batches.popleft()
         self.queued -= len(batch)
         if self.paused and self.queued <= self.max_queue // 2 and self.transport is not None:
             self.paused = False
@@ -313,6 +328,60 @@ class StreamSocket:
                 await p.waiter
             finally:
                 p.waiter = None
+
+    @property
+    def recv_ns(self) -> int:
+        """When the batch :meth:`batches` yielded last was received (``time.time_ns()`` at the socket read)."""
+        return self._p.taken_ns
+
+    def attach(self, on_message: Callable[[int, bytes], None]) -> None:
+        """Hand every message to ``on_message(receive time in ns, message)`` as the callback that read it
+        parses it, instead of queueing it for :meth:`batches`: no task wakes up between the socket read and the
+        consumer, and the first message of a long read does not wait for the rest to be parsed. What is queued
+        already goes first. The consumer must not raise; it holds back what it cannot take yet (and stops the
+        reading with :meth:`pause_reading`), and waits for the connection or its own :meth:`wake` with
+        :meth:`wait`."""
+        p = self._p
+        while (batch := p.take()) is not None:
+            for m in batch:
+                on_message(p.taken_ns, m)
+        p.on_message = on_message
+
+    def detach(self) -> None:
+        self._p.on_message = None
+
+    def pause_reading(self) -> None:
+        p = self._p
+        if not p.paused and p.transport is not None and not p.done:
+            p.paused = True
+            p.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        p = self._p
+        if p.paused and p.transport is not None and not p.done:
+            p.paused = False
+            p.transport.resume_reading()
+
+    def wake(self) -> None:
+        """End a pending :meth:`wait` (the attached consumer has work for its task)."""
+        self._p._wake()
+
+    @property
+    def done(self) -> bool:
+        return self._p.done
+
+    async def wait(self) -> None:
+        """Until :meth:`wake` or the end of the connection: returns on a normal close (then :attr:`done`),
+        raises :class:`StreamClosed` when it broke."""
+        p = self._p
+        if not p.done:
+            p.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await p.waiter
+            finally:
+                p.waiter = None
+        if p.done and p.error is not None:
+            raise p.error
 
     async def _keepalive(self) -> None:
         p = self._p

@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -56,7 +57,17 @@ from leand.live.venues import (
     venue_slots,
     venue_symbols,
 )
-from leand.model import ExecReport, Order, OrderStatus, OrderType, QuoteTick, Symbol, TimeInForce, VenueOrder
+from leand.model import (
+    ExecReport,
+    Order,
+    OrderStatus,
+    OrderType,
+    QuoteTick,
+    Symbol,
+    TimeInForce,
+    TradeTick,
+    VenueOrder,
+)
 from leand.replay.recorder import Recorder
 from leand.replay.records import (
     Ctl,
@@ -440,10 +451,24 @@ class Daemon:
                 delay = min(cap, delay * 2)
 
     async def _feed(self, v: Venue) -> None:
-        feed_message = self.stats.feed_message
+        on_event = self._market_consumer(v)
+        attach = getattr(v.data, "attach", None)
+        if attach is not None:  # events come in the socket's read callback, not out of the iterator
+            attach(on_event)
         async for q in v.data.stream():
-            if self.stop_event.is_set():
+            if not on_event(q):
                 return
+
+    def _market_consumer(self, v: Venue) -> Callable[[QuoteTick | TradeTick], bool]:
+        """What the daemon does with one market-data event of ``v``, in the callback that has it; False once
+        the daemon is stopping. A data client with ``attach(consumer)`` calls it from its socket's read
+        callback (no loop iteration between the read and the strategy), any other one through ``stream()``."""
+        feed_message = self.stats.feed_message
+        stop = self.stop_event
+
+        def on_event(q: QuoteTick | TradeTick) -> bool:
+            if stop.is_set():
+                return False
             v.last_quote_wall = now = time.monotonic()
             feed_message(q.symbol, now)
             # every inbound event is recorded, quotes and trades alike, so a replay sees what the strategy saw
@@ -457,6 +482,9 @@ class Daemon:
             for r in self.by_symbol.get(q.symbol, ()):
                 # the strategy's handler, its gate, the journal and the venue's request, in this callback
                 deliver(r, ["slice", q.time, events, seq, now, key])
+            return True
+
+        return on_event
 
     def _on_report(self, v: Venue, rep: ExecReport) -> None:
         """A venue's report, in the callback that produced it: journaled before anyone acts on it, then to the

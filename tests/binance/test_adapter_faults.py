@@ -95,14 +95,20 @@ def venue_trade_ids(srv) -> list[int]:
         srv.exchange.accounts[srv.api_key], "trades") else []
 
 
-async def test_gap_in_depth_ids_resyncs_and_the_book_matches_the_venue(tmp_path: Path) -> None:
+@pytest.mark.parametrize("attached", [False, True], ids=["iterated", "attached"])
+async def test_gap_in_depth_ids_resyncs_and_the_book_matches_the_venue(tmp_path: Path, attached: bool) -> None:
+    """Iterated, the stream awaits the snapshot; attached (the daemon's way: events from the socket's callback),
+    its task fetches it while the frames behind the gap wait, in order, and reading pauses."""
     srv = await sim_in_process()
     s = await started_session(srv, tmp_path)
     dc = BinanceDataClient(venue_cfg(srv), INST, s.rest)
     quotes: list = []
+    if attached:
+        dc.attach(quotes.append)
 
     async def consume() -> None:
         async for q in dc.stream():
+            assert not attached, "an attached client yields nothing"
             quotes.append(q)
 
     task = asyncio.create_task(consume())
@@ -130,6 +136,55 @@ async def test_gap_in_depth_ids_resyncs_and_the_book_matches_the_venue(tmp_path:
         assert [(float(p), float(q)) for p, q in venue["asks"]] == list(bk.book.asks.items())
         last = quotes[-1]
         assert (last.bid_price, last.ask_price) == (float(venue["bids"][0][0]), float(venue["asks"][0][0]))
+    finally:
+        task.cancel()
+        await s.close()
+        await srv.close()
+
+
+async def test_an_attached_consumer_that_raises_reopens_the_stream(tmp_path: Path) -> None:
+    """What the consumer raises ends the stream with that error, as it ended the daemon's feed task before
+    (whose supervisor starts it again): logged, the connection closed; iterated again, it reconnects and
+    rebuilds every book from a snapshot, and events go on, each stamped with its socket read's time."""
+    srv = await sim_in_process()
+    s = await started_session(srv, tmp_path)
+    dc = BinanceDataClient(venue_cfg(srv), INST, s.rest)
+    quotes: list = []
+    boom = [True]
+
+    def sink(q) -> None:
+        if boom[0] and quotes:
+            boom[0] = False
+            raise RuntimeError("strategy host failed")
+        quotes.append(q)
+
+    dc.attach(sink)
+
+    failures: list[BaseException] = []
+
+    async def consume() -> None:  # as the daemon's supervisor runs its feed task
+        while True:
+            try:
+                async for _ in dc.stream():
+                    pass
+            except RuntimeError as e:
+                failures.append(e)
+
+    task = asyncio.create_task(consume())
+    try:
+        await asyncio.wait_for(dc.connected.wait(), 5)
+        t0 = time.time_ns()
+        for _ in range(20):
+            srv.step(2)
+            srv.flush()
+            await asyncio.sleep(0.05)
+            if dc.stats["connects"] >= 2 and len(quotes) >= 3:
+                break
+        assert not boom[0] and [str(e) for e in failures] == ["strategy host failed"]
+        assert dc.stats["connects"] >= 2 and dc.stats["snapshots"] >= 2
+        assert len(quotes) >= 3 and dc.books["BTCUSDT"].synced
+        assert all(t0 < q.time <= time.time_ns() for q in quotes[1:])
+        assert [q.time for q in quotes] == sorted(q.time for q in quotes)
     finally:
         task.cancel()
         await s.close()

@@ -101,6 +101,24 @@ async def test_fragments_pings_split_reads_long_messages_and_the_closing_handsha
     assert (10, b"hi") in sent and sent[-1] == (8, struct.pack("!H", 1000))  # a pong, then the close answer
 
 
+async def test_an_attached_consumer_gets_every_message_from_the_read_callback_with_its_read_time() -> None:
+    """attach(): the same messages as batches() (fragments, split reads), each handed over as it is parsed
+    with the time of the socket read that completed it; the connection's end comes through wait()."""
+    long = b"x" * 70_000
+    script = [frame(1, b'{"a":1}') + frame(1, b'{"b":', fin=False) + frame(9, b"hi"), frame(0, b"2}"),
+              frame(1, long)[:3000], frame(1, long)[3000:] + frame(1, b"z") + frame(8, struct.pack("!H", 1000))]
+    async with RawServer(script) as url:
+        ws = await StreamSocket.connect(url)
+        got: list[tuple[int, bytes]] = []
+        ws.attach(lambda t, m: got.append((t, m)))
+        await asyncio.wait_for(ws.wait(), 10)  # returns on the normal close
+        assert ws.done
+        await ws.close()
+    assert [m for _, m in got] == [b'{"a":1}', b'{"b":2}', long, b"z"]
+    times = [t for t, _ in got]
+    assert times == sorted(times) and times[2] == times[3]  # the last read completed both
+
+
 @pytest.mark.parametrize("bad", [frame(1, b"{}", mask=b"abcd"), bytes((0xC1, 2)) + b"{}", frame(3, b"?"),
                                  frame(0, b"orphan"), frame(1, b"y" * 2000)])
 async def test_protocol_violations_and_oversized_messages_break_the_connection(bad: bytes) -> None:
