@@ -22,8 +22,10 @@ Design (issue 14):
 * **Inline strategies are bounded too.** A strategy slower than its feed, but not slow enough per call to be
   moved, would otherwise work through every queued message of a burst (a socket read, or the reads the loop
   had queued while it was busy), further and further behind. The loop is *saturated* while deliveries come
-  less than ``IDLE_GAP_S`` apart (it never waited for the socket); a strategy whose inline handlers took more
-  than ``[hot_path] conflate_after_ms`` of one saturated run is *behind*: its further market data goes into a
+  less than ``IDLE_GAP_S`` apart, or while no wider gap was a real wait (the thread blocked, not preempted:
+  a loaded machine does not end a run); a strategy whose inline handlers took more
+  than ``[hot_path] conflate_after_ms`` of one saturated run, and more than a fair share of it (1/(k+1) with
+  k strategies in the run), is *behind*: its further market data goes into a
   slot holding the latest event per (symbol, event type), counted in ``conflated`` like a worker's buffer, and
   is handled when the feed yields to the loop (one ``call_soon`` per drain). Its reports, timers and ctl
   calls are never conflated; each comes after the market data that arrived before it (the slot is drained
@@ -45,6 +47,7 @@ Design (issue 14):
 from __future__ import annotations
 
 import asyncio
+import resource
 import threading
 import time
 from collections import deque
@@ -65,6 +68,19 @@ log = structlog.get_logger("leand.hotpath")
 IDLE_GAP_S = 50e-6
 
 
+#: per-thread resource usage (Linux); elsewhere a wide gap alone ends a run
+_RUSAGE_THREAD: int | None = getattr(resource, "RUSAGE_THREAD", None)
+
+
+def _voluntary_switches() -> int:
+    """Times this thread blocked: the event loop waiting in epoll for its sockets is one, the machine taking the
+    core away is not."""
+    return resource.getrusage(_RUSAGE_THREAD).ru_nvcsw  # type: ignore[arg-type]
+
+
+switches: Callable[[], int] | None = _voluntary_switches if _RUSAGE_THREAD is not None else None
+
+
 class HotPath:
     """Delivers every input of every strategy (slices, reports, timer ticks, ctl calls) inline or to its
     worker thread. ``handle(runner, item)`` is the daemon's one handler of an input (it catches what the
@@ -79,6 +95,13 @@ class HotPath:
         #: the saturated run of the loop the last market data belonged to, and when that delivery ended
         self._run = 0
         self._last_md = 0.0
+        #: when the current run started, and how many strategies handled market data inline in it
+        self._run_t0 = 0.0
+        self._run_k = 0
+        #: a strategy's handlers took half of conflate_after_ms in this run: a gap must be a real wait to end
+        #: it (the thread's voluntary context switches, read then and at each gap), not a preemption
+        self._hot = False
+        self._switches = 0
         self._busy = False
         self._pending: deque[tuple[StrategyRunner, Any]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -103,8 +126,11 @@ class HotPath:
             return
         if item[0] == "slice":
             now = time.perf_counter()
-            if now - self._last_md > IDLE_GAP_S:
+            if now - self._last_md > IDLE_GAP_S and (not self._hot or self._waited()):
                 self._run += 1  # the loop waited for its socket: a new run
+                self._run_t0 = now
+                self._run_k = 0
+                self._hot = False
             self._last_md = now
             if r.behind or r.slot:
                 if r.run == self._run or r.slot:
@@ -135,12 +161,21 @@ class HotPath:
         self.handle(r, item)
         if item[0] != "slice":
             return
-        dt = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        dt = t1 - t0
         if r.run != self._run:
             r.run = self._run
             r.run_s = 0.0
+            self._run_k += 1
         r.run_s += dt
-        if r.run_s > self.conflate_after_s and not r.behind and r.state == "running":
+        if r.run_s > self.conflate_after_s / 2 and not self._hot:
+            self._hot = True
+            if switches is not None:
+                self._switches = switches()
+        # behind: its handlers took conflate_after_ms of this run, and more than a fair share of it (so a fast
+        # strategy beside a slow one keeps all its data: the slow one is conflated first and the run ends)
+        if r.run_s > self.conflate_after_s and r.run_s * (self._run_k + 1) > t1 - self._run_t0 and \
+                not r.behind and r.state == "running":
             r.behind = True  # this run's further market data is conflated (see the module's docstring)
             r.times_behind += 1
         if dt <= self.budget_s:
@@ -155,6 +190,15 @@ class HotPath:
             self.isolate(r)
 
     # -- an inline strategy behind its feed -------------------------------------------------------------
+    def _waited(self) -> bool:
+        """Whether the loop's thread blocked since the run became hot or the last look (no way to tell: yes)."""
+        if switches is None:
+            return True
+        n = switches()
+        waited = n != self._switches
+        self._switches = n
+        return waited
+
     def _conflate(self, r: StrategyRunner, item: Any) -> None:
         """Keep only the latest market-data event per (symbol, type) until the feed yields to the loop."""
         slot = r.slot
