@@ -62,7 +62,7 @@ class BarBrokerage(ExecutionClient):
         self._changed = True
         fill_model = sec.fill_model
         assert fill_model is not None
-        price = fill_model.fill(sec, order, now_ns)
+        price = fill_model.market_fill(sec, order, now_ns)
         if price is None:
             self.pending[order.id] = order
         return price

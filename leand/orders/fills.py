@@ -106,6 +106,13 @@ class FillModel:
             return self.market_on_close(sec, order, now_ns)
         return None
 
+    def market_fill(self, sec: Security, order: Order, now_ns: int) -> float | None:
+        """:meth:`fill` of a market order, without the dispatch on its type (the order manager's fused path)."""
+        p = self.market_price(sec, order, now_ns)
+        if p is None or not self.slippage:
+            return p
+        return p * (1 + self.slippage) if order.quantity > 0 else p * (1 - self.slippage)
+
     def limit(self, sec: Security, order: Order) -> float | None:
         b = self._bars(sec, order)
         if b is None:

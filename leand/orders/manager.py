@@ -91,6 +91,8 @@ class OrderManager:
         self.contingent = Contingent(self)
         #: orders a live client is canceling because their time in force ended: their cancel is an expiry
         self._expiring: set[int] = set()
+        #: symbol -> (its exchange hours, extended, start, end): the open segment submit_market last found
+        self._open_segments: dict[Symbol, tuple[object, bool, int, int]] = {}
 
     # ---- ids ------------------------------------------------------------------------------------------
     @property
@@ -101,6 +103,13 @@ class OrderManager:
         """Carry on numbering after ``next_id - 1`` (a replay restores the recorded session's counter)."""
         if next_id > self._next_id:
             self._next_id = next_id
+
+    def _new_order_id(self) -> int:
+        """The next order's id: every order this manager creates is numbered here (submit, submit_market,
+        adopt), the one place to act on a new order's arrival."""
+        oid = self._next_id
+        self._next_id = oid + 1
+        return oid
 
     # ---- strategy operations --------------------------------------------------------------------------
     def submit(self, symbol: Symbol | str, quantity: float, order_type: OrderType, *,
@@ -182,7 +191,7 @@ class OrderManager:
                 expire_ns = s[1] if s else datetime_to_ns(datetime.combine(expire, time(23, 59), hours.time_zone))
         buy = qty > 0
         sub_px = (sec.ask if buy else sec.bid) or sec.price
-        oid = self._next_id
+        oid = self._new_order_id()
         # the fields every order has, then the optional ones that differ from their defaults: a Struct made from
         # more than 15 keywords takes msgspec's slow path (about 1 us more)
         order = Order(id=oid, symbol=sym, quantity=qty, type=order_type, time_in_force=tif, created_time=now,
@@ -202,7 +211,6 @@ class OrderManager:
             order.expire_time = expire_ns
         if post_only is not False:
             order.post_only = post_only
-        self._next_id = oid + 1
         self.orders[oid] = order
         request.response = OrderResponse(oid)
         self.tickets[oid] = ticket = OrderTicket(e, oid, request)
@@ -284,8 +292,7 @@ class OrderManager:
             return self.submit(symbol, quantity, _MARKET, tag=tag)
         now = e.clock.now_ns()
         hours = sec.exchange_hours
-        if hours is not None and not hours.always_open and (
-                sec.resolution >= _DAILY or not hours.is_open(now, sec.extended_hours)):
+        if hours is not None and not hours.always_open and (sec.resolution >= _DAILY or not self._open_at(sec, now)):
             return self.submit(symbol, quantity, _MARKET, tag=tag)
         inst = sec.instrument
         qty = inst.round_lot(quantity)
@@ -300,11 +307,10 @@ class OrderManager:
         else:
             sub_px = sec.bid or sec.price
             price = sub_px
-        oid = self._next_id
+        oid = self._new_order_id()
         order = Order(id=oid, symbol=symbol, quantity=qty, type=_MARKET, time_in_force=_GTC,
                       created_time=now, last_update_time=now, client_order_id=f"{e.client_id_prefix}{oid}",
                       strategy_id=e.strategy_id, tag=tag, submission_price=sub_px)
-        self._next_id = oid + 1
         self.orders[oid] = order
         request.response = OrderResponse(oid)
         self.tickets[oid] = ticket = OrderTicket(e, oid, request)
@@ -368,6 +374,20 @@ class OrderManager:
         if c.oco or c.brackets:
             c.on_fill(order)
         return ticket
+
+    def _open_at(self, sec: Security, now: int) -> bool:
+        """``sec.exchange_hours.is_open(now, sec.extended_hours)``, remembering the open segment it found: the
+        next orders of the session are in it (a segment never crosses the exchange date it belongs to, so one that
+        holds ``now`` is what is_open would find)."""
+        hours, extended = sec.exchange_hours, sec.extended_hours
+        seg = self._open_segments.get(sec.symbol)
+        if seg is not None and seg[0] is hours and seg[1] is extended and seg[2] <= now < seg[3]:
+            return True
+        for start, end in hours.segments(hours.local_date(now), extended):
+            if start <= now < end:
+                self._open_segments[sec.symbol] = (hours, extended, start, end)
+                return True
+        return False
 
     def _invalid(self, request: SubmitRequest, sym: Symbol | str, order_type: OrderType, code: OrderResponseErrorCode,
                  msg: str) -> OrderTicket:
@@ -779,8 +799,7 @@ class OrderManager:
 
     def adopt(self, order: Order) -> None:
         """An order still open at the venue after a restart: tracked again, so strategies can cancel it."""
-        order.id = self._next_id
-        self._next_id += 1
+        order.id = self._new_order_id()
         self.orders[order.id] = order
         self.open_orders[order.id] = order
         self.tickets[order.id] = OrderTicket(self.engine, order.id)

@@ -162,7 +162,7 @@ class RiskGate:
         self._limits: dict[tuple[str, Symbol], RiskLimits] = {}
         #: the (strategy, instrument) pairs whose limits are plain (see ``_is_plain``): their market orders take
         #: ``check_new``'s short path
-        self._plain: set[tuple[str, Symbol]] = set()
+        self._plain: dict[tuple[str, Symbol], RiskLimits] = {}
         self._open: dict[int, Order] = {}
         self._open_by_symbol: dict[Symbol, dict[int, Order]] = {}
         self._order_buckets: dict[str, TokenBucket] = {}
@@ -176,7 +176,7 @@ class RiskGate:
         new = load_config(config)
         self.config = new
         self._limits = {}
-        self._plain = set()
+        self._plain = {}
         self._order_buckets.clear()
         self._cancel_buckets.clear()
         self._venue_buckets.clear()
@@ -188,7 +188,7 @@ class RiskGate:
         if lim is None:
             lim = self._limits[key] = effective(self.config, strategy_id, symbol.id, symbol.value)
             if _is_plain(lim):
-                self._plain.add(key)
+                self._plain[key] = lim
         return lim
 
     def _set_state(self, state: TradingState, reason: str, cancel_all: bool = False) -> None:
@@ -286,15 +286,16 @@ class RiskGate:
         return b
 
     def check_new(self, order: Order) -> Approved | Rejection:
-        if order.limit_price is None and order.stop_price is None and self.state is _ACTIVE and \
-                self.account is None and self.accounts is None and (order.strategy_id, order.symbol) in self._plain:
+        sym = order.symbol
+        lim = self._plain.get((order.strategy_id, sym)) if order.limit_price is None and \
+            order.stop_price is None and self.state is _ACTIVE and self.account is None and self.accounts is None \
+            else None
+        if lim is not None:
             # plain limits, no account level, no prices: of ``_check``'s rules only these can refuse the order
             # (every other one needs a limit that is off); anything that fails here goes the whole way, which
             # refuses it with its code and message
-            sym = order.symbol
             ctx = self.ctx
             qty = order.quantity
-            lim = self._limits[(order.strategy_id, sym)]
             inst = ctx.instrument(sym)
             if inst is not None and qty != 0 and lim.tradable is not False and ctx.tradable(sym):
                 lot = inst.lot_size
