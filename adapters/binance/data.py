@@ -145,7 +145,8 @@ class BinanceDataClient:
 
     # ---- attached: events from the socket's callback ------------------------------------------------------
     async def _run_attached(self, ws: StreamSocket) -> None:
-        """Until the connection ends: frames go to the consumer from ``data_received`` (:meth:`_on_batch`);
+        """Until the connection ends: frames go to the consumer from ``data_received``
+        (:meth:`_on_stream_message`);
         this task only fetches the snapshot a book needs, then replays what waited behind it."""
         self._resync_book, self._sink_error = None, None
         self._held.clear()
@@ -189,7 +190,12 @@ class BinanceDataClient:
             self._hold()
             return
         assert not isinstance(ev, LocalBook)
-        self._emit(ev)
+        sink = self._sink  # _emit, inlined: this runs once per message
+        if sink is not None:
+            try:
+                sink(ev)
+            except Exception as e:
+                self._consumer_failed(e)
 
     def _dispatch(self, recv_ns: int, frames: list[bytes], start: int) -> None:
         on_frame = self.on_frame
@@ -215,12 +221,16 @@ class BinanceDataClient:
             return False
         try:
             sink(ev)
-        except Exception as e:  # the feed fails as its task would: logged, reconnected, every book resynced
-            log.error("binance.md.consumer_failed", error=f"{type(e).__name__}: {e}")
-            self._sink_error = e
-            self._hold()
+        except Exception as e:
+            self._consumer_failed(e)
             return False
         return True
+
+    def _consumer_failed(self, e: Exception) -> None:
+        """The feed fails as its task would: logged, the stream ends with ``e``, the supervisor reconnects."""
+        log.error("binance.md.consumer_failed", error=f"{type(e).__name__}: {e}")
+        self._sink_error = e
+        self._hold()
 
     def _hold(self) -> None:
         ws = self._ws

@@ -135,6 +135,7 @@ class _Protocol(asyncio.Protocol):
     def _frames(self, buf: bytes) -> None:
         out: list[bytes] = []
         pos, end = 0, len(buf)
+        on_message, recv_ns, max_size = self.on_message, self.recv_ns, self.max_size
         while end - pos >= 2:
             b0, b1 = buf[pos], buf[pos + 1]
             n, h = b1 & 0x7F, 2
@@ -148,8 +149,8 @@ class _Protocol(asyncio.Protocol):
                 n, h = _U64.unpack_from(buf, pos + 2)[0], 10
             if b1 & 0x80 or b0 & 0x70:
                 raise StreamClosed("protocol error: a masked or extension-flagged frame from the server")
-            if n > self.max_size:
-                raise StreamClosed(f"message larger than {self.max_size} bytes")
+            if n > max_size:
+                raise StreamClosed(f"message larger than {max_size} bytes")
             if end - pos < h + n:
                 break
             payload = buf[pos + h:pos + h + n]
@@ -159,8 +160,8 @@ class _Protocol(asyncio.Protocol):
                 if self._fragments:
                     raise StreamClosed("protocol error: a new message inside a fragmented one")
                 if b0 & 0x80:
-                    if self.on_message is not None:
-                        self.on_message(self.recv_ns, payload)
+                    if on_message is not None:
+                        on_message(recv_ns, payload)
                     else:
                         out.append(payload)
                 else:
@@ -174,8 +175,8 @@ class _Protocol(asyncio.Protocol):
                     raise StreamClosed(f"message larger than {self.max_size} bytes")
                 self._fragments.append(payload)
                 if b0 & 0x80:
-                    if self.on_message is not None:
-                        self.on_message(self.recv_ns, b"".join(self._fragments))
+                    if on_message is not None:
+                        on_message(recv_ns, b"".join(self._fragments))
                     else:
                         out.append(b"".join(self._fragments))
                     self._fragments = []
