@@ -23,6 +23,7 @@ duplicate.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 
 from leand.model import (
@@ -43,6 +44,7 @@ from leand.simulator.book import (
     BookEvent,
     Canceled,
     Expired,
+    Level,
     OrderBook,
     Rejected,
     SimOrder,
@@ -57,6 +59,9 @@ _EPS = 1e-9
 
 
 class PaperVenue:
+    #: quotes nothing of the account's can trade with stay out of the book until they matter (False: every
+    #: quote goes in as it comes, the reference the tests compare with)
+    lazy_quotes = True
     #: what the book matches natively (the order manager emulates the rest)
     order_types = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT,
                              OrderType.TRAILING_STOP})
@@ -191,9 +196,15 @@ class PaperVenue:
                 self.ask[sid] = na
                 pend[-1] = (na, q.ask_size)
         book = self.books.get(sid)
-        if book is None or not self._account_in(book, sid) or (not book.stops and self._can_wait(book, pend)):
+        if book is None or not self._account_in(book, sid):
             return []
-        self._apply_quotes(book, sid, q.time)
+        if book.stops or not self.lazy_quotes:  # stops trail and trigger on every touch
+            self._apply_quotes(book, sid, q.time)
+        else:
+            reaching = self._reaching(book, pend)
+            if not reaching:
+                return []
+            self._apply_quotes(book, sid, q.time, reaching)
         book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), q.time)
         return self._reports(book, q.time)
 
@@ -207,34 +218,63 @@ class PaperVenue:
                 n -= 1
         return n > 0
 
-    def _can_wait(self, book: OrderBook, pend: dict[int, tuple[float, float]]) -> bool:
-        """Whether the noted quotes can stay out of the book: no resting order of the account is at a price
-        they would trade with (a bid at or above an account's ask, an ask at or below an account's bid)."""
+    def _reaching(self, book: OrderBook, pend: dict[int, tuple[float, float]]) -> int:
+        """Which noted quotes would trade with a resting order of the account (a bid at or above one of its
+        asks, an ask at or below one of its bids): 0 none, +1 the bid, -1 the ask, 2 both. The others can
+        stay out of the book."""
+        out = 0
         bid = pend.get(1)
         if bid is not None and bid[0]:
             limit = bid[0] + _EPS
-            for lvl in book.asks.values():
-                if lvl.price > limit:
-                    break
-                for o in lvl.orders:
-                    if o.live and o.owner == ACCOUNT:
-                        return False
+            best = book.best_ask
+            if best is not None and best <= limit and self._account_at(book.asks.values(), limit, 1):
+                out = 1
         ask = pend.get(-1)
         if ask is not None and ask[0]:
             limit = ask[0] - _EPS
-            for lvl in book.bids.values():
-                if lvl.price < limit:
-                    break
-                for o in lvl.orders:
-                    if o.live and o.owner == ACCOUNT:
-                        return False
-        return True
+            best = book.best_bid
+            if best is not None and best >= limit and self._account_at(book.bids.values(), limit, -1):
+                out = 2 if out else -1
+        return out
 
-    def _apply_quotes(self, book: OrderBook, sid: str, now: int) -> None:
+    @staticmethod
+    def _account_at(levels: Iterable[Level], limit: float, side: int) -> bool:
+        """Whether the account has a live order on ``levels`` (best first) at a price up to ``limit`` (asks,
+        ``side`` +1) or down to it (bids, -1)."""
+        for lvl in levels:
+            if (lvl.price > limit) if side > 0 else (lvl.price < limit):
+                return False
+            for o in lvl.orders:
+                if o.live and o.owner == ACCOUNT:
+                    return True
+        return False
+
+    def _alone(self, book: OrderBook, sid: str, side: int, pend: dict[int, tuple[float, float]]) -> bool:
+        """Whether the noted quote on ``side`` can go into the book without the other side's: the market's
+        order still there on the other side does not reach its price (putting both in takes the old ones out
+        first, so the market never trades with itself; this keeps that true)."""
+        px_size = pend.get(side)
+        if px_size is None or not px_size[0]:
+            return True
+        stale = self._quoted.get((sid, -side))
+        o = book.orders.get(stale) if stale is not None else None
+        if o is None:
+            return True
+        return o.price > px_size[0] + _EPS if side > 0 else o.price < px_size[0] - _EPS
+
+    def _apply_quotes(self, book: OrderBook, sid: str, now: int, sides: int = 2) -> None:
         """Put the quotes noted since the last time into the book: both old orders go before the new ones
-        come, so the market never trades with itself."""
+        come, so the market never trades with itself. ``sides`` +1 or -1: only that side's, when that is the
+        same (see ``_alone``); the other stays noted."""
         pend = self._pending.get(sid)
         if not pend:
+            return
+        if (sides == 1 or sides == -1) and self._alone(book, sid, sides, pend):
+            px_size = pend.pop(sides, None)
+            if px_size is not None:
+                self._unquote(book, sid, sides, now)
+                if px_size[0]:
+                    self._quote(book, sid, sides, px_size[0], px_size[1], now)
             return
         for side in (1, -1):
             if side in pend:
@@ -244,6 +284,28 @@ class PaperVenue:
             if px_size is not None and px_size[0]:
                 self._quote(book, sid, side, px_size[0], px_size[1], now)
         pend.clear()
+
+    def _sides_for(self, book: OrderBook, sid: str, o: SimOrder) -> int:
+        """Which noted quotes must be in the book before the account's order ``o`` comes: a resting limit
+        order that cannot trade needs only its own side's (a market order there goes ahead of it in the queue
+        at that price, as it would have), and the other side's stays noted; anything else needs both."""
+        if not self.lazy_quotes or book.stops or o.type is not OrderType.LIMIT or \
+                o.time_in_force is not TimeInForce.GTC:
+            return 2
+        pend = self._pending.get(sid)
+        other = pend.get(-o.side) if pend else None
+        px = o.price
+        if o.side > 0:
+            best = book.best_ask
+            if (best is not None and best <= px + _EPS) or (other is not None and other[0] and
+                                                          other[0] <= px + _EPS):
+                return 2
+        else:
+            best = book.best_bid
+            if (best is not None and best >= px - _EPS) or (other is not None and other[0] and
+                                                          other[0] >= px - _EPS):
+                return 2
+        return o.side
 
     # -- orders -----------------------------------------------------------------------------------------------
     def submit(self, client_order_id: str, symbol: Symbol, quantity: float, type_: str,
@@ -296,7 +358,7 @@ class PaperVenue:
                              trailing_amount, trailing_as_percentage, o.time_in_force.value)
         self._cid[vid] = client_order_id
         self._sign[client_order_id] = 1.0 if quantity > 0 else -1.0
-        self._apply_quotes(book, sid, now_ns)
+        self._apply_quotes(book, sid, now_ns, self._sides_for(book, sid, o))
         book.submit(o, now_ns)
         if o.id in book.stops:  # a stop already through the touch triggers at once
             book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), now_ns)

@@ -23,6 +23,7 @@ step = st.one_of(
     st.tuples(st.just("quote"), st.integers(-30, 30), st.integers(1, 5), st.booleans(), st.booleans()),
     st.tuples(st.just("submit"), st.sampled_from(["market", "limit", "stop_market", "stop_limit", "trailing_stop"]),
               st.integers(-3, 3).filter(bool), st.integers(-20, 20), st.sampled_from(["gtc", "ioc", "fok"])),
+    st.tuples(st.just("touch"), st.integers(-3, 3).filter(bool)),  # a limit joining the quote's own level
     st.tuples(st.just("cancel"), st.integers(0, 30)),
     st.tuples(st.just("modify"), st.integers(0, 30), st.integers(-3, 3), st.integers(-20, 20)),
 )
@@ -31,8 +32,7 @@ step = st.one_of(
 class EveryQuoteInTheBook(PaperVenue):
     """The reference: every quote replaces the market's orders in the book as it comes."""
 
-    def _can_wait(self, book, pend) -> bool:  # type: ignore[no-untyped-def]
-        return False
+    lazy_quotes = False
 
 
 def run(v: PaperVenue, steps: list) -> list:
@@ -53,6 +53,10 @@ def run(v: PaperVenue, steps: list) -> list:
             out.append(v.submit(f"o{n}", BTC, q * 0.001, type_, price if "limit" in type_ else None, t,
                                 stop_price=price if type_ in ("stop_market", "stop_limit") else None,
                                 trailing_amount=0.05 if type_ == "trailing_stop" else None, time_in_force=tif))
+            n += 1
+        elif s[0] == "touch":
+            q = s[1] * 0.001
+            out.append(v.submit(f"o{n}", BTC, q, "limit", round(mid - 0.01, 2) if q > 0 else round(mid + 0.01, 2), t))
             n += 1
         elif s[0] == "cancel":
             out.append([v.cancel(f"o{s[1]}", t)])
