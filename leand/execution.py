@@ -95,6 +95,18 @@ class ExecutionClient:
     def send_oco(self, entry: Order, now_ns: int) -> None:
         """Send what :meth:`collect_oco` collected (a pair as one venue order list; anything else one by one)."""
 
+    def collect_otoco(self, symbol: Symbol) -> bool:
+        """Start collecting the next three submits on ``symbol`` (a bracket's limit entry, take-profit and
+        stop-loss) as one one-triggers-one-cancels-other list, if the venue places such lists natively (then
+        :meth:`send_otoco` sends them); False: the bracket arms its exits itself when the entry fills."""
+        return False
+
+    def send_otoco(self, symbol: Symbol, now_ns: int) -> bool:
+        """Send what :meth:`collect_otoco` collected: True when it went as one venue list; False when it could
+        not (a leg refused before it was sent): the entry, if it was collected, then goes out alone and any
+        collected exit is refused."""
+        return False
+
     def venue_links(self, order: Order) -> bool:
         """True when the venue itself ends ``order`` once its one-cancels-other partner works (leand then does
         not cancel it, it waits for the venue's report)."""

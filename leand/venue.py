@@ -102,6 +102,9 @@ class Capabilities(msgspec.Struct, kw_only=True, frozen=True):
     #: one-cancels-other and one-triggers-other order lists
     oco: bool = False
     oto: bool = False
+    #: one-triggers-one-cancels-other lists: a limit entry working, its two exits (a one-cancels-other pair)
+    #: placed by the venue when the entry has filled (a bracket with ``entry_limit`` goes out as one such list)
+    otoco: bool = False
     post_only: bool = False
     #: a cancel is only a request (the venue confirms later and fills may still arrive); False when the venue
     #: answers a cancel before ``cancel()`` returns
@@ -217,6 +220,17 @@ class OrderListEntry(Protocol):
     CANCELED with reason ``OCO``, as leand's own OCO reports it."""
 
     def submit_oco(self, orders: tuple[Order, Order], now_ns: int) -> None: ...
+
+    def submit_otoco(self, orders: tuple[Order, Order, Order], now_ns: int) -> None:
+        """(entry, take-profit, stop-loss) as one one-triggers-one-cancels-other list (``capabilities.otoco``):
+        the entry works now; the venue places the exits, as a one-cancels-other pair, once it has filled, and
+        ends them if it ends otherwise. Each leg is reported under its own client order id."""
+        ...
+
+    def in_order_list(self, client_order_id: str) -> bool:
+        """True when the venue holds this order in one of its order lists (so it ends the order itself once
+        a partner works): known from what this client placed, and after a restart from the venue's view."""
+        ...
 
 
 @runtime_checkable

@@ -144,7 +144,7 @@ class BinanceExecutionClient:
     capabilities = Capabilities(
         order_types=frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT}),
         time_in_force=frozenset({TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK}), post_only=True,
-        async_cancel=True, cancel_replace=True, oco=True)
+        async_cancel=True, cancel_replace=True, oco=True, otoco=True)
 
     def __init__(self, cfg: BinanceVenueConfig, store: OrderStore, instruments: dict[Symbol, Instrument],
                  credentials: Mapping[str, str]) -> None:
@@ -169,6 +169,8 @@ class BinanceExecutionClient:
         self._stage: dict[str, int] = {}
         self._order_cids: dict[tuple[str, int], str] = {}
         self._inflight: set[str] = set()
+        #: client order ids of orders the venue holds in an order list (it ends them when a partner works)
+        self._list_cids: set[str] = set()
         #: replacement client order id -> its stream reports held until the cancel-replace's answer is applied
         self._held: dict[str, list[ExecutionReport]] = {}
         self._tasks: set[asyncio.Task] = set()
@@ -329,6 +331,8 @@ class BinanceExecutionClient:
         cids = dict(self._order_cids)
         for o in opened:
             cids[(o.symbol, o.orderId)] = o.clientOrderId
+            if o.orderListId >= 0:  # the venue ends it when a partner in its list works (after a restart too)
+                self._list_cids.add(o.clientOrderId)
         open_cids = {o.clientOrderId for o in opened}
         queried: dict[str, QueryOrder | None] = {}
         for it in self.store.open_intents():
@@ -757,7 +761,46 @@ class BinanceExecutionClient:
         """Two orders as one ``POST /api/v3/orderList/oco`` (:class:`leand.venue.OrderListEntry`)."""
         for o in orders:
             self._orders[o.client_order_id] = o.symbol.id
-        self._spawn(self._place_oco(orders))
+            self._list_cids.add(o.client_order_id)
+        self._spawn(self._place_list("oco", orders, self.oco_params(orders)))
+
+    def submit_otoco(self, orders: tuple[Order, Order, Order], now_ns: int) -> None:
+        """A bracket (limit entry, take-profit, stop-loss) as one ``POST /api/v3/orderList/otoco``: the entry
+        works now, Binance places the exits as an OCO pair once it has filled."""
+        for o in orders:
+            self._orders[o.client_order_id] = o.symbol.id
+            self._list_cids.add(o.client_order_id)
+        self._spawn(self._place_list("otoco", orders, self.otoco_params(orders)))
+
+    def in_order_list(self, client_order_id: str) -> bool:
+        return client_order_id in self._list_cids
+
+    def otoco_params(self, orders: tuple[Order, Order, Order]) -> dict[str, Any] | str:
+        """The OTOCO list's parameters: the entry is the working order (LIMIT, or LIMIT_MAKER if post-only),
+        the exits the pending above/below pair as :meth:`oco_params` orders them."""
+        entry, tp, sl = orders
+        w = self.order_params(entry)
+        if isinstance(w, str):
+            return w
+        if w["type"] not in ("LIMIT", "LIMIT_MAKER"):
+            return f"UNSUPPORTED_OTOCO a {entry.type.value} order cannot be the working order of a Binance OTOCO"
+        pair = self.oco_params((tp, sl))
+        if isinstance(pair, str):
+            return pair
+        if pair["side"] == w["side"]:
+            return "UNSUPPORTED_OTOCO the exits must be on the other side of the entry"
+        out: dict[str, Any] = {"symbol": w["symbol"], "workingType": w["type"], "workingSide": w["side"],
+                               "workingClientOrderId": entry.client_order_id, "workingPrice": w["price"],
+                               "workingQuantity": w["quantity"]}
+        if "timeInForce" in w:
+            out["workingTimeInForce"] = w["timeInForce"]
+        out["pendingSide"] = pair["side"]
+        out["pendingQuantity"] = pair["quantity"]
+        for k, v in pair.items():
+            if k.startswith(("above", "below")):
+                out["pending" + k[0].upper() + k[1:]] = v
+        out["newOrderRespType"] = "FULL"
+        return out
 
     def oco_params(self, orders: tuple[Order, Order]) -> dict[str, Any] | str:
         """The OCO list's parameters: the leg that sits higher is the above leg; a limit goes as LIMIT_MAKER,
@@ -790,8 +833,9 @@ class BinanceExecutionClient:
         out["newOrderRespType"] = "FULL"
         return out
 
-    async def _place_oco(self, orders: tuple[Order, Order]) -> None:
-        params = self.oco_params(orders)
+    async def _place_list(self, kind: str, orders: tuple[Order, ...], params: dict[str, Any] | str) -> None:
+        """``POST /api/v3/orderList/<kind>``: each leg's answer reported under its own client order id; a refusal
+        refuses every leg; an unknown outcome is looked up leg by leg, never resent."""
         now = time.time_ns()
         if isinstance(params, str):
             for o in orders:
@@ -800,30 +844,33 @@ class BinanceExecutionClient:
         cids = [o.client_order_id for o in orders]
         self._inflight.update(cids)
         try:
-            self.stats["orders_sent"] += 2
+            self.stats["orders_sent"] += len(orders)
             try:
-                body = await self.rest.request("POST", "/api/v3/orderList/oco", params, signed=True, weight=1,
-                                               retry=False)
+                body = await self.rest.request("POST", f"/api/v3/orderList/{kind}", params, signed=True,
+                                               weight=1, retry=False)
                 resp = decode(body, OrderListResponse)
             except BinanceError as e:
-                self.stats["rejected"] += 2
-                log.warning("binance.oco.rejected", client_order_ids=cids, code=e.code, msg=e.msg)
+                self.stats["rejected"] += len(orders)
+                log.warning(f"binance.{kind}.rejected", client_order_ids=cids, code=e.code, msg=e.msg)
                 for o in orders:
                     self._push_status(o.client_order_id, _S.REJECTED, o.symbol.id, now, f"{e.code} {e.msg}")
                 return
             except UnknownOutcome as e:
                 self.stats["unknown_outcomes"] += 1
-                log.warning("binance.oco.unknown_outcome", client_order_ids=cids, error=str(e))
+                log.warning(f"binance.{kind}.unknown_outcome", client_order_ids=cids, error=str(e))
                 for o in orders:
                     await self._resolve_unknown(o)
                 return
-            by_cid = {o.client_order_id: o for o in orders}
-            for r in resp.orderReports:
-                leg = by_cid.get(r.clientOrderId)
-                if leg is not None:
-                    self._on_order_response(leg, r)
+            self._on_list_response(orders, resp)
         finally:
             self._inflight.difference_update(cids)
+
+    def _on_list_response(self, orders: tuple[Order, ...], resp: OrderListResponse) -> None:
+        by_cid = {o.client_order_id: o for o in orders}
+        for r in resp.orderReports:
+            leg = by_cid.get(r.clientOrderId)
+            if leg is not None:
+                self._on_order_response(leg, r)
 
     # -- cancel-replace ------------------------------------------------------------------------------------------
     async def _cancel_replace(self, leg: Order, old_cid: str, update: UpdateRequest) -> None:
@@ -881,21 +928,22 @@ class BinanceExecutionClient:
         """Apply what each half did: the old order's fills and end (which no longer closes the strategy's
         order), then the update and the new order's answer; or a refusal."""
         if res.cancelResult != "SUCCESS":  # STOP_ON_FAILURE: nothing was placed
-            self._update_refused(leg, f"{why} (cancel: {_half(res.cancelResponse)})")
+            self._update_refused(leg, f"{why} (cancel: {_half(res.cancel_half)})")
             return
-        if res.cancelResponse is not None:
-            c = decode(res.cancelResponse, CancelResponse)
+        if res.cancel_half is not None:
+            c = decode(res.cancel_half, CancelResponse)
             q = QueryOrder(symbol=c.symbol, orderId=c.orderId, clientOrderId=old_cid, price=c.price,
                            origQty=c.origQty, executedQty=c.executedQty, status=c.status or "CANCELED", type=c.type,
                            side=c.side)
             await self._recover_order(msgspec.structs.replace(leg, client_order_id=old_cid), q)
-        if res.newOrderResult == "SUCCESS" and res.newOrderResponse is not None:
+        new = res.new_half
+        if res.newOrderResult == "SUCCESS" and new is not None:
             self._update_accepted(leg, update)
-            self._on_order_response(leg, decode(res.newOrderResponse, OrderResponse))
+            self._on_order_response(leg, decode(new, OrderResponse))
             return
         # the old order is canceled and its replacement refused: the order is over
         self._push_status(leg.client_order_id, _S.CANCELED, leg.symbol.id, time.time_ns(),
-                          f"REPLACE_REFUSED {why} (new order: {_half(res.newOrderResponse)})")
+                          f"REPLACE_REFUSED {why} (new order: {_half(res.new_half)})")
 
     async def _resolve_replace(self, leg: Order, old_cid: str, update: UpdateRequest) -> None:
         """5xx/timeout on a cancel-replace: find out from the venue which halves happened; never send it again."""

@@ -140,8 +140,22 @@ class CancelReplaceResult(msgspec.Struct):
 
     cancelResult: str
     newOrderResult: str
-    cancelResponse: msgspec.Raw | None = None
-    newOrderResponse: msgspec.Raw | None = None
+    # raw (decoded once it is known which it is); ``null`` or absent when that half was not attempted. Not
+    # ``Raw | None``: msgspec then accepts only null there
+    cancelResponse: msgspec.Raw = msgspec.Raw()
+    newOrderResponse: msgspec.Raw = msgspec.Raw()
+
+    @property
+    def cancel_half(self) -> msgspec.Raw | None:
+        return _half_or_none(self.cancelResponse)
+
+    @property
+    def new_half(self) -> msgspec.Raw | None:
+        return _half_or_none(self.newOrderResponse)
+
+
+def _half_or_none(raw: msgspec.Raw) -> msgspec.Raw | None:
+    return None if not len(raw) or bytes(raw).strip() == b"null" else raw
 
 
 class CancelReplaceError(msgspec.Struct):

@@ -196,6 +196,14 @@ class RoutingClient:
     def hold(self, order: Order) -> None:
         self.client_for(order.symbol).hold(order)
 
+    def collect_otoco(self, symbol: Symbol) -> bool:
+        vid = self.venue_of.get(symbol)
+        return vid in self.clients and self.clients[vid].collect_otoco(symbol)
+
+    def send_otoco(self, symbol: Symbol, now_ns: int) -> bool:
+        vid = self.venue_of.get(symbol)
+        return vid in self.clients and self.clients[vid].send_otoco(symbol, now_ns)
+
     def on_update_answered(self, order: Order, accepted: bool) -> None:
         self.client_for(order.symbol).on_update_answered(order, accepted)
 

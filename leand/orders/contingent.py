@@ -53,6 +53,8 @@ class Contingent:
         self.oco: dict[int, int] = {}
         #: entry order id -> its bracket
         self.brackets: dict[int, BracketTicket] = {}
+        #: entry order id -> its bracket, sent as one venue order list whose exits wait at the venue
+        self.pending: dict[int, BracketTicket] = {}
 
     def link(self, a: int, b: int, *, restored: bool = False) -> None:
         self.oco[a] = b
@@ -72,9 +74,48 @@ class Contingent:
         m = self.manager
         b = BracketTicket(take_profit, stop_loss, tag)
         entry_type = OrderType.MARKET if entry_limit is None else OrderType.LIMIT
+        if entry_limit is not None:
+            try:
+                sym = symbol if isinstance(symbol, Symbol) else m.engine.resolve(symbol)
+            except Exception:  # submit refuses it with the reason
+                sym = None
+            if sym is not None and m.engine.brokerage.collect_otoco(sym):
+                self._native_bracket(b, sym, quantity, entry_limit)
+                return b
         b.entry = m.submit(symbol, quantity, entry_type, limit_price=entry_limit, tag=tag or "bracket entry",
                            bracket=b)
         return b
+
+    def _native_bracket(self, b: BracketTicket, sym: Symbol, quantity: float, entry_limit: float) -> None:
+        """The entry and both exits as one venue order list (OTOCO): the venue places the exits when the entry
+        has filled, even while leand is down. The exits are orders from the start (pending at the venue), linked
+        as a one-cancels-other pair the venue ends itself."""
+        m = self.manager
+        brokerage = m.engine.brokerage
+        tag = b.tag or "bracket"
+        b.entry = m.submit(sym, quantity, OrderType.LIMIT, limit_price=entry_limit, tag=b.tag or "bracket entry")
+        entry = m.open_orders.get(b.entry.order_id)
+        tp = sl = None
+        if entry is not None:  # collected, not sent yet: its exits follow it into the list
+            qty = -entry.quantity
+            tp = m.submit(sym, qty, OrderType.LIMIT, limit_price=b.take_profit_price, tag=f"{tag} take-profit",
+                          contingent=True)
+            sl = m.submit(sym, qty, OrderType.STOP_MARKET, stop_price=b.stop_loss_price, tag=f"{tag} stop-loss",
+                          contingent=True)
+        native = brokerage.send_otoco(sym, m.engine.clock.now_ns())
+        if entry is None:
+            return
+        if not native or tp is None or sl is None:  # the entry went alone: the exits are armed when it fills
+            if entry.status.is_open:
+                self.brackets[entry.id] = b
+            return
+        b.take_profit, b.stop_loss = tp, sl
+        self.pending[entry.id] = b
+        self.link(tp.order_id, sl.order_id)
+        for t in (tp, sl):
+            m.emit(t.order, t.order.status, code="OTOCO",
+                   message=f"pending at the venue: placed with entry {entry.id} as one order list, worked by the "
+                           "venue when the entry has filled")
 
     # ---- what the order manager tells us -------------------------------------------------------------
     def on_fill(self, order: Order) -> None:
@@ -84,11 +125,19 @@ class Contingent:
             if other in m.open_orders and not m.engine.brokerage.venue_links(m.orders[other]):
                 m.cancel(other, "OCO: the other order filled")
         if not order.status.is_open:
+            if self.pending.pop(order.id, None) is not None:
+                return  # the venue places the list's exits now
             self._arm(order)
 
     def on_closed(self, order: Order) -> None:
         self.unlink(order.id)
+        b = self.pending.pop(order.id, None)
+        if b is not None and order.filled_quantity:
+            # the entry of a venue list ended part-filled: the venue ends its pending exits; new ones protect
+            # what filled, as for any bracket
+            self.brackets[order.id] = b
         self._arm(order)
+
 
     def _arm(self, entry: Order) -> None:
         b = self.brackets.pop(entry.id, None)

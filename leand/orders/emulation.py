@@ -22,7 +22,16 @@ import msgspec
 
 from leand.clock import datetime_to_ns, ns_to_datetime
 from leand.execution import ExecutionClient
-from leand.model import ExecReport, Order, OrderStatus, OrderType, ReportKind, TimeInForce, UpdateRequest
+from leand.model import (
+    ExecReport,
+    Order,
+    OrderStatus,
+    OrderType,
+    ReportKind,
+    Symbol,
+    TimeInForce,
+    UpdateRequest,
+)
 from leand.orders.manager import trailing_stop_price
 from leand.venue import OrderListEntry
 
@@ -200,8 +209,33 @@ class EmulatingClient(ExecutionClient):
         for o in legs:  # one leg was refused before it was sent: the other goes out alone
             self.venue.submit(o, now_ns)
 
+    def collect_otoco(self, symbol: Symbol) -> bool:
+        caps = self.venue.capabilities
+        if not (caps.otoco and isinstance(self.venue, OrderListEntry)) or \
+                not {OrderType.LIMIT, OrderType.STOP_MARKET} <= caps.order_types:
+            return False  # an emulated stop-loss cannot wait at the venue for the entry
+        self._collecting = []
+        return True
+
+    def send_otoco(self, symbol: Symbol, now_ns: int) -> bool:
+        legs, self._collecting = self._collecting or [], None
+        if len(legs) == 3 and isinstance(self.venue, OrderListEntry):
+            self.native_pairs.update(o.id for o in legs[1:])
+            self._after_journal(legs[0])
+            self.venue.submit_otoco((legs[0], legs[1], legs[2]), now_ns)
+            return True
+        if legs:  # an exit was refused before it was sent: the entry (first) goes alone, the bracket arms itself
+            self.venue.submit(legs[0], now_ns)
+        for o in legs[1:]:
+            self._report(o, ReportKind.STATUS, OrderStatus.REJECTED,
+                         "OTOCO_INCOMPLETE: the other exit of the bracket was refused before it was sent")
+        return False
+
     def venue_links(self, order: Order) -> bool:
-        return order.id in self.native_pairs
+        if order.id in self.native_pairs:
+            return True
+        v = self.venue
+        return isinstance(v, OrderListEntry) and v.capabilities.oco and v.in_order_list(order.client_order_id)
 
     def _next_replacement(self, order: Order) -> str:
         base, _, n = order.client_order_id.partition(":")

@@ -117,7 +117,8 @@ class OrderManager:
                trailing_amount: float | None = None, trailing_as_percentage: bool = False, tag: str = "",
                time_in_force: TimeInForce | None = None, expire: date | None = None,
                post_only: bool = False, asynchronous: bool = False,
-               bracket: BracketTicket | None = None, trigger_price: float | None = None) -> OrderTicket:
+               bracket: BracketTicket | None = None, trigger_price: float | None = None,
+               contingent: bool = False) -> OrderTicket:
         e = self.engine
         now = e.clock.now_ns()
         # what the strategy asked for (the ticket's submit_request); its response is set on every path below
@@ -231,7 +232,9 @@ class OrderManager:
             price = (sec.ask or sec.price) if qty > 0 else (sec.bid or sec.price)
         else:
             price = order_price(sec, order)
-        if sec.buying_power_model is None:  # no strategy model: the standard check, without the dispatch
+        if contingent:  # an exit waiting at the venue for its entry's fill: the venue checks funds then
+            ok, msg = True, ""
+        elif sec.buying_power_model is None:  # no strategy model: the standard check, without the dispatch
             ok, msg = self._standard_buying_power_ok(order, sec, qty, price)
         else:
             ok, msg = self.buying_power_ok(order, sec, qty, price)
@@ -690,7 +693,7 @@ class OrderManager:
         self.emit(order, order.status, fill_price=price, fill_quantity=qty, fee=fee, fee_currency=fee_ccy,
                   liquidity=liquidity)
         c = self.contingent
-        if c.oco or c.brackets:
+        if c.oco or c.brackets or c.pending:
             c.on_fill(order)
         return fill
 
@@ -706,7 +709,7 @@ class OrderManager:
         self._closed(order)
         self.emit(order, status, code=code, message=message)
         c = self.contingent
-        if c.oco or c.brackets:
+        if c.oco or c.brackets or c.pending:
             c.on_closed(order)
         return True
 

@@ -109,7 +109,8 @@ def taker_order(srv: SimServer, **params: object) -> dict:
         return json.loads(r.read())
 
 
-def test_bracket_exits_are_one_native_oco_list(tmp_path: Path) -> None:
+def two_account_sim(tmp_path: Path) -> SimServer:
+    """A sim with the daemon's account and a taker account that trades against it."""
     sim_cfg = tmp_path / "sim.toml"
     sim_cfg.write_text(f"""
 [[accounts]]
@@ -121,7 +122,11 @@ api_key = "{TAKER_KEY}"
 api_secret = "{TAKER_SECRET}"
 balances = {{ USDT = "100000000", BTC = "100" }}
 """)
-    sim = SimServer(tmp_path, config=sim_cfg)
+    return SimServer(tmp_path, config=sim_cfg)
+
+
+def test_bracket_exits_are_one_native_oco_list(tmp_path: Path) -> None:
+    sim = two_account_sim(tmp_path)
     d = Daemon(write_config(tmp_path, sim, bracket=1), env=ENV)
     try:
         d.wait_ready(20)
@@ -158,6 +163,71 @@ balances = {{ USDT = "100000000", BTC = "100" }}
         assert st[tp_cid] == "filled"
         log = (tmp_path / "daemon.log").read_text()
         assert "OCO: the other order filled" in log and "strategy.failed" not in log
+    finally:
+        if d.proc.poll() is None:
+            d.stop()
+        sim.stop()
+
+
+def test_limit_bracket_is_one_native_otoco_list_across_a_restart(tmp_path: Path) -> None:
+    """A bracket with a limit entry is one POST /api/v3/orderList/otoco: the entry rests, the exits wait at the
+    venue (PENDING_NEW) and are placed by it when the entry fills. The daemon is killed with the exits working;
+    while it is down the take-profit fills and the venue expires the stop-loss; the restart finds all of it."""
+    sim = two_account_sim(tmp_path)
+    d = Daemon(write_config(tmp_path, sim, bracket=2), env=ENV)
+    try:
+        d.wait_ready(20)
+        lists = wait_for(lambda: sim.get("/api/v3/openOrderList", signed=True), 20, "the bracket listed")
+        assert len(lists) == 1 and len(lists[0]["orders"]) == 3, lists
+        assert sim.get("/_sim/stats")["requests"].get("/api/v3/orderList/otoco") == 1
+        legs = {o["clientOrderId"]: o["orderId"] for o in lists[0]["orders"]}
+        db = d.state / "journal.sqlite"
+
+        def journaled() -> dict | None:
+            i = {r[0]: (r[1], r[2]) for r in rows(db, "SELECT client_order_id, type, tag FROM intents")}
+            return i if set(legs) <= set(i) else None
+
+        intents = wait_for(journaled, 10, "the three legs' intents in the journal's table")
+        by_tag = {intents[c][1]: c for c in legs}
+        entry_cid, tp_cid, sl_cid = by_tag["br"], by_tag["br take-profit"], by_tag["br stop-loss"]
+
+        def venue(cid: str) -> dict:
+            return sim.get("/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": cid}, signed=True)
+
+        entry = venue(entry_cid)
+        assert (entry["status"], venue(tp_cid)["status"], venue(sl_cid)["status"]) == \
+            ("NEW", "PENDING_NEW", "PENDING_NEW")
+        assert venue(tp_cid)["type"] == "LIMIT_MAKER" and venue(sl_cid)["type"] == "STOP_LOSS"
+        assert {o["client_order_id"]: o["status"] for o in ctl_json(d.sock, "orders")}[tp_cid] == "accepted"
+        log = (tmp_path / "daemon.log").read_text()
+        assert log.count("submitted OTOCO") == 2  # each exit says it waits at the venue
+        # another account sells into the entry: the venue places the exits
+        taker_order(sim, symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="IOC", quantity="40",
+                    price=entry["price"])
+        wait_for(lambda: venue(tp_cid)["status"] == "NEW" and venue(sl_cid)["status"] == "NEW", 10,
+                 "the exits working at the venue")
+        wait_for(lambda: dict(rows(db, "SELECT client_order_id, status FROM intents"))[entry_cid] == "filled", 15,
+                 "the entry's fill journaled")
+        assert sim.get("/_sim/stats")["requests"].get("/api/v3/orderList/oco") is None  # nothing sent after it
+        d.kill()  # down while the exits work: the take-profit fills, the venue expires the stop-loss
+        taker_order(sim, symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="IOC", quantity="40",
+                    price=venue(tp_cid)["price"])
+        assert (venue(tp_cid)["status"], venue(sl_cid)["status"]) == ("FILLED", "EXPIRED")
+        d = Daemon(write_config(tmp_path, sim, bracket=2), env=ENV)
+        d.wait_ready(20)
+        # what happened while it was down, and nothing else: the take-profit's fill and the stop-loss's end
+        assert ctl_json(d.sock, "status")["mismatches_at_start"] == 2
+        found = [json.loads(line) for line in (tmp_path / "daemon.log").read_text().splitlines()
+                 if "reconcile.mismatch" in line]
+        assert sorted((m["client_order_id"], m["kind"]) for m in found) == [(tp_cid, "fill_recovered"),
+                                                                            (sl_cid, "status")], found
+        assert not {tp_cid, sl_cid} & {o["client_order_id"] for o in ctl_json(d.sock, "orders")}
+        st = wait_for(lambda: (s := dict(rows(db, "SELECT client_order_id, status FROM intents")))[tp_cid] ==
+                      "filled" and s, 15, "the take-profit's fill journaled")
+        assert st[entry_cid] == "filled" and st[sl_cid] in ("canceled", "expired"), st
+        assert sim.get("/_sim/stats")["requests"].get("/api/v3/orderList/otoco") == 1  # never resent
+        log = (tmp_path / "daemon.log").read_text()
+        assert "strategy.failed" not in log
     finally:
         if d.proc.poll() is None:
             d.stop()

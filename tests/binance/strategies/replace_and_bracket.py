@@ -1,6 +1,7 @@
 """Binance native-order-list test strategy: a resting limit buy updated twice (price, then quantity) and a
-bracket whose exits are armed when its market entry fills. Each is placed once (a restarted daemon adopts
-them); every order event is logged so the test can read what the strategy saw."""
+bracket whose exits are armed when its market entry fills (``bracket = 2``: a resting limit entry, sent with its
+exits as one order list). Each is placed once (a restarted daemon adopts them); every order event is logged so the
+test can read what the strategy saw."""
 
 from leand import Resolution, Strategy
 from leand.model import QuoteTick
@@ -41,6 +42,8 @@ class ReplaceAndBracket(Strategy):
             self.limit.update(quantity=2 * clip)
         elif self.step == 3 and int(self.get_parameter("bracket", 1)):
             mid = (q.bid_price + q.ask_price) / 2
+            # bracket = 2: a resting limit entry (one native OTOCO list); 1: a market entry (exits as an OCO list)
+            entry = round(bid * 0.995, 2) if int(self.get_parameter("bracket", 1)) == 2 else None
             self.bracket_order(self.symbol, clip, take_profit=round(mid * 1.02, 2), stop_loss=round(mid * 0.98, 2),
-                               tag="br")
+                               entry_limit=entry, tag="br")
         self.step += 1
