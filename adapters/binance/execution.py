@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import structlog
@@ -56,6 +56,8 @@ from leand.adapters.binance.schemas import (
     StreamTerminated,
     UserDataFrame,
     UserEvent,
+    WsListAnswer,
+    WsReplaceAnswer,
 )
 from leand.adapters.binance.schemas import ApiError as ApiErrorBody
 from leand.adapters.binance.signing import ws_signature
@@ -184,6 +186,9 @@ class BinanceExecutionClient:
         self.templates = RequestTemplates(self._api_key, self._secret, cfg.recv_window_ms)
         #: WS API request id -> (order, its answer's deadline)
         self._ws_pending: dict[str, tuple[Order, asyncio.TimerHandle]] = {}
+        #: WS API request id -> (what to do with its raw answer frame, None when none will come; the deadline):
+        #: order lists and cancel-replace, kept apart from the single orders' path
+        self._ws_calls: dict[str, tuple[Callable[[str | bytes | None], None], asyncio.TimerHandle]] = {}
         #: order shape -> (its order.place template, the symbol's filters and text memo, has a price, has a stop
         #: price, side)
         self._ws_shapes: dict[tuple, tuple[Template, Filters, dict[Any, str], bool, bool, str]] = {}
@@ -252,7 +257,17 @@ class BinanceExecutionClient:
             stop_price=update.stop_price if update.stop_price is not None else order.stop_price)
         self._orders[leg.client_order_id] = leg.symbol.id
         self._held[leg.client_order_id] = []  # the replacement's stream reports wait for the answer
-        self._spawn(self._cancel_replace(leg, update.replaces, update))
+        old = update.replaces
+        if old not in self._inflight:  # (right behind the old order's own submit, REST waits for its answer)
+            params = self.order_params(leg)
+            if not isinstance(params, str):
+                params.update(cancelReplaceMode="STOP_ON_FAILURE", cancelOrigClientOrderId=old)
+                if self._ws_call("order.cancelReplace", params,
+                                 lambda raw: self._spawn(self._on_ws_replace(leg, old, update, raw))):
+                    self._inflight.add(leg.client_order_id)
+                    self.stats["ws_orders"] += 1
+                    return
+        self._spawn(self._cancel_replace(leg, old, update))
 
     def balances(self) -> dict[str, float]:
         return dict(self.account)
@@ -762,7 +777,7 @@ class BinanceExecutionClient:
         for o in orders:
             self._orders[o.client_order_id] = o.symbol.id
             self._list_cids.add(o.client_order_id)
-        self._spawn(self._place_list("oco", orders, self.oco_params(orders)))
+        self._send_list("oco", orders, self.oco_params(orders))
 
     def submit_otoco(self, orders: tuple[Order, Order, Order], now_ns: int) -> None:
         """A bracket (limit entry, take-profit, stop-loss) as one ``POST /api/v3/orderList/otoco``: the entry
@@ -770,7 +785,7 @@ class BinanceExecutionClient:
         for o in orders:
             self._orders[o.client_order_id] = o.symbol.id
             self._list_cids.add(o.client_order_id)
-        self._spawn(self._place_list("otoco", orders, self.otoco_params(orders)))
+        self._send_list("otoco", orders, self.otoco_params(orders))
 
     def in_order_list(self, client_order_id: str) -> bool:
         return client_order_id in self._list_cids
@@ -832,6 +847,67 @@ class BinanceExecutionClient:
             out[name + "ClientOrderId"] = o.client_order_id
         out["newOrderRespType"] = "FULL"
         return out
+
+    def _send_list(self, kind: str, orders: tuple[Order, ...], params: dict[str, Any] | str) -> None:
+        """A list as the WebSocket API's ``orderList.place.<kind>`` when that connection is up (REST
+        ``POST /api/v3/orderList/<kind>`` otherwise, or when the list cannot be expressed: REST reports why)."""
+        if not isinstance(params, str) and self._ws_call(f"orderList.place.{kind}", params,
+                                                         lambda raw: self._on_ws_list(kind, orders, raw)):
+            self._inflight.update(o.client_order_id for o in orders)
+            self.stats["orders_sent"] += len(orders)
+            self.stats["ws_orders"] += len(orders)
+            return
+        self._spawn(self._place_list(kind, orders, params))
+
+    def _on_ws_list(self, kind: str, orders: tuple[Order, ...], raw: str | bytes | None) -> None:
+        """The WebSocket API's answer to an order list: as REST's (each leg's answer, or every leg refused); no
+        answer (a dropped connection, the deadline) or a 5xx: each leg looked up, never resent."""
+        cids = [o.client_order_id for o in orders]
+        f = _ws_frame(raw, WsListAnswer)
+        if f is not None and f.status == 200 and f.result is not None:
+            self._inflight.difference_update(cids)
+            self._on_list_response(orders, f.result)
+            return
+        if f is None or f.status is None or f.status >= 500:
+            self.stats["unknown_outcomes"] += 1
+            log.warning(f"binance.{kind}.unknown_outcome", client_order_ids=cids, via="ws",
+                        error="no answer" if f is None else f"status {f.status}")
+            for o in orders:
+                self._spawn(self._resolve_inflight(o))
+            return
+        self._inflight.difference_update(cids)
+        self.stats["rejected"] += len(orders)
+        code, msg = (f.error.code, f.error.msg) if f.error is not None else (0, f"status {f.status}")
+        log.warning(f"binance.{kind}.rejected", client_order_ids=cids, code=code, msg=msg, via="ws")
+        now = time.time_ns()
+        for o in orders:
+            self._push_status(o.client_order_id, _S.REJECTED, o.symbol.id, now, f"{code} {msg}")
+
+    def _ws_call(self, method: str, params: Mapping[str, Any], answered: Callable[[str | bytes | None], None]
+                 ) -> bool:
+        """Write one signed WebSocket API request now (signed in full: these requests are rare, so no
+        template); ``answered`` gets its raw answer frame, or None if none comes. False: not sent (the
+        connection is down or backed up, or the weight budget says wait)."""
+        if self.cfg.order_entry != "ws" or self._uws is None or not self.user_connected.is_set() or \
+                self.rest.throttle.delay(1) > 0:
+            return False
+        p: dict[str, Any] = {**params, "apiKey": self._api_key, "recvWindow": self.cfg.recv_window_ms,
+                             "timestamp": self.rest.timestamp_ms()}
+        p["signature"] = ws_signature(p, self._secret)
+        rid = f"l{self.sent}-{uuid.uuid4().hex[:8]}"
+        if not write_now(self._uws, msgspec.json.encode({"id": rid, "method": method, "params": p}).decode()):
+            return False
+        self.sent += 1
+        if self.on_send is not None:
+            self.on_send(method, params)
+        timer = asyncio.get_running_loop().call_later(self.cfg.request_timeout_s, self._ws_call_unanswered, rid)
+        self._ws_calls[rid] = (answered, timer)
+        return True
+
+    def _ws_call_unanswered(self, rid: str) -> None:
+        item = self._ws_calls.pop(rid, None)
+        if item is not None:
+            item[0](None)
 
     async def _place_list(self, kind: str, orders: tuple[Order, ...], params: dict[str, Any] | str) -> None:
         """``POST /api/v3/orderList/<kind>``: each leg's answer reported under its own client order id; a refusal
@@ -909,6 +985,34 @@ class BinanceExecutionClient:
                 self._inflight.discard(new_cid)
             await self._on_replaced(leg, old_cid, update, res, why)
         finally:
+            for ev in self._held.pop(new_cid, []):
+                self.on_execution_report(ev)
+
+    async def _on_ws_replace(self, leg: Order, old_cid: str, update: UpdateRequest, raw: str | bytes | None
+                             ) -> None:
+        """The WebSocket API's answer to ``order.cancelReplace``, applied as REST's: what each half did (the
+        error's ``data`` when one half failed), a refusal, or no answer: looked up, never resent."""
+        new_cid = leg.client_order_id
+        try:
+            f = _ws_frame(raw, WsReplaceAnswer)
+            self._inflight.discard(new_cid)
+            if f is None or f.status is None or f.status >= 500:
+                self.stats["unknown_outcomes"] += 1
+                log.warning("binance.replace.unknown_outcome", client_order_id=new_cid, via="ws",
+                            error="no answer" if f is None else f"status {f.status}")
+                await self._resolve_replace(leg, old_cid, update)
+            elif f.status == 200 and f.result is not None:
+                await self._on_replaced(leg, old_cid, update, f.result, "")
+            else:
+                err = f.error
+                why = f"{err.code} {err.msg}" if err is not None else f"status {f.status}"
+                log.warning("binance.replace.failed", client_order_id=new_cid, reason=why, via="ws")
+                if err is None or err.data is None:  # refused as a request: nothing happened
+                    self._update_refused(leg, why)
+                else:
+                    await self._on_replaced(leg, old_cid, update, err.data, why)
+        finally:
+            self._inflight.discard(new_cid)
             for ev in self._held.pop(new_cid, []):
                 self.on_execution_report(ev)
 
@@ -1008,6 +1112,10 @@ class BinanceExecutionClient:
                 for order, timer in pending.values():
                     timer.cancel()
                     self._unknown_ws(order, "WebSocket API connection closed before the answer")
+                calls, self._ws_calls = self._ws_calls, {}
+                for answered, timer in calls.values():
+                    timer.cancel()
+                    answered(None)
             await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
             attempt += 1
 
@@ -1055,6 +1163,10 @@ class BinanceExecutionClient:
         if not len(f.event):
             if f.id is not None and f.id in self._ws_pending:
                 self._on_ws_answer(str(f.id), f)
+            elif f.id is not None and f.id in self._ws_calls:
+                answered, timer = self._ws_calls.pop(str(f.id))
+                timer.cancel()
+                answered(raw)
             return False
         self.stats["events"] += 1
         try:
@@ -1087,6 +1199,7 @@ class BinanceExecutionClient:
 
 
 _event_type = msgspec.json.Decoder(OtherEvent)
+_A = TypeVar("_A", WsListAnswer, WsReplaceAnswer)
 
 
 def _acted_on(raw: msgspec.Raw) -> bool:
@@ -1095,6 +1208,17 @@ def _acted_on(raw: msgspec.Raw) -> bool:
         return _event_type.decode(raw).e in ("executionReport", "outboundAccountPosition", "eventStreamTerminated")
     except (msgspec.DecodeError, msgspec.ValidationError):
         return True
+
+
+def _ws_frame(raw: str | bytes | None, type_: type[_A]) -> _A | None:
+    """A WebSocket API answer frame as ``type_``; None when there was none or it does not decode."""
+    if raw is None:
+        return None
+    try:
+        return msgspec.json.decode(raw, type=type_)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        log.warning("binance.ws_api.malformed_answer", frame=str(raw)[:200])
+        return None
 
 
 def _half(raw: msgspec.Raw | None) -> str:

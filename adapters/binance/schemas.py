@@ -172,6 +172,23 @@ class OrderListResponse(msgspec.Struct):
     orderReports: list[OrderResponse] = []
 
 
+class WsListAnswer(msgspec.Struct):
+    """The WebSocket API's answer to ``orderList.place.*``: the REST answer as ``result``, or ``error``."""
+
+    status: int | None = None
+    result: OrderListResponse | None = None
+    error: ApiError | None = None
+
+
+class WsReplaceAnswer(msgspec.Struct):
+    """The WebSocket API's answer to ``order.cancelReplace``: the REST answer as ``result``, or an ``error``
+    whose ``data`` says what each half did (-2021 with status 409, -2022 with 400)."""
+
+    status: int | None = None
+    result: CancelReplaceResult | None = None
+    error: CancelReplaceError | None = None
+
+
 class QueryOrder(msgspec.Struct):
     """``GET /api/v3/order`` and each item of ``openOrders`` / ``allOrders``."""
 

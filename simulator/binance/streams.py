@@ -330,6 +330,8 @@ async def ws_api(server: SimServer, request: web.Request) -> web.StreamResponse:
             rid = req.get("id")
             method = req.get("method")
             params = req.get("params") or {}
+            name = f"ws-api {method}"  # counted beside the REST paths in /_sim/stats
+            server.counts[name] = server.counts.get(name, 0) + 1
             ip = request.remote or "?"
             now = server.exchange.clock()
             try:

@@ -38,7 +38,7 @@ from leand.adapters.binance.data import BinanceDataClient  # noqa: E402
 from leand.adapters.binance.execution import BinanceExecutionClient  # noqa: E402
 from leand.live.journal import Journal  # noqa: E402
 from leand.live.reports import apply_view, persist_report  # noqa: E402
-from leand.model import Instrument, Order, OrderType, Symbol  # noqa: E402
+from leand.model import Instrument, Order, OrderType, ReportKind, Symbol, UpdateRequest  # noqa: E402
 from leand.simulator.binance import SimConfig, finalize, start_server  # noqa: E402
 
 BTC = Symbol.crypto("BTCUSDT", "binance")
@@ -234,6 +234,115 @@ async def test_ws_order_whose_connection_drops_before_the_answer_is_resolved_not
         mine = [o for o in json.loads(trades) if o["clientOrderId"] == "t-1-9"]
         assert len(mine) == 1 and mine[0]["status"] == "FILLED"  # sent once
         assert sum(f.fill_quantity for f in fills) == pytest.approx(0.001)
+    finally:
+        await s.close()
+        await srv.close()
+
+
+async def best_bid(s: BinanceExecutionClient) -> float:
+    body = await s.rest.request("GET", "/api/v3/depth", {"symbol": "BTCUSDT", "limit": 5}, weight=5)
+    return float(json.loads(body)["bids"][0][0])
+
+
+def bracket_legs(bid: float, qty: float = 0.001, prefix: str = "t-2") -> tuple[Order, Order, Order]:
+    """A bracket's three orders as the order manager makes them: a resting limit buy, a take-profit limit sell
+    above, a stop-loss sell below."""
+    entry = Order(id=1, symbol=BTC, quantity=qty, type=OrderType.LIMIT, limit_price=round(bid * 0.99, 2),
+                  client_order_id=f"{prefix}-1")
+    tp = Order(id=2, symbol=BTC, quantity=-qty, type=OrderType.LIMIT, limit_price=round(bid * 1.05, 2),
+               client_order_id=f"{prefix}-2")
+    sl = Order(id=3, symbol=BTC, quantity=-qty, type=OrderType.STOP_MARKET, stop_price=round(bid * 0.95, 2),
+               client_order_id=f"{prefix}-3")
+    return entry, tp, sl
+
+
+def journal_legs(s: BinanceExecutionClient, legs: tuple[Order, ...]) -> None:
+    for o in legs:
+        s.store.intent(o.client_order_id, "t", BTC, o.quantity, o.type.value, o.limit_price, o.stop_price, "gtc",
+                       "", 1, 1)
+
+
+async def test_ws_otoco_whose_answer_is_lost_is_looked_up_not_resent(tmp_path: Path) -> None:
+    """orderList.place.otoco went out on the WS API connection, the venue placed the list, and the connection
+    dropped before its answer: each leg is looked up by its client order id (the list is never sent again) and
+    reported as the venue holds it (the entry working, the exits pending)."""
+    srv = await sim_in_process()
+    s = await started_session(srv, tmp_path)
+    place_oto = srv.exchange.place_oto
+
+    def placed_then_dropped(*a, **k):
+        out = place_oto(*a, **k)
+        srv.hub.drop_all()  # the answer goes nowhere
+        return out
+
+    srv.exchange.place_oto = placed_then_dropped
+    try:
+        legs = bracket_legs(await best_bid(s))
+        journal_legs(s, legs)
+        s.submit_otoco(legs, 1)
+        assert s.stats["ws_orders"] == 3 and s.inflight == 3  # one frame on the kept-alive socket
+        reps = await settle(s, lambda out: {r.client_order_id for r, _ in out if r.status == "accepted"} ==
+                            {o.client_order_id for o in legs})
+        srv.exchange.place_oto = place_oto
+        assert s.stats["unknown_outcomes"] == 1 and not any(r.status == "rejected" for r, _ in reps)
+        lists = json.loads(await s.rest.request("GET", "/api/v3/allOrderList", signed=True, weight=20))
+        assert len(lists) == 1 and len(lists[0]["orders"]) == 3  # sent once
+        assert all(s.in_order_list(o.client_order_id) for o in legs)
+    finally:
+        await s.close()
+        await srv.close()
+
+
+async def test_ws_order_list_refused_refuses_every_leg(tmp_path: Path) -> None:
+    srv = await sim_in_process()
+    s = await started_session(srv, tmp_path)
+    try:
+        legs = bracket_legs(await best_bid(s), qty=1000.0, prefix="t-3")  # past the symbol's notional filter
+        journal_legs(s, legs)
+        s.submit_otoco(legs, 1)
+        reps = await settle(s, lambda out: len(out) == 3)
+        assert {(r.client_order_id, r.status) for r, _ in reps} == {(o.client_order_id, "rejected") for o in legs}
+        assert all(r.reason == "-1013 Filter failure: NOTIONAL" for r, _ in reps)  # the venue's code and words
+        assert s.stats["rest_orders"] == 0 and s.stats["unknown_outcomes"] == 0 and not s.inflight
+    finally:
+        await s.close()
+        await srv.close()
+
+
+async def test_ws_cancel_replace_whose_answer_is_lost_is_looked_up_not_resent(tmp_path: Path) -> None:
+    """order.cancelReplace over the WS API: answered, the update is applied from the answer; the answer lost
+    (the connection dropped after the venue replaced the order), both halves are looked up, never resent."""
+    srv = await sim_in_process()
+    s = await started_session(srv, tmp_path)
+    replace = srv.exchange.cancel_replace
+    try:
+        bid = await best_bid(s)
+        o = order("t-4-1", 0.001, round(bid * 0.98, 2))
+        submit(s, o)
+        await settle(s, lambda out: any(r.status == "accepted" for r, _ in out))
+        for n, lose in ((1, False), (2, True)):
+            if lose:
+                def replaced_then_dropped(*a, **k):
+                    out = replace(*a, **k)
+                    srv.hub.drop_all()
+                    return out
+
+                srv.exchange.cancel_replace = replaced_then_dropped
+            new = Order(id=1, symbol=BTC, quantity=0.001, type=OrderType.LIMIT, limit_price=o.limit_price,
+                        client_order_id=f"t-4-1:{n}")
+            s.store.intent(new.client_order_id, "t", BTC, 0.001, "limit", new.limit_price, None, "gtc", "", 1, 1)
+            old = "t-4-1" if n == 1 else "t-4-1:1"
+            s.modify(new, UpdateRequest(order_id=1, limit_price=round(bid * (0.97 - 0.01 * n), 2), replaces=old), 1)
+            reps = await settle(s, lambda out, c=new.client_order_id: any(
+                r.client_order_id == c and r.kind is ReportKind.UPDATE_ACCEPTED for r, _ in out))
+            assert any(r.client_order_id == old and r.status == "canceled" for r, _ in reps)
+            assert s.stats["unknown_outcomes"] == (1 if lose else 0)
+        srv.exchange.cancel_replace = replace
+        every = json.loads(await s.rest.request("GET", "/api/v3/allOrders", {"symbol": "BTCUSDT"}, signed=True,
+                                                weight=20))
+        assert [(x["clientOrderId"], x["status"]) for x in every] == [("t-4-1", "CANCELED"), ("t-4-1:1", "CANCELED"),
+                                                                     ("t-4-1:2", "NEW")]  # each sent once
+        assert s.stats["rest_orders"] == 0
     finally:
         await s.close()
         await srv.close()

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 STRATEGY = Path(__file__).parent / "strategies" / "replace_and_bracket.py"
 
 
-def write_config(tmp: Path, srv: SimServer, bracket: int) -> Path:
+def write_config(tmp: Path, srv: SimServer, bracket: int, order_entry: str = "ws") -> Path:
     cfg = tmp / "leand.toml"
     cfg.write_text(f"""
 state_dir = "{tmp / 'state'}"
@@ -38,6 +38,7 @@ log_format = "json"
 kind = "binance"
 name = "binance-sim"
 symbols = ["BTCUSDT"]
+order_entry = "{order_entry}"
 {srv.venue_toml()}
 [[strategies]]
 id = "rb"
@@ -61,6 +62,12 @@ def venue_orders(srv: SimServer) -> list[dict]:
     return srv.get("/api/v3/allOrders", {"symbol": "BTCUSDT"}, signed=True)
 
 
+def requests(srv: SimServer, rest_path: str, ws_method: str) -> dict[str, int]:
+    """How often the venue was asked for one operation, by REST and by the WebSocket API."""
+    counts = srv.get("/_sim/stats")["requests"]
+    return {"rest": counts.get(rest_path, 0), "ws": counts.get(f"ws-api {ws_method}", 0)}
+
+
 def test_update_is_one_native_cancel_replace_and_survives_a_restart(tmp_path: Path, sim: SimServer) -> None:
     d = Daemon(write_config(tmp_path, sim, bracket=0), env=ENV)
     try:
@@ -73,7 +80,8 @@ def test_update_is_one_native_cancel_replace_and_survives_a_restart(tmp_path: Pa
         assert [o["status"] for o in (first, second, third)] == ["CANCELED", "CANCELED", "NEW"]
         assert float(second["price"]) < float(first["price"]) and third["price"] == second["price"]
         stats = sim.get("/_sim/stats")["requests"]
-        assert stats.get("/api/v3/order/cancelReplace") == 2, stats  # native: one request per update
+        # native: one request per update, over the WebSocket API (the daemon's default order entry)
+        assert requests(sim, "/api/v3/order/cancelReplace", "order.cancelReplace") == {"rest": 0, "ws": 2}, stats
         db = d.state / "journal.sqlite"
         wait_for(lambda: dict(rows(db, "SELECT client_order_id, status FROM intents")).get(f"{base}:2") ==
                  "accepted", 10, "the replacement journaled as accepted")
@@ -85,6 +93,7 @@ def test_update_is_one_native_cancel_replace_and_survives_a_restart(tmp_path: Pa
         assert opened[0]["limit_price"] == pytest.approx(float(third["price"]))
         log = (tmp_path / "daemon.log").read_text()
         assert log.count("REPLACED") >= 2 and "strategy.failed" not in log and "UPDATE_REJECTED" not in log
+        assert "unknown_outcome" not in log  # each answer was read, not looked up afterwards
         d.kill()  # a crash: the replacement stays open at the venue and is adopted at restart
         d = Daemon(write_config(tmp_path, sim, bracket=0), env=ENV)
         d.wait_ready(20)
@@ -133,7 +142,7 @@ def test_bracket_exits_are_one_native_oco_list(tmp_path: Path) -> None:
         lists = wait_for(lambda: sim.get("/api/v3/openOrderList", signed=True), 20, "the bracket's exits listed")
         assert len(lists) == 1 and lists[0]["contingencyType"] == "OCO"
         legs = {o["clientOrderId"]: o["orderId"] for o in lists[0]["orders"]}
-        assert sim.get("/_sim/stats")["requests"].get("/api/v3/orderList/oco") == 1
+        assert requests(sim, "/api/v3/orderList/oco", "orderList.place.oco") == {"rest": 0, "ws": 1}
         db = d.state / "journal.sqlite"
 
         def journaled() -> dict | None:  # the intent log is absorbed into the SQLite table a moment later
@@ -169,17 +178,20 @@ def test_bracket_exits_are_one_native_oco_list(tmp_path: Path) -> None:
         sim.stop()
 
 
-def test_limit_bracket_is_one_native_otoco_list_across_a_restart(tmp_path: Path) -> None:
-    """A bracket with a limit entry is one POST /api/v3/orderList/otoco: the entry rests, the exits wait at the
-    venue (PENDING_NEW) and are placed by it when the entry fills. The daemon is killed with the exits working;
-    while it is down the take-profit fills and the venue expires the stop-loss; the restart finds all of it."""
+@pytest.mark.parametrize("order_entry", ["ws", "rest"])
+def test_limit_bracket_is_one_native_otoco_list_across_a_restart(tmp_path: Path, order_entry: str) -> None:
+    """A bracket with a limit entry is one OTOCO order list (the WebSocket API's orderList.place.otoco, or
+    POST /api/v3/orderList/otoco): the entry rests, the exits wait at the venue (PENDING_NEW) and are placed by it
+    when the entry fills. The daemon is killed with the exits working; while it is down the take-profit fills and
+    the venue expires the stop-loss; the restart finds all of it."""
     sim = two_account_sim(tmp_path)
-    d = Daemon(write_config(tmp_path, sim, bracket=2), env=ENV)
+    d = Daemon(write_config(tmp_path, sim, bracket=2, order_entry=order_entry), env=ENV)
+    sent = {"rest": 0, "ws": 0} | {order_entry: 1}
     try:
         d.wait_ready(20)
         lists = wait_for(lambda: sim.get("/api/v3/openOrderList", signed=True), 20, "the bracket listed")
         assert len(lists) == 1 and len(lists[0]["orders"]) == 3, lists
-        assert sim.get("/_sim/stats")["requests"].get("/api/v3/orderList/otoco") == 1
+        assert requests(sim, "/api/v3/orderList/otoco", "orderList.place.otoco") == sent
         legs = {o["clientOrderId"]: o["orderId"] for o in lists[0]["orders"]}
         db = d.state / "journal.sqlite"
 
@@ -208,12 +220,12 @@ def test_limit_bracket_is_one_native_otoco_list_across_a_restart(tmp_path: Path)
                  "the exits working at the venue")
         wait_for(lambda: dict(rows(db, "SELECT client_order_id, status FROM intents"))[entry_cid] == "filled", 15,
                  "the entry's fill journaled")
-        assert sim.get("/_sim/stats")["requests"].get("/api/v3/orderList/oco") is None  # nothing sent after it
+        assert requests(sim, "/api/v3/orderList/oco", "orderList.place.oco") == {"rest": 0, "ws": 0}  # nothing more
         d.kill()  # down while the exits work: the take-profit fills, the venue expires the stop-loss
         taker_order(sim, symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="IOC", quantity="40",
                     price=venue(tp_cid)["price"])
         assert (venue(tp_cid)["status"], venue(sl_cid)["status"]) == ("FILLED", "EXPIRED")
-        d = Daemon(write_config(tmp_path, sim, bracket=2), env=ENV)
+        d = Daemon(write_config(tmp_path, sim, bracket=2, order_entry=order_entry), env=ENV)
         d.wait_ready(20)
         # what happened while it was down, and nothing else: the take-profit's fill and the stop-loss's end
         assert ctl_json(d.sock, "status")["mismatches_at_start"] == 2
@@ -225,7 +237,7 @@ def test_limit_bracket_is_one_native_otoco_list_across_a_restart(tmp_path: Path)
         st = wait_for(lambda: (s := dict(rows(db, "SELECT client_order_id, status FROM intents")))[tp_cid] ==
                       "filled" and s, 15, "the take-profit's fill journaled")
         assert st[entry_cid] == "filled" and st[sl_cid] in ("canceled", "expired"), st
-        assert sim.get("/_sim/stats")["requests"].get("/api/v3/orderList/otoco") == 1  # never resent
+        assert requests(sim, "/api/v3/orderList/otoco", "orderList.place.otoco") == sent  # never resent
         log = (tmp_path / "daemon.log").read_text()
         assert "strategy.failed" not in log
     finally:
