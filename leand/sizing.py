@@ -114,7 +114,9 @@ class Sizing:
                 orders.append((not reducing, -abs(q * sec.price), sym, q))
         orders.sort(key=lambda x: (x[0], x[1]))
         for _, _, sym, q in orders:
-            t = self.engine.order_manager.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous)
+            om = self.engine.order_manager
+            t = om.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous) if asynchronous else \
+                om.submit_market(sym, q, tag)
             if t.order_id:
                 tickets.append(t)
         return tickets
@@ -131,8 +133,12 @@ class Sizing:
             q = -self.engine.securities[sym].holdings.quantity
             q -= self.engine.order_manager.open_market_quantity(sym)
             if q:
-                t = self.engine.order_manager.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous,
-                                time_in_force=time_in_force)
+                om = self.engine.order_manager
+                if asynchronous or time_in_force is not None:
+                    t = om.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous,
+                                  time_in_force=time_in_force)
+                else:
+                    t = om.submit_market(sym, q, tag)
                 if t.order_id:
                     tickets.append(t)
         return tickets

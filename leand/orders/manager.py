@@ -347,8 +347,9 @@ class OrderManager:
             self.emit(order, _SUBMITTED)
             # the handler may have done anything: the rest of the way is the general one unless nothing changed
             if order.status is not _SUBMITTED or e.brokerage is not brokerage or sec.slippage_model is not None \
-                    or sec.fill_model.__class__ not in _STOCK_FILL_MODELS or sec.fee_model is not fee_model:
-                brokerage.submit(decision, order, now)
+                    or sec.fill_model.__class__ not in _STOCK_FILL_MODELS or sec.fee_model is not fee_model \
+                    or e.securities.get(symbol) is not sec:
+                e.brokerage.submit(decision, order, now)  # (the brokerage submit would have used)
                 return ticket
         # the brokerage takes it and answers its fill price (or keeps it pending, without one)
         fill_price = brokerage.submit_fill_price(decision, order, sec, now)

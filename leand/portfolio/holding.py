@@ -59,12 +59,13 @@ class Holding:
         self.total_sale_volume += abs(quantity) * price * self.multiplier * conversion
         if decimals is not None:
             q = self.quantity
-            cache = _ROUNDED.get(decimals)
-            r = cache.get(q) if cache is not None and q.__class__ is float else None
-            if r is None:
-                self.round_quantity(decimals)
-            else:  # a position seen before: round_quantity's answer, remembered
-                self.quantity = r
+            if q:  # (round_quantity leaves a flat position as it is)
+                cache = _ROUNDED.get(decimals)
+                r = cache.get(q) if cache is not None and q.__class__ is float else None
+                if r is None:
+                    self.round_quantity(decimals)
+                else:  # a position seen before: round_quantity's answer, remembered
+                    self.quantity = r
         return realized
 
     def round_quantity(self, decimals: int) -> None:
