@@ -60,7 +60,6 @@ class Security:
         "subscribes_quotes",
         "subscribes_trades",
         "symbol",
-        "volume",
     )
 
     def __init__(self, instrument: Instrument, exchange_hours: Any, resolution: Resolution, *,
@@ -83,7 +82,6 @@ class Security:
         self.ask = 0.0
         self.bid_size = 0.0
         self.ask_size = 0.0
-        self.volume = 0.0
         self._last_trade_bar: TradeBar | None = None
         #: while the latest trade bar is still a row of a day's columns (a backtest consuming them in place):
         #: the columns (a ``leand.data.feed.BarBatch``) and the row; the TradeBar is made when first read
@@ -118,6 +116,16 @@ class Security:
     def last_trade_bar(self, bar: TradeBar | None) -> None:
         self.bar_rows = None
         self._last_trade_bar = bar
+
+    @property
+    def volume(self) -> float:
+        """The latest real trade bar's volume (LEAN's ``Security.Volume``), read from the bar itself (a row of
+        a day's columns while a backtest consumes them in place), so the engine writes nothing for it."""
+        rows = self.bar_rows
+        if rows is not None:
+            return rows.volume_at(self.bar_row)
+        bar = self._last_trade_bar
+        return bar.volume if bar is not None else 0.0
 
     # LEAN-familiar read-only views -------------------------------------------------------------
     @property

@@ -91,16 +91,15 @@ TICK_CHUNK = 16384
 
 class BarBatch:
     """Rows of one symbol's real trade bars (no fill-forward) as columns, for a backtest to consume in place:
-    the engine reads each row's end time, close and volume from plain lists, and a row's TradeBar is made
+    the engine reads each row's end time and close from plain lists, and a row's TradeBar is made
     only when something reads it (the slice's data, ``Security.last_trade_bar``, a fill model), once."""
 
-    __slots__ = ("_made", "close", "columns", "symbol", "volume")
+    __slots__ = ("_made", "close", "columns", "symbol")
 
     def __init__(self, symbol: Symbol, c: Columns) -> None:
         self.symbol = symbol
         self.columns = c
         self.close: list[float] = c.cols["close"].tolist()
-        self.volume: list[float] = c.cols["volume"].tolist()
         self._made: dict[int, TradeBar] = {}
 
     def __len__(self) -> int:
@@ -112,8 +111,13 @@ class BarBatch:
             c = self.columns
             k = c.cols
             b = self._made[i] = TradeBar(self.symbol, int(c.time[i]), int(c.end_time[i]), float(k["open"][i]),
-                                         float(k["high"][i]), float(k["low"][i]), self.close[i], self.volume[i])
+                                         float(k["high"][i]), float(k["low"][i]), self.close[i],
+                                         float(k["volume"][i]))
         return b
+
+    def volume_at(self, i: int) -> float:
+        """Row ``i``'s volume (without making its TradeBar)."""
+        return float(self.columns.cols["volume"][i])
 
     def bars(self) -> list:
         """Every row as a TradeBar (the rows already made are those objects)."""

@@ -127,7 +127,6 @@ class EventLoop:
                                 last_sym = sym
                             sec.last_trade_bar = ev
                             sec.price = ev.close
-                            sec.volume = ev.volume
                     elif cls is QB:
                         if not ev.fill_forward:
                             sym = ev.symbol
@@ -331,44 +330,55 @@ class EventLoop:
         sym = batch.symbol
         sec = e.securities[sym]
         closes = batch.close
-        volumes = batch.volume
         seen_ups: list | None = None
         seen_len = 0
         by_close = False
         row = _CloseRow()  # what the close-only indicator updaters read of a bar: its end time and close
+        # the fed indicators (the first two unrolled: the usual helper-registered pair) and their values by row
         fed: list[tuple[Any, list[float]]] = run.fed if run is not None else []
-        one = fed[0] if len(fed) == 1 else None
+        ind1: Any
+        ind2: Any
+        ind1, vals1 = fed[0] if fed else (None, [])
+        ind2, vals2 = fed[1] if len(fed) > 1 else (None, [])
+        more = fed[2:]
+        if run is None:
+            run = _NO_RUN
         replan = False
+        BIG = 1 << 63
+        nxt = heap[0][0] if heap else BIG  # the earliest timer (refreshed after anything that may add one)
         i = lo - 1
-        for t, c, v in zip(times[lo:hi], closes[lo:hi], volumes[lo:hi]):
+        if lo or hi < len(times):
+            times, closes = times[lo:hi], closes[lo:hi]
+        for t, c in zip(times, closes):
             i += 1
-            if heap and heap[0][0] < t:  # (1) timers scheduled before this instant
+            if nxt < t:  # (1) timers scheduled before this instant
                 clock.advance_to(t - 1)
+                nxt = heap[0][0] if heap else BIG
             clock.now = t
             sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
             sec.bar_row = i
             sec.price = c
-            sec.volume = v
             if open_orders:  # (4) resting orders
                 brokerage.scan(t)
-            if heap and heap[0][0] <= t:  # (5) timers due now
+                nxt = heap[0][0] if heap else BIG
+            if nxt <= t:  # (5) timers due now
                 clock.advance_to(t)
             if cfeed.active:  # (7) consolidators, then indicators
                 cfeed.on_slice(t, (batch.bar(i),))
-            if run is not None and not run.broken:
+            if not run.broken:
                 run.rows = i + 1  # the fed indicators' cursor, then what the handler reads of them
-                if one is not None:
-                    ind, vals = one
-                    ind.value = vals[i]
-                    ind.is_ready = True
-                else:
-                    for ind, vals in fed:
+                ind1.value = vals1[i]
+                ind1.is_ready = True
+                if ind2 is not None:
+                    ind2.value = vals2[i]
+                    ind2.is_ready = True
+                    for ind, vals in more:
                         ind.value = vals[i]
                         ind.is_ready = True
             elif updaters:
-                if run is not None:  # something looked into a fed indicator: this bar bar by bar, then re-plan
+                if run is not _NO_RUN:  # something looked into a fed indicator: this bar bar by bar, then re-plan
                     run.finish()
-                    run = None
+                    run = _NO_RUN
                     replan = True
                 ups = updaters.get(sym)
                 if ups:
@@ -393,6 +403,7 @@ class EventLoop:
                 brokerage.end_of_step(t)
             if e.quit_requested or replan:
                 return i + 1
+            nxt = heap[0][0] if heap else BIG
         return hi
 
     def corporate_actions(self, events: tuple) -> None:
@@ -420,6 +431,10 @@ class EventLoop:
                                                  (new_q - whole) * h.average_price * ev.split_factor)
                     h.average_price *= ev.split_factor
                     h.quantity = whole
+
+
+_NO_RUN = BarRun([], 0)  # no indicators fed from the column: a run that is over before it starts
+_NO_RUN.broken = True
 
 
 class UpdaterList(list):

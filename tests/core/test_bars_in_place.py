@@ -46,7 +46,7 @@ class Mixed(Strategy):
             bar = data[self.spy]
             sec = self.securities[self.spy]
             self.seen.append((bar.time, bar.end_time, bar.open, bar.high, bar.low, bar.close, bar.volume,
-                              sec.last_trade_bar.close, sec.high, self.fast.value, self.slow.value,
+                              sec.last_trade_bar.close, sec.high, sec.volume, self.fast.value, self.slow.value,
                               self.atr.value if self.atr else 0.0))
         if not self.slow.is_ready:
             return
