@@ -190,9 +190,12 @@ class Daemon:
         self.recorder: Recorder | None = None
         if cfg.record.enabled:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            # frames are encoded after the callback that made them (its orders out first), unless each is to
+            # be fsynced as it is written
             self.recorder = Recorder(cfg.recordings_path, f"{stamp}-b{self.boot}",
                                      rotate_bytes=int(cfg.record.rotate_mb * (1 << 20)), fsync=cfg.record.fsync,
-                                     fsync_interval_s=cfg.record.fsync_interval_s, background_sync=True)
+                                     fsync_interval_s=cfg.record.fsync_interval_s, background_sync=True,
+                                     deferred=cfg.record.fsync != "always")
             for v in self.venues.values():
                 v.session.recorder = self.recorder
 
@@ -465,6 +468,9 @@ class Daemon:
         callback (no loop iteration between the read and the strategy), any other one through ``stream()``."""
         feed_message = self.stats.feed_message
         stop = self.stop_event
+        rec = self.recorder
+        by_symbol = self.by_symbol
+        deliver = self.hot.deliver
 
         def on_event(q: QuoteTick | TradeTick) -> bool:
             if stop.is_set():
@@ -472,16 +478,19 @@ class Daemon:
             v.last_quote_wall = now = time.monotonic()
             feed_message(q.symbol, now)
             # every inbound event is recorded, quotes and trades alike, so a replay sees what the strategy saw
-            if self.recorder is not None:
-                seq = self.recorder.market(MarketData(q.time, q) if isinstance(q, QuoteTick) else TradeData(q.time, q))
+            if rec is not None:
+                seq = rec.market(MarketData(q.time, q) if isinstance(q, QuoteTick) else TradeData(q.time, q))
             else:
                 seq = -1
-            events = (q,)
-            key = (q.symbol, type(q))
-            deliver = self.hot.deliver
-            for r in self.by_symbol.get(q.symbol, ()):
-                # the strategy's handler, its gate, the journal and the venue's request, in this callback
-                deliver(r, ["slice", q.time, events, seq, now, key])
+            runners = by_symbol.get(q.symbol)
+            if runners:
+                events = (q,)
+                key = (q.symbol, type(q))
+                for r in runners:
+                    # the strategy's handler, its gate, the journal and the venue's request, in this callback
+                    deliver(r, ["slice", q.time, events, seq, now, key])
+            if rec is not None:
+                rec.drain()  # the recording of all that is encoded now, after the orders went out
             return True
 
         return on_event
@@ -507,6 +516,8 @@ class Daemon:
             return
         if fresh or not rep.fill_quantity:
             self.hot.deliver(self.runners[sid], ("report", order, rep))
+            if self.recorder is not None:
+                self.recorder.drain()
 
     def deliver(self, r: StrategyRunner, item: tuple) -> None:
         """An input for one strategy (a ctl call, a halt), handled in order with its data."""

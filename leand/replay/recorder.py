@@ -48,9 +48,13 @@ class Catalog:
         return rows[0] if rows else None
 
 
+#: frames a deferring recorder holds before it encodes them anyway
+DEFER_MAX = 256
+
+
 class Recorder:
     def __init__(self, root: Path, session: str, *, rotate_bytes: int = 64 << 20, fsync: str = "interval",
-                 fsync_interval_s: float = 1.0, background_sync: bool = False) -> None:
+                 fsync_interval_s: float = 1.0, background_sync: bool = False, deferred: bool = False) -> None:
         if fsync not in ("always", "interval", "never"):
             raise ValueError(f"record.fsync must be always, interval or never, got {fsync!r}")
         self.root = root
@@ -63,6 +67,11 @@ class Recorder:
         #: the ``interval`` policy's flush and fsync are left to :meth:`flush_if_due` and its caller (the daemon's
         #: upkeep task, which fsyncs on a worker thread), instead of stalling whichever write comes due
         self.background_sync = background_sync
+        #: ``deferred``: ``write`` only keeps the frame; :meth:`drain` (the daemon's, after each market-data event
+        #: and each upkeep tick), any flush or sync, and every ``DEFER_MAX`` frames encode and write them, in
+        #: order. What it changes is when the encoding is paid (after the order went out, not before), not what
+        #: a crash keeps: frames waiting here or in the file's buffer are both lost to a SIGKILL
+        self._deferred: list[Frame] | None = [] if deferred else None
         self.catalog = Catalog(root)
         self._enc = msgspec.msgpack.Encoder()
         self.segment = 0
@@ -85,6 +94,24 @@ class Recorder:
         self._seg_bytes = 0
 
     def write(self, frame: Frame) -> None:
+        q = self._deferred
+        if q is None:
+            self._write(frame)
+            return
+        q.append(frame)
+        if len(q) >= DEFER_MAX:
+            self.drain()
+
+    def drain(self) -> None:
+        """Encode and write the frames a deferring recorder holds, in order."""
+        q = self._deferred
+        if q:
+            self._deferred = []  # a rotation while writing drains again: it finds the new list empty
+            write = self._write
+            for frame in q:
+                write(frame)
+
+    def _write(self, frame: Frame) -> None:
         data = self._enc.encode(frame)
         if secrets._KNOWN:
             for s in secrets._KNOWN:
@@ -117,6 +144,7 @@ class Recorder:
     def flush_if_due(self) -> int | None:
         """The ``interval`` policy's tick when ``background_sync`` is on: flush what is buffered and return the
         file descriptor to fsync (the caller does it off its thread), or None when nothing is due."""
+        self.drain()
         fh = self._fh
         if fh is None or self.fsync != "interval" or time.monotonic() - self._last_sync < self.fsync_interval_s:
             return None
@@ -128,12 +156,15 @@ class Recorder:
         fh = self._fh
         if fh is None:
             return
+        self.drain()
         fh.flush()
         if self.fsync != "never":
             os.fsync(fh.fileno())
         self._last_sync = time.monotonic()
 
     def update_catalog(self, ended_ns: int = 0) -> None:
+        if self._fh is not None:
+            self.drain()  # its counts include what waits
         self.catalog.upsert({"session": self.session, "started_ns": self.meta["started_ns"], "ended_ns": ended_ns,
                              "venues": self.meta["venues"], "symbols": self.meta["symbols"],
                              "strategies": self.meta["strategies"], "frames": self.frames, "bytes": self.bytes,
