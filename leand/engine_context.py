@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from leand.engine import Engine
 
 
+_EQUITY, _ADJUSTED = SecurityType.EQUITY, DataNormalizationMode.ADJUSTED
+
+
 class EngineRiskContext:
     __slots__ = ("_adjusted", "_engine", "_securities")
 
@@ -30,11 +33,24 @@ class EngineRiskContext:
         if sec is None:
             return None
         inst = sec.instrument
-        if sec.security_type is SecurityType.EQUITY and sec.normalization is DataNormalizationMode.ADJUSTED:
+        if sec.security_type is _EQUITY and sec.normalization is _ADJUSTED:
             # adjusted prices are off the exchange grid by design; LEAN does not round them either
             return self._adjusted.get(symbol) or self._adjusted.setdefault(
                 symbol, msgspec.structs.replace(inst, tick_size=0.0))
         return inst
+
+    def order_view(self, symbol: Symbol, mid: bool) -> tuple[Instrument | None, bool, float]:
+        """What the risk gate asks of a market order's symbol, in one call: ``instrument``, ``tradable`` and the
+        reference price (``mid_price`` if ``mid``, else ``last_price``)."""
+        sec = self._securities.get(symbol)
+        if sec is None:
+            return None, False, 0.0
+        inst: Instrument | None = sec.instrument
+        if sec.security_type is _EQUITY and sec.normalization is _ADJUSTED:
+            inst = self._adjusted.get(symbol) or self.instrument(symbol)  # (its grid-free copy, made once)
+        if mid and sec.bid and sec.ask:
+            return inst, sec.is_tradable, (sec.bid + sec.ask) / 2
+        return inst, sec.is_tradable, sec.price
 
     def tradable(self, symbol: Symbol) -> bool:
         sec = self._securities.get(symbol)

@@ -162,7 +162,10 @@ class RiskGate:
         self._limits: dict[tuple[str, Symbol], RiskLimits] = {}
         #: the (strategy, instrument) pairs whose limits are plain (see ``_is_plain``): their market orders take
         #: ``check_new``'s short path
-        self._plain: dict[tuple[str, Symbol], RiskLimits] = {}
+        self._plain: dict[str, dict[Symbol, RiskLimits]] = {}
+        #: the context's one-call view for that path (``order_view(symbol, mid)`` -> instrument, tradable,
+        #: reference price), if it has one; the four questions otherwise
+        self._order_view: Callable[[Symbol, bool], tuple[Any, bool, float]] | None = getattr(ctx, "order_view", None)
         self._open: dict[int, Order] = {}
         self._open_by_symbol: dict[Symbol, dict[int, Order]] = {}
         self._order_buckets: dict[str, TokenBucket] = {}
@@ -188,7 +191,7 @@ class RiskGate:
         if lim is None:
             lim = self._limits[key] = effective(self.config, strategy_id, symbol.id, symbol.value)
             if _is_plain(lim):
-                self._plain[key] = lim
+                self._plain.setdefault(strategy_id, {})[symbol] = lim
         return lim
 
     def _set_state(self, state: TradingState, reason: str, cancel_all: bool = False) -> None:
@@ -286,22 +289,28 @@ class RiskGate:
         return b
 
     def check_new(self, order: Order) -> Approved | Rejection:
-        sym = order.symbol
-        lim = self._plain.get((order.strategy_id, sym)) if order.limit_price is None and \
-            order.stop_price is None and self.state is _ACTIVE and self.account is None and self.accounts is None \
-            else None
+        plain = self._plain.get(order.strategy_id) if order.limit_price is None and order.stop_price is None and \
+            self.state is _ACTIVE and self.account is None and self.accounts is None else None
+        lim = plain.get(order.symbol) if plain else None
         if lim is not None:
             # plain limits, no account level, no prices: of ``_check``'s rules only these can refuse the order
             # (every other one needs a limit that is off); anything that fails here goes the whole way, which
             # refuses it with its code and message
-            ctx = self.ctx
+            sym = order.symbol
             qty = order.quantity
-            inst = ctx.instrument(sym)
-            if inst is not None and qty != 0 and lim.tradable is not False and ctx.tradable(sym):
+            mid = lim.collar_reference == "mid"
+            view = self._order_view
+            if view is not None:
+                inst, tradable, ref = view(sym, mid)
+            else:
+                ctx = self.ctx
+                inst = ctx.instrument(sym)
+                tradable = inst is not None and ctx.tradable(sym)
+                ref = (ctx.mid_price(sym) if mid else ctx.last_price(sym)) if tradable else 0.0
+            if inst is not None and qty != 0 and lim.tradable is not False and tradable:
                 lot = inst.lot_size
                 steps = abs(qty) / lot if lim.check_lot_size is not False and lot > 0 else 0.0
-                if abs(steps - round(steps)) <= 1e-6 and (
-                        ctx.mid_price(sym) if lim.collar_reference == "mid" else ctx.last_price(sym)):
+                if abs(steps - round(steps)) <= 1e-6 and ref:
                     return _issue(order.id, qty, None, None, "new")
         r = self._check(order, order.quantity, order.limit_price, order.stop_price, None)
         if r is not None:
