@@ -4,8 +4,14 @@ take-profit limit and a stop-loss stop, are armed when it fills and cancel each 
 They live in the order manager, above the venue boundary, so a backtest, the paper venue and a live venue
 behave alike: the order manager watches the legs' fills and closes and sends what follows.
 
-* One-cancels-other: the first fill of either leg cancels the other (reason ``OCO``). A leg closed without a
-  fill (canceled, expired, rejected) leaves the other working on its own.
+* One-cancels-other: the first fill of either leg, a partial one included, cancels all that is left of the
+  other (reason ``OCO``): Binance's rule for its own OCO lists, so an emulated pair and a native one end
+  alike. A leg closed without a fill (canceled, expired, rejected) leaves the other working on its own.
+  ``one_cancels_other`` links two orders already open; no venue links existing orders (Binance's lists are
+  placed as one request), so the order manager does it and says so in both orders' events (code
+  ``OCO_EMULATED``); the link is journaled and restored after a restart. Emulation has a window a native list
+  has not: the other leg may fill at the venue before leand's cancel reaches it; that fill is reported with
+  code ``OCO_BOTH_FILLED``.
 * Bracket: the exits are armed for the entry's filled quantity once the entry is done (filled, or closed
   after a partial fill); a stop-loss is emulated where the venue has no stops. On a venue with native
   one-cancels-other lists (``Capabilities.oco``) the exits go out as one list, so the venue itself ends one
@@ -55,6 +61,8 @@ class Contingent:
         self.brackets: dict[int, BracketTicket] = {}
         #: entry order id -> its bracket, sent as one venue order list whose exits wait at the venue
         self.pending: dict[int, BracketTicket] = {}
+        #: order id -> the order id whose fill made leand cancel it (an emulated OCO leg being canceled)
+        self.canceled_for: dict[int, int] = {}
 
     def link(self, a: int, b: int, *, restored: bool = False) -> None:
         self.oco[a] = b
@@ -118,12 +126,33 @@ class Contingent:
                            "venue when the entry has filled")
 
     # ---- what the order manager tells us -------------------------------------------------------------
+    def emulated_link(self, a: Order, b: Order) -> None:
+        """``one_cancels_other`` on two open orders: linked here (journaled), and each order's event says so."""
+        self.link(a.id, b.id)
+        m = self.manager
+        for o, other in ((a, b), (b, a)):
+            m.emit(o, o.status, code="OCO_EMULATED",
+                   message=f"linked with order {other.id}: one-cancels-other held by leand's order manager (the "
+                           "venue cannot link two open orders); the first fill of either, a partial one included, "
+                           "cancels the other")
+
     def on_fill(self, order: Order) -> None:
         other = self.unlink(order.id)
+        m = self.manager
         if other is not None:
-            m = self.manager
             if other in m.open_orders and not m.engine.brokerage.venue_links(m.orders[other]):
-                m.cancel(other, "OCO: the other order filled")
+                self.canceled_for[other] = order.id
+                o = m.orders[other]
+                m.cancel(other, f"OCO: the other order filled ({order.id}: {order.filled_quantity:g} of "
+                                f"{order.quantity:g})")
+                if not o.is_open:
+                    self.canceled_for.pop(other, None)
+        elif self.canceled_for:
+            first = self.canceled_for.pop(order.id, None)
+            if first is not None:  # leand's cancel came too late: the venue filled this leg as well
+                m.emit(order, order.status, code="OCO_BOTH_FILLED",
+                       message=f"filled at the venue before leand's cancel (order {first} had filled first): an "
+                               "emulated one-cancels-other pair has this window, a venue's own list has not")
         if not order.status.is_open:
             if self.pending.pop(order.id, None) is not None:
                 return  # the venue places the list's exits now
@@ -131,6 +160,8 @@ class Contingent:
 
     def on_closed(self, order: Order) -> None:
         self.unlink(order.id)
+        if self.canceled_for:
+            self.canceled_for.pop(order.id, None)
         b = self.pending.pop(order.id, None)
         if b is not None and order.filled_quantity:
             # the entry of a venue list ended part-filled: the venue ends its pending exits; new ones protect

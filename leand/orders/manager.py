@@ -571,7 +571,8 @@ class OrderManager:
         return self.contingent.bracket(symbol, quantity, take_profit, stop_loss, entry_limit, tag)
 
     def one_cancels_other(self, a: OrderTicket, b: OrderTicket) -> bool:
-        """Link two open orders: the first fill of either cancels the other. False (logged) if either is closed
+        """Link two open orders: the first fill of either, a partial one included, cancels the other (emulated by
+        the order manager in every mode, and said so in both orders' events). False (logged) if either is closed
         already; if one has already filled, the other is canceled at once."""
         e = self.engine
         oa, ob = self.orders.get(a.order_id), self.orders.get(b.order_id)
@@ -585,7 +586,7 @@ class OrderManager:
         if not (oa.is_open and ob.is_open):
             e.log("ERROR", f"one_cancels_other({oa.id}, {ob.id}) ignored: both orders must be open")
             return False
-        self.contingent.link(oa.id, ob.id)
+        self.contingent.emulated_link(oa, ob)
         return True
 
     def get_open_orders(self, symbol: Symbol | str | None = None) -> list[Order]:
@@ -694,7 +695,7 @@ class OrderManager:
         self.emit(order, order.status, fill_price=price, fill_quantity=qty, fee=fee, fee_currency=fee_ccy,
                   liquidity=liquidity)
         c = self.contingent
-        if c.oco or c.brackets or c.pending:
+        if c.oco or c.brackets or c.pending or c.canceled_for:
             c.on_fill(order)
         return fill
 
@@ -710,7 +711,7 @@ class OrderManager:
         self._closed(order)
         self.emit(order, status, code=code, message=message)
         c = self.contingent
-        if c.oco or c.brackets or c.pending:
+        if c.oco or c.brackets or c.pending or c.canceled_for:
             c.on_closed(order)
         return True
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 STRATEGY = Path(__file__).parent / "strategies" / "replace_and_bracket.py"
 
 
-def write_config(tmp: Path, srv: SimServer, bracket: int, order_entry: str = "ws") -> Path:
+def write_config(tmp: Path, srv: SimServer, bracket: int, order_entry: str = "ws", oco: int = 0) -> Path:
     cfg = tmp / "leand.toml"
     cfg.write_text(f"""
 state_dir = "{tmp / 'state'}"
@@ -43,7 +43,7 @@ order_entry = "{order_entry}"
 [[strategies]]
 id = "rb"
 file = "{STRATEGY}"
-parameters = {{ clip = 0.001, bracket = {bracket} }}
+parameters = {{ clip = 0.001, bracket = {bracket}, oco = {oco} }}
 
 [risk.global]
 max_order_quantity = 0.01
@@ -239,6 +239,52 @@ def test_limit_bracket_is_one_native_otoco_list_across_a_restart(tmp_path: Path,
         assert st[entry_cid] == "filled" and st[sl_cid] in ("canceled", "expired"), st
         assert requests(sim, "/api/v3/orderList/otoco", "orderList.place.otoco") == sent  # never resent
         log = (tmp_path / "daemon.log").read_text()
+        assert "strategy.failed" not in log
+    finally:
+        if d.proc.poll() is None:
+            d.stop()
+        sim.stop()
+
+
+def test_one_cancels_other_on_open_orders_is_emulated_and_survives_a_restart(tmp_path: Path) -> None:
+    """Binance cannot link two orders already open: the order manager links them (its events say so, the link is
+    journaled). The daemon is killed and restarted; then another account fills the buy and the restarted daemon
+    cancels the sell at the venue."""
+    sim = two_account_sim(tmp_path)
+    d = Daemon(write_config(tmp_path, sim, bracket=0, oco=1), env=ENV)
+    try:
+        d.wait_ready(20)
+        db = d.state / "journal.sqlite"
+
+        def pair() -> dict | None:
+            i = {r[1]: r[0] for r in rows(db, "SELECT client_order_id, tag FROM intents")}
+            return i if {"oco-buy", "oco-sell"} <= set(i) else None
+
+        cids = wait_for(pair, 20, "the two orders journaled")
+        buy_cid, sell_cid = cids["oco-buy"], cids["oco-sell"]
+        wait_for(lambda: len(rows(db, "SELECT * FROM links")) == 2, 10, "the link journaled")
+
+        def venue(cid: str) -> dict:
+            return sim.get("/api/v3/order", {"symbol": "BTCUSDT", "origClientOrderId": cid}, signed=True)
+
+        buy = wait_for(lambda: (o := venue(buy_cid))["status"] == "NEW" and o, 10, "the buy at the venue")
+        assert buy["orderListId"] == -1 and venue(sell_cid)["orderListId"] == -1  # no venue list: leand's link
+        assert sim.get("/api/v3/openOrderList", signed=True) == []
+        log = wait_for(lambda: (t := (tmp_path / "daemon.log").read_text()).count("OCO_EMULATED") == 2 and t, 10,
+                       "both orders' events saying the link is leand's")
+        d.kill()
+        d = Daemon(write_config(tmp_path, sim, bracket=0, oco=1), env=ENV)
+        d.wait_ready(20)
+        assert ctl_json(d.sock, "status")["mismatches_at_start"] == 0
+        assert {buy_cid, sell_cid} <= {o["client_order_id"] for o in ctl_json(d.sock, "orders")}
+        taker_order(sim, symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="IOC", quantity="40",
+                    price=buy["price"])
+        wait_for(lambda: venue(sell_cid)["status"] == "CANCELED", 15, "the restarted daemon canceling the sell")
+        st = wait_for(lambda: (s := dict(rows(db, "SELECT client_order_id, status FROM intents")))[sell_cid] ==
+                      "canceled" and s, 15, "the sell's cancel journaled")
+        assert st[buy_cid] == "filled"
+        log = (tmp_path / "daemon.log").read_text()
+        assert "OCO: the other order filled" in log and "OCO_BOTH_FILLED" not in log
         assert "strategy.failed" not in log
     finally:
         if d.proc.poll() is None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from leand import Strategy
 from leand.clock import VirtualClock
 from leand.engine import Engine
@@ -145,3 +148,77 @@ def test_without_otoco_the_bracket_arms_its_exits_itself() -> None:
     assert v.sent == [("submit", entry.client_order_id)] and b.take_profit is None
     om.apply_report(entry, report(entry, S.FILLED, 1.0, fill_id=1))
     assert v.sent[-1] == ("oco", b.take_profit.order.client_order_id, b.stop_loss.order.client_order_id)
+
+
+def test_one_cancels_other_on_two_open_orders_is_emulated_and_says_so() -> None:
+    v = ListVenue()
+    e = engine(v)
+    om = e.order_manager
+    a = e.strategy.limit_order(e.strategy.btc, 1.0, 99.0)
+    b = e.strategy.limit_order(e.strategy.btc, -1.0, 102.0)
+    assert e.strategy.one_cancels_other(a, b)
+    assert [(x.order_id, x.code) for x in e.strategy.events if x.code == "OCO_EMULATED"] == [(a.order_id, "OCO_EMULATED"),
+                                                                                            (b.order_id, "OCO_EMULATED")]
+    oa, ob = a.order, b.order
+    om.apply_report(oa, report(oa, S.PARTIALLY_FILLED, 0.25, fill_id=1))  # a partial fill cancels the other
+    assert v.sent[-1] == ("cancel", ob.client_order_id) and ob.status is S.PENDING_CANCEL
+    assert "0.25 of 1" in e.strategy.events[-1].message
+    om.apply_report(oa, report(oa, S.FILLED, 0.75, fill_id=2))
+    assert v.sent.count(("cancel", ob.client_order_id)) == 1
+    # the venue filled the other leg before the cancel reached it: said so
+    om.apply_report(ob, report(ob, S.FILLED, -1.0, fill_id=3))
+    assert e.strategy.events[-1].code == "OCO_BOTH_FILLED" and e.strategy.events[-1].order_id == ob.id
+    assert not om.contingent.oco and not om.contingent.canceled_for
+
+
+_ACTIONS = st.lists(st.tuples(st.sampled_from((0, 1)), st.sampled_from(
+    ("partial", "fill", "canceled", "expired", "rejected", "dup"))), max_size=14)
+
+
+@given(_ACTIONS)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_emulated_oco_property(actions: list[tuple[int, str]]) -> None:
+    """Any order of venue reports (fills, partial fills, ends, duplicates) on two linked orders: the first fill of
+    either while they are linked has leand cancel the other, once; a leg that ends first unlinks them with no
+    cancel; a leg that fills after leand asked for its cancel says so (OCO_BOTH_FILLED); no leg overfills."""
+    v = ListVenue()
+    e = engine(v)
+    om = e.order_manager
+    legs = [e.strategy.limit_order(e.strategy.btc, 1.0, 99.0).order,
+            e.strategy.limit_order(e.strategy.btc, -1.0, 102.0).order]
+    assert e.strategy.one_cancels_other(om.tickets[legs[0].id], om.tickets[legs[1].id])
+    fid = 0
+    last: dict[int, ExecReport] = {}
+    linked, target, both_filled = True, None, False
+    for i, kind in actions:
+        o = legs[i]
+        if kind in ("partial", "fill"):
+            rem = abs(o.quantity - o.filled_quantity)
+            if rem <= 1e-9:
+                continue
+            fid += 1
+            q = min(0.25, rem) if kind == "partial" else rem
+            sign = 1.0 if o.quantity > 0 else -1.0
+            r = report(o, S.FILLED if q >= rem else S.PARTIALLY_FILLED, sign * q, fill_id=fid)
+            late = target == i and o.is_open
+            om.apply_report(o, r)
+            last[i] = r
+            if linked:
+                linked, target = False, 1 - i
+            elif late:
+                both_filled = True
+        elif kind == "dup":
+            if i in last:
+                om.apply_report(o, last[i])
+        else:
+            if o.is_open:
+                linked = False
+            om.apply_report(o, report(o, {"canceled": S.CANCELED, "expired": S.EXPIRED,
+                                          "rejected": S.REJECTED}[kind]))
+        for j, leg in enumerate(legs):
+            assert abs(leg.filled_quantity) <= abs(leg.quantity) + 1e-9
+            assert v.sent.count(("cancel", leg.client_order_id)) == (1 if target == j else 0), (actions, v.sent)
+        assert bool(om.contingent.oco) == linked
+    if target is not None:
+        codes = [x.code for x in e.strategy.events if x.order_id == legs[target].id]
+        assert ("OCO_BOTH_FILLED" in codes) == both_filled

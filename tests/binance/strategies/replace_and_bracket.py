@@ -1,6 +1,6 @@
 """Binance native-order-list test strategy: a resting limit buy updated twice (price, then quantity) and a
 bracket whose exits are armed when its market entry fills (``bracket = 2``: a resting limit entry, sent with its
-exits as one order list). Each is placed once (a restarted daemon adopts them); every order event is logged so the
+exits as one order list; ``oco = 1``: a limit buy and a limit sell linked by ``one_cancels_other``). Each is placed once (a restarted daemon adopts them); every order event is logged so the
 test can read what the strategy saw."""
 
 from leand import Resolution, Strategy
@@ -8,7 +8,7 @@ from leand.model import QuoteTick
 
 
 class ReplaceAndBracket(Strategy):
-    parameters = {"clip": 0.001, "bracket": 1}
+    parameters = {"clip": 0.001, "bracket": 1, "oco": 0}
 
     def initialize(self) -> None:
         self.set_cash(100_000)
@@ -19,7 +19,7 @@ class ReplaceAndBracket(Strategy):
 
     def on_order_event(self, event) -> None:
         self.log(f"EVENT {event.order_id} {event.status.value} {event.code} {event.client_order_id} "
-                 f"q={event.quantity:g} lp={event.limit_price} fq={event.fill_quantity:g}")
+                 f"q={event.quantity:g} lp={event.limit_price} fq={event.fill_quantity:g} msg={event.message}")
 
     def on_data(self, data) -> None:
         ticks = data.ticks.get(self.symbol)
@@ -40,6 +40,10 @@ class ReplaceAndBracket(Strategy):
             self.limit.update(limit_price=round(bid * 0.97, 2))
         elif self.step == 2:
             self.limit.update(quantity=2 * clip)
+        elif self.step == 3 and int(self.get_parameter("oco", 0)):  # two open orders linked by leand
+            a = self.limit_order(self.symbol, clip, round(bid * 0.99, 2), tag="oco-buy")
+            b = self.limit_order(self.symbol, -clip, round(q.ask_price * 1.01, 2), tag="oco-sell")
+            self.one_cancels_other(a, b)
         elif self.step == 3 and int(self.get_parameter("bracket", 1)):
             mid = (q.bid_price + q.ask_price) / 2
             # bracket = 2: a resting limit entry (one native OTOCO list); 1: a market entry (exits as an OCO list)
