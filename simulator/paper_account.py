@@ -63,6 +63,7 @@ class PaperAccount(Protocol):
     def fill(self, cid: str, sid: str, q: float, price: float, fee: float, quote: str, base: str | None,
              liquidity: str, now_ns: int) -> tuple[str, int]: ...
     def balances(self) -> dict[str, float]: ...
+    def balance(self, asset: str) -> float: ...
     def order(self, cid: str) -> VenueOrder | None: ...
     def open_orders(self) -> list[VenueOrder]: ...
     def fills_since(self, fill_id: int) -> list[ExecReport]: ...
@@ -173,6 +174,11 @@ class SqliteAccount:
 
     def balances(self) -> dict[str, float]:
         return dict(self.db.execute("SELECT asset, amount FROM balances ORDER BY asset").fetchall())
+
+    def balance(self, asset: str) -> float:
+        """One asset's balance (0.0 for one never held)."""
+        row = self.db.execute("SELECT amount FROM balances WHERE asset=?", (asset,)).fetchone()
+        return 0.0 if row is None else row[0]
 
     def order(self, cid: str) -> VenueOrder | None:
         row = self.db.execute("SELECT client_order_id, venue_order_id, symbol, quantity, type, limit_price, status, "
@@ -314,6 +320,9 @@ class MemoryAccount:
 
     def balances(self) -> dict[str, float]:
         return {a: self._balances[a] for a in sorted(self._balances)}
+
+    def balance(self, asset: str) -> float:
+        return self._balances.get(asset, 0.0)
 
     def order(self, cid: str) -> VenueOrder | None:
         o = self._orders.get(cid)

@@ -82,9 +82,9 @@ def load(session_dir: Path) -> Recording:
     venue_md_at: dict[tuple[str, str], int] = {}
     decision_at: dict[str, list[int]] = defaultdict(list)
     for f in read_frames(session_dir, warnings):
-        if isinstance(f, MarketData | TradeData):
+        if isinstance(f, (MarketData, TradeData)):  # tuples: a union is built on every call
             md.append(f)
-        elif isinstance(f, Slice | Report | Tick | Ctl):
+        elif isinstance(f, (Slice, Report, Tick, Ctl)):
             if isinstance(f, Ctl) and not f.strategy:
                 continue
             inputs[f.strategy].append(f)
