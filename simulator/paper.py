@@ -177,8 +177,8 @@ class PaperVenue:
         with them before, and they go in behind the account's orders as they would have, so that is the
         same)."""
         sym = q.symbol
-        if sym is self._last_symbol:  # a feed hands out one Symbol object per instrument
-            sid, pend = self._last_sid, self._last_pend
+        if sym is self._last_symbol or sym == self._last_symbol:  # most often the last quote's (comparing the
+            sid, pend = self._last_sid, self._last_pend           # fields is cheaper than hashing a new Symbol)
         else:
             sid = sym.id
             if sid not in self._by_id:

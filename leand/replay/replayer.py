@@ -18,6 +18,8 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import compress, repeat
+from operator import attrgetter, is_not
 from pathlib import Path
 from typing import Any
 
@@ -477,6 +479,11 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
             yield (ev,)
 
     n_in = len(inputs)
+    # where each run of market data ends: the positions of the other inputs, found in one pass
+    ends = list(compress(range(n_in), map(is_not, map(type, inputs), repeat(Slice))))
+    ends.append(n_in)
+    nxt = 0
+    recv_ns = attrgetter("recv_ns")
     k = 0
     while k < n_in:
         f = inputs[k]
@@ -484,11 +491,11 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
         try:
             if f.__class__ is Slice and not engine.quit_requested:
                 # a run of market data goes through the engine's loop in one pass
-                j = k + 1
-                while j < n_in and inputs[j].__class__ is Slice:
-                    j += 1
+                while ends[nxt] <= k:
+                    nxt += 1
+                j = ends[nxt]
                 run_from, ran = k, 0
-                engine.on_live_slices([x.recv_ns for x in inputs[k:j]], market_run(k, j))
+                engine.on_live_slices(list(map(recv_ns, inputs[k:j])), market_run(k, j))
                 counts["market data"] += ran
                 # all of the run, or up to the slice where the strategy quit (the rest then go one at a time,
                 # each still reaching the strategy, as before)
