@@ -38,20 +38,32 @@ def cache_dir() -> Path | None:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "leand"
 
 
+#: absolute, symlink-free paths of the files keyed so far (a backtest keys every day file of a run)
+_resolved: dict[Path, str] = {}
+
+
 def entry_key(path: Path, variant: str) -> str | None:
     """The entry name for ``path`` decoded as ``variant``: None when the file cannot be stat'ed."""
     try:
         st = path.stat()
     except OSError:
         return None
-    text = f"{FORMAT}|{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{variant}"
+    where = _resolved.get(path)
+    if where is None:
+        where = str(path.resolve())
+        if path.is_absolute():  # a relative path resolves against the working directory of the moment
+            _resolved[path] = where
+    text = f"{FORMAT}|{where}|{st.st_size}|{st.st_mtime_ns}|{variant}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def load(folder: Path) -> dict[str, np.ndarray] | None:
-    """A stored entry's columns, memory-mapped read-only; None if absent or unreadable."""
+def load(folder: Path, mmap: bool = True) -> dict[str, np.ndarray] | None:
+    """A stored entry's columns, memory-mapped read-only (``mmap``; else read into memory, cheaper for a file
+    that is read whole and soon dropped than faulting its pages in one by one); None if absent or unreadable."""
     try:
         names = (folder / "columns").read_text().split()
+        if not mmap:
+            return {n: np.load(folder / f"{n}.npy") for n in names}
         return {n: np.asarray(np.load(folder / f"{n}.npy", mmap_mode="r")) for n in names}
     except (OSError, ValueError):
         return None
@@ -128,25 +140,27 @@ def store(folder: Path, cols: dict[str, np.ndarray]) -> None:
 
 
 @overload
-def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]: ...
+def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray]], mmap: bool = True
+           ) -> dict[str, np.ndarray]: ...
 
 
 @overload
-def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray] | None]
+def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray] | None], mmap: bool = True
            ) -> dict[str, np.ndarray] | None: ...
 
 
-def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray] | None]
+def cached(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray] | None], mmap: bool = True
            ) -> dict[str, np.ndarray] | None:
     """``decode()``'s columns for ``path``, from the cache when an entry for this file and variant exists,
-    else decoded and stored. ``decode`` must depend only on the file's bytes and ``variant``."""
+    else decoded and stored. ``decode`` must depend only on the file's bytes and ``variant``. ``mmap``: see
+    :func:`load`."""
     root = cache_dir()
     key = entry_key(path, variant) if root is not None else None
     if root is None or key is None:
         return decode()
     folder = root / key[:2] / key
     if folder.is_dir():
-        got = load(folder)
+        got = load(folder, mmap)
         if got is not None:
             return got
     cols = decode()

@@ -212,6 +212,7 @@ class LeanDataSource:
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(f"data folder not found: {self.root}")
+        self._day_folders: dict[tuple[Symbol, Resolution, TickType], tuple[str, str]] = {}
 
     # -- auxiliary files ------------------------------------------------------------------------------
     @lru_cache(maxsize=256)  # noqa: B019 - one source per run
@@ -236,7 +237,11 @@ class LeanDataSource:
 
     def day_path(self, symbol: Symbol, resolution: Resolution, tick_type: TickType, d: date) -> Path:
         tk = self.ticker_on(symbol, d)
-        return self._folder(symbol, resolution) / tk / f"{d:%Y%m%d}_{tick_type.value}.zip"
+        key = (symbol, resolution, tick_type)
+        folder = self._day_folders.get(key)  # a backtest asks for every day: the folder and suffix once
+        if folder is None:
+            folder = self._day_folders[key] = (str(self._folder(symbol, resolution)), f"_{tick_type.value}.zip")
+        return Path(f"{folder[0]}/{tk}/{d:%Y%m%d}{folder[1]}")
 
     def file_path(self, symbol: Symbol, resolution: Resolution, tick_type: TickType, on: date | None = None
                   ) -> Path:
@@ -277,8 +282,9 @@ class LeanDataSource:
             out = self._tick_columns(cols, tick_type, scale, d, tz, path)
         else:
             names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
-            arr = cached(path, f"bar|{len(names)}|{equity}",
-                         lambda: {"rows": _numeric(_read_entry(path), 1 + len(names), path, integer=equity)})["rows"]
+            arr = cached(path, f"bar|{len(names)}|{equity}",  # a day of bars is read whole, once: no mapping
+                         lambda: {"rows": _numeric(_read_entry(path), 1 + len(names), path, integer=equity)},
+                         mmap=False)["rows"]
             t = _local_ms_to_utc_ns(d, arr[:, 0], tz, path)
             cols = {}
             for i, name in enumerate(names, 1):

@@ -87,6 +87,8 @@ class EventLoop:
         # symbol's Security never changes once added, so an identity check saves a dict lookup per event
         last_sym: Symbol | None = None
         last_sec: Security = None  # type: ignore[assignment]  # read only once last_sym matched, so bound
+        ups_sym: Symbol | None = None  # likewise the indicator updaters of the last symbol that has a list
+        last_ups: list = []
         for times, slices in batches:
             if progress is not None and times:  # once per batch: (simulated time, start, end, events so far)
                 progress(times[0], start_ns, end_ns, n)
@@ -194,8 +196,15 @@ class EventLoop:
                 if updaters:
                     for ev in events:
                         sym = ev.symbol
-                        ups = updaters.get(sym)
-                        if ups is not None:
+                        if sym is ups_sym:  # one Symbol object per subscription: the last list found
+                            ups = last_ups
+                        else:
+                            found = updaters.get(sym)
+                            if found is None:
+                                continue
+                            ups = found
+                            ups_sym, last_ups = sym, found
+                        if ups:
                             if sym is last_sym:
                                 sec = last_sec
                             else:
