@@ -478,6 +478,9 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
             ran += 1
             yield (ev,)
 
+    def ran_count() -> int:
+        return ran  # each slice of a run is one input's one event
+
     n_in = len(inputs)
     # where each run of market data ends: the positions of the other inputs, found in one pass
     ends = list(compress(range(n_in), map(is_not, map(type, inputs), repeat(Slice))))
@@ -495,7 +498,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                     nxt += 1
                 j = ends[nxt]
                 run_from, ran = k, 0
-                engine.on_live_slices(list(map(recv_ns, inputs[k:j])), market_run(k, j))
+                engine.on_live_slices(list(map(recv_ns, inputs[k:j])), market_run(k, j), ran_count)
                 counts["market data"] += ran
                 # all of the run, or up to the slice where the strategy quit (the rest then go one at a time,
                 # each still reaching the strategy, as before)

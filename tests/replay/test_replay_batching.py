@@ -76,7 +76,7 @@ def _record(tmp: Path, n: int = 3000) -> Path:
     return tmp / "s"
 
 
-def _one_at_a_time(self: Engine, times: list[int], slices) -> None:
+def _one_at_a_time(self: Engine, times: list[int], slices, count: object = None) -> None:
     for t, events in zip(times, slices):
         self.on_live_slice(t, events)
 
