@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from itertools import repeat
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -460,8 +460,8 @@ class DataFeed:
             t = np.concatenate(parts_t)
             order = np.argsort(t, kind="stable")
             t = t[order]
-            flat = [e for part in parts_e for e in part]
-            events = [flat[i] for i in order.tolist()]
+            flat = list(chain.from_iterable(parts_e))
+            events = list(map(flat.__getitem__, order.tolist()))
         n = len(t)
         if not n:
             return
@@ -474,11 +474,11 @@ class DataFeed:
             for a in range(0, n, step):
                 yield tl[a:a + step], list(zip(events[a:a + step]))
             return
-        bounds = (np.flatnonzero(t[1:] != t[:-1]) + 1).tolist()
+        cuts = np.flatnonzero(t[1:] != t[:-1]) + 1
+        bounds = cuts.tolist()
         starts = [0, *bounds]
         stops = [*bounds, n]
-        tl = t.tolist()
-        times = [tl[s] for s in starts]
+        times = t[np.concatenate(([0], cuts))].tolist()
         slices = [tuple(events[s:e]) for s, e in zip(starts, stops)]
         for a in range(0, len(times), step):
             yield times[a:a + step], slices[a:a + step]

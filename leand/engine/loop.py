@@ -381,9 +381,10 @@ class EventLoop:
                 if ind2 is not None:
                     ind2.value = vals2[i]
                     ind2.is_ready = True
-                    for ind, vals in more:
-                        ind.value = vals[i]
-                        ind.is_ready = True
+                    if more:
+                        for ind, vals in more:
+                            ind.value = vals[i]
+                            ind.is_ready = True
             elif updaters:
                 if run is not _NO_RUN:  # something looked into a fed indicator: this bar bar by bar, then re-plan
                     run.finish()

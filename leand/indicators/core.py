@@ -12,6 +12,24 @@ import numpy as np
 from leand.indicators.base import Indicator, close
 
 
+def exact_row_sums(rows: np.ndarray) -> np.ndarray:
+    """``math.fsum`` of each row, bit for bit. When every value is nonzero, finite and within a few binades
+    of the others (prices), each is an integer multiple of the smallest value's unit in the last place, the
+    multiples of a row add up exactly in int64 and one conversion rounds the sum correctly, as fsum does;
+    other rows are fsum'd one by one."""
+    n, p = rows.shape
+    if n == 0:
+        return np.empty(0, np.float64)
+    mag = np.abs(rows)
+    lo, hi = float(mag.min()), float(mag.max())
+    if lo > 0.0 and math.isfinite(hi):
+        e_lo = math.frexp(lo)[1]
+        if math.frexp(hi)[1] - e_lo <= 62 - 53 - (p - 1).bit_length() and e_lo - 53 > -1021:
+            units = np.ldexp(rows, 53 - e_lo).astype(np.int64)  # exact: a power-of-two scaling of integers
+            return np.ldexp(units.sum(axis=1).astype(np.float64), e_lo - 53)
+    return np.array(list(map(math.fsum, rows.tolist())), np.float64)
+
+
 class SMA(Indicator):
     __slots__ = ("_buf", "_feed", "_i", "_sum", "period")
 
@@ -111,42 +129,43 @@ class SMA(Indicator):
         x = np.asarray(closes, dtype=np.float64)
         m = len(x)
         i0 = self._i
-        w = np.concatenate([np.array(self._buf[i0:] + self._buf[:i0], np.float64), x])
-        d = x - w[:m]  # what each update adds: the close less the value it replaces (update_bar's order)
+        buf = self._buf
+        older = np.array(buf[i0:] + buf[:i0], np.float64)  # the p values before, oldest first
+        d = x - (older[:m] if m <= p else np.concatenate([older, x[:m - p]]))  # each update's addend
         sums = np.empty(m, np.float64)
         q = min(p - i0, m)  # the updates up to the first re-summation
         s = self._sum
-        dl = d[:q].tolist()
-        for k in range(q):
-            s += dl[k]
+        for k, dk in enumerate(d[:q].tolist()):
+            s += dk
             sums[k] = s
         if q == p - i0:
-            sums[q - 1] = s = math.fsum(w[q:q + p].tolist())
+            sums[q - 1] = s = math.fsum(older[q:].tolist() + x[:q].tolist())
         rest = m - q
         if rest > 0:
             spans = -(-rest // p)
             full = rest // p
-            grid = np.zeros((spans, p), np.float64)  # one span a row: its p - 1 chained steps, then the fsum
-            grid.ravel()[:rest] = d[q:]
-            resums = list(map(math.fsum, x[q:q + full * p].reshape(full, p).tolist()))
-            chain = np.empty((spans, p), np.float64)
-            chain[0, 0] = s
-            chain[1:, 0] = resums[:spans - 1]
-            chain[:, 1:] = grid[:, :p - 1]
+            resums = exact_row_sums(x[q:q + full * p].reshape(full, p))  # the sum that ends each whole span
+            # one span a row: its start (the previous span's re-summation), then its first p - 1 addends
+            flat = np.zeros(spans * p + 1, np.float64)
+            flat[1:rest + 1] = d[q:]
+            flat[0:spans * p:p] = [s, *resums[:spans - 1].tolist()]
+            chain = flat[:spans * p].reshape(spans, p)
             np.add.accumulate(chain, axis=1, out=chain)
-            out = chain[:, 1:]  # the running sum after each of a span's first p - 1 steps ...
-            spans_out = np.empty((spans, p), np.float64)
-            spans_out[:, :p - 1] = out
-            spans_out[:full, p - 1] = resums  # ... and the re-summation that ends it
-            sums[q:] = spans_out.ravel()[:rest]
-        n = np.arange(self.samples + 1, self.samples + m + 1)
-        return sums / np.minimum(n, p), sums
+            flat[spans * p] = 0.0
+            after = flat[1:]  # after[k]: the running sum after update q + k, where k + 1 is not a span's end
+            after[p - 1:full * p:p] = resums
+            sums[q:] = after[:rest]
+        n0 = self.samples
+        if n0 >= p:
+            return sums / p, sums
+        return sums / np.minimum(np.arange(n0 + 1, n0 + m + 1), p), sums
 
     def absorb_bars(self, closes: np.ndarray, sums: np.ndarray, values: list[float], rows: int,
                     end_time: int) -> None:
-        """Take the state ``rows`` successive ``update_bar`` calls with ``closes[:rows]`` leave (``sums`` and
-        ``values`` from :meth:`bar_outputs`), the last bar ending at ``end_time``; ``value`` and ``is_ready``
-        are left as they are (the engine sets them bar by bar)."""
+        """Take the state ``rows`` successive ``update_bar`` calls with ``closes[:rows]`` leave (``sums`` from
+        :meth:`bar_outputs`, ``values`` its last values, at least as many as the window holds or ``rows``),
+        the last bar ending at ``end_time``; ``value`` and ``is_ready`` are left as they are (the engine sets
+        them bar by bar)."""
         if rows <= 0:
             return
         p = self.period
@@ -161,7 +180,7 @@ class SMA(Indicator):
         self.samples += rows
         self._time = end_time
         w = self.window
-        w.add_many(values[max(0, rows - w.size):rows], rows)
+        w.add_many(values[max(0, len(values) - w.size):], rows)
 
 
 class EMA(Indicator):

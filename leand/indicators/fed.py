@@ -89,8 +89,9 @@ class FedSMA(SMA):
         rows = run.rows - run.lo
         self.__class__ = SMA  # type: ignore[assignment]
         self._feed = None
-        if rows:
-            self.absorb_bars(f.closes, f.sums, f.values[run.lo:run.rows], rows, run.times[run.rows - 1])
+        if rows:  # the window needs the last few values only
+            tail = f.values[max(run.lo, run.rows - self.window.size):run.rows]
+            self.absorb_bars(f.closes, f.sums, tail, rows, run.times[run.rows - 1])
         if broken:
             run.broken = True
 

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leand.indicators.core import SMA
+from leand.indicators.core import SMA, exact_row_sums
 from leand.indicators.fed import BarRun, FedSMA, feedable
 
 
@@ -64,6 +64,19 @@ def test_bar_outputs_and_absorb_match_update_bar(period: int, before: list[float
     if rows:
         c.value, c.is_ready = vals[rows - 1], ref.is_ready  # the engine writes these bar by bar
     assert _state(c) == _state(ref)
+
+
+@settings(max_examples=150, deadline=None)
+@given(p=st.integers(1, 64), base=st.floats(1e-300, 1e300), n=st.integers(0, 8), data=st.data())
+def test_exact_row_sums_is_fsum(p: int, base: float, n: int, data) -> None:
+    """Rows of values near one level (the integer path) and of anything at all (fsum) both give fsum's bits."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    near = base * (1.0 + rng.uniform(0.0, 3.0, (n, p))) * rng.choice([-1.0, 1.0], (n, p))
+    mixed = np.where(rng.random((n, p)) < 0.2, rng.normal(0.0, 1e3, (n, p)), near)
+    mixed[rng.random((n, p)) < 0.05] = 0.0
+    for arr in (near, mixed, np.round(near / base * 1e4) * 1e-4):
+        want = np.array([math.fsum(r) for r in arr.tolist()], np.float64)
+        assert exact_row_sums(arr).tobytes() == want.tobytes()
 
 
 def _fed_pair(period: int, warm: list[float], closes: list[float]) -> tuple[SMA, SMA, BarRun, list[float],
