@@ -129,6 +129,23 @@ class EventLoop:
                                 last_sym = sym
                             sec.last_trade_bar = ev
                             sec.price = ev.close
+                    elif cls is QT:
+                        if not ev.suspicious:
+                            sym = ev.symbol
+                            if sym is last_sym:
+                                sec = last_sec
+                            else:
+                                sec = last_sec = securities[sym]
+                                last_sym = sym
+                            sec.last_quote_tick = ev
+                            if ev.bid_price:
+                                sec.bid = ev.bid_price
+                                sec.bid_size = ev.bid_size
+                            if ev.ask_price:
+                                sec.ask = ev.ask_price
+                                sec.ask_size = ev.ask_size
+                            if sec.security_type is not EQUITY or not sec.subscribes_trades:
+                                sec.price = ev.price
                     elif cls is QB:
                         if not ev.fill_forward:
                             sym = ev.symbol
@@ -157,23 +174,6 @@ class EventLoop:
                                 last_sym = sym
                             sec.last_trade_tick = ev
                             sec.price = ev.price
-                    elif cls is QT:
-                        if not ev.suspicious:
-                            sym = ev.symbol
-                            if sym is last_sym:
-                                sec = last_sec
-                            else:
-                                sec = last_sec = securities[sym]
-                                last_sym = sym
-                            sec.last_quote_tick = ev
-                            if ev.bid_price:
-                                sec.bid = ev.bid_price
-                                sec.bid_size = ev.bid_size
-                            if ev.ask_price:
-                                sec.ask = ev.ask_price
-                                sec.ask_size = ev.ask_size
-                            if sec.security_type is not EQUITY or not sec.subscribes_trades:
-                                sec.price = ev.price
                     elif cls is BD or cls is BS:
                         pass  # recorded book changes: the replayed book applies them and sets the touch
                     else:
@@ -211,13 +211,16 @@ class EventLoop:
                                 sec = last_sec = securities[sym]
                                 last_sym = sym
                             cls = ev.__class__
-                            if (cls is TB or (cls is QB and not sec.subscribes_trades)) \
+                            if cls is QT:  # tick data: the quote mid (or the selector's field) without trades
+                                if not sec.subscribes_trades and not ev.suspicious:
+                                    for up in ups:
+                                        up(ev)
+                            elif (cls is TB or (cls is QB and not sec.subscribes_trades)) \
                                     and (ff_ind or not ev.fill_forward):
                                 for up in ups:
                                     up(ev)
-                            elif (cls is TT and not ev.suspicious) or (
-                                    cls is QT and not ev.suspicious and not sec.subscribes_trades):
-                                for up in ups:  # tick data: trade price, or the quote mid (or selector's field)
+                            elif cls is TT and not ev.suspicious:
+                                for up in ups:  # tick data: the trade price (or the selector's field)
                                     up(ev)
                 # (8)/(9) the strategy
                 if internal:

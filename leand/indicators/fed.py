@@ -41,7 +41,9 @@ class BarRun:
         """Start feeding ``ind`` rows ``lo`` .. of ``closes`` (the batch's close column); returns its value at
         each row of the batch (rows before ``lo`` are padding)."""
         values, sums = ind.bar_outputs(closes[self.lo:])
-        by_row = [0.0] * self.lo + values.tolist()
+        by_row = values.tolist()
+        if self.lo:
+            by_row = [0.0] * self.lo + by_row
         ind._feed = _Fed(self, closes[self.lo:], sums, by_row)
         ind.__class__ = FedSMA
         self.fed.append((ind, by_row))
@@ -72,6 +74,8 @@ def feedable(updater: Any) -> SMA | None:
     if type(ind) is not SMA or getattr(updater, "__func__", None) is not SMA.update_bar:
         return None
     if ind.selector is not close or ind._consumers or ind._feed is not None:
+        return None
+    if getattr(ind, "updated", None):  # handlers to call on every update (LEAN's Updated event): bar by bar
         return None
     return ind
 
