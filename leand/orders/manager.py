@@ -39,6 +39,7 @@ from leand.model import (
     UpdateRequest,
 )
 from leand.orders.bar_brokerage import BarBrokerage
+from leand.orders.archive import COMPACT_EVERY, FillLog, OrderArchive, OrderStore, TicketStore
 from leand.orders.contingent import BracketTicket, Contingent
 from leand.orders.fees import is_maker
 from leand.orders.fills import EquityFillModel, FillModel
@@ -64,19 +65,28 @@ _DAILY = Resolution.DAILY
 _NO_RESPONSE = OrderResponse(0)
 #: LEAN's stock fill models (not a strategy's): ``submit_market`` fills with them on its fused path
 _STOCK_FILL_MODELS = frozenset({FillModel, EquityFillModel})
+_COMPACT_MASK = COMPACT_EVERY - 1
+assert COMPACT_EVERY & _COMPACT_MASK == 0, "COMPACT_EVERY is a power of two"
 
 
 class OrderManager:
-    """Owns every order of one engine: ``orders`` (all, by id), ``open_orders`` and ``fills``."""
+    """Owns every order of one engine: ``orders`` (all, by id), ``open_orders`` and ``fills``.
+
+    ``orders``, ``tickets`` and ``fills`` answer for the whole run, but once many closed orders pile up, those
+    nobody else holds are packed into ``archive`` (:mod:`leand.orders.archive`), so memory does not grow with the
+    number of orders."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.orders: dict[int, Order] = {}
+        orders, tickets, fills = OrderStore(), TicketStore(), FillLog()
+        self.orders: dict[int, Order] = orders
         self.open_orders: dict[int, Order] = {}
-        self.fills: list[Fill] = []
+        self.fills: list[Fill] = fills
         #: one ticket per order for the whole run: the object the strategy holds and ``OrderEvent.ticket``
-        self.tickets: dict[int, OrderTicket] = {}
+        self.tickets: dict[int, OrderTicket] = tickets
         self._event_ids: dict[int, int] = {}
+        #: closed orders, their tickets and the fills, packed (see leand.orders.archive)
+        self.archive = OrderArchive(engine, orders, tickets, fills, self._event_ids, self.open_orders)
         #: the strategy's on_order_event; None when it does not override it (events are then not built)
         self._handler: Callable[[OrderEvent], None] | None = engine.strategy.on_order_event
         self._next_id = 1
@@ -109,6 +119,8 @@ class OrderManager:
         adopt), the one place to act on a new order's arrival."""
         oid = self._next_id
         self._next_id = oid + 1
+        if not oid & _COMPACT_MASK:  # every COMPACT_EVERY orders: pack closed orders if many are live
+            self.archive.maybe_compact(oid)
         return oid
 
     # ---- strategy operations --------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from leand.model import AccountType, Fill, SecurityType, Symbol
 from leand.portfolio.cash import CashBook
 from leand.portfolio.holding import Holding
+from leand.portfolio.pnl_log import PnlLog
 from leand.portfolio.securities import SecurityManager
 
 # members the per-order path compares with, as module constants (``Enum.MEMBER`` costs about 150 ns on CPython 3.11:
@@ -33,10 +34,16 @@ class Portfolio:
         self.total_fees = 0.0
         self.total_net_profit = 0.0
         #: (time_ns, pnl net of 2×fee) per position-reducing fill, LEAN's transaction record
-        self.transactions: list[tuple[int, float]] = []
+        self.transactions: list[tuple[int, float]] = PnlLog()
         #: sales volume (account currency) since the last daily sample; the engine resets it
         self.sales_volume = 0.0
         self.total_sales_volume = 0.0
+
+    def compact_history(self) -> None:
+        """Pack the transaction record's recent entries (the order manager calls this as it packs orders)."""
+        t = self.transactions
+        if isinstance(t, PnlLog):
+            t.compact()
 
     # --- LEAN-like access ------------------------------------------------------------------------
     @property

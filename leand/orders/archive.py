@@ -1,0 +1,523 @@
+"""Closed orders kept compactly: a long run's order history costs bytes on disk, not Python objects in memory.
+
+An order manager keeps every order, ticket and fill of its run (LEAN's ``Transactions`` answers for all of them),
+but a backtest with 200k orders held 1 kB of Python objects per order. Here the open orders, and the orders closed
+since the last compaction, stay live objects; every few thousand orders the closed ones are packed, a batch at a
+time, into columns (one msgpack array per field, a constant field stored once) and appended to an unlinked
+temporary file. What stays in memory per closed order is 8 bytes of index.
+
+An archived order comes back on request:
+
+* ``orders[id]`` / ``orders.get(id)`` (and the same on ``tickets``) unpack it and make it live again, so whatever
+  the caller changes (a closed order's tag, a late fill) is kept; it is packed again at a later compaction;
+* iterating ``orders``, ``tickets`` or ``fills`` yields the archived ones, in id (fill) order, as fresh copies
+  without making them live, so reading a whole history does not bring it back into memory.
+
+An order or ticket still referenced outside the manager (a strategy keeping its tickets, a brokerage holding an
+order) is never packed: whoever holds it keeps seeing the object the manager changes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
+
+import msgspec
+import numpy as np
+
+from leand.model import Fill, Order, OrderStatus, TimeInForce
+from leand.tickets import OrderResponse, OrderTicket, SubmitRequest, UpdateRequest
+
+if TYPE_CHECKING:
+    from leand.engine import Engine
+
+#: the order manager asks ``maybe_compact`` every this many orders (a power of two: one ``&`` per order)
+COMPACT_EVERY = 4096
+#: ... which packs when this many closed orders are live objects (so a short run never pays for packing) ...
+PACK_AT = 8192
+#: ... all of them but those of the most recent this many orders, which stay live objects
+KEEP_RECENT = 1024
+_TICKET_BIT = 62
+_ROW = 0xFFFFFFFF
+_BATCH = (1 << 30) - 1
+
+_TERMINAL = frozenset(s._name_ for s in OrderStatus if not s.is_open)
+_enc = msgspec.msgpack.Encoder()
+_astuple = msgspec.structs.astuple
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def _needs_convert(tp: Any) -> bool:
+    """Whether values of annotation ``tp`` must be converted back after msgpack (enums, Structs); plain numbers,
+    strings and None come back as they were encoded (an int stays an int, a float a float)."""
+    if isinstance(tp, type):
+        return issubclass(tp, (Enum, msgspec.Struct))
+    origin = get_origin(tp)
+    if origin is Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
+        return any(_needs_convert(a) for a in get_args(tp))
+    return False
+
+
+class _Codec:
+    """Encodes a list of one Struct type as msgpack in one C call, and decodes it back exactly: numbers come back
+    as the type they had (an int in a float field stays an int; the digests tell them apart), enums and nested
+    Structs as themselves."""
+
+    def __init__(self, cls: type[T], types: dict[str, Any] | None = None) -> None:
+        self.cls = cls
+        fields = msgspec.structs.fields(cls)
+        spec: list[Any] = []
+        for f in fields:
+            tp = (types or {}).get(f.name, f.type)
+            if not _needs_convert(tp):
+                tp = Any
+            if f.default is not msgspec.NODEFAULT:
+                spec.append((f.name, tp, f.default))
+            elif f.default_factory is not msgspec.NODEFAULT:
+                spec.append((f.name, tp, msgspec.field(default_factory=f.default_factory)))
+            else:
+                spec.append((f.name, tp))
+        mirror = msgspec.defstruct(f"_Packed{cls.__name__}", spec, kw_only=True)
+        self._dec = msgspec.msgpack.Decoder(list[mirror])  # type: ignore[valid-type]
+        self._asdict = msgspec.structs.asdict
+
+    def encode(self, items: list[Any]) -> bytes:
+        return _enc.encode(items)
+
+    def decode(self, blob: bytes) -> list[Any]:
+        cls = self.cls
+        asdict = self._asdict
+        return [cls(**asdict(r)) for r in self._dec.decode(blob)]
+
+
+_ORDERS = _Codec(Order)
+_REQUESTS = _Codec(SubmitRequest, {"time_in_force": TimeInForce | None})
+_FILLS = _Codec(Fill)
+_extras_dec = msgspec.msgpack.Decoder(dict[int, tuple[list[UpdateRequest], OrderResponse | None]])
+
+
+class _Spill:
+    """Append-only blobs in an unlinked temporary file (its pages are the kernel's cache, not this process's
+    memory); in memory if no temporary file can be made."""
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        self._mem: list[bytes] | None = None
+        self._end = 0
+
+    def put(self, blob: bytes) -> tuple[int, int]:
+        if self._fd is None and self._mem is None:
+            try:
+                with tempfile.TemporaryFile(prefix="leand-orders-") as f:
+                    self._fd = os.dup(f.fileno())
+            except OSError:
+                self._mem = []
+        if self._mem is not None:
+            self._mem.append(blob)
+            return len(self._mem) - 1, len(blob)
+        assert self._fd is not None
+        os.pwrite(self._fd, blob, self._end)
+        h = (self._end, len(blob))
+        self._end += len(blob)
+        return h
+
+    def get(self, h: tuple[int, int]) -> bytes:
+        if self._mem is not None:
+            return self._mem[h[0]]
+        assert self._fd is not None
+        return os.pread(self._fd, h[1], h[0])
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class _Batch(msgspec.Struct, gc=False):
+    """One compaction's closed orders, as unpacked: orders, their tickets' requests, event counts, extras."""
+
+    orders: list[Order]
+    requests: list[SubmitRequest | None]
+    event_ids: list[int]
+    extras: dict[int, tuple[list[UpdateRequest], OrderResponse | None]]
+
+
+class OrderArchive:
+    """The closed orders, tickets and fills of one order manager that are no longer live objects."""
+
+    def __init__(self, engine: Engine, orders: OrderStore, tickets: TicketStore, fills: FillLog,
+                 event_ids: dict[int, int], open_orders: dict[int, Order]) -> None:
+        self.engine = engine
+        self.open_orders = open_orders
+        self.orders = orders
+        self.tickets = tickets
+        self.fills = fills
+        self.event_ids = event_ids
+        self._spill = _Spill()
+        self._batches: list[tuple[int, int]] = []
+        #: by order id: batch << 32 | row (| 1 << _TICKET_BIT when it has a ticket), or -1 (live or unknown)
+        self._loc = np.full(1024, -1, dtype=np.int64)
+        #: orders (and tickets) archived now
+        self.count = 0
+        self.ticket_count = 0
+        self.fills_packed = 0
+        self._cache: OrderedDict[int, _Batch] = OrderedDict()
+        #: fills packed so far, as (blob handle, count) runs in fill order
+        self._fill_runs: list[tuple[tuple[int, int], int]] = []
+        orders._archive = self
+        tickets._archive = self
+        fills._archive = self
+
+    # ---- packing --------------------------------------------------------------------------------------
+    def maybe_compact(self, next_id: int) -> int:
+        """Pack (``compact``) when ``PACK_AT`` closed orders are live, keeping the last ``KEEP_RECENT`` orders."""
+        if dict.__len__(self.orders) - len(self.open_orders) < PACK_AT:
+            return 0
+        return self.compact(next_id - KEEP_RECENT)
+
+    def compact(self, below: int | None = None) -> int:
+        """Pack the closed orders (with ids below ``below``, all if None) nobody else holds, with their tickets,
+        and every fill so far; returns how many orders were packed."""
+        orders, tickets, eids = self.orders, self.tickets, self.event_ids
+        getrc = sys.getrefcount
+        terminal = _TERMINAL
+        dget = dict.get
+        batch: list[Order] = []
+        tks: list[OrderTicket | None] = []
+        top = below if below is not None else 1 << 62
+        for oid in [k for k, o in dict.items(orders) if k < top and o.status._name_ in terminal]:
+            o = dict.__getitem__(orders, oid)
+            # references: the store, ``o`` and getrefcount's argument; anything more is someone else's
+            if getrc(o) > 3:
+                continue
+            t = dget(tickets, oid)
+            if t is not None and getrc(t) > 3:
+                continue
+            batch.append(o)
+            tks.append(t)
+        self._pack_fills()
+        self.engine.portfolio.compact_history()
+        if not batch:
+            return 0
+        # per order: 0 no ticket, 1 a ticket without a submit request (an adopted order), 2 with one
+        kinds = [0 if t is None else 1 if t.submit_request is None else 2 for t in tks]
+        requests = [t.submit_request for t in tks if t is not None and t.submit_request is not None]
+        extras = {t.order_id: (t.update_requests, t.cancel_request) for t in tks
+                  if t is not None and (t.update_requests or t.cancel_request is not None)}
+        ids = [o.id for o in batch]
+        counts = [eids.pop(i, 0) for i in ids]
+        packed_requests = _REQUESTS.encode(requests) if requests else None
+        blob = _enc.encode([_ORDERS.encode(batch), packed_requests, kinds, counts, _enc.encode(extras) if extras else None])
+        b = len(self._batches)
+        self._batches.append(self._spill.put(blob))
+        top = max(ids)
+        if top >= len(self._loc):
+            grown = np.full(max(top + 1, 2 * len(self._loc)), -1, dtype=np.int64)
+            grown[: len(self._loc)] = self._loc
+            self._loc = grown
+        has_ticket = np.asarray(kinds, dtype=np.int64) > 0
+        self._loc[np.asarray(ids, dtype=np.int64)] = ((b << 32) | np.arange(len(ids), dtype=np.int64)
+                                                      | (has_ticket.astype(np.int64) << _TICKET_BIT))
+        self.count += len(ids)
+        self.ticket_count += int(has_ticket.sum())
+        ddel = dict.__delitem__
+        for i, t in zip(ids, tks, strict=True):
+            ddel(orders, i)
+            if t is not None:
+                ddel(tickets, i)
+        return len(ids)
+
+    def _pack_fills(self) -> None:
+        fills = self.fills
+        n = list.__len__(fills)
+        if n:
+            self._fill_runs.append((self._spill.put(_FILLS.encode(list.__getitem__(fills, slice(0, n)))), n))
+            list.__delitem__(fills, slice(0, n))
+            self.fills_packed += n
+
+    # ---- unpacking ------------------------------------------------------------------------------------
+    def _batch(self, b: int) -> _Batch:
+        got = self._cache.get(b)
+        if got is not None:
+            self._cache.move_to_end(b)
+            return got
+        po, pr, kinds, counts, extras = msgspec.msgpack.decode(self._spill.get(self._batches[b]))
+        orders = _ORDERS.decode(po)
+        reqs = iter(_REQUESTS.decode(pr)) if pr is not None else iter(())
+        requests = [next(reqs) if k == 2 else None for k in kinds]
+        got = _Batch(orders, requests, counts, _extras_dec.decode(extras) if extras is not None else {})
+        self._cache[b] = got
+        if len(self._cache) > 4:
+            self._cache.popitem(last=False)
+        return got
+
+    def has(self, oid: int) -> bool:
+        return 0 <= oid < len(self._loc) and self._loc[oid] >= 0
+
+    def has_ticket(self, oid: int) -> bool:
+        return 0 <= oid < len(self._loc) and self._loc[oid] >= 0 and bool(self._loc[oid] >> _TICKET_BIT & 1)
+
+    def _where(self, oid: int) -> tuple[_Batch, int] | None:
+        if not self.has(oid):
+            return None
+        loc = int(self._loc[oid])
+        return self._batch(loc >> 32 & _BATCH), loc & _ROW
+
+    def order_copy(self, oid: int) -> Order | None:
+        """A fresh copy of an archived order (None if it is not archived)."""
+        w = self._where(oid)
+        return msgspec.structs.replace(w[0].orders[w[1]]) if w is not None else None
+
+    def ticket_copy(self, oid: int) -> OrderTicket | None:
+        """A fresh copy of an archived order's ticket (None if it is not archived or had none)."""
+        if not self.has_ticket(oid):
+            return None
+        w = self._where(oid)
+        assert w is not None
+        batch, row = w
+        req = batch.requests[row]
+        ticket = OrderTicket(self.engine, oid, msgspec.structs.replace(req) if req is not None else None)
+        ex = batch.extras.get(oid)
+        if ex is not None:
+            ticket.update_requests = list(ex[0])
+            ticket.cancel_request = ex[1]
+        return ticket
+
+    def promote(self, oid: int) -> bool:
+        """Make an archived order (and its ticket) live again; False if it is not archived."""
+        w = self._where(oid)
+        if w is None:
+            return False
+        batch, row = w
+        ticket = self.ticket_copy(oid)
+        dict.__setitem__(self.orders, oid, msgspec.structs.replace(batch.orders[row]))
+        if ticket is not None:
+            dict.__setitem__(self.tickets, oid, ticket)
+            self.ticket_count -= 1
+        eid = batch.event_ids[row]
+        if eid:
+            self.event_ids[oid] = eid
+        self._loc[oid] = -1
+        self.count -= 1
+        return True
+
+    def archived_ids(self) -> np.ndarray:
+        return np.flatnonzero(self._loc >= 0)
+
+    def fill_count(self) -> int:
+        return self.fills_packed
+
+    def iter_fills(self) -> Iterator[Fill]:
+        for h, _ in self._fill_runs:
+            yield from _FILLS.decode(self._spill.get(h))
+
+    def close(self) -> None:
+        self._spill.close()
+
+
+class OrderStore(dict[int, Order]):
+    """Every order by id: a dict of the live ones that also answers for the archived ones (``OrderArchive``)."""
+
+    _archive: OrderArchive | None = None
+
+    def __missing__(self, oid: int) -> Order:
+        a = self._archive
+        if a is not None and a.promote(oid):
+            return dict.__getitem__(self, oid)
+        raise KeyError(oid)
+
+    def get(self, oid: int, default: Any = None) -> Any:
+        o = dict.get(self, oid)
+        if o is not None:
+            return o
+        a = self._archive
+        if a is not None and a.promote(oid):
+            return dict.__getitem__(self, oid)
+        return default
+
+    def __contains__(self, oid: object) -> bool:
+        if dict.__contains__(self, oid):
+            return True
+        a = self._archive
+        return a is not None and isinstance(oid, int) and a.has(oid)
+
+    def __len__(self) -> int:
+        a = self._archive
+        return dict.__len__(self) + (a.count if a is not None else 0)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def _ids(self) -> list[int]:
+        a = self._archive
+        live = list(dict.__iter__(self))
+        if a is None or not a.count:
+            return sorted(live)
+        return sorted(live + a.archived_ids().tolist())
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids())
+
+    def keys(self) -> list[int]:  # type: ignore[override]
+        return self._ids()
+
+    def values(self) -> Iterator[Order]:  # type: ignore[override]
+        """Every order in id order; archived ones as copies (they stay archived)."""
+        a = self._archive
+        dget = dict.get
+        for oid in self._ids():
+            o = dget(self, oid)
+            yield o if o is not None or a is None else a.order_copy(oid)  # type: ignore[misc]
+
+    def items(self) -> Iterator[tuple[int, Order]]:  # type: ignore[override]
+        for o in self.values():
+            yield o.id, o
+
+    def copy(self) -> dict[int, Order]:
+        return {o.id: o for o in self.values()}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict) and dict(self.items()) == dict(other.items())
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"OrderStore({dict.__len__(self)} live, {len(self) - dict.__len__(self)} archived)"
+
+
+class TicketStore(dict[int, OrderTicket]):
+    """Every order's ticket by order id: the live ones, and the archived ones on request (``OrderArchive``)."""
+
+    _archive: OrderArchive | None = None
+
+    def __missing__(self, oid: int) -> OrderTicket:
+        a = self._archive
+        if a is not None and a.promote(oid) and dict.__contains__(self, oid):
+            return dict.__getitem__(self, oid)
+        raise KeyError(oid)
+
+    def get(self, oid: int, default: Any = None) -> Any:
+        t = dict.get(self, oid)
+        if t is not None:
+            return t
+        a = self._archive
+        if a is not None and a.promote(oid):
+            return dict.get(self, oid, default)
+        return default
+
+    def __contains__(self, oid: object) -> bool:
+        if dict.__contains__(self, oid):
+            return True
+        a = self._archive
+        return a is not None and isinstance(oid, int) and a.has_ticket(oid)
+
+    def values(self) -> Iterator[OrderTicket]:  # type: ignore[override]
+        """Every ticket in order id order; archived ones as copies (they stay archived)."""
+        a = self._archive
+        dget = dict.get
+        for oid in self._ticket_ids():
+            t = dget(self, oid)
+            if t is None and a is not None:
+                t = a.ticket_copy(oid)
+            if t is not None:
+                yield t
+
+    def items(self) -> Iterator[tuple[int, OrderTicket]]:  # type: ignore[override]
+        for t in self.values():
+            yield t.order_id, t
+
+    def _ticket_ids(self) -> list[int]:
+        a = self._archive
+        live = list(dict.__iter__(self))
+        if a is None or not a.ticket_count:
+            return sorted(live)
+        loc = a._loc
+        return sorted(live + np.flatnonzero((loc >= 0) & ((loc >> _TICKET_BIT) & 1 == 1)).tolist())
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ticket_ids())
+
+    def keys(self) -> list[int]:  # type: ignore[override]
+        return self._ticket_ids()
+
+    def __len__(self) -> int:
+        a = self._archive
+        return dict.__len__(self) + (a.ticket_count if a is not None else 0)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"TicketStore({dict.__len__(self)} live)"
+
+
+class FillLog(list[Fill]):
+    """Every fill in the order it happened: the recent ones as a list, the older ones packed (``OrderArchive``).
+    ``append`` is the list's own; reading it whole or by index sees them all."""
+
+    _archive: OrderArchive | None = None
+
+    def _packed(self) -> int:
+        a = self._archive
+        return a.fill_count() if a is not None else 0
+
+    def __len__(self) -> int:
+        return self._packed() + list.__len__(self)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __iter__(self) -> Iterator[Fill]:
+        a = self._archive
+        if a is not None and a._fill_runs:
+            yield from a.iter_fills()
+        yield from list.__iter__(self)
+
+    def __reversed__(self) -> Iterator[Fill]:
+        return reversed(list(self))
+
+    def __getitem__(self, i: Any) -> Any:
+        packed = self._packed()
+        if not packed:
+            return list.__getitem__(self, i)
+        if isinstance(i, int):
+            n = len(self)
+            j = i + n if i < 0 else i
+            if packed <= j < n:
+                return list.__getitem__(self, j - packed)
+            if not 0 <= j < n:
+                raise IndexError("fill index out of range")
+            for k, f in enumerate(self):
+                if k == j:
+                    return f
+        return list(self)[i]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, list) and list(self) == list(other)
+
+    def __contains__(self, fill: object) -> bool:
+        return any(f == fill for f in self)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def copy(self) -> list[Fill]:
+        return list(self)
+
+    def __add__(self, other: Iterable[Fill]) -> list[Fill]:  # type: ignore[override]
+        return list(self) + list(other)
+
+
+__all__ = ["COMPACT_EVERY", "FillLog", "OrderArchive", "OrderStore", "TicketStore"]

@@ -1,0 +1,144 @@
+"""Closed orders packed by the order manager's archive (leand.orders.archive) answer exactly as live ones: a
+backtest with thousands of orders sees the same orders, tickets, fills, events and statistics whether its closed
+orders are packed every 8 orders or never."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+import leand.orders.archive as archive_mod
+import leand.orders.manager as manager_mod
+from leand import Resolution, Strategy
+from leand.engine import Engine
+from leand.model import OrderStatus
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
+
+
+class ManyOrders(Strategy):
+    """Market orders every bar, limit orders canceled a bar later, orders refused for buying power, tag updates
+    of long-closed orders, and one ticket kept by the strategy."""
+
+    def initialize(self) -> None:
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 11)
+        self.set_cash(100_000)
+        self.spy = self.add_equity("SPY", Resolution.MINUTE).symbol
+        self.n = 0
+        self.resting: int | None = None
+        self.kept = None
+        self.events: list[tuple[int, int, str, float]] = []
+
+    def on_data(self, data: Any) -> None:
+        self.n += 1
+        n = self.n
+        self.market_order(self.spy, 10 if n % 2 else -10, tag=f"m{n}")
+        if self.resting is not None:
+            self.transactions.cancel_order(self.resting, tag="stale")
+            self.resting = None
+        if n % 3 == 0:
+            self.resting = self.limit_order(self.spy, 5, self.securities[self.spy].price * 0.5).order_id
+        if n % 7 == 0:
+            self.market_order(self.spy, 1_000_000)  # refused: insufficient buying power
+        if n % 11 == 0 and n > 50:
+            t = self.transactions.get_order_ticket(n // 2)
+            if t is not None:
+                t.update_tag(f"late{n}")
+        if n == 20:
+            self.kept = self.market_order(self.spy, 1, tag="kept")
+
+    def on_order_event(self, event: Any) -> None:
+        self.events.append((event.order_id, event.id, event.status.value, event.fill_quantity))
+
+
+def _engine(mask: int) -> Engine:
+    """A run of ManyOrders asked to pack every ``mask + 1`` orders, when 16 closed orders are live, keeping the
+    last 4."""
+    saved = manager_mod._COMPACT_MASK, archive_mod.PACK_AT, archive_mod.KEEP_RECENT
+    manager_mod._COMPACT_MASK, archive_mod.PACK_AT, archive_mod.KEEP_RECENT = mask, 16, 4
+    try:
+        e = Engine(ManyOrders(), DATA)
+        e.run()
+    finally:
+        manager_mod._COMPACT_MASK, archive_mod.PACK_AT, archive_mod.KEEP_RECENT = saved
+    return e
+
+
+def _run(mask: int) -> tuple[Engine, dict[str, Any]]:
+    e = _engine(mask)
+    s: Any = e.strategy
+    tx = s.transactions
+    b = msgspec.structs.asdict
+
+    def ticket(t: Any) -> tuple:
+        return (t.order_id, t.status, t.quantity, t.quantity_filled, t.average_fill_price, t.tag,
+                b(t.submit_request) if t.submit_request is not None else None,
+                [(u.fields, u.time, u.response) for u in t.update_requests], t.cancel_request, str(t))
+
+    ids = [o.id for o in tx.get_orders()]
+    seen = {
+        "orders": [b(o) for o in tx.get_orders()],
+        "by_id": [b(tx.get_order_by_id(i)) for i in ids],
+        "filled": [o.id for o in tx.get_orders(lambda o: o.status is OrderStatus.FILLED)],
+        "count": tx.orders_count,
+        "tickets": [ticket(t) for t in tx.get_order_tickets()],
+        "ticket_by_id": [ticket(tx.get_order_ticket(i)) for i in ids],
+        "fills": [b(f) for f in e.fills],
+        "last_fill": b(e.fills[-1]),
+        "first_fill": b(e.fills[0]),
+        "n_fills": len(e.fills),
+        "transactions": list(e.portfolio.transactions),
+        "fees": e.portfolio.total_fees,
+        "equity": list(e.equity_samples),
+        "events": s.events,
+        "kept": ticket(s.kept),
+    }
+    return e, seen
+
+
+@pytest.fixture(scope="module")
+def runs() -> tuple[Engine, dict[str, Any], Engine, dict[str, Any]]:
+    plain, a = _run((1 << 62) - 1)
+    packed, b = _run(7)
+    return plain, a, packed, b
+
+
+def test_packing_happened(runs: Any) -> None:
+    plain, _, packed, _ = runs
+    assert plain.order_manager.archive.count == 0
+    assert len(packed.orders) > 2500
+    # most closed orders are packed; whatever the final reads made live again is what is left
+    assert packed.order_manager.archive.fills_packed > 0
+    assert len(packed.fills) == len(plain.fills)
+
+
+def test_same_answers_with_and_without_packing(runs: Any) -> None:
+    _, a, _, b = runs
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == b[k], k
+
+
+def test_archived_orders_leave_memory_and_come_back_on_request() -> None:
+    e = _engine(7)
+    m = e.order_manager
+    assert m.archive.count > len(m.orders) - 40, "packed as the run went"
+    m.archive.compact()
+    live = dict.__len__(m.orders)
+    total = len(m.orders)
+    assert m.archive.count > total - 50 and live < 50
+    kept = e.strategy.kept
+    assert dict.__contains__(m.tickets, kept.order_id), "a ticket the strategy holds is never packed"
+    # a closed, packed order changed through its ticket keeps the change
+    oid = next(i for i in range(1, 40) if m.archive.has(i))
+    t = e.strategy.transactions.get_order_ticket(oid)
+    assert t.update_tag("changed")
+    del t
+    m.archive.compact()
+    assert m.archive.has(oid)
+    assert e.strategy.transactions.get_order_by_id(oid).tag == "changed"
+    assert [u.fields.tag for u in e.strategy.transactions.get_order_ticket(oid).update_requests][-1] == "changed"
