@@ -196,8 +196,12 @@ max_order_quantity = 1.0
             strat.every = max(1, soak_rate // ORDERS_PER_S)
             paced.set_rate(soak_rate)
             sent0, t0 = paced.sent, time.perf_counter()
+            eng = d.runners["taker"].engine
+            n0 = len(eng.orders)
+            rss0 = rss_mb()
             print(f"  soak at {soak_rate:,} msg/s for {soak_seconds:g} s (every 10 s: messages taken/s, behind now "
-                  f"and max, strategy buffers, RSS):")
+                  f"and max, strategy buffers, orders so far (as live objects), routes, RSS); RSS at the start "
+                  f"{rss0:.0f} MB:")
             lat.clear()
             elapsed = 0.0
             while elapsed < soak_seconds:
@@ -207,11 +211,16 @@ max_order_quantity = 1.0
                 await asyncio.sleep(step)
                 elapsed += step
                 rate = (paced.sent - s0) / (time.perf_counter() - t1)
+                routes = sum(len(v.session.routes) for v in d.venues.values())
                 print(f"    t={elapsed:>4.0f} s  {rate:>8,.0f} msg/s  behind {paced.behind:>5} (max "
-                      f"{paced.behind_max:>5})  buffers {d.backlog()}  RSS {rss_mb():.0f} MB")
+                      f"{paced.behind_max:>5})  buffers {d.backlog()}  orders {len(eng.orders):,} "
+                      f"({dict.__len__(eng.orders):,})  routes {routes:,}  RSS {rss_mb():.0f} MB")
             taken = (paced.sent - sent0) / (time.perf_counter() - t0)
+            rss1 = rss_mb()
             print(f"  soak: {taken:,.0f} msg/s taken on average; tick-to-order {summary(lat)}; strategy conflated "
                   f"{runner.conflated} quotes in all")
+            print(f"  soak: RSS {rss0:.0f} MB at the start, {rss1:.0f} MB at the end ({rss1 - rss0:+.0f} MB) over "
+                  f"{len(eng.orders) - n0:,} orders")
         d.stop_event.set()
         await task
 

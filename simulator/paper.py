@@ -381,6 +381,7 @@ class PaperVenue:
             book.cancel(vid, now_ns)
             book.drain()
         self._cid.pop(vid, None)
+        self._sign.pop(client_order_id, None)
         self.account.set_status(client_order_id, "canceled", now_ns)
         return ExecReport(client_order_id=client_order_id, status=OrderStatus.CANCELED, symbol=row[0],
                           time_ns=now_ns)
@@ -415,6 +416,7 @@ class PaperVenue:
                 book.cancel(vid, now_ns, "replaced")
                 book.drain()
             self._cid.pop(vid, None)
+            self._sign.pop(client_order_id, None)
             self.account.cut_to_filled(client_order_id, new_qty, now_ns)
             return [ExecReport(client_order_id=client_order_id, kind=ReportKind.UPDATE_ACCEPTED,
                                status=OrderStatus.FILLED, symbol=sid, time_ns=now_ns, quantity=new_qty,
@@ -465,6 +467,7 @@ class PaperVenue:
                 cid = cids.pop(ev.order_id, None)
                 if cid is None:
                     continue
+                self._sign.pop(cid, None)
                 status = OrderStatus.EXPIRED if cls is Expired else \
                     OrderStatus.REJECTED if cls is Rejected else OrderStatus.CANCELED
                 reason = getattr(ev, "reason", "")
@@ -483,6 +486,7 @@ class PaperVenue:
         status = _STATUSES[st]
         if status is OrderStatus.FILLED:
             self._cid.pop(vid, None)
+            self._sign.pop(cid, None)
         return ExecReport(client_order_id=cid, status=status, symbol=sid, time_ns=now_ns,
                           fill_id=fill_id, fill_quantity=q, fill_price=price, fee=fee, fee_currency=quote,
                           liquidity=liquidity)

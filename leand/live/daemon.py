@@ -89,6 +89,12 @@ if TYPE_CHECKING:
     from leand.live.http.server import HttpServer
 
 log = structlog.get_logger("leand.daemon")
+#: closed orders an inline strategy's order manager keeps as live objects (the rest is packed, and journaled)
+LIVE_ORDER_WINDOW = 1024
+#: at most this many are packed per journal upkeep (every ``absorb_interval_s``): a short pause of the loop
+LIVE_PACK_STEP = 256
+
+
 @dataclass
 class StrategyRunner:
     id: str
@@ -504,20 +510,41 @@ class Daemon:
                 rep = v.to_journal(rep)  # its fill id in the journal's space (the same for a one-venue daemon)
             fresh = persist_report(self.journal, rep)
             route = v.session.routes.get(rep.client_order_id)
+            live: Order | None = None  # the order when routed; else its strategy's thread looks it up
             if route is None:
-                log.warning("session.unrouted_report", venue=v.id, client_order_id=rep.client_order_id,
-                            status=rep.status)
-                return
-            sid, order = route
+                route = self._closed_route(rep.client_order_id)
+                if route is None:
+                    log.warning("session.unrouted_report", venue=v.id, client_order_id=rep.client_order_id,
+                                status=rep.status)
+                    return
+                sid, order = route
+            else:
+                sid, order = route
+                live = order
             self.obs.on_report(sid, order, rep, fresh)
         except Exception as e:  # the venue client's callback must go on (its stream, its request)
             log.error("session.report_failed", client_order_id=rep.client_order_id,
                       error=f"{type(e).__name__}: {e}")
             return
         if fresh or not rep.fill_quantity:
-            self.hot.deliver(self.runners[sid], ("report", order, rep))
+            self.hot.deliver(self.runners[sid], ("report", live, rep))
             if self.recorder is not None:
                 self.recorder.drain()
+
+    def _closed_route(self, cid: str) -> tuple[str, Order] | None:
+        """The route of a report whose order was closed and its route pruned (a fill that trailed its cancel): the
+        strategy from the journal, the order (a copy: it is read on the loop's thread) from its order manager."""
+        sid = self.journal.strategy_of(cid)
+        r = self.runners.get(sid) if sid is not None else None
+        if sid is None or r is None:
+            return None
+        try:
+            order = r.engine.order_manager.order_by_client_id(cid, live=False)
+        except Exception:  # the strategy's thread is packing its archive this instant
+            order = None
+        if order is None:
+            return None
+        return sid, order
 
     def deliver(self, r: StrategyRunner, item: tuple) -> None:
         """An input for one strategy (a ctl call, a halt), handled in order with its data."""
@@ -557,7 +584,13 @@ class Daemon:
                                  status=rep.status, kind=rep.kind, fill_id=rep.fill_id, fill_quantity=rep.fill_quantity,
                                  fill_price=rep.fill_price, fee=rep.fee, fee_currency=rep.fee_currency,
                                  liquidity=rep.liquidity, reason=rep.reason))
-                apply_report(e, item[1], rep)
+                order = item[1]
+                if order is None:  # its route was pruned: found on this (the engine's) thread
+                    order = e.order_manager.order_by_client_id(rep.client_order_id)
+                    if order is None:
+                        log.warning("session.unknown_order", strategy=sid, client_order_id=rep.client_order_id)
+                        return
+                apply_report(e, order, rep)
             elif kind == "tick":
                 if r.state == "running":
                     now = time.time_ns()
@@ -567,6 +600,11 @@ class Daemon:
                 due = r.clock.next_timer_ns
                 if due is not None:
                     self._arm_timer(r, due)
+            elif kind == "upkeep":  # not an input of the strategy's: not recorded, nothing a replay needs
+                try:
+                    e.order_manager.archive.trim(LIVE_ORDER_WINDOW, LIVE_PACK_STEP)
+                except Exception as exc:
+                    log.error("strategy.upkeep_failed", strategy=sid, error=f"{type(exc).__name__}: {exc}")
             elif kind == "call":
                 now = time.time_ns()
                 e.clock.advance_to(now)
@@ -621,9 +659,19 @@ class Daemon:
         the recording under its own and fsync it on a worker thread (a stall of the disk stalls no event)."""
         jc = self.cfg.journal
         next_sync = time.monotonic() + jc.fsync_interval_s
+        next_prune = time.monotonic() + 1.0
         while True:
             await asyncio.sleep(min(jc.absorb_interval_s, jc.fsync_interval_s))
             self._safe(self.journal.absorb)
+            if time.monotonic() >= next_prune:  # closed orders' routes (the journal answers for them)
+                for v in self.venues.values():
+                    self._safe(v.session.prune)
+                next_prune = time.monotonic() + 1.0
+            for r in self.runners.values():  # closed orders beyond the recent window, packed a few at a time
+                if r.buffer is None:  # an inline strategy: its engine is this thread's
+                    self._safe(partial(r.engine.order_manager.archive.trim, LIVE_ORDER_WINDOW, LIVE_PACK_STEP))
+                else:  # on its own thread, between its inputs
+                    self.hot.deliver(r, ("upkeep",))
             fd = self.recorder.flush_if_due() if self.recorder is not None else None
             if fd is not None:
                 with contextlib.suppress(OSError):  # a segment rotated meanwhile was fsynced as it closed

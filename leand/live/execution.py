@@ -38,8 +38,24 @@ class OrderRoutes:
         self.journal = journal
         self.boot = boot
         self.recorder: Recorder | None = None
-        #: client order id -> (strategy id, order)
+        #: client order id -> (strategy id, order): the open orders and those closed since the last ``prune``
         self.routes: dict[str, tuple[str, Order]] = {}
+        self._closed: list[str] = []
+
+    def prune(self) -> int:
+        """Forget the routes of orders that were already closed at the previous call (so a report racing the
+        close still finds its route); returns how many. A report for a forgotten route is routed by the journal
+        (its intent's strategy) and the strategy's order manager (``order_by_client_id``)."""
+        routes = self.routes
+        n = 0
+        for cid in self._closed:
+            r = routes.get(cid)
+            if r is not None and not r[1].status.is_open:
+                del routes[cid]
+                n += 1
+        # a copy in one C call: a strategy on a worker thread may add a route meanwhile
+        self._closed = [cid for cid, (_, o) in list(routes.items()) if not o.status.is_open]
+        return n
 
     def client(self, strategy_id: str) -> Callable[[Engine], JournaledExecutionClient]:
         """``Engine(..., brokerage=routes.client(id))``."""

@@ -343,6 +343,13 @@ class Journal:
     def fill_ids(self) -> set[int]:
         return {r[0] for r in self.conn.execute("SELECT venue_fill_id FROM fills")}
 
+    def strategy_of(self, cid: str) -> str | None:
+        """The strategy whose intent ``cid`` is (None: no such intent)."""
+        if cid in self._pending_cids:
+            self.absorb()
+        row = self.conn.execute("SELECT strategy FROM intents WHERE client_order_id=?", (cid,)).fetchone()
+        return row[0] if row else None
+
     def open_intents(self) -> list[dict]:
         self.absorb()
         q = f"SELECT * FROM intents WHERE status IN ({','.join('?' * len(OPEN_STATES))}) ORDER BY created_ns"

@@ -154,9 +154,10 @@ class OrderArchive:
     """The closed orders, tickets and fills of one order manager that are no longer live objects."""
 
     def __init__(self, engine: Engine, orders: OrderStore, tickets: TicketStore, fills: FillLog,
-                 event_ids: dict[int, int], open_orders: dict[int, Order]) -> None:
+                 event_ids: dict[int, int], open_orders: dict[int, Order], fill_ids: set[int] | None = None) -> None:
         self.engine = engine
         self.open_orders = open_orders
+        self.fill_ids: set[int] = fill_ids if fill_ids is not None else set()
         self.orders = orders
         self.tickets = tickets
         self.fills = fills
@@ -183,9 +184,17 @@ class OrderArchive:
             return 0
         return self.compact(next_id - KEEP_RECENT)
 
-    def compact(self, below: int | None = None) -> int:
-        """Pack the closed orders (with ids below ``below``, all if None) nobody else holds, with their tickets,
-        and every fill so far; returns how many orders were packed."""
+    def trim(self, window: int, limit: int) -> int:
+        """Pack at most ``limit`` closed orders older than the last ``window`` orders, if more than ``window``
+        closed orders are live: the daemon calls this between events, in small steps, so no order waits for a
+        whole packing."""
+        if dict.__len__(self.orders) - len(self.open_orders) <= window:
+            return 0
+        return self.compact(self.engine.order_manager.next_order_id - window, limit)
+
+    def compact(self, below: int | None = None, limit: int | None = None) -> int:
+        """Pack the closed orders (with ids below ``below``, all if None; at most ``limit``, the oldest first)
+        nobody else holds, with their tickets, and every fill so far; returns how many orders were packed."""
         orders, tickets, eids = self.orders, self.tickets, self.event_ids
         getrc = sys.getrefcount
         terminal = _TERMINAL
@@ -203,6 +212,8 @@ class OrderArchive:
                 continue
             batch.append(o)
             tks.append(t)
+            if limit is not None and len(batch) >= limit:
+                break
         self._pack_fills()
         self.engine.portfolio.compact_history()
         if not batch:
@@ -238,6 +249,9 @@ class OrderArchive:
     def _pack_fills(self) -> None:
         fills = self.fills
         n = list.__len__(fills)
+        fids = self.fill_ids
+        if len(fids) > n:  # keep the venue fill ids of the fills since the last packing only
+            fids.intersection_update([f.trade_id for f in list.__iter__(fills)])
         if n:
             self._fill_runs.append((self._spill.put(_FILLS.encode(list.__getitem__(fills, slice(0, n)))), n))
             list.__delitem__(fills, slice(0, n))

@@ -85,14 +85,16 @@ class OrderManager:
         #: one ticket per order for the whole run: the object the strategy holds and ``OrderEvent.ticket``
         self.tickets: dict[int, OrderTicket] = tickets
         self._event_ids: dict[int, int] = {}
-        #: closed orders, their tickets and the fills, packed (see leand.orders.archive)
-        self.archive = OrderArchive(engine, orders, tickets, fills, self._event_ids, self.open_orders)
         #: the strategy's on_order_event; None when it does not override it (events are then not built)
         self._handler: Callable[[OrderEvent], None] | None = engine.strategy.on_order_event
         self._next_id = 1
         self._next_trade_id = 1
-        #: venue fill ids already counted (a duplicated or replayed fill report is dropped)
+        #: venue fill ids already counted (a duplicated or replayed fill report is dropped); the archive keeps it to
+        #: the fills since its last packing (in the daemon the journal drops a duplicated fill before it gets here)
         self._fill_ids: set[int] = set()
+        #: closed orders, their tickets and the fills, packed (see leand.orders.archive)
+        self.archive = OrderArchive(engine, orders, tickets, fills, self._event_ids, self.open_orders,
+                                    self._fill_ids)
         #: the updates of an order the venue has not answered yet, in the order they were sent: each answer
         #: (accepted or rejected) is for the first (two updates in flight must not apply the second's terms
         #: on the first's acceptance)
@@ -813,6 +815,22 @@ class OrderManager:
     def expiring(self, order: Order) -> None:
         """The venue will confirm this order's end as a cancel: it is an expiry of its time in force."""
         self._expiring.add(order.id)
+
+    def order_by_client_id(self, cid: str, *, live: bool = True) -> Order | None:
+        """The order with client order id ``cid``: found by the id inside it (``prefix + id``), or among the live
+        orders (an adopted order keeps its first boot's id). ``live=False`` reads an archived order without making
+        it live again (a copy), for a reader on another thread than the engine's."""
+        prefix = self.engine.client_id_prefix
+        tail = cid[len(prefix):] if cid.startswith(prefix) else ""
+        if tail.isdigit():
+            oid = int(tail)
+            o = self.orders.get(oid) if live else dict.get(self.orders, oid) or self.archive.order_copy(oid)
+            if o is not None and o.client_order_id == cid:
+                return o
+        for o in list(dict.values(self.orders)):
+            if o.client_order_id == cid:
+                return o
+        return None
 
     def adopt(self, order: Order) -> None:
         """An order still open at the venue after a restart: tracked again, so strategies can cancel it."""
