@@ -239,6 +239,9 @@ class OrderArchive:
                                                       | (has_ticket.astype(np.int64) << _TICKET_BIT))
         self.count += len(ids)
         self.ticket_count += int(has_ticket.sum())
+        forget = getattr(self.engine.brokerage, "forget_orders", None)
+        if forget is not None:  # an execution client's per-order state (emulation's replacement counters)
+            forget(ids)
         ddel = dict.__delitem__
         for i, t in zip(ids, tks, strict=True):
             ddel(orders, i)

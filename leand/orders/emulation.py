@@ -237,6 +237,14 @@ class EmulatingClient(ExecutionClient):
         v = self.venue
         return isinstance(v, OrderListEntry) and v.capabilities.oco and v.in_order_list(order.client_order_id)
 
+    def forget_orders(self, ids: list[int]) -> None:
+        """Closed orders the order manager packed away: what is kept per order for its life goes with them."""
+        seq, pairs = self._replace_seq, self.native_pairs
+        if seq or pairs:
+            for i in ids:
+                seq.pop(i, None)
+                pairs.discard(i)
+
     def _next_replacement(self, order: Order) -> str:
         base, _, n = order.client_order_id.partition(":")
         k = max(int(n or 0), self._replace_seq.get(order.id, 0)) + 1
