@@ -38,8 +38,8 @@ from leand.model import (
     TimeInForce,
     UpdateRequest,
 )
-from leand.orders.bar_brokerage import BarBrokerage
 from leand.orders.archive import COMPACT_EVERY, FillLog, OrderArchive, OrderStore, TicketStore
+from leand.orders.bar_brokerage import BarBrokerage
 from leand.orders.contingent import BracketTicket, Contingent
 from leand.orders.fees import is_maker
 from leand.orders.fills import EquityFillModel, FillModel
@@ -84,6 +84,9 @@ class OrderManager:
         self.fills: list[Fill] = fills
         #: one ticket per order for the whole run: the object the strategy holds and ``OrderEvent.ticket``
         self.tickets: dict[int, OrderTicket] = tickets
+        #: the plain dict lookup of a live ticket (the store's own ``get`` also looks in the archive; an event's
+        #: order is live, and so is its ticket)
+        self._live_ticket: Callable[[int], OrderTicket | None] = super(TicketStore, tickets).get
         self._event_ids: dict[int, int] = {}
         #: the strategy's on_order_event; None when it does not override it (events are then not built)
         self._handler: Callable[[OrderEvent], None] | None = engine.strategy.on_order_event
@@ -862,7 +865,7 @@ class OrderManager:
             ev = OrderEvent(order_id=oid, symbol=order.symbol, time=e.clock.now_ns(), status=status,
                             fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
                             liquidity=liquidity, client_order_id=order.client_order_id, quantity=order.quantity,
-                            limit_price=order.limit_price, stop_price=order.stop_price, ticket=self.tickets.get(oid),
+                            limit_price=order.limit_price, stop_price=order.stop_price, ticket=self._live_ticket(oid),
                             id=eid)
             if code:
                 ev.code = code
@@ -874,7 +877,7 @@ class OrderManager:
             ev = OrderEvent(order_id=oid, symbol=order.symbol, time=e.clock.now_ns(), status=status,
                             code=code, message=message, client_order_id=order.client_order_id,
                             quantity=order.quantity, limit_price=order.limit_price, stop_price=order.stop_price,
-                            trigger_price=order.trigger_price, ticket=self.tickets.get(oid), id=eid)
+                            trigger_price=order.trigger_price, ticket=self._live_ticket(oid), id=eid)
             if fill_price:
                 ev.fill_price = fill_price
             if fee:
