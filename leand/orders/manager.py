@@ -301,7 +301,14 @@ class OrderManager:
         brokerage's own ``submit`` for the rest of the order's way.
         """
         e = self.engine
-        sec = e.securities.get(symbol) if symbol.__class__ is Symbol else None
+        if symbol.__class__ is Symbol:
+            sym = symbol
+        else:  # a ticker (or a Security): resolved as submit resolves it, which refuses what does not resolve
+            try:
+                sym = e.resolve(symbol)
+            except Exception:
+                return self.submit(symbol, quantity, _MARKET, tag=tag)
+        sec = e.securities.get(sym)
         if sec is None or e.warming_up or e.live_mode or e.decision_hook is not None or e.brokerage_model is not None \
                 or e.risk_hook is not None or sec.is_delisted or sec.price == 0 or sec.buying_power_model is not None \
                 or sec.slippage_model is not None or sec.fill_model.__class__ not in _STOCK_FILL_MODELS \
@@ -318,7 +325,6 @@ class OrderManager:
         qty = inst.round_lot(quantity)
         if qty == 0:
             return self.submit(symbol, quantity, _MARKET, tag=tag)
-        assert symbol.__class__ is Symbol  # (for the type checker: sec is None otherwise)
         request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now, _NO_RESPONSE,
                                 None)
         if qty > 0:
@@ -328,7 +334,7 @@ class OrderManager:
             sub_px = sec.bid or sec.price
             price = sub_px
         oid = self._new_order_id()
-        order = Order(id=oid, symbol=symbol, quantity=qty, type=_MARKET, time_in_force=_GTC,
+        order = Order(id=oid, symbol=sym, quantity=qty, type=_MARKET, time_in_force=_GTC,
                       created_time=now, last_update_time=now, client_order_id=f"{e.client_id_prefix}{oid}",
                       strategy_id=e.strategy_id, tag=tag, submission_price=sub_px)
         self.orders[oid] = order
@@ -365,7 +371,7 @@ class OrderManager:
             # the handler may have done anything: the rest of the way is the general one unless nothing changed
             if order.status is not _SUBMITTED or e.brokerage is not brokerage or sec.slippage_model is not None \
                     or sec.fill_model.__class__ not in _STOCK_FILL_MODELS or sec.fee_model is not fee_model \
-                    or e.securities.get(symbol) is not sec:
+                    or e.securities.get(sym) is not sec:
                 e.brokerage.submit(decision, order, now)  # (the brokerage submit would have used)
                 return ticket
         # the brokerage takes it and answers its fill price (or keeps it pending, without one)
@@ -382,7 +388,7 @@ class OrderManager:
         order.last_update_time = now
         order.transition(_FILLED)
         trade = self._next_trade_id
-        fill = Fill(order_id=oid, symbol=symbol, time=now, quantity=fill_qty, price=fill_price, fee=fee,
+        fill = Fill(order_id=oid, symbol=sym, time=now, quantity=fill_qty, price=fill_price, fee=fee,
                     fee_currency=fee_ccy, liquidity=_TAKER, trade_id=trade,
                     client_order_id=order.client_order_id)
         self._next_trade_id = trade + 1

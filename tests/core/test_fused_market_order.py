@@ -4,7 +4,7 @@ general path (``submit``) decides: the same order events, fills, orders and port
 Each backtest runs twice on the shipped sample data, once as it is and once with ``submit_market`` sent down the
 general path, with strategies that hit the fused path's edges: buys and sells of random sizes, quantities that
 round to zero, orders beyond the buying power, a risk limit that refuses some, a handler of the submitted event
-that places, updates or cancels orders, a fee model swapped mid-run, a slippage model, and orders outside market
+that places, updates or cancels orders, orders by ticker, a fee model swapped mid-run, a slippage model, and orders outside market
 hours."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class Trader(Strategy):
             self.securities[self.sym].fee_model = PerShareFeeModel(0.01)
         if self.variant == "slippage" and self.n == 30:
             self.securities[self.sym].set_slippage_model(Slippage())
-        t = self.market_order(self.sym, q, tag=f"n{self.n}")
+        t = self.market_order(self.ticker if self.variant == "ticker" else self.sym, q, tag=f"n{self.n}")
         self.log_.append(("ticket", t.order_id, t.status.value, t.quantity_filled))
 
     def on_order_event(self, ev: Any) -> None:
@@ -106,7 +106,7 @@ def _run(ticker: str, variant: str, fused: bool, monkeypatch: pytest.MonkeyPatch
             pf.total_sales_volume, tuple(e.equity_samples))
 
 
-@pytest.mark.parametrize("ticker,variant", [("SPY", "plain"), ("SPY", "handler"), ("SPY", "fees"),
+@pytest.mark.parametrize("ticker,variant", [("SPY", "plain"), ("SPY", "handler"), ("SPY", "fees"), ("SPY", "ticker"),
                                             ("SPY", "slippage"), ("BTCUSD", "plain"), ("BTCUSD", "handler")])
 def test_fused_market_orders_decide_as_the_general_path(ticker: str, variant: str,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from fakes import BTC, IBM, SPY, World
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leand.model import OrderType, Symbol
 from leand.risk import RiskGate
 from leand.risk.gate import Approved, Rejection
-from fakes import BTC, IBM, SPY, World
 
 UNKNOWN = Symbol.equity("NOPE")
 
