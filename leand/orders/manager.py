@@ -346,7 +346,9 @@ class OrderManager:
         rates.refresh()
         fee_model = sec.fee_model
         fee, cur = fee_model.fee(sec, order, qty, price, now)
-        ok, msg = pf.has_sufficient_buying_power(sec, qty, price, pf.cash_book.convert(fee, cur), 0.0, 0.0)
+        cb = pf.cash_book
+        fee_account = fee if cur == cb.account_currency else cb.convert(fee, cur)  # (what convert answers then)
+        ok, msg = pf.has_sufficient_buying_power(sec, qty, price, fee_account, 0.0, 0.0)
         if not ok:
             order.transition(_REJECTED)
             request.response = OrderResponse(oid, OrderResponseErrorCode.INSUFFICIENT_BUYING_POWER, msg)
