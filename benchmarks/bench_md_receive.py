@@ -5,7 +5,8 @@ decode, each beside the alternative it replaced, measured in CPU time (so a shar
 
 WebSocket: ``leand sim serve`` (a subprocess) streams trade prints at ``--rate`` on the combined stream; each
 client counts messages for ``--seconds`` and reports its CPU microseconds per message: the adapter's
-``StreamSocket`` (adapters/binance/stream_socket.py, batches per socket read), ``websockets`` (what the
+``StreamSocket`` (adapters/binance/stream_socket.py) with a consumer attached (each message from the read
+callback, what the daemon does) and iterated (batches per socket read), ``websockets`` (what the
 adapter used before) and aiohttp. A client slower than the rate is dropped by the venue when 16 MiB behind,
 which ends its measurement early (it still reports what it took). Decode: one combined trade frame through
 the adapter's lax float decoder and through a pattern-checked decimal-string schema plus ``float()`` (what the
@@ -58,6 +59,28 @@ async def count_stream_socket(url: str, seconds: float) -> tuple[int, float, flo
                     break
         except OSError:
             pass
+        return n, time.perf_counter() - t0, cpu() - c0
+
+
+async def count_stream_socket_attached(url: str, seconds: float) -> tuple[int, float, float]:
+    """The daemon's way since issue 14: each message handed over from the read callback (StreamSocket.attach)."""
+    n = 0
+    async with await StreamSocket.connect(url) as ws:
+        it = ws.batches()
+        await anext(it)
+        t0, c0 = time.perf_counter(), cpu()
+
+        def on_message(recv_ns: int, raw: bytes) -> None:
+            nonlocal n
+            n += 1
+
+        ws.attach(on_message)
+        try:
+            while time.perf_counter() - t0 < seconds and not ws.done:
+                await asyncio.sleep(0.05)
+        except OSError:
+            pass
+        ws.detach()
         return n, time.perf_counter() - t0, cpu() - c0
 
 
@@ -148,7 +171,8 @@ def main() -> None:
             if not m:
                 raise SystemExit(f"leand sim serve did not start: {line!r}")
             url = f"ws://127.0.0.1:{m.group(1)}/stream?streams={'/'.join(s + '@trade' for s in SYMBOLS)}"
-            for name, fn in (("StreamSocket (adapter)", count_stream_socket), ("websockets", count_websockets),
+            for name, fn in (("StreamSocket (attached)", count_stream_socket_attached),
+                             ("StreamSocket (batches)", count_stream_socket), ("websockets", count_websockets),
                              ("aiohttp", count_aiohttp)):
                 n, dt, c = asyncio.run(fn(url, args.seconds))
                 print(f"{name:>22}: {n / dt:9,.0f} msgs/s received, {c / max(n, 1) * 1e6:5.2f} CPU us a message "
