@@ -143,7 +143,11 @@ class OrderStore(Protocol):
 @runtime_checkable
 class DataClient(Protocol):
     """Market data in, model events out. ``stream()`` never ends on its own (a dropped connection is the
-    client's to reopen)."""
+    client's to reopen).
+
+    Optionally ``attach(consumer)``: the daemon then gets each event by ``consumer(event)`` called from the
+    client's socket callback (no task wake-up between the read and the strategy) while it still iterates
+    ``stream()``, which then yields nothing and keeps the connection (the Binance adapter does this)."""
 
     def subscribe(self, instruments: Mapping[Symbol, Instrument]) -> None: ...
 
