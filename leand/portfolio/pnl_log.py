@@ -25,10 +25,10 @@ class PnlLog(list[tuple[int, float]]):
         n = list.__len__(self)
         if not n:
             return
-        items = list(list.__iter__(self))
-        if all(type(p) is float and type(t) is int for t, p in items):
-            self._times.extend(t for t, _ in items)
-            self._pnl.extend(p for _, p in items)
+        times, pnl = zip(*list.__iter__(self), strict=True)
+        if set(map(type, times)) == {int} and set(map(type, pnl)) == {float}:  # exact in the arrays
+            self._times.extend(times)
+            self._pnl.extend(pnl)
             list.__delitem__(self, slice(0, n))
 
     def __len__(self) -> int:

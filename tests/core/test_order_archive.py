@@ -142,3 +142,24 @@ def test_archived_orders_leave_memory_and_come_back_on_request() -> None:
     assert m.archive.has(oid)
     assert e.strategy.transactions.get_order_by_id(oid).tag == "changed"
     assert [u.fields.tag for u in e.strategy.transactions.get_order_ticket(oid).update_requests][-1] == "changed"
+
+
+def test_pnl_log_packs_exactly() -> None:
+    """The portfolio's transaction record reads the same before and after its entries move into flat arrays; an
+    entry that would not round-trip exactly (an int P&L) stays a tuple."""
+    from leand.portfolio.pnl_log import PnlLog
+
+    log = PnlLog()
+    plain: list[tuple[int, float]] = []
+    for i in range(50):
+        entry = (i * 1_000_000_007, (-1) ** i * i / 7)
+        log.append(entry)
+        plain.append(entry)
+        if i % 9 == 0:
+            log.compact()
+    log.append((99, 1))  # type: ignore[arg-type]
+    plain.append((99, 1))  # type: ignore[arg-type]
+    log.compact()
+    assert list(log) == plain and len(log) == len(plain) and log == plain
+    assert [log[i] for i in range(-len(plain), len(plain))] == plain + plain
+    assert log[3:7] == plain[3:7] and type(log[-1][1]) is int
