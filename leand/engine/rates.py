@@ -83,18 +83,19 @@ class ConversionRates:
 
     def refresh(self) -> None:
         """Set each currency's conversion rate from its source's last price."""
-        chained = self.chained
-        if not self.sources and not chained:  # every cash in the account currency (or a stable coin)
+        sources, chained = self.sources, self.chained
+        if not sources and not chained:  # every cash in the account currency (or a stable coin)
             return
         cb = self.engine.portfolio.cash_book
-        for ccy, (sec, invert) in self.sources.items():
+        for ccy, (sec, invert) in sources.items():
             p = sec.price
             if p:
                 cb[ccy].conversion_rate = 1.0 / p if invert else p
-        for ccy, (sec, via) in chained.items():
-            p = sec.price
-            if p:
-                cb[ccy].conversion_rate = p * cb[via].conversion_rate
+        if chained:  # (asked on every order: an empty loop is not free)
+            for ccy, (sec, via) in chained.items():
+                p = sec.price
+                if p:
+                    cb[ccy].conversion_rate = p * cb[via].conversion_rate
 
     def seed(self) -> None:
         """Give conversion-rate securities a price from history before the first slice, as LEAN seeds its
