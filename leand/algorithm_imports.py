@@ -48,6 +48,7 @@ from leand.framework import (
     PortfolioConstructionModel,
     PortfolioTarget,
     RiskManagementModel,
+    ScheduledUniverseSelectionModel,
     SecurityChanges,
 )
 from leand.indicators.base import IndicatorDataPoint

@@ -86,11 +86,15 @@ class Clock:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
-    def _fire_due(self, until_ns: int, set_now: Callable[[int], None] | None) -> int:
-        """Fire every timer due at or before ``until_ns`` in time order; returns how many fired."""
+    def _fire_due(self, until_ns: int, set_now: Callable[[int], None] | None,
+                  stop: Callable[[], bool] | None = None) -> int:
+        """Fire every timer due at or before ``until_ns`` in time order (until ``stop()`` says so after one);
+        returns how many fired."""
         heap = self._heap
         fired = 0
         while heap and heap[0][0] <= until_ns:
+            if stop is not None and fired and stop():
+                break
             t, _, timer = heapq.heappop(heap)
             if timer.canceled:
                 continue
@@ -129,11 +133,15 @@ class VirtualClock(Clock):
         if t > self.now:
             self.now = t
 
-    def advance_to(self, t_ns: int) -> int:
-        """Fire timers due up to ``t_ns`` (each sees its own time), then set the time to ``t_ns``."""
+    def advance_to(self, t_ns: int, stop: Callable[[], bool] | None = None) -> int:
+        """Fire timers due up to ``t_ns`` (each sees its own time), then set the time to ``t_ns``. With ``stop``,
+        the first timer after which ``stop()`` is true is the last to fire, and the time stays at its own (the
+        loop stops there when a timer added a security, so the new data joins the feed from that time)."""
         fired = 0
         if self._heap and self._heap[0][0] <= t_ns:
-            fired = self._fire_due(t_ns, self._set)
+            fired = self._fire_due(t_ns, self._set, stop)
+            if stop is not None and stop():
+                return fired
         if t_ns > self.now:
             self.now = t_ns
         return fired

@@ -121,6 +121,8 @@ class Engine:
         #: called with the run's start once the strategy's initialize has run (a user-defined universe's
         #: first selection, the end-of-day events of the securities it starts with)
         self.after_initialize: list[Callable[[int], None]] = []
+        #: the strategy's universes (leand.framework.universe): they may add its first securities after the start
+        self.universes: list[Any] = []
         #: called with each slice just before ``on_data`` (margin interest models, as LEAN applies them)
         self.before_data: list[Callable[[Slice], None]] = []
         #: called with each slice after ``on_data`` (the algorithm framework runs there, as in LEAN)
@@ -431,7 +433,7 @@ class Engine:
                                                 self._cli_cash if self._cli_cash is not None else 100_000.0)
         if self.end_date < self.start_date:
             raise EngineError(f"end date {self.end_date} is before start date {self.start_date}")
-        if not self.securities:
+        if not self.securities and not self.universes:
             raise EngineError("the strategy subscribed to no data: call add_equity/add_crypto/add_forex in "
                               "initialize()")
         if self.brokerage_name in CRYPTO_BROKERAGES:

@@ -81,6 +81,9 @@ class EventLoop:
         aux_handlers = self.aux_handlers
         sm = e.security_manager
         changes = sm.changes  # securities added or removed mid-run make the feed take them in (join_feed)
+
+        def changed() -> bool:
+            return sm.changes != changes
         n = 0
         last_t = None
         # the security of the last symbol seen: a feed hands out one Symbol object per subscription and a
@@ -98,12 +101,13 @@ class EventLoop:
                 else:
                     done = self.bars_in_place(times, slices)
                     n += done
-                    last_t = times[done - 1]
+                    if done:
+                        last_t = times[done - 1]
                     if e.quit_requested:
                         break
-                    if sm.changes != changes:
+                    if sm.changes != changes:  # a row's step (or a timer before it) added or removed one
                         changes = sm.changes
-                        sm.join_feed(last_t, times[done:], list(zip(slices.bars()[done:])))
+                        sm.join_feed(clock.now_ns(), times[done:], list(zip(slices.bars()[done:])))
                     continue
             for t, events in zip(times, slices):
                 if warming and t > start_ns:
@@ -111,9 +115,16 @@ class EventLoop:
                     set_time(start_ns)
                     e.begin_trading(start_ns, end_ns)
                     strategy.on_warmup_finished()
-                # (1) timers scheduled before this instant fire at their own times
+                # (1) timers scheduled before this instant fire at their own times; one that adds or removes a
+                # security ends the batch at its own time, so the new data joins before this slice
                 if heap and heap[0][0] < t:
-                    clock.advance_to(t - 1)
+                    clock.advance_to(t - 1, changed)
+                    if sm.changes != changes:
+                        changes = sm.changes
+                        k = times.index(t)
+                        sm.join_feed(clock.now_ns(), times[k:], slices[k:])
+                        slices, times = slices[:k], times[:k]
+                        break
                 clock.now = t
                 aux = False
                 # (3) prices
@@ -286,9 +297,11 @@ class EventLoop:
         day's columns: no TradeBar, tuple or Slice contents are made unless something reads them (the
         security's ``last_trade_bar``, the slice's data, an indicator that needs more than the close), and
         helper-registered SMAs of the close take the whole run from the close column (``leand.indicators.fed``)
-        once they are ready. Returns how many rows ran (fewer than all when the strategy quits)."""
+        once they are ready. Returns how many rows ran (fewer than all when the strategy quits, or when a
+        security was added or removed: by a timer before a row, which then does not run, or in a row's step)."""
         n = len(times)
         lo = 0
+        seen = self.engine.security_manager.changes
         breaks = 0  # runs ended part way (something looked into a fed indicator): a few are re-planned
         while lo < n:
             run, stop = (None, n) if breaks > MAX_RUN_BREAKS else self._plan_rows(times, batch, lo)
@@ -301,7 +314,7 @@ class EventLoop:
                     ups = self.indicator_updaters.get(batch.symbol)
                     if isinstance(ups, UpdaterList) and ups.run is run:
                         ups.run = None
-            if self.engine.quit_requested:
+            if self.engine.quit_requested or self.engine.security_manager.changes != seen:
                 break
         return lo
 
@@ -358,13 +371,20 @@ class EventLoop:
         replan = False
         BIG = 1 << 63
         nxt = heap[0][0] if heap else BIG  # the earliest timer (refreshed after anything that may add one)
+        sm = e.security_manager
+        seen = sm.changes
+
+        def changed() -> bool:
+            return sm.changes != seen
         i = lo - 1
         if lo or hi < len(times):
             times, closes = times[lo:hi], closes[lo:hi]
         for t, c in zip(times, closes):
             i += 1
             if nxt < t:  # (1) timers scheduled before this instant
-                clock.advance_to(t - 1)
+                clock.advance_to(t - 1, changed)
+                if sm.changes != seen:  # one added or removed a security: the feed takes it in from its time
+                    return i
                 nxt = heap[0][0] if heap else BIG
             clock.now = t
             sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
@@ -414,7 +434,7 @@ class EventLoop:
                     f(sl)
             if open_orders:  # (10)
                 brokerage.end_of_step(t)
-            if e.quit_requested or replan:
+            if e.quit_requested or replan or sm.changes != seen:
                 return i + 1
             nxt = heap[0][0] if heap else BIG
         return hi

@@ -153,6 +153,7 @@ class SecurityManager:
             self._added += subs
             self._removed.discard(symbol)
             self.changes += 1
+            self.engine.rates.setup()  # a currency new to the cash book gets its rate source (LEAN's EnsureCurrencyDataFeeds)
 
     def remove_security(self, symbol: Symbol) -> None:
         """LEAN's removal from a universe: the security stays (its holdings and history), its data stops and it

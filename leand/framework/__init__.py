@@ -26,6 +26,7 @@ from leand.framework.runner import FrameworkRunner, SecurityChanges, Settings, U
 from leand.framework.selection import (
     CustomUniverseSelectionModel,
     ManualUniverseSelectionModel,
+    ScheduledUniverseSelectionModel,
     UniverseSelectionModel,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "PortfolioConstructionModel",
     "PortfolioTarget",
     "RiskManagementModel",
+    "ScheduledUniverseSelectionModel",
     "SecurityChanges",
     "Settings",
     "UniverseSelectionModel",

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from leand.framework.alpha import AlphaModel, CompositeAlphaModel, NullAlphaModel
-from leand.framework.execution import ExecutionModel, NullExecutionModel
+from leand.framework.execution import ExecutionModel, ImmediateExecutionModel
 from leand.framework.insights import Insight, InsightCollection
 from leand.framework.portfolio import (
     NullPortfolioConstructionModel,
@@ -15,6 +15,7 @@ from leand.framework.portfolio import (
     PortfolioTarget,
 )
 from leand.framework.risk import NullRiskManagementModel, RiskManagementModel
+from leand.framework.selection import ScheduledUniverseSelectionModel
 from leand.model import Resolution
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class FrameworkRunner:
         self.strategy = strategy
         self.alpha: Any = NullAlphaModel()
         self.portfolio_construction: Any = NullPortfolioConstructionModel()
-        self.execution: Any = NullExecutionModel()
+        self.execution: Any = ImmediateExecutionModel()  # LEAN's default (QCAlgorithm.Framework)
         self.risk: Any = NullRiskManagementModel()
         self.insights = InsightCollection()
         self.pending = SecurityChanges()
@@ -103,6 +104,12 @@ class FrameworkRunner:
 
     def add_universe_selection(self, model: Any) -> None:
         s = self.strategy
+        if isinstance(model, ScheduledUniverseSelectionModel):
+            from leand.framework.universe import ScheduledUniverse
+
+            ScheduledUniverse(s._engine, s, model.date_rule, model.time_rule, model.selector, model.settings)
+            self.install()
+            return
         us = s.universe_settings
         now = s.time
         for sym in model.select(s, now):

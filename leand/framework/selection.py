@@ -38,3 +38,12 @@ class CustomUniverseSelectionModel(UniverseSelectionModel):
 
     def select(self, algorithm: Any, now: datetime) -> list[Symbol]:
         return [s if isinstance(s, Symbol) else Symbol.equity(str(s)) for s in self.selector(now)]
+
+
+class ScheduledUniverseSelectionModel(UniverseSelectionModel):
+    """LEAN's ScheduledUniverseSelectionModel(date_rule, time_rule, selector[, settings]): ``selector(time)``
+    answers Symbols (or US equity tickers) at the schedule's times; securities come and go during the run."""
+
+    def __init__(self, date_rule: Any, time_rule: Any, selector: Callable[[datetime], Any],
+                 settings: Any = None) -> None:
+        self.date_rule, self.time_rule, self.selector, self.settings = date_rule, time_rule, selector, settings

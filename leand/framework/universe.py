@@ -89,8 +89,11 @@ class SecurityChanges:
                 f"removed={[s.symbol.value for s in self.removed_securities]})")
 
 
-class UserDefinedUniverse:
-    """``add_universe(name, selector)``: ``selector(time)`` answers tickers (or Symbols) at each trigger time."""
+class Universe:
+    """What LEAN's universes share: a selector answering symbols at trigger times (the subclass says when),
+    members added with the universe settings and removed as ``UniverseSelection`` removes them. A removed
+    member is reported at once (the portfolio construction liquidates it); its data stops once it holds nothing
+    and has no open order, checked at each later selection (LEAN's pending removals)."""
 
     def __init__(self, engine: Engine, strategy: Strategy, name: str, selector: Callable[[datetime], Any],
                  security_type: SecurityType = SecurityType.EQUITY, market: str = "usa",
@@ -100,12 +103,93 @@ class UserDefinedUniverse:
         self.security_type, self.market = security_type, market
         self.settings = settings if settings is not None else strategy.universe_settings
         self.resolution = resolution if resolution is not None else self.settings.resolution
-        self.symbol = Symbol(name.upper(), security_type, market)
-        self.hours = engine.security_manager.hours_of(self.symbol)
         #: member -> when it was added (ns)
         self.members: dict[Symbol, int] = {}
+        #: removed members still holding a position or an open order: their data goes on until they are flat
+        self.pending_removals: set[Symbol] = set()
         self.pending: SecurityChanges | None = None
+        engine.universes.append(self)
         engine.after_initialize.append(self.start)
+
+    def start(self, start_ns: int) -> None:  # pragma: no cover - each kind says when it selects
+        raise NotImplementedError
+
+    def time_zone(self) -> Any:
+        return self.engine.time_zone
+
+    def _symbols(self, selected: Iterable[Any]) -> list[Symbol]:
+        out = []
+        for item in selected:
+            if isinstance(item, Symbol):
+                out.append(item)
+            else:
+                out.append(Symbol(str(item).upper(), self.security_type, self.market))
+        return out
+
+    def _busy(self, sym: Symbol) -> bool:
+        e = self.engine
+        return bool(e.securities[sym].holdings.quantity) or any(o.symbol == sym for o in e.open_orders.values())
+
+    def select(self, t: int) -> None:
+        e = self.engine
+        sm = e.security_manager
+        chosen = self._symbols(self.selector(ns_to_datetime(t, self.time_zone()).replace(tzinfo=None)) or [])
+        for sym in [s for s in self.pending_removals if s not in chosen and not self._busy(s)]:
+            self.pending_removals.discard(sym)
+            sm.remove_security(sym)
+        us = self.settings
+        added, removed = [], []
+        for sym in chosen:
+            if sym in self.members:
+                continue
+            self.pending_removals.discard(sym)
+            kw: dict[str, Any] = {"fill_forward": us.fill_forward, "leverage": us.leverage}
+            if sym.security_type is SecurityType.EQUITY:
+                kw["extended_hours"] = us.extended_market_hours
+            added.append(e.add_security(sym, us.resolution, **kw))
+            self.members[sym] = t
+        keep = set(chosen)
+        min_ns = int(getattr(us, "minimum_time_in_universe", timedelta(days=1)).total_seconds() * 1e9)
+        for sym, since in list(self.members.items()):
+            if sym in keep or t - since < min_ns:
+                continue
+            del self.members[sym]
+            removed.append(e.securities[sym])
+            if self._busy(sym):
+                self.pending_removals.add(sym)
+            else:
+                sm.remove_security(sym)
+        if added or removed:
+            fw = self.strategy.__dict__.get("_fw")
+            if fw is not None and fw.installed:  # the framework's models hear of it with the strategy
+                fw.pending.added_securities += added
+                fw.pending.removed_securities += removed
+                return
+            p = self.pending or SecurityChanges()
+            p.added_securities += added
+            p.removed_securities += removed
+            self.pending = p
+
+    def _deliver(self, sl: Any) -> None:
+        """LEAN hands the strategy a selection's changes with the next slice, before ``on_data``."""
+        if self.pending is not None:
+            changes, self.pending = self.pending, None
+            self.strategy.on_securities_changed(changes)
+
+
+class UserDefinedUniverse(Universe):
+    """``add_universe(name, selector)``: asked at the run's start, then every universe-resolution step while the
+    market is open during [t, t + step) (LEAN's ``UserDefinedUniverse.GetTriggerTimes``)."""
+
+    def __init__(self, engine: Engine, strategy: Strategy, name: str, selector: Callable[[datetime], Any],
+                 security_type: SecurityType = SecurityType.EQUITY, market: str = "usa",
+                 resolution: Resolution | None = None, settings: Any = None) -> None:
+        super().__init__(engine, strategy, name, selector, security_type, market, resolution, settings)
+        self.symbol = Symbol(name.upper(), security_type, market)
+        self.hours = engine.security_manager.hours_of(self.symbol)
+
+    def time_zone(self) -> Any:
+        return self.hours.time_zone if self.hours is not None else self.engine.time_zone
 
     @property
     def interval_ns(self) -> int:
@@ -128,48 +212,18 @@ class UserDefinedUniverse:
                 return
         self.select(t)
 
-    def _symbols(self, selected: Iterable[Any]) -> list[Symbol]:
-        out = []
-        for item in selected:
-            if isinstance(item, Symbol):
-                out.append(item)
-            else:
-                out.append(Symbol(str(item).upper(), self.security_type, self.market))
-        return out
 
-    def select(self, t: int) -> None:
-        e = self.engine
-        tz = self.hours.time_zone if self.hours is not None else e.time_zone
-        chosen = self._symbols(self.selector(ns_to_datetime(t, tz).replace(tzinfo=None)) or [])
-        us = self.settings
-        added, removed = [], []
-        for sym in chosen:
-            if sym in self.members:
-                continue
-            kw: dict[str, Any] = {"fill_forward": us.fill_forward, "leverage": us.leverage}
-            if sym.security_type is SecurityType.EQUITY:
-                kw["extended_hours"] = us.extended_market_hours
-            added.append(e.add_security(sym, us.resolution, **kw))
-            self.members[sym] = t
-        keep = set(chosen)
-        min_ns = int(getattr(us, "minimum_time_in_universe", timedelta(days=1)).total_seconds() * 1e9)
-        for sym, since in list(self.members.items()):
-            if sym in keep or t - since < min_ns:
-                continue
-            sec = e.securities[sym]
-            if sec.holdings.quantity or any(o.symbol == sym for o in e.open_orders.values()):
-                continue  # LEAN keeps a held or ordered security until a later selection can remove it
-            del self.members[sym]
-            e.security_manager.remove_security(sym)
-            removed.append(sec)
-        if added or removed:
-            p = self.pending or SecurityChanges()
-            p.added_securities += added
-            p.removed_securities += removed
-            self.pending = p
+class ScheduledUniverse(Universe):
+    """LEAN's ``ScheduledUniverseSelectionModel(date_rule, time_rule, selector)``: the selector (given the time in
+    the algorithm's time zone) is asked at the schedule's times only."""
 
-    def _deliver(self, sl: Any) -> None:
-        """LEAN hands the strategy a selection's changes with the next slice, before ``on_data``."""
-        if self.pending is not None:
-            changes, self.pending = self.pending, None
-            self.strategy.on_securities_changed(changes)
+    def __init__(self, engine: Engine, strategy: Strategy, date_rule: Any, time_rule: Any,
+                 selector: Callable[[datetime], Any], settings: Any = None) -> None:
+        super().__init__(engine, strategy, "scheduled", selector, settings=settings)
+        self.date_rule, self.time_rule = date_rule, time_rule
+
+    def start(self, start_ns: int) -> None:
+        clock = self.engine.clock
+        self.strategy.schedule.on(self.date_rule, self.time_rule, lambda: self.select(clock.now_ns()),
+                                  name="scheduled universe selection")
+        self.engine.before_data.append(self._deliver)

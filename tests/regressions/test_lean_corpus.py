@@ -22,8 +22,9 @@ GAPS: dict[str, str] = {
                                         "5511.87, which no BTCEUR bar holds (leand: 5519.805, the last mid); it is "
                                         "Coinbase BTCUSD's last close over the last EURUSD mid (6767.46 / 1.22781), "
                                         "as if LEAN converted BTC through USD",
-    "ScheduledUniverseSelectionModelRegressionAlgorithm": "needs ScheduledUniverseSelectionModel: securities "
-                                                          "added and removed mid-run",
+    "ScheduledUniverseSelectionModelRegressionAlgorithm": "runs (its own checks of each selection's changes "
+                                                          "pass); 50 of LEAN's 59 orders and 65.6 % turnover "
+                                                          "against 90.3 %: LEAN trades more",
     "CustomPartialFillModelAlgorithm": "orders (24) and fees match, with LEAN's two scans per time step (one scan "
                                        "gives 14 orders) and 16:00 orders as market-on-open; End Equity is 0.06 % "
                                        "below LEAN's, a fill-price difference not found yet",
