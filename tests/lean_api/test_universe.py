@@ -90,3 +90,49 @@ def test_user_defined_universe_and_end_of_day_events_as_lean() -> None:
     assert s.changes[0][1] == ["SPY"]
     assert [(c[0].day, c[1], c[2]) for c in s.changes[1:]] == [(8, ["IBM"], []), (9, [], ["IBM"])]
     assert e.security_manager.is_subscribed(Symbol.create("SPY", "equity", "usa"))
+
+
+class InPlace(QCAlgorithm):
+    """One symbol's trade bars only (the loop's in-place path): IBM is added by a scheduled event at 11:00:30
+    (between two bars) and AIG from on_data at 12:00:00."""
+
+    adds = True
+
+    def initialize(self) -> None:
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.add_equity("SPY", Resolution.SECOND, fill_forward=False)
+        if self.adds:
+            self.schedule.on(self.date_rules.today, self.time_rules.at(11, 0, 30),
+                             lambda: self.add_equity("IBM", Resolution.MINUTE))
+        self.seen: dict[str, list[datetime]] = {}
+        self.n = 0
+
+    def on_data(self, data) -> None:
+        self.n += 1
+        for sym in data.bars:
+            self.seen.setdefault(sym.value, []).append(self.time)
+        if self.adds and self.time.time() == time(12, 0) and "AIG" not in self.seen:
+            self.add_equity("AIG", Resolution.MINUTE)
+            self.seen["AIG"] = []
+
+
+def test_securities_join_the_in_place_path_at_their_time(tmp_path: Path) -> None:
+    import shutil
+
+    for sub in ("market-hours", "symbol-properties", "equity/usa/factor_files", "equity/usa/map_files",
+                "equity/usa/minute/ibm", "equity/usa/minute/aig"):
+        shutil.copytree(DATA / sub, tmp_path / sub)
+    out = tmp_path / "equity/usa/second/spy"
+    out.mkdir(parents=True)
+    for f in (DATA / "equity/usa/second/spy").glob("20131007_trade.zip"):
+        shutil.copy(f, out / f.name)
+    alone = InPlace()
+    alone.adds = False
+    Engine(alone, tmp_path).run()
+    e = Engine(InPlace(), tmp_path)
+    e.run()
+    seen = e.strategy.seen
+    assert seen["SPY"] == alone.seen["SPY"]  # every SPY second, once, in order
+    assert seen["IBM"][0] == datetime(2013, 10, 7, 11, 1) and len(seen["IBM"]) == 300
+    assert seen["AIG"][0] == datetime(2013, 10, 7, 12, 1) and len(seen["AIG"]) == 240
