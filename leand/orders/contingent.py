@@ -143,9 +143,9 @@ class Contingent:
             if other in m.open_orders and not m.engine.brokerage.venue_links(m.orders[other]):
                 self.canceled_for[other] = order.id
                 o = m.orders[other]
-                m.cancel(other, f"OCO: the other order filled ({order.id}: {order.filled_quantity:g} of "
-                                f"{order.quantity:g})")
-                if not o.is_open:
+                sent = m.cancel(other, f"OCO: the other order filled ({order.id}: {order.filled_quantity:g} of "
+                                       f"{order.quantity:g})")
+                if not sent or not o.is_open:  # refused (logged), or ended at once: no cancel to overtake
                     self.canceled_for.pop(other, None)
         elif self.canceled_for:
             first = self.canceled_for.pop(order.id, None)
@@ -168,7 +168,6 @@ class Contingent:
             # what filled, as for any bracket
             self.brackets[order.id] = b
         self._arm(order)
-
 
     def _arm(self, entry: Order) -> None:
         b = self.brackets.pop(entry.id, None)

@@ -611,6 +611,8 @@ class OrderManager:
         if not (oa.is_open and ob.is_open):
             e.log("ERROR", f"one_cancels_other({oa.id}, {ob.id}) ignored: both orders must be open")
             return False
+        if self.contingent.oco.get(oa.id) == ob.id:  # linked already (a bracket's exits, say)
+            return True
         self.contingent.emulated_link(oa, ob)
         return True
 
