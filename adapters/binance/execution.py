@@ -457,6 +457,8 @@ class BinanceExecutionClient:
         if rank <= self._stage.get(cid, 0):
             return
         self._stage[cid] = rank
+        if rank >= 4 and self._list_cids:  # ended: the venue no longer links it to anything
+            self._list_cids.discard(cid)
         self.reports.put_nowait(ExecReport(client_order_id=cid, status=status, symbol=symbol, time_ns=time_ns,
                                            venue_order_id=venue_order_id, reason=reason))
 
