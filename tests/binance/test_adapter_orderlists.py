@@ -183,7 +183,8 @@ def test_limit_bracket_is_one_native_otoco_list_across_a_restart(tmp_path: Path,
     """A bracket with a limit entry is one OTOCO order list (the WebSocket API's orderList.place.otoco, or
     POST /api/v3/orderList/otoco): the entry rests, the exits wait at the venue (PENDING_NEW) and are placed by it
     when the entry fills. The daemon is killed with the exits working; while it is down the take-profit fills and
-    the venue expires the stop-loss; the restart finds all of it."""
+    the venue expires the stop-loss; the restart finds all of it (REST: the take-profit fills with the daemon up, and
+    the venue, not leand, ends the stop-loss). A first restart comes while the entry works and the exits wait."""
     sim = two_account_sim(tmp_path)
     d = Daemon(write_config(tmp_path, sim, bracket=2, order_entry=order_entry), env=ENV)
     sent = {"rest": 0, "ws": 0} | {order_entry: 1}
@@ -213,6 +214,11 @@ def test_limit_bracket_is_one_native_otoco_list_across_a_restart(tmp_path: Path,
         assert {o["client_order_id"]: o["status"] for o in ctl_json(d.sock, "orders")}[tp_cid] == "accepted"
         log = (tmp_path / "daemon.log").read_text()
         assert log.count("submitted OTOCO") == 2  # each exit says it waits at the venue
+        d.kill()  # down with the entry working and the exits pending: the restart adopts all three
+        d = Daemon(write_config(tmp_path, sim, bracket=2, order_entry=order_entry), env=ENV)
+        d.wait_ready(20)
+        assert ctl_json(d.sock, "status")["mismatches_at_start"] == 0
+        assert set(legs) <= {o["client_order_id"] for o in ctl_json(d.sock, "orders")}
         # another account sells into the entry: the venue places the exits
         taker_order(sim, symbol="BTCUSDT", side="SELL", type="LIMIT", timeInForce="IOC", quantity="40",
                     price=entry["price"])
@@ -221,6 +227,17 @@ def test_limit_bracket_is_one_native_otoco_list_across_a_restart(tmp_path: Path,
         wait_for(lambda: dict(rows(db, "SELECT client_order_id, status FROM intents"))[entry_cid] == "filled", 15,
                  "the entry's fill journaled")
         assert requests(sim, "/api/v3/orderList/oco", "orderList.place.oco") == {"rest": 0, "ws": 0}  # nothing more
+        if order_entry == "rest":  # the take-profit fills with the daemon up: the venue ends the stop-loss, and the
+            # restarted daemon (which learned the list from the venue's open orders) leaves that to it
+            taker_order(sim, symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="IOC", quantity="40",
+                        price=venue(tp_cid)["price"])
+            st = wait_for(lambda: (s := dict(rows(db, "SELECT client_order_id, status FROM intents")))[sl_cid] ==
+                          "canceled" and s, 15, "the stop-loss's end journaled")
+            assert st[tp_cid] == "filled" and venue(sl_cid)["status"] == "EXPIRED"
+            log = (tmp_path / "daemon.log").read_text()
+            assert f"pending_cancel  {sl_cid} " not in log  # no cancel from leand: the venue's expiry ended it
+            assert "OCO: the other order filled" in log
+            return
         d.kill()  # down while the exits work: the take-profit fills, the venue expires the stop-loss
         taker_order(sim, symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="IOC", quantity="40",
                     price=venue(tp_cid)["price"])
