@@ -290,11 +290,17 @@ class PaperVenue:
         pend.clear()
 
     def _sides_for(self, book: OrderBook, sid: str, o: SimOrder) -> int:
-        """Which noted quotes must be in the book before the account's order ``o`` comes: a resting limit
-        order that cannot trade needs only its own side's (a market order there goes ahead of it in the queue
-        at that price, as it would have), and the other side's stays noted; anything else needs both."""
-        if not self.lazy_quotes or book.stops or o.type is not OrderType.LIMIT or \
-                o.time_in_force is not TimeInForce.GTC:
+        """Which noted quotes must be in the book before the account's order ``o`` comes: an order that never
+        rests (market, IOC, FOK) trades only with the other side's; a resting limit order that cannot trade
+        needs only its own side's (a market order there goes ahead of it in the queue at that price, as it
+        would have); the side not needed stays noted. Anything else (a limit that trades and rests, a stop)
+        needs both."""
+        if not self.lazy_quotes or book.stops:
+            return 2
+        t = o.type
+        if t is OrderType.MARKET or (t is OrderType.LIMIT and o.time_in_force is not TimeInForce.GTC):
+            return -o.side
+        if t is not OrderType.LIMIT:
             return 2
         pend = self._pending.get(sid)
         other = pend.get(-o.side) if pend else None
