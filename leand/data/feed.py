@@ -144,10 +144,14 @@ class _SubscriptionStream:
     """Chunks of one subscription in time order, with market-hours filtering and fill-forward."""
 
     def __init__(self, source: LeanDataSource, sub: Subscription, start_ns: int, end_ns: int,
-                 hours: ExchangeHours) -> None:
+                 hours: ExchangeHours, include_start: bool = False) -> None:
         self.source = source
         self.sub = sub
         self.start_ns = start_ns
+        #: keep a bar that ends exactly at the start: LEAN's SubscriptionDataReader skips only data with
+        #: EndTime < start, so a run starting at midnight gets the (always-open) previous day's daily bar at its
+        #: first step; a subscription joining mid-run starts with its next bar
+        self._first_end = start_ns if include_start else start_ns + 1
         self.end_ns = end_ns
         self.hours = hours
         self.last_real: Any = None
@@ -203,8 +207,9 @@ class _SubscriptionStream:
         return union, out
 
     def _clip(self, c: Columns) -> Columns:
-        """Keep what starts inside the run and ends after its start (see DataFeed)."""
-        keep = (c.end_time > self.start_ns) & (c.time <= self.end_ns)
+        """Keep what starts inside the run and ends after its start, or at it for the run's own start (see
+        DataFeed)."""
+        keep = (c.end_time >= self._first_end) & (c.time <= self.end_ns)
         return c if keep.all() else c.take(keep)
 
     def _tick_day(self, d: date, equity: bool) -> Iterator[Chunk]:
@@ -316,7 +321,8 @@ class _AuxStream:
 
 class DataFeed:
     """Bars whose period starts inside [start, end] are delivered (LEAN includes the bar that ends exactly
-    at midnight after the end date), each at its end time; ticks inside (start, end]."""
+    at midnight after the end date, and the one that ends exactly at the start), each at its end time; ticks
+    inside (start, end]."""
 
     def __init__(self, source: LeanDataSource, subscriptions: list[Subscription], start_ns: int, end_ns: int,
                  hours: dict[Symbol, ExchangeHours], batch_size: int = 65536, aux: bool = True,
@@ -347,8 +353,8 @@ class DataFeed:
                                                                                       list[Symbol | None]]:
         """The chunk iterators of ``subscriptions`` from ``start_ns`` (their corporate actions as one more),
         with the symbol each streams (None for several)."""
-        subs = [_SubscriptionStream(self.source, s, start_ns, self.end_ns, self.hours[s.symbol])
-                for s in subscriptions]
+        subs = [_SubscriptionStream(self.source, s, start_ns, self.end_ns, self.hours[s.symbol],
+                                    include_start=not self._joined) for s in subscriptions]
         streams = [s.chunks() for s in subs]
         symbols: list[Symbol | None] = [s.symbol for s in subscriptions]
         if not self._joined:  # the extra streams start with the run

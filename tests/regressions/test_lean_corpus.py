@@ -14,16 +14,11 @@ from corpus_harness import CORPUS, data_dir_for, matches, run
 
 #: algorithms leand does not reproduce yet, and why (each is a PARITY.md row too)
 GAPS: dict[str, str] = {
-    "StableCoinsRegressionAlgorithm": "fees $199400.24 vs $199400.35 (LEAN buys 0.012 BTC more); LEAN's End Equity "
-                                      "implies a final BTC price of 9288.9, which no BTCUSDT bar in the data closes at",
-    "FractionalQuantityRegressionAlgorithm": "cash is now LEAN's (the whole cash book), but after the first fill "
-                                             "(296 BTC at the ask) the next bar's quantity is 293, not LEAN's 296",
-    "BasicSetAccountCurrencyAlgorithm": "quantity and fees match; LEAN's End Equity implies a final BTCEUR price of "
-                                        "5511.87, which no BTCEUR bar holds (leand: 5519.805, the last mid); it is "
-                                        "Coinbase BTCUSD's last close over the last EURUSD mid (6767.46 / 1.22781), "
-                                        "as if LEAN converted BTC through USD",
+    "FractionalQuantityRegressionAlgorithm": "orders (7) and every pre-quit step match (the day's Portfolio.Cash before "
+                                             "the last set_holdings pair is LEAN's End Equity, 113775.23); LEAN's End "
+                                             "Equity is that last equity sample, before the final orders' fills",
     "ScheduledUniverseSelectionModelRegressionAlgorithm": "runs (its own checks of each selection's changes "
-                                                          "pass); 50 of LEAN's 59 orders and 65.6 % turnover "
+                                                          "pass); 51 of LEAN's 59 orders and 65.6 % turnover "
                                                           "against 90.3 %: LEAN trades more",
     "CustomPartialFillModelAlgorithm": "orders (24) and fees match, with LEAN's two scans per time step (one scan "
                                        "gives 14 orders) and 16:00 orders as market-on-open; End Equity is 0.06 % "
