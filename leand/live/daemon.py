@@ -246,11 +246,11 @@ class Daemon:
         for asset in sorted(set(implied) | set(held)):
             a, b = implied.get(asset, 0.0), held.get(asset, 0.0)
             if abs(a - b) > 1e-6 * max(1.0, abs(b)):
-                m = {"kind": "balance", "asset": asset, "journal": a, "venue": b}
+                m = {"kind": "balance", "asset": asset, "journal": a, "at_venue": b}
                 found.append(m)
                 log.warning("reconcile.mismatch", venue=v.id, **m)
         for m in found:
-            m.setdefault("venue", v.id)
+            m["venue"] = v.id
         v.mismatches = found
         return found
 

@@ -67,7 +67,7 @@ def apply_view(j: Journal, view: VenueView) -> list[dict[str, Any]]:
             j.set_status(cid, vo.status, it["updated_ns"], code="RECONCILED",
                          message=f"journal said {it['status']}, venue says {vo.status}")
             mismatches.append({"kind": "status", "client_order_id": cid, "journal": it["status"],
-                               "venue": str(vo.status)})
+                               "at_venue": str(vo.status)})
     for m in mismatches:
         log.warning("reconcile.mismatch", **m)
     return mismatches

@@ -169,3 +169,24 @@ def test_graceful_stop_cancels_and_restart_reconciles(tmp_path: Path) -> None:
     d2.wait_ready()
     assert json.loads(ctl(d2.sock, "--json", "status")[1])["boot"] == 2
     d2.stop()
+
+
+def test_restart_with_a_balance_mismatch_reports_it_and_trades(tmp_path: Path) -> None:
+    """A venue balance that disagrees with the journal (changed while the daemon was down) is a reconcile
+    mismatch naming the venue and the asset, never a crash at start (a log call once raised TypeError here)."""
+    d = Daemon(write_config(tmp_path))
+    d.wait_ready()
+    assert d.stop() == 0
+    venue = d.state / "paper-venue.sqlite"
+    import sqlite3
+
+    with sqlite3.connect(venue) as c:
+        c.execute("UPDATE balances SET amount = amount + 1 WHERE asset = 'USD'")
+    d2 = Daemon(d.cfg)
+    d2.wait_ready()
+    st = json.loads(ctl(d2.sock, "--json", "status")[1])
+    assert st["mismatches_at_start"] >= 1
+    lines = [json.loads(x) for x in (d2.cfg.parent / "daemon.log").read_text().splitlines() if "reconcile.mismatch" in x]
+    assert any(m.get("kind") == "balance" and m.get("asset") == "USD" and m.get("venue") == "paper"
+               and abs(m["at_venue"] - m["journal"] - 1.0) < 1e-6 for m in lines), lines
+    assert d2.stop() == 0
