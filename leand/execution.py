@@ -120,6 +120,15 @@ class ExecutionClient:
         """Two orders now cancel each other (one-cancels-other): a live client journals it; simulated ones need
         nothing."""
 
+    def on_bracket(self, entry: Order, take_profit: float, stop_loss: float, tag: str,
+                   exits: tuple[Order, Order] | None = None) -> None:
+        """A bracket now waits for ``entry`` to fill (``exits``: its exits, sent with it as one venue order list):
+        a live client journals it, so a restart brings it back; simulated ones need nothing."""
+
+    def on_bracket_armed(self, entry: Order) -> None:
+        """``entry``'s bracket no longer waits: its exits are being placed (a live client journals it first, so a
+        restart never arms them twice)."""
+
     def async_modify(self, order: Order) -> bool:
         """True when an update of ``order`` is only a request the venue answers later (update accepted or
         rejected): the order keeps its values until then. Simulated brokerages apply updates at once."""

@@ -68,6 +68,7 @@ from leand.model import (
     TradeTick,
     VenueOrder,
 )
+from leand.orders.contingent import BracketTicket
 from leand.replay.recorder import Recorder
 from leand.replay.records import (
     Ctl,
@@ -130,6 +131,8 @@ class StrategyRunner:
     times_behind: int = 0
     md_conflated: int = 0
     slot_high_water: int = 0
+    #: brackets whose entry filled while leand was down wait for a price to arm their exits (after a restart)
+    brackets_due: bool = False
 
     @property
     def conflated(self) -> int:
@@ -337,6 +340,8 @@ class Daemon:
             # emulated orders never reached the venue: armed again from the journal, type and trigger intact
             self.rearm_emulated(self.journal, engine, self.routes_for, sc.id)
             self.relink(self.journal, engine)
+            self.rebracket(self.journal, engine, sc.id)
+            runner.brackets_due = bool(engine.order_manager.contingent.recovered)
 
     @staticmethod
     def relink(journal: Journal, engine: Engine) -> int:
@@ -354,6 +359,42 @@ class Daemon:
             elif a in by_cid and b in filled and b not in by_cid:
                 log.info("order.oco_restart_cancel", client_order_id=a, other=b)
                 engine.order_manager.cancel(by_cid[a], "OCO: the other order filled while leand was down")
+        return n
+
+    @staticmethod
+    def rebracket(journal: Journal, engine: Engine, sid: str) -> int:
+        """Strategy ``sid``'s brackets that were waiting for their entry when leand stopped: an entry still open
+        waits for its bracket again (a venue list's with its exits); one that filled, or ended part-filled, while
+        leand was down gets its exits armed now, once, for what filled. Returns how many were restored."""
+        waiting = journal.waiting_brackets()
+        if not waiting:
+            return 0
+        intents = {i["client_order_id"]: i for i in journal.intents()}
+        open_by_cid = {o.client_order_id: o for o in engine.open_orders.values()}
+        contingent = engine.order_manager.contingent
+        n = 0
+        for w in waiting:
+            cid = w["client_order_id"]
+            it = intents.get(cid)
+            if it is None or it["strategy"] != sid:
+                continue
+            b = BracketTicket(w["take_profit"], w["stop_loss"], w["tag"] or "")
+            entry = open_by_cid.get(cid)
+            if entry is not None:
+                exits = (open_by_cid.get(w["take_profit_cid"]), open_by_cid.get(w["stop_loss_cid"])) \
+                    if w["list"] else None
+                contingent.restore(entry, b, exits)
+                log.info("order.bracket_restored", strategy=sid, client_order_id=cid, native=bool(w["list"]))
+            elif it["filled"] and not (w["list"] and it["status"] == "filled"):  # a full list: the venue's exits
+                entry = Order(id=0, symbol=Symbol.parse(it["symbol"]), quantity=it["quantity"],
+                              type=OrderType(it["type"]), limit_price=it["limit_price"],
+                              status=OrderStatus(it["status"]), filled_quantity=it["filled"], client_order_id=cid,
+                              strategy_id=sid, created_time=it["created_ns"], tag=it["tag"] or "")
+                log.info("order.bracket_armed_at_restart", strategy=sid, client_order_id=cid, filled=it["filled"])
+                contingent.arm_recovered(entry, b)
+            else:
+                continue
+            n += 1
         return n
 
     def routes_for(self, symbol: Symbol) -> OrderRoutes:
@@ -575,6 +616,8 @@ class Daemon:
                     r.handled += 1
                 else:  # paused/stopped/failed strategies still keep prices current
                     _update_prices(e, item[2])
+                if r.brackets_due:  # the first prices after a restart: exits of entries filled while down
+                    r.brackets_due = e.order_manager.contingent.arm_ready()
             elif kind == "report":
                 rep = item[2]
                 now = time.time_ns()

@@ -93,6 +93,14 @@ class JournaledExecutionClient(EmulatingClient):
     def on_linked(self, a: Order, b: Order) -> None:
         self._effect(self.session.journal.link, a.client_order_id, b.client_order_id)
 
+    def on_bracket(self, entry: Order, take_profit: float, stop_loss: float, tag: str,
+                   exits: tuple[Order, Order] | None = None) -> None:
+        self._effect(self.session.journal.bracket, entry.client_order_id, take_profit, stop_loss, tag,
+                     None if exits is None else (exits[0].client_order_id, exits[1].client_order_id))
+
+    def on_bracket_armed(self, entry: Order) -> None:
+        self._effect(self.session.journal.bracket_armed, entry.client_order_id)
+
     def _journal_triggered(self, order: Order, leg_type: OrderType, now_ns: int) -> None:
         self._effect(self.session.journal.triggered, order.client_order_id, leg_type, now_ns)
 

@@ -187,6 +187,10 @@ class Journal:
             db.table("intents").create_index(["status"])
         if "links" not in db.table_names():  # one-cancels-other pairs, so they survive a restart
             db.table("links").create({"client_order_id": str, "other": str}, pk="client_order_id")
+        if "brackets" not in db.table_names():  # brackets waiting for their entry, so they survive a restart
+            db.table("brackets").create({"client_order_id": str, "take_profit": float, "stop_loss": float,
+                                         "tag": str, "armed": int, "list": int, "take_profit_cid": str,
+                                         "stop_loss_cid": str}, pk="client_order_id")
         cols = {c.name for c in db.table("intents").columns}
         for name, kind in (("emulated", int), ("triggered", int), ("trailing_amount", float), ("trailing_pct", int),
                            ("expire_ns", int)):
@@ -330,6 +334,27 @@ class Journal:
 
     def links(self) -> dict[str, str]:
         return dict(self.conn.execute("SELECT client_order_id, other FROM links").fetchall())
+
+    def bracket(self, cid: str, take_profit: float, stop_loss: float, tag: str,
+                exits: tuple[str, str] | None = None) -> None:
+        """Entry ``cid``'s bracket waits for it to fill (``exits``: the client ids of its exits, sent with it as
+        one venue order list)."""
+        tp_cid, sl_cid = exits if exits is not None else (None, None)
+        with transaction(self.conn):
+            self.conn.execute("INSERT OR REPLACE INTO brackets VALUES (?,?,?,?,0,?,?,?)",
+                              (cid, take_profit, stop_loss, tag, int(exits is not None), tp_cid, sl_cid))
+
+    def bracket_armed(self, cid: str) -> None:
+        """Entry ``cid``'s exits are being placed: a restart must not place them again."""
+        with transaction(self.conn):
+            self.conn.execute("UPDATE brackets SET armed = 1 WHERE client_order_id = ?", (cid,))
+
+    def waiting_brackets(self) -> list[dict[str, Any]]:
+        """Brackets whose exits were not armed yet, each as its row."""
+        cur = self.conn.execute("SELECT client_order_id, take_profit, stop_loss, tag, list, take_profit_cid, "
+                                "stop_loss_cid FROM brackets WHERE armed = 0")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def last_fill_id(self) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(venue_fill_id), 0) FROM fills").fetchone()[0]

@@ -193,6 +193,13 @@ class RoutingClient:
     def on_linked(self, a: Order, b: Order) -> None:
         self.client_for(a.symbol).on_linked(a, b)
 
+    def on_bracket(self, entry: Order, take_profit: float, stop_loss: float, tag: str,
+                   exits: tuple[Order, Order] | None = None) -> None:
+        self.client_for(entry.symbol).on_bracket(entry, take_profit, stop_loss, tag, exits)
+
+    def on_bracket_armed(self, entry: Order) -> None:
+        self.client_for(entry.symbol).on_bracket_armed(entry)
+
     def hold(self, order: Order) -> None:
         self.client_for(order.symbol).hold(order)
 

@@ -61,6 +61,8 @@ class Contingent:
         self.brackets: dict[int, BracketTicket] = {}
         #: entry order id -> its bracket, sent as one venue order list whose exits wait at the venue
         self.pending: dict[int, BracketTicket] = {}
+        #: (entry, bracket) whose entry filled while leand was down, armed once the symbol has a price (restart)
+        self.recovered: list[tuple[Order, BracketTicket]] = []
         #: order id -> the order id whose fill made leand cancel it (an emulated OCO leg being canceled)
         self.canceled_for: dict[int, int] = {}
 
@@ -116,9 +118,11 @@ class Contingent:
         if not native or tp is None or sl is None:  # the entry went alone: the exits are armed when it fills
             if entry.status.is_open:
                 self.brackets[entry.id] = b
+                brokerage.on_bracket(entry, b.take_profit_price, b.stop_loss_price, b.tag)
             return
         b.take_profit, b.stop_loss = tp, sl
         self.pending[entry.id] = b
+        brokerage.on_bracket(entry, b.take_profit_price, b.stop_loss_price, b.tag, (tp.order, sl.order))
         self.link(tp.order_id, sl.order_id)
         for t in (tp, sl):
             m.emit(t.order, t.order.status, code="OTOCO",
@@ -155,6 +159,7 @@ class Contingent:
                                "emulated one-cancels-other pair has this window, a venue's own list has not")
         if not order.status.is_open:
             if self.pending.pop(order.id, None) is not None:
+                self.manager.engine.brokerage.on_bracket_armed(order)
                 return  # the venue places the list's exits now
             self._arm(order)
 
@@ -169,14 +174,51 @@ class Contingent:
             self.brackets[order.id] = b
         self._arm(order)
 
+    def restore(self, entry: Order, b: BracketTicket, exits: tuple[Order | None, Order | None] | None) -> None:
+        """After a restart: ``entry`` (adopted again, still open) waits for its bracket again; ``exits`` not None:
+        the bracket went as one venue list, whose exits (those adopted again) wait at the venue."""
+        tickets = self.manager.tickets
+        b.entry = tickets.get(entry.id)
+        if exits is None:
+            self.brackets[entry.id] = b
+            return
+        tp, sl = exits
+        b.take_profit = tickets.get(tp.id) if tp is not None else None
+        b.stop_loss = tickets.get(sl.id) if sl is not None else None
+        self.pending[entry.id] = b
+
+    def arm_recovered(self, entry: Order, b: BracketTicket) -> bool:
+        """After a restart: ``entry`` filled (or ended part-filled) while leand was down and its bracket was not
+        armed: its exits are armed once, for what filled, as soon as the symbol has a price (orders need one).
+        True while some wait for a price (then call :meth:`arm_ready` as prices come)."""
+        self.recovered.append((entry, b))
+        return self.arm_ready()
+
+    def arm_ready(self) -> bool:
+        """Arm the recovered brackets whose symbol has a price now; True while some still wait for one."""
+        securities = self.manager.engine.securities
+        waiting = []
+        for entry, b in self.recovered:
+            sec = securities.get(entry.symbol)
+            if sec is not None and sec.price == 0:
+                waiting.append((entry, b))
+            else:
+                self._arm_bracket(entry, b)
+        self.recovered = waiting
+        return bool(waiting)
+
     def _arm(self, entry: Order) -> None:
         b = self.brackets.pop(entry.id, None)
         if b is None or not entry.filled_quantity:
             return
+        self._arm_bracket(entry, b)
+
+    def _arm_bracket(self, entry: Order, b: BracketTicket) -> None:
         m = self.manager
         qty = -entry.filled_quantity
         tag = b.tag or "bracket"
         brokerage = m.engine.brokerage
+        brokerage.on_bracket_armed(entry)  # journaled before the exits: a crash in between never arms them twice
         native = brokerage.collect_oco(entry)  # a venue with order lists gets the exits as one OCO list
         tp = m.submit(entry.symbol, qty, OrderType.LIMIT, limit_price=b.take_profit_price, tag=f"{tag} take-profit")
         sl = m.submit(entry.symbol, qty, OrderType.STOP_MARKET, stop_price=b.stop_loss_price, tag=f"{tag} stop-loss")

@@ -280,6 +280,7 @@ class OrderManager:
         if bracket is not None:  # its exits are armed when this entry fills (maybe inside submit below)
             bracket.entry = ticket
             self.contingent.brackets[oid] = bracket
+            brokerage.on_bracket(order, bracket.take_profit_price, bracket.stop_loss_price, bracket.tag)
         if asynchronous and order_type is OrderType.MARKET:
             deferred = getattr(brokerage, "deferred", None)
             if deferred is not None:  # filled with the next data, not now (LEAN's asynchronous orders)
