@@ -340,8 +340,8 @@ class Daemon:
             # emulated orders never reached the venue: armed again from the journal, type and trigger intact
             self.rearm_emulated(self.journal, engine, self.routes_for, sc.id)
             self.relink(self.journal, engine)
-            self.rebracket(self.journal, engine, sc.id)
-            runner.brackets_due = bool(engine.order_manager.contingent.recovered)
+            # until the first prices: an entry that filled while down, or fills before a quote came, is armed then
+            runner.brackets_due = self.rebracket(self.journal, engine, sc.id) > 0
 
     @staticmethod
     def relink(journal: Journal, engine: Engine) -> int:
@@ -616,7 +616,7 @@ class Daemon:
                     r.handled += 1
                 else:  # paused/stopped/failed strategies still keep prices current
                     _update_prices(e, item[2])
-                if r.brackets_due:  # the first prices after a restart: exits of entries filled while down
+                if r.brackets_due:  # the first prices after a restart: exits of entries filled meanwhile
                     r.brackets_due = e.order_manager.contingent.arm_ready()
             elif kind == "report":
                 rep = item[2]

@@ -211,6 +211,10 @@ class Contingent:
         b = self.brackets.pop(entry.id, None)
         if b is None or not entry.filled_quantity:
             return
+        sec = self.manager.engine.securities.get(entry.symbol)
+        if sec is not None and sec.price == 0:  # just restarted, no quote yet: armed with the first price
+            self.recovered.append((entry, b))
+            return
         self._arm_bracket(entry, b)
 
     def _arm_bracket(self, entry: Order, b: BracketTicket) -> None:
