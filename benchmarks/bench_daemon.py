@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests" / "live"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from daemon_util import write_config  # noqa: E402
-from hotpath_util import rss_mb, summary, ws_floor  # noqa: E402
+from hotpath_util import rss_mb, summary, taker_config, ws_floor  # noqa: E402
 
 from leand.model import QuoteTick  # noqa: E402
 
@@ -139,23 +139,7 @@ def tick_to_order(tmp: Path, rates: list[int], seconds: float, soak_rate: int, s
     from leand.live.config import load_config
     from leand.live.daemon import Daemon
 
-    path = tmp / "leand.toml"
-    path.write_text(f"""
-state_dir = "{tmp / 'state'}"
-log_format = "json"
-log_level = "error"
-snapshot_interval_s = 30
-equity_interval_s = 0
-[venue]
-rate_hz = 1000
-seed = 11
-[[strategies]]
-id = "taker"
-file = "{ROOT / 'benchmarks' / 'strategies' / 'taker.py'}"
-isolation = "inline"  # measured inline even if a loaded machine stalls three handler calls in a row
-[risk.global]
-max_order_quantity = 1.0
-""" + ("" if conflate_after_ms is None else f"[hot_path]\nconflate_after_ms = {conflate_after_ms}\n"))
+    path = taker_config(tmp, conflate_after_ms)
     cfg = load_config(path)
     logs.configure("error", "json")
 

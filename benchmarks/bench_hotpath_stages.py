@@ -28,6 +28,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from hotpath_util import taker_config  # noqa: E402
+
 from leand.model import QuoteTick  # noqa: E402
 
 marks: list[tuple[str, int]] = []
@@ -80,25 +83,8 @@ def run(n: int, every: int, cpu: bool) -> None:
 
     clock = time.thread_time_ns if cpu else time.perf_counter_ns
     tmp = Path(tempfile.mkdtemp())
-    (tmp / "leand.toml").write_text(f"""
-state_dir = "{tmp / 'state'}"
-log_format = "json"
-log_level = "error"
-snapshot_interval_s = 30
-equity_interval_s = 0
-[venue]
-rate_hz = 1000
-seed = 11
-[[strategies]]
-id = "taker"
-file = "{ROOT / 'benchmarks' / 'strategies' / 'taker.py'}"
-isolation = "inline"
-[risk.global]
-max_order_quantity = 1.0
-[hot_path]
-conflate_after_ms = 1000000
-""")
-    cfg = load_config(tmp / "leand.toml")
+    cfg_path = taker_config(tmp, 1000000)
+    cfg = load_config(cfg_path)
     logs.configure("error", "json")
 
     class BenchDaemon(Daemon):

@@ -1,5 +1,5 @@
-"""What bench_daemon.py and bench_binance_adapter.py share: the floor (a WebSocket round trip between two Python
-processes on loopback), percentiles, and the process's RSS."""
+"""What the hot-path benchmarks share: the floor (a WebSocket round trip between two Python processes on
+loopback), percentiles, the process's RSS, and the paper-venue taker daemon's config."""
 
 from __future__ import annotations
 
@@ -83,3 +83,27 @@ def rss_mb(pid: int | None = None) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def taker_config(tmp: Path, conflate_after_ms: float | None = None) -> Path:
+    """The config bench_daemon.py and bench_hotpath_stages.py run: the paper venue and the taker strategy,
+    measured inline even if a loaded machine stalls three handler calls in a row."""
+    taker = Path(__file__).resolve().parent / "strategies" / "taker.py"
+    path = tmp / "leand.toml"
+    path.write_text(f"""
+state_dir = "{tmp / 'state'}"
+log_format = "json"
+log_level = "error"
+snapshot_interval_s = 30
+equity_interval_s = 0
+[venue]
+rate_hz = 1000
+seed = 11
+[[strategies]]
+id = "taker"
+file = "{taker}"
+isolation = "inline"
+[risk.global]
+max_order_quantity = 1.0
+""" + ("" if conflate_after_ms is None else f"[hot_path]\nconflate_after_ms = {conflate_after_ms}\n"))
+    return path
