@@ -80,6 +80,21 @@ def feedable(updater: Any) -> SMA | None:
     return ind
 
 
+def _brought_up_to_date(name: str) -> Any:
+    """A state attribute of a fed SMA: reading or writing it first makes the object a plain SMA again, up to
+    date with the bars fed so far, and then goes to the plain attribute."""
+
+    def get(self: FedSMA) -> Any:
+        self._leave()
+        return getattr(self, name)
+
+    def set_(self: FedSMA, v: Any) -> None:
+        self._leave()
+        setattr(self, name, v)
+
+    return property(get, set_)
+
+
 class FedSMA(SMA):
     """An SMA while a :class:`BarRun` feeds it (see the module's docstring)."""
 
@@ -121,55 +136,11 @@ class FedSMA(SMA):
         self._time = v
 
     # the rest of the state: brought up to date on first touch
-    @property
-    def window(self) -> Any:
-        self._leave()
-        return self.window
-
-    @window.setter
-    def window(self, v: Any) -> None:
-        self._leave()
-        self.window = v
-
-    @property
-    def _consumers(self) -> list[Indicator]:
-        self._leave()
-        return self._consumers
-
-    @_consumers.setter
-    def _consumers(self, v: list[Indicator]) -> None:
-        self._leave()
-        self._consumers = v
-
-    @property
-    def _buf(self) -> list[float]:
-        self._leave()
-        return self._buf
-
-    @_buf.setter
-    def _buf(self, v: list[float]) -> None:
-        self._leave()
-        self._buf = v
-
-    @property
-    def _i(self) -> int:
-        self._leave()
-        return self._i
-
-    @_i.setter
-    def _i(self, v: int) -> None:
-        self._leave()
-        self._i = v
-
-    @property
-    def _sum(self) -> float:
-        self._leave()
-        return self._sum
-
-    @_sum.setter
-    def _sum(self, v: float) -> None:
-        self._leave()
-        self._sum = v
+    window = _brought_up_to_date("window")
+    _consumers = _brought_up_to_date("_consumers")
+    _buf = _brought_up_to_date("_buf")
+    _i = _brought_up_to_date("_i")
+    _sum = _brought_up_to_date("_sum")
 
     def update(self, time: int, value: float) -> bool:
         self._leave()
