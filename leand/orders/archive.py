@@ -50,6 +50,7 @@ _TERMINAL = frozenset(s._name_ for s in OrderStatus if not s.is_open)
 _enc = msgspec.msgpack.Encoder()
 _astuple = msgspec.structs.astuple
 T = TypeVar("T", bound=msgspec.Struct)
+V = TypeVar("V")
 
 
 def _needs_convert(tp: Any) -> bool:
@@ -329,6 +330,10 @@ class OrderArchive:
     def archived_ids(self) -> np.ndarray:
         return np.flatnonzero(self._loc >= 0)
 
+    def archived_ticket_ids(self) -> np.ndarray:
+        loc = self._loc
+        return np.flatnonzero((loc >= 0) & ((loc >> _TICKET_BIT) & 1 == 1))
+
     def fill_count(self) -> int:
         return self.fills_packed
 
@@ -340,91 +345,35 @@ class OrderArchive:
         self._spill.close()
 
 
-class OrderStore(dict[int, Order]):
-    """Every order by id: a dict of the live ones that also answers for the archived ones (``OrderArchive``)."""
+class _ArchiveBacked(dict[int, V]):
+    """A dict of the live entries by order id that also answers for the archived ones (``OrderArchive``):
+    a lookup brings an archived entry back as a live object, iteration yields archived ones as copies."""
 
     _archive: OrderArchive | None = None
 
-    def __missing__(self, oid: int) -> Order:
-        a = self._archive
-        if a is not None and a.promote(oid):
-            return dict.__getitem__(self, oid)
-        raise KeyError(oid)
+    # what differs between orders and tickets
+    def _archived(self, a: OrderArchive, oid: int) -> bool:
+        raise NotImplementedError
 
-    def get(self, oid: int, default: Any = None) -> Any:
-        o = dict.get(self, oid)
-        if o is not None:
-            return o
-        a = self._archive
-        if a is not None and a.promote(oid):
-            return dict.__getitem__(self, oid)
-        return default
+    def _archived_count(self, a: OrderArchive) -> int:
+        raise NotImplementedError
 
-    def __contains__(self, oid: object) -> bool:
-        if dict.__contains__(self, oid):
-            return True
-        a = self._archive
-        return a is not None and isinstance(oid, int) and a.has(oid)
+    def _archived_ids(self, a: OrderArchive) -> np.ndarray:
+        raise NotImplementedError
 
-    def __len__(self) -> int:
-        a = self._archive
-        return dict.__len__(self) + (a.count if a is not None else 0)
+    def _copy_of(self, a: OrderArchive, oid: int) -> V | None:
+        raise NotImplementedError
 
-    def __bool__(self) -> bool:
-        return len(self) > 0
-
-    def _ids(self) -> list[int]:
-        a = self._archive
-        live = list(dict.__iter__(self))
-        if a is None or not a.count:
-            return sorted(live)
-        return sorted(live + a.archived_ids().tolist())
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._ids())
-
-    def keys(self) -> list[int]:  # type: ignore[override]
-        return self._ids()
-
-    def values(self) -> Iterator[Order]:  # type: ignore[override]
-        """Every order in id order; archived ones as copies (they stay archived)."""
-        a = self._archive
-        dget = dict.get
-        for oid in self._ids():
-            o = dget(self, oid)
-            yield o if o is not None or a is None else a.order_copy(oid)  # type: ignore[misc]
-
-    def items(self) -> Iterator[tuple[int, Order]]:  # type: ignore[override]
-        for o in self.values():
-            yield o.id, o
-
-    def copy(self) -> dict[int, Order]:
-        return {o.id: o for o in self.values()}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, dict) and dict(self.items()) == dict(other.items())
-
-    __hash__ = None
-
-    def __repr__(self) -> str:
-        return f"OrderStore({dict.__len__(self)} live, {len(self) - dict.__len__(self)} archived)"
-
-
-class TicketStore(dict[int, OrderTicket]):
-    """Every order's ticket by order id: the live ones, and the archived ones on request (``OrderArchive``)."""
-
-    _archive: OrderArchive | None = None
-
-    def __missing__(self, oid: int) -> OrderTicket:
+    def __missing__(self, oid: int) -> V:
         a = self._archive
         if a is not None and a.promote(oid) and dict.__contains__(self, oid):
             return dict.__getitem__(self, oid)
         raise KeyError(oid)
 
     def get(self, oid: int, default: Any = None) -> Any:
-        t = dict.get(self, oid)
-        if t is not None:
-            return t
+        v = dict.get(self, oid)
+        if v is not None:
+            return v
         a = self._archive
         if a is not None and a.promote(oid):
             return dict.get(self, oid, default)
@@ -434,45 +383,91 @@ class TicketStore(dict[int, OrderTicket]):
         if dict.__contains__(self, oid):
             return True
         a = self._archive
-        return a is not None and isinstance(oid, int) and a.has_ticket(oid)
-
-    def values(self) -> Iterator[OrderTicket]:  # type: ignore[override]
-        """Every ticket in order id order; archived ones as copies (they stay archived)."""
-        a = self._archive
-        dget = dict.get
-        for oid in self._ticket_ids():
-            t = dget(self, oid)
-            if t is None and a is not None:
-                t = a.ticket_copy(oid)
-            if t is not None:
-                yield t
-
-    def items(self) -> Iterator[tuple[int, OrderTicket]]:  # type: ignore[override]
-        for t in self.values():
-            yield t.order_id, t
-
-    def _ticket_ids(self) -> list[int]:
-        a = self._archive
-        live = list(dict.__iter__(self))
-        if a is None or not a.ticket_count:
-            return sorted(live)
-        loc = a._loc
-        return sorted(live + np.flatnonzero((loc >= 0) & ((loc >> _TICKET_BIT) & 1 == 1)).tolist())
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._ticket_ids())
-
-    def keys(self) -> list[int]:  # type: ignore[override]
-        return self._ticket_ids()
+        return a is not None and isinstance(oid, int) and self._archived(a, oid)
 
     def __len__(self) -> int:
         a = self._archive
-        return dict.__len__(self) + (a.ticket_count if a is not None else 0)
+        return dict.__len__(self) + (self._archived_count(a) if a is not None else 0)
 
     def __bool__(self) -> bool:
         return len(self) > 0
 
+    def _ids(self) -> list[int]:
+        a = self._archive
+        live = list(dict.__iter__(self))
+        if a is None or not self._archived_count(a):
+            return sorted(live)
+        return sorted(live + self._archived_ids(a).tolist())
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids())
+
+    def keys(self) -> list[int]:  # type: ignore[override]
+        return self._ids()
+
+    def values(self) -> Iterator[V]:  # type: ignore[override]
+        """Every entry in order id order; archived ones as copies (they stay archived)."""
+        a = self._archive
+        dget = dict.get
+        for oid in self._ids():
+            v = dget(self, oid)
+            if v is None and a is not None:
+                v = self._copy_of(a, oid)
+            if v is not None:
+                yield v
+
+    def items(self) -> Iterator[tuple[int, V]]:  # type: ignore[override]
+        a = self._archive
+        dget = dict.get
+        for oid in self._ids():
+            v = dget(self, oid)
+            if v is None and a is not None:
+                v = self._copy_of(a, oid)
+            if v is not None:
+                yield oid, v
+
     __hash__ = None
+
+
+class OrderStore(_ArchiveBacked[Order]):
+    """Every order by id: a dict of the live ones that also answers for the archived ones (``OrderArchive``)."""
+
+    def _archived(self, a: OrderArchive, oid: int) -> bool:
+        return a.has(oid)
+
+    def _archived_count(self, a: OrderArchive) -> int:
+        return a.count
+
+    def _archived_ids(self, a: OrderArchive) -> np.ndarray:
+        return a.archived_ids()
+
+    def _copy_of(self, a: OrderArchive, oid: int) -> Order | None:
+        return a.order_copy(oid)
+
+    def copy(self) -> dict[int, Order]:
+        return {o.id: o for o in self.values()}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict) and dict(self.items()) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"OrderStore({dict.__len__(self)} live, {len(self) - dict.__len__(self)} archived)"
+
+
+class TicketStore(_ArchiveBacked[OrderTicket]):
+    """Every order's ticket by order id: the live ones, and the archived ones on request (``OrderArchive``)."""
+
+    def _archived(self, a: OrderArchive, oid: int) -> bool:
+        return a.has_ticket(oid)
+
+    def _archived_count(self, a: OrderArchive) -> int:
+        return a.ticket_count
+
+    def _archived_ids(self, a: OrderArchive) -> np.ndarray:
+        return a.archived_ticket_ids()
+
+    def _copy_of(self, a: OrderArchive, oid: int) -> OrderTicket | None:
+        return a.ticket_copy(oid)
 
     def __repr__(self) -> str:
         return f"TicketStore({dict.__len__(self)} live)"

@@ -80,12 +80,12 @@ def _run(mask: int) -> tuple[Engine, dict[str, Any]]:
                 [(u.fields, u.time, u.response) for u in t.update_requests], t.cancel_request, str(t))
 
     ids = [o.id for o in tx.get_orders()]
-    seen = {
+    seen = {  # reads that leave archived entries archived (copies) before the lookups that promote them
+        "tickets": [ticket(t) for t in tx.get_order_tickets()],
         "orders": [b(o) for o in tx.get_orders()],
         "by_id": [b(tx.get_order_by_id(i)) for i in ids],
         "filled": [o.id for o in tx.get_orders(lambda o: o.status is OrderStatus.FILLED)],
         "count": tx.orders_count,
-        "tickets": [ticket(t) for t in tx.get_order_tickets()],
         "ticket_by_id": [ticket(tx.get_order_ticket(i)) for i in ids],
         "fills": [b(f) for f in e.fills],
         "last_fill": b(e.fills[-1]),
