@@ -139,6 +139,11 @@ class OrderStore(Protocol):
 
     def fill_ids(self) -> set[int]: ...
 
+    def fills_complete_through(self) -> int:
+        """The highest fill id ``n`` with every id ``1 .. n`` journaled (0: not even id 1): where a venue whose
+        fill ids count up by one recovers from (fills are not always journaled in id order)."""
+        ...
+
 
 @runtime_checkable
 class DataClient(Protocol):

@@ -69,10 +69,12 @@ class PaperExecutionClient:
         return self.venue.balances()
 
     def reconcile(self) -> VenueView:
-        """The account as the venue's store holds it: fills after the journal's last one, and every order the
-        journal had open looked up by its client order id."""
+        """The account as the venue's store holds it: every fill after the journal's unbroken run of fill ids
+        (not after its highest one: a fill journaled after a later one leaves a gap a crash can keep open; what
+        the journal has past the gap comes again and is dropped by fill id), and every order the journal had
+        open looked up by its client order id."""
         v = self.venue
-        return VenueView(open_orders=v.open_orders(), fills=v.fills_since(self.store.last_fill_id()),
+        return VenueView(open_orders=v.open_orders(), fills=v.fills_since(self.store.fills_complete_through()),
                          orders={it["client_order_id"]: v.order_by_client_id(it["client_order_id"])
                                  for it in self.store.open_intents()},
                          balances=v.balances())

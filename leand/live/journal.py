@@ -368,6 +368,28 @@ class Journal:
     def fill_ids(self) -> set[int]:
         return {r[0] for r in self.conn.execute("SELECT venue_fill_id FROM fills")}
 
+    def fills_complete_through(self, lo: int = 0, hi: int | None = None) -> int:
+        """The highest fill id ``n`` in ``(lo, hi)`` with every id ``lo + 1 .. n`` journaled (``lo`` when
+        ``lo + 1`` is not). A venue whose fill ids count up by one (the paper venue's) recovers the fills after
+        this, not after the highest id: fills are not always journaled in id order (a strategy's market order
+        on the quote that filled its resting order is journaled before that quote's fills), so a crash can
+        leave a gap under the highest id, and the gap is what a restart must recover. Ids are never deleted,
+        so the end found is kept (meta ``fills_complete:<lo>``) and the next call scans only past it."""
+        key = f"fills_complete:{lo}"
+        start = n = max(lo, int(self.get(key) or lo))
+        q = "SELECT venue_fill_id FROM fills WHERE venue_fill_id > ?"
+        args: tuple[int, ...] = (n,)
+        if hi is not None:
+            q += " AND venue_fill_id < ?"
+            args = (n, hi)
+        for (fid,) in self.conn.execute(q + " ORDER BY venue_fill_id", args):
+            if fid != n + 1:
+                break
+            n = fid
+        if n > start:
+            self.put(key, n)
+        return n
+
     def strategy_of(self, cid: str) -> str | None:
         """The strategy whose intent ``cid`` is (None: no such intent)."""
         if cid in self._pending_cids:

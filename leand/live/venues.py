@@ -62,6 +62,9 @@ class VenueStore:
         lo, hi = self.offset, self.offset + FILL_ID_SPAN
         return {f - lo for f in self.journal.fill_ids() if lo <= f < hi}
 
+    def fills_complete_through(self) -> int:
+        return self.journal.fills_complete_through(self.offset, self.offset + FILL_ID_SPAN) - self.offset
+
 
 @dataclass
 class Venue:

@@ -86,3 +86,43 @@ def test_paper_venue_restarted_still_fills_and_cancels_its_open_orders(tmp_path:
     assert [(r.client_order_id, r.status, r.fill_price) for r in filled] == [("s-1-5", "filled", 99.0),
                                                                             ("s-1-7", "filled", 97.0)]
     assert v2.on_quote(QuoteTick(BTC, 7, 95.0, 1, 96.0, 1)) == []
+
+
+def test_a_fill_journaled_after_a_later_one_is_recovered(tmp_path: Path) -> None:
+    """The venue has fills 1, 2 and 3; the journal got 1 and 3 (3 was journaled before 2, then the daemon died):
+    the restart recovers 2, which is below the journal's highest fill id."""
+    v, j, s = setup(tmp_path)
+    reps = []
+    for n, px in ((1, 99.0), (2, 98.0), (3, 97.0)):
+        cid = f"s-1-{n}"
+        j.intent(cid, "s", BTC, 1.0, "limit", px, None, "gtc", "", 10, 1)
+        reps += [r for r in v.submit(cid, BTC, 1.0, "limit", px, 11) if not r.fill_quantity]
+    reps += v.on_quote(QuoteTick(BTC, 12, 95.0, 3, 96.0, 3))  # all three fill on one quote: ids 1, 2, 3
+    fills = {r.fill_id: r for r in reps if r.fill_quantity}
+    assert sorted(fills) == [1, 2, 3]
+    for r in reps:
+        if not r.fill_quantity:
+            persist_report(j, r)
+    persist_report(j, fills[1])
+    persist_report(j, fills[3])  # out of id order: 2 never made it
+    assert j.last_fill_id() == 3 and j.fills_complete_through() == 1
+    mism = reconcile(j, s)
+    assert [(m["kind"], m["fill_id"]) for m in mism] == [("fill_recovered", 2)]
+    assert sorted(j.fill_ids()) == [1, 2, 3] and j.fills_complete_through() == 3
+    assert reconcile(j, s) == []  # idempotent
+
+
+def test_fills_complete_through_each_venues_range(tmp_path: Path) -> None:
+    from leand.live.venues import FILL_ID_SPAN, VenueStore
+
+    j = Journal(tmp_path / "journal.sqlite")
+    for fid in (1, 2, 4, FILL_ID_SPAN + 2, FILL_ID_SPAN + 1, FILL_ID_SPAN + 3):
+        j.fill(fid, "x", "BTCUSD", 1.0, 1.0, 0.0, "USD", "taker", 1, "filled")
+    assert j.fills_complete_through() == 2
+    first, second = VenueStore(j, [], 0), VenueStore(j, [], 1)
+    assert first.fills_complete_through() == 2 and second.fills_complete_through() == 3
+    assert VenueStore(j, [], 2).fills_complete_through() == 0
+    j.fill(3, "x", "BTCUSD", 1.0, 1.0, 0.0, "USD", "taker", 1, "filled")
+    assert first.fills_complete_through() == 4  # from the end it found before, which is kept
+    j.close()
+    assert Journal(tmp_path / "journal.sqlite").get("fills_complete:0") == "4"
