@@ -102,6 +102,9 @@ class _NoIntents:
     def fill_ids(self) -> set[int]:
         return set()
 
+    def fills_complete_through(self) -> int:
+        return 0
+
 
 def test_builtin_clients_satisfy_the_protocols(tmp_path: Path) -> None:
     from leand.live.journal import Journal
