@@ -144,6 +144,11 @@ class OrderStore(Protocol):
         fill ids count up by one recovers from (fills are not always journaled in id order)."""
         ...
 
+    def fill_floor(self, lo: int, hi: int, window_ns: int) -> tuple[int | None, int | None]:
+        """For fill ids that grow with the venue's time: the highest in ``[lo, hi)`` at least ``window_ns``
+        older than the newest there (None: none), and the newest's time in ns (None: no fill there)."""
+        ...
+
 
 @runtime_checkable
 class DataClient(Protocol):

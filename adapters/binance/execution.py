@@ -90,6 +90,11 @@ RANK = STATUS_RANK
 _CLOSED = (_S.CANCELED, _S.REJECTED, _S.EXPIRED)
 TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK", TimeInForce.DAY: "GTC"}
 TRADE_ID_SPAN = 10 ** 12
+#: how far (venue time) a trade's report may trail a later trade's of the same symbol into the journal: an order's
+#: answer carries its own trades before the user stream tells of a resting order's earlier one, and a strategy
+#: answering a market-data print sends before its resting order's report arrives. A snapshot asks again for every
+#: trade this much older than the journal's newest (those it has are dropped by trade id)
+REPORT_REORDER_NS = 60 * 1_000_000_000
 _user_event = msgspec.json.Decoder(UserEvent)
 
 
@@ -339,10 +344,13 @@ class BinanceExecutionClient:
         balances = {b.asset: float(b.free) + float(b.locked) for b in acct.balances}
         opened: list[QueryOrder] = []
         trades: list[MyTrade] = []
+        have = self.store.fill_ids()
         for sym in self.symbols:
             body = await r.request("GET", "/api/v3/openOrders", {"symbol": sym}, signed=True, weight=6)
             opened += decode(body, list[QueryOrder])
-            trades += await self._trades_since(sym, self._last_trade_id(sym))
+            last_id, since_ms = self._recovery_start(sym)
+            trades += [t for t in await self._trades_since(sym, last_id)
+                       if t.time >= since_ms and fill_key(self.index[sym], t.id) not in have]
         cids = dict(self._order_cids)
         for o in opened:
             cids[(o.symbol, o.orderId)] = o.clientOrderId
@@ -366,10 +374,18 @@ class BinanceExecutionClient:
         self._order_cids.update(cids)
         return VenueState(balances=balances, open_orders=opened, trades=trades, queried=queried, order_cids=cids)
 
-    def _last_trade_id(self, sym: str) -> int:
+    def _recovery_start(self, sym: str) -> tuple[int, int]:
+        """Where the trades a snapshot needs start: the last trade id surely journaled with all before it (-1:
+        ask for the newest trades), and the time (ms) before which a trade is not asked for. Not the journal's
+        highest trade id: one symbol's trades are not always journaled in id order (``REPORT_REORDER_NS``), so a
+        crash can leave a gap under it. Trade ids grow with time, so every trade in the window past the floor is
+        asked for again; with no journaled trade that old, the newest page is, from the window's start (older
+        trades there were never this journal's)."""
         lo = self.index[sym] * TRADE_ID_SPAN
-        top = self.store.max_fill_id(lo, lo + TRADE_ID_SPAN)
-        return top - lo if top is not None else -1
+        floor, newest = self.store.fill_floor(lo, lo + TRADE_ID_SPAN, REPORT_REORDER_NS)
+        if floor is not None:
+            return floor - lo, 0
+        return -1, 0 if newest is None else (newest - REPORT_REORDER_NS) // 1_000_000
 
     async def _trades_since(self, sym: str, last_id: int) -> list[MyTrade]:
         out: list[MyTrade] = []

@@ -390,6 +390,21 @@ class Journal:
             self.put(key, n)
         return n
 
+    def fill_floor(self, lo: int, hi: int, window_ns: int) -> tuple[int | None, int | None]:
+        """For a venue whose fill ids grow with its time (Binance's trade ids, per symbol): the highest fill id
+        in ``[lo, hi)`` at least ``window_ns`` older, by the venue's time, than the newest there (None: none
+        that old), and the newest's time (None: no fill there). A fill journaled after a later one leaves a gap
+        under the highest id; recovering from the floor asks again for every trade in the window. Reads only
+        the fills in the window (newest first, by primary key)."""
+        newest: int | None = None
+        for fid, t in self.conn.execute("SELECT venue_fill_id, time_ns FROM fills WHERE venue_fill_id >= ? AND "
+                                        "venue_fill_id < ? ORDER BY venue_fill_id DESC", (lo, hi)):
+            if newest is None:
+                newest = t
+            elif t <= newest - window_ns:
+                return fid, newest
+        return None, newest
+
     def strategy_of(self, cid: str) -> str | None:
         """The strategy whose intent ``cid`` is (None: no such intent)."""
         if cid in self._pending_cids:

@@ -65,6 +65,10 @@ class VenueStore:
     def fills_complete_through(self) -> int:
         return self.journal.fills_complete_through(self.offset, self.offset + FILL_ID_SPAN) - self.offset
 
+    def fill_floor(self, lo: int, hi: int, window_ns: int) -> tuple[int | None, int | None]:
+        floor, newest = self.journal.fill_floor(lo + self.offset, hi + self.offset, window_ns)
+        return (None if floor is None else floor - self.offset), newest
+
 
 @dataclass
 class Venue:
