@@ -709,6 +709,7 @@ class Daemon:
             if time.monotonic() >= next_prune:  # closed orders' routes (the journal answers for them)
                 for v in self.venues.values():
                     self._safe(v.session.prune)
+                self._safe(self.journal.prune_brackets)  # and brackets that are done
                 next_prune = time.monotonic() + 1.0
             for r in self.runners.values():  # closed orders beyond the recent window, packed a few at a time
                 if r.buffer is None:  # an inline strategy: its engine is this thread's
@@ -1035,6 +1036,7 @@ class Daemon:
             await asyncio.to_thread(self.hot.stop, r)
         self._snapshot_all()
         self._safe(self._sample_equity)
+        self._safe(self.journal.prune_brackets)
         await self.ctl.stop()
         if self.http is not None:
             await self.http.stop()

@@ -26,6 +26,8 @@ from leand.model import STATUS_RANK, Fill, LiquiditySide, OrderStatus, OrderType
 OPEN_STATES = tuple(s.value for s in OrderStatus if s.is_open)
 _RANK = {s.value: r for s, r in STATUS_RANK.items()}
 _RANK.update({"intent": 0, "sent": 1, "not_sent": 4})  # journals written before statuses were typed
+#: statuses an order never leaves
+_FINAL = tuple(s for s, r in _RANK.items() if r >= 4)
 #: a status record with this code marks an emulated order's trigger instead of moving its status
 TRIGGERED = "EMULATED_TRIGGERED"
 _DIGITS = "0123456789"
@@ -355,6 +357,20 @@ class Journal:
                                 "stop_loss_cid FROM brackets WHERE armed = 0")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def prune_brackets(self) -> int:
+        """Forget the brackets that are done: armed (their exits are orders of their own, journaled and linked
+        one-cancels-other) or whose entry ended with nothing filled (nothing to protect; the order manager let
+        it go then too). A restart only ever reads the others; before, every bracket ever placed stayed in the
+        table and was read again at every start. Returns how many rows went."""
+        if self.conn.execute("SELECT 1 FROM brackets LIMIT 1").fetchone() is None:
+            return 0
+        self.absorb()  # the entries' closing statuses
+        with transaction(self.conn):
+            cur = self.conn.execute(
+                f"DELETE FROM brackets WHERE armed = 1 OR client_order_id IN (SELECT client_order_id FROM intents "
+                f"WHERE status IN ({','.join('?' * len(_FINAL))}) AND filled = 0)", _FINAL)
+        return cur.rowcount
 
     def last_fill_id(self) -> int:
         return self.conn.execute("SELECT COALESCE(MAX(venue_fill_id), 0) FROM fills").fetchone()[0]

@@ -62,7 +62,8 @@ def test_native_bracket_entry_part_filled_after_restart_gets_new_exits(tmp_path:
         assert requests(sim, "/api/v3/orderList/oco", "orderList.place.oco")["ws"] == 1  # one OCO list, once
         time.sleep(1.0)
         assert new_exits() is not None  # and nothing more
-        assert rows(db, "SELECT armed FROM brackets WHERE client_order_id = ?", (entry_cid,)) == [(1,)]
+        # armed (pruned once the journal's upkeep has seen it): nothing waits for a restart to arm it again
+        assert rows(db, "SELECT armed FROM brackets WHERE client_order_id = ?", (entry_cid,)) in ([(1,)], [])
     finally:
         if d.proc.poll() is None:
             d.stop()

@@ -126,3 +126,23 @@ def test_fills_complete_through_each_venues_range(tmp_path: Path) -> None:
     assert first.fills_complete_through() == 4  # from the end it found before, which is kept
     j.close()
     assert Journal(tmp_path / "journal.sqlite").get("fills_complete:0") == "4"
+
+
+def test_brackets_that_are_done_are_pruned(tmp_path: Path) -> None:
+    """Armed, or its entry ended with nothing filled: the row goes. Waiting for an open entry, or for one that
+    ended part-filled (a restart arms its exits for what filled): it stays."""
+    j = Journal(tmp_path / "journal.sqlite")
+    for n, status, filled in ((1, "accepted", 0.0), (2, "canceled", 0.0), (3, "canceled", 0.4), (4, "filled", 1.0),
+                              (5, "rejected", 0.0), (6, "accepted", 0.0)):
+        cid = f"s-1-{n}"
+        j.intent(cid, "s", BTC, 1.0, "limit", 99.0, None, "gtc", "br", 10, 1)
+        j.set_status(cid, "accepted", 11)
+        if filled:
+            j.fill(n, cid, BTC.id, filled, 99.0, 0.0, "USD", "maker", 12, "partially_filled")
+        j.set_status(cid, status, 13)
+        j.bracket(cid, 110.0, 90.0, "br")
+    j.bracket_armed("s-1-4")
+    j.bracket_armed("s-1-6")  # armed: its exits are orders of their own, whatever the entry does now
+    assert j.prune_brackets() == 4
+    assert sorted(w["client_order_id"] for w in j.waiting_brackets()) == ["s-1-1", "s-1-3"]
+    assert j.prune_brackets() == 0
