@@ -58,11 +58,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_sim(tmp: Path, rate: float = 0.0) -> tuple[subprocess.Popen, int]:
-    """``leand sim serve`` on a free port; ``rate``: market-data messages/s to make up with tape prints."""
+def start_sim(tmp: Path, rate: float = 0.0, crowd_hz: int = CROWD_HZ) -> tuple[subprocess.Popen, int]:
+    """``leand sim serve`` on a free port; ``rate``: market-data messages/s to make up with tape prints;
+    ``crowd_hz``: the crowd's steps a second (0: a quiet book)."""
     cfg = tmp / "sim.toml"
-    crowd = CROWD_HZ * 0.6 + 10  # depth diffs and matched trades of the crowd, per second (one symbol)
-    cfg.write_text(f"[generator]\nrate_hz = {CROWD_HZ}\ntrade_prob = 0.5\nwarmup_steps = 20\n"
+    crowd = crowd_hz * 0.6 + 10  # depth diffs and matched trades of the crowd, per second (one symbol)
+    cfg.write_text(f"[generator]\nrate_hz = {crowd_hz}\ntrade_prob = 0.5\nwarmup_steps = 20\n"
                    f"tape_rate_hz = {max(0.0, rate - crowd):.1f}\n"
                    "[limits]\nweight_per_minute = 100000000\norders_per_10s = 100000\n")
     p = subprocess.Popen([sys.executable, "-m", "leand.cli", "sim", "serve", "--port", "0", "--seed", "7",
