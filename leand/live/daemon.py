@@ -537,7 +537,7 @@ class Daemon:
                     # the strategy's handler, its gate, the journal and the venue's request, in this callback
                     deliver(r, ["slice", q.time, events, seq, now, key])
             if rec is not None:
-                rec.drain()  # the recording of all that is encoded now, after the orders went out
+                rec.drain_soon()  # encoded once the socket read's callback ends, after the orders went out
             return True
 
         return on_event
