@@ -10,6 +10,7 @@ from leand.tickets import OrderTicket, SubmitOrderRequest
 
 if TYPE_CHECKING:
     from leand.engine import Engine
+    from leand.orders.contingent import BracketTicket
 
 
 class Transactions:
@@ -43,6 +44,14 @@ class Transactions:
         return sum(o.quantity - o.filled_quantity for o in self._engine.get_open_orders(symbol))
 
     # -- tickets ------------------------------------------------------------------------------------------
+    def get_bracket_tickets(self) -> list[BracketTicket]:
+        """The brackets whose exits are not armed yet, as the tickets ``bracket_order`` returned (the same objects:
+        their exits' tickets appear on them when armed). After a restart of the daemon these are the brackets it
+        restored from the journal, so a strategy gets its brackets back (``entry`` is the adopted entry's ticket;
+        None for one that filled while leand was down). An armed bracket's exits are open orders like any other,
+        tagged ``<tag> take-profit`` and ``<tag> stop-loss``."""
+        return self._engine.order_manager.contingent.open_brackets()
+
     def get_order_ticket(self, order_id: int) -> OrderTicket | None:
         return self._engine.tickets.get(order_id)
 

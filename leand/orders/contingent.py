@@ -174,6 +174,11 @@ class Contingent:
             self.brackets[order.id] = b
         self._arm(order)
 
+    def open_brackets(self) -> list[BracketTicket]:
+        """The brackets whose entry has not armed its exits yet: waiting for it, a venue list's (exits waiting at
+        the venue) and those restored after a restart (entry filled meanwhile: armed with the first price)."""
+        return [*self.brackets.values(), *self.pending.values(), *(b for _, b in self.recovered)]
+
     def restore(self, entry: Order, b: BracketTicket, exits: tuple[Order | None, Order | None] | None) -> None:
         """After a restart: ``entry`` (adopted again, still open) waits for its bracket again; ``exits`` not None:
         the bracket went as one venue list, whose exits (those adopted again) wait at the venue."""

@@ -56,3 +56,29 @@ def test_bracket_exits_cancel_each_other_and_oco_pairs_work_in_a_backtest() -> N
     assert {a.status, c.status} <= {S.FILLED, S.CANCELED, S.SUBMITTED}
     assert not (a.status is S.FILLED and c.status is S.FILLED)
     assert e.portfolio.securities[s.spy].holdings.quantity == sum(t.quantity_filled for t in (a, c))
+
+
+class Waiting(Strategy):
+    def initialize(self) -> None:
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 7)
+        self.set_cash(100_000)
+        self.spy = self.add_equity("SPY", Resolution.MINUTE).symbol
+        self.seen: list = []
+
+    def on_data(self, data) -> None:
+        if not self.seen:
+            px = self.securities[self.spy].price
+            self.far = self.bracket_order(self.spy, 1, take_profit=px + 1, stop_loss=px - 20, entry_limit=px - 10)
+            self.now = self.bracket_order(self.spy, 1, take_profit=px + 1, stop_loss=px - 1)  # armed at once
+        self.seen.append(self.transactions.get_bracket_tickets())
+
+
+def test_bracket_tickets_still_waiting_for_their_entry() -> None:
+    """``transactions.get_bracket_tickets()``: the brackets not armed yet, as the very tickets bracket_order gave
+    (how a restarted daemon's strategy gets back the brackets it restored)."""
+    e = Engine(Waiting(), DATA)
+    e.run()
+    s = e.strategy
+    assert s.now.armed and not s.far.armed
+    assert all(len(w) == 1 and w[0] is s.far for w in s.seen)

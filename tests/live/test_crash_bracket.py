@@ -79,7 +79,13 @@ def test_bracket_entry_fills_after_restart_arms_exits_once(tmp_path: Path) -> No
     time.sleep(1.0)
     assert d.stop() == 0, d.tail()
     check_armed_once(tmp_path, cid, tp, sl)
-    assert "order.bracket_restored" in (tmp_path / "daemon.log").read_text()
+    log = (tmp_path / "daemon.log").read_text()
+    assert "order.bracket_restored" in log
+    # the strategy got its bracket back as a ticket, and the exits armed after the restart landed on it
+    assert f"bracket back: entry {cid} take-profit {tp} stop-loss {sl}" in log, log[-3000:]
+    (tp_cid,), = rows(journal, "SELECT client_order_id FROM intents WHERE tag = 'br take-profit'")
+    (sl_cid,), = rows(journal, "SELECT client_order_id FROM intents WHERE tag = 'br stop-loss'")
+    assert f"bracket exits armed: take-profit {tp_cid} stop-loss {sl_cid}" in log, log[-3000:]
 
 
 def test_bracket_entry_filled_while_down_arms_exits_once_at_restart(tmp_path: Path) -> None:
