@@ -117,6 +117,16 @@ class Security:
         self.bar_rows = None
         self._last_trade_bar = bar
 
+    def trade_close_since(self, oldest: int) -> float | None:
+        """The latest real trade bar's close if it ended at ``oldest`` or later, else None: what a market fill
+        reads of it. A bar the backtest has only noted (``bar_rows``) is read from its row, not made."""
+        rows = self.bar_rows
+        if rows is not None:
+            i = self.bar_row
+            return rows.close[i] if rows.columns.end_time[i] >= oldest else None
+        tb = self._last_trade_bar
+        return tb.close if tb is not None and tb.end_time >= oldest else None
+
     @property
     def volume(self) -> float:
         """The latest real trade bar's volume (LEAN's ``Security.Volume``), read from the bar itself (a row of

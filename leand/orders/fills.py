@@ -53,9 +53,9 @@ class FillModel:
             p = qt.ask_price if buy else qt.bid_price
             if p:
                 return p
-        tb = sec.last_trade_bar
-        if tb is not None and tb.end_time >= oldest:
-            return tb.close
+        close = sec.trade_close_since(oldest)  # the latest trade bar's close (without making a noted bar)
+        if close is not None:
+            return close
         tt = sec.last_trade_tick
         if tt is not None and tt.time >= oldest:
             return tt.price

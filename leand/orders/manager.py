@@ -41,7 +41,14 @@ from leand.model import (
 from leand.orders.archive import COMPACT_EVERY, FillLog, OrderArchive, OrderStore, TicketStore
 from leand.orders.bar_brokerage import BarBrokerage
 from leand.orders.contingent import BracketTicket, Contingent
-from leand.orders.fees import is_maker
+from leand.orders.fees import (
+    CoinbaseFeeModel,
+    ConstantFeeModel,
+    InteractiveBrokersFeeModel,
+    PercentFeeModel,
+    PerShareFeeModel,
+    is_maker,
+)
 from leand.orders.fills import EquityFillModel, FillModel
 from leand.orders.moc import MarketOnCloseOrder
 from leand.risk.gate import Approved, Rejection
@@ -65,6 +72,11 @@ _DAILY = Resolution.DAILY
 _NO_RESPONSE = OrderResponse(0)
 #: LEAN's stock fill models (not a strategy's): ``submit_market`` fills with them on its fused path
 _STOCK_FILL_MODELS = frozenset({FillModel, EquityFillModel})
+#: leand's own fee models (not a strategy's, nor a subclass): each answers from its arguments alone and looks at
+#: nothing else (no open orders, no portfolio), so ``submit_market`` may ask one once for the same arguments and
+#: knows it cannot observe the order between its submission and its fill
+_STOCK_FEE_MODELS = frozenset({ConstantFeeModel, InteractiveBrokersFeeModel, PerShareFeeModel, PercentFeeModel,
+                               CoinbaseFeeModel})
 _COMPACT_MASK = COMPACT_EVERY - 1
 assert COMPACT_EVERY & _COMPACT_MASK == 0, "COMPACT_EVERY is a power of two"
 
@@ -366,9 +378,15 @@ class OrderManager:
             self.emit(order, _REJECTED, code=decision.code, message=decision.message)
             return ticket
         order.transition(_SUBMITTED)
-        self.open_orders[oid] = order
-        gate.on_order_opened(order)
         handler = self._handler
+        # quiet: nothing can look at the order between its submission and its fill (no handler of its events, and
+        # only leand's own models run until it has filled), so it need not be entered as open (open_orders, the
+        # risk gate's open-order bookkeeping) only to be taken out again below, and the fee is asked once when
+        # it fills at the price its buying power was checked at (the models' answer is the same)
+        quiet = handler is None and fee_model.__class__ in _STOCK_FEE_MODELS
+        if not quiet:
+            self.open_orders[oid] = order
+            gate.on_order_opened(order)
         if handler is not None:
             self.emit(order, _SUBMITTED)
             # the handler may have done anything: the rest of the way is the general one unless nothing changed
@@ -380,11 +398,19 @@ class OrderManager:
         # the brokerage takes it and answers its fill price (or keeps it pending, without one)
         fill_price = brokerage.submit_fill_price(decision, order, sec, now)
         if fill_price is None:
+            if quiet:  # it waits for data: open after all
+                self.open_orders[oid] = order
+                gate.on_order_opened(order)
             return ticket
         # fill(): the whole of an open order, without a venue fee or trade id; a market order is a taker
         fill_qty = order.quantity - order.filled_quantity
-        fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
-        rates.refresh()
+        if not quiet:
+            fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
+            rates.refresh()
+        elif fill_price != price or fill_qty != qty:
+            fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
+        else:  # the same question as the buying-power check's (and the rates have not moved since its refresh)
+            fee_ccy = cur
         filled = order.filled_quantity + fill_qty
         order.average_fill_price = (order.average_fill_price * order.filled_quantity + fill_price * fill_qty) / filled
         order.filled_quantity = filled
@@ -397,9 +423,10 @@ class OrderManager:
         self._next_trade_id = trade + 1
         self.fills.append(fill)
         pf.process_fill(sec, fill)
-        self._closed(order)
-        self.emit(order, _FILLED, fill_price=fill_price, fill_quantity=fill_qty, fee=fee, fee_currency=fee_ccy,
-                  liquidity=_TAKER)
+        if not quiet:
+            self._closed(order)
+            self.emit(order, _FILLED, fill_price=fill_price, fill_quantity=fill_qty, fee=fee, fee_currency=fee_ccy,
+                      liquidity=_TAKER)
         c = self.contingent
         if c.oco or c.brackets:
             c.on_fill(order)

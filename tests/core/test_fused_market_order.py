@@ -4,8 +4,8 @@ general path (``submit``) decides: the same order events, fills, orders and port
 Each backtest runs twice on the shipped sample data, once as it is and once with ``submit_market`` sent down the
 general path, with strategies that hit the fused path's edges: buys and sells of random sizes, quantities that
 round to zero, orders beyond the buying power, a risk limit that refuses some, a handler of the submitted event
-that places, updates or cancels orders, orders by ticker, a fee model swapped mid-run, a slippage model, and orders outside market
-hours."""
+that places, updates or cancels orders, orders by ticker, a fee model swapped mid-run, a slippage model, orders outside market
+hours, and no handler of order events at all."""
 
 from __future__ import annotations
 
@@ -84,7 +84,10 @@ def _general(self: OrderManager, symbol: Any, quantity: float, tag: str = "") ->
 
 def _run(ticker: str, variant: str, fused: bool, monkeypatch: pytest.MonkeyPatch, risk: dict | None = None
          ) -> tuple[Any, ...]:
-    cls = type("T", (Trader,), {"ticker": ticker, "variant": variant})
+    attrs: dict[str, Any] = {"ticker": ticker, "variant": variant}
+    if variant == "quiet":  # no handler of order events: the fused path's quiet case (the order is never seen open)
+        attrs["on_order_event"] = Strategy.on_order_event
+    cls = type("T", (Trader,), attrs)
     with monkeypatch.context() as m:
         if not fused:
             m.setattr(OrderManager, "submit_market", _general)
@@ -107,7 +110,8 @@ def _run(ticker: str, variant: str, fused: bool, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.parametrize("ticker,variant", [("SPY", "plain"), ("SPY", "handler"), ("SPY", "fees"), ("SPY", "ticker"),
-                                            ("SPY", "slippage"), ("BTCUSD", "plain"), ("BTCUSD", "handler")])
+                                            ("SPY", "slippage"), ("SPY", "quiet"), ("BTCUSD", "plain"),
+                                            ("BTCUSD", "handler"), ("BTCUSD", "quiet")])
 def test_fused_market_orders_decide_as_the_general_path(ticker: str, variant: str,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     if not (DATA / "equity" / "usa" / "minute" / "spy").exists():
