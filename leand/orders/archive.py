@@ -69,8 +69,10 @@ class _Codec:
     as the type they had (an int in a float field stays an int; the digests tell them apart), enums and nested
     Structs as themselves."""
 
-    def __init__(self, cls: type[T], types: dict[str, Any] | None = None) -> None:
+    def __init__(self, cls: type[T], types: dict[str, Any] | None = None, item_bytes: int = 256) -> None:
         self.cls = cls
+        #: room for one item in an encoding buffer at first (it grows if short)
+        self.item_bytes = item_bytes
         fields = msgspec.structs.fields(cls)
         spec: list[Any] = []
         for f in fields:
@@ -83,23 +85,44 @@ class _Codec:
                 spec.append((f.name, tp, msgspec.field(default_factory=f.default_factory)))
             else:
                 spec.append((f.name, tp))
-        mirror = msgspec.defstruct(f"_Packed{cls.__name__}", spec, kw_only=True)
-        self._dec = msgspec.msgpack.Decoder(list[mirror])  # type: ignore[valid-type]
+        #: what one item decodes to (a Struct of the same fields, without conversion where none is needed)
+        self.row: Any = msgspec.defstruct(f"_Packed{cls.__name__}", spec, kw_only=True)
+        self._dec = msgspec.msgpack.Decoder(list[self.row])  # type: ignore[name-defined]
         self._asdict = msgspec.structs.asdict
 
-    def encode(self, items: list[Any]) -> bytes:
-        return _enc.encode(items)
+    def encode(self, items: list[Any]) -> bytearray:
+        return _encode(items, self.item_bytes * len(items))
 
-    def decode(self, blob: bytes) -> list[Any]:
+    def decode(self, blob: bytes | bytearray) -> list[Any]:
+        return self.rebuild(self._dec.decode(blob))
+
+    def rebuild(self, rows: list[Any]) -> list[Any]:
+        """The items of decoded ``rows``."""
         cls = self.cls
         asdict = self._asdict
-        return [cls(**asdict(r)) for r in self._dec.decode(blob)]
+        return [cls(**asdict(r)) for r in rows]
+
+
+def _encode(obj: Any, size: int) -> bytearray:
+    """``obj`` as msgpack, into a buffer made ``size`` bytes at first: a batch's message is written once instead of
+    being grown (reallocated and copied) several times on its way to a few megabytes."""
+    buf = bytearray(size)
+    _enc.encode_into(obj, buf)
+    return buf
+
+
+#: room for one order in a batch's buffer at first (it grows if short): with its submit request, about 650 bytes
+_ORDER_BYTES = 768
 
 
 _ORDERS = _Codec(Order)
 _REQUESTS = _Codec(SubmitRequest, {"time_in_force": TimeInForce | None})
-_FILLS = _Codec(Fill)
-_extras_dec = msgspec.msgpack.Decoder(dict[int, tuple[list[UpdateRequest], OrderResponse | None]])
+_FILLS = _Codec(Fill, item_bytes=256)  # (about 190 bytes a fill)
+_Extras = dict[int, tuple[list[UpdateRequest], OrderResponse | None]]
+#: one packed batch: its orders, their tickets' submit requests (None: none had one), per order whether it has a
+#: ticket and a request (``kinds``), its event count, and the tickets' update and cancel requests (None: none)
+_BATCH_DEC = msgspec.msgpack.Decoder(tuple[list[_ORDERS.row], list[_REQUESTS.row] | None,  # type: ignore[name-defined]
+                                           list[int], list[int], _Extras | None])
 
 
 class _Spill:
@@ -108,10 +131,10 @@ class _Spill:
 
     def __init__(self) -> None:
         self._fd: int | None = None
-        self._mem: list[bytes] | None = None
+        self._mem: list[bytes | bytearray] | None = None
         self._end = 0
 
-    def put(self, blob: bytes) -> tuple[int, int]:
+    def put(self, blob: bytes | bytearray) -> tuple[int, int]:
         if self._fd is None and self._mem is None:
             try:
                 with tempfile.TemporaryFile(prefix="leand-orders-") as f:
@@ -127,7 +150,7 @@ class _Spill:
         self._end += len(blob)
         return h
 
-    def get(self, h: tuple[int, int]) -> bytes:
+    def get(self, h: tuple[int, int]) -> bytes | bytearray:
         if self._mem is not None:
             return self._mem[h[0]]
         assert self._fd is not None
@@ -226,8 +249,7 @@ class OrderArchive:
                   if t is not None and (t.update_requests or t.cancel_request is not None)}
         ids = [o.id for o in batch]
         counts = [eids.pop(i, 0) for i in ids]
-        packed_requests = _REQUESTS.encode(requests) if requests else None
-        blob = _enc.encode([_ORDERS.encode(batch), packed_requests, kinds, counts, _enc.encode(extras) if extras else None])
+        blob = _encode((batch, requests or None, kinds, counts, extras or None), _ORDER_BYTES * len(batch))
         b = len(self._batches)
         self._batches.append(self._spill.put(blob))
         top = max(ids)
@@ -243,11 +265,11 @@ class OrderArchive:
         forget = getattr(self.engine.brokerage, "forget_orders", None)
         if forget is not None:  # an execution client's per-order state (emulation's replacement counters)
             forget(ids)
-        ddel = dict.__delitem__
+        # (the stores do not override deletion: ``del`` is the dict's own, without a call through its slot wrapper)
         for i, t in zip(ids, tks, strict=True):
-            ddel(orders, i)
+            del orders[i]
             if t is not None:
-                ddel(tickets, i)
+                del tickets[i]
         return len(ids)
 
     def _pack_fills(self) -> None:
@@ -267,11 +289,11 @@ class OrderArchive:
         if got is not None:
             self._cache.move_to_end(b)
             return got
-        po, pr, kinds, counts, extras = msgspec.msgpack.decode(self._spill.get(self._batches[b]))
-        orders = _ORDERS.decode(po)
-        reqs = iter(_REQUESTS.decode(pr)) if pr is not None else iter(())
+        po, pr, kinds, counts, extras = _BATCH_DEC.decode(self._spill.get(self._batches[b]))
+        orders = _ORDERS.rebuild(po)
+        reqs = iter(_REQUESTS.rebuild(pr)) if pr is not None else iter(())
         requests = [next(reqs) if k == 2 else None for k in kinds]
-        got = _Batch(orders, requests, counts, _extras_dec.decode(extras) if extras is not None else {})
+        got = _Batch(orders, requests, counts, extras if extras is not None else {})
         self._cache[b] = got
         if len(self._cache) > 4:
             self._cache.popitem(last=False)
