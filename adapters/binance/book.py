@@ -10,10 +10,9 @@ overflow, and the sequence starts again at the newest, which the next snapshot m
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Sequence
 from enum import Enum
-
-from sortedcontainers import SortedDict
 
 from leand.adapters.binance.schemas import DepthSnapshot, DepthUpdate
 
@@ -30,35 +29,71 @@ class Sync(Enum):
     SNAPSHOT_TOO_OLD = "snapshot_too_old"  # fetch the snapshot again
 
 
+class BookSide:
+    """One side's levels: price -> size in a dict, and the prices in ascending order in a list kept with
+    ``bisect`` (C). A diff that changes the size of a level already there (most of them) is one dict store; only
+    a new or removed level moves the list. ``items()`` is in ascending price order."""
+
+    __slots__ = ("levels", "prices")
+
+    def __init__(self) -> None:
+        self.levels: dict[float, float] = {}
+        self.prices: list[float] = []
+
+    def __contains__(self, px: object) -> bool:
+        return px in self.levels
+
+    def __len__(self) -> int:
+        return len(self.levels)
+
+    def __getitem__(self, px: float) -> float:
+        return self.levels[px]
+
+    def items(self) -> list[tuple[float, float]]:
+        lv = self.levels
+        return [(p, lv[p]) for p in self.prices]
+
+    def clear(self) -> None:
+        self.levels.clear()
+        self.prices.clear()
+
+    def set(self, levels: Sequence[AnyLevel]) -> None:
+        lv, prices = self.levels, self.prices
+        for p, q in levels:
+            px, qty = float(p), float(q)
+            if qty == 0.0:
+                if lv.pop(px, None) is not None:
+                    del prices[bisect_left(prices, px)]
+            else:
+                if px not in lv:
+                    insort(prices, px)
+                lv[px] = qty
+
+
 class L2Book:
     __slots__ = ("asks", "bids")
 
     def __init__(self) -> None:
-        self.bids: SortedDict = SortedDict()
-        self.asks: SortedDict = SortedDict()
+        self.bids = BookSide()
+        self.asks = BookSide()
 
     def clear(self) -> None:
         self.bids.clear()
         self.asks.clear()
 
-    @staticmethod
-    def _set(side: SortedDict, levels: Sequence[AnyLevel]) -> None:
-        for p, q in levels:
-            px, qty = float(p), float(q)
-            if qty == 0.0:
-                side.pop(px, None)
-            else:
-                side[px] = qty
-
     def apply(self, bids: Sequence[AnyLevel], asks: Sequence[AnyLevel]) -> None:
-        self._set(self.bids, bids)
-        self._set(self.asks, asks)
+        if bids:
+            self.bids.set(bids)
+        if asks:
+            self.asks.set(asks)
 
     def top(self) -> tuple[float, float, float, float]:
         """(bid, bid size, ask, ask size); a missing side is zeros."""
-        b = self.bids.peekitem(-1) if self.bids else (0.0, 0.0)
-        a = self.asks.peekitem(0) if self.asks else (0.0, 0.0)
-        return b[0], b[1], a[0], a[1]
+        bids, asks = self.bids, self.asks
+        bp, ap = bids.prices, asks.prices
+        b = bp[-1] if bp else 0.0
+        a = ap[0] if ap else 0.0
+        return b, bids.levels[b] if bp else 0.0, a, asks.levels[a] if ap else 0.0
 
 
 class LocalBook:
@@ -105,7 +140,11 @@ class LocalBook:
             self.reset()
             self.buffer.append(ev)  # the new sequence starts here
             return Sync.GAP
-        self.book.apply(ev.b, ev.a)
+        book, b, a = self.book, ev.b, ev.a
+        if b:
+            book.bids.set(b)
+        if a:
+            book.asks.set(a)
         self.last_id = ev.u
         return Sync.APPLIED
 

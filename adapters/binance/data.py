@@ -35,6 +35,7 @@ from leand.adapters.binance.stream_socket import StreamSocket
 from leand.model import Instrument, QuoteTick, Symbol, TradeTick
 
 log = structlog.get_logger("leand.binance.data")
+_APPLIED, _GAP, _OVERFLOW = Sync.APPLIED, Sync.GAP, Sync.OVERFLOW
 _now_ns = time.time_ns
 
 
@@ -252,23 +253,29 @@ class BinanceDataClient:
         except (msgspec.DecodeError, msgspec.ValidationError):
             stats["decode_errors"] += 1
             return None
-        sym = self.symbols.get(d.s)
+        s = d.s
+        sym = self.symbols.get(s)
         if sym is None:
             return None
         if isinstance(d, Trade):  # prices and sizes finite and positive: the schema's bounds
             # m: the buyer was the maker, so the aggressor sold
             return TradeTick(sym, now, d.p, d.q, "binance", "sell" if d.m else "buy")
-        book = self.books[d.s]
+        book = self.books[s]
         r = book.on_diff(d)
-        if r is Sync.GAP:
-            stats["gaps"] += 1
-            log.warning("binance.md.gap", symbol=d.s, first=d.U, last=d.u)
-        elif r is Sync.OVERFLOW:
-            stats["buffer_overflows"] += 1
-            log.warning("binance.md.buffer_overflow", symbol=d.s, max_buffered_diffs=book.max_buffer)
-        if not book.synced:
-            return book
-        return self._quote(sym, book, now)
+        if r is not _APPLIED:
+            if r is _GAP:
+                stats["gaps"] += 1
+                log.warning("binance.md.gap", symbol=s, first=d.U, last=d.u)
+            elif r is _OVERFLOW:
+                stats["buffer_overflows"] += 1
+                log.warning("binance.md.buffer_overflow", symbol=s, max_buffered_diffs=book.max_buffer)
+            if book.last_id is None:
+                return book
+        top = book.book.top()  # _quote, inlined: this runs once per depth diff
+        if top == self._top.get(s) or not (top[0] and top[2]):
+            return None
+        self._top[s] = top
+        return QuoteTick(sym, now, top[0], top[1], top[2], top[3], exchange="binance")
 
     async def _on_message(self, raw: str | bytes) -> list[QuoteTick | TradeTick]:
         """``on_frame`` with the snapshot fetched when a book needs one (tests and the fuzz suite)."""

@@ -9,8 +9,10 @@ from pathlib import Path
 import msgspec
 import pytest
 from aiohttp import web
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from leand.adapters.binance.book import LocalBook, Sync
+from leand.adapters.binance.book import L2Book, LocalBook, Sync
 from leand.adapters.binance.config import BinanceVenueConfig
 from leand.adapters.binance.execution import BinanceExecutionClient, Filters, fill_key
 from leand.adapters.binance.rest import BinanceError, BinanceRest, UnknownOutcome, WeightThrottle
@@ -51,6 +53,32 @@ def diff(first: int, last: int, b=(), a=()) -> DepthUpdate:
 
 SNAP = DepthSnapshot(lastUpdateId=160, bids=[("4.00000000", "431.00000000"), ("3.9", "1")],
                      asks=[("4.00000200", "12.00000000")])
+
+
+_LEVELS = st.lists(st.tuples(st.integers(1, 40).map(lambda i: i / 4), st.sampled_from([0.0, 0.0, 1.0, 2.5, 7.0])),
+                   max_size=6)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_LEVELS, _LEVELS), max_size=30))
+def test_l2book_is_a_sorted_map_of_its_levels(diffs: list) -> None:
+    """The book's sides (a dict and a bisect-kept price list) against a plain dict per side: same levels in
+    ascending order, the top is the highest bid and lowest ask, a zero size removes its level."""
+    book = L2Book()
+    ref_b: dict[float, float] = {}
+    ref_a: dict[float, float] = {}
+    for bids, asks in diffs:
+        book.apply(bids, asks)
+        for ref, levels in ((ref_b, bids), (ref_a, asks)):
+            for p, q in levels:
+                if q == 0.0:
+                    ref.pop(p, None)
+                else:
+                    ref[p] = q
+        assert book.bids.items() == sorted(ref_b.items()) and book.asks.items() == sorted(ref_a.items())
+        b = max(ref_b) if ref_b else 0.0
+        a = min(ref_a) if ref_a else 0.0
+        assert book.top() == (b, ref_b.get(b, 0.0), a, ref_a.get(a, 0.0))
 
 
 def test_snapshot_then_diffs_chain_and_stale_ones_drop() -> None:
