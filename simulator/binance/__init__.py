@@ -28,9 +28,10 @@ Config (TOML, every key optional): top-level ``host``, ``port``, ``seed``, ``mak
 ``stp_mode``, ``control``; ``[[symbols]]`` (symbol, base, quote, tick_size, min_price, max_price, step_size,
 min_qty, max_qty, min_notional, max_notional, max_num_orders, start_price, half_spread_ticks, level_ticks,
 levels, level_qty, volatility); ``[[accounts]]`` (api_key, api_secret, balances = {ASSET = "amount"});
-``[generator]`` (source = "synthetic" | "lean" | "l2d", rate_hz, trade_prob, warmup_steps, tape_rate_hz, lean_dir,
-lean_date, lean_speed: ``tape_rate_hz = N`` adds N trade prints a second per symbol at the touch that leave the
-book as it is, a load source for tens of thousands of messages a second (``simulator/binance/tape.py``); with ``source = "lean"`` each symbol's mid follows LEAN crypto minute quotes, BTCUSDT reading
+``[generator]`` (source = "synthetic" | "lean" | "l2d", rate_hz, trade_prob, warmup_steps, tape_rate_hz,
+tape_interval_ms, lean_dir, lean_date, lean_speed: ``tape_rate_hz = N`` adds N trade prints a second per symbol at
+the touch that leave the book as it is, a load source for tens of thousands of messages a second
+(``simulator/binance/tape.py``), written every ``tape_interval_ms`` (default 1, 1..1000) as they come due; with ``source = "lean"`` each symbol's mid follows LEAN crypto minute quotes, BTCUSDT reading
 ``<lean_dir>/btcusd/<lean_date>_quote.zip``; lean_dir defaults to the shipped
 ``data/lean/crypto/coinbase/minute``, lean_date to the first day there, lean_speed = 60 replays a minute per
 second; every configured symbol needs data, so list only those, e.g. BTCUSDT and ETHUSDT; with

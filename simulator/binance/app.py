@@ -131,7 +131,8 @@ class SimServer:
         if self.cfg.generator.rate_hz > 0:
             self._tasks.append(loop.create_task(self._crowd_loop(self.cfg.generator.rate_hz)))
         if self.cfg.generator.tape_rate_hz > 0:
-            self._tasks.append(loop.create_task(self._tape_loop(self.cfg.generator.tape_rate_hz)))
+            self._tasks.append(loop.create_task(self._tape_loop(self.cfg.generator.tape_rate_hz,
+                                                                self.cfg.generator.tape_interval_ms / 1000)))
         return self
 
     async def close(self) -> None:
@@ -169,14 +170,15 @@ class SimServer:
                 if i % 50 == 49:
                     await asyncio.sleep(0)  # let the writers send between bursts
 
-    async def _tape_loop(self, rate_hz: float) -> None:
-        """Tape prints (``generator.tape_rate_hz`` per symbol): a batch every 5 ms, one write per subscriber."""
+    async def _tape_loop(self, rate_hz: float, interval_s: float) -> None:
+        """Tape prints (``generator.tape_rate_hz`` per symbol): the prints due every ``interval_s``
+        (``generator.tape_interval_ms``), one write per subscriber."""
         loop = asyncio.get_running_loop()
         hub, ex = self.hub, self.exchange
         tapes = [Tape(m, random.Random(self.cfg.seed * 7_919 + i)) for i, m in enumerate(ex.markets.values())]
         carry, last = 0.0, loop.time()
         while True:
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(interval_s)
             now = loop.time()
             carry = min(carry + (now - last) * rate_hz, max(1.0, rate_hz * 0.05))  # behind: the tape slows
             last = now

@@ -10,9 +10,10 @@ import time
 
 import aiohttp
 import orjson
+import pytest
 
 from leand.simulator.binance import SimServer, finalize, start_server, streams
-from leand.simulator.binance.config import GeneratorConfig, SimConfig
+from leand.simulator.binance.config import ConfigError, GeneratorConfig, SimConfig
 from leand.simulator.binance.streams import text_frame
 
 
@@ -25,7 +26,7 @@ def test_text_frame_length_forms() -> None:
 
 async def test_tape_prints_reach_every_form_numbered_with_the_matched_trades() -> None:
     srv = await start_server(finalize(SimConfig(generator=GeneratorConfig(rate_hz=0, warmup_steps=30,
-                                                                          tape_rate_hz=2000))))
+                                                                          tape_rate_hz=2000, tape_interval_ms=5))))
     try:
         async with aiohttp.ClientSession() as s, \
                 s.ws_connect(f"{srv.ws_url}/stream?streams=btcusdt@trade/ethusdt@trade") as comb, \
@@ -80,3 +81,9 @@ async def test_a_client_that_stops_reading_is_dropped(monkeypatch) -> None:
     finally:
         sock.close()
         await srv.close()
+
+
+@pytest.mark.parametrize("ms", [0.5, 0.0, 1001.0, float("nan")])
+def test_the_tape_interval_is_from_1_to_1000_ms(ms: float) -> None:
+    with pytest.raises(ConfigError, match=r"generator\.tape_interval_ms"):
+        finalize(SimConfig(generator=GeneratorConfig(tape_rate_hz=1000, tape_interval_ms=ms)))
