@@ -83,8 +83,18 @@ def load(session_dir: Path) -> Recording:
     latencies: list[int] = []
     venue_md_at: dict[tuple[str, str], int] = {}
     decision_at: dict[str, list[int]] = defaultdict(list)
+    # each message decodes a Symbol of its own: its event gets the shared one instead (Symbol.interned), found
+    # by comparing fields with the last message's (most often the same instrument) rather than by hashing
+    last: Symbol | None = None
     for f in read_frames(session_dir, warnings):
         if isinstance(f, (MarketData, TradeData)):  # tuples: a union is built on every call
+            ev = f.event
+            s = ev.symbol
+            if last is not None and s.value == last.value and s.market == last.market \
+                    and s.security_type is last.security_type:
+                ev.symbol = last
+            else:
+                ev.symbol = last = s.interned()
             md.append(f)
         elif isinstance(f, (Slice, Report, Tick, Ctl)):
             if isinstance(f, Ctl) and not f.strategy:

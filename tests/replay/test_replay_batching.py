@@ -115,3 +115,14 @@ def test_raising_or_quitting_strategy_replays_the_same(tmp_path: Path, monkeypat
         assert "RuntimeError: boom (at " in batched[5] and batched[7] == 777
     else:
         assert batched[7] == 3000  # every input still reached the strategy after it asked to quit
+
+
+def test_loaded_market_data_shares_the_strategys_symbol(tmp_path: Path) -> None:
+    """A recording decodes one Symbol per message; load gives every event the process's one shared instance,
+    the one the strategy's ``add_crypto`` got, so the per-event paths find it by identity."""
+    rec = load(_record(tmp_path, 50))
+    canonical = Symbol.crypto("BTCUSD")
+    assert canonical is Symbol.parse(canonical.id) is Symbol.create("btcusd", "crypto", "Coinbase")
+    assert all(m.event.symbol is canonical for m in rec.md)
+    r = replay_strategy(rec, "scalper")
+    assert r.engine.strategy.symbol is canonical
