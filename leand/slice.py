@@ -137,13 +137,23 @@ class Slice(msgspec.Struct, gc=False):
 
     @property
     def ticks(self) -> dict[Symbol, list]:
-        if self._ticks is None:
-            ticks: dict[Symbol, list] = DataDict()
-            for e in self.events:
-                if type(e) is TradeTick or type(e) is QuoteTick:
+        ticks = self._ticks
+        if ticks is None:
+            ticks = self._ticks = DataDict()
+            events = self._events
+            if events is None:
+                events = self.events
+            if len(events) == 1:  # a live or replayed tick: one event per slice, no list to look up
+                e = events[0]
+                cls = e.__class__
+                if cls is QuoteTick or cls is TradeTick:
+                    ticks[e.symbol] = [e]
+                return ticks
+            for e in events:
+                cls = e.__class__
+                if cls is TradeTick or cls is QuoteTick:
                     ticks.setdefault(e.symbol, []).append(e)
-            self._ticks = ticks
-        return self._ticks
+        return ticks
 
     @property
     def book_updates(self) -> dict[Symbol, list]:

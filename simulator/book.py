@@ -20,7 +20,9 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from collections.abc import Iterator
 from enum import IntEnum
+from itertools import chain
 
 import msgspec
 from sortedcontainers import SortedDict
@@ -274,11 +276,22 @@ class OrderBook(AcceptanceRules):
     # ---- views ------------------------------------------------------------------------------------------
     @property
     def best_bid(self) -> float | None:
-        return self.bids.peekitem(0)[1].price if self.bids else None
+        # the best key, negated (exact for floats): what the best level's price is, without peekitem's calls
+        lists = self._bid_lists
+        return -lists[0][0] if lists else None
 
     @property
     def best_ask(self) -> float | None:
-        return self.asks.peekitem(0)[1].price if self.asks else None
+        lists = self._ask_lists
+        return lists[0][0] if lists else None
+
+    def levels(self, side: int) -> Iterator[Level]:
+        """The levels of one side (+1 bids, -1 asks), best first, read in C (the sorted keys chained, each
+        looked up): a SortedDict's ``values()`` view iterates through a Python generator. Do not change the
+        book while iterating."""
+        if side > 0:
+            return map(self.bids.__getitem__, chain.from_iterable(self._bid_lists))
+        return map(self.asks.__getitem__, chain.from_iterable(self._ask_lists))
 
     def depth(self, side: int, price: float) -> float:
         """Live resting quantity at ``price`` on ``side`` (+1 bids, -1 asks)."""
@@ -328,6 +341,26 @@ class OrderBook(AcceptanceRules):
             self._px_ok[o.price] = True
         self._qty_ok[o.quantity] = True
 
+    def _learn_price(self, px: float) -> bool:
+        """Whether ``px`` passes ``validate``'s limit price checks (positive, finite, on the tick grid),
+        remembered when it does: a price the memo has not seen yet (a market maker's quote moving) still takes
+        the one-pass path instead of the general one."""
+        if not (px > 0) or px == _INF or not self._on_grid(px, self.tick_size):
+            return False
+        if len(self._px_ok) > 65536:
+            self._px_ok.clear()
+        self._px_ok[px] = True
+        return True
+
+    def _learn_quantity(self, qty: float) -> bool:
+        """Likewise for ``validate``'s quantity checks (positive, finite, a multiple of the lot)."""
+        if not (qty > 0) or qty == _INF or not self._on_grid(qty, self.lot_size):
+            return False
+        if len(self._qty_ok) > 65536:
+            self._qty_ok.clear()
+        self._qty_ok[qty] = True
+        return True
+
     def validate(self, o: SimOrder) -> str | None:
         """The reject reason for an order the exchange will not take, or None."""
         if o.id in self.orders:
@@ -371,11 +404,13 @@ class OrderBook(AcceptanceRules):
         px = o.price
         oid = o.id
         side = o.side
-        if o.type is _LIMIT and o.time_in_force is _GTC and not o.post_only and px in self._px_ok \
-                and o.quantity in self._qty_ok and oid not in self.orders and (side == 1 or side == -1) \
+        if o.type is _LIMIT and o.time_in_force is _GTC and not o.post_only \
+                and (px in self._px_ok or self._learn_price(px)) \
+                and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) \
+                and oid not in self.orders and (side == 1 or side == -1) \
                 and not (self.min_notional > 0 and o.quantity * px < self.min_notional - _EPS):
-            # the common case in one pass: a GTC limit at a price and size already validated on the grid
-            # (exactly what ``validate`` would pass) that does not cross simply rests
+            # the common case in one pass: a GTC limit at a price and size on the grid (exactly what
+            # ``validate`` would pass) that does not cross simply rests
             o.time = now
             o.filled = 0.0
             o.live = True
@@ -404,7 +439,8 @@ class OrderBook(AcceptanceRules):
             lvl.count += 1
             self.orders[oid] = o
             return True
-        if o.type is _MARKET and o.quantity in self._qty_ok and oid not in self.orders and \
+        if o.type is _MARKET and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) and \
+                oid not in self.orders and \
                 (side == 1 or side == -1) and not o.post_only and self.min_notional <= 0 and \
                 o.time_in_force in _GTC_OR_IOC:
             # a market order of a size already validated: exactly what ``validate`` would pass

@@ -151,13 +151,13 @@ class PaperVenue:
         crossed = 0.0
         if side < 0:
             best = book.best_bid
-            for lvl in (book.bids.values() if best is not None and best >= price - _EPS else ()):
+            for lvl in (book.levels(1) if best is not None and best >= price - _EPS else ()):
                 if lvl.price < price - _EPS:
                     break
                 crossed += lvl.qty
         else:
             best = book.best_ask
-            for lvl in (book.asks.values() if best is not None and best <= price + _EPS else ()):
+            for lvl in (book.levels(-1) if best is not None and best <= price + _EPS else ()):
                 if lvl.price > price + _EPS:
                     break
                 crossed += lvl.qty
@@ -215,6 +215,10 @@ class PaperVenue:
     def _account_in(self, book: OrderBook, sid: str) -> bool:
         """Whether the account has an order (resting or a stop) in the book."""
         n = len(book.orders)
+        if n > 2:  # the market has one order per side at most (a new quote's goes in after the old one left)
+            return True
+        if not n:
+            return False
         quoted = self._quoted
         for side in (1, -1):
             mid = quoted.get((sid, side))
@@ -231,13 +235,13 @@ class PaperVenue:
         if bid is not None and bid[0]:
             limit = bid[0] + _EPS
             best = book.best_ask
-            if best is not None and best <= limit and self._account_at(book.asks.values(), limit, 1):
+            if best is not None and best <= limit and self._account_at(book.levels(-1), limit, 1):
                 out = 1
         ask = pend.get(-1)
         if ask is not None and ask[0]:
             limit = ask[0] - _EPS
             best = book.best_bid
-            if best is not None and best >= limit and self._account_at(book.bids.values(), limit, -1):
+            if best is not None and best >= limit and self._account_at(book.levels(1), limit, -1):
                 out = 2 if out else -1
         return out
 

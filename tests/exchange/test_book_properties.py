@@ -369,6 +369,8 @@ class BookMachine(RuleBasedStateMachine):
             assert bids[0][0] < asks[0][0], f"crossed book: bid {bids[0][0]} >= ask {asks[0][0]}"
         assert book.best_bid == (bids[0][0] if bids else None)
         assert book.best_ask == (asks[0][0] if asks else None)
+        assert [(lvl.price, lvl.qty) for lvl in book.levels(1)] == bids
+        assert [(lvl.price, lvl.qty) for lvl in book.levels(-1)] == asks
         # price order of the L2 view
         assert [p for p, _ in bids] == sorted((p for p, _ in bids), reverse=True)
         assert [p for p, _ in asks] == sorted(p for p, _ in asks)

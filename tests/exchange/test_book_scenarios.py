@@ -4,6 +4,8 @@ self-trade prevention, fees and validation rejects."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from leand.model import OrderType, TimeInForce
@@ -613,6 +615,10 @@ def test_no_fees_by_default():
     (lim(1, BUY, -2.0, 100.0), "quantity must be positive, got -2.0"),
     (lim(1, BUY, 1, 0.0), "limit price must be positive, got 0.0"),
     (lim(1, BUY, 1, -5.0), "limit price must be positive, got -5.0"),
+    (lim(1, BUY, 1, math.inf), "limit price must be positive, got inf"),
+    (lim(1, BUY, math.inf, 100.0), "quantity must be positive, got inf"),
+    (lim(1, BUY, math.nan, 100.0), "quantity must be positive, got nan"),
+    (mkt(1, BUY, math.inf), "quantity must be positive, got inf"),
     (lim(1, 0, 1, 100.0), "side must be +1 (buy) or -1 (sell), got 0"),
     (SimOrder(id=1, side=BUY, quantity=1, type=OrderType.STOP_MARKET, stop_price=0.0),
      "stop price must be positive, got 0.0"),
