@@ -30,6 +30,7 @@ def read_frames(session_dir: Path, warnings: list[str] | None = None) -> Iterato
     dec = msgspec.msgpack.Decoder(Frame)
     for seg in segs:
         data = seg.read_bytes()
+        view = memoryview(data)  # frames decoded from slices of it, not from copies of their bytes
         pos, n = 0, len(data)
         while pos < n:
             if pos + 4 > n:
@@ -41,7 +42,7 @@ def read_frames(session_dir: Path, warnings: list[str] | None = None) -> Iterato
                                 "crash?): stopping here")
                 return
             try:
-                yield dec.decode(data[pos + 4:pos + 4 + size])
+                yield dec.decode(view[pos + 4:pos + 4 + size])
             except msgspec.DecodeError as e:
                 _warn(warnings, f"{seg.name}: undecodable frame at byte {pos}: {e}: stopping here")
                 return

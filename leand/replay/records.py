@@ -3,6 +3,10 @@
 A strategy's inputs are recorded exactly as its task consumed them (``Input``), so a replay can feed the same
 sequence to the same code; decisions (intents, cancels, modifications), risk decisions, outbound requests,
 execution reports, ctl commands and timer firings are recorded beside them for comparison and audit.
+
+The per-message frames hold only scalars, bytes and the model's untracked events, so they cannot be part of a
+reference cycle: ``gc=False`` keeps the garbage collector from tracking them (a replay holds every frame of a
+session; the collector's full passes would walk all of them, during the load and the run).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ class StrategySource(msgspec.Struct, tag="strategy", kw_only=True):
     start_ns: int = 0
 
 
-class MarketData(msgspec.Struct, tag="mdq"):
+class MarketData(msgspec.Struct, tag="mdq", gc=False):
     """An inbound quote: the decoded event (its ``time`` is the receive time) and, for network feeds, the raw
     payload as received."""
 
@@ -45,13 +49,13 @@ class MarketData(msgspec.Struct, tag="mdq"):
     raw: bytes | None = None
 
 
-class TradeData(msgspec.Struct, tag="mdt"):
+class TradeData(msgspec.Struct, tag="mdt", gc=False):
     recv_ns: int
     event: TradeTick
     raw: bytes | None = None
 
 
-class Report(msgspec.Struct, tag="report", kw_only=True):
+class Report(msgspec.Struct, tag="report", kw_only=True, gc=False):
     """A venue execution report as the strategy received it (after it was journaled)."""
 
     recv_ns: int
@@ -68,7 +72,7 @@ class Report(msgspec.Struct, tag="report", kw_only=True):
     reason: str = ""
 
 
-class Tick(msgspec.Struct, tag="tick"):
+class Tick(msgspec.Struct, tag="tick", gc=False):
     """The strategy's clock advanced to ``recv_ns`` (timers due by then fire)."""
 
     recv_ns: int
@@ -76,7 +80,7 @@ class Tick(msgspec.Struct, tag="tick"):
     fired: int = 0
 
 
-class Slice(msgspec.Struct, tag="slice"):
+class Slice(msgspec.Struct, tag="slice", gc=False):
     """Market data delivered to a strategy: indexes into the session's MarketData frames."""
 
     recv_ns: int
@@ -84,7 +88,7 @@ class Slice(msgspec.Struct, tag="slice"):
     md_seq: int
 
 
-class Decision(msgspec.Struct, tag="decision", kw_only=True):
+class Decision(msgspec.Struct, tag="decision", kw_only=True, gc=False):
     recv_ns: int
     strategy: str
     kind: str  # submit | cancel | modify
@@ -103,7 +107,7 @@ class Decision(msgspec.Struct, tag="decision", kw_only=True):
                 self.limit_price, self.stop_price, self.time_in_force)
 
 
-class RiskDecision(msgspec.Struct, tag="risk", kw_only=True):
+class RiskDecision(msgspec.Struct, tag="risk", kw_only=True, gc=False):
     recv_ns: int
     strategy: str
     client_order_id: str
@@ -112,7 +116,7 @@ class RiskDecision(msgspec.Struct, tag="risk", kw_only=True):
     message: str = ""
 
 
-class Outbound(msgspec.Struct, tag="out", kw_only=True):
+class Outbound(msgspec.Struct, tag="out", kw_only=True, gc=False):
     recv_ns: int
     client_order_id: str
     kind: str  # submit | cancel | modify
