@@ -113,6 +113,14 @@ class AccountRisk:
         return lv.state, f"{lv.name}: {lv.reason}" if lv.reason else lv.name
 
     # -- checks ---------------------------------------------------------------------------------------------
+    def plain(self) -> bool:
+        """True when :meth:`check` and :meth:`take_order_token` cannot refuse an order now: both levels active
+        and none of the account's order limits set (the risk gate's short path asks)."""
+        lim = self.limits
+        return self.global_state.state == "active" and self.level.state == "active" and \
+            lim.max_open_orders is None and lim.max_gross_exposure is None and lim.max_net_exposure is None and \
+            lim.order_rate_per_second is None
+
     def check(self, order: Order, qty: float, price: float, increases: bool, existing: Order | None
               ) -> tuple[str, str, str] | None:
         """Account-wide checks for one order (no token taken): None, or (code, limit, message)."""

@@ -112,16 +112,16 @@ def _issue(order_id: int, quantity: float, limit: float | None, stop: float | No
     return a
 
 
-#: limits that, when set, can refuse a market order for more than its instrument, lot and price (``check_new``'s
-#: short path needs every one off)
-_PLAIN_OFF = ("max_order_quantity", "max_order_notional", "price_collar_pct", "price_collar_ticks",
-              "max_position_quantity", "max_position_notional", "max_gross_exposure", "max_net_exposure",
-              "max_open_orders_per_instrument", "max_open_orders", "order_rate_per_second",
-              "venue_order_rate_per_second")
+#: limits that, when set, can refuse an order for more than its instrument, lot, tick grid, price, quantity and
+#: notional (``check_new``'s short path needs every one off)
+_PLAIN_OFF = ("price_collar_pct", "price_collar_ticks", "max_position_quantity", "max_position_notional",
+              "max_gross_exposure", "max_net_exposure", "max_open_orders_per_instrument", "max_open_orders",
+              "order_rate_per_second", "venue_order_rate_per_second")
 
 
 def _is_plain(lim: RiskLimits) -> bool:
-    """True when a market order under ``lim`` is checked for its instrument, tradability, lot and a price only."""
+    """True when a market or limit order under ``lim`` is checked for its instrument, tradability, lot, tick grid,
+    a price and its own quantity and notional only (no position, open orders, throttles or buying power)."""
     return all(getattr(lim, name) is None for name in _PLAIN_OFF) and not lim.check_buying_power and \
         not lim.prevent_self_trade
 
@@ -289,29 +289,37 @@ class RiskGate:
         return b
 
     def check_new(self, order: Order) -> Approved | Rejection:
-        plain = self._plain.get(order.strategy_id) if order.limit_price is None and order.stop_price is None and \
-            self.state is _ACTIVE and self.account is None and self.accounts is None else None
+        plain = self._plain.get(order.strategy_id) if order.stop_price is None and self.state is _ACTIVE else None
         lim = plain.get(order.symbol) if plain else None
         if lim is not None:
-            # plain limits, no account level, no prices: of ``_check``'s rules only these can refuse the order
-            # (every other one needs a limit that is off); anything that fails here goes the whole way, which
-            # refuses it with its code and message
+            # plain limits (see ``_is_plain``), an active account without limits of its own, no stop: of
+            # ``_check``'s rules only these can refuse the order (every other one needs a limit that is off, or a
+            # state that is not active); anything that fails here goes the whole way, which refuses it with its
+            # code and message
             sym = order.symbol
-            qty = order.quantity
-            mid = lim.collar_reference == "mid"
-            view = self._order_view
-            if view is not None:
-                inst, tradable, ref = view(sym, mid)
-            else:
-                ctx = self.ctx
-                inst = ctx.instrument(sym)
-                tradable = inst is not None and ctx.tradable(sym)
-                ref = (ctx.mid_price(sym) if mid else ctx.last_price(sym)) if tradable else 0.0
-            if inst is not None and qty != 0 and lim.tradable is not False and tradable:
-                lot = inst.lot_size
-                steps = abs(qty) / lot if lim.check_lot_size is not False and lot > 0 else 0.0
-                if abs(steps - round(steps)) <= 1e-6 and ref:
-                    return _issue(order.id, qty, None, None, "new")
+            acct = self.account if self.accounts is None else self.accounts.get(sym, self.account)
+            if acct is None or acct.plain():
+                qty = order.quantity
+                limit = order.limit_price
+                view = self._order_view
+                if view is not None:
+                    inst, tradable, ref = view(sym, lim.collar_reference == "mid")
+                else:
+                    ctx = self.ctx
+                    inst = ctx.instrument(sym)
+                    tradable = inst is not None and ctx.tradable(sym)
+                    ref = (ctx.mid_price(sym) if lim.collar_reference == "mid" else ctx.last_price(sym)) \
+                        if tradable else 0.0
+                if inst is not None and qty != 0 and lim.tradable is not False and tradable:
+                    lot = inst.lot_size
+                    aq = abs(qty)
+                    steps = aq / lot if lim.check_lot_size is not False and lot > 0 else 0.0
+                    px = ref if limit is None else limit
+                    if abs(steps - round(steps)) <= 1e-6 and px and (
+                            limit is None or lim.check_tick_grid is False or inst.on_tick_grid(limit)) and (
+                            lim.max_order_quantity is None or aq <= lim.max_order_quantity) and (
+                            lim.max_order_notional is None or aq * px * inst.multiplier <= lim.max_order_notional):
+                        return _issue(order.id, qty, limit, None, "new")
         r = self._check(order, order.quantity, order.limit_price, order.stop_price, None)
         if r is not None:
             return r

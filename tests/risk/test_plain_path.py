@@ -1,18 +1,21 @@
-"""The gate's short path for market orders under plain limits decides what its full check decides: for random
-limits, states, prices, instruments and quantities, ``check_new`` approves exactly the orders ``_check`` passes
-and refuses the others with the same code and message (through either kind of risk context)."""
+"""The gate's short path for market and limit orders under plain limits decides what its full check decides: for
+random limits, states, prices, instruments, quantities, limit prices and account levels (the daemon's: limits and a
+trading state of its own), ``check_new`` approves exactly the orders ``_check`` passes and refuses the others with
+the same code and message (through either kind of risk context)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fakes import BTC, IBM, SPY, World
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from leand.model import OrderType, Symbol
 from leand.risk import RiskGate
+from leand.risk.account import AccountRisk, StateLevel
 from leand.risk.gate import Approved, Rejection
+from leand.risk.limits import RiskLimits
 
 UNKNOWN = Symbol.equity("NOPE")
 
@@ -32,21 +35,53 @@ limits = st.fixed_dictionaries({}, optional={
     "check_lot_size": st.booleans(),
     "collar_reference": st.sampled_from(["last", "mid"]),
     "max_order_quantity": st.floats(0, 50),
+    "max_order_notional": st.sampled_from([0.0, 50.0, 400.0, 1e9]),
+    "check_tick_grid": st.booleans(),
     "max_position_quantity": st.floats(0, 50),
     "check_buying_power": st.booleans(),
     "prevent_self_trade": st.booleans(),
 })
 
 
-@settings(max_examples=300, deadline=None)
-@given(glob=limits, inst=limits, view=st.booleans(), state=st.sampled_from(["active", "reducing", "halted"]),
+account_limits = st.sampled_from([{}, {"max_open_orders": 0}, {"max_open_orders": 5}, {"max_gross_exposure": 0.0},
+                                  {"max_net_exposure": 1e9}, {"order_rate_per_second": 0.5},
+                                  {"order_rate_per_second": 100.0}])
+
+
+def gate_for(cfg: dict, w: World, state: str, account: dict | None, account_state: str) -> RiskGate:
+    acct = None
+    if account is not None:
+        acct = AccountRisk("a", RiskLimits(**account), now_ns=w.now_ns, global_state=StateLevel("global"))
+        acct.register("s1", w)
+        if account_state != "active":
+            acct.level.set(account_state, "test")
+    gate = RiskGate(cfg, w, account=acct)
+    if state == "halted":
+        gate.halt("test", cancel_all=False)
+    elif state == "reducing":
+        gate.reduce_only("test")
+    return gate
+
+
+@settings(max_examples=600, deadline=None)
+@example(glob={}, inst={}, view=True, state="active", symbol=SPY, qty=1.0, limit=None, price=100.0, mid=99.5,
+         untradable=False, pos=0.0, account={"order_rate_per_second": 0.5}, account_state="active")
+@example(glob={"max_order_notional": 400.0}, inst={}, view=False, state="active", symbol=BTC, qty=2.5e-4,
+         limit=20_000.01, price=100.0, mid=99.5, untradable=False, pos=0.0, account={}, account_state="reducing")
+@example(glob={}, inst={}, view=True, state="active", symbol=SPY, qty=1.0, limit=99.995, price=100.0, mid=99.5,
+         untradable=False, pos=0.0, account=None, account_state="active")
+@given(glob=limits, inst=limits, view=st.booleans(),
+       state=st.sampled_from(["active", "active", "active", "reducing", "halted"]),
        symbol=st.sampled_from([SPY, IBM, BTC, UNKNOWN]),
-       qty=st.sampled_from([0.0, 1.0, -3.0, 0.5, 2.5e-4, 0.00015, 1e6, -40.0]),
-       price=st.sampled_from([0.0, 100.0]), mid=st.sampled_from([0.0, 99.5]), untradable=st.booleans(),
-       pos=st.sampled_from([0.0, 5.0, -5.0]))
+       qty=st.sampled_from([1.0, -3.0, 2.5e-4, 0.0, 0.5, 0.00015, 1e6, -40.0]),
+       limit=st.sampled_from([None, None, 0.0, 100.0, 99.995, 20_000.01]),
+       price=st.sampled_from([100.0, 0.0]), mid=st.sampled_from([99.5, 0.0]), untradable=st.booleans(),
+       pos=st.sampled_from([0.0, 5.0, -5.0]), account=st.none() | account_limits,
+       account_state=st.sampled_from(["active", "active", "active", "reducing", "halted"]))
 def test_short_path_decides_as_the_full_check(glob: dict, inst: dict, view: bool, state: str, symbol: Symbol,
-                                              qty: float, price: float, mid: float, untradable: bool,
-                                              pos: float) -> None:
+                                              qty: float, limit: float | None, price: float, mid: float,
+                                              untradable: bool, pos: float, account: dict | None,
+                                              account_state: str) -> None:
     cfg = {"global": glob, "per_instrument": {"SPY": inst}}
     w = ViewWorld() if view else World()
     w.prices[symbol] = price
@@ -54,17 +89,15 @@ def test_short_path_decides_as_the_full_check(glob: dict, inst: dict, view: bool
     w.pos[symbol] = pos
     if untradable:
         w.untradable.add(symbol)
-    gate = RiskGate(cfg, w)
-    if state == "halted":
-        gate.halt("test", cancel_all=False)
-    elif state == "reducing":
-        gate.reduce_only("test")
+    gate = gate_for(cfg, w, state, account, account_state)
+    twin = gate_for(cfg, w, state, account, account_state)  # the full check's, through the same history
     for _ in range(2):  # the first order resolves the limits; the second takes the short path if they are plain
-        order = w.order(symbol, qty, OrderType.MARKET)
-        full = gate._check(order, order.quantity, order.limit_price, order.stop_price, None)
+        order = w.order(symbol, qty, OrderType.MARKET if limit is None else OrderType.LIMIT, limit)
+        full = twin._check(order, order.quantity, order.limit_price, order.stop_price, None)
         got = gate.check_new(order)
         if full is None:
             assert isinstance(got, Approved)
+            assert (got.quantity, got.limit_price, got.stop_price) == (qty, limit, None)
             got.revoke()
         else:
             assert isinstance(got, Rejection)
