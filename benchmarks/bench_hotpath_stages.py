@@ -3,6 +3,7 @@ strategy inline, recording on) cut into stages by stamps at each boundary, media
 
     python benchmarks/bench_hotpath_stages.py                 # ~20 s: 40,000 quotes, an order every 20th
     python benchmarks/bench_hotpath_stages.py --cpu           # stamps in thread CPU time (a loaded machine)
+    python benchmarks/bench_hotpath_stages.py --general       # the general order path ([hot_path] fused_orders off)
 
 A stamp is a wrapper around the function that starts the next stage (a Python call and a clock read, about
 0.1-0.3 µs each, more with ``--cpu``): the stages add up to more than bench_daemon's figure, read them for their
@@ -76,14 +77,14 @@ class Bursts:
             await asyncio.sleep(0)
 
 
-def run(n: int, every: int, cpu: bool) -> None:
+def run(n: int, every: int, cpu: bool, fused: bool = True) -> None:
     from leand.live import logs
     from leand.live.config import load_config
     from leand.live.daemon import Daemon
 
     clock = time.thread_time_ns if cpu else time.perf_counter_ns
     tmp = Path(tempfile.mkdtemp())
-    cfg_path = taker_config(tmp, 1000000)
+    cfg_path = taker_config(tmp, 1000000, fused)
     cfg = load_config(cfg_path)
     logs.configure("error", "json")
 
@@ -104,15 +105,25 @@ def run(n: int, every: int, cpu: bool) -> None:
         ex = v.execution
         r = d.runners["taker"]
         e = r.engine
+        om = e.order_manager
         d.hot.handle = stamp("feed: venue's book, recording, fan-out, hot path", d.hot.handle, clock)
         e.strategy.on_data = stamp("engine: slice to the strategy's on_data", e.strategy.on_data, clock)
-        e.order_manager.submit = stamp("strategy: on_data to market_order", e.order_manager.submit, clock)
-        e.decision_hook = stamp("order manager: checks, Order, ticket", e.decision_hook, clock)
+        if om.fused_live:  # the fused path (leand.orders.live_submit): the same hooks, fewer calls between them
+            om.submit_live = stamp("strategy: on_data to market_order", om.submit_live, clock)
+            e.decision_hook = stamp("order manager (fused): checks, Order, ticket", e.decision_hook, clock)
+        else:
+            om.submit = stamp("strategy: on_data to market_order", om.submit, clock)
+            e.decision_hook = stamp("order manager: checks, Order, ticket", e.decision_hook, clock)
         e.risk_gate.check_new = stamp("recording the decision, buying power", e.risk_gate.check_new, clock)
         e.risk_hook = stamp("risk gate", e.risk_hook, clock)
-        e.brokerage.submit = stamp("risk hooks (metrics, recording), order opened, order event",
-                                   e.brokerage.submit, clock)
-        d.journal.intent = stamp("execution client: approval, emulation, route", d.journal.intent, clock)
+        if om.fused_live:
+            e.brokerage.send_plain = stamp("risk hooks (metrics, recording), order opened, order event",
+                                           e.brokerage.send_plain, clock)
+            d.journal.intent = stamp("execution client (send_plain): approval, route", d.journal.intent, clock)
+        else:
+            e.brokerage.submit = stamp("risk hooks (metrics, recording), order opened, order event",
+                                       e.brokerage.submit, clock)
+            d.journal.intent = stamp("execution client: approval, emulation, route", d.journal.intent, clock)
         d.journal.log.append = stamp("journal: id check, intent record", d.journal.log.append, clock)
         submit = ex.submit
 
@@ -147,7 +158,8 @@ def run(n: int, every: int, cpu: bool) -> None:
             stages[label].append((t1 - t0) / 1000)
         total.append((row[-1][1] - row[0][1]) / 1000)
     what = "thread CPU time" if cpu else "wall time"
-    print(f"{len(rows)} orders, {what}; quote taken -> order at the venue: median {statistics.median(total):.1f} µs "
+    path = "fused order path" if fused else "general order path"
+    print(f"{len(rows)} orders, {path}, {what}; quote taken -> order at the venue: median {statistics.median(total):.1f} µs "
           "(with the stamps)")
     for label in order:
         print(f"  {label:62s} {statistics.median(stages[label]):6.2f} µs")
@@ -158,8 +170,9 @@ def main() -> None:
     ap.add_argument("--quotes", type=int, default=40_000)
     ap.add_argument("--every", type=int, default=20, help="an order every N-th quote")
     ap.add_argument("--cpu", action="store_true", help="stamp in thread CPU time instead of wall time")
+    ap.add_argument("--general", action="store_true", help="the general order path ([hot_path] fused_orders off)")
     args = ap.parse_args()
-    run(args.quotes, args.every, args.cpu)
+    run(args.quotes, args.every, args.cpu, not args.general)
 
 
 if __name__ == "__main__":

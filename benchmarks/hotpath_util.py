@@ -85,9 +85,10 @@ def rss_mb(pid: int | None = None) -> float:
     return float("nan")
 
 
-def taker_config(tmp: Path, conflate_after_ms: float | None = None) -> Path:
+def taker_config(tmp: Path, conflate_after_ms: float | None = None, fused_orders: bool = True) -> Path:
     """The config bench_daemon.py and bench_hotpath_stages.py run: the paper venue and the taker strategy,
-    measured inline even if a loaded machine stalls three handler calls in a row."""
+    measured inline even if a loaded machine stalls three handler calls in a row; ``fused_orders=False``: the
+    general order path (``[hot_path] fused_orders``)."""
     taker = Path(__file__).resolve().parent / "strategies" / "taker.py"
     path = tmp / "leand.toml"
     path.write_text(f"""
@@ -105,5 +106,7 @@ file = "{taker}"
 isolation = "inline"
 [risk.global]
 max_order_quantity = 1.0
-""" + ("" if conflate_after_ms is None else f"[hot_path]\nconflate_after_ms = {conflate_after_ms}\n"))
+[hot_path]
+fused_orders = {str(fused_orders).lower()}
+""" + ("" if conflate_after_ms is None else f"conflate_after_ms = {conflate_after_ms}\n"))
     return path

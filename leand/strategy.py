@@ -346,7 +346,10 @@ class Strategy:
             asynchronous = False
         if order_properties is None:  # straight to the order manager: this is a backtest's per-order path
             if not asynchronous:
-                return self._engine.order_manager.submit_market(symbol, quantity, tag)
+                om = self._engine.order_manager
+                if om.fused_live:  # the daemon's (leand.orders.live_submit)
+                    return om.submit_live(symbol, quantity, OrderType.MARKET, None, tag)
+                return om.submit_market(symbol, quantity, tag)
             return self._engine.order_manager.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=True)
         return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=bool(asynchronous),
                                    **_props(order_properties))
@@ -366,6 +369,11 @@ class Strategy:
                     time_in_force: TimeInForce | None = None, expire: date | None = None,
                     post_only: bool = False, asynchronous: bool = False, order_properties: Any = None
                     ) -> OrderTicket:
+        if order_properties is None and time_in_force is None and expire is None and not post_only and \
+                not asynchronous:
+            om = self._engine.order_manager
+            if om.fused_live:  # the daemon's (leand.orders.live_submit)
+                return om.submit_live(symbol, quantity, OrderType.LIMIT, limit_price, tag)
         return self._engine.submit(symbol, quantity, OrderType.LIMIT, limit_price=limit_price, tag=tag,
                                    time_in_force=time_in_force, expire=expire, post_only=post_only,
                                    asynchronous=asynchronous, **_props(order_properties))

@@ -64,6 +64,9 @@ class HotPathConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: behind each other, the loop never waiting for its socket) has the rest of that run's market data
     #: conflated to the latest per symbol, handled when the feed yields
     conflate_after_ms: float = 1.0
+    #: market and limit orders of inline strategies take the order manager's fused path
+    #: (:mod:`leand.orders.live_submit`), which decides as the general one; off: every order goes the general way
+    fused_orders: bool = True
 
 
 class WatchdogConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

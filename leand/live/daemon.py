@@ -286,6 +286,7 @@ class Daemon:
                             brokerage=strategy_brokerage(sc.id, mine))
             engine.strategy_id = sc.id
             engine.client_id_prefix = f"{sc.id}-{self.boot}-"
+            engine.order_manager.fused_live = self.cfg.hot_path.fused_orders
             engine.log_hook = _strategy_logger(sc.id)
 
             def restore(e: Engine, sid: str = sc.id, mine: dict[str, Venue] = mine) -> None:

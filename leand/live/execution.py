@@ -17,9 +17,10 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from leand.live.faults import kill_point
-from leand.model import Order, OrderType, UpdateRequest
+from leand.model import Order, OrderType, TimeInForce, UpdateRequest
 from leand.orders.emulation import EmulatingClient
 from leand.replay.records import Outbound
+from leand.risk.gate import Approved, UnapprovedOrderError
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -84,6 +85,31 @@ class JournaledExecutionClient(EmulatingClient):
         self._effect = post
         self.venue = _PostedVenue(self.venue, post)
 
+    def send_plain(self, approved: Approved, order: Order, now_ns: int) -> bool:
+        """``submit`` in one straight call for an order the venue takes as it is (its type native, GTC, no order
+        list being collected) on the loop's thread: the approval spent, the route, the intent journaled (one write)
+        and recorded, the crash tests' kill point, the venue's request, the kill point, as ``submit`` does them.
+        False, with nothing done, for any other order: the order manager then calls ``submit``."""
+        venue = self.venue
+        if self._effect is not _call or self._collecting is not None or order.time_in_force is not _GTC or \
+                order.type not in venue.capabilities.order_types:
+            return False
+        if not isinstance(approved, Approved):
+            raise UnapprovedOrderError(f"order {order.id}: submit needs the risk gate's approval, got "
+                                       f"{type(approved).__name__}")
+        approved.consume(order, "new")
+        s = self.session
+        cid = order.client_order_id
+        s.routes[cid] = (self.strategy_id, order)
+        s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type, order.limit_price,
+                         order.stop_price, _GTC, order.tag, now_ns, s.boot)
+        if s.recorder is not None:
+            s.recorder.write(Outbound(recv_ns=now_ns, client_order_id=cid, kind="submit"))
+        kill_point("intent_journaled")
+        venue.submit(order, now_ns)
+        kill_point("sent_unacked")
+        return True
+
     def _after_journal(self, order: Order) -> None:
         kill_point("intent_journaled")
 
@@ -137,6 +163,9 @@ class JournaledExecutionClient(EmulatingClient):
 
 def _call(fn: Callable[..., object], *args: object) -> None:
     fn(*args)
+
+
+_GTC = TimeInForce.GTC
 
 
 class _PostedVenue:

@@ -50,6 +50,7 @@ from leand.orders.fees import (
     is_maker,
 )
 from leand.orders.fills import EquityFillModel, FillModel
+from leand.orders.live_submit import LiveSubmit
 from leand.orders.moc import MarketOnCloseOrder
 from leand.risk.gate import Approved, Rejection
 from leand.tickets import OrderResponse, OrderResponseErrorCode, OrderTicket, SubmitRequest, UpdateOrderFields
@@ -81,7 +82,7 @@ _COMPACT_MASK = COMPACT_EVERY - 1
 assert COMPACT_EVERY & _COMPACT_MASK == 0, "COMPACT_EVERY is a power of two"
 
 
-class OrderManager:
+class OrderManager(LiveSubmit):
     """Owns every order of one engine: ``orders`` (all, by id), ``open_orders`` and ``fills``.
 
     ``orders``, ``tickets`` and ``fills`` answer for the whole run, but once many closed orders pile up, those

@@ -1,0 +1,138 @@
+"""The live daemon's fused order path (issue 14): a market or limit order of a live engine goes from the strategy's
+call through buying power, the risk gate, the journal and the venue's request in one straight call.
+
+:meth:`OrderManager.submit` serves every order type, mode and model, so a live market order walks past dozens of
+branches that cannot apply to it (market-on-open/close conversion, stop and trailing prices, expiry, brackets,
+asynchronous orders), and then through the execution client's dispatch (approval check, emulation, time in
+force). :meth:`LiveSubmit.submit_live` is that same sequence for the daemon's common case only, in the same
+order with the same arithmetic and the same hooks (the recording's decision, buying power, the gate, the risk
+hook, the submitted event, then the brokerage's ``send_plain``: the approval spent, the intent journaled, the
+request sent). Anything else takes the general path, so the fused path never decides differently from it
+(``tests/live/test_fused_orders.py`` runs one scenario both ways and compares journal, orders and events).
+
+Its own module, mixed into :class:`~leand.orders.manager.OrderManager`, so the backtest's per-order path
+(``submit_market``) and this one change independently.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from leand.model import (
+    DataNormalizationMode,
+    Order,
+    OrderStatus,
+    OrderType,
+    SecurityType,
+    Symbol,
+    TimeInForce,
+)
+from leand.risk.gate import Approved, Rejection
+from leand.tickets import OrderResponse, OrderResponseErrorCode, OrderTicket, SubmitRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from leand.engine import Engine
+    from leand.security import Security
+
+_MARKET, _LIMIT = OrderType.MARKET, OrderType.LIMIT
+_GTC = TimeInForce.GTC
+_SUBMITTED, _REJECTED = OrderStatus.SUBMITTED, OrderStatus.REJECTED
+_EQUITY = SecurityType.EQUITY
+_ADJUSTED = DataNormalizationMode.ADJUSTED
+#: what a submit request's response is until it is set (as the general path's)
+_NO_RESPONSE = OrderResponse(0)
+
+
+class LiveSubmit:
+    """The fused live path of :class:`~leand.orders.manager.OrderManager` (a mixin: it is the order manager's own
+    code, kept apart from the backtest's)."""
+
+    #: on in the daemon (``[hot_path] fused_orders``, the default); off, every live order goes ``submit``'s way
+    fused_live: bool = False
+
+    # what it uses of the order manager (declared only: the order manager defines them)
+    engine: Engine
+    orders: dict[int, Order]
+    open_orders: dict[int, Order]
+    tickets: dict[int, OrderTicket]
+    submit: Callable[..., OrderTicket]
+    emit: Callable[..., None]
+    _new_order_id: Callable[[], int]
+    _open_at: Callable[[Security, int], bool]
+    _standard_buying_power_ok: Callable[[Order, Security, float, float], tuple[bool, str]]
+
+    def submit_live(self, symbol: Symbol | str, quantity: float, order_type: OrderType,
+                    limit_price: float | None = None, tag: str = "") -> OrderTicket:
+        """A market or limit order (GTC, no other option) of a live engine, fused when its case is the common one:
+        a known, tradable symbol with a price, not warming up, no brokerage or buying-power model of the strategy's,
+        an open exchange for a market order, a brokerage with ``send_plain``. Anything else: :meth:`submit`."""
+        if not isinstance(symbol, Symbol):  # a ticker: resolved (or refused) the general way
+            return self.submit(symbol, quantity, order_type, limit_price=limit_price, tag=tag)
+        e = self.engine
+        sec = e.securities.get(symbol)
+        brokerage = e.brokerage
+        send = getattr(brokerage, "send_plain", None)
+        if sec is None or send is None or not self.fused_live or e.warming_up or e.brokerage_model is not None \
+                or sec.is_delisted or sec.price == 0 or sec.buying_power_model is not None:
+            return self.submit(symbol, quantity, order_type, limit_price=limit_price, tag=tag)
+        now = e.clock.now_ns()
+        if order_type is _MARKET:
+            hours = sec.exchange_hours
+            if hours is not None and not hours.always_open and not self._open_at(sec, now):
+                return self.submit(symbol, quantity, order_type, limit_price=limit_price, tag=tag)
+        inst = sec.instrument
+        qty = inst.round_lot(quantity)
+        if qty == 0:
+            return self.submit(symbol, quantity, order_type, limit_price=limit_price, tag=tag)
+        sym = symbol
+        request = SubmitRequest(order_type, sym, quantity, limit_price, None, None, tag, False, now, _NO_RESPONSE,
+                                None)
+        if limit_price is not None and not (sec.security_type is _EQUITY and sec.normalization is _ADJUSTED):
+            limit_price = inst.round_price(limit_price)
+        buy = qty > 0
+        sub_px = (sec.ask if buy else sec.bid) or sec.price
+        oid = self._new_order_id()
+        order = self.orders[oid] = Order(id=oid, symbol=sym, quantity=qty, type=order_type, time_in_force=_GTC,
+                                         created_time=now, last_update_time=now,
+                                         client_order_id=f"{e.client_id_prefix}{oid}", strategy_id=e.strategy_id,
+                                         tag=tag, submission_price=sub_px)
+        if limit_price is not None:
+            order.limit_price = limit_price
+        request.response = OrderResponse(oid)
+        self.tickets[oid] = ticket = OrderTicket(e, oid, request)
+        if e.decision_hook is not None:
+            e.decision_hook("submit", order)
+        # buying power at the price the general path checks (order_price): the limit, or the side's quote
+        price = limit_price if order_type is _LIMIT and limit_price is not None else sub_px
+        ok, msg = self._standard_buying_power_ok(order, sec, qty, price)
+        if not ok:
+            order.transition(_REJECTED)
+            request.response = OrderResponse(oid, OrderResponseErrorCode.INSUFFICIENT_BUYING_POWER, msg)
+            self.emit(order, _REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
+            e.log("ERROR", f"order {oid} invalid: {msg}")
+            return ticket
+        gate = e.risk_gate
+        decision = gate.check_new(order)
+        if e.risk_hook is not None:
+            e.risk_hook(order, decision)
+        if decision.__class__ is not Approved:
+            assert isinstance(decision, Rejection)
+            order.transition(_REJECTED)
+            code, message = decision.code, decision.message
+            e.log("ERROR", f"order {oid} refused by the risk gate: {code}: {message}")
+            request.response = OrderResponse(oid, OrderResponseErrorCode.RISK_REFUSED, message)
+            self.emit(order, _REJECTED, code=code, message=message)
+            return ticket
+        order.transition(_SUBMITTED)
+        self.open_orders[oid] = order
+        gate.on_order_opened(order)
+        self.emit(order, _SUBMITTED)
+        # the approval spent, the intent journaled and the request sent, in one call; a brokerage that cannot
+        # (its strategy on a worker thread, a type the venue lacks) says so and it goes the general way
+        if e.brokerage is brokerage and send(decision, order, now):  # (unless a handler of the event replaced it)
+            return ticket
+        e.brokerage.submit(decision, order, now)
+        return ticket
+
