@@ -53,6 +53,8 @@ class Clock:
     def __init__(self) -> None:
         self._heap: list[tuple[int, int, Timer]] = []
         self._seq = itertools.count()
+        #: how many timers were set so far: the engine's loop finds the next due row again only when it moved
+        self.added = 0
 
     def now_ns(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -61,6 +63,7 @@ class Clock:
         """Call ``callback(alert_ns)`` once, when the clock reaches ``alert_ns``."""
         timer = Timer(name, alert_ns, callback)
         heapq.heappush(self._heap, (alert_ns, next(self._seq), timer))
+        self.added += 1
         return timer
 
     def set_timer(self, name: str, interval_ns: int, callback: TimerCallback, start_ns: int | None = None,
@@ -71,12 +74,14 @@ class Clock:
         first = start_ns if start_ns is not None else self.now_ns() + interval_ns
         timer = Timer(name, first, callback, interval_ns, stop_ns)
         heapq.heappush(self._heap, (first, next(self._seq), timer))
+        self.added += 1
         return timer
 
     @property
     def timer_heap(self) -> list[tuple[int, int, Timer]]:
         """The timers' heap of (due ns, seq, timer), read-only: the loop peeks at ``[0][0]`` to skip
-        ``advance_to`` when nothing is due (the list object never changes, so a reference may be kept)."""
+        ``advance_to`` when nothing is due (the list object never changes, so a reference may be kept). Timers
+        enter it only through ``set_time_alert``/``set_timer`` (counted in ``added``) and ``advance_to``."""
         return self._heap
 
     @property

@@ -7,6 +7,7 @@ one slice at a time (:meth:`EventLoop.run` with a one-slice batch). No ``await``
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -369,8 +370,6 @@ class EventLoop:
         if run is None:
             run = _NO_RUN
         replan = False
-        BIG = 1 << 63
-        nxt = heap[0][0] if heap else BIG  # the earliest timer (refreshed after anything that may add one)
         sm = e.security_manager
         seen = sm.changes
 
@@ -379,22 +378,38 @@ class EventLoop:
         i = lo - 1
         if lo or hi < len(times):
             times, closes = times[lo:hi], closes[lo:hi]
+        # Timers: ``due`` is the first row whose time is at or after the earliest timer's (``nxt``), so a row
+        # compares two small ints instead of two ns times; it is found again after timers fire and whenever the
+        # clock says one was added (``added``). A stale ``nxt`` is only ever early (a canceled timer, popped
+        # since), which costs a call to advance_to that fires nothing.
+        BIG = 1 << 63
+        added = clock.added
+        nxt = heap[0][0] if heap else BIG
+        due = lo + bisect_left(times, nxt)
         for t, c in zip(times, closes):
             i += 1
-            if nxt < t:  # (1) timers scheduled before this instant
+            if i == due and nxt < t:  # (1) timers scheduled before this instant
                 clock.advance_to(t - 1, changed)
                 if sm.changes != seen:  # one added or removed a security: the feed takes it in from its time
                     return i
+                added = clock.added
                 nxt = heap[0][0] if heap else BIG
+                due = lo + bisect_left(times, nxt, i - lo)
             clock.now = t
             sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
             sec.bar_row = i
             sec.price = c
             if open_orders:  # (4) resting orders
                 brokerage.scan(t)
-                nxt = heap[0][0] if heap else BIG
-            if nxt <= t:  # (5) timers due now
+                if clock.added != added:  # a handler it called set a timer (one due now fires in step 5)
+                    added = clock.added
+                    nxt = heap[0][0] if heap else BIG
+                    due = lo + bisect_left(times, nxt, i - lo)
+            if i == due:  # (5) timers due now
                 clock.advance_to(t)
+                added = clock.added
+                nxt = heap[0][0] if heap else BIG
+                due = lo + bisect_left(times, nxt, i + 1 - lo)
             if cfeed.active:  # (7) consolidators, then indicators
                 cfeed.on_slice(t, (batch.bar(i),))
             if not run.broken:
@@ -436,7 +451,10 @@ class EventLoop:
                 brokerage.end_of_step(t)
             if e.quit_requested or replan or sm.changes != seen:
                 return i + 1
-            nxt = heap[0][0] if heap else BIG
+            if clock.added != added:  # something in this row's steps set a timer
+                added = clock.added
+                nxt = heap[0][0] if heap else BIG
+                due = lo + bisect_left(times, nxt, i + 1 - lo)
         return hi
 
     def corporate_actions(self, events: tuple) -> None:

@@ -157,3 +157,57 @@ def test_fed_indicators_show_the_bar_by_bar_values_at_every_bar(trades_only: Pat
     a, b = runs
     assert a[6] and not b[6]  # the in-place run fed the SMAs from the columns most of the time
     assert a[1] and a[:6] == b[:6] and a[7] == b[7] == "SMA"
+
+
+class Timers(Strategy):
+    """Scheduled events between bars and at a bar's own time, and ones set by handlers (on_data, and
+    on_order_event while resting orders are scanned) for the current instant and for a later bar: each must
+    fire at the same step with the same state as on the general path."""
+
+    def initialize(self) -> None:
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 8)
+        self.set_cash(100_000)
+        self.spy = self.add_equity("SPY", Resolution.SECOND, fill_forward=False).symbol
+        self.fast = self.sma(self.spy, 10)
+        self.n = 0
+        self.log: list[tuple] = []
+        # every 6.5 s: every other one falls on a bar's end time, the rest between two bars
+        self.schedule.on(self.date_rules.every_day(), self.time_rules.every(timedelta(milliseconds=6500)),
+                         lambda: self._note("every"))
+
+    def _note(self, what: str) -> None:
+        self.log.append((what, self.time, self.n, self.securities[self.spy].price, self.fast.value))
+
+    def _at(self, when, what: str) -> None:
+        self.schedule.on(self.date_rules.on(when.date()),
+                         self.time_rules.at(when.hour, when.minute, when.second), lambda: self._note(what))
+
+    def on_data(self, data) -> None:
+        self.n += 1
+        if self.n % 1_500 == 0:
+            self._at(self.time, "now")  # this instant: fires before the next bar
+            self._at(self.time + timedelta(seconds=3), "later")  # a later bar's own time
+        if self.n % 2_000 == 0 and not self.transactions.get_open_orders():
+            price = self.securities[self.spy].price
+            self.limit_order(self.spy, 10, round(price + 0.01, 2))  # fills in the scan of a later bar
+            self.limit_order(self.spy, -10, round(price - 0.01, 2))
+
+    def on_order_event(self, event) -> None:
+        if event.status is OrderStatus.FILLED:
+            self._at(self.time, "fill")  # set while the scan runs: due at this bar's time
+
+
+def test_timers_fire_where_the_general_path_fires_them(trades_only: Path) -> None:
+    runs = []
+    for in_place in (True, False):
+        strategy = Timers()
+        engine = Engine(strategy, trades_only)
+        engine.columnar_bars = in_place
+        engine.run()
+        runs.append((strategy.log, [(f.order_id, f.time, f.quantity, f.price) for f in engine.fills],
+                     engine.equity_samples))
+    a, b = runs
+    kinds = {x[0] for x in a[0]}
+    assert kinds == {"every", "now", "later", "fill"}
+    assert a == b
