@@ -87,10 +87,9 @@ def load(session_dir: Path) -> Recording:
     # by comparing fields with the last message's (most often the same instrument) rather than by hashing
     last: Symbol | None = None
     for f in read_frames(session_dir, warnings):
-        cls = f.__class__
-        if cls is Slice:  # the two kinds of nearly every frame first, by class (no isinstance chain)
+        if type(f) is Slice:  # the two kinds of nearly every frame first, by class (no isinstance chain)
             inputs[f.strategy].append(f)
-        elif cls is MarketData or cls is TradeData:
+        elif type(f) is MarketData or type(f) is TradeData:
             ev = f.event
             s = ev.symbol
             if last is not None and s.value == last.value and s.market == last.market \
@@ -231,11 +230,12 @@ class _SimulatedVenueClient:
         o.catch_up(o.rec.venue_md_at.get((order.client_order_id, kind), o.fed), now_ns)
 
     def submit(self, order: Order, now_ns: int) -> None:
+        # the enums' texts as ``_value_`` (their documented attribute): ``.value`` is a Python-level property
         self._catch_up(order, "submit", now_ns)
         self.outer.hold(self.outer.venue.submit(
-            order.client_order_id, order.symbol, order.quantity, order.type.value, order.limit_price, now_ns,
+            order.client_order_id, order.symbol, order.quantity, order.type._value_, order.limit_price, now_ns,
             stop_price=order.stop_price, trailing_amount=order.trailing_amount,
-            trailing_as_percentage=order.trailing_as_percentage, time_in_force=order.time_in_force.value), now_ns)
+            trailing_as_percentage=order.trailing_as_percentage, time_in_force=order.time_in_force._value_), now_ns)
 
     def cancel(self, order: Order, now_ns: int) -> None:
         self._catch_up(order, "cancel", now_ns)
@@ -362,8 +362,8 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     def on_decision(kind: str, o: Order) -> None:
         replayed.append(Decision(recv_ns=engine.clock.now_ns(), strategy=sid, kind=kind,
                                  client_order_id=o.client_order_id, symbol=o.symbol.id, quantity=o.quantity,
-                                 order_type=o.type.value, limit_price=o.limit_price, stop_price=o.stop_price,
-                                 time_in_force=o.time_in_force.value, tag=o.tag))
+                                 order_type=o.type._value_, limit_price=o.limit_price, stop_price=o.stop_price,
+                                 time_in_force=o.time_in_force._value_, tag=o.tag))
 
     engine.decision_hook = on_decision
     recorded = [] if what_if else rec.decisions.get(sid, [])
