@@ -12,7 +12,9 @@ N-th quote so about 500 orders/s are timed at every rate. The feed is paced to t
 loop (a burst of what is due each wake-up, as a socket read returns several frames); "behind" is how many
 due messages the daemon had not taken yet: the backlog of a hot path that handles everything inline. It must
 not grow during the soak, and neither may RSS. A strategy slower than a burst is conflated (the latest quote,
-``[hot_path] conflate_after_ms``): the count is printed; on a quiet machine it stays 0.
+``[hot_path] conflate_after_ms``): the count is printed; on a quiet machine it stays 0. The time a message waits
+to be taken (the backlog) is not in the figure: "behind" says how much there was. ``--conflate-after-ms 1e6``
+measures without conflation, ``--general`` the general order path instead of the fused one.
 """
 
 from __future__ import annotations
@@ -134,12 +136,12 @@ class PacedQuotes:
 
 
 def tick_to_order(tmp: Path, rates: list[int], seconds: float, soak_rate: int, soak_seconds: float,
-                  conflate_after_ms: float | None = None) -> None:
+                  conflate_after_ms: float | None = None, fused: bool = True) -> None:
     from leand.live import logs
     from leand.live.config import load_config
     from leand.live.daemon import Daemon
 
-    path = taker_config(tmp, conflate_after_ms)
+    path = taker_config(tmp, conflate_after_ms, fused)
     cfg = load_config(path)
     logs.configure("error", "json")
 
@@ -175,7 +177,8 @@ def tick_to_order(tmp: Path, rates: list[int], seconds: float, soak_rate: int, s
             c0, b0 = runner.conflated, runner.times_behind
             await asyncio.sleep(seconds)
             got = list(lat)
-            print(f"  {rate:>6,} msg/s: tick-to-order {summary(got)}; behind at most {paced.behind_max} msgs; "
+            print(f"  {rate:>6,} msg/s: tick-to-order {summary(got)}; behind at most {paced.behind_max} msgs "
+                  f"({paced.behind_max / rate * 1000:.1f} ms of data, not in the figure); "
                   f"strategy conflated {runner.conflated - c0} quotes (fell behind {runner.times_behind - b0}x)")
         if soak_seconds > 0:
             strat.every = max(1, soak_rate // ORDERS_PER_S)
@@ -225,6 +228,7 @@ def main() -> None:
     ap.add_argument("--soak-seconds", type=float, default=60.0, help="seconds at --soak-rate (0: none)")
     ap.add_argument("--soak-rate", type=int, default=20000)
     ap.add_argument("--no-start", action="store_true", help="skip start-to-READY and ctl round trips")
+    ap.add_argument("--general", action="store_true", help="the general order path ([hot_path] fused_orders off)")
     ap.add_argument("--conflate-after-ms", type=float, default=None,
                     help="[hot_path] conflate_after_ms (default: the daemon's); a large value measures every quote "
                          "inline however far behind a loaded machine puts the loop")
@@ -241,9 +245,11 @@ def main() -> None:
                   f"ms, max {max(ctl_times) * 1000:.0f} ms")
         (tmp / "lat").mkdir()
         print("in-daemon tick-to-order (quote taken by the feed -> handler -> risk gate -> intent journaled -> "
-              "order at the paper venue; recording on), target p50 <= 50 µs, p99 <= 250 µs:")
+              f"order at the paper venue; recording on; {'general' if args.general else 'fused'} order path, "
+              f"conflate_after_ms {'default' if args.conflate_after_ms is None else f'{args.conflate_after_ms:g}'}"
+              "), target p50 <= 50 µs, p99 <= 250 µs:")
         tick_to_order(tmp / "lat", [int(r) for r in args.rates.split(",")], args.seconds, args.soak_rate,
-                      args.soak_seconds, args.conflate_after_ms)
+                      args.soak_seconds, args.conflate_after_ms, not args.general)
 
 
 if __name__ == "__main__":
