@@ -116,7 +116,7 @@ class Sizing:
         for _, _, sym, q in orders:
             om = self.engine.order_manager
             t = om.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous) if asynchronous else \
-                om.submit_market(sym, q, tag)
+                om.submit_live(sym, q, OrderType.MARKET, None, tag) if om.fused_live else om.submit_market(sym, q, tag)
             if t.order_id:
                 tickets.append(t)
         return tickets
@@ -137,6 +137,8 @@ class Sizing:
                 if asynchronous or time_in_force is not None:
                     t = om.submit(sym, q, OrderType.MARKET, tag=tag, asynchronous=asynchronous,
                                   time_in_force=time_in_force)
+                elif om.fused_live:  # the daemon's (leand.orders.live_submit)
+                    t = om.submit_live(sym, q, OrderType.MARKET, None, tag)
                 else:
                     t = om.submit_market(sym, q, tag)
                 if t.order_id:

@@ -111,9 +111,9 @@ def test_fused_and_general_paths_give_the_same_results(tmp_path: Path) -> None:
     general = _run(tmp_path / "general", False)
     assert general["plain"] == []
     # every market or limit order of the scenario the fused path can take went its way: the two market orders, the
-    # resting and crossing limits, the rounded limit and the 40 small market orders
-    assert len(fused["plain"]) == 46, fused["plain"]
-    assert len(fused["orders"]) == len(general["orders"]) == 50  # (the quantity that rounds to zero: no order)
+    # resting and crossing limits, the rounded limit, the 40 small market orders, set_holdings' and liquidate's
+    assert len(fused["plain"]) == 48, fused["plain"]
+    assert len(fused["orders"]) == len(general["orders"]) == 52  # (the quantity that rounds to zero: no order)
     assert len(fused["fills"]) > 40 and len(fused["recorded"]) > 150
     for key in ("orders", "tickets", "order_events", "intents", "events", "fills", "recorded", "cash", "gate_open"):
         assert fused[key] == general[key], key

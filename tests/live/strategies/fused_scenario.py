@@ -1,6 +1,7 @@
 """A scripted live scenario for the fused order path's test: market and limit orders that fill, rest, are
 canceled and updated, and orders refused by the order manager (quantity rounding to zero, buying power) and by the
-risk gate, plus orders only the general path takes (a ticker, IOC), each at a fixed quote number."""
+risk gate, plus orders only the general path takes (a ticker, IOC), then set_holdings and liquidate, each at a
+fixed quote number."""
 
 from leand import Resolution, Strategy
 from leand.model import TimeInForce
@@ -49,6 +50,10 @@ class FusedScenario(Strategy):
         elif 29 <= n < 69:
             t = self.market_order(sym, 0.001 if n % 2 else -0.001)
         elif n == 70:
+            self.tickets += self.set_holdings(sym, 0.01, tag="sized")
+        elif n == 72:
+            self.tickets += self.liquidate(sym, tag="flat")
+        elif n == 74:
             self.done = True
         if t is not None:
             self.tickets.append(t)
