@@ -62,7 +62,9 @@ class BarBrokerage(ExecutionClient):
         self._changed = True
         fill_model = sec.fill_model
         assert fill_model is not None
-        price = fill_model.market_fill(sec, order, now_ns)
+        # (market_fill is market_price, then the model's own slippage if it has one)
+        price = fill_model.market_fill(sec, order, now_ns) if fill_model.slippage else \
+            fill_model.market_price(sec, order, now_ns)
         if price is None:
             self.pending[order.id] = order
         return price

@@ -339,20 +339,15 @@ class OrderManager(LiveSubmit):
         qty = inst.round_lot(quantity)
         if qty == 0:
             return self.submit(symbol, quantity, _MARKET, tag=tag)
-        request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now, _NO_RESPONSE,
-                                None)
-        if qty > 0:
-            sub_px = sec.ask or sec.price
-            price = sub_px  # the price the buying power is checked at (order_price of a market order)
-        else:
-            sub_px = sec.bid or sec.price
-            price = sub_px
+        # the price the buying power is checked at (order_price of a market order) is the submission price
+        price = (sec.ask or sec.price) if qty > 0 else (sec.bid or sec.price)
         oid = self._new_order_id()
         order = Order(id=oid, symbol=sym, quantity=qty, type=_MARKET, time_in_force=_GTC,
                       created_time=now, last_update_time=now, client_order_id=f"{e.client_id_prefix}{oid}",
-                      strategy_id=e.strategy_id, tag=tag, submission_price=sub_px)
+                      strategy_id=e.strategy_id, tag=tag, submission_price=price)
         self.orders[oid] = order
-        request.response = OrderResponse(oid)
+        request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now, OrderResponse(oid),
+                                None)
         self.tickets[oid] = ticket = OrderTicket(e, oid, request)
         # buying power (_standard_buying_power_ok on a margin account)
         pf = e.portfolio

@@ -137,7 +137,8 @@ class Portfolio:
         for s in self.securities.values():
             h = s.holdings
             if h.quantity != 0 and s.security_type is equity:
-                v = h.quantity * s.price * h.multiplier * cb.ensure(s.quote_currency).conversion_rate
+                q = s.quote_currency
+                v = h.quantity * s.price * h.multiplier * (cb.get(q) or cb.ensure(q)).conversion_rate
                 total += v
                 used += abs(v) / s.leverage
         return total - used
@@ -188,9 +189,8 @@ class Portfolio:
     def process_fill(self, security: Security, fill: Fill) -> float:
         """Apply a fill to cash and holdings. Returns the realized P&L (account currency, before fees)."""
         cb = self.cash_book
-        ensure = cb.ensure
         ccy = security.quote_currency
-        quote = cb.get(ccy) or ensure(ccy)  # the same Cash all along: the book adds entries, never replaces one
+        quote = cb.get(ccy) or cb.ensure(ccy)  # the same Cash all along: the book adds entries, never replaces one
         conv = quote.conversion_rate
         qty, price = fill.quantity, fill.price
         holdings = security.holdings
@@ -199,14 +199,14 @@ class Portfolio:
         if fee:
             fee_ccy = fill.fee_currency
             fee_account = fee if fee_ccy == cb.account_currency else cb.convert(fee, fee_ccy)
-            (cb.get(fee_ccy) or ensure(fee_ccy)).amount += -fee
+            (quote if fee_ccy == ccy else cb.get(fee_ccy) or cb.ensure(fee_ccy)).amount += -fee
         else:
             fee_account = 0.0
         self.total_fees += fee_account
         quote.amount += -qty * price * mult
         base = security.base_currency
         if base and security.security_type is not _EQUITY:
-            (cb.get(base) or ensure(base)).amount += qty * mult
+            (cb.get(base) or cb.ensure(base)).amount += qty * mult
         q0 = holdings.quantity
         lot = security.instrument.lot_size
         if 0 < lot < 1:  # the position is snapped to the lot's decimals (Holding.round_quantity)
