@@ -25,8 +25,10 @@ def exact_row_sums(rows: np.ndarray) -> np.ndarray:
     if lo > 0.0 and math.isfinite(hi):
         e_lo = math.frexp(lo)[1]
         if math.frexp(hi)[1] - e_lo <= 62 - 53 - (p - 1).bit_length() and e_lo - 53 > -1021:
-            units = np.ldexp(rows, 53 - e_lo).astype(np.int64)  # exact: a power-of-two scaling of integers
-            return np.ldexp(units.sum(axis=1).astype(np.float64), e_lo - 53)
+            # exact: scaling by a power of two (a product, not np.ldexp, which calls libm per element: the same
+            # bits while the results are normal floats, which the bounds above make sure of)
+            units = (rows * (2.0 ** (53 - e_lo))).astype(np.int64)
+            return units.sum(axis=1).astype(np.float64) * (2.0 ** (e_lo - 53))
     return np.array(list(map(math.fsum, rows.tolist())), np.float64)
 
 
