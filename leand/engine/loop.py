@@ -413,7 +413,7 @@ class EventLoop:
             if cfeed.active:  # (7) consolidators, then indicators
                 cfeed.on_slice(t, (batch.bar(i),))
             if not run.broken:
-                run.rows = i + 1  # the fed indicators' cursor, then what the handler reads of them
+                run.last = i  # the fed indicators' cursor, then what the handler reads of them
                 ind1.value = vals1[i]
                 ind1.is_ready = True
                 if ind2 is not None:

@@ -23,15 +23,16 @@ _TIME = Indicator.__dict__["_time"]
 
 
 class BarRun:
-    """Rows ``lo`` .. of one batch of bars fed to some indicators from the close column. ``rows`` is the
-    cursor: how many of the batch's rows the indicators have taken (the engine moves it at each bar)."""
+    """Rows ``lo`` .. of one batch of bars fed to some indicators from the close column. ``last`` is the
+    cursor: the last row the indicators have taken, ``lo - 1`` before the first (the engine moves it at each
+    bar: a store of the row index it has, not a new int)."""
 
-    __slots__ = ("broken", "fed", "lo", "rows", "times")
+    __slots__ = ("broken", "fed", "last", "lo", "times")
 
     def __init__(self, times: list[int], lo: int) -> None:
         self.times = times
         self.lo = lo
-        self.rows = lo
+        self.last = lo - 1
         #: set when a fed indicator went back to a plain SMA part way (something looked at its state)
         self.broken = False
         #: (indicator, its values by batch row) while fed
@@ -105,12 +106,13 @@ class FedSMA(SMA):
         so the engine feeds it bar by bar next)."""
         f = self._feed
         run = f.run
-        rows = run.rows - run.lo
+        end = run.last + 1
+        rows = end - run.lo
         self.__class__ = SMA  # type: ignore[assignment]
         self._feed = None
         if rows:  # the window needs the last few values only
-            tail = f.values[max(run.lo, run.rows - self.window.size):run.rows]
-            self.absorb_bars(f.closes, f.sums, tail, rows, run.times[run.rows - 1])
+            tail = f.values[max(run.lo, end - self.window.size):end]
+            self.absorb_bars(f.closes, f.sums, tail, rows, run.times[run.last])
         if broken:
             run.broken = True
 
@@ -118,7 +120,7 @@ class FedSMA(SMA):
     @property
     def samples(self) -> int:
         run = self._feed.run
-        return _SAMPLES.__get__(self) + run.rows - run.lo
+        return _SAMPLES.__get__(self) + run.last + 1 - run.lo
 
     @samples.setter
     def samples(self, v: int) -> None:
@@ -128,7 +130,7 @@ class FedSMA(SMA):
     @property
     def _time(self) -> int:
         run = self._feed.run
-        return run.times[run.rows - 1] if run.rows > run.lo else _TIME.__get__(self)
+        return run.times[run.last] if run.last >= run.lo else _TIME.__get__(self)
 
     @_time.setter
     def _time(self, v: int) -> None:

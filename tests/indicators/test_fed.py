@@ -95,7 +95,7 @@ def _fed_pair(period: int, warm: list[float], closes: list[float]) -> tuple[SMA,
 
 def _engine_step(run: BarRun, fed: SMA, vals: list[float], i: int) -> None:
     """What the engine's loop does for a fed indicator at row ``i``."""
-    run.rows = i + 1
+    run.last = i
     fed.value = vals[i]
     fed.is_ready = True
 
