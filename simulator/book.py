@@ -164,10 +164,14 @@ class Level:
 
 
 def _on_grid(x: float, step: float) -> bool:
+    """Whether ``x`` is within 1e-6 steps of a multiple of ``step``: ``abs(r - round(r)) <= 1e-6`` for
+    ``r = x / step``, without making an int. The fraction ``abs(r) % 1.0`` is exact (fmod), and so is
+    ``1.0 - f`` for ``f >= 0.5``, so the distance to the nearest multiple is the same float either way
+    (``test_grid_check_is_the_rounding_one``); an infinite or NaN ``x`` is off the grid."""
     if step <= 0:
         return True
-    r = x / step
-    return abs(r - round(r)) <= 1e-6
+    f = abs(x / step) % 1.0
+    return f <= 1e-6 or 1.0 - f <= 1e-6
 
 
 class AcceptanceRules:
@@ -332,11 +336,7 @@ class OrderBook(AcceptanceRules):
         return ev
 
     # ---- validation -------------------------------------------------------------------------------------
-    def _on_grid(self, x: float, step: float) -> bool:
-        if step <= 0:
-            return True
-        r = x / step
-        return abs(r - round(r)) <= 1e-6
+    _on_grid = staticmethod(_on_grid)
 
     def _remember_grid(self, o: SimOrder) -> None:
         """After ``validate`` passed a plain limit order: remember its price and quantity as on the grid, so
@@ -373,6 +373,12 @@ class OrderBook(AcceptanceRules):
 
     def validate(self, o: SimOrder) -> str | None:
         """The reject reason for an order the exchange will not take, or None."""
+        t = o.type
+        if (t is _MARKET or (t is _LIMIT and (o.price in self._px_ok or self._learn_price(o.price)))) \
+                and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) and not o.post_only \
+                and o.time_in_force in _GTC_OR_IOC and (o.side == 1 or o.side == -1) and self.min_notional <= 0 \
+                and o.id not in self.orders:
+            return None  # a plain market or limit order on the grid: every check below passes (the one-pass path)
         if o.id in self.orders:
             return f"duplicate order id {o.id}"
         if o.side not in (1, -1):

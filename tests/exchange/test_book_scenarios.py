@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leand.model import OrderType, TimeInForce
 from leand.simulator.book import (
@@ -21,6 +23,7 @@ from leand.simulator.book import (
     SimOrder,
     Trade,
     Triggered,
+    _on_grid,
 )
 
 T = 1_700_000_000_000  # a clock in ms
@@ -686,3 +689,15 @@ def test_grid_memo_fast_paths_still_check_what_validate_checks():
     assert not b.submit(lim(7, BUY, 100, 10.00), T)
     assert not b.submit(mkt(8, BUY, 50), T)
     assert [type(e) for e in b.drain()] == [Rejected, Rejected]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.one_of(st.integers(-10**12, 10**12).map(float), st.floats(-1e15, 1e15)),
+       st.sampled_from([0.01, 0.001, 0.25, 1.0, 1e-8, 0.05, 5.0, 0.1, 3.0]),
+       st.sampled_from([0.0, 1e-6, -1e-6, 5e-7, 0.5, math.nextafter(1e-6, 1.0), math.nextafter(1e-6, 0.0)]))
+def test_grid_check_is_the_rounding_one(k: float, step: float, off: float) -> None:
+    """The book's grid check (fraction by fmod, no int made) answers as the rounding formula it replaced, at
+    and around the 1e-6 boundary too."""
+    for x in (k * step, (k + off) * step, k):
+        r = x / step
+        assert _on_grid(x, step) == (abs(r - round(r)) <= 1e-6), (x, step)
