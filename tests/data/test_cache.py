@@ -120,3 +120,38 @@ def test_tick_windows_are_the_day_in_pieces(data: Path, monkeypatch, cache_on: b
                                  np.concatenate([p.end_time for p in parts]),
                                  {k: np.concatenate([p.cols[k] for p in parts]) for k in day.cols})
             _same(day, whole)
+
+
+@pytest.mark.parametrize("arr", [
+    np.arange(12, dtype=np.int64).reshape(3, 4), np.arange(5, dtype=np.float64), np.zeros((0, 6), np.int64),
+    np.array([True, False]), np.arange(6, dtype=">i4").reshape(2, 3), np.array(3.5),
+    np.asfortranarray(np.arange(6.0).reshape(2, 3)), np.array(["a", "bc"]), np.zeros((70_000, 6), np.int64)])
+def test_read_npy_reads_what_np_load_reads(tmp_path: Path, arr: np.ndarray) -> None:
+    from leand.data.cache import _read_npy
+
+    np.save(tmp_path / "x.npy", arr)
+    got, want = _read_npy(tmp_path / "x.npy"), np.load(tmp_path / "x.npy")
+    assert got.dtype == want.dtype and got.shape == want.shape and got.flags.writeable
+    assert got.tobytes() == want.tobytes()
+
+
+def test_read_npy_refuses_a_truncated_file(tmp_path: Path) -> None:
+    from leand.data.cache import _read_npy
+
+    np.save(tmp_path / "x.npy", np.arange(100))
+    raw = (tmp_path / "x.npy").read_bytes()
+    (tmp_path / "x.npy").write_bytes(raw[:-8])
+    with pytest.raises(ValueError):
+        _read_npy(tmp_path / "x.npy")
+
+
+def test_entry_paths_resolve_as_path_resolve(tmp_path: Path) -> None:
+    from leand.data.cache import _resolve
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.zip").write_bytes(b"x")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "b.zip").symlink_to(tmp_path / "real" / "a.zip")
+    for p in (tmp_path / "link" / "a.zip", tmp_path / "real" / "a.zip", tmp_path / "link" / "b.zip",
+              tmp_path / "real" / "missing.zip"):
+        assert _resolve(p) == str(p.resolve())
