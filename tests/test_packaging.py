@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# .mypy_cache: tests/test_typecheck.py may be writing it at the same moment (pytest -n 2), and it is not the package
 SKIP_DIRS = {".git", ".venv", "build", "dist", "results", "state", "out", ".pytest_cache", ".ruff_cache",
-             ".hypothesis", "__pycache__", "tests", "benchmarks"}
+             ".mypy_cache", ".hypothesis", "__pycache__", "tests", "benchmarks"}
 GENERIC = {"adapters", "simulator", "data", "strategies", "tests", "benchmarks", "examples"}
 
 pytestmark = pytest.mark.slow

@@ -1,5 +1,9 @@
-"""Crash test: SIGKILL at random points while trading, 20 times; no fill lost, no order sent twice, and the
-journal's positions and cash equal the venue's."""
+"""Crash test: SIGKILL at random points while trading, 10 times; no fill lost, no order sent twice, and the
+journal's positions and cash equal the venue's.
+
+Ten random kills (each a full boot, ~1.5 s) are the CI check that the restart path holds at points nobody chose;
+every named kill point is hit on purpose by ``test_every_kill_point_is_recovered``, and the statistical claim
+(hundreds of kills) is ``tests/live/crash_soak.py --kills 200``, which runs the same ``crash_cycles``."""
 
 from __future__ import annotations
 
@@ -13,9 +17,9 @@ from daemon_util import Daemon, ctl, rows
 pytestmark = pytest.mark.slow
 
 
-def test_sigkill_twenty_times_loses_and_duplicates_nothing(tmp_path: Path) -> None:
-    report = crash_cycles(tmp_path, kills=20, seed=20261125)
-    assert report["boots"] == 21 and report["orders"] > 20 and report["fills"] > 10
+def test_sigkill_ten_times_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    report = crash_cycles(tmp_path, kills=10, seed=20261125)
+    assert report["boots"] == 11 and report["orders"] > 10 and report["fills"] > 5
     assert_clean(report)
 
 
