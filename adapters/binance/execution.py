@@ -349,8 +349,8 @@ class BinanceExecutionClient:
             body = await r.request("GET", "/api/v3/openOrders", {"symbol": sym}, signed=True, weight=6)
             opened += decode(body, list[QueryOrder])
             last_id, since_ms = self._recovery_start(sym)
-            trades += [t for t in await self._trades_since(sym, last_id)
-                       if t.time >= since_ms and fill_key(self.index[sym], t.id) not in have]
+            trades += [t for t in await self._trades_from(sym, last_id, since_ms)
+                       if fill_key(self.index[sym], t.id) not in have]
         cids = dict(self._order_cids)
         for o in opened:
             cids[(o.symbol, o.orderId)] = o.clientOrderId
@@ -374,18 +374,29 @@ class BinanceExecutionClient:
         self._order_cids.update(cids)
         return VenueState(balances=balances, open_orders=opened, trades=trades, queried=queried, order_cids=cids)
 
-    def _recovery_start(self, sym: str) -> tuple[int, int]:
-        """Where the trades a snapshot needs start: the last trade id surely journaled with all before it (-1:
-        ask for the newest trades), and the time (ms) before which a trade is not asked for. Not the journal's
-        highest trade id: one symbol's trades are not always journaled in id order (``REPORT_REORDER_NS``), so a
-        crash can leave a gap under it. Trade ids grow with time, so every trade in the window past the floor is
-        asked for again; with no journaled trade that old, the newest page is, from the window's start (older
-        trades there were never this journal's)."""
+    def _recovery_start(self, sym: str) -> tuple[int, int | None]:
+        """Where the trades a snapshot needs start: after a trade id (the last one surely journaled with all
+        before it; -1 with no time: the newest trades, for a journal without any), or from a time (ms). Not the
+        journal's highest trade id: one symbol's trades are not always journaled in id order
+        (``REPORT_REORDER_NS``), so a crash can leave a gap under it. Trade ids grow with time, so every trade in
+        the window before the newest is asked for again: after the newest journaled trade older than the window,
+        or, with none that old, from the window's start."""
         lo = self.index[sym] * TRADE_ID_SPAN
         floor, newest = self.store.fill_floor(lo, lo + TRADE_ID_SPAN, REPORT_REORDER_NS)
         if floor is not None:
-            return floor - lo, 0
-        return -1, 0 if newest is None else (newest - REPORT_REORDER_NS) // 1_000_000
+            return floor - lo, None
+        return -1, None if newest is None else (newest - REPORT_REORDER_NS) // 1_000_000
+
+    async def _trades_from(self, sym: str, last_id: int, since_ms: int | None) -> list[MyTrade]:
+        """The trades after ``last_id``, or from ``since_ms`` on (one page by time, which holds the journal's
+        newest trade, then on by id as after ``last_id``)."""
+        out: list[MyTrade] = []
+        if since_ms is not None:
+            out = decode(await self.rest.request("GET", "/api/v3/myTrades", {"symbol": sym, "startTime": since_ms,
+                                                                              "limit": 1000}, signed=True,
+                                                 weight=20), list[MyTrade])
+            last_id = max((t.id for t in out), default=last_id)
+        return out + await self._trades_since(sym, last_id)
 
     async def _trades_since(self, sym: str, last_id: int) -> list[MyTrade]:
         out: list[MyTrade] = []
