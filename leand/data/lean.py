@@ -298,7 +298,8 @@ class LeanDataSource:
                 cols[name] = col
             kind = "trade_bar" if tick_type is TickType.TRADE else "quote_bar"
             out = Columns(kind, t, t + resolution.value, cols)
-            _check_values(out, path)
+            if arr.dtype.kind == "f":  # (integers, scaled or not, are never infinite: nothing to look for)
+                _check_values(out, path)
         if normalization is not DataNormalizationMode.RAW and equity:
             f = self.factor_file(symbol).scale(d, normalization)
             if f != 1.0:
