@@ -9,7 +9,8 @@ Tick-to-order runs from the quote's receipt by the daemon's feed (the QuoteTick 
 takes it, as a network data client stamps a frame it read) to the order reaching the paper venue: strategy
 handler, risk gate, intent journaled (one write to the intent log), recording on. A market order goes every
 N-th quote so about 500 orders/s are timed at every rate. The feed is paced to the target rate from the
-loop (a burst of what is due each wake-up, as a socket read returns several frames); "behind" is how many
+loop (a burst of what is due each wake-up, as a socket read returns several frames; between wake-ups the loop
+waits 1 ms, blocking as it does on an idle socket); "behind" is how many
 due messages the daemon had not taken yet: the backlog of a hot path that handles everything inline. It must
 not grow during the soak, and neither may RSS. A strategy slower than a burst is conflated (the latest quote,
 ``[hot_path] conflate_after_ms``): the count is printed; on a quiet machine it stays 0. The time a message waits
@@ -125,7 +126,9 @@ class PacedQuotes:
             if n > self.behind_max:
                 self.behind_max = n
             if n <= 0:
-                await sleep(0.0002)
+                # nothing due: the loop waits, as it waits for a socket (uvloop's timers have 1 ms steps: a
+                # shorter sleep never blocks, the loop would spin and the hot path would never see it idle)
+                await sleep(0.001)
                 continue
             for _ in range(min(n, 512)):
                 k = i & 0xFFFF
