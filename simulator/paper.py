@@ -207,11 +207,14 @@ class PaperVenue:
                 self.ask[sid] = na
                 pend[-1] = (na, q.ask_size)
         book = self.books.get(sid)
-        if book is None or not self._account_in(book, sid):
+        if book is None:
             return []
         if book.stops or not self.lazy_quotes:  # stops trail and trigger on every touch
+            if not book.stops and not self._account_in(book, sid):
+                return []
             self._apply_quotes(book, sid, q.time)
         else:
+            # (no 'account in the book' test first: with none of its orders there, nothing is reaching)
             reaching = self._reaching(book, pend)
             if not reaching:
                 return []
