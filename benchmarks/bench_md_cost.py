@@ -2,14 +2,15 @@
 stage by stage: what every frame of a busy read costs before the frame that does lead to an order is reached
 (the strict tick-to-order clock of ``bench_binance_adapter.py`` pays it for every frame ahead in the read).
 
-    python benchmarks/bench_md_cost.py [--frames 100000] [--per-read 50] [--repeat 5]
+    python benchmarks/bench_md_cost.py [--frames 50000] [--per-read 50] [--repeat 3]
 
 The daemon (engine, the benchmark's taker strategy with no order due, recording on) runs in this process against
 ``leand sim serve`` with its generator off, so its own stream is quiet. Frames in the simulator's wire format
 (the combined stream's trade prints and depth diffs continuing the local book's update ids) are handed to the
 data client's real socket protocol (``data_received``) ``--per-read`` at a time, with a 0.3 ms pause between
 reads (so the daemon's hot path sees separate reads, as from a socket, not one endless burst). Only the
-thread's CPU time inside ``data_received`` is counted. Stages are cumulative configurations of the same path,
+thread's CPU time inside ``data_received`` and in the recorder's drain right after it (the encoding the feed
+leaves until the read's callback has returned) is counted. Stages are cumulative configurations of the same path,
 each the best of ``--repeat`` alternating rounds (a loaded machine only adds to CPU time):
 
 * framing: the WebSocket frames split out of the read, each handed to a consumer that does nothing;
@@ -81,13 +82,16 @@ def reads(frames: list[bytes], per_read: int) -> list[bytes]:
     return [b"".join(text_frame(f) for f in frames[i:i + per_read]) for i in range(0, len(frames), per_read)]
 
 
-async def feed(proto: Any, bufs: list[bytes]) -> float:
-    """CPU µs inside ``data_received`` over ``bufs``, one read per loop pass with a pause between reads."""
+async def feed(proto: Any, bufs: list[bytes], rec: Any) -> float:
+    """CPU µs inside ``data_received`` over ``bufs`` and the recorder's drain after each read (what the drain the
+    feed scheduled would do once the read's callback returned), one read per loop pass with a pause between."""
     tt = time.thread_time_ns
     spent = 0
     for buf in bufs:
         c0 = tt()
         proto.data_received(buf)
+        if rec is not None:
+            rec.drain()
         spent += tt() - c0
         await asyncio.sleep(0.0003)
     return spent / 1000
@@ -147,7 +151,7 @@ async def measure(d: Any, args: argparse.Namespace) -> dict[str, dict[str, float
                     proto.on_message = data._on_stream_message
                 n0, c0_ = strategy.n, runner.md_conflated
                 try:
-                    us = await feed(proto, bufs)
+                    us = await feed(proto, bufs, rec)
                 finally:
                     proto.on_message = data._on_stream_message
                     data._sink = sinks[STAGES[4]]
@@ -155,8 +159,6 @@ async def measure(d: Any, args: argparse.Namespace) -> dict[str, dict[str, float
                     handled[kind] = (strategy.n - n0, runner.md_conflated - c0_)
                 per = us / args.frames
                 best[kind][stage] = min(best[kind].get(stage, float("inf")), per)
-                if rec is not None:
-                    rec.drain()
     data._sink = d._market_consumer(v)
     for kind in floor:
         best[kind]["floor"] = floor[kind]
@@ -209,9 +211,9 @@ def run(args: argparse.Namespace) -> dict[str, dict[str, float]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--frames", type=int, default=100_000, help="frames per stage and round")
+    ap.add_argument("--frames", type=int, default=50_000, help="frames per stage and round")
     ap.add_argument("--per-read", type=int, default=50, help="frames per socket read")
-    ap.add_argument("--repeat", type=int, default=5, help="rounds (the best of them is printed)")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds (the best of them is printed)")
     args = ap.parse_args()
     best = run(args)
     print(f"market data into the daemon, CPU µs per message that leads to no order ({args.per_read} frames a "

@@ -22,7 +22,6 @@ from leand.live import secrets
 from leand.replay.records import Frame
 
 _LEN = struct.Struct("<I")
-_NO_LEN = bytes(4)  # a frame's length prefix, filled in once the frame is encoded after it
 SEGMENT_PREFIX = "segment-"
 SEGMENT_SUFFIX = ".lrec"
 
@@ -106,22 +105,22 @@ class Recorder:
             self.drain()
 
     def drain(self) -> None:
-        """Encode and write the frames a deferring recorder holds, in order: all of them into one buffer (each
-        length-prefixed), scanned once for secrets and written in one call, so a frame costs its encoding and
-        little else (one ``_write`` per frame cost about four times as much: the per-frame secret scan, two file
-        writes and the bookkeeping). A buffer that holds a secret is written frame by frame instead, each
+        """Encode and write the frames a deferring recorder holds, in order: all of them joined into one buffer
+        (each length-prefixed), scanned once for secrets and written in one call, so a frame costs its encoding and
+        little else (one ``_write`` per frame cost about twice as much: a scan per secret, two file writes and
+        the bookkeeping, per frame). A buffer that holds a secret is written frame by frame instead, each
         masked as ``_write`` masks it, so the bytes on disk are exactly what per-frame writes make."""
         q = self._deferred
         if not q:
             return
         self._deferred = []  # a rotation while writing drains again: it finds the new list empty
-        buf = bytearray()
-        encode_into, pack_into = self._enc.encode_into, _LEN.pack_into
+        parts: list[bytes] = []
+        put, encode, pack = parts.append, self._enc.encode, _LEN.pack
         for frame in q:
-            start = len(buf)
-            buf += _NO_LEN
-            encode_into(frame, buf, -1)
-            pack_into(buf, start, len(buf) - start - 4)
+            data = encode(frame)
+            put(pack(len(data)))
+            put(data)
+        buf = b"".join(parts)
         if secrets._KNOWN and any(s.encode() in buf for s in secrets._KNOWN):
             write = self._write
             for frame in q:
