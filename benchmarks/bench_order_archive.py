@@ -85,8 +85,8 @@ def main() -> None:
     print(f"  packing off:          {best_off[0]:6.2f} µs/order; heap held at the end {heap_off:6.0f} B/order")
     print(f"  packing (as shipped): {best_on[0]:6.2f} µs/order; heap held at the end {heap_on:6.0f} B/order; "
           f"{packed:,} orders packed (PACK_AT {archive_mod.PACK_AT:,}, KEEP_RECENT {archive_mod.KEEP_RECENT:,})")
-    print(f"  packing itself: {per_packed:.2f} µs CPU per packed order (order, ticket and fill, one msgpack "
-          f"encode each per batch)")
+    print(f"  packing itself: {per_packed:.2f} µs CPU per packed order (orders with their tickets one "
+          f"msgpack message per batch, fills another)")
 
 
 if __name__ == "__main__":
