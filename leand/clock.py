@@ -53,8 +53,10 @@ class Clock:
     def __init__(self) -> None:
         self._heap: list[tuple[int, int, Timer]] = []
         self._seq = itertools.count()
-        #: how many timers were set so far: the engine's loop finds the next due row again only when it moved
-        self.added = 0
+        #: bumped by everything that may take the engine's columnar bar loop off its fast path: a timer set, a
+        #: quit, a security added or removed, a consolidator registered, a fed indicator run broken. The loop
+        #: compares this one int per row and looks at what changed only when it moved
+        self.epoch = 0
 
     def now_ns(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -63,7 +65,7 @@ class Clock:
         """Call ``callback(alert_ns)`` once, when the clock reaches ``alert_ns``."""
         timer = Timer(name, alert_ns, callback)
         heapq.heappush(self._heap, (alert_ns, next(self._seq), timer))
-        self.added += 1
+        self.epoch += 1
         return timer
 
     def set_timer(self, name: str, interval_ns: int, callback: TimerCallback, start_ns: int | None = None,
@@ -74,14 +76,14 @@ class Clock:
         first = start_ns if start_ns is not None else self.now_ns() + interval_ns
         timer = Timer(name, first, callback, interval_ns, stop_ns)
         heapq.heappush(self._heap, (first, next(self._seq), timer))
-        self.added += 1
+        self.epoch += 1
         return timer
 
     @property
     def timer_heap(self) -> list[tuple[int, int, Timer]]:
         """The timers' heap of (due ns, seq, timer), read-only: the loop peeks at ``[0][0]`` to skip
         ``advance_to`` when nothing is due (the list object never changes, so a reference may be kept). Timers
-        enter it only through ``set_time_alert``/``set_timer`` (counted in ``added``) and ``advance_to``."""
+        enter it only through ``set_time_alert``/``set_timer`` (counted in ``epoch``) and ``advance_to``."""
         return self._heap
 
     @property

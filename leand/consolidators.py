@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from leand.model import QuoteBar, QuoteTick, Resolution, Symbol, TradeBar, TradeTick
+
+if TYPE_CHECKING:
+    from leand.clock import Clock
 
 NY = ZoneInfo("America/New_York")
 
@@ -526,14 +529,17 @@ def consolidator_for(period: Any, data_type: type, start_time: timedelta | None 
 class ConsolidatorFeed:
     """The engine's side: which consolidators each symbol feeds, fed every event, scanned every time step."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self.by_symbol: dict[Symbol, list[DataConsolidator]] = {}
         self.active = False
+        self.clock = clock  # its epoch tells the engine's columnar bar loop that a consolidator was registered
 
     def add(self, symbol: Symbol, consolidator: DataConsolidator, tz: ZoneInfo) -> None:
         consolidator.time_zone = tz
         self.by_symbol.setdefault(symbol, []).append(consolidator)
         self.active = True
+        if self.clock is not None:
+            self.clock.epoch += 1
 
     def remove(self, symbol: Symbol, consolidator: DataConsolidator) -> bool:
         lst = self.by_symbol.get(symbol, [])

@@ -466,6 +466,7 @@ class Strategy:
         if message:
             self.debug(message)
         self._engine.quit_requested = True
+        self._engine.clock.epoch += 1  # the columnar bar loop notices at the end of the row
 
     def cancel_order(self, order_id: int, tag: str = "") -> bool:
         return self._engine.cancel_order(order_id, tag)

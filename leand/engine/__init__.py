@@ -113,7 +113,7 @@ class Engine:
         #: set_holdings / calculate_order_quantity / liquidate
         self.sizing = Sizing(self)
         #: consolidators attached to symbols (leand.consolidators): fed each event, scanned each time step
-        self.consolidation = ConsolidatorFeed()
+        self.consolidation = ConsolidatorFeed(self.clock)
         #: indicator objects attached by ``register_indicator`` (leand.registration), by id
         self.indicator_registrations: dict[int, list[tuple]] = {}
         #: LEAN's Settings.MinimumOrderMarginPortfolioPercentage (set_holdings ignores smaller changes)

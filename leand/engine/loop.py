@@ -333,7 +333,7 @@ class EventLoop:
         warm = max(ind.period - ind.samples for ind in inds if ind is not None)
         if warm > 0:
             return None, min(n, lo + warm)
-        run = BarRun(times, lo)
+        run = BarRun(times, lo, self.engine.clock)
         if isinstance(ups, UpdaterList):
             ups.run = run  # an updater added or removed part way ends the run
         closes = batch.columns.cols["close"]
@@ -378,41 +378,49 @@ class EventLoop:
         i = lo - 1
         if lo or hi < len(times):
             times, closes = times[lo:hi], closes[lo:hi]
+        # One compare per row notices whatever may take a row off this path: the clock's ``epoch`` moves when a
+        # timer is set, the strategy quits, a security is added or removed, a consolidator is registered or the
+        # fed run breaks (-1: look at once); only then are those looked at, and the locals below read again.
         # Timers: ``due`` is the first row whose time is at or after the earliest timer's (``nxt``), so a row
         # compares two small ints instead of two ns times; it is found again after timers fire and whenever the
-        # clock says one was added (``added``). A stale ``nxt`` is only ever early (a canceled timer, popped
-        # since), which costs a call to advance_to that fires nothing.
+        # epoch moved. A stale ``nxt`` is only ever early (a canceled timer, popped since), which costs a call
+        # to advance_to that fires nothing.
         BIG = 1 << 63
-        added = clock.added
+        epoch = -1 if e.quit_requested else clock.epoch
         nxt = heap[0][0] if heap else BIG
         due = lo + bisect_left(times, nxt)
+        consolidating = cfeed.active
+        fed_on = not run.broken
         for t, c in zip(times, closes):
             i += 1
             if i == due and nxt < t:  # (1) timers scheduled before this instant
                 clock.advance_to(t - 1, changed)
                 if sm.changes != seen:  # one added or removed a security: the feed takes it in from its time
                     return i
-                added = clock.added
                 nxt = heap[0][0] if heap else BIG
                 due = lo + bisect_left(times, nxt, i - lo)
+                consolidating = cfeed.active  # a timer may have registered one, or looked into a fed indicator
+                fed_on = not run.broken
             clock.now = t
             sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
             sec.bar_row = i
             sec.price = c
             if open_orders:  # (4) resting orders
                 brokerage.scan(t)
-                if clock.added != added:  # a handler it called set a timer (one due now fires in step 5)
-                    added = clock.added
+                if clock.epoch != epoch:  # a handler it called set a timer (one due now fires in step 5), ...
                     nxt = heap[0][0] if heap else BIG
                     due = lo + bisect_left(times, nxt, i - lo)
+                    consolidating = cfeed.active
+                    fed_on = not run.broken
             if i == due:  # (5) timers due now
                 clock.advance_to(t)
-                added = clock.added
                 nxt = heap[0][0] if heap else BIG
                 due = lo + bisect_left(times, nxt, i + 1 - lo)
-            if cfeed.active:  # (7) consolidators, then indicators
+                consolidating = cfeed.active
+                fed_on = not run.broken
+            if consolidating:  # (7) consolidators, then indicators
                 cfeed.on_slice(t, (batch.bar(i),))
-            if not run.broken:
+            if fed_on:
                 run.last = i  # the fed indicators' cursor, then what the handler reads of them
                 ind1.value = vals1[i]
                 ind1.is_ready = True
@@ -428,6 +436,7 @@ class EventLoop:
                     run.finish()
                     run = _NO_RUN
                     replan = True
+                    epoch = -1
                 ups = updaters.get(sym)
                 if ups:
                     if len(ups) != seen_len or ups is not seen_ups:
@@ -449,12 +458,14 @@ class EventLoop:
                     f(sl)
             if open_orders:  # (10)
                 brokerage.end_of_step(t)
-            if e.quit_requested or replan or sm.changes != seen:
-                return i + 1
-            if clock.added != added:  # something in this row's steps set a timer
-                added = clock.added
+            if clock.epoch != epoch:  # something in this row's steps quit, set a timer, ... (see above)
+                if e.quit_requested or replan or sm.changes != seen:
+                    return i + 1
+                epoch = clock.epoch
                 nxt = heap[0][0] if heap else BIG
                 due = lo + bisect_left(times, nxt, i + 1 - lo)
+                consolidating = cfeed.active
+                fed_on = not run.broken
         return hi
 
     def corporate_actions(self, events: tuple) -> None:
@@ -501,7 +512,7 @@ class UpdaterList(list):
     def _changed(self) -> None:
         run = self.run
         if run is not None:
-            run.broken = True
+            run.stop()
             self.run = None
 
     def append(self, x: Any) -> None:

@@ -153,6 +153,7 @@ class SecurityManager:
             self._added += subs
             self._removed.discard(symbol)
             self.changes += 1
+            self.engine.clock.epoch += 1
             self.engine.rates.setup()  # a currency new to the cash book gets its rate source (LEAN's EnsureCurrencyDataFeeds)
 
     def remove_security(self, symbol: Symbol) -> None:
@@ -168,6 +169,7 @@ class SecurityManager:
             self._added = [s for s in self._added if s.symbol != symbol]
             self._removed.add(symbol)
             self.changes += 1
+            self.engine.clock.epoch += 1
 
     def start_feed(self, feed: DataFeed) -> None:
         """``feed`` is the running backtest's: later additions and removals join it (:meth:`join_feed`)."""

@@ -27,11 +27,13 @@ class BarRun:
     cursor: the last row the indicators have taken, ``lo - 1`` before the first (the engine moves it at each
     bar: a store of the row index it has, not a new int)."""
 
-    __slots__ = ("broken", "fed", "last", "lo", "times")
+    __slots__ = ("broken", "clock", "fed", "last", "lo", "times")
 
-    def __init__(self, times: list[int], lo: int) -> None:
+    def __init__(self, times: list[int], lo: int, clock: Any = None) -> None:
         self.times = times
         self.lo = lo
+        #: the engine's clock, whose ``epoch`` tells the columnar bar loop the run broke (None: no loop watches)
+        self.clock = clock
         self.last = lo - 1
         #: set when a fed indicator went back to a plain SMA part way (something looked at its state)
         self.broken = False
@@ -49,6 +51,12 @@ class BarRun:
         ind.__class__ = FedSMA
         self.fed.append((ind, by_row))
         return by_row
+
+    def stop(self) -> None:
+        """End the run part way (``broken``): the engine feeds its indicators bar by bar from the next bar."""
+        self.broken = True
+        if self.clock is not None:
+            self.clock.epoch += 1
 
     def finish(self) -> None:
         """Bring every indicator still fed up to the cursor and make it a plain SMA again."""
@@ -114,7 +122,7 @@ class FedSMA(SMA):
             tail = f.values[max(run.lo, end - self.window.size):end]
             self.absorb_bars(f.closes, f.sums, tail, rows, run.times[run.last])
         if broken:
-            run.broken = True
+            run.stop()
 
     # what the engine does not write bar by bar: from the cursor
     @property
