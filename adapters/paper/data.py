@@ -121,10 +121,14 @@ class PaperDataClient:
     async def stream(self) -> AsyncIterator[QuoteTick]:
         """The venue's book sees each quote before the strategies do; the fills it causes reach them right after
         the quote itself (as a network venue's would: the quote on one socket, the fill after it on another),
-        so a recorded session replays them in that order."""
+        so a recorded session replays them in that order. The venue has committed a quote's fills before the
+        quote is yielded, so they are pushed even when the consumer stops there and closes the stream (the daemon
+        stopping: otherwise they stayed unjournaled until the next start, lost to a journal read in between)."""
         match, push = self.execution.match, self.execution.push
         async for q in self.source.stream():
             reports = match(q)
-            yield q
-            if reports:
-                push(reports)
+            try:
+                yield q
+            finally:
+                if reports:
+                    push(reports)

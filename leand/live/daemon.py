@@ -506,9 +506,17 @@ class Daemon:
         attach = getattr(v.data, "attach", None)
         if attach is not None:  # events come in the socket's read callback, not out of the iterator
             attach(on_event)
-        async for q in v.data.stream():
-            if not on_event(q):
-                return
+        # closed when the feed ends or stops, not left to the collector: a stream may have work after its last
+        # event (the paper venue's fills of that quote, committed at the venue and still to be pushed and journaled)
+        stream = v.data.stream()
+        try:
+            async for q in stream:
+                if not on_event(q):
+                    return
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()
 
     def _market_consumer(self, v: Venue) -> Callable[[QuoteTick | TradeTick], bool]:
         """What the daemon does with one market-data event of ``v``, in the callback that has it; False once
