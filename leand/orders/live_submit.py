@@ -62,6 +62,7 @@ class LiveSubmit:
     _new_order_id: Callable[[], int]
     _open_at: Callable[[Security, int], bool]
     _standard_buying_power_ok: Callable[[Order, Security, float, float], tuple[bool, str]]
+    _refuse_buying_power: Callable[[Order, SubmitRequest, str], None]
 
     def submit_live(self, symbol: Symbol | str, quantity: float, order_type: OrderType,
                     limit_price: float | None = None, tag: str = "") -> OrderTicket:
@@ -108,10 +109,7 @@ class LiveSubmit:
         price = limit_price if order_type is _LIMIT and limit_price is not None else sub_px
         ok, msg = self._standard_buying_power_ok(order, sec, qty, price)
         if not ok:
-            order.transition(_REJECTED)
-            request.response = OrderResponse(oid, OrderResponseErrorCode.INSUFFICIENT_BUYING_POWER, msg)
-            self.emit(order, _REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
-            e.log("ERROR", f"order {oid} invalid: {msg}")
+            self._refuse_buying_power(order, request, msg)
             return ticket
         gate = e.risk_gate
         decision = gate.check_new(order)

@@ -269,10 +269,7 @@ class OrderManager(LiveSubmit):
         else:
             ok, msg = self.buying_power_ok(order, sec, qty, price)
         if not ok:
-            order.transition(S.REJECTED)
-            request.response = OrderResponse(oid, E.INSUFFICIENT_BUYING_POWER, msg)
-            self.emit(order, S.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
-            e.log("ERROR", f"order {oid} invalid: {msg}")
+            self._refuse_buying_power(order, request, msg)
             return ticket
         # the one pre-trade gate: its approval is what the brokerage accepts
         gate = e.risk_gate
@@ -359,10 +356,7 @@ class OrderManager(LiveSubmit):
         fee_account = fee if cur == cb.account_currency else cb.convert(fee, cur)  # (what convert answers then)
         ok, msg = pf.has_sufficient_buying_power(sec, qty, price, fee_account, 0.0, 0.0)
         if not ok:
-            order.transition(_REJECTED)
-            request.response = OrderResponse(oid, OrderResponseErrorCode.INSUFFICIENT_BUYING_POWER, msg)
-            self.emit(order, _REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
-            e.log("ERROR", f"order {oid} invalid: {msg}")
+            self._refuse_buying_power(order, request, msg)
             return ticket
         gate = e.risk_gate
         decision = gate.check_new(order)
@@ -677,6 +671,13 @@ class OrderManager(LiveSubmit):
             return model_sufficient(model, sec, self.engine.portfolio, order,
                                     lambda: self._standard_buying_power_ok(order, sec, qty, price))
         return self._standard_buying_power_ok(order, sec, qty, price)
+
+    def _refuse_buying_power(self, order: Order, request: SubmitRequest, msg: str) -> None:
+        """A new order refused for buying power: the same status, response, event and log on every submit path."""
+        order.transition(S.REJECTED)
+        request.response = OrderResponse(order.id, OrderResponseErrorCode.INSUFFICIENT_BUYING_POWER, msg)
+        self.emit(order, S.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
+        self.engine.log("ERROR", f"order {order.id} invalid: {msg}")
 
     def _standard_buying_power_ok(self, order: Order, sec: Security, qty: float, price: float
                                   ) -> tuple[bool, str]:
