@@ -11,7 +11,8 @@ Guarantees, and where they are kept:
 * no lost report: the user-data stream is subscribed *before* the REST snapshot (openOrders, myTrades,
   account) is taken, at start and after every reconnect, so every fill reaches the queue by one path or both;
 * no duplicated report: fills are keyed by Binance trade id (``fill_key``) and journaled with INSERT OR IGNORE
-  before the engine sees them; order-status reports only ever move an order forward (``_stage``);
+  before the engine sees them; order-status reports only ever move an order forward (``_stage``), and an ended
+  order's per-order state is dropped while a bounded window (``_ended``) still knows its late reports;
 * no blind resend: a new order whose outcome is unknown (5xx, timeout) is looked up by its client order id,
   never sent again; a WS API order whose connection drops, or whose answer does not come within
   ``request_timeout_s``, is looked up the same way.
@@ -23,6 +24,7 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -95,6 +97,10 @@ TRADE_ID_SPAN = 10 ** 12
 #: answering a market-data print sends before its resting order's report arrives. A snapshot asks again for every
 #: trade this much older than the journal's newest (those it has are dropped by trade id)
 REPORT_REORDER_NS = 60 * 1_000_000_000
+#: how many ended orders (filled, canceled, rejected, expired) a client remembers once their per-order state is
+#: dropped: a late or duplicate report of one is still known (its status dropped, its fill left to the journal's
+#: fill-id dedupe) and a reconnect's snapshot still attributes its trades without asking the venue
+RECENT_ENDED = 4096
 _user_event = msgspec.json.Decoder(UserEvent)
 
 
@@ -158,7 +164,8 @@ class BinanceExecutionClient:
         self.cfg = cfg
         self.store = store
         self.reports: ReportChannel = ReportChannel()
-        #: client order id -> symbol id of every order this client sent or adopted (reconnects look them up)
+        #: client order id -> symbol id of every order this client sent or adopted and has not seen end
+        #: (reconnects look them up); an order that ends moves to ``_ended``
         self._orders: dict[str, str] = {}
         self.sent = 0
         self.symbols: dict[str, Symbol] = {s.value.upper(): s for s in instruments}
@@ -173,8 +180,14 @@ class BinanceExecutionClient:
                                 backoff_base_s=cfg.reconnect_base_s, backoff_cap_s=cfg.reconnect_cap_s)
         self.account: dict[str, float] = {}
         self.start_state: VenueState | None = None
+        #: client order id -> how far along (``RANK``) an order that has not ended is
         self._stage: dict[str, int] = {}
-        self._order_cids: dict[tuple[str, int], str] = {}
+        #: client order id -> (symbol, Binance orderId) of an order that has not ended
+        self._venue_ids: dict[str, tuple[str, int]] = {}
+        #: the last ``recent_ended`` orders that ended, oldest first: client order id -> (symbol, orderId) if known.
+        #: Per-order state goes when an order ends, so a long session's memory does not grow with its orders
+        self._ended: OrderedDict[str, tuple[str, int] | None] = OrderedDict()
+        self.recent_ended = RECENT_ENDED
         self._inflight: set[str] = set()
         #: client order ids of orders the venue holds in an order list (it ends them when a partner works)
         self._list_cids: set[str] = set()
@@ -302,9 +315,15 @@ class BinanceExecutionClient:
             q = open_by_cid.get(cid) or st.queried.get(cid)
             if q is None:
                 orders[cid] = None
+                if not (it.get("emulated") and not it.get("triggered")):
+                    self._end(cid)  # the view closes it as never sent (an emulated order waits, unsent)
                 continue
             vo = self._venue_order(q)
-            self._stage[cid] = max(self._stage.get(cid, 0), RANK[vo.status])
+            rank = RANK[vo.status]
+            if rank >= 4:  # ended at the venue: the view closes it
+                self._end(cid, (q.symbol, q.orderId))
+            elif cid not in self._ended:
+                self._stage[cid] = max(self._stage.get(cid, 0), rank)
             orders[cid] = vo
         return VenueView(open_orders=[self._venue_order(o) for o in st.open_orders], orders=orders, fills=fills,
                          balances=dict(st.balances), foreign=foreign)
@@ -351,7 +370,8 @@ class BinanceExecutionClient:
             last_id, since_ms = self._recovery_start(sym)
             trades += [t for t in await self._trades_from(sym, last_id, since_ms)
                        if fill_key(self.index[sym], t.id) not in have]
-        cids = dict(self._order_cids)
+        cids = {k: c for c, k in self._ended.items() if k is not None}
+        cids.update((k, c) for c, k in self._venue_ids.items())
         for o in opened:
             cids[(o.symbol, o.orderId)] = o.clientOrderId
             if o.orderListId >= 0:  # the venue ends it when a partner in its list works (after a restart too)
@@ -371,7 +391,11 @@ class BinanceExecutionClient:
                 q = await self._query_order(t.symbol, order_id=t.orderId)
                 if q is not None:
                     cids[(t.symbol, t.orderId)] = q.clientOrderId
-        self._order_cids.update(cids)
+        # kept for the next snapshot: orders that have not ended (not every foreign trade's order)
+        keep = open_cids | {it["client_order_id"] for it in self.store.open_intents()} | self._orders.keys()
+        for k, c in cids.items():
+            if c in keep and c not in self._ended:
+                self._venue_ids[c] = k
         return VenueState(balances=balances, open_orders=opened, trades=trades, queried=queried, order_cids=cids)
 
     def _recovery_start(self, sym: str) -> tuple[int, int | None]:
@@ -481,17 +505,41 @@ class BinanceExecutionClient:
     def _push_status(self, cid: str, status: OrderStatus, symbol: str, time_ns: int, reason: str = "",
                      venue_order_id: int = 0) -> None:
         rank = RANK[status]
-        if rank <= self._stage.get(cid, 0):
+        if rank <= self._stage.get(cid, 0) or cid in self._ended:  # never back, and an ended order stays ended
             return
-        self._stage[cid] = rank
-        if rank >= 4 and self._list_cids:  # ended: the venue no longer links it to anything
-            self._list_cids.discard(cid)
+        if rank >= 4:
+            self._end(cid)
+        else:
+            self._stage[cid] = rank
         self.reports.put_nowait(ExecReport(client_order_id=cid, status=status, symbol=symbol, time_ns=time_ns,
                                            venue_order_id=venue_order_id, reason=reason))
 
     def _push_fill(self, rep: ExecReport) -> None:
-        self._stage[rep.client_order_id] = max(self._stage.get(rep.client_order_id, 0), RANK[rep.status])
+        """A fill goes on even for an ended order (the journal drops one it has by fill id)."""
+        cid = rep.client_order_id
+        rank = RANK[rep.status]
+        if cid not in self._ended:
+            if rank >= 4:
+                self._end(cid)
+            elif rank > self._stage.get(cid, 0):
+                self._stage[cid] = rank
         self.reports.put_nowait(rep)
+
+    def _learn(self, cid: str, symbol: str, order_id: int) -> None:
+        """The venue's order id of one of our orders (a reconnect's snapshot attributes its trades by it)."""
+        if cid not in self._ended:
+            self._venue_ids[cid] = (symbol, order_id)
+
+    def _end(self, cid: str, key: tuple[str, int] | None = None) -> None:
+        """The order ended: its per-order state goes, and it joins the bounded window of recently ended orders."""
+        self._orders.pop(cid, None)
+        self._stage.pop(cid, None)
+        key = self._venue_ids.pop(cid, key)
+        self._list_cids.discard(cid)  # the venue no longer links it to anything
+        ended = self._ended
+        ended[cid] = key
+        while len(ended) > self.recent_ended:
+            ended.popitem(last=False)
 
     def on_execution_report(self, ev: ExecutionReport) -> None:
         held = self._held.get(ev.client_order_id)
@@ -502,7 +550,8 @@ class BinanceExecutionClient:
         sym = self.symbols.get(ev.s)
         if sym is None:
             return
-        self._order_cids[(ev.s, ev.i)] = cid
+        if cid not in self._ended:
+            self._venue_ids[cid] = (ev.s, ev.i)
         status = STATUS.get(ev.X, _S.ACCEPTED)
         t_ns = ev.T * 1_000_000
         if ev.x == "TRADE":
@@ -707,7 +756,7 @@ class BinanceExecutionClient:
     def _on_order_response(self, order: Order, resp: OrderResponse) -> None:
         cid = order.client_order_id
         sid = order.symbol.id
-        self._order_cids[(resp.symbol, resp.orderId)] = cid
+        self._learn(cid, resp.symbol, resp.orderId)
         t_ns = (resp.transactTime or int(time.time() * 1000)) * 1_000_000
         self._push_status(cid, _S.ACCEPTED, sid, t_ns, venue_order_id=resp.orderId)
         sign = 1.0 if order.quantity > 0 else -1.0
@@ -744,7 +793,7 @@ class BinanceExecutionClient:
     async def _recover_order(self, order: Order, q: QueryOrder) -> None:
         """The venue knows the order: its fills from myTrades (by orderId), then its status."""
         cid = order.client_order_id
-        self._order_cids[(q.symbol, q.orderId)] = cid
+        self._learn(cid, q.symbol, q.orderId)
         self._push_status(cid, _S.ACCEPTED, order.symbol.id, time.time_ns(), venue_order_id=q.orderId)
         if float(q.executedQty):
             try:
