@@ -61,9 +61,12 @@ class HotPathConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: garbage collection or the machine taking the core away, is no reason)
     strikes: int = 3
     #: an inline strategy whose handlers took more than this of one saturated run of the loop (messages queued
-    #: behind each other, the loop never waiting for its socket) has the rest of that run's market data
-    #: conflated to the latest per symbol, handled when the feed yields
-    conflate_after_ms: float = 1.0
+    #: behind each other, the loop never waiting for its socket), its longest call not counted, has the rest of
+    #: that run's market data conflated to the latest per symbol, handled when the feed yields. Catching up after
+    #: the machine stalled the loop a few ms costs less inline than through the slot (the handled quote waits for
+    #: the feed to yield): at 1 ms the benchmark's taker fell behind after ordinary stalls, tens of times a second
+    #: on a loaded machine, and its orders' latency doubled
+    conflate_after_ms: float = 5.0
     #: market and limit orders of inline strategies take the order manager's fused path
     #: (:mod:`leand.orders.live_submit`), which decides as the general one; off: every order goes the general way
     fused_orders: bool = True

@@ -123,11 +123,13 @@ class StrategyRunner:
     thread: threading.Thread | None = None
     isolated_ns: int = 0
     #: inline and behind its feed (:mod:`leand.live.hotpath`): the latest market data per (symbol, type) waiting
-    #: for the feed to yield, the saturated run it fell behind in, its handlers' time in the current run
+    #: for the feed to yield, the saturated run it fell behind in, its handlers' time in the current run (all, and
+    #: the longest call)
     behind: bool = False
     slot: dict[Any, list[Any]] = field(default_factory=dict)
     run: int = 0
     run_s: float = 0.0
+    run_max: float = 0.0
     times_behind: int = 0
     md_conflated: int = 0
     slot_high_water: int = 0

@@ -272,3 +272,34 @@ allocation = 0.5
             if s.name == "leand_conflated_total"} == {"spin": spin.conflated, "count": count.conflated}
     assert {s.labels["strategy"]: s.value for s in fams["leand_strategy_behind"].samples
             if s.name == "leand_strategy_behind_total"}["spin"] == spin.times_behind
+
+
+def test_one_long_call_is_no_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A single handler call far over conflate_after_ms (the machine stalled the loop, a collection ran) leaves the
+    strategy inline for the quotes queued meanwhile; a second slow stretch in the same run makes it behind."""
+    from leand.live import hotpath
+    from leand.live.daemon import StrategyRunner
+    from leand.live.hotpath import HotPath
+
+    monkeypatch.setattr(hotpath, "IDLE_GAP_S", 0.05)  # one run however a loaded machine schedules us
+    spins = {0: 0.003}  # quote index -> seconds its handler takes
+    seen: list[int] = []
+
+    def handle(r: StrategyRunner, item: list) -> None:
+        seen.append(item[1])
+        _spin(spins.get(item[1], 0.0))
+
+    r = StrategyRunner("s", None, "stop", isolation="inline")  # type: ignore[arg-type]
+
+    async def main() -> None:
+        hot = HotPath(handle, budget_ms=50, conflate_after_ms=1.0)
+        hot.bind()
+        for i in range(20):
+            hot.deliver(r, ["slice", i, (), i, 0.0, ("BTC", object)])
+        assert not r.behind and seen == list(range(20))
+        spins.update({20: 0.0006, 21: 0.0006})  # 1.2 ms more besides the longest call: behind
+        for i in range(20, 30):
+            hot.deliver(r, ["slice", i, (), i, 0.0, ("BTC", object)])
+        assert r.behind and r.times_behind == 1 and seen[-1] == 21
+
+    asyncio.run(main())
