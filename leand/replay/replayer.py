@@ -27,7 +27,7 @@ from leand import venue as venues
 from leand.clock import VirtualClock
 from leand.engine import Engine
 from leand.live.actions import apply_ctl
-from leand.live.config import DEFAULT_DATA, ConfigError, parse_venue
+from leand.live.config import DEFAULT_DATA, ConfigError, HotPathConfig, parse_venue
 from leand.live.reports import apply_report
 from leand.model import (
     ExecReport,
@@ -37,6 +37,7 @@ from leand.model import (
     QuoteTick,
     ReportKind,
     Symbol,
+    TimeInForce,
     UpdateRequest,
 )
 from leand.replay.reader import RecordingError, read_frames
@@ -52,8 +53,11 @@ from leand.replay.records import (
     Tick,
     TradeData,
 )
+from leand.risk.gate import Approved, UnapprovedOrderError
 from leand.strategy import Strategy
 from leand.venue import Capabilities
+
+_GTC = TimeInForce.GTC
 
 
 @dataclass
@@ -163,9 +167,24 @@ class _ReplayClient:
 
         self.known = recorded_cids
 
+        class ReplayBrokerage(EmulatingClient):
+            def send_plain(self, approved: Approved, order: Order, now_ns: int) -> bool:
+                """The fused path's submit (the daemon's ``JournaledExecutionClient.send_plain``, with nothing to
+                journal): an order the venue takes as it is, the approval spent and the request sent in one
+                call; False, with nothing done, for any other (the order manager then calls ``submit``)."""
+                if self._collecting is not None or order.time_in_force is not _GTC or \
+                        order.type not in self.venue.capabilities.order_types:
+                    return False
+                if not isinstance(approved, Approved):
+                    raise UnapprovedOrderError(f"order {order.id}: submit needs the risk gate's approval, got "
+                                               f"{type(approved).__name__}")
+                approved.consume(order, "new")
+                self.venue.submit(order, now_ns)
+                return True
+
         def make(engine: Engine):
             self.engine = engine
-            return EmulatingClient(engine, _SimulatedVenueClient(self))
+            return ReplayBrokerage(engine, _SimulatedVenueClient(self))
 
         return make
 
@@ -343,6 +362,9 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                     brokerage=client.factory(recorded_cids))
     engine.strategy_id = sid
     engine.client_id_prefix = src.client_id_prefix
+    # market and limit orders take the order manager's fused path when the daemon's did (``[hot_path]
+    # fused_orders``): the same decisions either way, and what the session really ran
+    engine.order_manager.fused_live = _fused_orders(rec.header.config)
     replayed: list[Decision] = []
 
     def restore(e: Engine) -> None:
@@ -537,6 +559,13 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
         context = recent()
     return StrategyReplay(sid, label, hashlib.sha256(source.encode()).hexdigest(), len(inputs), counts, recorded,
                           replayed, engine, context, first, error)
+
+
+def _fused_orders(config: dict[str, Any]) -> bool:
+    """The recorded config's ``[hot_path] fused_orders`` (the daemon's default when it says nothing)."""
+    hot = config.get("hot_path")
+    value = hot.get("fused_orders") if isinstance(hot, dict) else None
+    return value if isinstance(value, bool) else HotPathConfig().fused_orders
 
 
 def _instruments(rec: Recording, data_root: Path) -> dict[Symbol, Instrument]:

@@ -126,3 +126,33 @@ def test_loaded_market_data_shares_the_strategys_symbol(tmp_path: Path) -> None:
     assert all(m.event.symbol is canonical for m in rec.md)
     r = replay_strategy(rec, "scalper")
     assert r.engine.strategy.symbol is canonical
+
+
+
+def test_replay_takes_the_fused_order_path_as_the_daemon_did(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recorded config's ``[hot_path] fused_orders`` picks the order manager's path, as in the daemon: on (the
+    default) the scalper's orders take ``submit_live`` and the replay's brokerage ``send_plain``; off, the general
+    ``submit``. Both replay the same decisions, orders and fills."""
+    from leand.orders.manager import OrderManager
+
+    session = _record(tmp_path)
+    calls = {"fused": 0}
+    real = OrderManager.submit_live
+
+    def counted(self: OrderManager, *a: object, **k: object) -> object:
+        calls["fused"] += 1
+        return real(self, *a, **k)
+
+    with monkeypatch.context() as m:
+        m.setattr(OrderManager, "submit_live", counted)
+        fused = _replay(session, monkeypatch, True)
+    assert calls["fused"] and fused[1]
+    rec = load(session)
+    rec.header.config.setdefault("hot_path", {})["fused_orders"] = False
+    general = replay_strategy(rec, "scalper")
+    e = general.engine
+    assert not e.order_manager.fused_live
+    orders = [(o.id, o.quantity, o.status.value, o.filled_quantity, o.average_fill_price, o.created_time,
+               o.last_update_time) for o in e.orders.values()]
+    fills = [(f.order_id, f.time, f.quantity, f.price, f.fee) for f in e.fills]
+    assert (report_text(rec, [general]), general.replayed, orders, fills) == fused[:4]
