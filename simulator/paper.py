@@ -214,7 +214,10 @@ class PaperVenue:
                 return []
             self._apply_quotes(book, sid, q.time)
         else:
-            # (no 'account in the book' test first: with none of its orders there, nothing is reaching)
+            # the account has no open order at all (most quotes of a strategy that trades now and then): nothing
+            # is reaching; else which quotes reach one of its orders in this book
+            if not self._cid:
+                return []
             reaching = self._reaching(book, pend)
             if not reaching:
                 return []
