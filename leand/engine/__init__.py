@@ -561,8 +561,10 @@ class Engine:
         self.sampler.begin(start_ns, end_ns)
 
     def on_live_slice(self, t: int, events: tuple) -> None:
-        """The daemon's entry: one slice through exactly the steps a backtest runs."""
-        self.loop.run((([t], [events]),), self._live_start, self._live_end, None)
+        """The daemon's entry: one slice through exactly the steps a backtest runs (the loop's one-tick step when
+        it can take it, else its general run)."""
+        if not self.loop.live_step(t, events):
+            self.loop.run((([t], [events]),), self._live_start, self._live_end, None)
 
     def on_live_slices(self, times: list[int], slices: Iterator[tuple],
                        count: Callable[[], int] | None = None) -> None:

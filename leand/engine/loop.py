@@ -33,6 +33,7 @@ from leand.slice import Slice
 if TYPE_CHECKING:
     from leand.engine import Engine
 
+_EQUITY = SecurityType.EQUITY  # (an Enum class attribute load is a metaclass call on Python 3.11)
 #: the fewest rows worth computing fed indicators' values for in one go (numpy's per-call cost)
 MIN_FED_ROWS = 256
 #: how many fed runs may end part way in one batch before the rest of it goes bar by bar (a handler that looks
@@ -278,6 +279,72 @@ class EventLoop:
             e.begin_trading(start_ns, end_ns)
         if last_t is not None:
             e.last_data_ns = last_t
+
+    def live_step(self, t: int, events: tuple) -> bool:
+        """The daemon's common slice, one quote or trade tick of a security the strategy trades, through the steps
+        ``run`` takes for it (prices, resting orders, timers due now, consolidators and indicators, the strategy,
+        the end-of-step scan) without ``run``'s set-up for batches. False, having done nothing, for anything
+        else (warm-up, internal data, a replayed book, a timer due before ``t``): the caller runs it through
+        ``run``."""
+        if len(events) != 1:
+            return False
+        e = self.engine
+        ev = events[0]
+        cls = ev.__class__
+        clock = e.clock
+        heap = clock.timer_heap
+        sym = ev.symbol
+        sec = e.securities.get(sym)
+        if (cls is not QuoteTick and cls is not TradeTick) or sec is None or e.warming_up or e.internal_symbols \
+                or (heap and heap[0][0] < t) or getattr(e.brokerage, "on_slice", None) is not None:
+            return False
+        sm = e.security_manager
+        changes = sm.changes
+        clock.now = t
+        if not ev.suspicious:  # (3) prices
+            if cls is QuoteTick:
+                sec.last_quote_tick = ev
+                if ev.bid_price:
+                    sec.bid = ev.bid_price
+                    sec.bid_size = ev.bid_size
+                if ev.ask_price:
+                    sec.ask = ev.ask_price
+                    sec.ask_size = ev.ask_size
+                if sec.security_type is not _EQUITY or not sec.subscribes_trades:
+                    sec.price = ev.price
+            else:
+                sec.last_trade_tick = ev
+                sec.price = ev.price
+        brokerage = e.brokerage
+        open_orders = e.open_orders
+        if open_orders:  # (4) resting orders
+            brokerage.scan(t)
+        if heap and heap[0][0] <= t:  # (5) timers due now
+            clock.advance_to(t)
+        cfeed = e.consolidation
+        if cfeed.active:  # (7) consolidators, then indicators
+            cfeed.on_slice(t, events)
+        ups = self.indicator_updaters.get(sym)
+        if ups and not ev.suspicious and (cls is TradeTick or not sec.subscribes_trades):
+            for up in ups:
+                up(ev)
+        sl = Slice(t, events)  # (8)/(9) the strategy
+        before_data = e.before_data
+        if before_data:
+            for f in before_data:
+                f(sl)
+        e.strategy.on_data(sl)
+        after_data = e.after_data
+        if after_data:
+            for f in after_data:
+                f(sl)
+        if open_orders:  # (10)
+            brokerage.end_of_step(t)
+        if sm.changes != changes:
+            sm.join_feed(t, [], [])
+        e.data_points += 1
+        e.last_data_ns = t
+        return True
 
     def aux_handlers(self, sl: Slice) -> None:
         """LEAN's per-kind handlers, before on_data: on_splits, on_dividends, on_delistings,

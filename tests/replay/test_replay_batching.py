@@ -15,9 +15,9 @@ from leand import __version__
 from leand.bundled import STRATEGIES
 from leand.engine import Engine
 from leand.live.config import default_config
-from leand.model import QuoteTick, Symbol
+from leand.model import QuoteTick, Symbol, TradeTick
 from leand.replay.recorder import Recorder
-from leand.replay.records import Header, MarketData, Slice, StrategySource, Tick
+from leand.replay.records import Header, MarketData, Slice, StrategySource, Tick, TradeData
 from leand.replay.replayer import load, replay_strategy, report_text
 
 BTC = Symbol.crypto("BTCUSD")
@@ -55,8 +55,40 @@ class Quits(Strategy):
             self.quit("enough")
 '''
 
+#: what the loop's one-tick live step (``EventLoop.live_step``) takes besides the strategy's handler: an indicator
+#: fed each tick, a consolidator, timers due between and at ticks, resting limit orders scanned, market orders
+RICH = '''
+from datetime import timedelta
 
-def _record(tmp: Path, n: int = 3000) -> Path:
+from leand import Resolution, Strategy
+
+
+class Rich(Strategy):
+    def initialize(self):
+        self.set_cash(100_000)
+        self.symbol = self.add_crypto("BTCUSD", Resolution.TICK).symbol
+        self.avg = self.sma(self.symbol, 20)
+        self.bars = []
+        self.consolidate(self.symbol, timedelta(seconds=1), lambda bar: self.bars.append((bar.end_time, bar.close)))
+        self.fired = []
+        self.schedule.on(self.date_rules.every_day(), self.time_rules.every(timedelta(milliseconds=1730)),
+                         lambda: self.fired.append((self.time, self.securities[self.symbol].price)))
+        self.seen = []
+
+    def on_data(self, data):
+        q = data.ticks[self.symbol][-1] if data.ticks else None
+        self.seen.append((self.time, self.avg.current.value if self.avg.is_ready else None,
+                          q.price if q is not None else None, len(self.bars), len(self.fired)))
+        n = len(self.seen)
+        if n % 50 == 0 and self.avg.is_ready:
+            price = self.securities[self.symbol].price
+            self.limit_order(self.symbol, 0.001, round(price * (0.9995 if n % 100 else 1.0005), 2))
+        if n % 333 == 0:
+            self.market_order(self.symbol, -0.001)
+'''
+
+
+def _record(tmp: Path, n: int = 3000, trades: bool = False) -> Path:
     rng = np.random.default_rng(3)
     mids = 20_000 * np.exp(np.cumsum(rng.standard_normal(n) * 0.0003))
     t0 = 1_700_000_000_000_000_000
@@ -68,7 +100,10 @@ def _record(tmp: Path, n: int = 3000) -> Path:
                              client_id_prefix="scalper-1-", starting_balances={"USD": 100_000.0}, start_ns=t0))
     for i, m in enumerate(mids.tolist()):
         t = t0 + i * 5_000_000
-        seq = rec.market(MarketData(t, QuoteTick(BTC, t, round(m - 0.5, 2), 5.0, round(m + 0.5, 2), 5.0)))
+        if trades and i % 3 == 2:  # a trade print (what the tick SMA and the consolidator take)
+            seq = rec.market(TradeData(t, TradeTick(BTC, t, round(m, 2), 0.01)))
+        else:
+            seq = rec.market(MarketData(t, QuoteTick(BTC, t, round(m - 0.5, 2), 5.0, round(m + 0.5, 2), 5.0)))
         rec.write(Slice(t, "scalper", seq))
         if i % 97 == 96:  # timer inputs split the market data into runs
             rec.write(Tick(t + 1, "scalper", 0))
@@ -103,16 +138,19 @@ def test_batched_replay_equals_one_slice_at_a_time(tmp_path: Path, monkeypatch: 
     assert batched == _replay(session, monkeypatch, False)
 
 
-@pytest.mark.parametrize("source", [RAISES, QUITS])
+@pytest.mark.parametrize("source", [RAISES, QUITS, RICH])
 def test_raising_or_quitting_strategy_replays_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       source: str) -> None:
-    session = _record(tmp_path)
+    session = _record(tmp_path, trades=source is RICH)
     path = tmp_path / "strategy.py"
     path.write_text(source)
     batched = _replay(session, monkeypatch, True, path)
     assert batched == _replay(session, monkeypatch, False, path)
     if source is RAISES:
         assert "RuntimeError: boom (at " in batched[5] and batched[7] == 777
+    elif source is RICH:
+        assert not batched[5] and len(batched[7]) == 3000 and batched[7][-1][1] is not None
+        assert batched[7][-1][3] > 10 and batched[7][-1][4] > 5 and len(batched[3]) > 10, batched[7][-1]
     else:
         assert batched[7] == 3000  # every input still reached the strategy after it asked to quit
 
