@@ -139,6 +139,10 @@ class OrderStore(Protocol):
 
     def fill_ids(self) -> set[int]: ...
 
+    def last_fill_ns(self, symbol: str) -> int | None:
+        """The venue time (ns) of the newest fill journaled for ``symbol`` (a symbol id), or None."""
+        ...
+
     def fills_complete_through(self) -> int:
         """The highest fill id ``n`` with every id ``1 .. n`` journaled (0: not even id 1): where a venue whose
         fill ids count up by one recovers from (fills are not always journaled in id order)."""

@@ -49,6 +49,9 @@ class CcxtVenueConfig(VenueConfig, tag_field="kind", tag="ccxt"):
     user_data: Literal["auto", "websocket", "rest"] = "auto"
     #: how long connect() waits for the order stream before trading
     connect_timeout_s: float = 20.0
+    #: trades per page when reconciliation walks the trade history (``fetch_my_trades`` since + limit); None:
+    #: the exchange's documented maximum (ccxt's ``features``), or its default page where that is not known
+    trades_page_limit: int | None = None
 
     def __post_init__(self) -> None:
         # the exchange id names the venue and its market unless the section says otherwise
@@ -77,6 +80,8 @@ class CcxtVenueConfig(VenueConfig, tag_field="kind", tag="ccxt"):
                 raise ValueError(f"venue.{key} = {v!r}: expected seconds in (0, 3600]")
         if not 0 <= self.max_retries <= 100:
             raise ValueError(f"venue.max_retries = {self.max_retries!r}: expected 0..100")
+        if self.trades_page_limit is not None and not 1 <= self.trades_page_limit <= 100_000:
+            raise ValueError(f"venue.trades_page_limit = {self.trades_page_limit!r}: expected 1..100000")
         if not self.symbols:
             raise ValueError("venue.symbols: at least one symbol is needed")
 

@@ -53,6 +53,11 @@ _S = OrderStatus
 _CLOSED = (_S.CANCELED, _S.REJECTED, _S.EXPIRED)
 TRADE_ID_SPAN = 10 ** 12
 TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
+#: how far (venue time) before the journal's newest fill of a symbol, or an open intent's creation, a snapshot
+#: asks the trade history again: a fill journaled after a later one, and the daemon's clock against the venue's
+REPORT_REORDER_NS = 60 * 1_000_000_000
+#: a bound on the pages one trade-history walk reads (a venue that keeps answering the same page cannot loop)
+MAX_TRADE_PAGES = 10_000
 
 
 def fill_key(symbol_index: int, trade_id: Any) -> int:
@@ -63,6 +68,12 @@ def fill_key(symbol_index: int, trade_id: Any) -> int:
         return symbol_index * TRADE_ID_SPAN + int(s)
     h = int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") >> 2
     return (1 << 61) | h
+
+
+def _trade_uid(t: Mapping[str, Any]) -> str:
+    """A trade's identity across pages: its exchange id (its order and time where the exchange gives none)."""
+    tid = t.get("id")
+    return str(tid) if tid is not None else f"{t.get('order')}@{t.get('timestamp')}:{t.get('amount')}@{t.get('price')}"
 
 
 def order_status(o: dict[str, Any]) -> OrderStatus:
@@ -115,6 +126,9 @@ class CcxtExecutionClient:
         #: fill ids already reported (a fill that comes by the stream and by REST is reported once)
         self._seen_fills: set[int] = set()
         self._snapshots = 0
+        #: ticker -> when (ms) this process's last snapshot read its trade history (the next one starts a window
+        #: before, not from the oldest open intent again)
+        self._walked: dict[str, int] = {}
         self.stats = {"orders_sent": 0, "rejected": 0, "unknown_outcomes": 0, "retries": 0, "reconciles": 0,
                       "recovered_fills": 0, "user_reconnects": 0, "events": 0}
 
@@ -332,15 +346,88 @@ class CcxtExecutionClient:
             if o is not None:
                 self._on_order(o, cid)
                 if float(o.get("filled") or 0):
-                    await self._trades_of(name, str(o.get("id")), cid)
+                    await self._trades_of(name, o, cid)
                 return
         self._push_status(cid, _S.REJECTED, order.symbol.id, time.time_ns(), "UNKNOWN_OUTCOME_NOT_FOUND")
 
-    async def _trades_of(self, name: str, order_id: str, cid: str) -> None:
-        """The fills of one order, from the account's trades (a lost answer's fills are never guessed)."""
-        for t in await self.exchange.fetch_my_trades(name):
+    async def _trades_of(self, name: str, o: dict[str, Any], cid: str) -> None:
+        """The fills of one order, from the account's trades since the order was made (a lost answer's fills
+        are never guessed)."""
+        order_id = str(o.get("id"))
+        ts = o.get("timestamp")
+        since = None if ts is None else int(ts) - REPORT_REORDER_NS // 1_000_000
+        for t in await self._my_trades(name, since):
             if str(t.get("order")) == order_id:
                 self._on_trade(t, cid)
+
+    async def _my_trades(self, name: str, since_ms: int | None) -> list[dict[str, Any]]:
+        """Our trades in market ``name`` from ``since_ms`` (venue time) to now, every page of them, oldest first.
+
+        ccxt's date-based pagination, forward: ``fetch_my_trades(symbol, since, limit)``, then ``since`` moves to
+        the newest trade's time. It stays on that millisecond (inclusive: trades that share it come again and
+        are dropped by id), so a page boundary inside one millisecond loses nothing. ``limit`` is
+        ``trades_page_limit`` or the exchange's documented page maximum (ccxt's ``features``); where the
+        exchange caps how far ``until`` may be from ``since`` (Binance: one day), a request older than that names
+        its window's end, and a window done moves on to the next, so a quiet day does not end the walk. Caught
+        up when the window reaching now returns a short page. A ``since`` older than one window first asks for
+        the newest page: if that holds every trade since then, it is the answer (one request). Without
+        ``since_ms`` (no intent to recover for): the exchange's default page."""
+        ex = self.exchange
+        if since_ms is None:
+            return list(await ex.fetch_my_trades(name))
+        feats = ((getattr(ex, "features", None) or {}).get("spot") or {}).get("fetchMyTrades") or {}
+        limit = self.cfg.trades_page_limit or feats.get("limit")
+        span = int(float(feats["untilDays"]) * 86_400_000) if feats.get("untilDays") else None
+        if span is not None and limit is not None and since_ms + span < int(ex.milliseconds()):
+            latest = await ex.fetch_my_trades(name, None, limit)
+            if len(latest) < limit or min(int(t.get("timestamp") or 0) for t in latest) <= since_ms:
+                return sorted((t for t in latest if int(t.get("timestamp") or 0) >= since_ms),
+                              key=lambda t: (t.get("timestamp") or 0, str(t.get("id"))))
+        out: dict[str, dict[str, Any]] = {}
+        since = since_ms
+        for _ in range(MAX_TRADE_PAGES):
+            # the window's end; None: the window reaches now (no until: a venue clock ahead loses nothing)
+            end = since + span if span is not None and since + span < int(ex.milliseconds()) else None
+            page = await ex.fetch_my_trades(name, since, limit, {} if end is None else {"until": end})
+            fresh = [t for t in page if _trade_uid(t) not in out]
+            for t in fresh:
+                out[_trade_uid(t)] = t
+            if limit is not None and len(page) >= limit:  # a full page: more after its newest
+                newest = max(int(t.get("timestamp") or 0) for t in page)
+                if newest <= since:  # a whole page on one millisecond: the rest of it cannot be paged to
+                    log.warning("ccxt.trades.page_stuck", symbol=name, since=since)
+                    newest = since + 1
+                since = newest
+                continue
+            if limit is None and fresh:  # no known page size: on while pages bring new trades
+                newest = max(int(t.get("timestamp") or 0) for t in fresh)
+                if newest > since:
+                    since = newest
+                    continue
+            if end is not None:  # this window is done; the next one
+                since = end + 1
+                continue
+            break
+        else:
+            log.warning("ccxt.trades.too_many_pages", symbol=name, pages=MAX_TRADE_PAGES, since=since_ms)
+        return sorted(out.values(), key=lambda t: (t.get("timestamp") or 0, str(t.get("id"))))
+
+    def _recovery_since(self, ticker: str, intents: Mapping[str, Mapping[str, Any]],
+                        open_cids: set[str]) -> int | None:
+        """Where a snapshot reads a symbol's trade history from (ms, venue time): a window before the journal's
+        newest fill of it, or before the oldest open intent's creation if that is earlier (a crash can leave any
+        open order's fills unjournaled); with neither, before the oldest intent of the symbol; None: no intent
+        of the symbol, nothing of ours to recover."""
+        sid = self.symbols[ticker].id
+        mine = [i for i in intents.values() if i["symbol"] == sid]
+        if not mine:
+            return None
+        times = [i["created_ns"] for i in mine if i["client_order_id"] in open_cids]
+        last = self.store.last_fill_ns(sid)
+        if last is not None:
+            times.append(last)
+        start = min(times) if times else min(i["created_ns"] for i in mine)
+        return (start - REPORT_REORDER_NS) // 1_000_000
 
     def _on_order(self, o: dict[str, Any], cid: str | None = None) -> None:
         """An order as ccxt parsed it (a create/fetch answer, or a ``watch_orders`` update): its status."""
@@ -447,7 +534,7 @@ class CcxtExecutionClient:
                 if isinstance(resp, dict) and resp.get("status"):
                     self._on_order(resp, cid)
                     if float(resp.get("filled") or 0):
-                        await self._trades_of(name, str(resp.get("id")), cid)
+                        await self._trades_of(name, resp, cid)
                 return
             except (ccxt.DDoSProtection, ccxt.RateLimitExceeded):
                 self.stats["retries"] += 1
@@ -457,7 +544,7 @@ class CcxtExecutionClient:
                 if o is not None and order_status(o) in (_S.FILLED, *_CLOSED):
                     self._on_order(o, cid)
                     if float(o.get("filled") or 0):
-                        await self._trades_of(name, str(o.get("id")), cid)
+                        await self._trades_of(name, o, cid)
                     return
                 self.reports.put_nowait(ExecReport(client_order_id=cid, kind=ReportKind.CANCEL_REJECTED,
                                                    status=order.status, symbol=order.symbol.id,
@@ -577,9 +664,16 @@ class CcxtExecutionClient:
         trades: list[dict[str, Any]] = []
         name: str | None  # a market name, unknown for a trade that does not say
         o: dict[str, Any] | None
-        for name in self.names.values():
+        open_intents = {i["client_order_id"] for i in self.store.open_intents()}
+        for ticker, name in self.names.items():
             opened += await ex.fetch_open_orders(name)
-            trades += await ex.fetch_my_trades(name)
+            since = self._recovery_since(ticker, intents, open_intents)
+            walked = self._walked.get(ticker)
+            if since is not None and walked is not None:  # this process read the history up to then already
+                since = max(since, walked - REPORT_REORDER_NS // 1_000_000)
+            started = int(ex.milliseconds())
+            trades += await self._my_trades(name, since)
+            self._walked[ticker] = started
         for o in opened:
             if o.get("clientOrderId"):
                 self._order_cids[(o["symbol"], str(o["id"]))] = o["clientOrderId"]
@@ -604,6 +698,10 @@ class CcxtExecutionClient:
         foreign: list[dict[str, Any]] = []
         for t in sorted(trades, key=lambda t: (t.get("timestamp") or 0, str(t.get("id")))):
             name, vid = str(t["symbol"]), str(t.get("order"))
+            key = fill_key(self.index[self.tickers[name]], t.get("id"))
+            if key in have:  # journaled: its order is not asked for
+                self._seen_fills.add(key)
+                continue
             cid = self._order_cids.get((name, vid))
             if cid is None:
                 try:
@@ -615,10 +713,6 @@ class CcxtExecutionClient:
                     self._order_cids[(name, vid)] = cid
             if cid is None or cid not in intents:
                 foreign.append({"kind": "foreign_trade", "symbol": name, "trade_id": t.get("id"), "order_id": vid})
-                continue
-            ticker = self.tickers[name]
-            if fill_key(self.index[ticker], t.get("id")) in have:
-                self._seen_fills.add(fill_key(self.index[ticker], t.get("id")))
                 continue
             rep = self._trade_report(t, cid)  # into the view, not the queue (which may hold stream reports)
             if rep is not None:

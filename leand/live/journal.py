@@ -198,6 +198,8 @@ class Journal:
                            ("expire_ns", int)):
             if name not in cols:  # journals from before emulated orders gain them on open
                 db.table("intents").add_column(name, kind)
+        # the newest fill of a symbol (a venue without ordered trade ids recovers from its time): one index seek
+        db.execute("CREATE INDEX IF NOT EXISTS fills_symbol_time ON fills(symbol, time_ns)")
         if "equity" not in db.table_names():  # added later: journals from older versions gain it on open
             db.table("equity").create({"seq": int, "time_ns": int, "scope": str, "owner": str, "equity": float,
                                  "cash": str, "positions": str}, pk="seq")
@@ -383,6 +385,11 @@ class Journal:
 
     def fill_ids(self) -> set[int]:
         return {r[0] for r in self.conn.execute("SELECT venue_fill_id FROM fills")}
+
+    def last_fill_ns(self, symbol: str) -> int | None:
+        """The venue time of the newest journaled fill of ``symbol`` (a symbol id), or None: where a venue whose
+        trade ids do not order its trades asks its trade history from, by time."""
+        return self.conn.execute("SELECT MAX(time_ns) FROM fills WHERE symbol = ?", (symbol,)).fetchone()[0]
 
     def fills_complete_through(self, lo: int = 0, hi: int | None = None) -> int:
         """The highest fill id ``n`` in ``(lo, hi)`` with every id ``lo + 1 .. n`` journaled (``lo`` when

@@ -62,6 +62,9 @@ class VenueStore:
         lo, hi = self.offset, self.offset + FILL_ID_SPAN
         return {f - lo for f in self.journal.fill_ids() if lo <= f < hi}
 
+    def last_fill_ns(self, symbol: str) -> int | None:
+        return self.journal.last_fill_ns(symbol) if symbol in self.symbol_ids else None
+
     def fills_complete_through(self) -> int:
         return self.journal.fills_complete_through(self.offset, self.offset + FILL_ID_SPAN) - self.offset
 
