@@ -15,6 +15,12 @@ An archived order comes back on request:
 
 An order or ticket still referenced outside the manager (a strategy keeping its tickets, a brokerage holding an
 order) is never packed: whoever holds it keeps seeing the object the manager changes.
+
+A quiet order (a backtest's synchronous market order that filled at once, for a strategy without an order-event
+handler, under leand's own fee model: see ``OrderManager.submit_market``) never becomes a live ``Order`` at all.
+Its fields that differ from order to order are one row (``quiet``, by id) the moment it fills, and its ticket a
+``QuietTicket`` whose submit request is built only if read; rows are packed as columns. Looking the order up makes
+it a live ``Order`` like any other, so nothing a strategy reads is lost, only made when asked for.
 """
 
 from __future__ import annotations
@@ -25,12 +31,13 @@ import tempfile
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar, Union, get_args, get_origin
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, get_args, get_origin
 
 import msgspec
 import numpy as np
 
-from leand.model import Fill, Order, OrderStatus, TimeInForce
+from leand.model import Fill, Order, OrderStatus, OrderType, Symbol, TimeInForce
 from leand.tickets import OrderResponse, OrderTicket, SubmitRequest, UpdateRequest
 
 if TYPE_CHECKING:
@@ -124,6 +131,98 @@ _Extras = dict[int, tuple[list[UpdateRequest], OrderResponse | None]]
 _BATCH_DEC = msgspec.msgpack.Decoder(tuple[list[_ORDERS.row], list[_REQUESTS.row] | None,  # type: ignore[name-defined]
                                            list[int], list[int], _Extras | None])
 
+# ---- quiet orders: one row each ----------------------------------------------------------------------------------
+#: a quiet order's row: what differs between such orders (the rest is a filled GTC market order's defaults):
+#: (id, symbol, quantity, time (created, last update and fill), client order id, strategy id, tag, submission price,
+#: filled quantity, average fill price, the symbol and the quantity as the strategy passed them (its submit request))
+QuietRow = tuple[int, Symbol, float, int, str, str, str, float, float, float, Any, Any]
+_MARKET, _GTC, _FILLED = OrderType.MARKET, TimeInForce.GTC, OrderStatus.FILLED
+#: the row's columns that hold objects (the rest hold numbers or distinct strings): stored once when all equal
+_SHARED_COLUMNS = (1, 5, 6, 10)
+_QUIET_DEC = msgspec.msgpack.Decoder(list[list[Any]])
+
+
+def order_of(r: QuietRow) -> Order:
+    """The live ``Order`` of a quiet row: the fields ``OrderManager.submit_market`` gives it, filled."""
+    o = Order(id=r[0], symbol=r[1], quantity=r[2], type=_MARKET, time_in_force=_GTC, created_time=r[3],
+              last_update_time=r[3], client_order_id=r[4], strategy_id=r[5], tag=r[6], submission_price=r[7])
+    o.filled_quantity = r[8]
+    o.average_fill_price = r[9]
+    o.status = _FILLED
+    return o
+
+
+def request_of(r: QuietRow) -> SubmitRequest:
+    """The submit request of a quiet row's order, as ``submit_market`` makes it."""
+    return SubmitRequest(_MARKET, r[10], r[11], None, None, None, r[6], False, r[3], OrderResponse(r[0]), None)
+
+
+#: the ticket's own submit_request slot (QuietTicket puts a property in front of it)
+_REQUEST_SLOT = cast(Any, OrderTicket.__dict__["submit_request"])
+
+
+class QuietTicket(OrderTicket):
+    """The ticket of an order placed quiet (see the module docstring): its submit request is made from the order's
+    row the first time something reads it. Otherwise an ``OrderTicket`` like any other (its order is looked up by
+    id, as every ticket's is)."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, engine: Engine, order_id: int) -> None:  # (no request yet: the slot stays unset)
+        self._engine = engine
+        self.order_id = order_id
+        self.update_requests = []
+        self.cancel_request = None
+        self._invalid = None
+        self._row: QuietRow | None = None
+
+    @property
+    def submit_request(self) -> SubmitRequest | None:
+        try:
+            return cast(SubmitRequest | None, _REQUEST_SLOT.__get__(self, QuietTicket))
+        except AttributeError:  # not made yet
+            r = self._row
+            if r is None:
+                return None
+            req = request_of(r)
+            _REQUEST_SLOT.__set__(self, req)
+            return req
+
+    @submit_request.setter
+    def submit_request(self, request: SubmitRequest | None) -> None:
+        _REQUEST_SLOT.__set__(self, request)
+
+    def untouched(self) -> bool:
+        """Nothing was read or asked of this ticket that its row does not hold (its request, updates, a cancel)."""
+        try:
+            _REQUEST_SLOT.__get__(self, QuietTicket)
+        except AttributeError:
+            return not self.update_requests and self.cancel_request is None and self._row is not None
+        return False
+
+
+def _pack_quiet(rows: list[QuietRow]) -> bytearray:
+    """Rows as columns (a column of equal objects stored once, as a one-item list): a few numbers per order."""
+    cols: list[Any] = list(zip(*rows, strict=True))
+    n = len(rows)
+    for i in _SHARED_COLUMNS:
+        c = cols[i]
+        first = c[0]
+        if c.count(first) == n:
+            cols[i] = (first,)
+    return _encode(cols, 96 * n + 256)
+
+
+def _unpack_quiet(blob: bytes | bytearray) -> list[QuietRow]:
+    cols: list[Any] = _QUIET_DEC.decode(blob)
+    n = len(cols[0])
+    cols[1] = msgspec.convert(cols[1], list[Symbol])
+    cols[10] = msgspec.convert(cols[10], list[Symbol | str])
+    for i in _SHARED_COLUMNS:
+        if len(cols[i]) == 1 and n != 1:
+            cols[i] = repeat(cols[i][0], n)
+    return cast(list[QuietRow], list(zip(*cols)))
+
 
 class _Spill:
     """Append-only blobs in an unlinked temporary file (its pages are the kernel's cache, not this process's
@@ -188,6 +287,11 @@ class OrderArchive:
         self.event_ids = event_ids
         self._spill = _Spill()
         self._batches: list[tuple[int, int]] = []
+        #: the batches packed from quiet rows (the rest are packed Order objects)
+        self._quiet_batches: set[int] = set()
+        #: quiet orders not packed yet, by id (see the module docstring): written by the order manager as they fill;
+        #: their tickets are live in ``tickets``
+        self.quiet: dict[int, QuietRow] = {}
         #: by order id: batch << 32 | row (| 1 << _TICKET_BIT when it has a ticket), or -1 (live or unknown)
         self._loc = np.full(1024, -1, dtype=np.int64)
         #: orders (and tickets) archived now
@@ -204,7 +308,7 @@ class OrderArchive:
     # ---- packing --------------------------------------------------------------------------------------
     def maybe_compact(self, next_id: int) -> int:
         """Pack (``compact``) when ``PACK_AT`` closed orders are live, keeping the last ``KEEP_RECENT`` orders."""
-        if dict.__len__(self.orders) - len(self.open_orders) < PACK_AT:
+        if dict.__len__(self.orders) + len(self.quiet) - len(self.open_orders) < PACK_AT:
             return 0
         return self.compact(next_id - KEEP_RECENT)
 
@@ -212,7 +316,7 @@ class OrderArchive:
         """Pack at most ``limit`` closed orders older than the last ``window`` orders, if more than ``window``
         closed orders are live: the daemon calls this between events, in small steps, so no order waits for a
         whole packing."""
-        if dict.__len__(self.orders) - len(self.open_orders) <= window:
+        if dict.__len__(self.orders) + len(self.quiet) - len(self.open_orders) <= window:
             return 0
         return self.compact(self.engine.order_manager.next_order_id - window, limit)
 
@@ -223,12 +327,29 @@ class OrderArchive:
         getrc = sys.getrefcount
         terminal = _TERMINAL
         dget = dict.get
+        top = below if below is not None else 1 << 62
+        rows: list[QuietRow] = []
+        quiet = self.quiet
+        if quiet:
+            for oid, r in list(quiet.items()):
+                if oid >= top:
+                    continue
+                t = dget(tickets, oid)
+                # references: the store, ``t`` and getrefcount's argument; anything more is someone else's
+                if t is not None and getrc(t) > 3:
+                    continue
+                if t is not None and t.__class__ is QuietTicket and t.untouched():
+                    rows.append(r)
+                else:  # something asked more of it than its row holds: packed (below) as a live order
+                    dict.__setitem__(orders, oid, order_of(r))
+                    del quiet[oid]
+            if limit is not None:
+                del rows[limit:]
         batch: list[Order] = []
         tks: list[OrderTicket | None] = []
-        top = below if below is not None else 1 << 62
-        for oid in [k for k, o in dict.items(orders) if k < top and o.status._name_ in terminal]:
+        room = None if limit is None else limit - len(rows)
+        for oid in [k for k, o in dict.items(orders) if k < top and o.status._name_ in terminal] if room != 0 else ():
             o = dict.__getitem__(orders, oid)
-            # references: the store, ``o`` and getrefcount's argument; anything more is someone else's
             if getrc(o) > 3:
                 continue
             t = dget(tickets, oid)
@@ -236,41 +357,55 @@ class OrderArchive:
                 continue
             batch.append(o)
             tks.append(t)
-            if limit is not None and len(batch) >= limit:
+            if room is not None and len(batch) >= room:
                 break
         self._pack_fills()
         self.engine.portfolio.compact_history()
-        if not batch:
+        if not batch and not rows:
             return 0
-        # per order: 0 no ticket, 1 a ticket without a submit request (an adopted order), 2 with one
-        kinds = [0 if t is None else 1 if t.submit_request is None else 2 for t in tks]
-        requests = [t.submit_request for t in tks if t is not None and t.submit_request is not None]
-        extras = {t.order_id: (t.update_requests, t.cancel_request) for t in tks
-                  if t is not None and (t.update_requests or t.cancel_request is not None)}
-        ids = [o.id for o in batch]
-        counts = [eids.pop(i, 0) for i in ids]
-        blob = _encode((batch, requests or None, kinds, counts, extras or None), _ORDER_BYTES * len(batch))
+        ids: list[int] = []
+        if batch:
+            # per order: 0 no ticket, 1 a ticket without a submit request (an adopted order), 2 with one
+            kinds = [0 if t is None else 1 if t.submit_request is None else 2 for t in tks]
+            requests = [t.submit_request for t in tks if t is not None and t.submit_request is not None]
+            extras = {t.order_id: (t.update_requests, t.cancel_request) for t in tks
+                      if t is not None and (t.update_requests or t.cancel_request is not None)}
+            ids = [o.id for o in batch]
+            counts = [eids.pop(i, 0) for i in ids]
+            blob = _encode((batch, requests or None, kinds, counts, extras or None), _ORDER_BYTES * len(batch))
+            self._index(self._spill.put(blob), ids, np.asarray(kinds, dtype=np.int64) > 0)
+            # (the stores do not override deletion: ``del`` is the dict's own, without a call through its slot
+            # wrapper)
+            for i, t in zip(ids, tks, strict=True):
+                del orders[i]
+                if t is not None:
+                    del tickets[i]
+        if rows:
+            qids = [r[0] for r in rows]
+            self._index(self._spill.put(_pack_quiet(rows)), qids, np.ones(len(qids), dtype=bool))
+            self._quiet_batches.add(len(self._batches) - 1)
+            for i in qids:
+                del quiet[i]
+                del tickets[i]
+            ids += qids
+        forget = getattr(self.engine.brokerage, "forget_orders", None)
+        if forget is not None:  # an execution client's per-order state (emulation's replacement counters)
+            forget(ids)
+        return len(ids)
+
+    def _index(self, handle: tuple[int, int], ids: list[int], has_ticket: np.ndarray) -> None:
+        """Record a packed batch (its blob's ``handle``) and where each of its orders ``ids`` is in it."""
         b = len(self._batches)
-        self._batches.append(self._spill.put(blob))
+        self._batches.append(handle)
         top = max(ids)
         if top >= len(self._loc):
             grown = np.full(max(top + 1, 2 * len(self._loc)), -1, dtype=np.int64)
             grown[: len(self._loc)] = self._loc
             self._loc = grown
-        has_ticket = np.asarray(kinds, dtype=np.int64) > 0
         self._loc[np.asarray(ids, dtype=np.int64)] = ((b << 32) | np.arange(len(ids), dtype=np.int64)
                                                       | (has_ticket.astype(np.int64) << _TICKET_BIT))
         self.count += len(ids)
         self.ticket_count += int(has_ticket.sum())
-        forget = getattr(self.engine.brokerage, "forget_orders", None)
-        if forget is not None:  # an execution client's per-order state (emulation's replacement counters)
-            forget(ids)
-        # (the stores do not override deletion: ``del`` is the dict's own, without a call through its slot wrapper)
-        for i, t in zip(ids, tks, strict=True):
-            del orders[i]
-            if t is not None:
-                del tickets[i]
-        return len(ids)
 
     def _pack_fills(self) -> None:
         fills = self.fills
@@ -289,30 +424,43 @@ class OrderArchive:
         if got is not None:
             self._cache.move_to_end(b)
             return got
-        po, pr, kinds, counts, extras = _BATCH_DEC.decode(self._spill.get(self._batches[b]))
-        orders = _ORDERS.rebuild(po)
-        reqs = iter(_REQUESTS.rebuild(pr)) if pr is not None else iter(())
-        requests = [next(reqs) if k == 2 else None for k in kinds]
-        got = _Batch(orders, requests, counts, extras if extras is not None else {})
+        blob = self._spill.get(self._batches[b])
+        if b in self._quiet_batches:
+            rows = _unpack_quiet(blob)
+            got = _Batch([order_of(r) for r in rows], [request_of(r) for r in rows], [0] * len(rows), {})
+        else:
+            po, pr, kinds, counts, extras = _BATCH_DEC.decode(blob)
+            orders = _ORDERS.rebuild(po)
+            reqs = iter(_REQUESTS.rebuild(pr)) if pr is not None else iter(())
+            requests = [next(reqs) if k == 2 else None for k in kinds]
+            got = _Batch(orders, requests, counts, extras if extras is not None else {})
         self._cache[b] = got
         if len(self._cache) > 4:
             self._cache.popitem(last=False)
         return got
 
     def has(self, oid: int) -> bool:
+        """Whether order ``oid`` is archived: packed, or a quiet row (not a live Order)."""
+        return oid in self.quiet or self._packed(oid)
+
+    def _packed(self, oid: int) -> bool:
         return 0 <= oid < len(self._loc) and self._loc[oid] >= 0
 
     def has_ticket(self, oid: int) -> bool:
+        """Whether order ``oid``'s ticket is packed (a quiet row's ticket is live)."""
         return 0 <= oid < len(self._loc) and self._loc[oid] >= 0 and bool(self._loc[oid] >> _TICKET_BIT & 1)
 
     def _where(self, oid: int) -> tuple[_Batch, int] | None:
-        if not self.has(oid):
+        if not self._packed(oid):
             return None
         loc = int(self._loc[oid])
         return self._batch(loc >> 32 & _BATCH), loc & _ROW
 
     def order_copy(self, oid: int) -> Order | None:
         """A fresh copy of an archived order (None if it is not archived)."""
+        r = self.quiet.get(oid)
+        if r is not None:
+            return order_of(r)
         w = self._where(oid)
         return msgspec.structs.replace(w[0].orders[w[1]]) if w is not None else None
 
@@ -333,6 +481,10 @@ class OrderArchive:
 
     def promote(self, oid: int) -> bool:
         """Make an archived order (and its ticket) live again; False if it is not archived."""
+        r = self.quiet.pop(oid, None)
+        if r is not None:  # (its ticket is live already)
+            dict.__setitem__(self.orders, oid, order_of(r))
+            return True
         w = self._where(oid)
         if w is None:
             return False
@@ -350,7 +502,14 @@ class OrderArchive:
         return True
 
     def archived_ids(self) -> np.ndarray:
-        return np.flatnonzero(self._loc >= 0)
+        packed = np.flatnonzero(self._loc >= 0)
+        if not self.quiet:
+            return packed
+        return np.concatenate((packed, np.fromiter(self.quiet, dtype=np.int64, count=len(self.quiet))))
+
+    def archived_count(self) -> int:
+        """Orders archived now: packed, or quiet rows."""
+        return self.count + len(self.quiet)
 
     def archived_ticket_ids(self) -> np.ndarray:
         loc = self._loc
@@ -458,7 +617,7 @@ class OrderStore(_ArchiveBacked[Order]):
         return a.has(oid)
 
     def _archived_count(self, a: OrderArchive) -> int:
-        return a.count
+        return a.archived_count()
 
     def _archived_ids(self, a: OrderArchive) -> np.ndarray:
         return a.archived_ids()
@@ -554,4 +713,4 @@ class FillLog(list[Fill]):
         return list(self) + list(other)
 
 
-__all__ = ["COMPACT_EVERY", "FillLog", "OrderArchive", "OrderStore", "TicketStore"]
+__all__ = ["COMPACT_EVERY", "FillLog", "OrderArchive", "OrderStore", "QuietRow", "QuietTicket", "TicketStore"]

@@ -38,7 +38,7 @@ from leand.model import (
     TimeInForce,
     UpdateRequest,
 )
-from leand.orders.archive import COMPACT_EVERY, FillLog, OrderArchive, OrderStore, TicketStore
+from leand.orders.archive import COMPACT_EVERY, FillLog, OrderArchive, OrderStore, QuietTicket, TicketStore
 from leand.orders.bar_brokerage import BarBrokerage
 from leand.orders.contingent import BracketTicket, Contingent
 from leand.orders.fees import (
@@ -111,6 +111,8 @@ class OrderManager(LiveSubmit):
         #: closed orders, their tickets and the fills, packed (see leand.orders.archive)
         self.archive = OrderArchive(engine, orders, tickets, fills, self._event_ids, self.open_orders,
                                     self._fill_ids)
+        #: the archive's quiet rows: ``submit_market`` writes a quiet order's row here as it fills
+        self._quiet = self.archive.quiet
         #: the updates of an order the venue has not answered yet, in the order they were sent: each answer
         #: (accepted or rejected) is for the first (two updates in flight must not apply the second's terms
         #: on the first's acceptance)
@@ -339,42 +341,53 @@ class OrderManager(LiveSubmit):
         # the price the buying power is checked at (order_price of a market order) is the submission price
         price = (sec.ask or sec.price) if qty > 0 else (sec.bid or sec.price)
         oid = self._new_order_id()
+        cid = f"{e.client_id_prefix}{oid}"
         order = Order(id=oid, symbol=sym, quantity=qty, type=_MARKET, time_in_force=_GTC,
-                      created_time=now, last_update_time=now, client_order_id=f"{e.client_id_prefix}{oid}",
+                      created_time=now, last_update_time=now, client_order_id=cid,
                       strategy_id=e.strategy_id, tag=tag, submission_price=price)
-        self.orders[oid] = order
-        request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now, OrderResponse(oid),
-                                None)
-        self.tickets[oid] = ticket = OrderTicket(e, oid, request)
+        handler = self._handler
+        fee_model = sec.fee_model
+        # quiet: nothing can look at the order between its submission and its fill (no handler of its events, and
+        # only leand's own models run until it has filled), so it need not be entered as open (open_orders, the
+        # risk gate's open-order bookkeeping) only to be taken out again, the fee is asked once when it fills at
+        # the price its buying power was checked at (the models' answer is the same), and if it fills now it is
+        # kept as a row (leand.orders.archive): its Order, ticket request and statuses are made only if read.
+        # Until then ``order`` is this method's own; any other way it goes, it is stored as every order is.
+        quiet = handler is None and fee_model.__class__ in _STOCK_FEE_MODELS
+        ticket: OrderTicket
+        if quiet:
+            self.tickets[oid] = ticket = quiet_ticket = QuietTicket(e, oid)
+        else:
+            self.orders[oid] = order
+            request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now, OrderResponse(oid),
+                                    None)
+            self.tickets[oid] = ticket = OrderTicket(e, oid, request)
         # buying power (_standard_buying_power_ok on a margin account)
         pf = e.portfolio
         rates = e.rates
         rates.refresh()
-        fee_model = sec.fee_model
         fee, cur = fee_model.fee(sec, order, qty, price, now)
         cb = pf.cash_book
         fee_account = fee if cur == cb.account_currency else cb.convert(fee, cur)  # (what convert answers then)
         ok, msg = pf.has_sufficient_buying_power(sec, qty, price, fee_account, 0.0, 0.0)
         if not ok:
+            if quiet:
+                request = self._stored(order, ticket, symbol, quantity, tag, now)
             self._refuse_buying_power(order, request, msg)
             return ticket
         gate = e.risk_gate
         decision = gate.check_new(order)
         if decision.__class__ is not Approved:
             assert isinstance(decision, Rejection)
+            if quiet:
+                request = self._stored(order, ticket, symbol, quantity, tag, now)
             order.transition(_REJECTED)
             e.log("ERROR", f"order {oid} refused by the risk gate: {decision.code}: {decision.message}")
             request.response = OrderResponse(oid, OrderResponseErrorCode.RISK_REFUSED, decision.message)
             self.emit(order, _REJECTED, code=decision.code, message=decision.message)
             return ticket
-        order.transition(_SUBMITTED)
-        handler = self._handler
-        # quiet: nothing can look at the order between its submission and its fill (no handler of its events, and
-        # only leand's own models run until it has filled), so it need not be entered as open (open_orders, the
-        # risk gate's open-order bookkeeping) only to be taken out again below, and the fee is asked once when
-        # it fills at the price its buying power was checked at (the models' answer is the same)
-        quiet = handler is None and fee_model.__class__ in _STOCK_FEE_MODELS
-        if not quiet:
+        if not quiet:  # (a quiet order is made submitted where it is stored; as a row, it is filled)
+            order.transition(_SUBMITTED)
             self.open_orders[oid] = order
             gate.on_order_opened(order)
         if handler is not None:
@@ -389,6 +402,8 @@ class OrderManager(LiveSubmit):
         fill_price = brokerage.submit_fill_price(decision, order, sec, now)
         if fill_price is None:
             if quiet:  # it waits for data: open after all
+                self._stored(order, ticket, symbol, quantity, tag, now)
+                order.transition(_SUBMITTED)
                 self.open_orders[oid] = order
                 gate.on_order_opened(order)
             return ticket
@@ -401,26 +416,44 @@ class OrderManager(LiveSubmit):
             fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
         else:  # the same question as the buying-power check's (and the rates have not moved since its refresh)
             fee_ccy = cur
+        trade = self._next_trade_id
+        fill = Fill(order_id=oid, symbol=sym, time=now, quantity=fill_qty, price=fill_price, fee=fee,
+                    fee_currency=fee_ccy, liquidity=_TAKER, trade_id=trade, client_order_id=cid)
+        self._next_trade_id = trade + 1
+        self.fills.append(fill)
+        c = self.contingent
+        if quiet and not (c.oco or c.brackets):
+            # its row: the fields the fill sets, computed as on the order (filled and average price from 0.0)
+            filled = 0.0 + fill_qty
+            self._quiet[oid] = quiet_ticket._row = (oid, sym, qty, now, cid, order.strategy_id, tag, price, filled,
+                                              (0.0 * 0.0 + fill_price * fill_qty) / filled, symbol, quantity)
+            pf.process_fill(sec, fill)
+            return ticket
+        if quiet:
+            self._stored(order, ticket, symbol, quantity, tag, now)
+            order.transition(_SUBMITTED)
         filled = order.filled_quantity + fill_qty
         order.average_fill_price = (order.average_fill_price * order.filled_quantity + fill_price * fill_qty) / filled
         order.filled_quantity = filled
         order.last_update_time = now
         order.transition(_FILLED)
-        trade = self._next_trade_id
-        fill = Fill(order_id=oid, symbol=sym, time=now, quantity=fill_qty, price=fill_price, fee=fee,
-                    fee_currency=fee_ccy, liquidity=_TAKER, trade_id=trade,
-                    client_order_id=order.client_order_id)
-        self._next_trade_id = trade + 1
-        self.fills.append(fill)
         pf.process_fill(sec, fill)
         if not quiet:
             self._closed(order)
             self.emit(order, _FILLED, fill_price=fill_price, fill_quantity=fill_qty, fee=fee, fee_currency=fee_ccy,
                       liquidity=_TAKER)
-        c = self.contingent
         if c.oco or c.brackets:
             c.on_fill(order)
         return ticket
+
+    def _stored(self, order: Order, ticket: OrderTicket, symbol: Symbol | str, quantity: float, tag: str,
+                now: int) -> SubmitRequest:
+        """A quiet order that goes another way than a fill at once (refused, or waiting for data): stored, with its
+        ticket's submit request, as ``submit_market`` stores any other order."""
+        self.orders[order.id] = order
+        ticket.submit_request = request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now,
+                                                        OrderResponse(order.id), None)
+        return request
 
     def _open_at(self, sec: Security, now: int) -> bool:
         """``sec.exchange_hours.is_open(now, sec.extended_hours)``, remembering the open segment it found: the

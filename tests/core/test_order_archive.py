@@ -55,21 +55,60 @@ class ManyOrders(Strategy):
         self.events.append((event.order_id, event.id, event.status.value, event.fill_quantity))
 
 
-def _engine(mask: int) -> Engine:
-    """A run of ManyOrders asked to pack every ``mask + 1`` orders, when 16 closed orders are live, keeping the
-    last 4."""
-    saved = manager_mod._COMPACT_MASK, archive_mod.PACK_AT, archive_mod.KEEP_RECENT
+class QuietOrders(ManyOrders):
+    """ManyOrders without a handler of order events: its market orders that fill at once are quiet (kept as rows,
+    see leand.orders.archive). During the run it reads (and changes) some of their tickets' submit requests, looks
+    some of their orders up, cancels and updates some closed ones, and keeps one ticket."""
+
+    on_order_event = Strategy.on_order_event  # (not overridden: no events are built)
+
+    def initialize(self) -> None:
+        super().initialize()
+        self.reads: list[Any] = []
+
+    def on_data(self, data: Any) -> None:
+        super().on_data(data)
+        n = self.n
+        tx = self.transactions
+        if n % 13 == 0 and n > 30:
+            t = self.market_order(self.spy, 2, tag=f"r{n}")
+            r = t.submit_request
+            self.reads.append(msgspec.structs.asdict(r))
+            r.tag = f"read{n}"  # what its ticket holds now is more than its order's row
+        if n % 29 == 0 and n > 30:
+            self.reads.append(self.market_order(self.spy, -2).cancel())
+        if n % 17 == 0 and n > 30:
+            o = tx.get_order_by_id(n - 3)
+            self.reads.append(msgspec.structs.asdict(o) if o is not None else None)
+        if n % 19 == 0 and n > 30:
+            self.reads.append(tx.cancel_order(n - 7))
+        if n % 23 == 0 and n > 30:
+            t = tx.get_order_ticket(n - 2)
+            if t is not None:
+                self.reads.append(t.update_tag(f"q{n}"))
+
+
+def _engine(mask: int, cls: type[Strategy] = ManyOrders, quiet: bool = True) -> Engine:
+    """A run of ``cls`` asked to pack every ``mask + 1`` orders, when 16 closed orders are live, keeping the
+    last 4 (``quiet=False``: no order is placed quiet)."""
+    saved = manager_mod._COMPACT_MASK, archive_mod.PACK_AT, archive_mod.KEEP_RECENT, manager_mod._STOCK_FEE_MODELS
     manager_mod._COMPACT_MASK, archive_mod.PACK_AT, archive_mod.KEEP_RECENT = mask, 16, 4
+    if not quiet:
+        manager_mod._STOCK_FEE_MODELS = frozenset()
     try:
-        e = Engine(ManyOrders(), DATA)
+        e = Engine(cls(), DATA)
         e.run()
     finally:
-        manager_mod._COMPACT_MASK, archive_mod.PACK_AT, archive_mod.KEEP_RECENT = saved
+        (manager_mod._COMPACT_MASK, archive_mod.PACK_AT, archive_mod.KEEP_RECENT,
+         manager_mod._STOCK_FEE_MODELS) = saved
     return e
 
 
-def _run(mask: int) -> tuple[Engine, dict[str, Any]]:
-    e = _engine(mask)
+def _run(mask: int, cls: type[Strategy] = ManyOrders, quiet: bool = True) -> tuple[Engine, dict[str, Any]]:
+    return _read(_engine(mask, cls, quiet))
+
+
+def _read(e: Engine) -> tuple[Engine, dict[str, Any]]:
     s: Any = e.strategy
     tx = s.transactions
     b = msgspec.structs.asdict
@@ -96,6 +135,7 @@ def _run(mask: int) -> tuple[Engine, dict[str, Any]]:
         "equity": list(e.equity_samples),
         "events": s.events,
         "kept": ticket(s.kept),
+        "reads": getattr(s, "reads", None),
     }
     return e, seen
 
@@ -121,6 +161,26 @@ def test_same_answers_with_and_without_packing(runs: Any) -> None:
     assert a.keys() == b.keys()
     for k in a:
         assert a[k] == b[k], k
+
+
+def test_quiet_orders_answer_as_live_ones() -> None:
+    """A strategy without an order-event handler sees the same orders, tickets (submit requests, updates, cancels),
+    fills and statistics whether its orders that fill at once are kept as rows (packed every 8 orders, or never) or
+    made live orders as any other."""
+    general = _engine((1 << 62) - 1, QuietOrders, quiet=False)
+    rows = _engine((1 << 62) - 1, QuietOrders)
+    packed = _engine(7, QuietOrders)
+    assert not general.order_manager.archive.quiet
+    assert len(rows.order_manager.archive.quiet) > 1000, "kept as rows"
+    assert packed.order_manager.archive.count > 1000, "rows packed"
+    (_, g), (_, r), (_, p) = _read(general), _read(rows), _read(packed)
+    assert g.keys() == r.keys() == p.keys()
+    for k in g:
+        assert g[k] == r[k], k
+        assert g[k] == p[k], k
+    assert len(g["reads"]) > 100
+    kept = packed.strategy.kept
+    assert packed.strategy.transactions.get_order_ticket(kept.order_id) is kept, "a held ticket stays the object"
 
 
 def test_archived_orders_leave_memory_and_come_back_on_request() -> None:
