@@ -157,48 +157,47 @@ def request_of(r: QuietRow) -> SubmitRequest:
     return SubmitRequest(_MARKET, r[10], r[11], None, None, None, r[6], False, r[3], OrderResponse(r[0]), None)
 
 
-#: the ticket's own submit_request slot (QuietTicket puts a property in front of it)
-_REQUEST_SLOT = cast(Any, OrderTicket.__dict__["submit_request"])
-
-
 class QuietTicket(OrderTicket):
     """The ticket of an order placed quiet (see the module docstring): its submit request is made from the order's
-    row the first time something reads it. Otherwise an ``OrderTicket`` like any other (its order is looked up by
-    id, as every ticket's is)."""
+    row the first time something reads it, its list of update requests when something first asks for it. Otherwise
+    an ``OrderTicket`` like any other (its order is looked up by id, as every ticket's is). (It keeps both in slots
+    of its own: the base class's stay unset.)"""
 
-    __slots__ = ("_row",)
+    __slots__ = ("_request", "_row", "_updates")
 
-    def __init__(self, engine: Engine, order_id: int) -> None:  # (no request yet: the slot stays unset)
+    def __init__(self, engine: Engine, order_id: int) -> None:
         self._engine = engine
         self.order_id = order_id
-        self.update_requests = []
         self.cancel_request = None
         self._invalid = None
+        self._request: SubmitRequest | None = None
+        self._updates: list[UpdateRequest] | None = None
         self._row: QuietRow | None = None
 
     @property
     def submit_request(self) -> SubmitRequest | None:
-        try:
-            return cast(SubmitRequest | None, _REQUEST_SLOT.__get__(self, QuietTicket))
-        except AttributeError:  # not made yet
+        req = self._request
+        if req is None:
             r = self._row
             if r is None:
                 return None
-            req = request_of(r)
-            _REQUEST_SLOT.__set__(self, req)
-            return req
+            req = self._request = request_of(r)
+        return req
 
     @submit_request.setter
     def submit_request(self, request: SubmitRequest | None) -> None:
-        _REQUEST_SLOT.__set__(self, request)
+        self._request = request
 
-    def untouched(self) -> bool:
-        """Nothing was read or asked of this ticket that its row does not hold (its request, updates, a cancel)."""
-        try:
-            _REQUEST_SLOT.__get__(self, QuietTicket)
-        except AttributeError:
-            return not self.update_requests and self.cancel_request is None and self._row is not None
-        return False
+    @property
+    def update_requests(self) -> list[UpdateRequest]:
+        u = self._updates
+        if u is None:
+            u = self._updates = []
+        return u
+
+    @update_requests.setter
+    def update_requests(self, requests: list[UpdateRequest]) -> None:
+        self._updates = requests
 
 
 def _pack_quiet(rows: list[QuietRow]) -> bytearray:
@@ -331,18 +330,23 @@ class OrderArchive:
         rows: list[QuietRow] = []
         quiet = self.quiet
         if quiet:
-            for oid, r in list(quiet.items()):
+            touched: list[int] = []
+            for oid, r in quiet.items():
                 if oid >= top:
                     continue
                 t = dget(tickets, oid)
                 # references: the store, ``t`` and getrefcount's argument; anything more is someone else's
-                if t is not None and getrc(t) > 3:
+                if t.__class__ is QuietTicket:
+                    if getrc(t) > 3:
+                        continue
+                    if t._request is None and t._updates is None and t.cancel_request is None:  # nothing made
+                        rows.append(r)
+                        continue
+                elif t is not None and getrc(t) > 3:
                     continue
-                if t is not None and t.__class__ is QuietTicket and t.untouched():
-                    rows.append(r)
-                else:  # something asked more of it than its row holds: packed (below) as a live order
-                    dict.__setitem__(orders, oid, order_of(r))
-                    del quiet[oid]
+                touched.append(oid)
+            for oid in touched:  # something asked more of it than its row holds: packed (below) as a live order
+                dict.__setitem__(orders, oid, order_of(quiet.pop(oid)))
             if limit is not None:
                 del rows[limit:]
         batch: list[Order] = []
