@@ -83,6 +83,7 @@ from leand.replay.records import (
     TradeData,
 )
 from leand.risk.account import GLOBAL, AccountRisk
+from leand.risk.gate import Approved
 from leand.risk.limits import account_limits
 from leand.tracebacks import one_line, origin
 
@@ -473,16 +474,23 @@ class Daemon:
                                  starting_balances=starting, restored=restored, start_ns=engine.clock.now_ns()))
         sid = sc.id
 
+        clock = engine.clock
+
+        # (``_value_``, not ``.value``: an enum member's ``value`` is a Python-level descriptor call on 3.11)
         def on_decision(kind: str, o: Order) -> None:
-            rec.write(Decision(recv_ns=engine.clock.now_ns(), strategy=sid, kind=kind,
+            rec.write(Decision(recv_ns=clock.now_ns(), strategy=sid, kind=kind,
                                client_order_id=o.client_order_id, symbol=o.symbol.id, quantity=o.quantity,
-                               order_type=o.type.value, limit_price=o.limit_price, stop_price=o.stop_price,
-                               time_in_force=o.time_in_force.value, tag=o.tag))
+                               order_type=o.type._value_, limit_price=o.limit_price, stop_price=o.stop_price,
+                               time_in_force=o.time_in_force._value_, tag=o.tag))
 
         def on_risk(o: Order, d) -> None:
-            rec.write(RiskDecision(recv_ns=engine.clock.now_ns(), strategy=sid, client_order_id=o.client_order_id,
-                                   approved=d.approved, code=getattr(d, "code", ""),
-                                   message=getattr(d, "message", "")))
+            if d.__class__ is Approved:
+                rec.write(RiskDecision(recv_ns=clock.now_ns(), strategy=sid, client_order_id=o.client_order_id,
+                                       approved=True))
+            else:
+                rec.write(RiskDecision(recv_ns=clock.now_ns(), strategy=sid, client_order_id=o.client_order_id,
+                                       approved=d.approved, code=getattr(d, "code", ""),
+                                       message=getattr(d, "message", "")))
 
         engine.decision_hook = on_decision
         engine.risk_hook = on_risk

@@ -125,6 +125,7 @@ class HotPath:
             else:
                 buf.put(item)
             return
+        now = 0.0
         if item[0] == "slice":
             now = time.perf_counter()
             if now - self._last_md > IDLE_GAP_S and (not self._hot or self._waited()):
@@ -142,26 +143,35 @@ class HotPath:
             self._pending.append((r, item))
             return
         self._busy = True
+        end = 0.0
         try:
-            self._inline(r, item)
+            end = self._inline(r, item, now)
             pending = self._pending
-            while pending:
-                r2, it2 = pending.popleft()
-                if r2.buffer is not None:  # isolated meanwhile: into its buffer
-                    self.deliver(r2, it2)
-                else:
-                    self._inline(r2, it2)
+            if pending:
+                end = 0.0
+                while pending:
+                    r2, it2 = pending.popleft()
+                    if r2.buffer is not None:  # isolated meanwhile: into its buffer
+                        self.deliver(r2, it2)
+                    else:
+                        self._inline(r2, it2)
         finally:
             self._busy = False
-            self._last_md = time.perf_counter()  # the loop was busy until now, whatever it handled
+            # the loop was busy until now, whatever it handled (the handler's end when it was all: one clock
+            # read fewer per message)
+            self._last_md = end or time.perf_counter()
 
-    def _inline(self, r: StrategyRunner, item: Any) -> None:
-        if r.slot and item[0] != "slice":  # the market data that came before it goes first
-            self._drain_now(r)
-        t0 = time.perf_counter()
-        self.handle(r, item)
+    def _inline(self, r: StrategyRunner, item: Any, t0: float = 0.0) -> float:
+        """Handle one input on the loop's thread; for market data, time the handler (from ``t0``, the delivery's
+        clock read, when given) and return when it ended, else 0."""
         if item[0] != "slice":
-            return
+            if r.slot:  # the market data that came before it goes first
+                self._drain_now(r)
+            self.handle(r, item)
+            return 0.0
+        if not t0:
+            t0 = time.perf_counter()
+        self.handle(r, item)
         t1 = time.perf_counter()
         dt = t1 - t0
         if r.run != self._run:
@@ -187,7 +197,7 @@ class HotPath:
             r.times_behind += 1
         if dt <= self.budget_s:
             r.strikes = 0
-            return
+            return t1
         # overruns in a row: one slow call (a garbage collection, the machine taking the core away) is no reason
         r.overruns += 1
         r.strikes += 1
@@ -195,6 +205,7 @@ class HotPath:
             log.warning("strategy.isolated", strategy=r.id, handler_ms=round(dt * 1000, 3),
                         budget_ms=self.budget_s * 1000, overruns=r.overruns)
             self.isolate(r)
+        return t1
 
     # -- an inline strategy behind its feed -------------------------------------------------------------
     def _waited(self) -> bool:
