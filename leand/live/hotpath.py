@@ -64,6 +64,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("leand.hotpath")
 
+#: (every time here is ``time.monotonic``, the clock the feed stamps a frame's receipt with)
 #: deliveries of market data closer than this belong to one saturated run of the loop (it did not wait for
 #: its socket in between: the messages were queued)
 IDLE_GAP_S = 50e-6
@@ -127,7 +128,11 @@ class HotPath:
             return
         now = 0.0
         if item[0] == "slice":
-            now = time.perf_counter()
+            # the frame's receipt (the feed's one clock read) unless a handler ran since: a fan-out's later
+            # strategies, or a test's frame without one
+            now = item[4]
+            if now <= self._last_md:
+                now = time.monotonic()
             if now - self._last_md > IDLE_GAP_S and (not self._hot or self._waited()):
                 self._run += 1  # the loop waited for its socket: a new run
                 self._run_t0 = now
@@ -159,7 +164,7 @@ class HotPath:
             self._busy = False
             # the loop was busy until now, whatever it handled (the handler's end when it was all: one clock
             # read fewer per message)
-            self._last_md = end or time.perf_counter()
+            self._last_md = end or time.monotonic()
 
     def _inline(self, r: StrategyRunner, item: Any, t0: float = 0.0) -> float:
         """Handle one input on the loop's thread; for market data, time the handler (from ``t0``, the delivery's
@@ -170,9 +175,9 @@ class HotPath:
             self.handle(r, item)
             return 0.0
         if not t0:
-            t0 = time.perf_counter()
+            t0 = time.monotonic()
         self.handle(r, item)
-        t1 = time.perf_counter()
+        t1 = time.monotonic()
         dt = t1 - t0
         if r.run != self._run:
             r.run = self._run
@@ -244,7 +249,7 @@ class HotPath:
                     self._inline(r2, it2)
         finally:
             self._busy = False
-            self._last_md = time.perf_counter()  # busy until now, not idle
+            self._last_md = time.monotonic()  # busy until now, not idle
 
     def _drain_now(self, r: StrategyRunner) -> None:
         items = list(r.slot.values())
