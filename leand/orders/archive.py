@@ -124,7 +124,12 @@ _ORDER_BYTES = 768
 
 _ORDERS = _Codec(Order)
 _REQUESTS = _Codec(SubmitRequest, {"time_in_force": TimeInForce | None})
-_FILLS = _Codec(Fill, item_bytes=256)  # (about 190 bytes a fill)
+_FILL_FIELDS = msgspec.structs.fields(Fill)
+_FILL_NAMES = tuple(f.name for f in _FILL_FIELDS)
+#: the fill fields that need converting back after msgpack (a Symbol, an enum), by column
+_FILL_TYPES = {i: f.type for i, f in enumerate(_FILL_FIELDS) if _needs_convert(f.type)}
+#: the fill columns stored once when every fill of a run has the same (symbol, fee currency, liquidity)
+_FILL_SHARED = tuple(_FILL_NAMES.index(n) for n in ("symbol", "fee_currency", "liquidity"))
 _Extras = dict[int, tuple[list[UpdateRequest], OrderResponse | None]]
 #: one packed batch: its orders, their tickets' submit requests (None: none had one), per order whether it has a
 #: ticket and a request (``kinds``), its event count, and the tickets' update and cancel requests (None: none)
@@ -221,6 +226,31 @@ def _unpack_quiet(blob: bytes | bytearray) -> list[QuietRow]:
         if len(cols[i]) == 1 and n != 1:
             cols[i] = repeat(cols[i][0], n)
     return cast(list[QuietRow], list(zip(*cols)))
+
+
+def _pack_fills(fills: list[Fill]) -> bytearray:
+    """Fills as columns (``astuple`` and ``zip`` in C; a symbol, fee currency or liquidity that every fill shares
+    stored once): about 60 % of the cost of packing each Fill with its field names, symbol and enum."""
+    cols: list[Any] = list(zip(*map(_astuple, fills), strict=True))
+    n = len(fills)
+    for i in _FILL_SHARED:
+        c = cols[i]
+        first = c[0]
+        if c.count(first) == n:
+            cols[i] = (first,)
+    return _encode(cols, 64 * n + 256)
+
+
+def _unpack_fills(blob: bytes | bytearray) -> list[Fill]:
+    cols: list[Any] = _QUIET_DEC.decode(blob)
+    n = len(cols[0])
+    for i, tp in _FILL_TYPES.items():
+        cols[i] = msgspec.convert(cols[i], list[tp])  # type: ignore[valid-type]
+    for i in _FILL_SHARED:
+        if len(cols[i]) == 1 and n != 1:
+            cols[i] = repeat(cols[i][0], n)
+    names = _FILL_NAMES
+    return [Fill(**dict(zip(names, r, strict=True))) for r in zip(*cols)]
 
 
 class _Spill:
@@ -418,7 +448,7 @@ class OrderArchive:
         if len(fids) > n:  # keep the venue fill ids of the fills since the last packing only
             fids.intersection_update([f.trade_id for f in list.__iter__(fills)])
         if n:
-            self._fill_runs.append((self._spill.put(_FILLS.encode(list.__getitem__(fills, slice(0, n)))), n))
+            self._fill_runs.append((self._spill.put(_pack_fills(list.__getitem__(fills, slice(0, n)))), n))
             list.__delitem__(fills, slice(0, n))
             self.fills_packed += n
 
@@ -524,7 +554,7 @@ class OrderArchive:
 
     def iter_fills(self) -> Iterator[Fill]:
         for h, _ in self._fill_runs:
-            yield from _FILLS.decode(self._spill.get(h))
+            yield from _unpack_fills(self._spill.get(h))
 
     def close(self) -> None:
         self._spill.close()

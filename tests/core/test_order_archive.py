@@ -223,3 +223,21 @@ def test_pnl_log_packs_exactly() -> None:
     assert list(log) == plain and len(log) == len(plain) and log == plain
     assert [log[i] for i in range(-len(plain), len(plain))] == plain + plain
     assert log[3:7] == plain[3:7] and type(log[-1][1]) is int
+
+
+def test_fill_columns_round_trip_exactly() -> None:
+    """Fills packed as columns come back equal and with the same number types (an int fee stays an int), whether
+    a column is shared by every fill (stored once) or not."""
+    from leand.model import Fill, LiquiditySide, Symbol
+
+    spy, btc = Symbol.equity("SPY"), Symbol.crypto("BTCUSD", "coinbase")
+    mixed = [Fill(order_id=i, symbol=spy if i % 3 else btc, time=10 * i, quantity=(-1) ** i * 1.5, price=100 + i,
+                  fee=1 if i % 2 else 0.25, fee_currency="USD" if i % 4 else "BTC",
+                  liquidity=LiquiditySide.MAKER if i % 5 else LiquiditySide.TAKER, trade_id=i,
+                  client_order_id=f"L{i}") for i in range(1, 40)]
+    shared = [Fill(order_id=i, symbol=spy, time=i, quantity=100.0, price=1.5, fee=0.5, trade_id=i) for i in range(9)]
+    for fills in (mixed, shared, shared[:1]):
+        back = archive_mod._unpack_fills(archive_mod._pack_fills(fills))
+        assert back == fills
+        assert [tuple(map(type, msgspec.structs.astuple(f))) for f in back] == \
+            [tuple(map(type, msgspec.structs.astuple(f))) for f in fills]
