@@ -129,6 +129,10 @@ class ExecutionClient:
         """``entry``'s bracket no longer waits: its exits are being placed (a live client journals it first, so a
         restart never arms them twice)."""
 
+    def on_bracket_exits(self, entry: Order, take_profit: Order, stop_loss: Order) -> None:
+        """``entry``'s bracket was armed with these exits: a live client journals them, so a restarted strategy
+        gets the bracket back while either is open; simulated ones need nothing."""
+
     def async_modify(self, order: Order) -> bool:
         """True when an update of ``order`` is only a request the venue answers later (update accepted or
         rejected): the order keeps its values until then. Simulated brokerages apply updates at once."""

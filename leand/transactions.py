@@ -45,11 +45,13 @@ class Transactions:
 
     # -- tickets ------------------------------------------------------------------------------------------
     def get_bracket_tickets(self) -> list[BracketTicket]:
-        """The brackets whose exits are not armed yet, as the tickets ``bracket_order`` returned (the same objects:
-        their exits' tickets appear on them when armed). After a restart of the daemon these are the brackets it
-        restored from the journal, so a strategy gets its brackets back (``entry`` is the adopted entry's ticket;
-        None for one that filled while leand was down). An armed bracket's exits are open orders like any other,
-        tagged ``<tag> take-profit`` and ``<tag> stop-loss``."""
+        """Every live bracket, as the tickets ``bracket_order`` returned (the same objects: their exits' tickets
+        appear on them when armed): those waiting for their entry, then those armed with an exit still open (one
+        whose exits have both closed is done and left out). After a restart of the daemon these are the brackets
+        it restored from the journal, so a strategy gets every live bracket back: a waiting one with ``entry`` the
+        adopted entry's ticket (None for one that filled while leand was down), an armed one with
+        ``take_profit``/``stop_loss`` the adopted exits' tickets (None for one no longer open) and ``entry``
+        None (its entry ended before the restart)."""
         return self._engine.order_manager.contingent.open_brackets()
 
     def get_order_ticket(self, order_id: int) -> OrderTicket | None:

@@ -369,13 +369,25 @@ class Daemon:
     def rebracket(journal: Journal, engine: Engine, sid: str) -> int:
         """Strategy ``sid``'s brackets that were waiting for their entry when leand stopped: an entry still open
         waits for its bracket again (a venue list's with its exits); one that filled, or ended part-filled, while
-        leand was down gets its exits armed now, once, for what filled. Returns how many were restored."""
+        leand was down gets its exits armed now, once, for what filled. Returns how many were restored (and wait
+        for it or for a price). A bracket armed before the restart with an exit still open comes back too, its
+        exits the orders adopted (or armed again) now, so ``get_bracket_tickets()`` gives every live bracket."""
         waiting = journal.waiting_brackets()
-        if not waiting:
+        armed = journal.armed_brackets()
+        if not waiting and not armed:
             return 0
         intents = {i["client_order_id"]: i for i in journal.intents()}
         open_by_cid = {o.client_order_id: o for o in engine.open_orders.values()}
         contingent = engine.order_manager.contingent
+        for w in armed:
+            it = intents.get(w["client_order_id"])
+            tp, sl = open_by_cid.get(w["take_profit_cid"]), open_by_cid.get(w["stop_loss_cid"])
+            if it is None or it["strategy"] != sid or (tp is None and sl is None):
+                continue
+            contingent.restore_armed(BracketTicket(w["take_profit"], w["stop_loss"], w["tag"] or ""), tp, sl)
+            log.info("order.bracket_restored", strategy=sid, client_order_id=w["client_order_id"], armed=True,
+                     take_profit=w["take_profit_cid"] if tp is not None else None,
+                     stop_loss=w["stop_loss_cid"] if sl is not None else None)
         n = 0
         for w in waiting:
             cid = w["client_order_id"]

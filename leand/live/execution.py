@@ -127,6 +127,10 @@ class JournaledExecutionClient(EmulatingClient):
     def on_bracket_armed(self, entry: Order) -> None:
         self._effect(self.session.journal.bracket_armed, entry.client_order_id)
 
+    def on_bracket_exits(self, entry: Order, take_profit: Order, stop_loss: Order) -> None:
+        self._effect(self.session.journal.bracket_exits, entry.client_order_id, take_profit.client_order_id,
+                     stop_loss.client_order_id)
+
     def _journal_triggered(self, order: Order, leg_type: OrderType, now_ns: int) -> None:
         self._effect(self.session.journal.triggered, order.client_order_id, leg_type, now_ns)
 

@@ -353,25 +353,44 @@ class Journal:
         with transaction(self.conn):
             self.conn.execute("UPDATE brackets SET armed = 1 WHERE client_order_id = ?", (cid,))
 
+    def bracket_exits(self, cid: str, take_profit_cid: str, stop_loss_cid: str) -> None:
+        """Entry ``cid``'s armed exits are these orders: a restart gives the strategy its bracket back with them
+        while either is open."""
+        with transaction(self.conn):
+            self.conn.execute("UPDATE brackets SET take_profit_cid = ?, stop_loss_cid = ? WHERE client_order_id = ?",
+                              (take_profit_cid, stop_loss_cid, cid))
+
     def waiting_brackets(self) -> list[dict[str, Any]]:
         """Brackets whose exits were not armed yet, each as its row."""
+        return self._bracket_rows("armed = 0")
+
+    def armed_brackets(self) -> list[dict[str, Any]]:
+        """Brackets whose exits were armed, with the exits' client order ids, each as its row (those not pruned
+        yet: an exit may still be open)."""
+        return self._bracket_rows("armed = 1 AND take_profit_cid IS NOT NULL")
+
+    def _bracket_rows(self, where: str) -> list[dict[str, Any]]:
         cur = self.conn.execute("SELECT client_order_id, take_profit, stop_loss, tag, list, take_profit_cid, "
-                                "stop_loss_cid FROM brackets WHERE armed = 0")
+                                f"stop_loss_cid FROM brackets WHERE {where}")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def prune_brackets(self) -> int:
-        """Forget the brackets that are done: armed (their exits are orders of their own, journaled and linked
-        one-cancels-other) or whose entry ended with nothing filled (nothing to protect; the order manager let
-        it go then too). A restart only ever reads the others; before, every bracket ever placed stayed in the
-        table and was read again at every start. Returns how many rows went."""
+        """Forget the brackets that are done: armed with neither exit open any more (or with exits not known:
+        armed before they were journaled), or whose entry ended with nothing filled (nothing to protect; the
+        order manager let it go then too). A restart only ever reads the others (waiting, or armed with an exit
+        still open: the strategy gets them back); before, every bracket ever placed stayed in the table and was
+        read again at every start. Returns how many rows went."""
         if self.conn.execute("SELECT 1 FROM brackets LIMIT 1").fetchone() is None:
             return 0
-        self.absorb()  # the entries' closing statuses
+        self.absorb()  # the entries' and exits' closing statuses
+        opened = ",".join("?" * len(OPEN_STATES))
         with transaction(self.conn):
             cur = self.conn.execute(
-                f"DELETE FROM brackets WHERE armed = 1 OR client_order_id IN (SELECT client_order_id FROM intents "
-                f"WHERE status IN ({','.join('?' * len(_FINAL))}) AND filled = 0)", _FINAL)
+                f"DELETE FROM brackets WHERE (armed = 1 AND (take_profit_cid IS NULL OR NOT EXISTS (SELECT 1 FROM "
+                f"intents i WHERE i.client_order_id IN (brackets.take_profit_cid, brackets.stop_loss_cid) AND "
+                f"i.status IN ({opened})))) OR client_order_id IN (SELECT client_order_id FROM intents "
+                f"WHERE status IN ({','.join('?' * len(_FINAL))}) AND filled = 0)", (*OPEN_STATES, *_FINAL))
         return cur.rowcount
 
     def last_fill_id(self) -> int:

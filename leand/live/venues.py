@@ -215,6 +215,9 @@ class RoutingClient:
     def on_bracket_armed(self, entry: Order) -> None:
         self.client_for(entry.symbol).on_bracket_armed(entry)
 
+    def on_bracket_exits(self, entry: Order, take_profit: Order, stop_loss: Order) -> None:
+        self.client_for(entry.symbol).on_bracket_exits(entry, take_profit, stop_loss)
+
     def hold(self, order: Order) -> None:
         self.client_for(order.symbol).hold(order)
 

@@ -65,6 +65,10 @@ class Contingent:
         self.recovered: list[tuple[Order, BracketTicket]] = []
         #: order id -> the order id whose fill made leand cancel it (an emulated OCO leg being canceled)
         self.canceled_for: dict[int, int] = {}
+        #: brackets whose exits are armed, oldest first; one whose exits have both closed is dropped when this is
+        #: read or has doubled since it was last swept (its exits may close while no contingent hook runs)
+        self.armed: list[BracketTicket] = []
+        self._sweep_at = 64
 
     def link(self, a: int, b: int, *, restored: bool = False) -> None:
         self.oco[a] = b
@@ -158,8 +162,10 @@ class Contingent:
                        message=f"filled at the venue before leand's cancel (order {first} had filled first): an "
                                "emulated one-cancels-other pair has this window, a venue's own list has not")
         if not order.status.is_open:
-            if self.pending.pop(order.id, None) is not None:
+            b = self.pending.pop(order.id, None)
+            if b is not None:
                 self.manager.engine.brokerage.on_bracket_armed(order)
+                self._add_armed(b)
                 return  # the venue places the list's exits now
             self._arm(order)
 
@@ -175,9 +181,35 @@ class Contingent:
         self._arm(order)
 
     def open_brackets(self) -> list[BracketTicket]:
-        """The brackets whose entry has not armed its exits yet: waiting for it, a venue list's (exits waiting at
-        the venue) and those restored after a restart (entry filled meanwhile: armed with the first price)."""
-        return [*self.brackets.values(), *self.pending.values(), *(b for _, b in self.recovered)]
+        """Every live bracket: those whose entry has not armed its exits yet (waiting for it, a venue list's with
+        its exits waiting at the venue, and those restored after a restart whose entry filled meanwhile, armed
+        with the first price), then those armed with an exit still open (after a restart: restored from the
+        journal, their exits the adopted orders)."""
+        self._sweep()
+        return [*self.brackets.values(), *self.pending.values(), *(b for _, b in self.recovered), *self.armed]
+
+    def _add_armed(self, b: BracketTicket) -> None:
+        self.armed.append(b)
+        if len(self.armed) >= self._sweep_at:
+            self._sweep()
+            self._sweep_at = max(64, 2 * len(self.armed))
+
+    def _sweep(self) -> None:
+        if self.armed:
+            self.armed = [b for b in self.armed if self._live(b)]
+
+    def _live(self, b: BracketTicket) -> bool:
+        """Whether an armed bracket still protects anything: one of its exits is open."""
+        opened = self.manager.open_orders
+        return any(t is not None and t.order_id in opened for t in (b.take_profit, b.stop_loss))
+
+    def restore_armed(self, b: BracketTicket, take_profit: Order | None, stop_loss: Order | None) -> None:
+        """After a restart: a bracket armed before it, whose exits (those open again) are these orders."""
+        tickets = self.manager.tickets
+        b.take_profit = tickets.get(take_profit.id) if take_profit is not None else None
+        b.stop_loss = tickets.get(stop_loss.id) if stop_loss is not None else None
+        if self._live(b):
+            self._add_armed(b)
 
     def restore(self, entry: Order, b: BracketTicket, exits: tuple[Order | None, Order | None] | None) -> None:
         """After a restart: ``entry`` (adopted again, still open) waits for its bracket again; ``exits`` not None:
@@ -234,9 +266,13 @@ class Contingent:
         if native:
             brokerage.send_oco(entry, m.engine.clock.now_ns())
         b.take_profit, b.stop_loss = tp, sl
+        if tp.order_id and sl.order_id:  # both placed (a refused exit has no order id)
+            brokerage.on_bracket_exits(entry, tp.order, sl.order)
+        self._add_armed(b)
         if tp.order_id and sl.order_id and tp.order_id in m.open_orders and sl.order_id in m.open_orders:
             self.link(tp.order_id, sl.order_id)
         elif tp.order_id in m.open_orders and sl.order.filled_quantity:
             m.cancel(tp.order_id, "OCO: the other order filled")
         elif sl.order_id in m.open_orders and tp.order.filled_quantity:
             m.cancel(sl.order_id, "OCO: the other order filled")
+

@@ -70,15 +70,19 @@ class Waiting(Strategy):
         if not self.seen:
             px = self.securities[self.spy].price
             self.far = self.bracket_order(self.spy, 1, take_profit=px + 1, stop_loss=px - 20, entry_limit=px - 10)
-            self.now = self.bracket_order(self.spy, 1, take_profit=px + 1, stop_loss=px - 1)  # armed at once
-        self.seen.append(self.transactions.get_bracket_tickets())
+            self.now = self.bracket_order(self.spy, 1, take_profit=px + 0.3, stop_loss=px - 0.3)  # armed at once
+        now = self.now
+        live = any(t.status.is_open for t in (now.take_profit, now.stop_loss) if t is not None)
+        self.seen.append((self.transactions.get_bracket_tickets(), live))
 
 
-def test_bracket_tickets_still_waiting_for_their_entry() -> None:
-    """``transactions.get_bracket_tickets()``: the brackets not armed yet, as the very tickets bracket_order gave
-    (how a restarted daemon's strategy gets back the brackets it restored)."""
+def test_bracket_tickets_are_every_live_bracket() -> None:
+    """``transactions.get_bracket_tickets()``: every live bracket, as the very tickets bracket_order gave (how a
+    restarted daemon's strategy gets back the brackets it restored): one waiting for its entry, and one armed
+    while an exit of it is open; once both its exits have closed it is done and no longer listed."""
     e = Engine(Waiting(), DATA)
     e.run()
     s = e.strategy
     assert s.now.armed and not s.far.armed
-    assert all(len(w) == 1 and w[0] is s.far for w in s.seen)
+    assert all(w == ([s.far, s.now] if live else [s.far]) for w, live in s.seen)
+    assert any(live for _, live in s.seen) and not s.seen[-1][1]  # armed and listed, then done and gone

@@ -106,3 +106,39 @@ def test_bracket_entry_filled_while_down_arms_exits_once_at_restart(tmp_path: Pa
         assert d.stop() == 0, d.tail()
         check_armed_once(tmp_path, cid, tp, sl)
     assert (tmp_path / "daemon.log").read_text().count("order.bracket_armed_at_restart") == 1
+
+
+def test_bracket_armed_before_a_kill_comes_back_with_its_exits(tmp_path: Path) -> None:
+    """SIGKILL after the entry filled and the exits were armed (a resting take-profit at the venue, an emulated
+    stop-loss held by leand): the restarted strategy gets that live bracket back from
+    ``transactions.get_bracket_tickets()``, its exits the orders adopted and armed again, not placed twice."""
+    journal = tmp_path / "state" / "journal.sqlite"
+    d = Daemon(config(tmp_path, volatility=0.001))  # boot 1: the price reaches the entry, not the exits
+    d.wait_ready()
+    wait_for(lambda: len(rows(journal, "SELECT 1 FROM intents WHERE tag LIKE 'br %' AND status IN "
+                                       "('new', 'submitted', 'accepted')")) == 2, timeout=90)
+    time.sleep(1.5)  # the journal's upkeep prunes done brackets every second: this one is live, so it stays
+    d.kill()
+    (cid, status), = rows(journal, "SELECT client_order_id, status FROM intents WHERE tag = 'br'")
+    assert status == "filled"
+    (tp_cid, tp_status), = rows(journal, "SELECT client_order_id, status FROM intents WHERE tag = 'br take-profit'")
+    (sl_cid, sl_status), = rows(journal, "SELECT client_order_id, status FROM intents WHERE tag = 'br stop-loss'")
+    assert tp_status == sl_status == "accepted", (tp_status, sl_status)
+    (tp, sl, armed, row_tp, row_sl), = rows(journal, "SELECT take_profit, stop_loss, armed, take_profit_cid, "
+                                                      "stop_loss_cid FROM brackets")
+    assert (armed, row_tp, row_sl) == (1, tp_cid, sl_cid)
+
+    d = Daemon(config(tmp_path, volatility=0.000001))  # boot 2: quiet, nothing triggers
+    d.wait_ready()
+    log = tmp_path / "daemon.log"
+    wait_for(lambda: "bracket back:" in log.read_text())
+    time.sleep(0.5)
+    assert d.stop() == 0, d.tail()
+    text = log.read_text()
+    assert (f"bracket back: entry None take-profit {tp} stop-loss {sl} exit-tp {tp_cid} accepted "
+            f"exit-sl {sl_cid} accepted") in text, text[-3000:]
+    assert exits(journal) == [("br stop-loss", "stop_market", -0.01, None, sl),
+                              ("br take-profit", "limit", -0.01, tp, None)]  # nothing placed again
+    # the clean stop canceled the exits (shutdown.cancel_all): the bracket is done, and pruned
+    assert rows(journal, "SELECT status FROM intents WHERE tag LIKE 'br %'") == [("canceled",), ("canceled",)]
+    assert rows(journal, "SELECT 1 FROM brackets") == []

@@ -29,8 +29,10 @@ class BracketWait(Strategy):
             for b in self.transactions.get_bracket_tickets():
                 self.bracket = b
                 entry = b.entry.order.client_order_id if b.entry is not None else None
+                exits = "".join(f" {name} {t.order.client_order_id} {t.status.value}" for name, t in
+                                (("exit-tp", b.take_profit), ("exit-sl", b.stop_loss)) if t is not None)
                 self.log(f"bracket back: entry {entry} take-profit {b.take_profit_price} stop-loss "
-                         f"{b.stop_loss_price}")
+                         f"{b.stop_loss_price}{exits}")
         if self.placed or self.get_open_orders() or self.portfolio[self.symbol].quantity:
             self.placed = True
             return
