@@ -131,7 +131,9 @@ class Portfolio:
         """``total_portfolio_value - total_margin_used()`` in one pass over the securities (the same terms, added
         in the same order, so the same value): the buying-power check of every order asks it."""
         cb = self.cash_book
-        total = sum([c.amount * c.conversion_rate for c in cb.values()])  # cb.total_value, one call less
+        total = 0  # cb.total_value (sum() of the products, started from int 0), without a list and a call
+        for c in cb.values():
+            total += c.amount * c.conversion_rate
         used = 0.0
         equity = _EQUITY
         for s in self.securities.values():
@@ -207,20 +209,39 @@ class Portfolio:
         base = security.base_currency
         if base and security.security_type is not _EQUITY:
             (cb.get(base) or cb.ensure(base)).amount += qty * mult
+        # the position, in one pass with the portfolio's side: Holding.apply_fill's arithmetic, inline (the same
+        # expressions in the same order, so the same values), and the traded value computed once for both records
         q0 = holdings.quantity
-        lot = security.instrument.lot_size
-        if 0 < lot < 1:  # the position is snapped to the lot's decimals (Holding.round_quantity)
-            d = _DECIMALS.get(lot)
-            realized = holdings.apply_fill(qty, price, conv, _decimals(lot) if d is None else d)
+        volume = abs(qty) * price * mult * conv
+        if q0 == 0 or (q0 > 0) == (qty > 0):
+            realized = 0.0
+            new_q = q0 + qty
+            holdings.average_price = (holdings.average_price * q0 + price * qty) / new_q
+            holdings.quantity = new_q
         else:
-            realized = holdings.apply_fill(qty, price, conv)
+            closed = -qty if abs(qty) <= abs(q0) else q0
+            # closed has the sign of the position being closed
+            realized = (price - holdings.average_price) * closed * mult * conv
+            new_q = q0 + qty
+            if abs(new_q) < 1e-12:
+                holdings.quantity = 0.0
+                holdings.average_price = 0.0
+            elif (new_q > 0) == (q0 > 0):
+                holdings.quantity = new_q
+            else:  # flipped: the remainder opens at the fill price
+                holdings.quantity = new_q
+                holdings.average_price = price
+        holdings.total_sale_volume += volume
+        lot = security.instrument.lot_size
+        if 0 < lot < 1 and holdings.quantity:  # the position is snapped to the lot's decimals
+            d = _DECIMALS.get(lot)
+            holdings.round_quantity(_decimals(lot) if d is None else d)
         holdings.total_fees += fee_account
         # equities: cash already moved by the whole notional; realized P&L is informational
         if q0 != 0 and (qty > 0) != (q0 > 0):  # the fill reduces the position
             self.transactions.append((fill.time, realized - 2 * fee_account))
         holdings.net_profit += realized - fee_account
         self.total_net_profit += realized - fee_account
-        volume = abs(qty) * price * mult * conv
         self.sales_volume += volume
         self.total_sales_volume += volume
         return realized

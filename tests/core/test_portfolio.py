@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from leand.model import AccountType, Fill, Instrument, Resolution, Symbol
 from leand.portfolio import Portfolio
@@ -97,3 +99,31 @@ def test_cash_is_the_whole_cash_book_and_fractional_fills_sum_exactly() -> None:
     for q in (295.0, 0.1, 0.01, -0.02):
         pf.process_fill(sec, Fill(order_id=2, symbol=BTC, time=0, quantity=q, price=1.0, fee=0.0))
     assert sec.holdings.quantity == 296 + 0.09
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from([-150, -100, -37.5, -1, 0.3, 1, 2.5, 100, 250]),
+                          st.floats(0.5, 500, allow_nan=False), st.sampled_from([0.0, 1.0, 0.25])),
+                min_size=1, max_size=30),
+       st.sampled_from([1.0, 0.01, 1e-8]))
+def test_process_fill_moves_the_position_as_holding_apply_fill(fills: list, lot: float) -> None:
+    """process_fill updates the position in one pass with its own arithmetic inline: the holding ends exactly as
+    Holding.apply_fill (the holding's own method, the reference) leaves it, fill after fill, with the same
+    realized P&L, and the snapping of fractional lots."""
+    from leand.portfolio.holding import Holding
+    from leand.portfolio.portfolio import _decimals
+
+    pf = Portfolio()
+    pf.cash_book.set_amount("USD", 1e9)
+    sec = Security(Instrument(SPY, lot_size=lot), None, Resolution.MINUTE)
+    pf.securities[SPY] = sec
+    ref = Holding()
+    for qty, price, fee in fills:
+        sec.price = price
+        realized = pf.process_fill(sec, fill(qty, price, fee=fee))
+        expected = ref.apply_fill(qty, price, 1.0, _decimals(lot) if lot < 1 else None)
+        h = sec.holdings
+        assert realized == expected
+        assert (h.quantity, h.average_price, h.total_sale_volume) == \
+            (ref.quantity, ref.average_price, ref.total_sale_volume)
+        assert type(h.quantity) is type(ref.quantity)
