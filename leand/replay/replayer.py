@@ -10,6 +10,7 @@ Output is deterministic text: two replays of one session print the same bytes.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib.util
 import statistics
@@ -522,37 +523,45 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     ends.append(n_in)
     nxt = 0
     recv_ns = attrgetter("recv_ns")
-    k = 0
-    while k < n_in:
-        f = inputs[k]
-        run_from = -1
-        try:
-            if f.__class__ is Slice and not engine.quit_requested:
-                # a run of market data goes through the engine's loop in one pass
-                while ends[nxt] <= k:
-                    nxt += 1
-                j = ends[nxt]
-                run_from, ran = k, 0
-                engine.on_live_slices(list(map(recv_ns, inputs[k:j])), market_run(k, j), ran_count)
-                counts["market data"] += ran
-                # all of the run, or up to the slice where the strategy quit (the rest then go one at a time,
-                # each still reaching the strategy, as before)
-                k += ran
-                after(inputs[k - 1], k)
-                continue
-            last = k
-            step(f)
-        except Exception as exc:  # the replayed code raised: report where, as the daemon would isolate it
-            if run_from >= 0:
-                counts["market data"] += ran
-            f = inputs[last] if last >= 0 else f
-            error = f"{type(exc).__name__}: {exc} (at {_describe_input(f, rec.md)})"
-            if first is None and not what_if:
-                first = cursor
-                context = recent()
-            break
-        k += 1
-        after(f, k)
+    # the young generation collected less often while the inputs run, as a backtest's loop does (Engine.run):
+    # each order leaves tracked objects behind (the order, its ticket, the venue's row), and at the default
+    # threshold every 700 of them a collection walks them again; nothing here makes cycles in bulk
+    thresholds = gc.get_threshold()
+    gc.set_threshold(max(thresholds[0], 50_000), *thresholds[1:])
+    try:
+        k = 0
+        while k < n_in:
+            f = inputs[k]
+            run_from = -1
+            try:
+                if f.__class__ is Slice and not engine.quit_requested:
+                    # a run of market data goes through the engine's loop in one pass
+                    while ends[nxt] <= k:
+                        nxt += 1
+                    j = ends[nxt]
+                    run_from, ran = k, 0
+                    engine.on_live_slices(list(map(recv_ns, inputs[k:j])), market_run(k, j), ran_count)
+                    counts["market data"] += ran
+                    # all of the run, or up to the slice where the strategy quit (the rest then go one at a time,
+                    # each still reaching the strategy, as before)
+                    k += ran
+                    after(inputs[k - 1], k)
+                    continue
+                last = k
+                step(f)
+            except Exception as exc:  # the replayed code raised: report where, as the daemon would isolate it
+                if run_from >= 0:
+                    counts["market data"] += ran
+                f = inputs[last] if last >= 0 else f
+                error = f"{type(exc).__name__}: {exc} (at {_describe_input(f, rec.md)})"
+                if first is None and not what_if:
+                    first = cursor
+                    context = recent()
+                break
+            k += 1
+            after(f, k)
+    finally:
+        gc.set_threshold(*thresholds)
     client.deliver_due(inputs[-1].recv_ns + 10 * (median + 1) if inputs else 0, routes)
     if first is None and len(recorded) != len(replayed) and not what_if:
         first = min(len(recorded), len(replayed))
