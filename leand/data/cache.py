@@ -18,9 +18,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import overload
+from typing import BinaryIO, overload
 
 import numpy as np
 
@@ -137,29 +137,127 @@ class ColumnFiles:
         return out
 
 
-def columns(path: Path, variant: str, decode: Callable[[], dict[str, np.ndarray] | None]
-            ) -> ColumnFiles | dict[str, np.ndarray] | None:
-    """Like :func:`cached`, but a hit comes back as :class:`ColumnFiles` to read in windows (1-d columns
-    only). A miss is decoded, stored, and read back the same way; with the cache off (or the store not
-    writable) the decoded arrays themselves are returned."""
+Blocks = Callable[[], Iterable[dict[str, np.ndarray]]]
+
+
+def _entry_folder(path: Path, variant: str) -> Path | None:
+    """Where ``path`` decoded as ``variant`` is stored; None when caching is off or the file cannot be stat'ed."""
     root = cache_dir()
     key = entry_key(path, variant) if root is not None else None
-    if root is None or key is None:
-        return decode()
-    folder = root / key[:2] / key
+    return None if root is None or key is None else root / key[:2] / key
+
+
+def columns(path: Path, variant: str, blocks: Blocks
+            ) -> ColumnFiles | Iterator[dict[str, np.ndarray]] | None:
+    """A file's 1-d columns to read in windows: a hit is a :class:`ColumnFiles`; a miss is decoded block by
+    block straight into a new entry (:func:`store_blocks`), then read back the same way. With the cache off
+    (or not writable) the decoded blocks themselves, one at a time. None when the file decodes to nothing.
+    ``blocks()`` gives the file's rows in order, in blocks; it may be called twice (a failed store)."""
+    folder = _entry_folder(path, variant)
+    if folder is None:
+        return iter(blocks())
     if folder.is_dir():
         try:
             return ColumnFiles(folder)
         except (OSError, ValueError):
             pass
-    cols = decode()
-    if cols is None:
+    rows = store_blocks(folder, blocks())
+    if rows == 0:
         return None
-    store(folder, cols)
+    if rows is not None:
+        try:
+            return ColumnFiles(folder)
+        except (OSError, ValueError):
+            pass
+    return iter(blocks())
+
+
+def cached_blocks(path: Path, variant: str, blocks: Blocks) -> dict[str, np.ndarray] | None:
+    """Like :func:`cached` for a file decoded in blocks: a miss is written to the entry block by block and
+    then memory-mapped, so decoding never holds the file's columns whole (nor twice, as concatenating the
+    blocks would). With the cache off, the blocks concatenated. None when the file decodes to nothing."""
+    folder = _entry_folder(path, variant)
+    if folder is not None:
+        if folder.is_dir():
+            got = load(folder)
+            if got is not None:
+                return got
+        rows = store_blocks(folder, blocks())
+        if rows == 0:
+            return None
+        if rows is not None:
+            got = load(folder)
+            if got is not None:
+                return got
+    return concat_blocks(blocks())
+
+
+def concat_blocks(blocks: Iterable[dict[str, np.ndarray]]) -> dict[str, np.ndarray] | None:
+    """Blocks of columns joined into one array per column; None for no blocks."""
+    parts = list(blocks)
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def store_blocks(folder: Path, blocks: Iterable[dict[str, np.ndarray]]) -> int | None:
+    """Write an entry from blocks of rows (each a dict of columns, the same names and dtypes in every block),
+    appending each block to the column files as it comes: memory holds one block, however long the file. The
+    files are byte for byte what :func:`store` writes for the concatenated columns (numpy's header leaves
+    room for the row count to grow, so it is written last, in place). Returns the rows stored, 0 when there
+    were no blocks (nothing stored), None when the entry could not be written (nothing left behind); an
+    error raised by ``blocks`` leaves no entry and propagates."""
     try:
-        return ColumnFiles(folder)
-    except (OSError, ValueError):
-        return cols
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    except OSError:
+        return None
+    files: dict[str, tuple[BinaryIO, dict, int]] = {}
+    rows = 0
+    try:
+        try:
+            for block in blocks:
+                if not files:
+                    for n, a in block.items():
+                        out: BinaryIO = open(tmp / f"{n}.npy", "wb")  # noqa: SIM115 (closed in the finally)
+                        header = np.lib.format.header_data_from_array_1_0(a[:0])
+                        np.lib.format.write_array_header_1_0(out, header)
+                        files[n] = (out, header, out.tell())
+                elif block.keys() != files.keys():
+                    raise ValueError(f"{folder}: a block's columns differ from the first block's")
+                for n, a in block.items():
+                    f, header, _ = files[n]
+                    if a.dtype != np.dtype(header["descr"]) or a.shape[1:] != header["shape"][1:]:
+                        raise ValueError(f"{folder}: column {n} changes dtype or shape between blocks")
+                    f.write(np.ascontiguousarray(a).data)
+                rows += len(next(iter(block.values()))) if block else 0
+            for f, header, offset in files.values():
+                header["shape"] = (rows, *header["shape"][1:])
+                f.seek(0)
+                np.lib.format.write_array_header_1_0(f, header)
+                if f.tell() != offset:  # (numpy leaves room for 21 digits: cannot happen)
+                    raise OSError(f"{folder}: the header grew")
+        finally:
+            for f, _, _ in files.values():
+                f.close()
+        if not files:
+            shutil.rmtree(tmp, ignore_errors=True)
+            return 0
+        (tmp / "columns").write_text("\n".join(files) + "\n")
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    try:
+        os.rename(tmp, folder)
+    except OSError:  # another writer got there first (the folder exists), or the disk is full
+        shutil.rmtree(tmp, ignore_errors=True)
+        return rows if folder.is_dir() else None
+    return rows
 
 
 def store(folder: Path, cols: dict[str, np.ndarray]) -> None:

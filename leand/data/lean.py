@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 import numpy as np
 
 from leand.clock import datetime_to_ns
-from leand.data.cache import cached, columns
+from leand.data.cache import ColumnFiles, cached, cached_blocks, columns
 from leand.data.corporate import FactorFile, MapFile
 from leand.data.market_hours import ExchangeHours, parse_tz
 from leand.model import DataNormalizationMode, Resolution, SecurityType, Symbol, TickType
@@ -70,13 +70,36 @@ def _read_entry(path: Path) -> bytes:
 #: rows of a tick day read at a time from the decoded-data cache
 TICK_WINDOW = 65536
 
-#: bytes of CSV text parsed at a time for tick files: bounds the temporary copies parsing makes
-TICK_BLOCK = 4 << 20
+#: bytes of CSV text parsed at a time for tick files: bounds the temporary copies parsing makes (a 4 MB block
+#: of AIG quotes peaked ~90 MB over the process's size, the regex substitution and the mask passes; 512 kB
+#: ~10 MB, decoding no slower)
+TICK_BLOCK = 1 << 19
 
 
-def _iter_blocks(path: Path, size: int = TICK_BLOCK):
-    """The zip entry's text in blocks of about ``size`` bytes, each ending at a line end: the day's text is
-    never held whole (a liquid stock's day of quotes is tens of MB of CSV)."""
+def _rewindow(blocks: Iterable[dict[str, np.ndarray]], rows: int) -> Iterator[dict[str, np.ndarray]]:
+    """Blocks of columns (any lengths) cut into windows of ``rows`` rows (the last one shorter), holding at
+    most a block and a window."""
+    held: list[dict[str, np.ndarray]] = []
+    n = 0
+    for block in blocks:
+        size = len(next(iter(block.values()))) if block else 0
+        if not size:
+            continue
+        held.append(block)
+        n += size
+        while n >= rows:
+            joined = held[0] if len(held) == 1 else {k: np.concatenate([b[k] for b in held]) for k in held[0]}
+            yield {k: v[:rows] for k, v in joined.items()}
+            n -= rows
+            held = [{k: v[rows:] for k, v in joined.items()}] if n else []
+    if n:
+        yield held[0] if len(held) == 1 else {k: np.concatenate([b[k] for b in held]) for k in held[0]}
+
+
+def _iter_blocks(path: Path, size: int | None = None):
+    """The zip entry's text in blocks of about ``size`` (default TICK_BLOCK) bytes, each ending at a line end:
+    the day's text is never held whole (a liquid stock's day of quotes is tens of MB of CSV)."""
+    size = size or TICK_BLOCK
     try:
         with zipfile.ZipFile(path) as z:
             names = z.namelist()
@@ -275,8 +298,8 @@ class LeanDataSource:
         scale = 1e-4 if equity else 1.0
         tz = hours.data_time_zone
         if resolution is Resolution.TICK:
-            cols = cached(path, self._tick_variant(symbol, tick_type),
-                          lambda: self._decode_ticks(path, tick_type, symbol))
+            cols = cached_blocks(path, self._tick_variant(symbol, tick_type),
+                                 lambda: self._decode_tick_blocks(path, tick_type, symbol))
             if cols is None:
                 return None  # an empty day file: no ticks
             out = self._tick_columns(cols, tick_type, scale, d, tz, path)
@@ -314,7 +337,8 @@ class LeanDataSource:
         path = self.day_path(symbol, Resolution.TICK, tick_type, d)
         if not path.is_file():
             return
-        src = columns(path, self._tick_variant(symbol, tick_type), lambda: self._decode_ticks(path, tick_type, symbol))
+        src = columns(path, self._tick_variant(symbol, tick_type),
+                      lambda: self._decode_tick_blocks(path, tick_type, symbol))
         if src is None:
             return
         equity = symbol.security_type is SecurityType.EQUITY
@@ -323,11 +347,10 @@ class LeanDataSource:
         factor = 1.0
         if normalization is not DataNormalizationMode.RAW and equity:
             factor = self.factor_file(symbol).scale(d, normalization)
-        if isinstance(src, dict):
-            n = len(src["_ms"])
-            windows = ({k: v[a:a + rows] for k, v in src.items()} for a in range(0, n, rows))
-        else:
-            windows = (src.window(a, a + rows) for a in range(0, src.rows, rows))
+        if isinstance(src, ColumnFiles):
+            windows: Iterable[dict[str, np.ndarray]] = (src.window(a, a + rows) for a in range(0, src.rows, rows))
+        else:  # the cache is off: the file's blocks as they are decoded, cut into the same windows
+            windows = _rewindow(src, rows)
         for cols in windows:
             out = self._tick_columns(cols, tick_type, scale, d, tz, path)
             if factor != 1.0:
@@ -338,11 +361,12 @@ class LeanDataSource:
     def _tick_variant(symbol: Symbol, tick_type: TickType) -> str:
         return f"tick|{tick_type.value}|{symbol.security_type.value}"
 
-    def _decode_ticks(self, path: Path, tick_type: TickType, symbol: Symbol) -> dict[str, np.ndarray] | None:
-        parts = [self._ticks(block, tick_type, symbol, path) for block in _iter_blocks(path)]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    def _decode_tick_blocks(self, path: Path, tick_type: TickType, symbol: Symbol
+                            ) -> Iterator[dict[str, np.ndarray]]:
+        """A tick file's decoded columns a block of text at a time (see _iter_blocks): the cache stores them
+        as they come, so decoding a day never holds the day's columns whole."""
+        for block in _iter_blocks(path):
+            yield self._ticks(block, tick_type, symbol, path)
 
     @staticmethod
     def _tick_columns(cols: dict[str, np.ndarray], tick_type: TickType, scale: float, d: date, tz,

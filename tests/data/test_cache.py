@@ -155,3 +155,62 @@ def test_entry_paths_resolve_as_path_resolve(tmp_path: Path) -> None:
     for p in (tmp_path / "link" / "a.zip", tmp_path / "real" / "a.zip", tmp_path / "link" / "b.zip",
               tmp_path / "real" / "missing.zip"):
         assert _resolve(p) == str(p.resolve())
+
+
+def _blocks() -> list[dict[str, np.ndarray]]:
+    return [{"t": np.arange(5.0) + 5 * i, "flag": np.arange(5) % 2 == i % 2,
+             "rows": np.arange(10, dtype=np.int64).reshape(5, 2) + i} for i in range(3)]
+
+
+def test_store_blocks_writes_what_store_writes(tmp_path: Path) -> None:
+    """An entry appended block by block is byte for byte the entry of the joined columns (so both read back
+    the same, by np.load, _read_npy and ColumnFiles)."""
+    whole = cache.concat_blocks(_blocks())
+    assert whole is not None
+    cache.store(tmp_path / "a" / "entry", whole)
+    assert cache.store_blocks(tmp_path / "b" / "entry", iter(_blocks())) == 15
+    for name in ("columns", "t.npy", "flag.npy", "rows.npy"):
+        assert (tmp_path / "b/entry" / name).read_bytes() == (tmp_path / "a/entry" / name).read_bytes()
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["entry"]
+
+
+def test_store_blocks_leaves_nothing_behind_a_failed_decode(tmp_path: Path) -> None:
+    folder = tmp_path / "ab" / "abcd"
+
+    def failing():
+        yield from _blocks()[:2]
+        raise lean.DataFormatError("x.zip: line 9: not a number")
+
+    with pytest.raises(lean.DataFormatError):
+        cache.store_blocks(folder, failing())
+    assert cache.store_blocks(folder, iter([])) == 0  # nothing decoded: no entry
+    assert list(folder.parent.iterdir()) == []
+
+
+def test_a_cold_tick_day_is_never_held_whole(data: Path, monkeypatch) -> None:
+    """Memory on ticks: a tick day missing from the cache is decoded a block at a time straight into its entry
+    and read back a window at a time (with the cache off, the blocks are cut into windows), so what Python
+    holds at once is a block and a window, not the day's columns (before, the blocks were concatenated:
+    twice the day). A day read whole on a miss (read_day) comes back memory-mapped."""
+    import tracemalloc
+
+    monkeypatch.setattr(lean, "TICK_BLOCK", 1 << 16)
+    hours = MarketHoursDatabase.load(data / "market-hours" / "market-hours-database.json").get("equity", "usa", "BAC")
+    src = LeanDataSource(data)
+    day_bytes = 476_855 * 6 * 8  # BAC's quote day: 476,855 rows of six 8-byte columns (and the time, twice)
+    for cache_on in (True, False):
+        if not cache_on:
+            monkeypatch.setenv("LEAND_CACHE_DIR", "off")
+        tracemalloc.start()
+        try:
+            rows = sum(len(w) for w in src.read_tick_windows(BAC, T.QUOTE, DAY, hours, rows=10_000))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert rows == 476_855
+        assert peak < day_bytes / 8, (cache_on, peak)
+    monkeypatch.setenv("LEAND_CACHE_DIR", str(data.parent / "cache2"))
+    path = src.day_path(BAC, R.TICK, T.TRADE, DAY)
+    got = cache.cached_blocks(path, "test", lambda: src._decode_tick_blocks(path, T.TRADE, BAC))
+    assert got is not None and len(got["_ms"]) == 88_172
+    assert all(isinstance(a.base, np.memmap) or not a.flags.writeable for a in got.values())
