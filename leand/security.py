@@ -123,7 +123,8 @@ class Security:
         rows = self.bar_rows
         if rows is not None:
             i = self.bar_row
-            return rows.close[i] if rows.columns.end_time[i] >= oldest else None
+            # (.item: a Python int, without a numpy scalar made and compared)
+            return rows.close[i] if rows.columns.end_time.item(i) >= oldest else None
         tb = self._last_trade_bar
         return tb.close if tb is not None and tb.end_time >= oldest else None
 
