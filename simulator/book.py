@@ -6,8 +6,11 @@ market, stop limit and trailing stop orders; GTC, DAY, GTD, IOC and FOK; post-on
 change or size increase loses priority, a size decrease keeps it), cancel and cancel-replace; self-trade
 prevention; maker/taker fees; and validates tick size, lot size and minimum notional with a reason.
 
-Performance notes: price levels live in ``SortedDict``s keyed so that index 0 is always the best price
-(asks by price, bids by negated price); a level's queue is a deque with lazy deletion (a canceled order is
+Performance notes: a side's levels live in a plain dict keyed by ``side * price`` (bids by price, asks by
+negated price), with a plain sorted list of those keys whose last item is the best: a level that appears is
+inserted by bisection in C (or appended when it is the new best), the best level leaves by ``list.pop()``,
+and the list is touched only when a level appears or disappears (a sorted container's Python-level insert and
+pop cost ~1-2 µs each, and a third of marketable orders empty a level). A level's queue is a deque with lazy deletion (a canceled order is
 marked dead and skipped when it reaches the front), so a cancel is O(1) and a level never rescans. Prices and
 sizes that passed validation once are remembered, so a plain GTC limit or market order at a known price and
 size skips the grid arithmetic and the general validation (every other check still runs).
@@ -19,13 +22,13 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterator
 from enum import IntEnum
-from itertools import chain
+from itertools import islice
 
 import msgspec
-from sortedcontainers import SortedDict
 
 from leand.model import OrderType, TimeInForce
 
@@ -273,12 +276,11 @@ class OrderBook(AcceptanceRules):
         #: prices and quantities already validated on the tick/lot grid (see _remember_grid)
         self._px_ok: dict[float, bool] = {}
         self._qty_ok: dict[float, bool] = {}
-        self.bids: SortedDict = SortedDict()  # key -price
-        self.asks: SortedDict = SortedDict()  # key price
-        # the sorted key lists' sublists (sortedcontainers mutates them in place and never rebinds them):
-        # ``[0][0]`` is the best key, so the hot paths read the touch without a method call
-        self._bid_lists: list[list[float]] = self.bids._list._lists
-        self._ask_lists: list[list[float]] = self.asks._list._lists
+        # each side's levels by key (``side * price``) and its keys in ascending order: ``keys[-1]`` is the best
+        self._bids: dict[float, Level] = {}
+        self._asks: dict[float, Level] = {}
+        self._bid_keys: list[float] = []
+        self._ask_keys: list[float] = []
         self.orders: dict[int, SimOrder] = {}  # every live order: resting or waiting stops
         self.stops: dict[int, SimOrder] = {}
         self.events: list[BookEvent] = []
@@ -290,32 +292,36 @@ class OrderBook(AcceptanceRules):
     # ---- views ------------------------------------------------------------------------------------------
     @property
     def best_bid(self) -> float | None:
-        # the best key, negated (exact for floats): what the best level's price is, without peekitem's calls
-        lists = self._bid_lists
-        return -lists[0][0] if lists else None
+        keys = self._bid_keys
+        return keys[-1] if keys else None
 
     @property
     def best_ask(self) -> float | None:
-        lists = self._ask_lists
-        return lists[0][0] if lists else None
+        # the best key, negated (exact for floats)
+        keys = self._ask_keys
+        return -keys[-1] if keys else None
+
+    def best_level(self, side: int) -> Level | None:
+        """The best level of one side (+1 bids, -1 asks), or None when the side is empty."""
+        levels, keys = (self._bids, self._bid_keys) if side > 0 else (self._asks, self._ask_keys)
+        return levels[keys[-1]] if keys else None
 
     def levels(self, side: int) -> Iterator[Level]:
-        """The levels of one side (+1 bids, -1 asks), best first, read in C (the sorted keys chained, each
-        looked up): a SortedDict's ``values()`` view iterates through a Python generator. Do not change the
-        book while iterating."""
+        """The levels of one side (+1 bids, -1 asks), best first, read in C (the sorted keys reversed, each
+        looked up). Do not change the book while iterating."""
         if side > 0:
-            return map(self.bids.__getitem__, chain.from_iterable(self._bid_lists))
-        return map(self.asks.__getitem__, chain.from_iterable(self._ask_lists))
+            return map(self._bids.__getitem__, reversed(self._bid_keys))
+        return map(self._asks.__getitem__, reversed(self._ask_keys))
 
     def depth(self, side: int, price: float) -> float:
         """Live resting quantity at ``price`` on ``side`` (+1 bids, -1 asks)."""
-        lvl = (self.bids.get(-price) if side > 0 else self.asks.get(price))
+        lvl = (self._bids.get(price) if side > 0 else self._asks.get(-price))
         return lvl.qty if lvl is not None else 0.0
 
     def top(self, n: int = 5) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
         """The L2 view: up to ``n`` (price, quantity) levels per side, best first."""
-        bids = [(lvl.price, lvl.qty) for lvl in self.bids.values()[:n]]
-        asks = [(lvl.price, lvl.qty) for lvl in self.asks.values()[:n]]
+        bids = [(lvl.price, lvl.qty) for lvl in islice(self.levels(1), n)]
+        asks = [(lvl.price, lvl.qty) for lvl in islice(self.levels(-1), n)]
         return bids, asks
 
     def take_trade_ids(self, n: int) -> int:
@@ -327,7 +333,7 @@ class OrderBook(AcceptanceRules):
 
     def queue(self, side: int, price: float) -> list[SimOrder]:
         """The L3 view of one level: its live orders in priority order."""
-        lvl = (self.bids.get(-price) if side > 0 else self.asks.get(price))
+        lvl = (self._bids.get(price) if side > 0 else self._asks.get(-price))
         return lvl.live_orders() if lvl is not None else []
 
     def drain(self) -> list[BookEvent]:
@@ -425,30 +431,39 @@ class OrderBook(AcceptanceRules):
                 and oid not in self.orders and (side == 1 or side == -1) \
                 and not (self.min_notional > 0 and o.quantity * px < self.min_notional - _EPS):
             # the common case in one pass: a GTC limit at a price and size on the grid (exactly what
-            # ``validate`` would pass) that does not cross simply rests
+            # ``validate`` would pass) that does not cross simply rests. A Struct field store is a slow
+            # generic setattr (~3x a slot's): the fresh order's defaults are only read, not rewritten
             o.time = now
-            o.filled = 0.0
-            o.live = True
+            if o.filled:
+                o.filled = 0.0
+            if not o.live:
+                o.live = True
             self.events.append(Accepted(now, oid, True))
             if side > 0:
-                lists = self._ask_lists
-                if lists and lists[0][0] <= px + _EPS:
+                keys = self._ask_keys
+                if keys and -keys[-1] <= px + _EPS:
                     self._execute(o, now)
                     return True
-                book = self.bids
-                key = -px
-            else:
-                lists = self._bid_lists
-                if lists and -lists[0][0] >= px - _EPS:
-                    self._execute(o, now)
-                    return True
-                book = self.asks
+                levels = self._bids
+                keys = self._bid_keys
                 key = px
+            else:
+                keys = self._bid_keys
+                if keys and keys[-1] >= px - _EPS:
+                    self._execute(o, now)
+                    return True
+                levels = self._asks
+                keys = self._ask_keys
+                key = -px
             # _rest, inlined
             self._seq = o.seq = self._seq + 1
-            lvl = book.get(key)
+            lvl = levels.get(key)
             if lvl is None:
-                lvl = book[key] = Level(px)
+                lvl = levels[key] = Level(px)
+                if keys and key < keys[-1]:
+                    insort(keys, key)
+                else:
+                    keys.append(key)  # the new best
             lvl.orders.append(o)
             lvl.qty += o.quantity
             lvl.count += 1
@@ -460,8 +475,10 @@ class OrderBook(AcceptanceRules):
                 o.time_in_force in _GTC_OR_IOC:
             # a market order of a size already validated: exactly what ``validate`` would pass
             o.time = now
-            o.filled = 0.0
-            o.live = True
+            if o.filled:
+                o.filled = 0.0
+            if not o.live:
+                o.live = True
             self.events.append(Accepted(now, oid, False))
             self._execute(o, now)
             return True
@@ -490,20 +507,20 @@ class OrderBook(AcceptanceRules):
         if o is None:
             raise BookError(f"cancel: unknown order id {order_id} (never seen, already filled or canceled)")
         left = o.quantity - o.filled
-        if o.live and order_id not in self.stops:  # a resting order: _remove, inlined
+        if o.live and (not self.stops or order_id not in self.stops):  # a resting order: _remove, inlined
             o.live = False
             if o.side > 0:
-                book = self.bids
-                key = -o.price
-            else:
-                book = self.asks
+                levels = self._bids
                 key = o.price
-            lvl = book.get(key)
+            else:
+                levels = self._asks
+                key = -o.price
+            lvl = levels.get(key)
             if lvl is not None:
                 lvl.qty -= left
                 lvl.count -= 1
                 if lvl.count <= 0:
-                    del book[key]
+                    self._drop_level(o.side, key)
         else:
             self._remove(o)
         self.events.append(Canceled(now, order_id, left, reason))
@@ -616,18 +633,19 @@ class OrderBook(AcceptanceRules):
 
     def _would_cross(self, o: SimOrder) -> bool:
         if o.side > 0:
-            return bool(self.asks) and self.asks.peekitem(0)[1].price <= o.price + _EPS
-        return bool(self.bids) and self.bids.peekitem(0)[1].price >= o.price - _EPS
+            ask = self.best_ask
+            return ask is not None and ask <= o.price + _EPS
+        bid = self.best_bid
+        return bid is not None and bid >= o.price - _EPS
 
     def _fillable(self, o: SimOrder) -> float:
         """Quantity available to ``o`` at acceptable prices, not counting its owner's own orders
         (those would be prevented, not traded)."""
-        book = self.asks if o.side > 0 else self.bids
         total = 0.0
         limit = o.price if o.type in _LIMIT_TYPES else None
         # CANCEL_INCOMING/CANCEL_BOTH end the incoming order at its owner's first resting order
         stops_at_own = self.stp is _STP_INCOMING or self.stp is _STP_BOTH
-        for lvl in book.values():
+        for lvl in self.levels(-o.side):
             if limit is not None and (lvl.price > limit + _EPS if o.side > 0 else lvl.price < limit - _EPS):
                 break
             if self.stp is _STP_NONE or not o.owner:
@@ -646,7 +664,17 @@ class OrderBook(AcceptanceRules):
         return total
 
     def _level_of(self, o: SimOrder) -> Level:
-        return self.bids[-o.price] if o.side > 0 else self.asks[o.price]
+        return self._bids[o.price] if o.side > 0 else self._asks[-o.price]
+
+    def _drop_level(self, side: int, key: float) -> None:
+        """Take the (empty) level at ``key`` off ``side``: its key leaves the sorted list by ``pop()`` when it
+        is the best, else by bisection."""
+        levels, keys = (self._bids, self._bid_keys) if side > 0 else (self._asks, self._ask_keys)
+        del levels[key]
+        if keys[-1] == key:
+            keys.pop()
+        else:
+            del keys[bisect_left(keys, key)]
 
     def _remove(self, o: SimOrder) -> None:
         self.orders.pop(o.id, None)
@@ -656,22 +684,27 @@ class OrderBook(AcceptanceRules):
         if not o.live:
             return
         o.live = False
-        book, key = (self.bids, -o.price) if o.side > 0 else (self.asks, o.price)
-        lvl = book.get(key)
+        key = o.price if o.side > 0 else -o.price
+        lvl = (self._bids if o.side > 0 else self._asks).get(key)
         if lvl is None:
             return
         lvl.qty -= o.remaining
         lvl.count -= 1
         if lvl.count <= 0:
-            del book[key]
+            self._drop_level(o.side, key)
 
     def _rest(self, o: SimOrder) -> None:
         self._seq += 1
         o.seq = self._seq
-        book, key = (self.bids, -o.price) if o.side > 0 else (self.asks, o.price)
-        lvl = book.get(key)
+        levels, keys, key = (self._bids, self._bid_keys, o.price) if o.side > 0 else \
+            (self._asks, self._ask_keys, -o.price)
+        lvl = levels.get(key)
         if lvl is None:
-            lvl = book[key] = Level(o.price)
+            lvl = levels[key] = Level(o.price)
+            if keys and key < keys[-1]:
+                insort(keys, key)
+            else:
+                keys.append(key)
         lvl.orders.append(o)
         lvl.qty += o.quantity - o.filled
         lvl.count += 1
@@ -688,10 +721,10 @@ class OrderBook(AcceptanceRules):
         limit_order = t is _LIMIT or t is _STOP_LIMIT
         side = o.side
         if side > 0:
-            book, lists = self.asks, self._ask_lists
+            book, keys = self._asks, self._ask_keys
             limit = o.price + _EPS
         else:
-            book, lists = self.bids, self._bid_lists
+            book, keys = self._bids, self._bid_keys
             limit = o.price - _EPS
         events = self.events
         orders = self.orders
@@ -701,8 +734,8 @@ class OrderBook(AcceptanceRules):
         oq = o.quantity
         ofilled = o.filled
         last_px = 0.0
-        while lists and oq - ofilled > _EPS:
-            lvl: Level = book[lists[0][0]]  # the best level
+        while keys and oq - ofilled > _EPS:
+            lvl: Level = book[keys[-1]]  # the best level
             px = lvl.price
             if limit_order and (px > limit if side > 0 else px < limit):
                 break
@@ -724,7 +757,7 @@ class OrderBook(AcceptanceRules):
                         events.append(Canceled(now, r.id, r.quantity - r.filled, "self_trade"))
                     if mode is _STP_INCOMING or mode is _STP_BOTH:
                         if lvl.count <= 0:
-                            book.popitem(0)
+                            del book[keys.pop()]
                         o.live = False
                         orders.pop(o.id, None)
                         events.append(Canceled(now, o.id, oq - ofilled, "self_trade"))
@@ -751,7 +784,7 @@ class OrderBook(AcceptanceRules):
                     lvl.count -= 1
                     orders.pop(r.id, None)
             if lvl.count <= 0:
-                book.popitem(0)
+                del book[keys.pop()]
         remaining = oq - ofilled
         if remaining > _EPS:
             if t is _MARKET or t is _STOP_MARKET or t is _TRAILING:

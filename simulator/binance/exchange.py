@@ -450,7 +450,7 @@ class Exchange(OrderLists):
         """Quote needed to buy ``qty`` from the asks as they stand (an estimate for the balance check)."""
         left = float(qty)
         cost = 0.0
-        for lvl in m.book.asks.values():
+        for lvl in m.book.levels(-1):
             take = min(left, lvl.qty)
             cost += take * lvl.price
             left -= take
@@ -462,7 +462,7 @@ class Exchange(OrderLists):
         """Base quantity that ``quote`` buys (or that must be sold to raise it), rounded down to the step."""
         left = float(quote)
         qty = 0.0
-        for lvl in (m.book.asks if side == "BUY" else m.book.bids).values():
+        for lvl in m.book.levels(-1 if side == "BUY" else 1):
             if lvl.qty <= 0:
                 continue
             take = min(lvl.qty, left / lvl.price)

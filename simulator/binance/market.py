@@ -153,8 +153,8 @@ class SymbolMarket:
                 "asks": [[self.fpx(p), self.fqty(q)] for p, q in asks if q > 1e-12]}
 
     def bbo(self) -> tuple:
-        b = self.book.bids.peekitem(0)[1] if self.book.bids else None
-        a = self.book.asks.peekitem(0)[1] if self.book.asks else None
+        b = self.book.best_level(1)
+        a = self.book.best_level(-1)
         return (b.price if b else 0.0, b.qty if b else 0.0, a.price if a else 0.0, a.qty if a else 0.0)
 
     def book_ticker(self, bbo: tuple | None = None) -> dict:
