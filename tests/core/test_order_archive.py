@@ -122,6 +122,7 @@ def _read(e: Engine) -> tuple[Engine, dict[str, Any]]:
     seen = {  # reads that leave archived entries archived (copies) before the lookups that promote them
         "tickets": [ticket(t) for t in tx.get_order_tickets()],
         "orders": [b(o) for o in tx.get_orders()],
+        "types": [tuple(map(type, msgspec.structs.astuple(o))) for o in tx.get_orders()],  # an int stays an int
         "by_id": [b(tx.get_order_by_id(i)) for i in ids],
         "filled": [o.id for o in tx.get_orders(lambda o: o.status is OrderStatus.FILLED)],
         "count": tx.orders_count,
