@@ -332,8 +332,13 @@ class OrderManager(LiveSubmit):
             return self.submit(symbol, quantity, _MARKET, tag=tag)
         now = e.clock.now_ns()
         hours = sec.exchange_hours
-        if hours is not None and not hours.always_open and (sec.resolution >= _DAILY or not self._open_at(sec, now)):
-            return self.submit(symbol, quantity, _MARKET, tag=tag)
+        if hours is not None and not hours.always_open:
+            if sec.resolution >= _DAILY:
+                return self.submit(symbol, quantity, _MARKET, tag=tag)
+            seg = self._open_segments.get(sym)  # (_open_at's own first look, without the call)
+            if (seg is None or seg[0] is not hours or seg[1] is not sec.extended_hours or not seg[2] <= now < seg[3]) \
+                    and not self._open_at(sec, now):
+                return self.submit(symbol, quantity, _MARKET, tag=tag)
         inst = sec.instrument
         qty = inst.round_lot(quantity)
         if qty == 0:
