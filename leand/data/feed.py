@@ -9,7 +9,7 @@ loop is a plain ``for t, events in zip(times, slices)``. Fill-forward follows LE
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from itertools import chain, repeat
 from pathlib import Path
@@ -99,7 +99,8 @@ class BarBatch:
     def __init__(self, symbol: Symbol, c: Columns) -> None:
         self.symbol = symbol
         self.columns = c
-        self.close: list[float] = c.cols["close"].tolist()
+        #: the close column as a view: a row's float is made when the loop (or a bar) reads it
+        self.close: Sequence[float] = memoryview(c.cols["close"])  # type: ignore[arg-type]
         self._made: dict[int, TradeBar] = {}
 
     def __len__(self) -> int:
@@ -451,7 +452,9 @@ class DataFeed:
         """A chunk of one stream: a BarBatch as it is when its times are distinct (a slice per row)."""
         if isinstance(events, BarBatch):
             if len(ends) == 1 or bool((ends[1:] != ends[:-1]).all()):
-                yield ends.tolist(), events
+                # the times as a view of the column: the loop makes each row's int as it reaches it (and drops
+                # it a row later, so its memory is reused while hot) instead of a list of the whole day up front
+                yield memoryview(ends), events  # type: ignore[arg-type, misc]
                 return
             rows = events.bars()
         else:

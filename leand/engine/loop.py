@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from sys import getrefcount
 from typing import TYPE_CHECKING, Any
 
 from leand.data.feed import BarBatch
@@ -86,6 +87,8 @@ class EventLoop:
 
         def changed() -> bool:
             return sm.changes != changes
+        sl = Slice(0)  # held only here: this frame's reference and getrefcount's argument
+        alone = getrefcount(sl)
         n = 0
         last_t = None
         # the security of the last symbol seen: a feed hands out one Symbol object per subscription and a
@@ -99,7 +102,7 @@ class EventLoop:
                 progress(times[0], start_ns, end_ns, n)
             if slices.__class__ is BarBatch:  # one symbol's real trade bars as columns
                 if warming or internal or on_slice is not None or cfeed.active:
-                    slices = list(zip(slices.bars()))  # the general path below
+                    times, slices = list(times), list(zip(slices.bars()))  # the general path below
                 else:
                     done = self.bars_in_place(times, slices)
                     n += done
@@ -109,7 +112,7 @@ class EventLoop:
                         break
                     if sm.changes != changes:  # a row's step (or a timer before it) added or removed one
                         changes = sm.changes
-                        sm.join_feed(clock.now_ns(), times[done:], list(zip(slices.bars()[done:])))
+                        sm.join_feed(clock.now_ns(), list(times[done:]), list(zip(slices.bars()[done:])))
                     continue
             for t, events in zip(times, slices):
                 if warming and t > start_ns:
@@ -248,7 +251,12 @@ class EventLoop:
                             continue
                         events = ()
                 if events:
-                    sl = Slice(t, events)
+                    if getrefcount(sl) == alone:  # the last slice, kept by nothing: rewritten (see _rows)
+                        sl.time = t
+                        sl._events = events
+                        sl._bars = sl._quote_bars = sl._ticks = None
+                    else:
+                        sl = Slice(t, events)
                     if before_data:
                         for f in before_data:
                             f(sl)
@@ -360,7 +368,7 @@ class EventLoop:
             if part:
                 getattr(st, name)(part)
 
-    def bars_in_place(self, times: list[int], batch: BarBatch) -> int:
+    def bars_in_place(self, times: Sequence[int], batch: BarBatch) -> int:
         """The steps of ``run`` for slices that each hold one real trade bar of one symbol, read from the
         day's columns: no TradeBar, tuple or Slice contents are made unless something reads them (the
         security's ``last_trade_bar``, the slice's data, an indicator that needs more than the close), and
@@ -386,7 +394,7 @@ class EventLoop:
                 break
         return lo
 
-    def _plan_rows(self, times: list[int], batch: BarBatch, lo: int) -> tuple[BarRun | None, int]:
+    def _plan_rows(self, times: Sequence[int], batch: BarBatch, lo: int) -> tuple[BarRun | None, int]:
         """How rows ``lo`` .. run: (a run feeding the symbol's indicators from the close column, or None for
         bar-by-bar updates, and the row to stop at). Bar by bar while an indicator warms up (the rows until
         the last is ready), or when any of them cannot be fed from the column."""
@@ -409,7 +417,7 @@ class EventLoop:
                 run.feed(ind, closes)
         return run, n
 
-    def _rows(self, times: list[int], batch: BarBatch, lo: int, hi: int, run: BarRun | None) -> int:
+    def _rows(self, times: Sequence[int], batch: BarBatch, lo: int, hi: int, run: BarRun | None) -> int:
         """Rows ``lo`` .. ``hi`` of ``batch`` through the steps of a slice; returns the row it stopped before."""
         e = self.engine
         clock = e.clock
@@ -458,6 +466,9 @@ class EventLoop:
         due = lo + bisect_left(times, nxt)
         consolidating = cfeed.active
         fed_on = not run.broken
+        sl = Slice(0)  # held only here: this frame's reference and getrefcount's argument
+        alone = getrefcount(sl)
+        sl = Slice(0, None, batch)
         for t, c in zip(times, closes):
             i += 1
             if i == due and nxt < t:  # (1) timers scheduled before this instant
@@ -518,7 +529,15 @@ class EventLoop:
                         bar = batch.bar(i)
                         for up in ups:
                             up(bar)
-            sl = Slice(t, None, batch, i)  # (8)/(9)
+            # (8)/(9) the slice: last row's object again when nothing but this frame holds it (as zip() reuses
+            # its tuple), else a new one; a handler that keeps its slice keeps what it was given
+            if getrefcount(sl) == alone:
+                sl.time = t
+                sl._row = i
+                if sl._events is not None:  # the handler read the data: what it made goes with this row
+                    sl._events = sl._bars = sl._quote_bars = sl._ticks = None
+            else:
+                sl = Slice(t, None, batch, i)
             on_data(sl)
             if after_data:
                 for f in after_data:

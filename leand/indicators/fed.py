@@ -11,6 +11,7 @@ back into a plain SMA for good; the engine sees that (``BarRun.broken``) and fee
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,7 @@ class BarRun:
 
     __slots__ = ("broken", "clock", "fed", "last", "lo", "times")
 
-    def __init__(self, times: list[int], lo: int, clock: Any = None) -> None:
+    def __init__(self, times: Sequence[int], lo: int, clock: Any = None) -> None:
         self.times = times
         self.lo = lo
         #: the engine's clock, whose ``epoch`` tells the columnar bar loop the run broke (None: no loop watches)
