@@ -67,6 +67,8 @@ _REJECTED, _FILLED = OrderStatus.REJECTED, OrderStatus.FILLED
 MARKET = "market"
 ACCOUNT = "account"
 _EPS = 1e-9
+#: how many orders in a book _reaching reads one by one instead of walking the levels
+_FEW = 8
 
 
 class PaperVenue:
@@ -243,6 +245,28 @@ class PaperVenue:
         """Which noted quotes would trade with a resting order of the account (a bid at or above one of its
         asks, an ask at or below one of its bids): 0 none, +1 the bid, -1 the ask, 2 both. The others can
         stay out of the book."""
+        orders = book.orders
+        if len(orders) <= _FEW:
+            # a few orders in the book (the market's two and some of the account's): their prices answer it in
+            # one pass, without walking the levels from the touch (the market's stale orders first). Called
+            # without stops in the book, so every order there rests at its price on its level.
+            hi_bid = lo_ask = None
+            for o in orders.values():
+                if o.live and o.owner == ACCOUNT:
+                    px = o.price
+                    if o.side > 0:
+                        if hi_bid is None or px > hi_bid:
+                            hi_bid = px
+                    elif lo_ask is None or px < lo_ask:
+                        lo_ask = px
+            out = 0
+            bid = pend.get(1)
+            if lo_ask is not None and bid is not None and bid[0] and lo_ask <= bid[0] + _EPS:
+                out = 1
+            ask = pend.get(-1)
+            if hi_bid is not None and ask is not None and ask[0] and hi_bid >= ask[0] - _EPS:
+                out = 2 if out else -1
+            return out
         out = 0
         bid = pend.get(1)
         if bid is not None and bid[0]:

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leand.model import Instrument, QuoteTick, Symbol
+from leand.simulator import paper
 from leand.simulator.paper import PaperVenue
 from leand.simulator.paper_account import MemoryAccount, SqliteAccount
 
@@ -106,3 +107,26 @@ def test_a_quote_that_reaches_a_resting_order_at_its_price_fills_it() -> None:
         q = QuoteTick(BTC, 4, px, 1.0, 100.5, 1.0) if side > 0 else QuoteTick(BTC, 4, 99.5, 1.0, px, 1.0)
         fills = [r for r in v.on_quote(q) if r.fill_quantity]
         assert [(r.fill_quantity, r.fill_price) for r in fills] == [(-0.001 * side, px)]
+
+
+class CheckedReaching(PaperVenue):
+    """Asks ``_reaching`` both ways each time: the one-pass read of a small book's orders and the level walk."""
+
+    def _reaching(self, book, pend):  # type: ignore[no-untyped-def]
+        got = super()._reaching(book, pend)
+        few = paper._FEW
+        paper._FEW = -1
+        try:
+            walked = super()._reaching(book, pend)
+        finally:
+            paper._FEW = few
+        assert got == walked, (got, walked, pend, book.top())
+        return got
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(step, min_size=1, max_size=80))
+def test_reaching_read_from_a_few_orders_is_the_level_walk(steps: list) -> None:
+    v = CheckedReaching(None, INST, starting_balances={"USD": 1e9, "BTC": 1e6}, taker_fee=0.001, maker_fee=0.0002)
+    plain = PaperVenue(None, INST, starting_balances={"USD": 1e9, "BTC": 1e6}, taker_fee=0.001, maker_fee=0.0002)
+    assert run(v, steps) == run(plain, steps)
