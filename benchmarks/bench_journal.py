@@ -1,6 +1,7 @@
 """Cost of journaling one order intent before it is sent (issue 14): the intent log against the SQLite
 transaction per intent it replaced, under each fsync policy, beside the floor (a bare ``os.write`` of the
-same number of bytes to an ``O_APPEND`` file) measured in the same run.
+same number of bytes to an ``O_APPEND`` file, what the log cost per record before it copied records into a
+shared mapping of its file) measured in the same run.
 
     python benchmarks/bench_journal.py [--n 20000] [--n-always 2000]
 """

@@ -4,7 +4,7 @@ gate, the journal and the venue's socket, in the callback that received it.
 Design (issue 14):
 
 * **Inline by default.** The feed task and the execution client's report channel call :meth:`HotPath.deliver`,
-  which runs the strategy's handler at once. An order it places is journaled (one ``write()`` to the intent
+  which runs the strategy's handler at once. An order it places is journaled (one copy into the intent
   log) and handed to the venue client, which writes the signed request to its socket, before ``deliver``
   returns: no queue and no event-loop iteration between the frame and the request. Asyncio stays at the I/O
   edges (reading sockets, a venue client's request tasks).

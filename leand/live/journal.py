@@ -59,8 +59,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 class Journal:
-    """Intents and status changes go first to an append-only :class:`IntentLog` (one ``write()`` each, the
-    hot path) and are absorbed into SQLite in the background and before every read, so readers always see
+    """Intents and status changes go first to an append-only :class:`IntentLog` (one copy into its mapped file
+    each, the hot path) and are absorbed into SQLite in the background and before every read, so readers always see
     them; fills, snapshots and audit rows are SQLite transactions. Opening a journal recovers what a crash
     left in the log."""
 
@@ -81,16 +81,16 @@ class Journal:
         #: id prefix -> the highest numeric suffix of the ids with that prefix journaled so far (see _fresh)
         self._top: dict[str, int] = {}
         self._gen = int(self.get("intentlog_gen", "1") or 1)
-        self._recover()
-        self.log = IntentLog(self._log_path(self._gen), fsync)
+        self.log = IntentLog(self._log_path(self._gen), fsync, self._recover())
 
     # -- the intent log -------------------------------------------------------------------------------
     def _log_path(self, gen: int) -> Path:
         return self.path.with_name(f"{self.path.stem}.intents.{gen}.log")
 
-    def _recover(self) -> None:
+    def _recover(self) -> int:
         """Absorb what the log holds past the last absorbed offset; cut a torn tail so appends follow good
-        records; remove logs of older generations (left if a crash came mid-rotation)."""
+        records; remove logs of older generations (left if a crash came mid-rotation). Returns where the log's
+        last whole record ends."""
         path = self._log_path(self._gen)
         offset = int(self.get("intentlog_offset", "0") or 0)
         end, recs = offset, []
@@ -106,6 +106,7 @@ class Journal:
             g = old.name.rsplit(".", 2)[-2]
             if g.isdigit() and int(g) < self._gen:
                 old.unlink()
+        return end
 
     def _put_offset(self, offset: int) -> None:
         self.conn.execute("INSERT INTO meta VALUES ('intentlog_offset', ?) ON CONFLICT(key) DO UPDATE SET "
