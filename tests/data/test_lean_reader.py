@@ -127,3 +127,31 @@ def test_corrupt_zip_and_bad_line_name_the_file(tmp_path: Path, mhdb) -> None:
         z.writestr("x.csv", "34200000,1,1,1,1,10\n34260000,1,1,oops,1,10\n")
     with pytest.raises(DataFormatError, match="line 2"):
         src.read_day(SPY, R.MINUTE, T.TRADE, date(2013, 10, 8), h)
+
+
+_TICK_TEXT = "0123456789,\n PQNYSEaz.-"
+
+
+@pytest.mark.parametrize("text", [b"", b"1,2,3\n", b"1,P,2\n3,Q,4\n", b"1,P", b"P,1\n", b"1,NYSE,2\n", b"1,2P,3\n",
+                                  b"1,P 1,2\n", b"1,P.5,2\n", b"1,P\n2,Q\n", b",P,\n"])
+def test_zero_alpha_fields_is_the_regex(text: bytes) -> None:
+    from leand.data.lean import _ALPHA_FIELD, _zero_alpha_fields
+
+    assert _zero_alpha_fields(text) == _ALPHA_FIELD.sub(b",0", text)
+
+
+def test_zero_alpha_fields_is_the_regex_on_any_text() -> None:
+    """The array version of the exchange-field substitution gives the regex's bytes on any text (its fast case,
+    one-letter fields, and whatever it hands to the regex)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from leand.data.lean import _ALPHA_FIELD, _zero_alpha_fields
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.text(alphabet=_TICK_TEXT, max_size=60))
+    def check(s: str) -> None:
+        text = s.encode()
+        assert _zero_alpha_fields(text) == _ALPHA_FIELD.sub(b",0", text)
+
+    check()
