@@ -56,6 +56,7 @@ class EventLoop:
         ups = self.indicator_updaters.get(symbol)
         if ups is None:
             ups = self.indicator_updaters[symbol] = UpdaterList()
+            self.engine.clock.epoch += 1  # the columnar bar loop reads whether there are any at an epoch move
         return ups
 
     def run(self, batches: Iterable[tuple[Any, Any]], start_ns: int, end_ns: int,
@@ -450,7 +451,6 @@ class EventLoop:
 
         def changed() -> bool:
             return sm.changes != seen
-        i = lo - 1
         if lo or hi < len(times):
             times, closes = times[lo:hi], closes[lo:hi]
         # One compare per row notices whatever may take a row off this path: the clock's ``epoch`` moves when a
@@ -466,36 +466,60 @@ class EventLoop:
         due = lo + bisect_left(times, nxt)
         consolidating = cfeed.active
         fed_on = not run.broken
+        updating = bool(updaters)  # a symbol's first updater list moves the epoch (updaters_for); none is removed
         sl = Slice(0)  # held only here: this frame's reference and getrefcount's argument
         alone = getrefcount(sl)
         sl = Slice(0, None, batch)
-        for t, c in zip(times, closes):
-            i += 1
-            if i == due and nxt < t:  # (1) timers scheduled before this instant
-                clock.advance_to(t - 1, changed)
-                if sm.changes != seen:  # one added or removed a security: the feed takes it in from its time
-                    return i
-                nxt = heap[0][0] if heap else BIG
-                due = lo + bisect_left(times, nxt, i - lo)
-                consolidating = cfeed.active  # a timer may have registered one, or looked into a fed indicator
-                fed_on = not run.broken
-            clock.now = t
-            sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
-            sec.bar_row = i
-            sec.price = c
-            if open_orders:  # (4) resting orders
-                brokerage.scan(t)
-                if clock.epoch != epoch:  # a handler it called set a timer (one due now fires in step 5), ...
+        for i, t, c in zip(range(lo, hi), times, closes):
+            if i == due:  # the first row at or after the earliest timer's time (the others: the else below)
+                if nxt < t:  # (1) timers scheduled before this instant
+                    clock.advance_to(t - 1, changed)
+                    if sm.changes != seen:  # one added or removed a security: the feed takes it in from its time
+                        return i
                     nxt = heap[0][0] if heap else BIG
                     due = lo + bisect_left(times, nxt, i - lo)
+                    consolidating = cfeed.active  # a timer may have registered one, or looked into a fed indicator
+                    fed_on = not run.broken
+                    updating = bool(updaters)
+                clock.now = t
+                sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
+                sec.bar_row = i
+                sec.price = c
+                if open_orders:  # (4) resting orders
+                    brokerage.scan(t)
+                    if clock.epoch != epoch:  # a handler it called set a timer (one due now fires in step 5), ...
+                        nxt = heap[0][0] if heap else BIG
+                        due = lo + bisect_left(times, nxt, i - lo)
+                        consolidating = cfeed.active
+                        fed_on = not run.broken
+                        updating = bool(updaters)
+                if i == due:  # (5) timers due now
+                    clock.advance_to(t)
+                    nxt = heap[0][0] if heap else BIG
+                    due = lo + bisect_left(times, nxt, i + 1 - lo)
                     consolidating = cfeed.active
                     fed_on = not run.broken
-            if i == due:  # (5) timers due now
-                clock.advance_to(t)
-                nxt = heap[0][0] if heap else BIG
-                due = lo + bisect_left(times, nxt, i + 1 - lo)
-                consolidating = cfeed.active
-                fed_on = not run.broken
+                    updating = bool(updaters)
+            else:  # steps (3) and (4) as above, on a row no timer is due at or before
+                clock.now = t
+                sec.bar_rows = batch
+                sec.bar_row = i
+                sec.price = c
+                if open_orders:
+                    brokerage.scan(t)
+                    if clock.epoch != epoch:
+                        nxt = heap[0][0] if heap else BIG
+                        due = lo + bisect_left(times, nxt, i - lo)
+                        consolidating = cfeed.active
+                        fed_on = not run.broken
+                        updating = bool(updaters)
+                        if i == due:  # a timer set for now
+                            clock.advance_to(t)
+                            nxt = heap[0][0] if heap else BIG
+                            due = lo + bisect_left(times, nxt, i + 1 - lo)
+                            consolidating = cfeed.active
+                            fed_on = not run.broken
+                            updating = bool(updaters)
             if consolidating:  # (7) consolidators, then indicators
                 cfeed.on_slice(t, (batch.bar(i),))
             if fed_on:
@@ -509,7 +533,7 @@ class EventLoop:
                         for ind, vals in more:
                             ind.value = vals[i]
                             ind.is_ready = True
-            elif updaters:
+            elif updating:
                 if run is not _NO_RUN:  # something looked into a fed indicator: this bar bar by bar, then re-plan
                     run.finish()
                     run = _NO_RUN
@@ -552,6 +576,7 @@ class EventLoop:
                 due = lo + bisect_left(times, nxt, i + 1 - lo)
                 consolidating = cfeed.active
                 fed_on = not run.broken
+                updating = bool(updaters)
         return hi
 
     def corporate_actions(self, events: tuple) -> None:

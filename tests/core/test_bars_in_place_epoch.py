@@ -1,6 +1,6 @@
 """The columnar bar loop compares one int per row (the clock's ``epoch``) instead of checking, one by one,
-whether the strategy quit, a security was added or removed, a timer was set, a consolidator was registered or
-the fed indicators' run broke. Each of those, done from on_data, from on_order_event (while resting orders are
+whether the strategy quit, a security was added or removed, a timer was set, a consolidator was registered, a
+symbol got its first indicator or the fed indicators' run broke. Each of those, done from on_data, from on_order_event (while resting orders are
 scanned, before the bar's indicators) and from a scheduled event (between bars, and at a bar's own time), must
 give exactly what the general path gives: a change the epoch missed would run bars on stale state."""
 
@@ -18,6 +18,7 @@ from leand import Resolution, Strategy
 from leand.clock import datetime_to_ns
 from leand.engine import Engine
 from leand.engine.loop import EventLoop
+from leand.indicators.core import SMA
 from leand.model import OrderStatus
 from leand.scheduling import TimeRule
 
@@ -38,8 +39,11 @@ class Folded(Strategy):
         self.set_end_date(2013, 10, 8)
         self.set_cash(100_000)
         self.spy = self.add_equity("SPY", Resolution.SECOND, fill_forward=False).symbol
-        self.fast = self.sma(self.spy, 10)
-        self.slow = self.sma(self.spy, 30)
+        if self.action == "indicator":  # no indicator until the action registers the first ones
+            self.fast, self.slow = SMA(10), SMA(30)
+        else:
+            self.fast = self.sma(self.spy, 10)
+            self.slow = self.sma(self.spy, 30)
         self.n = 0
         self.done = False
         self.log: list[tuple] = []
@@ -69,6 +73,9 @@ class Folded(Strategy):
         elif a == "consolidate":
             self.consolidate(self.spy, timedelta(minutes=1),
                              lambda bar: self.minutes.append((bar.end_time, bar.open, bar.high, bar.low, bar.close)))
+        elif a == "indicator":  # the symbol's first indicators (an EMA: bar by bar; SMAs: fed from the column)
+            self.fast = self.ema(self.spy, 10)
+            self.slow = self.sma(self.spy, 30)
         elif a == "poke":  # looks into a fed SMA: it leaves the run, and this bar's update must still reach it
             self.log.append(("poke", self.fast.window[1], self.slow.window[1]))
 
@@ -122,7 +129,7 @@ def _run(root: Path, action: str, where: str, in_place: bool) -> tuple:
 
 
 @pytest.mark.parametrize("where", ["data", "order", "between", "at_bar"])
-@pytest.mark.parametrize("action", ["quit", "add", "timer", "consolidate", "poke"])
+@pytest.mark.parametrize("action", ["quit", "add", "timer", "consolidate", "poke", "indicator"])
 def test_a_change_part_way_is_noticed_at_once(lean_root: Path, monkeypatch, action: str, where: str) -> None:
     rows = []
     real = EventLoop.bars_in_place
