@@ -425,8 +425,17 @@ class OrderBook(AcceptanceRules):
         px = o.price
         oid = o.id
         side = o.side
+        if side > 0:
+            levels = self._bids
+            key = px
+        else:
+            levels = self._asks
+            key = -px
+        # a level exists only at a price that passed validation: its lookup (needed to rest the order) answers
+        # the price check too, and the memo is asked only for a price with no level yet
+        lvl = levels.get(key)
         if o.type is _LIMIT and o.time_in_force is _GTC and not o.post_only \
-                and (px in self._px_ok or self._learn_price(px)) \
+                and (lvl is not None or px in self._px_ok or self._learn_price(px)) \
                 and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) \
                 and oid not in self.orders and (side == 1 or side == -1) \
                 and not (self.min_notional > 0 and o.quantity * px < self.min_notional - _EPS):
@@ -444,20 +453,15 @@ class OrderBook(AcceptanceRules):
                 if keys and -keys[-1] <= px + _EPS:
                     self._execute(o, now)
                     return True
-                levels = self._bids
                 keys = self._bid_keys
-                key = px
             else:
                 keys = self._bid_keys
                 if keys and keys[-1] >= px - _EPS:
                     self._execute(o, now)
                     return True
-                levels = self._asks
                 keys = self._ask_keys
-                key = -px
             # _rest, inlined
             self._seq = o.seq = self._seq + 1
-            lvl = levels.get(key)
             if lvl is None:
                 lvl = levels[key] = Level(px)
                 if keys and key < keys[-1]:
@@ -715,8 +719,9 @@ class OrderBook(AcceptanceRules):
     def _execute(self, o: SimOrder, now: int) -> None:
         """Match ``o`` against the opposite side, then rest, cancel or expire what is left.
 
-        The incoming order's fill and the fee rates are kept in locals for the loop (``o.filled`` is written
-        back with every trade, so every event sees the same numbers as before)."""
+        ``o`` is not in ``self.orders`` (every caller checked it is new or took it out). The incoming order's
+        fill, its id and the fee rates are kept in locals for the loop; ``o.filled`` is written back when the
+        matching stops (the events carry the numbers; nothing reads the order in between)."""
         t = o.type
         limit_order = t is _LIMIT or t is _STOP_LIMIT
         side = o.side
@@ -733,6 +738,8 @@ class OrderBook(AcceptanceRules):
         maker_fee, taker_fee = self.maker_fee, self.taker_fee
         oq = o.quantity
         ofilled = o.filled
+        oid = o.id
+        tid = self._trade_id
         last_px = 0.0
         while keys and oq - ofilled > _EPS:
             lvl: Level = book[keys[-1]]  # the best level
@@ -758,9 +765,10 @@ class OrderBook(AcceptanceRules):
                     if mode is _STP_INCOMING or mode is _STP_BOTH:
                         if lvl.count <= 0:
                             del book[keys.pop()]
+                        o.filled = ofilled
+                        self._trade_id = tid
                         o.live = False
-                        orders.pop(o.id, None)
-                        events.append(Canceled(now, o.id, oq - ofilled, "self_trade"))
+                        events.append(Canceled(now, oid, oq - ofilled, "self_trade"))
                         self._after_trades(last_px, now)
                         return
                     continue
@@ -769,13 +777,13 @@ class OrderBook(AcceptanceRules):
                 want = oq - ofilled
                 qty = want if want < rleft else rleft  # min(rleft, want)
                 r.filled = rfilled = r.filled + qty
-                o.filled = ofilled = ofilled + qty
+                ofilled += qty
                 lvl.qty -= qty
-                self._trade_id = tid = self._trade_id + 1
+                tid += 1
                 notional = qty * px
                 r_done = rq - rfilled <= _EPS
                 o_done = oq - ofilled <= _EPS
-                events.append(Trade(now, tid, px, qty, r.id, o.id, r.owner, owner, side,
+                events.append(Trade(now, tid, px, qty, r.id, oid, r.owner, owner, side,
                                     notional * maker_fee, notional * taker_fee, r_done, o_done))
                 last_px = px
                 if r_done:
@@ -785,23 +793,25 @@ class OrderBook(AcceptanceRules):
                     orders.pop(r.id, None)
             if lvl.count <= 0:
                 del book[keys.pop()]
+        if last_px:  # traded (a price is positive)
+            o.filled = ofilled
+            self._trade_id = tid
         remaining = oq - ofilled
         if remaining > _EPS:
             if t is _MARKET or t is _STOP_MARKET or t is _TRAILING:
                 o.live = False
-                orders.pop(o.id, None)
-                events.append(Canceled(now, o.id, remaining, "market_unfilled"))
+                events.append(Canceled(now, oid, remaining, "market_unfilled"))
             elif o.time_in_force is _IOC or o.time_in_force is _FOK:
                 o.live = False
-                orders.pop(o.id, None)
-                events.append(Canceled(now, o.id, remaining, "ioc"))
+                events.append(Canceled(now, oid, remaining, "ioc"))
             else:
                 self._rest(o)
         else:
             o.live = False
-            orders.pop(o.id, None)
-        if last_px:
-            self._after_trades(last_px, now)
+        if last_px:  # _after_trades, inlined
+            self.last_trade_price = last_px
+            if self.stops:
+                self._check_stops(last_px, now)
 
     def _after_trades(self, last_px: float, now: int) -> None:
         if last_px:

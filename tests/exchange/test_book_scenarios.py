@@ -701,3 +701,47 @@ def test_grid_check_is_the_rounding_one(k: float, step: float, off: float) -> No
     for x in (k * step, (k + off) * step, k):
         r = x / step
         assert _on_grid(x, step) == (abs(r - round(r)) <= 1e-6), (x, step)
+
+
+_PRICES = st.one_of(st.integers(9_990, 10_010).map(lambda k: k / 100), st.sampled_from(
+    [100.005, 99.999, 100.0 + 1e-9, 0.0, -1.0, math.inf, math.nan, 1e-300]))
+_SIZES = st.one_of(st.integers(1, 5).map(float), st.integers(1, 5),
+                   st.sampled_from([0.5, 0.0, -1.0, math.inf, math.nan, 1.0 + 1e-12]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["limit", "limit", "limit", "market", "cancel"]),
+                          st.sampled_from([BUY, SELL, BUY, SELL, 0]), _SIZES, _PRICES,
+                          st.sampled_from([TimeInForce.GTC, TimeInForce.GTC, TimeInForce.IOC]),
+                          st.integers(0, 60)), max_size=60))
+def test_fast_paths_answer_as_validate_does(ops) -> None:
+    """The one-pass submit paths (a price known from its level or the memo, a size from the memo) accept and
+    reject exactly what the general ``validate`` would with no memo, whatever orders came before (prices
+    with and without a level, off the grid, not positive, not finite; duplicate ids; bad sides); and an
+    order that rests rests at its own price."""
+    b = make_book()
+    for i, (kind, side, qty, px, tif, pick) in enumerate(ops, start=1):
+        oid = pick if pick and kind != "cancel" and pick % 7 == 0 else 1000 + i  # sometimes an id in use
+        if kind == "cancel":
+            if b.orders:
+                b.cancel(sorted(b.orders)[pick % len(b.orders)], T)
+                b.drain()
+            continue
+        o = lim(oid, side, qty, px, time_in_force=tif) if kind == "limit" else mkt(oid, side, qty)
+        memo = b._px_ok, b._qty_ok
+        b._px_ok, b._qty_ok = {}, {}  # the general check, with nothing remembered
+        want = b.validate(o)
+        b._px_ok, b._qty_ok = memo
+        assert b.submit(o, T) == (want is None)
+        ev = b.drain()
+        if want is not None:
+            assert ev == [Rejected(T, oid, want)]
+            continue
+        assert isinstance(ev[0], Accepted) and ev[0].order_id == oid
+        if oid in b.orders:
+            assert b.orders[oid] is o and oid in ids(b, side, px)
+    bids, asks = b.top(10**6)
+    assert [(lvl.price, lvl.qty) for lvl in b.levels(1)] == bids and b.best_bid == (bids[0][0] if bids else None)
+    assert [(lvl.price, lvl.qty) for lvl in b.levels(-1)] == asks and b.best_ask == (asks[0][0] if asks else None)
+    assert [p for p, _ in bids] == sorted((p for p, _ in bids), reverse=True)
+    assert [p for p, _ in asks] == sorted(p for p, _ in asks)
