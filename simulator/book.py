@@ -422,58 +422,60 @@ class OrderBook(AcceptanceRules):
     def submit(self, o: SimOrder, now: int) -> bool:
         """Take an order: validate, then trigger/match/rest as its type and time in force say.
         Returns False when rejected (a ``Rejected`` event says why)."""
-        px = o.price
+        t = o.type
         oid = o.id
         side = o.side
-        if side > 0:
-            levels = self._bids
-            key = px
-        else:
-            levels = self._asks
-            key = -px
-        # a level exists only at a price that passed validation: its lookup (needed to rest the order) answers
-        # the price check too, and the memo is asked only for a price with no level yet
-        lvl = levels.get(key)
-        if o.type is _LIMIT and o.time_in_force is _GTC and not o.post_only \
-                and (lvl is not None or px in self._px_ok or self._learn_price(px)) \
-                and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) \
-                and oid not in self.orders and (side == 1 or side == -1) \
-                and not (self.min_notional > 0 and o.quantity * px < self.min_notional - _EPS):
-            # the common case in one pass: a GTC limit at a price and size on the grid (exactly what
-            # ``validate`` would pass) that does not cross simply rests. A Struct field store is a slow
-            # generic setattr (~3x a slot's): the fresh order's defaults are only read, not rewritten
-            o.time = now
-            if o.filled:
-                o.filled = 0.0
-            if not o.live:
-                o.live = True
-            self.events.append(Accepted(now, oid, True))
+        if t is _LIMIT:
+            px = o.price
             if side > 0:
-                keys = self._ask_keys
-                if keys and -keys[-1] <= px + _EPS:
-                    self._execute(o, now)
-                    return True
-                keys = self._bid_keys
+                levels = self._bids
+                key = px
             else:
-                keys = self._bid_keys
-                if keys and keys[-1] >= px - _EPS:
-                    self._execute(o, now)
-                    return True
-                keys = self._ask_keys
-            # _rest, inlined
-            self._seq = o.seq = self._seq + 1
-            if lvl is None:
-                lvl = levels[key] = Level(px)
-                if keys and key < keys[-1]:
-                    insort(keys, key)
+                levels = self._asks
+                key = -px
+            # a level exists only at a price that passed validation: its lookup (needed to rest the order)
+            # answers the price check too, and the memo is asked only for a price with no level yet
+            lvl = levels.get(key)
+            if o.time_in_force is _GTC and not o.post_only \
+                    and (lvl is not None or px in self._px_ok or self._learn_price(px)) \
+                    and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) \
+                    and oid not in self.orders and (side == 1 or side == -1) \
+                    and not (self.min_notional > 0 and o.quantity * px < self.min_notional - _EPS):
+                # the common case in one pass: a GTC limit at a price and size on the grid (exactly what
+                # ``validate`` would pass) that does not cross simply rests. A Struct field store is a slow
+                # generic setattr (~3x a slot's): the fresh order's defaults are only read, not rewritten
+                o.time = now
+                if o.filled:
+                    o.filled = 0.0
+                if not o.live:
+                    o.live = True
+                self.events.append(Accepted(now, oid, True))
+                if side > 0:
+                    keys = self._ask_keys
+                    if keys and -keys[-1] <= px + _EPS:
+                        self._execute(o, now)
+                        return True
+                    keys = self._bid_keys
                 else:
-                    keys.append(key)  # the new best
-            lvl.orders.append(o)
-            lvl.qty += o.quantity
-            lvl.count += 1
-            self.orders[oid] = o
-            return True
-        if o.type is _MARKET and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) and \
+                    keys = self._bid_keys
+                    if keys and keys[-1] >= px - _EPS:
+                        self._execute(o, now)
+                        return True
+                    keys = self._ask_keys
+                # _rest, inlined
+                self._seq = o.seq = self._seq + 1
+                if lvl is None:
+                    lvl = levels[key] = Level(px)
+                    if keys and key < keys[-1]:
+                        insort(keys, key)
+                    else:
+                        keys.append(key)  # the new best
+                lvl.orders.append(o)
+                lvl.qty += o.quantity
+                lvl.count += 1
+                self.orders[oid] = o
+                return True
+        elif t is _MARKET and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) and \
                 oid not in self.orders and \
                 (side == 1 or side == -1) and not o.post_only and self.min_notional <= 0 and \
                 o.time_in_force in _GTC_OR_IOC:
@@ -734,7 +736,7 @@ class OrderBook(AcceptanceRules):
         events = self.events
         orders = self.orders
         owner = o.owner
-        stp_on = self.stp is not _STP_NONE and bool(owner)
+        stp_on = self.stp is not _STP_NONE and owner != ""
         maker_fee, taker_fee = self.maker_fee, self.taker_fee
         oq = o.quantity
         ofilled = o.filled
@@ -773,10 +775,11 @@ class OrderBook(AcceptanceRules):
                         return
                     continue
                 rq = r.quantity
-                rleft = rq - r.filled
+                rfilled = r.filled
+                rleft = rq - rfilled
                 want = oq - ofilled
                 qty = want if want < rleft else rleft  # min(rleft, want)
-                r.filled = rfilled = r.filled + qty
+                r.filled = rfilled = rfilled + qty
                 ofilled += qty
                 lvl.qty -= qty
                 tid += 1
