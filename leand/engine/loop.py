@@ -471,41 +471,13 @@ class EventLoop:
         alone = getrefcount(sl)
         sl = Slice(0, None, batch)
         for i, t, c in zip(range(lo, hi), times, closes):
-            if i == due:  # the first row at or after the earliest timer's time (the others: the else below)
-                if nxt < t:  # (1) timers scheduled before this instant
-                    clock.advance_to(t - 1, changed)
-                    if sm.changes != seen:  # one added or removed a security: the feed takes it in from its time
-                        return i
-                    nxt = heap[0][0] if heap else BIG
-                    due = lo + bisect_left(times, nxt, i - lo)
-                    consolidating = cfeed.active  # a timer may have registered one, or looked into a fed indicator
-                    fed_on = not run.broken
-                    updating = bool(updaters)
+            if i != due:  # steps (3) and (4) on a row no timer is due at or before (the first branch: a
+                # short jump lets the compare specialize; over a long one it stays generic)
                 clock.now = t
                 sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
                 sec.bar_row = i
                 sec.price = c
                 if open_orders:  # (4) resting orders
-                    brokerage.scan(t)
-                    if clock.epoch != epoch:  # a handler it called set a timer (one due now fires in step 5), ...
-                        nxt = heap[0][0] if heap else BIG
-                        due = lo + bisect_left(times, nxt, i - lo)
-                        consolidating = cfeed.active
-                        fed_on = not run.broken
-                        updating = bool(updaters)
-                if i == due:  # (5) timers due now
-                    clock.advance_to(t)
-                    nxt = heap[0][0] if heap else BIG
-                    due = lo + bisect_left(times, nxt, i + 1 - lo)
-                    consolidating = cfeed.active
-                    fed_on = not run.broken
-                    updating = bool(updaters)
-            else:  # steps (3) and (4) as above, on a row no timer is due at or before
-                clock.now = t
-                sec.bar_rows = batch
-                sec.bar_row = i
-                sec.price = c
-                if open_orders:
                     brokerage.scan(t)
                     if clock.epoch != epoch:
                         nxt = heap[0][0] if heap else BIG
@@ -520,6 +492,35 @@ class EventLoop:
                             consolidating = cfeed.active
                             fed_on = not run.broken
                             updating = bool(updaters)
+            else:  # the first row at or after the earliest timer's time: steps (1), (3), (4), (5)
+                if nxt < t:  # (1) timers scheduled before this instant
+                    clock.advance_to(t - 1, changed)
+                    if sm.changes != seen:  # one added or removed a security: the feed takes it in from its time
+                        return i
+                    nxt = heap[0][0] if heap else BIG
+                    due = lo + bisect_left(times, nxt, i - lo)
+                    consolidating = cfeed.active  # a timer may have registered one, or looked into a fed indicator
+                    fed_on = not run.broken
+                    updating = bool(updaters)
+                clock.now = t
+                sec.bar_rows = batch
+                sec.bar_row = i
+                sec.price = c
+                if open_orders:
+                    brokerage.scan(t)
+                    if clock.epoch != epoch:  # a handler it called set a timer (one due now fires in step 5), ...
+                        nxt = heap[0][0] if heap else BIG
+                        due = lo + bisect_left(times, nxt, i - lo)
+                        consolidating = cfeed.active
+                        fed_on = not run.broken
+                        updating = bool(updaters)
+                if i == due:  # (5) timers due now
+                    clock.advance_to(t)
+                    nxt = heap[0][0] if heap else BIG
+                    due = lo + bisect_left(times, nxt, i + 1 - lo)
+                    consolidating = cfeed.active
+                    fed_on = not run.broken
+                    updating = bool(updaters)
             if consolidating:  # (7) consolidators, then indicators
                 cfeed.on_slice(t, (batch.bar(i),))
             if fed_on:
