@@ -131,7 +131,7 @@ class Portfolio:
         """``total_portfolio_value - total_margin_used()`` in one pass over the securities (the same terms, added
         in the same order, so the same value): the buying-power check of every order asks it."""
         cb = self.cash_book
-        total = 0  # cb.total_value (sum() of the products, started from int 0), without a list and a call
+        total: float = 0  # cb.total_value (sum() of the products, started from int 0), without a list and a call
         for c in cb.values():
             total += c.amount * c.conversion_rate
         used = 0.0
