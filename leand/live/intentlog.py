@@ -12,10 +12,12 @@ SIGKILL cannot take it back (the kernel owns those pages and writes them back). 
 A SIGKILL mid-copy leaves a record whose checksum fails (it was never sent: the copy comes before the request),
 and a torn tail (power loss mid-write) fails its length or checksum; either ends the readable log. The file is
 reserved in 1 MB chunks (``posix_fallocate``: a full disk is an ``OSError`` when a chunk is reserved, not a
-SIGBUS on a store into an unbacked page), zeros after the last record; a zero length ends the log too, and an
-orderly close cuts the file at its last record. :class:`leand.live.journal.Journal` absorbs records into SQLite
-in the background and before any read, remembering in SQLite (in the same transaction) how far it got; recovery
-after a crash reads SQLite, then the log from that point, and cuts what follows the last whole record.
+SIGBUS on a store into an unbacked page), zeros after the last record, and a zero length ends the log too.
+Nothing makes the file shorter than its reserve but a torn record (non-zero bytes after the last whole one),
+cut at the next open, so another process opening a running daemon's journal cannot pull pages from under its
+mapping. :class:`leand.live.journal.Journal` absorbs records into SQLite in the background and before any read,
+remembering in SQLite (in the same transaction) how far it got; recovery after a crash reads SQLite, then the
+log from that point, and cuts a torn record that follows the last whole one.
 
 Durability against power loss is the ``fsync`` policy (``fdatasync`` writes back the pages dirtied through the
 mapping as it does written ones):
@@ -106,8 +108,7 @@ class IntentLog:
             if os.fstat(self._fd).st_size:
                 for end, _ in read_records(self.path):  # noqa: B007 - the last good offset
                     pass
-        if os.fstat(self._fd).st_size != end:
-            os.ftruncate(self._fd, end)
+        cut_torn_tail(self.path, end)
         #: the offset just past the last record
         self.size = end
         self._dirty = False
@@ -162,11 +163,34 @@ class IntentLog:
             if self._map is not None:
                 self._map.close()
                 self._map = None
-            os.ftruncate(self._fd, self.size)  # the reserved zeros go: the file ends at its last record
             if self.fsync != "never":
                 self.sync()
             os.close(self._fd)
             self._fd = -1
+
+
+def cut_torn_tail(path: Path, end: int) -> None:
+    """Cut what follows the last whole record (ending at ``end``) when it is not zeros: a torn record a crash left,
+    which a new record written over it would not wholly cover. Zeros, the reserved end of the file, stay: they end
+    the log as they are, and the file is never made shorter than a running writer mapped it (a store past a
+    file's end is a SIGBUS), even when another process opens the journal of a running daemon."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    try:
+        size = os.fstat(fd).st_size
+        pos = end
+        while pos < size:
+            chunk = os.pread(fd, min(CHUNK, size - pos), pos)
+            if not chunk:
+                return
+            if chunk.count(0) != len(chunk):
+                os.ftruncate(fd, end)
+                return
+            pos += len(chunk)
+    finally:
+        os.close(fd)
 
 
 def read_records(path: Path, offset: int = 0) -> Iterator[tuple[int, Record]]:

@@ -8,7 +8,6 @@ synchronous=NORMAL in WAL mode: durable against a process crash (what SIGKILL te
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +17,15 @@ from typing import Any
 
 import sqlite_utils
 
-from leand.live.intentlog import FsyncPolicy, IntentLog, IntentRecord, Record, StatusRecord, read_records
+from leand.live.intentlog import (
+    FsyncPolicy,
+    IntentLog,
+    IntentRecord,
+    Record,
+    StatusRecord,
+    cut_torn_tail,
+    read_records,
+)
 from leand.model import STATUS_RANK, Fill, LiquiditySide, OrderStatus, OrderType, Symbol, TimeInForce
 
 #: an order's status in the journal is an :class:`OrderStatus` value: ``new`` once the intent is written,
@@ -100,8 +107,7 @@ class Journal:
             with transaction(self.conn):
                 self._apply(recs)
                 self._put_offset(end)
-        if path.exists() and path.stat().st_size > end:
-            os.truncate(path, end)
+        cut_torn_tail(path, end)
         for old in self.path.parent.glob(f"{self.path.stem}.intents.*.log"):
             g = old.name.rsplit(".", 2)[-2]
             if g.isdigit() and int(g) < self._gen:

@@ -35,6 +35,8 @@ def test_records_round_trip_and_a_torn_tail_ends_the_log(tmp_path: Path) -> None
     assert [e for e, _ in got][:5] == ends
     # a torn last record (power loss mid-write) and a flipped byte each end the readable log there
     raw = (tmp_path / "x.log").read_bytes()
+    assert not any(raw[log.size:])  # the file's reserve after the records: zeros, which end the log
+    raw = raw[:log.size]
     (tmp_path / "torn.log").write_bytes(raw[:-3])
     assert len(list(read_records(tmp_path / "torn.log"))) == 5
     bad = bytearray(raw)
@@ -196,3 +198,29 @@ def test_sigkill_after_append_loses_nothing(tmp_path: Path) -> None:
     rows = j.intents()
     assert len(rows) == 500 and {r["status"] for r in rows} == {"submitted"}
     j.close()
+
+
+def test_opening_a_running_journal_leaves_its_log_whole(tmp_path: Path) -> None:
+    """A second Journal on a journal another one is appending to (an operator's script beside a running daemon)
+    never makes the log shorter than the writer mapped it (a store past the end of the file is a SIGBUS), and
+    the writer's records stay readable; a torn record after a crash is still cut."""
+    j = Journal(tmp_path / "journal.sqlite")
+    for i in range(1, 4):
+        j.intent(f"s-1-{i}", "s", BTC, 1.0, "limit", 10.0, None, "gtc", "", i, 1)
+    size = j.log.path.stat().st_size
+    assert size > j.log.size  # the reserve
+    other = Journal(tmp_path / "journal.sqlite")
+    assert j.log.path.stat().st_size == size
+    assert [i["client_order_id"] for i in other.intents()] == ["s-1-1", "s-1-2", "s-1-3"]
+    other.conn.close()
+    j.intent("s-1-4", "s", BTC, 1.0, "limit", 10.0, None, "gtc", "", 4, 1)  # still in the mapped file
+    assert [r.client_order_id for _, r in read_records(j.log.path)][-1] == "s-1-4"
+    end = j.log.size
+    j.log._map[end:end + 5] = b"\x40\x00\x00\x00g"  # a torn record after the last whole one  # type: ignore[index]
+    os.close(j.log._fd)  # a crash
+    j.conn.close()
+    j2 = Journal(tmp_path / "journal.sqlite")
+    assert len(j2.intents()) == 4 and j2.log.size == end and j2.log.path.stat().st_size >= end
+    j2.set_status("s-1-4", "submitted", 5)
+    assert [r.status for _, r in read_records(j2.log.path) if isinstance(r, StatusRecord)] == ["submitted"]
+    j2.close()
