@@ -301,6 +301,7 @@ def test_one_long_call_is_no_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
         spins.update({20: 0.012, 21: 0.012})  # 24 ms more besides the longest call: behind
         for i in range(20, 30):
             hot.deliver(r, ["slice", i, (), i, 0.0, ("BTC", object)])
-        assert r.behind and r.times_behind == 1 and seen[-1] == 21
+        # (at 21; at 20 when the machine descheduled the quick calls for 8 ms or more in all)
+        assert r.behind and r.times_behind == 1 and seen[-1] in (20, 21), seen[18:]
 
     asyncio.run(main())
