@@ -205,16 +205,26 @@ class QuietTicket(OrderTicket):
         self._updates = requests
 
 
-def _pack_quiet(rows: list[QuietRow]) -> bytearray:
-    """Rows as columns (a column of equal objects stored once, as a one-item list): a few numbers per order."""
-    cols: list[Any] = list(zip(*rows, strict=True))
-    n = len(rows)
-    for i in _SHARED_COLUMNS:
+def _share_columns(cols: list[Any], shared: tuple[int, ...]) -> list[Any]:
+    """Each listed column whose items are all equal becomes a one-item tuple: stored once, not once per row."""
+    for i in shared:
         c = cols[i]
         first = c[0]
-        if c.count(first) == n:
+        if c.count(first) == len(c):
             cols[i] = (first,)
-    return _encode(cols, 96 * n + 256)
+    return cols
+
+
+def _unshare_columns(cols: list[Any], shared: tuple[int, ...], n: int) -> None:
+    """Undo :func:`_share_columns` in place for ``n`` rows."""
+    for i in shared:
+        if len(cols[i]) == 1 and n != 1:
+            cols[i] = repeat(cols[i][0], n)
+
+
+def _pack_quiet(rows: list[QuietRow]) -> bytearray:
+    """Rows as columns (a column of equal objects stored once, as a one-item list): a few numbers per order."""
+    return _encode(_share_columns(list(zip(*rows, strict=True)), _SHARED_COLUMNS), 96 * len(rows) + 256)
 
 
 def _unpack_quiet(blob: bytes | bytearray) -> list[QuietRow]:
@@ -222,23 +232,14 @@ def _unpack_quiet(blob: bytes | bytearray) -> list[QuietRow]:
     n = len(cols[0])
     cols[1] = msgspec.convert(cols[1], list[Symbol])
     cols[10] = msgspec.convert(cols[10], list[Symbol | str])
-    for i in _SHARED_COLUMNS:
-        if len(cols[i]) == 1 and n != 1:
-            cols[i] = repeat(cols[i][0], n)
+    _unshare_columns(cols, _SHARED_COLUMNS, n)
     return cast(list[QuietRow], list(zip(*cols)))
 
 
 def _pack_fills(fills: list[Fill]) -> bytearray:
     """Fills as columns (``astuple`` and ``zip`` in C; a symbol, fee currency or liquidity that every fill shares
     stored once): about 60 % of the cost of packing each Fill with its field names, symbol and enum."""
-    cols: list[Any] = list(zip(*map(_astuple, fills), strict=True))
-    n = len(fills)
-    for i in _FILL_SHARED:
-        c = cols[i]
-        first = c[0]
-        if c.count(first) == n:
-            cols[i] = (first,)
-    return _encode(cols, 64 * n + 256)
+    return _encode(_share_columns(list(zip(*map(_astuple, fills), strict=True)), _FILL_SHARED), 64 * len(fills) + 256)
 
 
 def _unpack_fills(blob: bytes | bytearray) -> list[Fill]:
@@ -246,9 +247,7 @@ def _unpack_fills(blob: bytes | bytearray) -> list[Fill]:
     n = len(cols[0])
     for i, tp in _FILL_TYPES.items():
         cols[i] = msgspec.convert(cols[i], list[tp])  # type: ignore[valid-type]
-    for i in _FILL_SHARED:
-        if len(cols[i]) == 1 and n != 1:
-            cols[i] = repeat(cols[i][0], n)
+    _unshare_columns(cols, _FILL_SHARED, n)
     names = _FILL_NAMES
     return [Fill(**dict(zip(names, r, strict=True))) for r in zip(*cols)]
 
