@@ -154,6 +154,12 @@ class OrderStore(Protocol):
         ...
 
 
+def held_locally(intent: Mapping[str, Any]) -> bool:
+    """An emulated order that has not triggered (a journal intent row): the order manager holds it and the venue has
+    never heard of it, so a reconciliation neither looks it up there nor takes its absence as an order lost."""
+    return bool(intent.get("emulated")) and not intent.get("triggered")
+
+
 @runtime_checkable
 class DataClient(Protocol):
     """Market data in, model events out. ``stream()`` never ends on its own (a dropped connection is the

@@ -78,7 +78,7 @@ from leand.model import (
     UpdateRequest,
     VenueOrder,
 )
-from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView
+from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView, held_locally
 
 log = structlog.get_logger("leand.binance.exec")
 
@@ -311,12 +311,13 @@ class BinanceExecutionClient:
         orders: dict[str, VenueOrder | None] = {}
         for it in self.store.open_intents():
             cid = it["client_order_id"]
+            if held_locally(it):  # never sent: the order manager arms it again, and sends it if it triggers
+                continue
             self._orders[cid] = it["symbol"]
             q = open_by_cid.get(cid) or st.queried.get(cid)
             if q is None:
                 orders[cid] = None
-                if not (it.get("emulated") and not it.get("triggered")):
-                    self._end(cid)  # the view closes it as never sent (an emulated order waits, unsent)
+                self._end(cid)  # the view closes it as never sent
                 continue
             vo = self._venue_order(q)
             rank = RANK[vo.status]
@@ -380,7 +381,7 @@ class BinanceExecutionClient:
         queried: dict[str, QueryOrder | None] = {}
         for it in self.store.open_intents():
             cid = it["client_order_id"]
-            if cid in open_cids or cid in self._inflight:
+            if cid in open_cids or cid in self._inflight or held_locally(it):  # the venue never had an unsent one
                 continue
             q = await self._query_order(Symbol.parse(it["symbol"]).value, cid=cid)
             queried[cid] = q

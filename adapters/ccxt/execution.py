@@ -43,7 +43,7 @@ from leand.model import (
     UpdateRequest,
     VenueOrder,
 )
-from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView
+from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView, held_locally
 
 log = structlog.get_logger("leand.ccxt.exec")
 
@@ -664,7 +664,8 @@ class CcxtExecutionClient:
         trades: list[dict[str, Any]] = []
         name: str | None  # a market name, unknown for a trade that does not say
         o: dict[str, Any] | None
-        open_intents = {i["client_order_id"] for i in self.store.open_intents()}
+        # an emulated order not yet triggered was never sent: no fills to look for, nothing to look up
+        open_intents = {i["client_order_id"] for i in self.store.open_intents() if not held_locally(i)}
         for ticker, name in self.names.items():
             opened += await ex.fetch_open_orders(name)
             since = self._recovery_since(ticker, intents, open_intents)
@@ -682,6 +683,8 @@ class CcxtExecutionClient:
         queried: dict[str, dict[str, Any] | None] = {}
         for it in self.store.open_intents():
             cid = it["client_order_id"]
+            if held_locally(it):
+                continue
             self._orders[cid] = it["symbol"]
             if cid in open_cids or cid in self._inflight:
                 continue

@@ -10,6 +10,7 @@ import structlog
 
 from leand.live.faults import kill_point
 from leand.model import CANCEL_REJECTED, ExecReport, Order, OrderStatus, ReportKind
+from leand.venue import held_locally
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -56,7 +57,7 @@ def apply_view(j: Journal, view: VenueView) -> list[dict[str, Any]]:
                                "fill_id": r.fill_id, "quantity": r.fill_quantity, "price": r.fill_price})
     for it in j.open_intents():
         cid = it["client_order_id"]
-        if cid not in view.orders or (it.get("emulated") and not it.get("triggered")):
+        if cid not in view.orders or held_locally(it):
             continue
         vo = view.orders[cid]
         if vo is None:

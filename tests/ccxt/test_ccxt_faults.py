@@ -165,3 +165,27 @@ async def test_reconciliation_with_stream_reports_queued_recovers_the_fill_not_a
     finally:
         await c.close()
         await srv.close()
+
+
+async def test_an_emulated_order_not_yet_triggered_is_not_looked_up_nor_rejected(tmp_path: Path) -> None:
+    """An emulated order (a type the exchange lacks, held by the order manager) is never sent until it triggers:
+    a restart's view leaves it to be armed again, and the reconciliations after it (every poll without an order
+    stream, every reconnect with one) must not report it REJECTED as NOT_FOUND_AT_VENUE."""
+    srv = await sim_in_process()
+    j = Journal(tmp_path / "journal.sqlite")
+    j.next_boot()
+    j.intent("t-1-9", "t", BTC, 0.002, OrderType.LIMIT_IF_TOUCHED.value, 10.0, 10.0, "gtc", "", 1, 1, emulated=True)
+    c = CcxtExecutionClient(venue_cfg(srv), j, INST, {"api_key": srv.api_key, "api_secret": srv.api_secret})
+    await c.connect()
+    try:
+        assert apply_view(j, c.reconcile()) == []  # left open, to be armed again
+        await c.reconcile_now()
+        await c.reconcile_now()
+        await asyncio.sleep(0.2)
+        reps = await settle(c, lambda out: True)
+        assert not [r for r, _ in reps if r.client_order_id == "t-1-9"], reps
+        assert [i["status"] for i in j.open_intents()] == ["new"]
+        assert "t-1-9" not in c._orders  # not the adapter's to follow until the order manager sends it
+    finally:
+        await c.close()
+        await srv.close()
