@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from leand.clock import ns_to_datetime
-from leand.model import Order, OrderStatus, OrderType, Symbol
+from leand.model import Order, OrderStatus, OrderType, Symbol, plain_numbers
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -82,6 +82,10 @@ class UpdateOrderFields:
     trigger_price: float | None = None
     trailing_amount: float | None = None
     tag: str | None = None
+
+    def __post_init__(self) -> None:  # numpy's numbers as Python's: the ticket keeps these fields, the archive packs them
+        self.quantity, self.limit_price, self.stop_price, self.trigger_price, self.trailing_amount = plain_numbers(
+            self.quantity, self.limit_price, self.stop_price, self.trigger_price, self.trailing_amount)
 
 
 class SubmitRequest(msgspec.Struct, gc=False):

@@ -39,6 +39,7 @@ from leand.model.orders import (
     UpdateRequest,
 )
 from leand.model.reports import CANCEL_REJECTED, ExecReport, VenueOrder
+from leand.model.scalars import plain_number, plain_numbers
 
 __all__ = [
     "CANCEL_REJECTED",
@@ -77,4 +78,6 @@ __all__ = [
     "TradeTick",
     "UpdateRequest",
     "VenueOrder",
+    "plain_number",
+    "plain_numbers",
 ]

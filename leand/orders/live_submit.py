@@ -27,6 +27,7 @@ from leand.model import (
     Symbol,
     TimeInForce,
 )
+from leand.model.scalars import PLAIN, plain_numbers
 from leand.risk.gate import Approved, Rejection
 from leand.tickets import OrderResponse, OrderResponseErrorCode, OrderTicket, SubmitRequest
 
@@ -69,6 +70,8 @@ class LiveSubmit:
         """A market or limit order (GTC, no other option) of a live engine, fused when its case is the common one:
         a known, tradable symbol with a price, not warming up, no brokerage or buying-power model of the strategy's,
         an open exchange for a market order, a brokerage with ``send_plain``. Anything else: :meth:`submit`."""
+        if quantity.__class__ not in PLAIN or limit_price.__class__ not in PLAIN:  # np.int64, np.float64, ...
+            quantity, limit_price = plain_numbers(quantity, limit_price)
         if not isinstance(symbol, Symbol):  # a ticker: resolved (or refused) the general way
             return self.submit(symbol, quantity, order_type, limit_price=limit_price, tag=tag)
         e = self.engine

@@ -37,7 +37,10 @@ from leand.model import (
     Symbol,
     TimeInForce,
     UpdateRequest,
+    plain_number,
+    plain_numbers,
 )
+from leand.model.scalars import PLAIN
 from leand.orders.archive import COMPACT_EVERY, FillLog, OrderArchive, OrderStore, QuietTicket, TicketStore
 from leand.orders.bar_brokerage import BarBrokerage
 from leand.orders.contingent import BracketTicket, Contingent
@@ -153,6 +156,9 @@ class OrderManager(LiveSubmit):
                contingent: bool = False) -> OrderTicket:
         e = self.engine
         now = e.clock.now_ns()
+        # numpy's numbers as Python's, once, here: the request, the order, the journal and the archive see those
+        quantity, limit_price, stop_price, trigger_price, trailing_amount = plain_numbers(
+            quantity, limit_price, stop_price, trigger_price, trailing_amount)
         # what the strategy asked for (the ticket's submit_request); its response is set on every path below
         request = SubmitRequest(order_type, symbol, quantity, limit_price, stop_price, trigger_price, tag, asynchronous,
                                 now, _NO_RESPONSE, time_in_force)
@@ -314,6 +320,8 @@ class OrderManager(LiveSubmit):
         brokerage's own ``submit`` for the rest of the order's way.
         """
         e = self.engine
+        if quantity.__class__ not in PLAIN:  # np.int64, np.float64, ...: as Python's (submit's first step too)
+            quantity = plain_number(quantity)
         if symbol.__class__ is Symbol:
             sym = symbol
         else:  # a ticker (or a Security): resolved as submit resolves it, which refuses what does not resolve
@@ -569,6 +577,8 @@ class OrderManager(LiveSubmit):
             self.emit(order, order.status, code="UPDATE_WHILE_CANCELING", message="update refused: order is being "
                                                                                   "canceled")
             return False
+        quantity, limit_price, stop_price, trailing_amount, trigger_price = plain_numbers(
+            quantity, limit_price, stop_price, trailing_amount, trigger_price)
         sec = e.securities[order.symbol]
         if quantity is not None:
             quantity = sec.instrument.round_lot(quantity)
@@ -636,6 +646,7 @@ class OrderManager(LiveSubmit):
         """An entry (market, or limit at ``entry_limit``) whose exits, a take-profit limit and a stop-loss stop
         for the filled quantity, are armed when it fills and cancel each other."""
         e = self.engine
+        quantity, take_profit, stop_loss, entry_limit = plain_numbers(quantity, take_profit, stop_loss, entry_limit)
         buy = quantity > 0
         if (take_profit <= stop_loss) if buy else (take_profit >= stop_loss):
             msg = f"bracket refused: take-profit {take_profit:g} and stop-loss {stop_loss:g} are on the wrong " \

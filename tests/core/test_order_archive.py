@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import numpy as np
 import pytest
 
 import leand.orders.archive as archive_mod
@@ -242,3 +243,70 @@ def test_fill_columns_round_trip_exactly() -> None:
         assert back == fills
         assert [tuple(map(type, msgspec.structs.astuple(f))) for f in back] == \
             [tuple(map(type, msgspec.structs.astuple(f))) for f in fills]
+
+
+class PlainNumbers(Strategy):
+    """Orders whose quantities and prices are ``INT`` (integral) and ``REAL`` numbers: Python's int and float
+    here, numpy's in ``_numpy(PlainNumbers)``. Market orders of both kinds every bar, a limit order updated (quantity and
+    price) and canceled a bar later, a stop-market order, a bracket, a refused order and one kept ticket."""
+
+    INT: Any = int
+    REAL: Any = float
+
+    def initialize(self) -> None:
+        self.set_start_date(2013, 10, 7)
+        self.set_end_date(2013, 10, 9)
+        self.set_cash(1_000_000)
+        self.spy = self.add_equity("SPY", Resolution.MINUTE).symbol
+        self.n = 0
+        self.resting: Any = None
+        self.kept = None
+        self.events: list[tuple[int, int, str, float]] = []
+
+    def on_data(self, data: Any) -> None:
+        self.n += 1
+        n, i, f = self.n, self.INT, self.REAL
+        price = self.securities[self.spy].price
+        self.market_order(self.spy, i(10) if n % 2 else f(-10.0), tag=f"m{n}")
+        if self.resting is not None:
+            self.resting.update(quantity=i(6), limit_price=f(price * 0.6))
+            self.resting.cancel("stale")
+            self.resting = None
+        if n % 3 == 0:
+            self.resting = self.limit_order(self.spy, i(5), f(price * 0.5))
+        if n % 5 == 0:
+            self.stop_market_order(self.spy, f(-3.0), f(price * 0.5)).cancel()
+        if n % 7 == 0:
+            self.market_order(self.spy, i(100_000_000))  # refused: insufficient buying power
+        if n % 50 == 0:
+            self.bracket_order(self.spy, i(2), take_profit=f(price * 1.5), stop_loss=f(price * 0.5), tag=f"b{n}")
+        if n == 20:
+            self.kept = self.market_order(self.spy, i(1), tag="kept")
+
+    def on_order_event(self, event: Any) -> None:
+        self.events.append((event.order_id, event.id, event.status.value, event.fill_quantity))
+
+
+class QuietPlainNumbers(PlainNumbers):
+    on_order_event = Strategy.on_order_event  # no handler: its market orders that fill at once are quiet rows
+
+
+def _numpy(cls: type[PlainNumbers]) -> type[PlainNumbers]:
+    """``cls`` with numpy's numbers, under the same name (an order's strategy id is its strategy's class name)."""
+    return type(cls.__name__, (cls,), {"INT": np.int64, "REAL": np.float64})
+
+
+@pytest.mark.parametrize("python", [PlainNumbers, QuietPlainNumbers])
+def test_numpy_quantities_and_prices_give_the_same_run_as_python_numbers(python: type[PlainNumbers]) -> None:
+    """A strategy computing its quantities and prices with numpy (np.int64, np.float64) gets what it gets with
+    Python's int and float: the order manager takes them as Python numbers where they enter, so the archive packs
+    its orders (every 8 orders here) and every order, ticket, fill and statistic is equal, number types too."""
+    ne = _engine(7, _numpy(python))
+    assert ne.order_manager.archive.count > 500, "orders packed"
+    (_, p), (_, n) = _run(7, python), _read(ne)
+    assert p.keys() == n.keys()
+    for k in p:
+        assert p[k] == n[k], k
+    assert len(p["orders"]) > 1000 and p["fills"]
+    assert {t for ts in n["types"] for t in ts} >= {int, float} and not any(
+        t.__module__ == "numpy" for ts in n["types"] for t in ts)
