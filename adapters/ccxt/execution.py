@@ -656,7 +656,8 @@ class CcxtExecutionClient:
         intents = {i["client_order_id"]: i for i in self.store.intents()}
         for c, i in intents.items():
             self._quantities.setdefault(c, abs(i["quantity"]))
-        if not self._snapshots:  # at start the journal is the truth; later, this process's own counts are
+        start = not self._snapshots
+        if start:  # at start the journal is the truth; later, this process's own counts are
             self._filled = {c: abs(i["filled"]) for c, i in intents.items()}
             self._seen_fills = set(self.store.fill_ids())
         self._snapshots += 1
@@ -727,7 +728,8 @@ class CcxtExecutionClient:
             if cid not in queried and o is None:
                 continue
             orders[cid] = None if o is None else self._venue_order(o)
-            if o is not None:
+            if o is not None and start:  # the start view is applied to the journal as it is; a later one's
+                # statuses are reported by reconcile_now, which drops one no further than what was reported
                 self._stage[cid] = max(self._stage.get(cid, 0), RANK[order_status(o)])
         return VenueView(open_orders=[self._venue_order(o) for o in opened if o.get("clientOrderId")],
                          orders=orders, fills=fills, balances=balances, foreign=foreign)

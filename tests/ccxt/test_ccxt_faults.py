@@ -189,3 +189,26 @@ async def test_an_emulated_order_not_yet_triggered_is_not_looked_up_nor_rejected
     finally:
         await c.close()
         await srv.close()
+
+
+async def test_an_order_canceled_while_the_stream_is_down_is_reported_by_the_reconciliation(tmp_path: Path) -> None:
+    """An order canceled at the venue while the order stream delivers nothing: the reconciliation's snapshot sees
+    it canceled, and reconcile_now reports it (once), so the daemon closes it instead of keeping it open."""
+    srv = await sim_in_process()
+    c = await started(srv, tmp_path)
+    try:
+        book = await c.exchange.fetch_order_book("BTC/USDT", 5)
+        submit(c, "t-1-5", 0.002, round(book["bids"][0][0] * 0.9, 2))
+        await settle(c, lambda out: any(r.status == "accepted" for r, _ in out))
+        for t in c._user_tasks:  # the order stream delivers nothing from here on
+            t.cancel()
+        await asyncio.sleep(0.1)
+        assert (await c.exchange.cancel_order("", "BTC/USDT", {"clientOrderId": "t-1-5"}))["status"] == "canceled"
+        await c.reconcile_now()
+        await c.reconcile_now()
+        reps = await settle(c, lambda out: True)
+        assert [(r.client_order_id, str(r.status)) for r, _ in reps] == [("t-1-5", "canceled")], reps
+        assert [i["status"] for i in c.store.intents()] == ["canceled"]
+    finally:
+        await c.close()
+        await srv.close()
