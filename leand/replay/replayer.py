@@ -199,16 +199,21 @@ class _ReplayClient:
             self.fed += 1
 
     def hold(self, reports: list[ExecReport], now_ns: int) -> None:
+        known = self.known
+        if not known:  # no order of this replay was recorded (a what-if, a recording without decisions)
+            due = now_ns + self.median
+            self.pending.extend([(due, r) for r in reports])
+            return
         for r in reports:
-            if r.client_order_id in self.known:
+            if r.client_order_id in known:
                 self.by_cid[r.client_order_id].append(r)
             else:
                 self.pending.append((now_ns + self.median, r))
 
     def deliver_due(self, t: int, routes: dict[str, Order]) -> None:
-        while self.pending and self.pending[0][0] <= t:
-            _, r = self.pending.popleft()
-            self._apply(r, routes)
+        pending = self.pending
+        while pending and pending[0][0] <= t:
+            self._apply(pending.popleft()[1], routes)
 
     def deliver_recorded(self, cid: str, routes: dict[str, Order], now_ns: int) -> None:
         q = self.by_cid.get(cid)
@@ -226,7 +231,7 @@ class _ReplayClient:
     def _apply(self, r: ExecReport, routes: dict[str, Order]) -> None:
         order = routes.get(r.client_order_id)
         if order is not None and self.engine is not None:
-            apply_report(self.engine, order, r)
+            self.engine.order_manager.apply_report(order, r)  # what live.reports.apply_report does
 
 
 class _SimulatedVenueClient:
@@ -247,7 +252,9 @@ class _SimulatedVenueClient:
 
     def _catch_up(self, order: Order, kind: str, now_ns: int) -> None:
         o = self.outer
-        o.catch_up(o.rec.venue_md_at.get((order.client_order_id, kind), o.fed), now_ns)
+        at = o.rec.venue_md_at
+        if at:  # (empty: no request was recorded, nothing to catch up to)
+            o.catch_up(at.get((order.client_order_id, kind), o.fed), now_ns)
 
     def submit(self, order: Order, now_ns: int) -> None:
         # the enums' texts as ``_value_`` (their documented attribute): ``.value`` is a Python-level property
