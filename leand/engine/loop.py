@@ -524,16 +524,13 @@ class EventLoop:
             if consolidating:  # (7) consolidators, then indicators
                 cfeed.on_slice(t, (batch.bar(i),))
             if fed_on:
-                run.last = i  # the fed indicators' cursor, then what the handler reads of them
-                ind1.value = vals1[i]
-                ind1.is_ready = True
+                run.last = i  # the fed indicators' cursor, then what the handler reads of them (each is ready
+                ind1.value = vals1[i]  # for the whole run: BarRun.feed)
                 if ind2 is not None:
                     ind2.value = vals2[i]
-                    ind2.is_ready = True
                     if more:
                         for ind, vals in more:
                             ind.value = vals[i]
-                            ind.is_ready = True
             elif updating:
                 if run is not _NO_RUN:  # something looked into a fed indicator: this bar bar by bar, then re-plan
                     run.finish()

@@ -2,9 +2,9 @@
 close from the close column, a whole run of bars at once, instead of one ``update_bar`` call per bar.
 
 The run's outputs are computed up front (:meth:`SMA.bar_outputs`, bit for bit the per-bar values). While the
-run lasts the indicator is a :class:`FedSMA`: the engine writes ``value`` and ``is_ready`` at each bar (plain
-stores, where the handler reads them), ``samples`` and the latest bar's time (``current``) come from the run's
-cursor, and anything else that looks at or changes the state (its window, an update, a reset, another
+run lasts the indicator is a :class:`FedSMA`: the engine writes ``value`` at each bar (a plain store, where the
+handler reads it; ``is_ready`` is set once, when the run starts), ``samples`` and the latest bar's time
+(``current``) come from the run's cursor, and anything else that looks at or changes the state (its window, an update, a reset, another
 indicator composed on it) first brings the state up to the bar the engine has reached and turns the object
 back into a plain SMA for good; the engine sees that (``BarRun.broken``) and feeds bar by bar from there.
 """
@@ -50,6 +50,10 @@ class BarRun:
             by_row = [0.0] * self.lo + by_row
         ind._feed = _Fed(self, closes[self.lo:], sums, by_row)
         ind.__class__ = FedSMA
+        # ready for the whole run, as update_bar would leave it at every bar: a run starts only once the
+        # indicator has a period of samples, and what could make it not ready (a reset) ends the run first; so
+        # the engine writes only ``value`` bar by bar
+        ind.is_ready = True
         self.fed.append((ind, by_row))
         return by_row
 

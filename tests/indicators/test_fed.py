@@ -94,10 +94,9 @@ def _fed_pair(period: int, warm: list[float], closes: list[float]) -> tuple[SMA,
 
 
 def _engine_step(run: BarRun, fed: SMA, vals: list[float], i: int) -> None:
-    """What the engine's loop does for a fed indicator at row ``i``."""
+    """What the engine's loop does for a fed indicator at row ``i`` (``is_ready`` is the feed's to set)."""
     run.last = i
     fed.value = vals[i]
-    fed.is_ready = True
 
 
 @settings(max_examples=150, deadline=None)
