@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import msgspec
 
@@ -50,6 +51,11 @@ MarketEvent = QuoteTick | TradeTick
 #: LEAN's crypto market names (symbol-properties rows): a venue on one of them trades crypto
 CRYPTO_MARKETS = frozenset({"coinbase", "gdax", "binance", "binanceus", "bybit", "bitfinex", "kraken", "okx",
                             "bitstamp", "kucoin"})
+#: how many ended orders (filled, canceled, rejected, expired) an execution client remembers once their per-order
+#: state is dropped: a late or duplicate report of one is still known (its status dropped, its fill left to the
+#: journal's fill-id dedupe) and a reconnect's snapshot still attributes its trades without asking the venue
+RECENT_ENDED = 4096
+V = TypeVar("V")
 
 
 class VenueConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -152,6 +158,25 @@ class OrderStore(Protocol):
         """For fill ids that grow with the venue's time: the highest in ``[lo, hi)`` at least ``window_ns``
         older than the newest there (None: none), and the newest's time in ns (None: no fill there)."""
         ...
+
+
+class EndedOrders(OrderedDict[str, V]):
+    """The last ``size`` orders of an execution client that ended, oldest first: client order id -> what a late
+    report of one still needs (its venue order id, say). A client drops an order's per-order state when the order
+    ends, so a long session's memory does not grow with its orders; this window is what it still knows of them."""
+
+    def __init__(self, size: int = RECENT_ENDED) -> None:
+        super().__init__()
+        self.size = size
+
+    def add(self, cid: str, value: V) -> list[tuple[str, V]]:
+        """``cid`` ended: remembered, and the oldest ones past the window forgotten (returned, for the client's
+        own maps keyed by what they held)."""
+        self[cid] = value
+        out = []
+        while len(self) > self.size:
+            out.append(self.popitem(last=False))
+        return out
 
 
 def held_locally(intent: Mapping[str, Any]) -> bool:

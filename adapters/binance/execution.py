@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -78,7 +77,7 @@ from leand.model import (
     UpdateRequest,
     VenueOrder,
 )
-from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView, held_locally
+from leand.venue import Capabilities, EndedOrders, OrderStore, ReportChannel, VenueView, held_locally
 
 log = structlog.get_logger("leand.binance.exec")
 
@@ -97,10 +96,6 @@ TRADE_ID_SPAN = 10 ** 12
 #: answering a market-data print sends before its resting order's report arrives. A snapshot asks again for every
 #: trade this much older than the journal's newest (those it has are dropped by trade id)
 REPORT_REORDER_NS = 60 * 1_000_000_000
-#: how many ended orders (filled, canceled, rejected, expired) a client remembers once their per-order state is
-#: dropped: a late or duplicate report of one is still known (its status dropped, its fill left to the journal's
-#: fill-id dedupe) and a reconnect's snapshot still attributes its trades without asking the venue
-RECENT_ENDED = 4096
 _user_event = msgspec.json.Decoder(UserEvent)
 
 
@@ -184,10 +179,9 @@ class BinanceExecutionClient:
         self._stage: dict[str, int] = {}
         #: client order id -> (symbol, Binance orderId) of an order that has not ended
         self._venue_ids: dict[str, tuple[str, int]] = {}
-        #: the last ``recent_ended`` orders that ended, oldest first: client order id -> (symbol, orderId) if known.
+        #: the last ``_ended.size`` orders that ended, oldest first: client order id -> (symbol, orderId) if known.
         #: Per-order state goes when an order ends, so a long session's memory does not grow with its orders
-        self._ended: OrderedDict[str, tuple[str, int] | None] = OrderedDict()
-        self.recent_ended = RECENT_ENDED
+        self._ended: EndedOrders[tuple[str, int] | None] = EndedOrders()
         self._inflight: set[str] = set()
         #: client order ids of orders the venue holds in an order list (it ends them when a partner works)
         self._list_cids: set[str] = set()
@@ -537,10 +531,7 @@ class BinanceExecutionClient:
         self._stage.pop(cid, None)
         key = self._venue_ids.pop(cid, key)
         self._list_cids.discard(cid)  # the venue no longer links it to anything
-        ended = self._ended
-        ended[cid] = key
-        while len(ended) > self.recent_ended:
-            ended.popitem(last=False)
+        self._ended.add(cid, key)
 
     def on_execution_report(self, ev: ExecutionReport) -> None:
         held = self._held.get(ev.client_order_id)

@@ -11,7 +11,8 @@ The guarantees of every leand venue, and where they are kept:
 * no lost report: the order stream is subscribed before the REST snapshot is taken, at start and after every
   reconnect, so every fill arrives by one path or both; fills carry a stable id built from the exchange's
   trade id, and the daemon drops one it has already journaled;
-* status only moves forward here as well (a late ``open`` never follows ``closed``).
+* status only moves forward here as well (a late ``open`` never follows ``closed``), and an ended order's
+  per-order state is dropped while a bounded window (``_ended``) still maps its late trades to it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from leand.model import (
     UpdateRequest,
     VenueOrder,
 )
-from leand.venue import Capabilities, OrderStore, ReportChannel, VenueView, held_locally
+from leand.venue import Capabilities, EndedOrders, OrderStore, ReportChannel, VenueView, held_locally
 
 log = structlog.get_logger("leand.ccxt.exec")
 
@@ -108,12 +109,19 @@ class CcxtExecutionClient:
         self.capabilities = Capabilities()
         self.account: dict[str, float] = {}
         self.start_view: VenueView | None = None
-        #: client order id -> symbol id of every order this client sent or adopted
+        # Per-order state is kept for orders that have not ended (filled, canceled, rejected, expired): an order
+        # that ends moves to ``_ended``, so a long session's memory does not grow with its orders.
+        #: client order id -> symbol id of every order this client sent or adopted and has not seen end
         self._orders: dict[str, str] = {}
-        #: (ccxt symbol, venue order id) -> client order id
+        #: (ccxt symbol, venue order id) -> client order id, of the orders that have not ended and those in
+        #: ``_ended`` (a trade names only its venue order id: a late one still finds its order)
         self._order_cids: dict[tuple[str, str], str] = {}
-        self._venue_ids: dict[str, str] = {}
+        #: client order id -> (ccxt symbol, venue order id)
+        self._venue_ids: dict[str, tuple[str, str]] = {}
+        #: client order id -> how far along (``RANK``) the order is
         self._stage: dict[str, int] = {}
+        #: the last orders that ended, oldest first: client order id -> (ccxt symbol, venue order id) if known
+        self._ended: EndedOrders[tuple[str, str] | None] = EndedOrders()
         self._inflight: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
         self._user_tasks: list[asyncio.Task] = []
@@ -123,8 +131,9 @@ class CcxtExecutionClient:
         #: per client order id: the order's quantity and what has been filled (for the status a fill carries)
         self._quantities: dict[str, float] = {}
         self._filled: dict[str, float] = {}
-        #: fill ids already reported (a fill that comes by the stream and by REST is reported once)
-        self._seen_fills: set[int] = set()
+        #: per client order id: the fill ids already reported or journaled (a fill that comes by the stream and by
+        #: REST is counted once); an ended order's late fill goes on to the journal's fill-id dedupe
+        self._seen_fills: dict[str, set[int]] = {}
         self._snapshots = 0
         #: ticker -> when (ms) this process's last snapshot read its trade history (the next one starts a window
         #: before, not from the oldest open intent again)
@@ -433,11 +442,10 @@ class CcxtExecutionClient:
         """An order as ccxt parsed it (a create/fetch answer, or a ``watch_orders`` update): its status."""
         cid = cid or o.get("clientOrderId")
         name = o.get("symbol")
-        if not cid or name not in self.tickers:
-            return
+        if not cid or name not in self.tickers or (cid not in self._orders and cid not in self._ended):
+            return  # not one of ours (another client's order on the same account)
         vid = str(o.get("id"))
-        self._order_cids[(name, vid)] = cid
-        self._venue_ids[cid] = vid
+        self._learn(cid, name, vid)
         sym = self.symbols[self.tickers[name]].id
         t_ns = int(o.get("timestamp") or time.time() * 1000) * 1_000_000
         self._push_status(cid, _S.ACCEPTED, sym, t_ns, venue_order_id=_vid(vid))
@@ -477,14 +485,18 @@ class CcxtExecutionClient:
         qty = sign * float(t["amount"])
         fee = t.get("fee") or {}
         fill_id = fill_key(self.index.get(ticker, 0), t.get("id"))
-        if fill_id in self._seen_fills:
-            return None
-        self._seen_fills.add(fill_id)
-        # the status goes with the fill: the stream's order update, or the quantity against the intent
-        total = self._intent_quantity(cid)
-        done = self._filled.get(cid, 0.0) + abs(qty)
-        self._filled[cid] = done
-        st = _S.FILLED if total and done >= total - 1e-12 else _S.PARTIALLY_FILLED
+        if cid in self._ended:  # a late fill of an ended order: the journal drops it if it has it
+            st = _S.PARTIALLY_FILLED
+        else:
+            seen = self._seen_fills.setdefault(cid, set())
+            if fill_id in seen:
+                return None
+            seen.add(fill_id)
+            # the status goes with the fill: the stream's order update, or the quantity against the intent
+            total = self._intent_quantity(cid)
+            done = self._filled.get(cid, 0.0) + abs(qty)
+            self._filled[cid] = done
+            st = _S.FILLED if total and done >= total - 1e-12 else _S.PARTIALLY_FILLED
         return ExecReport(client_order_id=cid, status=st, symbol=self.symbols[ticker].id,
                           time_ns=int(t.get("timestamp") or time.time() * 1000) * 1_000_000,
                           venue_order_id=_vid(vid), fill_id=fill_id, fill_quantity=qty,
@@ -495,9 +507,9 @@ class CcxtExecutionClient:
         q = self._quantities.get(cid)
         if q is None:
             for it in self.store.open_intents():
-                self._quantities[it["client_order_id"]] = abs(it["quantity"])
-            q = self._quantities.get(cid, 0.0)
-        return q
+                if it["client_order_id"] == cid:
+                    q = self._quantities[cid] = abs(it["quantity"])
+        return q or 0.0
 
     async def _learn_order(self, name: str, vid: str) -> None:
         """A trade for an order id we have no client id for yet: ask the exchange for the order."""
@@ -513,7 +525,8 @@ class CcxtExecutionClient:
         except ccxt.BaseError as e:
             log.warning("ccxt.order.lookup_failed", order_id=vid, error=str(e)[:200])
             return
-        if o.get("clientOrderId") in self._orders or o.get("clientOrderId") in self._quantities:
+        c = o.get("clientOrderId")
+        if c in self._orders or c in self._quantities or c in self._ended:
             self._on_order(o)
         else:
             log.warning("ccxt.foreign_trade", symbol=name, order_id=vid)
@@ -530,7 +543,8 @@ class CcxtExecutionClient:
             await asyncio.sleep(0.01)
         for attempt in range(self.cfg.max_retries + 1):
             try:
-                resp = await self.exchange.cancel_order(self._venue_ids.get(cid, ""), name, {"clientOrderId": cid})
+                vid = self._venue_ids.get(cid, ("", ""))[1]
+                resp = await self.exchange.cancel_order(vid, name, {"clientOrderId": cid})
                 if isinstance(resp, dict) and resp.get("status"):
                     self._on_order(resp, cid)
                     if float(resp.get("filled") or 0):
@@ -565,15 +579,46 @@ class CcxtExecutionClient:
     def _push_status(self, cid: str, status: OrderStatus, symbol: str, time_ns: int, reason: str = "",
                      venue_order_id: int = 0) -> None:
         rank = RANK[status]
-        if rank <= self._stage.get(cid, 0):
+        if rank <= self._stage.get(cid, 0) or cid in self._ended:  # never back, and an ended order stays ended
             return
-        self._stage[cid] = rank
+        if rank >= 4:
+            self._end(cid)
+        else:
+            self._stage[cid] = rank
         self.reports.put_nowait(ExecReport(client_order_id=cid, status=status, symbol=symbol, time_ns=time_ns,
                                            venue_order_id=venue_order_id, reason=reason))
 
     def _push_fill(self, rep: ExecReport) -> None:
-        self._stage[rep.client_order_id] = max(self._stage.get(rep.client_order_id, 0), RANK[rep.status])
+        """A fill goes on even for an ended order (the journal drops one it has by fill id)."""
+        cid = rep.client_order_id
+        rank = RANK[rep.status]
+        if cid not in self._ended:
+            if rank >= 4:
+                self._end(cid)
+            elif rank > self._stage.get(cid, 0):
+                self._stage[cid] = rank
         self.reports.put_nowait(rep)
+
+    def _learn(self, cid: str, name: str, vid: str) -> None:
+        """The venue's order id of one of our orders (its trades name only that)."""
+        if cid not in self._ended:
+            self._order_cids[(name, vid)] = cid
+            self._venue_ids[cid] = (name, vid)
+
+    def _end(self, cid: str, key: tuple[str, str] | None = None) -> None:
+        """The order ended: its per-order state goes, and it joins the bounded window of recently ended orders
+        (whose venue order ids still map its late trades to it until it leaves the window)."""
+        self._orders.pop(cid, None)
+        self._stage.pop(cid, None)
+        self._quantities.pop(cid, None)
+        self._filled.pop(cid, None)
+        self._seen_fills.pop(cid, None)
+        key = self._venue_ids.pop(cid, key)
+        if key is not None:
+            self._order_cids[key] = cid
+        for old, old_key in self._ended.add(cid, key):
+            if old_key is not None and self._order_cids.get(old_key) == old:
+                del self._order_cids[old_key]
 
     # -- own-order stream --------------------------------------------------------------------------------------
     async def _watch(self, what: str, watch: Callable[[], Awaitable[Any]], handle: Callable[[Any], None],
@@ -654,19 +699,21 @@ class CcxtExecutionClient:
         bal = await ex.fetch_balance()
         balances = {a: float(v) for a, v in (bal.get("total") or {}).items() if v}
         intents = {i["client_order_id"]: i for i in self.store.intents()}
-        for c, i in intents.items():
-            self._quantities.setdefault(c, abs(i["quantity"]))
+        ended = self._ended
+        # an emulated order not yet triggered was never sent: no fills to look for, nothing to look up; and one
+        # this process saw end (its report may not be journaled yet) is not taken up again
+        mine = [i for i in self.store.open_intents() if not held_locally(i) and i["client_order_id"] not in ended]
+        open_intents = {i["client_order_id"] for i in mine}
         start = not self._snapshots
-        if start:  # at start the journal is the truth; later, this process's own counts are
-            self._filled = {c: abs(i["filled"]) for c, i in intents.items()}
-            self._seen_fills = set(self.store.fill_ids())
+        for i in mine:
+            self._quantities.setdefault(i["client_order_id"], abs(i["quantity"]))
+            if start:  # at start the journal is the truth; later, this process's own counts are
+                self._filled[i["client_order_id"]] = abs(i["filled"])
         self._snapshots += 1
         opened: list[dict[str, Any]] = []
         trades: list[dict[str, Any]] = []
         name: str | None  # a market name, unknown for a trade that does not say
         o: dict[str, Any] | None
-        # an emulated order not yet triggered was never sent: no fills to look for, nothing to look up
-        open_intents = {i["client_order_id"] for i in self.store.open_intents() if not held_locally(i)}
         for ticker, name in self.names.items():
             opened += await ex.fetch_open_orders(name)
             since = self._recovery_since(ticker, intents, open_intents)
@@ -676,18 +723,18 @@ class CcxtExecutionClient:
             started = int(ex.milliseconds())
             trades += await self._my_trades(name, since)
             self._walked[ticker] = started
-        for o in opened:
-            if o.get("clientOrderId"):
-                self._order_cids[(o["symbol"], str(o["id"]))] = o["clientOrderId"]
-                self._venue_ids[o["clientOrderId"]] = str(o["id"])
-        open_cids = {o.get("clientOrderId") for o in opened}
+        ours = open_intents | self._orders.keys()  # not every open order of the account (another client's)
+        opened_by_cid = {o["clientOrderId"]: o for o in opened if o.get("clientOrderId")}
+        for c, o in opened_by_cid.items():
+            if c in ours:
+                self._learn(c, o["symbol"], str(o["id"]))
         queried: dict[str, dict[str, Any] | None] = {}
-        for it in self.store.open_intents():
+        for it in mine:
             cid = it["client_order_id"]
-            if held_locally(it):
+            if cid in ended:  # its end came by the stream meanwhile
                 continue
             self._orders[cid] = it["symbol"]
-            if cid in open_cids or cid in self._inflight:
+            if cid in opened_by_cid or cid in self._inflight:
                 continue
             name = self.names.get(Symbol.parse(it["symbol"]).value.upper())
             if name is None:
@@ -695,41 +742,51 @@ class CcxtExecutionClient:
             o = await self._find_order(name, cid)
             queried[cid] = o
             if o is not None:
-                self._order_cids[(name, str(o["id"]))] = cid
-                self._venue_ids[cid] = str(o["id"])
+                self._learn(cid, name, str(o["id"]))
         have = self.store.fill_ids()
         fills: list[ExecReport] = []
         foreign: list[dict[str, Any]] = []
+        looked_up: dict[tuple[str, str], str | None] = {}  # this snapshot's answers for trades of unknown orders
         for t in sorted(trades, key=lambda t: (t.get("timestamp") or 0, str(t.get("id")))):
             name, vid = str(t["symbol"]), str(t.get("order"))
             key = fill_key(self.index[self.tickers[name]], t.get("id"))
-            if key in have:  # journaled: its order is not asked for
-                self._seen_fills.add(key)
-                continue
             cid = self._order_cids.get((name, vid))
+            if key in have:  # journaled: its order is not asked for, and an open one does not count it again
+                if cid is not None and cid not in ended:
+                    self._seen_fills.setdefault(cid, set()).add(key)
+                continue
             if cid is None:
-                try:
-                    o = await ex.fetch_order(vid, name)
-                    cid = o.get("clientOrderId")
-                except Exception:
-                    cid = None
-                if cid:
-                    self._order_cids[(name, vid)] = cid
+                if (name, vid) not in looked_up:
+                    try:
+                        looked_up[(name, vid)] = (await ex.fetch_order(vid, name)).get("clientOrderId")
+                    except Exception:
+                        looked_up[(name, vid)] = None
+                cid = looked_up[(name, vid)]
+                if cid and cid in ours:
+                    self._learn(cid, name, vid)
             if cid is None or cid not in intents:
                 foreign.append({"kind": "foreign_trade", "symbol": name, "trade_id": t.get("id"), "order_id": vid})
                 continue
+            if cid not in self._orders and cid not in ended:  # an order the journal has closed has ended
+                self._end(cid, (name, vid))
             rep = self._trade_report(t, cid)  # into the view, not the queue (which may hold stream reports)
             if rep is not None:
                 fills.append(rep)
         orders: dict[str, VenueOrder | None] = {}
-        for it in self.store.open_intents():
+        for it in mine:
             cid = it["client_order_id"]
-            o = next((x for x in opened if x.get("clientOrderId") == cid), None) or queried.get(cid)
-            if cid not in queried and o is None:
+            o = opened_by_cid.get(cid) or queried.get(cid)
+            if (cid not in queried and o is None) or cid in ended:
                 continue
             orders[cid] = None if o is None else self._venue_order(o)
-            if o is not None and start:  # the start view is applied to the journal as it is; a later one's
-                # statuses are reported by reconcile_now, which drops one no further than what was reported
+            if not start:  # a later view's statuses are reported by reconcile_now, which records them as it goes
+                continue
+            # the start view is applied to the journal as it is (apply_view): what it closes ends here
+            if o is None:
+                self._end(cid)  # closed as never sent
+            elif RANK[order_status(o)] >= 4:
+                self._end(cid, (str(o["symbol"]), str(o["id"])))
+            else:
                 self._stage[cid] = max(self._stage.get(cid, 0), RANK[order_status(o)])
         return VenueView(open_orders=[self._venue_order(o) for o in opened if o.get("clientOrderId")],
                          orders=orders, fills=fills, balances=balances, foreign=foreign)

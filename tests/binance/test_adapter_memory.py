@@ -54,7 +54,7 @@ def status_of(out: list, cid: str) -> set[str]:
 async def test_per_order_state_is_bounded_and_late_reports_are_still_known(tmp_path: Path) -> None:
     srv = await sim_in_process()
     s = await started_session(srv, tmp_path)
-    s.recent_ended = WINDOW
+    s._ended.size = WINDOW
     frames: dict[str, list[str | bytes]] = {}  # client order id -> its user-data frames, as they came
     on_frame = s._on_user_frame
 
