@@ -19,11 +19,11 @@ pytest.importorskip("leand.simulator.binance")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_ccxt_faults import settle, sim_in_process, started, submit  # noqa: E402
+from test_ccxt_faults import settle, sim_in_process, started, submit
 
-from leand.adapters.ccxt.execution import CcxtExecutionClient  # noqa: E402
-from leand.live.reports import persist_report  # noqa: E402
-from leand.model import OrderType  # noqa: E402
+from leand.adapters.ccxt.execution import CcxtExecutionClient
+from leand.live.reports import persist_report
+from leand.model import OrderType
 
 WINDOW = 16
 
