@@ -110,11 +110,13 @@ class JournaledExecutionClient(EmulatingClient):
         kill_point("sent_unacked")
         return True
 
+    # The crash tests' kill points go the way the journal write and the venue request went: on a worker thread
+    # those are posted to the loop's thread, and a kill point reached on the worker would fire before they ran
     def _after_journal(self, order: Order) -> None:
-        kill_point("intent_journaled")
+        self._effect(kill_point, "intent_journaled")
 
     def _after_send(self, order: Order) -> None:
-        kill_point("sent_unacked")
+        self._effect(kill_point, "sent_unacked")
 
     def on_linked(self, a: Order, b: Order) -> None:
         self._effect(self.session.journal.link, a.client_order_id, b.client_order_id)

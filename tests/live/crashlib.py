@@ -30,13 +30,16 @@ def crash_cycles(tmp: Path, kills: int, seed: int = 1234) -> dict:
 FAULT_PLAN = ["intent_journaled:3", "sent_unacked:2", "fill_unjournaled:2", "reconcile:1"]
 
 
-def fault_cycles(tmp: Path, plan: list[str], timeout: float = 60.0) -> dict:
+def fault_cycles(tmp: Path, plan: list[str], timeout: float = 60.0, isolation: str = "auto") -> dict:
     """One boot per entry of ``plan`` with ``LEAND_FAULT_KILL_AT`` set; each must die by its own SIGKILL at that
     point (within ``timeout``); then a clean boot and stop, and the same checks as :func:`crash_cycles`.
-    The report's ``fault_kills`` says which points were hit."""
+    The report's ``fault_kills`` says which points were hit. ``isolation = "thread"``: the strategy runs on a
+    worker thread from the start (as an ``auto`` one does after overruns, on a loaded machine)."""
     import signal
 
     cfg = write_config(tmp, rate_hz=200, every=1)
+    if isolation != "auto":
+        cfg.write_text(cfg.read_text().replace('id = "scalper"\n', f'id = "scalper"\nisolation = "{isolation}"\n'))
     hit: list[str] = []
     for spec in plan:
         d = Daemon(cfg, env={"LEAND_FAULT_KILL_AT": spec})

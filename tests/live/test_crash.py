@@ -35,6 +35,27 @@ def test_every_kill_point_is_recovered(tmp_path: Path) -> None:
     assert_clean(report)
 
 
+@pytest.mark.parametrize("point", ["intent_journaled", "sent_unacked"])
+def test_kill_points_mean_the_same_for_a_strategy_on_a_worker_thread(tmp_path: Path, point: str) -> None:
+    """A strategy on a worker thread (``isolation = "thread"``, or ``auto`` after overruns on a loaded machine) has
+    its journal writes and venue requests posted to the loop's thread, in order; its kill points are reached in
+    that order too. ``intent_journaled``: the intent is journaled and the venue never heard of it, so the restart
+    closes it as never sent; ``sent_unacked``: the venue has it, and the restart finds it there. (A kill point
+    reached on the worker itself fired before the posted writes ran: no intent to recover, and
+    test_every_kill_point_is_recovered's ``intents_never_sent > 0`` failed once on a loaded machine.)"""
+    report = fault_cycles(tmp_path, [f"{point}:3"], isolation="thread")
+    assert_clean(report)
+    state = tmp_path / "state"
+    first = rows(state / "journal.sqlite", "SELECT client_order_id FROM intents WHERE boot = 1 ORDER BY created_ns")
+    sent = {r[0] for r in rows(state / "paper-venue.sqlite", "SELECT client_order_id FROM submissions")}
+    assert len(first) == 3, first  # the third order was journaled before the kill
+    never_sent = [c for (c,) in first if c not in sent]
+    if point == "intent_journaled":
+        assert never_sent == [first[2][0]] and report["intents_never_sent"] == 1, (report, never_sent)
+    else:
+        assert never_sent == [] and report["intents_never_sent"] == 0, (report, never_sent)
+
+
 def test_engine_books_equal_venue_after_restart(tmp_path: Path) -> None:
     """After crashes, the restarted engine's cash and position (rebuilt from the journal) match the venue."""
     crash_cycles(tmp_path, kills=3, seed=7)
