@@ -423,24 +423,33 @@ class OrderBook(AcceptanceRules):
         """Take an order: validate, then trigger/match/rest as its type and time in force say.
         Returns False when rejected (a ``Rejected`` event says why)."""
         t = o.type
-        oid = o.id
-        side = o.side
         if t is _LIMIT:
+            side = o.side
             px = o.price
-            if side > 0:
+            # ``bound``: the opposite side's best key at or above which the order crosses (a buy crosses an ask
+            # at or below px + eps, whose key is -ask; a sell a bid at or above px - eps). Negation is exact,
+            # so this is the same comparison as with the prices
+            if side == 1:
                 levels = self._bids
                 key = px
-            else:
+                opp = self._ask_keys
+                bound = -px - _EPS
+            elif side == -1:
                 levels = self._asks
                 key = -px
+                opp = self._bid_keys
+                bound = px - _EPS
+            else:
+                return self.accept(o, now)  # rejected there, with the reason
             # a level exists only at a price that passed validation: its lookup (needed to rest the order)
             # answers the price check too, and the memo is asked only for a price with no level yet
             lvl = levels.get(key)
+            oid = o.id
+            qty = o.quantity
             if o.time_in_force is _GTC and not o.post_only \
                     and (lvl is not None or px in self._px_ok or self._learn_price(px)) \
-                    and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) \
-                    and oid not in self.orders and (side == 1 or side == -1) \
-                    and not (self.min_notional > 0 and o.quantity * px < self.min_notional - _EPS):
+                    and (qty in self._qty_ok or self._learn_quantity(qty)) and oid not in self.orders \
+                    and not (self.min_notional > 0.0 and qty * px < self.min_notional - _EPS):
                 # the common case in one pass: a GTC limit at a price and size on the grid (exactly what
                 # ``validate`` would pass) that does not cross simply rests. A Struct field store is a slow
                 # generic setattr (~3x a slot's): the fresh order's defaults are only read, not rewritten
@@ -450,44 +459,40 @@ class OrderBook(AcceptanceRules):
                 if not o.live:
                     o.live = True
                 self.events.append(Accepted(now, oid, True))
-                if side > 0:
-                    keys = self._ask_keys
-                    if keys and -keys[-1] <= px + _EPS:
-                        self._execute(o, now)
-                        return True
-                    keys = self._bid_keys
-                else:
-                    keys = self._bid_keys
-                    if keys and keys[-1] >= px - _EPS:
-                        self._execute(o, now)
-                        return True
-                    keys = self._ask_keys
+                if opp and opp[-1] >= bound:
+                    self._execute(o, now)
+                    return True
                 # _rest, inlined
                 self._seq = o.seq = self._seq + 1
                 if lvl is None:
                     lvl = levels[key] = Level(px)
+                    keys = self._bid_keys if side == 1 else self._ask_keys
                     if keys and key < keys[-1]:
                         insort(keys, key)
                     else:
                         keys.append(key)  # the new best
                 lvl.orders.append(o)
-                lvl.qty += o.quantity
+                lvl.qty += qty
                 lvl.count += 1
                 self.orders[oid] = o
                 return True
-        elif t is _MARKET and (o.quantity in self._qty_ok or self._learn_quantity(o.quantity)) and \
-                oid not in self.orders and \
-                (side == 1 or side == -1) and not o.post_only and self.min_notional <= 0 and \
-                o.time_in_force in _GTC_OR_IOC:
-            # a market order of a size already validated: exactly what ``validate`` would pass
-            o.time = now
-            if o.filled:
-                o.filled = 0.0
-            if not o.live:
-                o.live = True
-            self.events.append(Accepted(now, oid, False))
-            self._execute(o, now)
-            return True
+        elif t is _MARKET:
+            qty = o.quantity
+            oid = o.id
+            side = o.side
+            tif = o.time_in_force
+            if (qty in self._qty_ok or self._learn_quantity(qty)) and oid not in self.orders \
+                    and (side == 1 or side == -1) and not o.post_only and self.min_notional <= 0.0 \
+                    and (tif is _GTC or tif is _IOC):
+                # a market order of a size already validated: exactly what ``validate`` would pass
+                o.time = now
+                if o.filled:
+                    o.filled = 0.0
+                if not o.live:
+                    o.live = True
+                self.events.append(Accepted(now, oid, False))
+                self._execute(o, now)
+                return True
         return self.accept(o, now)
 
     # ---- the acceptance rules' hooks (see AcceptanceRules) --------------------------------------------------
@@ -743,70 +748,76 @@ class OrderBook(AcceptanceRules):
         oid = o.id
         tid = self._trade_id
         last_px = 0.0
-        while keys and oq - ofilled > _EPS:
-            lvl: Level = book[keys[-1]]  # the best level
-            px = lvl.price
-            if limit_order and (px > limit if side > 0 else px < limit):
-                break
-            q = lvl.orders
-            while q and oq - ofilled > _EPS:
-                r = q[0]
-                if not r.live:
-                    q.popleft()
-                    continue
-                if stp_on and r.owner == owner:
-                    mode = self.stp
-                    if mode is _STP_RESTING or mode is _STP_BOTH:
-                        # take the resting order out here: the level is in use, _remove would delete it
+        want = oq - ofilled  # what is left of the incoming order, recomputed from ``ofilled`` after each fill
+        if want > _EPS:
+            while keys:
+                lvl: Level = book[keys[-1]]  # the best level
+                px = lvl.price
+                if limit_order and (px > limit if side > 0 else px < limit):
+                    break
+                q = lvl.orders
+                while q:
+                    r = q[0]
+                    if not r.live:
+                        q.popleft()
+                        continue
+                    if stp_on and r.owner == owner:
+                        mode = self.stp
+                        if mode is _STP_RESTING or mode is _STP_BOTH:
+                            # take the resting order out here: the level is in use, _remove would delete it
+                            r.live = False
+                            q.popleft()
+                            lvl.count -= 1
+                            lvl.qty -= r.quantity - r.filled
+                            orders.pop(r.id, None)
+                            events.append(Canceled(now, r.id, r.quantity - r.filled, "self_trade"))
+                        if mode is _STP_INCOMING or mode is _STP_BOTH:
+                            if lvl.count <= 0:
+                                del book[keys.pop()]
+                            o.filled = ofilled
+                            self._trade_id = tid
+                            o.live = False
+                            events.append(Canceled(now, oid, want, "self_trade"))
+                            self._after_trades(last_px, now)
+                            return
+                        continue
+                    rq = r.quantity
+                    rfilled = r.filled
+                    rleft = rq - rfilled
+                    qty = want if want < rleft else rleft  # min(rleft, want)
+                    r.filled = rfilled = rfilled + qty
+                    ofilled += qty
+                    want = oq - ofilled
+                    lvl.qty -= qty
+                    tid += 1
+                    notional = qty * px
+                    r_done = rq - rfilled <= _EPS
+                    o_done = want <= _EPS
+                    events.append(Trade(now, tid, px, qty, r.id, oid, r.owner, owner, side,
+                                        notional * maker_fee, notional * taker_fee, r_done, o_done))
+                    last_px = px
+                    if r_done:
                         r.live = False
                         q.popleft()
                         lvl.count -= 1
-                        lvl.qty -= r.quantity - r.filled
                         orders.pop(r.id, None)
-                        events.append(Canceled(now, r.id, r.quantity - r.filled, "self_trade"))
-                    if mode is _STP_INCOMING or mode is _STP_BOTH:
-                        if lvl.count <= 0:
-                            del book[keys.pop()]
-                        o.filled = ofilled
-                        self._trade_id = tid
-                        o.live = False
-                        events.append(Canceled(now, oid, oq - ofilled, "self_trade"))
-                        self._after_trades(last_px, now)
-                        return
-                    continue
-                rq = r.quantity
-                rfilled = r.filled
-                rleft = rq - rfilled
-                want = oq - ofilled
-                qty = want if want < rleft else rleft  # min(rleft, want)
-                r.filled = rfilled = rfilled + qty
-                ofilled += qty
-                lvl.qty -= qty
-                tid += 1
-                notional = qty * px
-                r_done = rq - rfilled <= _EPS
-                o_done = oq - ofilled <= _EPS
-                events.append(Trade(now, tid, px, qty, r.id, oid, r.owner, owner, side,
-                                    notional * maker_fee, notional * taker_fee, r_done, o_done))
-                last_px = px
-                if r_done:
-                    r.live = False
-                    q.popleft()
-                    lvl.count -= 1
-                    orders.pop(r.id, None)
-            if lvl.count <= 0:
-                del book[keys.pop()]
+                    if o_done:
+                        break
+                # the queue ran out (its level is empty) or the incoming order is filled
+                if lvl.count <= 0:
+                    del book[keys.pop()]
+                if want <= _EPS:
+                    break
         if last_px:  # traded (a price is positive)
             o.filled = ofilled
             self._trade_id = tid
-        remaining = oq - ofilled
-        if remaining > _EPS:
+        if want > _EPS:
             if t is _MARKET or t is _STOP_MARKET or t is _TRAILING:
                 o.live = False
-                events.append(Canceled(now, oid, remaining, "market_unfilled"))
+                events.append(Canceled(now, oid, want, "market_unfilled"))
             elif o.time_in_force is _IOC or o.time_in_force is _FOK:
                 o.live = False
-                events.append(Canceled(now, oid, remaining, "ioc"))
+                events.append(Canceled(now, oid, want, "ioc"))
             else:
                 self._rest(o)
         else:
