@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from leand.clock import datetime_to_ns, ns_to_datetime
 from leand.execution import ExecutionClient
 from leand.model import Order, OrderType, TimeInForce, UpdateRequest
-from leand.risk.gate import Approved, UnapprovedOrderError
+from leand.risk.gate import Approved, Rejection, UnapprovedOrderError
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -59,6 +59,21 @@ class BarBrokerage(ExecutionClient):
             raise UnapprovedOrderError(f"order {order.id}: submit needs the risk gate's approval, got "
                                        f"{type(approved).__name__}")
         approved.consume(order, "new")
+        return self._take_market(order, sec, now_ns)
+
+    def gated_fill_price(self, order: Order, sec: Security, now_ns: int) -> float | Rejection | None:
+        """:meth:`submit_fill_price` for a caller with no approval in hand (the order manager's quiet path, which
+        hands the order over the moment the gate would approve it): this brokerage asks the engine's risk gate
+        itself and takes the order only if it passes, so nothing reaches it unchecked, without an approval issued
+        to the caller only to be spent here at once. The gate's refusal is the answer when it refuses, and then
+        nothing else happens."""
+        refusal = self.engine.risk_gate.refusal_of_new(order)
+        if refusal is not None:
+            return refusal
+        return self._take_market(order, sec, now_ns)
+
+    def _take_market(self, order: Order, sec: Security, now_ns: int) -> float | None:
+        """An approved synchronous market order: its fill price now, or None, and it waits in ``pending``."""
         self._changed = True
         fill_model = sec.fill_model
         assert fill_model is not None

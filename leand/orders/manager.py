@@ -389,30 +389,35 @@ class OrderManager(LiveSubmit):
             self._refuse_buying_power(order, request, msg)
             return ticket
         gate = e.risk_gate
-        decision = gate.check_new(order)
-        if decision.__class__ is not Approved:
-            assert isinstance(decision, Rejection)
-            if quiet:
-                request = self._stored(order, ticket, symbol, quantity, tag, now)
-            order.transition(_REJECTED)
-            e.log("ERROR", f"order {oid} refused by the risk gate: {decision.code}: {decision.message}")
-            request.response = OrderResponse(oid, OrderResponseErrorCode.RISK_REFUSED, decision.message)
-            self.emit(order, _REJECTED, code=decision.code, message=decision.message)
-            return ticket
-        if not quiet:  # (a quiet order is made submitted where it is stored; as a row, it is filled)
+        fill_price: float | None
+        if quiet:
+            # nothing happens between the gate's approval and the brokerage taking the order (no handler, no open
+            # order): the brokerage asks the gate itself, and answers the refusal or its fill price (or keeps it
+            # pending, without one)
+            answer = brokerage.gated_fill_price(order, sec, now)
+            if isinstance(answer, Rejection):
+                self._refused_by_gate(order, self._stored(order, ticket, symbol, quantity, tag, now), answer)
+                return ticket
+            fill_price = answer
+        else:
+            decision = gate.check_new(order)
+            if decision.__class__ is not Approved:
+                assert isinstance(decision, Rejection)
+                self._refused_by_gate(order, request, decision)
+                return ticket
             order.transition(_SUBMITTED)
             self.open_orders[oid] = order
             gate.on_order_opened(order)
-        if handler is not None:
-            self.emit(order, _SUBMITTED)
-            # the handler may have done anything: the rest of the way is the general one unless nothing changed
-            if order.status is not _SUBMITTED or e.brokerage is not brokerage or sec.slippage_model is not None \
-                    or sec.fill_model.__class__ not in _STOCK_FILL_MODELS or sec.fee_model is not fee_model \
-                    or e.securities.get(sym) is not sec:
-                e.brokerage.submit(decision, order, now)  # (the brokerage submit would have used)
-                return ticket
-        # the brokerage takes it and answers its fill price (or keeps it pending, without one)
-        fill_price = brokerage.submit_fill_price(decision, order, sec, now)
+            if handler is not None:
+                self.emit(order, _SUBMITTED)
+                # the handler may have done anything: the rest of the way is the general one unless nothing changed
+                if order.status is not _SUBMITTED or e.brokerage is not brokerage or sec.slippage_model is not None \
+                        or sec.fill_model.__class__ not in _STOCK_FILL_MODELS or sec.fee_model is not fee_model \
+                        or e.securities.get(sym) is not sec:
+                    e.brokerage.submit(decision, order, now)  # (the brokerage submit would have used)
+                    return ticket
+            # the brokerage takes it and answers its fill price (or keeps it pending, without one)
+            fill_price = brokerage.submit_fill_price(decision, order, sec, now)
         if fill_price is None:
             if quiet:  # it waits for data: open after all
                 self._stored(order, ticket, symbol, quantity, tag, now)
@@ -458,6 +463,13 @@ class OrderManager(LiveSubmit):
         if c.oco or c.brackets:
             c.on_fill(order)
         return ticket
+
+    def _refused_by_gate(self, order: Order, request: SubmitRequest, refusal: Rejection) -> None:
+        """``submit_market``'s order refused by the risk gate: rejected, with the gate's code and message."""
+        order.transition(_REJECTED)
+        self.engine.log("ERROR", f"order {order.id} refused by the risk gate: {refusal.code}: {refusal.message}")
+        request.response = OrderResponse(order.id, OrderResponseErrorCode.RISK_REFUSED, refusal.message)
+        self.emit(order, _REJECTED, code=refusal.code, message=refusal.message)
 
     def _stored(self, order: Order, ticket: OrderTicket, symbol: Symbol | str, quantity: float, tag: str,
                 now: int) -> SubmitRequest:

@@ -2,7 +2,9 @@
 
 ``check_new`` / ``check_modify`` return an :class:`Approved` capability or a :class:`Rejection`. Execution
 clients (``leand.execution.ExecutionClient``) accept an order only together with an ``Approved`` the gate issued
-for exactly that order and those values, and only once — so no code path reaches a venue around the gate.
+for exactly that order and those values, and only once — so no code path reaches a venue around the gate. The one
+other way in is the in-process bar brokerage's ``gated_fill_price``, which asks the gate itself
+(``refusal_of_new``) before it takes the order.
 
 The approve path does not log and does not allocate beyond the capability; limits are resolved once per
 (strategy, instrument) and cached until the configuration changes.
@@ -289,6 +291,16 @@ class RiskGate:
         return b
 
     def check_new(self, order: Order) -> Approved | Rejection:
+        """The gate's decision on a new order: the capability its execution client spends, or the refusal."""
+        refusal = self.refusal_of_new(order)
+        if refusal is not None:
+            return refusal
+        return _issue(order.id, order.quantity, order.limit_price, order.stop_price, "new")
+
+    def refusal_of_new(self, order: Order) -> Rejection | None:
+        """``check_new``'s decision without a capability: None when the order passes. For an in-process execution
+        client that asks the gate itself just before it takes the order (the bar brokerage's
+        ``gated_fill_price``): nothing reaches it unchecked, and no approval is issued only to be spent at once."""
         plain = self._plain.get(order.strategy_id) if order.stop_price is None and self.state is _ACTIVE else None
         lim = plain.get(order.symbol) if plain else None
         if lim is not None:
@@ -319,11 +331,8 @@ class RiskGate:
                             limit is None or lim.check_tick_grid is False or inst.on_tick_grid(limit)) and (
                             lim.max_order_quantity is None or aq <= lim.max_order_quantity) and (
                             lim.max_order_notional is None or aq * px * inst.multiplier <= lim.max_order_notional):
-                        return _issue(order.id, qty, limit, None, "new")
-        r = self._check(order, order.quantity, order.limit_price, order.stop_price, None)
-        if r is not None:
-            return r
-        return _issue(order.id, order.quantity, order.limit_price, order.stop_price, "new")
+                        return None
+        return self._check(order, order.quantity, order.limit_price, order.stop_price, None)
 
     def check_modify(self, order: Order, update: UpdateRequest) -> Approved | Rejection:
         qty = update.quantity if update.quantity is not None else order.quantity

@@ -130,3 +130,14 @@ def test_fused_path_under_risk_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     general = _run("SPY", "plain", False, monkeypatch, risk)
     assert any(x[1] == "rejected" for x in fused[0] if isinstance(x[0], int))
     assert fused == general
+
+
+def test_quiet_path_under_risk_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a handler of order events the bar brokerage asks the gate itself (``gated_fill_price``): the
+    orders the limit refuses are refused, stored and counted as on the general path."""
+    risk = {"global": {"max_order_quantity": 100}}
+    fused = _run("SPY", "quiet", True, monkeypatch, risk)
+    general = _run("SPY", "quiet", False, monkeypatch, risk)
+    assert any(x[0] == "ticket" and x[2] == "rejected" for x in fused[0])
+    assert any(x[0] == "ticket" and x[2] == "filled" for x in fused[0])
+    assert fused == general

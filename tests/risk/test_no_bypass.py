@@ -8,7 +8,7 @@ from fakes import World
 
 from leand.execution import ExecutionClient
 from leand.model import UpdateRequest
-from leand.risk import Approved, RiskGate, UnapprovedOrderError
+from leand.risk import Approved, Rejection, RiskGate, UnapprovedOrderError
 from leand.risk.gate import _issue
 
 
@@ -137,3 +137,13 @@ def test_backtest_engine_routes_every_order_through_the_gate() -> None:
     rogue = e.orders[s.small.order_id]
     with pytest.raises(UnapprovedOrderError):
         e.brokerage.submit(None, rogue, e.clock.now_ns())
+    # its entry for an order handed over without an approval (the order manager's quiet path) asks the gate itself:
+    # what the gate refuses comes back refused and is not taken
+    sec, now = e.securities[s.spy], e.clock.now_ns()
+    too_big = msgspec.structs.replace(rogue, id=10_000, quantity=1000.0)
+    assert isinstance(e.brokerage.gated_fill_price(too_big, sec, now), Rejection)
+    e.risk_gate.halt("test")
+    small = msgspec.structs.replace(rogue, id=10_001, quantity=10.0)
+    refusal = e.brokerage.gated_fill_price(small, sec, now)
+    assert isinstance(refusal, Rejection) and refusal.code == "RISK_HALTED"
+    assert not {10_000, 10_001} & set(e.brokerage.pending)
