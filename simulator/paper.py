@@ -27,6 +27,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from leand.model import (
     CANCEL_REJECTED,
     ExecReport,
@@ -73,8 +75,8 @@ _FEW = 8
 
 
 class PaperVenue:
-    #: quotes nothing of the account's can trade with stay out of the book until they matter (False: every
-    #: quote goes in as it comes, the reference the tests compare with)
+    #: quotes nothing of the account's can trade with stay out of the book until they matter, the quote a resting
+    #: order joins too (``_defer``) (False: every quote goes in as it comes, the reference the tests compare with)
     lazy_quotes = True
     #: what the book matches natively (the order manager emulates the rest)
     order_types = frozenset({OrderType.MARKET, OrderType.LIMIT, OrderType.STOP_MARKET, OrderType.STOP_LIMIT,
@@ -112,6 +114,9 @@ class PaperVenue:
         self._last_sid = ""
         self._last_pend: dict[int, tuple[float, float]] = {}
         self._next_id = self.account.max_venue_order_id() + 1
+        #: per symbol, a resting limit order that went into the book before its own side's noted quote (see
+        #: ``_defer``): (side, that noted quote, the order, when it came)
+        self._deferred: dict[str, tuple[int, tuple[float, float], SimOrder, int]] = {}
         #: the account's open orders: book order id -> client order id, and the sign of each order's quantity
         self._cid: dict[int, str] = {}
         self._sign: dict[str, float] = {}
@@ -210,6 +215,13 @@ class PaperVenue:
         book = self.books.get(sid)
         if book is None:
             return []
+        if self._deferred:
+            d = self._deferred.get(sid)
+            if d is not None:
+                if pend.get(d[0]) is d[1]:  # the quote noted before the order is still the last: it goes in
+                    self._undefer(sid, d)
+                else:  # a newer quote on that side: it goes in behind the order, as it would have anyway
+                    del self._deferred[sid]
         if book.stops or not self.lazy_quotes:  # stops trail and trigger on every touch
             if not book.stops and not self._account_in(book, sid):
                 return []
@@ -338,6 +350,64 @@ class PaperVenue:
             self._quote(book, sid, -1, ask[0], ask[1], now)
         pend.clear()
 
+    def _defer(self, book: OrderBook, sid: str, o: SimOrder, now: int) -> bool:
+        """For a resting limit order that cannot trade (``_sides_for`` gave its own side): leave its side's
+        noted quote out of the book instead of putting it in ahead of the order, and remember that it belongs
+        ahead. Most often a newer quote on that side comes before anything could trade at the order's level,
+        and that one goes in behind the order in any case, so the market's order is never placed and taken out
+        for nothing (a replayed scalper's orders at the touch: one cancel and one submit of the market's order
+        each). Anything else that comes first puts it in where it belongs (``_undefer``). Only when it goes in
+        alone (the market's other order does not reach it) and trades with nothing (it does not reach the
+        other side of the book): then it is that one book operation, moved. False: not deferred."""
+        pend = self._pending.get(sid)
+        side = o.side
+        px_size = pend.get(side) if pend else None
+        if px_size is None:
+            return False  # nothing noted on that side: nothing goes in
+        p = px_size[0]
+        if p:
+            stale = self._quoted.get((sid, -side))
+            m = book.orders.get(stale) if stale is not None else None
+            if side > 0:
+                if m is not None and m.price <= p + _EPS:
+                    return False
+                best = book.best_ask
+                if best is not None and best <= p + _EPS:
+                    return False
+            else:
+                if m is not None and m.price >= p - _EPS:
+                    return False
+                best = book.best_bid
+                if best is not None and best >= p - _EPS:
+                    return False
+        self._deferred[sid] = (side, px_size, o, now)
+        return True
+
+    def _undefer(self, sid: str, d: tuple[int, tuple[float, float], SimOrder, int]) -> None:
+        """Put a deferred quote (``_defer``) in the book where it belongs: the order taken out, the quote put in
+        as it would have been before the order came, the order back behind it. Nothing else touched the book
+        since (every request and every quote that goes past noting comes here first), so that is the book the
+        order's submit would have left; none of it is news to the account (its order rests as it did)."""
+        del self._deferred[sid]
+        side, _, o, t = d
+        book = self.books[sid]
+        if o.id not in book.orders:
+            return
+        events = book.events
+        before = len(events)
+        book.cancel(o.id, t, "requeue")
+        self._apply_quotes(book, sid, t, side)
+        book.submit(msgspec.structs.replace(o, live=True), t)
+        del book.events[before:]
+
+    def _undefer_all(self) -> None:
+        for sid, d in list(self._deferred.items()):
+            pend = self._pending.get(sid)
+            if pend is not None and pend.get(d[0]) is d[1]:
+                self._undefer(sid, d)
+            else:
+                del self._deferred[sid]
+
     def _sides_for(self, book: OrderBook, sid: str, o: SimOrder) -> int:
         """Which noted quotes must be in the book before the account's order ``o`` comes: an order that never
         rests (market, IOC, FOK) trades only with the other side's; a resting limit order that cannot trade
@@ -416,7 +486,13 @@ class PaperVenue:
                              trailing_amount, trailing_as_percentage, o.time_in_force._value_)
         self._cid[vid] = client_order_id
         self._sign[client_order_id] = 1.0 if quantity > 0 else -1.0
-        self._apply_quotes(book, sid, now_ns, self._sides_for(book, sid, o))
+        if self._deferred:
+            self._undefer_all()
+        sides = self._sides_for(book, sid, o)
+        if sides == o.side and self._defer(book, sid, o, now_ns):  # a GTC limit that rests: its quote later
+            book.submit(o, now_ns)
+            return self._reports(book, now_ns)
+        self._apply_quotes(book, sid, now_ns, sides)
         book.submit(o, now_ns)
         if o.id in book.stops:  # a stop already through the touch triggers at once
             book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), now_ns)
@@ -432,6 +508,8 @@ class PaperVenue:
                                   "UNKNOWN_ORDER" if row is None else f"ORDER_{row[1].upper()}"))
         vid = row[6]
         book = self._book(row[0])
+        if self._deferred:
+            self._undefer_all()
         if vid in book.orders:
             book.cancel(vid, now_ns)
             book.drain()
@@ -464,6 +542,8 @@ class PaperVenue:
         if limit_price is not None and type_ not in ("limit", "stop_limit"):
             return refuse("LIMIT_PRICE_ON_MARKET_ORDER", OrderStatus(status))
         book = self._book(sid)
+        if self._deferred:
+            self._undefer_all()
         self._apply_quotes(book, sid, now_ns)
         o = book.orders.get(vid)
         if abs(new_qty - filled) < 1e-12:  # cut down to what has filled: the order is done

@@ -130,3 +130,26 @@ def test_reaching_read_from_a_few_orders_is_the_level_walk(steps: list) -> None:
     v = CheckedReaching(None, INST, starting_balances={"USD": 1e9, "BTC": 1e6}, taker_fee=0.001, maker_fee=0.0002)
     plain = PaperVenue(None, INST, starting_balances={"USD": 1e9, "BTC": 1e6}, taker_fee=0.001, maker_fee=0.0002)
     assert run(v, steps) == run(plain, steps)
+
+
+def test_a_quote_left_out_for_an_order_behind_it_still_trades_first() -> None:
+    """A limit order joining the quote's own level rests behind the market's order there. The venue may put
+    that quote in the book after the order (a newer quote on that side would go in behind it anyway), but
+    whatever comes first still meets the market's order first: the account's market sell right after it
+    (with or without a one-sided quote in between) trades with the quoted bid, not with its own bid (which
+    self-trade prevention would cancel), as in the venue that puts every quote in at once."""
+    for one_sided in (False, True):
+        out = []
+        for cls in (PaperVenue, EveryQuoteInTheBook):
+            v = cls(None, INST, starting_balances={"USD": 1e6, "BTC": 10.0})
+            v.on_quote(QuoteTick(BTC, 1, 99.0, 1.0, 101.0, 1.0))
+            v.on_quote(QuoteTick(BTC, 2, 99.5, 1.0, 101.0, 1.0))  # the bid noted, not yet in the book
+            assert v.submit("bid", BTC, 0.001, "limit", 99.5, 3)[0].status.value == "accepted"
+            if one_sided:
+                assert v.on_quote(QuoteTick(BTC, 4, 0.0, 0.0, 100.5, 1.0)) == []
+            sell = v.submit("sell", BTC, -0.002, "market", None, 5)
+            out.append(sell)
+            assert [(r.fill_quantity, r.fill_price, r.liquidity) for r in sell if r.fill_quantity] == \
+                [(-0.002, 99.5, "taker")]
+            assert [o.client_order_id for o in v.open_orders()] == ["bid"]
+        assert out[0] == out[1]
