@@ -143,7 +143,7 @@ class ReplayVenue(AcceptanceRules):
                 if ba and ba <= p + _EPS:
                     self._fill(o, o.quantity - o.filled, p, t, maker=True)
                     continue
-                shown = book.bids.get(-p, 0.0)
+                shown = book.bids.get(p, 0.0)
                 if shown == 0.0 and (not bb or bb < p - _EPS):
                     o.ahead = 0.0  # the level emptied and nobody better is shown: we are the best bid
             else:
@@ -250,15 +250,15 @@ class ReplayVenue(AcceptanceRules):
         """Opposite levels ``o`` may take, best first, as (price, size)."""
         limit = None if o.type in _MARKETS else o.price
         if o.side > 0:
-            for p, s in self.book.asks.items():
+            for p, s in self.book.levels(-1):
                 if limit is not None and p > limit + _EPS:
                     return
                 yield p, s
         else:
-            for k, s in self.book.bids.items():
-                if limit is not None and -k < limit - _EPS:
+            for p, s in self.book.levels(1):
+                if limit is not None and p < limit - _EPS:
                     return
-                yield -k, s
+                yield p, s
 
     def _available(self, o: SimOrder) -> float:
         total = 0.0
