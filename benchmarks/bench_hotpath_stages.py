@@ -108,27 +108,29 @@ def run(n: int, every: int, cpu: bool, fused: bool = True) -> None:
         om = e.order_manager
         d.hot.handle = stamp("feed: venue's book, recording, fan-out, hot path", d.hot.handle, clock)
         e.strategy.on_data = stamp("engine: slice to the strategy's on_data", e.strategy.on_data, clock)
-        if om.fused_live:  # the fused path (leand.orders.live_submit): the same hooks, fewer calls between them
+        if om.fused_live:  # the fused path (leand.orders.live_submit): the same hooks, fewer calls between them;
+            # a strategy without an order-event handler (the taker) records its decision and the gate's verdict after
+            # the request left, so no stamp is put on the recording hooks
             om.submit_live = stamp("strategy: on_data to market_order", om.submit_live, clock)
-            e.decision_hook = stamp("order manager (fused): checks, Order, ticket", e.decision_hook, clock)
+            om._standard_buying_power_ok = stamp("order manager (fused): checks, Order, ticket",
+                                                 om._standard_buying_power_ok, clock)
+            e.risk_gate.check_new = stamp("buying power", e.risk_gate.check_new, clock)
+            e.gate_hook = stamp("risk gate", e.gate_hook, clock)
+            e.brokerage.send_plain = stamp("gate hook (metrics), order opened", e.brokerage.send_plain, clock)
+            d.journal.intent = stamp("execution client (send_plain): approval, route", d.journal.intent, clock)
         else:
             om.submit = stamp("strategy: on_data to market_order", om.submit, clock)
             e.decision_hook = stamp("order manager: checks, Order, ticket", e.decision_hook, clock)
-        e.risk_gate.check_new = stamp("recording the decision, buying power", e.risk_gate.check_new, clock)
-        e.risk_hook = stamp("risk gate", e.risk_hook, clock)
-        if om.fused_live:
-            e.brokerage.send_plain = stamp("risk hooks (metrics, recording), order opened, order event",
-                                           e.brokerage.send_plain, clock)
-            d.journal.intent = stamp("execution client (send_plain): approval, route", d.journal.intent, clock)
-        else:
-            e.brokerage.submit = stamp("risk hooks (metrics, recording), order opened, order event",
+            e.risk_gate.check_new = stamp("recording the decision, buying power", e.risk_gate.check_new, clock)
+            e.risk_hook = stamp("risk gate", e.risk_hook, clock)
+            e.brokerage.submit = stamp("hooks (recording, metrics), order opened, order event",
                                        e.brokerage.submit, clock)
             d.journal.intent = stamp("execution client: approval, emulation, route", d.journal.intent, clock)
         d.journal.log.append = stamp("journal: id check, intent record", d.journal.log.append, clock)
         submit = ex.submit
 
         def timed(order: Any, now_ns: int) -> None:
-            rows.append([*marks, ("intent log write, recording, kill point -> venue", clock())])
+            rows.append([*marks, ("intent log write, kill point -> venue", clock())])
             submit(order, now_ns)
 
         ex.submit = timed

@@ -170,9 +170,13 @@ class Engine:
         #: client order ids are ``prefix + order id``; the daemon makes the prefix unique per strategy and boot
         self.client_id_prefix = "L"
         #: called with (kind, order) for every strategy decision (submit, cancel, modify) and with the gate's
-        #: verdict; the daemon records them, a replay compares them
+        #: verdict; the daemon records them, a replay compares them. The live fused path may call them once the
+        #: order's request has left, when nothing else can record meanwhile (``OrderManager.submit_live``)
         self.decision_hook: Callable[[str, Order], None] | None = None
         self.risk_hook: Callable[[Order, Any], None] | None = None
+        #: called with the gate's verdict right after ``risk_hook``, always before the order is sent (the daemon's
+        #: counters and tick-to-order metric: the venue round trip starts there)
+        self.gate_hook: Callable[[Order, Any], None] | None = None
         self.strategy_id = type(strategy).__name__
         self._live_start = self._live_end = 0
         #: consume one symbol's real trade bars from the day's columns (``EventLoop.bars_in_place``); off: build every

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
+from leand.live.faults import ARMED as _FAULTS
 from leand.live.faults import kill_point
 from leand.model import Order, OrderType, TimeInForce, UpdateRequest
 from leand.orders.emulation import EmulatingClient
@@ -85,10 +86,14 @@ class JournaledExecutionClient(EmulatingClient):
         self._effect = post
         self.venue = _PostedVenue(self.venue, post)
 
-    def send_plain(self, approved: Approved, order: Order, now_ns: int) -> bool:
+    def send_plain(self, approved: Approved, order: Order, now_ns: int,
+                   record: Callable[[Order, Approved], None] | None = None) -> bool:
         """``submit`` in one straight call for an order the venue takes as it is (its type native, GTC, no order
-        list being collected) on the loop's thread: the approval spent, the route, the intent journaled (one write)
-        and recorded, the crash tests' kill point, the venue's request, the kill point, as ``submit`` does them.
+        list being collected) on the loop's thread: the approval spent, the route, the intent journaled (one write),
+        the crash tests' kill point, the venue's request, the recording of it, the kill point, as ``submit`` does
+        them (it records the request before sending it: the same frames in the same order).
+        ``record(order, approved)``, when given, is the order manager's recording of the decision and the gate's
+        verdict, made after the request left and before the request's own (see ``LiveSubmit.submit_live``).
         False, with nothing done, for any other order: the order manager then calls ``submit``."""
         venue = self.venue
         if self._effect is not _call or self._collecting is not None or order.time_in_force is not _GTC or \
@@ -103,11 +108,20 @@ class JournaledExecutionClient(EmulatingClient):
         s.routes[cid] = (self.strategy_id, order)
         s.journal.intent(cid, self.strategy_id, order.symbol, order.quantity, order.type, order.limit_price,
                          order.stop_price, _GTC, order.tag, now_ns, s.boot)
-        if s.recorder is not None:
-            s.recorder.write(Outbound(recv_ns=now_ns, client_order_id=cid, kind="submit"))
-        kill_point("intent_journaled")
-        venue.submit(order, now_ns)
-        kill_point("sent_unacked")
+        if _FAULTS:
+            kill_point("intent_journaled")
+        try:
+            venue.submit(order, now_ns)
+        finally:
+            # recorded after the request left (``submit`` records it before): nothing records a frame in between
+            # (a venue's synchronous report is handled after the strategy's handler returns), so the recording is
+            # the same, and a frame's making is no longer between the journal and the socket
+            if record is not None:
+                record(order, approved)
+            if s.recorder is not None:
+                s.recorder.write(Outbound(recv_ns=now_ns, client_order_id=cid, kind="submit"))
+        if _FAULTS:
+            kill_point("sent_unacked")
         return True
 
     # The crash tests' kill points go the way the journal write and the venue request went: on a worker thread

@@ -34,6 +34,8 @@ def _parse(spec: str | None) -> tuple[str, int] | None:
 
 _ARMED = _parse(os.environ.get("LEAND_FAULT_KILL_AT"))
 _hits = 0
+#: whether any point is armed in this process (fixed at import): the hot path tests it instead of calling
+ARMED = _ARMED is not None
 
 
 def kill_point(point: str) -> None:

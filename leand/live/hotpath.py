@@ -275,7 +275,7 @@ class HotPath:
         off_loop = getattr(e.brokerage, "post_effects", None)
         if off_loop is not None:
             off_loop(post)
-        for name in ("risk_hook", "decision_hook"):
+        for name in ("risk_hook", "decision_hook", "gate_hook"):
             hook = getattr(e, name)
             if hook is not None:
                 setattr(e, name, _posted(post, hook))

@@ -54,10 +54,10 @@ class Observer:
 
     # -- wiring --------------------------------------------------------------------------------------
     def attach(self, r: StrategyRunner) -> None:
-        """Chain onto the engine's risk hook and the gate's state callback (whatever is there stays called)."""
+        """Chain onto the engine's gate hook and the gate's state callback (whatever is there stays called)."""
         e, sid, stats, hooks = r.engine, r.id, self.stats, self.webhooks
         later = _later()
-        prev_risk = e.risk_hook
+        prev_risk = e.gate_hook
         # an approval's counters, bumped in place (the tables and keys are the daemon's for its whole life)
         risk_counts, order_counts, approved = stats.risk, stats.orders, stats.approved
         risk_ok, submitted = (sid, "APPROVED"), (sid, "submitted")
@@ -86,7 +86,7 @@ class Observer:
                            f"{order.symbol.value} refused by the risk gate: {code}: {decision.message}",
                            strategy=sid, client_order_id=cid, code=code, by="risk_gate")
 
-        e.risk_hook = on_risk
+        e.gate_hook = on_risk
         gate = e.risk_gate
         prev_state = gate.on_state_change
 

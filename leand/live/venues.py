@@ -182,10 +182,10 @@ class RoutingClient:
     def submit(self, approved: Any, order: Order, now_ns: int) -> None:
         self.client_for(order.symbol).submit(approved, order, now_ns)
 
-    def send_plain(self, approved: Any, order: Order, now_ns: int) -> bool:
+    def send_plain(self, approved: Any, order: Order, now_ns: int, record: Any = None) -> bool:
         """The fused path's submit (:meth:`JournaledExecutionClient.send_plain`) at the order's venue (not the
         catch-all below: its first argument is the approval, which only one venue may spend)."""
-        return self.client_for(order.symbol).send_plain(approved, order, now_ns)
+        return self.client_for(order.symbol).send_plain(approved, order, now_ns, record)
 
     def modify(self, approved: Any, order: Order, update: UpdateRequest, now_ns: int) -> None:
         self.client_for(order.symbol).modify(approved, order, update, now_ns)

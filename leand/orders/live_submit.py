@@ -60,6 +60,8 @@ class LiveSubmit:
     tickets: dict[int, OrderTicket]
     submit: Callable[..., OrderTicket]
     emit: Callable[..., None]
+    _handler: Callable[..., None] | None
+    _late_decision: Order | None
     _new_order_id: Callable[[], int]
     _open_at: Callable[[Security, int], bool]
     _standard_buying_power_ok: Callable[[Order, Security, float, float], tuple[bool, str]]
@@ -106,34 +108,79 @@ class LiveSubmit:
             order.limit_price = limit_price
         request.response = OrderResponse(oid)
         self.tickets[oid] = ticket = OrderTicket(e, oid, request)
-        if e.decision_hook is not None:
+        # the recording of the decision and of the gate's verdict waits until the request has left when nothing
+        # can record a frame meanwhile: no order-event handler (the only strategy code between here and the
+        # send), and any other decision of this order manager records this one first (a cancel the gate's halt
+        # makes, say). The frames, their order and their times are the general path's; the metrics' gate hook
+        # still runs before the send
+        late = self._handler is None
+        if self._late_decision is not None:
+            self.record_late_decision()
+        if late:
+            self._late_decision = order
+        elif e.decision_hook is not None:
             e.decision_hook("submit", order)
-        # buying power at the price the general path checks (order_price): the limit, or the side's quote
-        price = limit_price if order_type is _LIMIT and limit_price is not None else sub_px
-        ok, msg = self._standard_buying_power_ok(order, sec, qty, price)
-        if not ok:
-            self._refuse_buying_power(order, request, msg)
+        try:
+            # buying power at the price the general path checks (order_price): the limit, or the side's quote
+            price = limit_price if order_type is _LIMIT and limit_price is not None else sub_px
+            ok, msg = self._standard_buying_power_ok(order, sec, qty, price)
+            if not ok:
+                if late:
+                    self.record_late_decision()
+                self._refuse_buying_power(order, request, msg)
+                return ticket
+            gate = e.risk_gate
+            decision = gate.check_new(order)
+            if decision.__class__ is not Approved:
+                assert isinstance(decision, Rejection)
+                if late:
+                    self.record_late_decision()
+                if e.risk_hook is not None:
+                    e.risk_hook(order, decision)
+                if e.gate_hook is not None:
+                    e.gate_hook(order, decision)
+                order.transition(_REJECTED)
+                code, message = decision.code, decision.message
+                e.log("ERROR", f"order {oid} refused by the risk gate: {code}: {message}")
+                request.response = OrderResponse(oid, OrderResponseErrorCode.RISK_REFUSED, message)
+                self.emit(order, _REJECTED, code=code, message=message)
+                return ticket
+            if not late and e.risk_hook is not None:
+                e.risk_hook(order, decision)
+            if e.gate_hook is not None:
+                e.gate_hook(order, decision)
+            order.transition(_SUBMITTED)
+            self.open_orders[oid] = order
+            gate.on_order_opened(order)
+            if not late:  # (without a handler emit builds no event)
+                self.emit(order, _SUBMITTED)
+            # the approval spent, the intent journaled and the request sent, in one call, then the late recording;
+            # a brokerage that cannot (its strategy on a worker thread, a type the venue lacks) says so and it
+            # goes the general way (unless a handler of the event replaced the brokerage)
+            if e.brokerage is brokerage and send(decision, order, now, self._record_sent if late else None):
+                return ticket
+            if late:
+                self._record_sent(order, decision)
+            e.brokerage.submit(decision, order, now)
             return ticket
-        gate = e.risk_gate
-        decision = gate.check_new(order)
-        if e.risk_hook is not None:
-            e.risk_hook(order, decision)
-        if decision.__class__ is not Approved:
-            assert isinstance(decision, Rejection)
-            order.transition(_REJECTED)
-            code, message = decision.code, decision.message
-            e.log("ERROR", f"order {oid} refused by the risk gate: {code}: {message}")
-            request.response = OrderResponse(oid, OrderResponseErrorCode.RISK_REFUSED, message)
-            self.emit(order, _REJECTED, code=code, message=message)
-            return ticket
-        order.transition(_SUBMITTED)
-        self.open_orders[oid] = order
-        gate.on_order_opened(order)
-        self.emit(order, _SUBMITTED)
-        # the approval spent, the intent journaled and the request sent, in one call; a brokerage that cannot
-        # (its strategy on a worker thread, a type the venue lacks) says so and it goes the general way
-        if e.brokerage is brokerage and send(decision, order, now):  # (unless a handler of the event replaced it)
-            return ticket
-        e.brokerage.submit(decision, order, now)
-        return ticket
+        except BaseException:
+            if self._late_decision is order:
+                self.record_late_decision()
+            raise
 
+    def record_late_decision(self) -> None:
+        """Record the decision of the order whose recording waits (see :meth:`submit_live`), now."""
+        order = self._late_decision
+        self._late_decision = None
+        hook = self.engine.decision_hook
+        if order is not None and hook is not None:
+            hook("submit", order)
+
+    def _record_sent(self, order: Order, decision: Approved) -> None:
+        """The recording an approved fused order waited with (its decision, the gate's verdict): called by the
+        brokerage's ``send_plain`` once the request has left, before it records the request."""
+        if self._late_decision is order:
+            self.record_late_decision()
+        hook = self.engine.risk_hook
+        if hook is not None:
+            hook(order, decision)

@@ -106,6 +106,9 @@ class OrderManager(LiveSubmit):
         self._event_ids: dict[int, int] = {}
         #: the strategy's on_order_event; None when it does not override it (events are then not built)
         self._handler: Callable[[OrderEvent], None] | None = engine.strategy.on_order_event
+        #: an order of the fused live path whose ``decision_hook`` call waits for its request to leave (see
+        #: ``LiveSubmit.submit_live``): any other decision records it first, so the recorded order is unchanged
+        self._late_decision: Order | None = None
         self._next_id = 1
         self._next_trade_id = 1
         #: venue fill ids already counted (a duplicated or replayed fill report is dropped); the archive keeps it to
@@ -254,6 +257,8 @@ class OrderManager(LiveSubmit):
         request.response = OrderResponse(oid)
         self.tickets[oid] = ticket = OrderTicket(e, oid, request)
         if e.decision_hook is not None:
+            if self._late_decision is not None:
+                self.record_late_decision()
             e.decision_hook("submit", order)
         if e.brokerage_model is not None:  # a strategy's brokerage model may refuse it (LEAN: order invalid)
             from leand.brokerage_models import check_submit
@@ -284,6 +289,8 @@ class OrderManager(LiveSubmit):
         decision = gate.check_new(order)
         if e.risk_hook is not None:
             e.risk_hook(order, decision)
+        if e.gate_hook is not None:
+            e.gate_hook(order, decision)
         if not isinstance(decision, Approved):
             order.transition(S.REJECTED)
             e.log("ERROR", f"order {oid} refused by the risk gate: {decision.code}: {decision.message}")
@@ -331,7 +338,7 @@ class OrderManager(LiveSubmit):
                 return self.submit(symbol, quantity, _MARKET, tag=tag)
         sec = e.securities.get(sym)
         if sec is None or e.warming_up or e.live_mode or e.decision_hook is not None or e.brokerage_model is not None \
-                or e.risk_hook is not None or sec.is_delisted or sec.price == 0 or sec.buying_power_model is not None \
+                or e.risk_hook is not None or e.gate_hook is not None or sec.is_delisted or sec.price == 0 or sec.buying_power_model is not None \
                 or sec.slippage_model is not None or sec.fill_model.__class__ not in _STOCK_FILL_MODELS \
                 or e.account_type is _CASH:
             return self.submit(symbol, quantity, _MARKET, tag=tag)
@@ -558,6 +565,8 @@ class OrderManager(LiveSubmit):
             e.log("ERROR", f"cancel of order {order_id} ignored: already being canceled")
             return False
         if e.decision_hook is not None:
+            if self._late_decision is not None:
+                self.record_late_decision()
             e.decision_hook("cancel", order)
         throttled = e.risk_gate.on_cancel_request(order)
         if throttled is not None:
@@ -612,6 +621,8 @@ class OrderManager(LiveSubmit):
         update = UpdateRequest(order_id=order_id, quantity=quantity, limit_price=limit_price, stop_price=stop_price,
                                trailing_amount=trailing_amount, trigger_price=trigger_price, tag=tag)
         if e.decision_hook is not None:
+            if self._late_decision is not None:
+                self.record_late_decision()
             e.decision_hook("modify", msgspec.structs.replace(
                 order, quantity=quantity if quantity is not None else order.quantity,
                 limit_price=limit_price if limit_price is not None else order.limit_price,

@@ -16,7 +16,7 @@ import importlib.util
 import statistics
 import sys
 from collections import defaultdict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import compress, repeat
@@ -169,10 +169,12 @@ class _ReplayClient:
         self.known = recorded_cids
 
         class ReplayBrokerage(EmulatingClient):
-            def send_plain(self, approved: Approved, order: Order, now_ns: int) -> bool:
+            def send_plain(self, approved: Approved, order: Order, now_ns: int,
+                           record: Callable[[Order, Approved], None] | None = None) -> bool:
                 """The fused path's submit (the daemon's ``JournaledExecutionClient.send_plain``, with nothing to
                 journal): an order the venue takes as it is, the approval spent and the request sent in one
-                call; False, with nothing done, for any other (the order manager then calls ``submit``)."""
+                call, then ``record`` (the order manager's recording that waited for the send); False, with
+                nothing done, for any other (the order manager then calls ``submit``)."""
                 if self._collecting is not None or order.time_in_force is not _GTC or \
                         order.type not in self.venue.capabilities.order_types:
                     return False
@@ -180,7 +182,11 @@ class _ReplayClient:
                     raise UnapprovedOrderError(f"order {order.id}: submit needs the risk gate's approval, got "
                                                f"{type(approved).__name__}")
                 approved.consume(order, "new")
-                self.venue.submit(order, now_ns)
+                try:
+                    self.venue.submit(order, now_ns)
+                finally:
+                    if record is not None:
+                        record(order, approved)
                 return True
 
         def make(engine: Engine):

@@ -2,7 +2,8 @@
 one: the same scripted scenario (fills, a resting order updated and canceled, refusals by the order manager and
 the risk gate, orders only the general path takes) run in a real daemon with the paper venue once fused and once
 not gives the same journal (intents, status events, fills), the same orders and tickets, the same order events and
-the same recording (decisions, risk decisions, requests sent, reports)."""
+the same recording (decisions, risk decisions, requests sent, reports). A strategy without an order-event handler,
+whose fused orders record their decision and verdict after the request left, records the same too."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import pytest
 
 from leand.live.config import load_config
 from leand.live.daemon import Daemon
@@ -21,7 +23,7 @@ from leand.replay.records import Decision, Outbound, Report, RiskDecision
 HERE = Path(__file__).parent
 
 
-def _config(tmp: Path, fused: bool) -> Path:
+def _config(tmp: Path, fused: bool, cls: str) -> Path:
     cfg = tmp / "leand.toml"
     cfg.write_text(f"""
 state_dir = "{tmp / 'state'}"
@@ -38,6 +40,7 @@ conflate_after_ms = 1000000
 [[strategies]]
 id = "s"
 file = "{HERE / 'strategies' / 'fused_scenario.py'}"
+class = "{cls}"
 isolation = "inline"
 [risk.global]
 max_order_quantity = 1.0
@@ -45,9 +48,9 @@ max_order_quantity = 1.0
     return cfg
 
 
-def _run(tmp: Path, fused: bool) -> dict[str, Any]:
+def _run(tmp: Path, fused: bool, cls: str = "FusedScenario") -> dict[str, Any]:
     tmp.mkdir()
-    d = Daemon(load_config(_config(tmp, fused)))
+    d = Daemon(load_config(_config(tmp, fused, cls)))
     plain: list[str] = []
 
     async def main() -> None:
@@ -57,8 +60,8 @@ def _run(tmp: Path, fused: bool) -> dict[str, Any]:
         e = d.runners["s"].engine
         send = e.brokerage.send_plain
 
-        def counted(approved, order, now_ns):  # type: ignore[no-untyped-def]
-            done = send(approved, order, now_ns)
+        def counted(approved, order, now_ns, record=None):  # type: ignore[no-untyped-def]
+            done = send(approved, order, now_ns, record)
             if done:
                 plain.append(order.client_order_id)
             return done
@@ -106,14 +109,16 @@ def _run(tmp: Path, fused: bool) -> dict[str, Any]:
     return out
 
 
-def test_fused_and_general_paths_give_the_same_results(tmp_path: Path) -> None:
-    fused = _run(tmp_path / "fused", True)
-    general = _run(tmp_path / "general", False)
+@pytest.mark.parametrize("cls", ["FusedScenario", "QuietScenario"])
+def test_fused_and_general_paths_give_the_same_results(tmp_path: Path, cls: str) -> None:
+    fused = _run(tmp_path / "fused", True, cls)
+    general = _run(tmp_path / "general", False, cls)
     assert general["plain"] == []
     # every market or limit order of the scenario the fused path can take went its way: the two market orders, the
     # resting and crossing limits, the rounded limit, the 40 small market orders, set_holdings' and liquidate's
     assert len(fused["plain"]) == 48, fused["plain"]
     assert len(fused["orders"]) == len(general["orders"]) == 52  # (the quantity that rounds to zero: no order)
     assert len(fused["fills"]) > 40 and len(fused["recorded"]) > 150
+    assert bool(fused["order_events"]) == (cls == "FusedScenario")
     for key in ("orders", "tickets", "order_events", "intents", "events", "fills", "recorded", "cash", "gate_open"):
         assert fused[key] == general[key], key

@@ -1,7 +1,8 @@
 """A scripted live scenario for the fused order path's test: market and limit orders that fill, rest, are
 canceled and updated, and orders refused by the order manager (quantity rounding to zero, buying power) and by the
 risk gate, plus orders only the general path takes (a ticker, IOC), then set_holdings and liquidate, each at a
-fixed quote number."""
+fixed quote number. ``QuietScenario`` is the same without an order-event handler (the fused path then records the
+decision and the gate's verdict after the request left)."""
 
 from leand import Resolution, Strategy
 from leand.model import TimeInForce
@@ -61,3 +62,7 @@ class FusedScenario(Strategy):
     def on_order_event(self, event) -> None:
         self.events.append((event.order_id, event.status.value, event.code, event.message, event.quantity,
                             event.limit_price, event.fill_quantity, event.fill_price, event.fee))
+
+
+class QuietScenario(FusedScenario):
+    on_order_event = Strategy.on_order_event  # not overridden: the engine builds no events
