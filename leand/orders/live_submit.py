@@ -64,7 +64,7 @@ class LiveSubmit:
     _late_decision: Order | None
     _new_order_id: Callable[[], int]
     _open_at: Callable[[Security, int], bool]
-    _standard_buying_power_ok: Callable[[Order, Security, float, float], tuple[bool, str]]
+    _standard_buying_power_ok: Callable[..., tuple[bool, str]]
     _refuse_buying_power: Callable[[Order, SubmitRequest, str], None]
 
     def submit_live(self, symbol: Symbol | str, quantity: float, order_type: OrderType,
@@ -123,7 +123,7 @@ class LiveSubmit:
         try:
             # buying power at the price the general path checks (order_price): the limit, or the side's quote
             price = limit_price if order_type is _LIMIT and limit_price is not None else sub_px
-            ok, msg = self._standard_buying_power_ok(order, sec, qty, price)
+            ok, msg = self._standard_buying_power_ok(order, sec, qty, price, now)
             if not ok:
                 if late:
                     self.record_late_decision()

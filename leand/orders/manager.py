@@ -751,13 +751,15 @@ class OrderManager(LiveSubmit):
         self.emit(order, S.REJECTED, code="INSUFFICIENT_BUYING_POWER", message=msg)
         self.engine.log("ERROR", f"order {order.id} invalid: {msg}")
 
-    def _standard_buying_power_ok(self, order: Order, sec: Security, qty: float, price: float
-                                  ) -> tuple[bool, str]:
+    def _standard_buying_power_ok(self, order: Order, sec: Security, qty: float, price: float,
+                                  now_ns: int | None = None) -> tuple[bool, str]:
+        """``now_ns``: the engine clock's time, when the caller has it (the fee model is asked at it)."""
         e = self.engine
         e.rates.refresh()
         pf = e.portfolio
-        fee, cur = sec.fee_model.fee(sec, order, qty, price, e.clock.now_ns())
-        fee_acc = pf.cash_book.convert(fee, cur)
+        fee, cur = sec.fee_model.fee(sec, order, qty, price, e.clock.now_ns() if now_ns is None else now_ns)
+        cb = pf.cash_book
+        fee_acc = fee if cur == cb.account_currency else cb.convert(fee, cur)  # (convert's own first case)
         rq = rb = 0.0
         if e.account_type is AccountType.CASH:
             rq, rb = self._reserved(sec, order.id)

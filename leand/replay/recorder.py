@@ -179,7 +179,13 @@ class Recorder:
 
     def market(self, frame) -> int:
         """Write a MarketData frame; returns its sequence number (what Slice frames point at)."""
-        self.write(frame)
+        q = self._deferred
+        if q is None:
+            self._write(frame)
+        else:  # (``write`` inline: once per market-data event, before the strategy's handler)
+            q.append(frame)
+            if len(q) >= DEFER_MAX:
+                self.drain()
         self.md_seq += 1
         return self.md_seq
 
