@@ -396,10 +396,15 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     engine.order_manager.continue_ids_from(src.restored.get("next_order_id", 1))
 
     def on_decision(kind: str, o: Order) -> None:
+        nonlocal seen
         replayed.append(Decision(recv_ns=engine.clock.now_ns(), strategy=sid, kind=kind,
                                  client_order_id=o.client_order_id, symbol=o.symbol.id, quantity=o.quantity,
                                  order_type=o.type._value_, limit_price=o.limit_price, stop_price=o.stop_price,
                                  time_in_force=o.time_in_force._value_, tag=o.tag))
+        if kind == "submit":  # a new order is routed for its reports here, where it is made (``after`` routes
+            routes[o.client_order_id] = o  # any the hook did not see): no look-up by id after each input
+            if o.id == seen:
+                seen += 1
 
     engine.decision_hook = on_decision
     recorded = [] if what_if else rec.decisions.get(sid, [])
