@@ -395,6 +395,9 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     engine.start_live(restore=restore)
     engine.order_manager.continue_ids_from(src.restored.get("next_order_id", 1))
 
+    routes: dict[str, Order] = {}
+    seen = 1  # the next order id to route
+
     def on_decision(kind: str, o: Order) -> None:
         nonlocal seen
         replayed.append(Decision(recv_ns=engine.clock.now_ns(), strategy=sid, kind=kind,
@@ -412,8 +415,6 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
     context: list[str] = []
     first: int | None = None
     cursor = 0  # decisions compared and equal so far
-    routes: dict[str, Order] = {}
-    seen = 1  # the next order id to route
     clock = engine.clock
     error = ""
     #: the index of the input being run (or run last): a divergence's context is the five inputs up to it
