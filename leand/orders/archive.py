@@ -44,14 +44,11 @@ if TYPE_CHECKING:
     from leand.engine import Engine
 
 #: the order manager asks ``maybe_compact`` every this many orders (a power of two: one ``&`` per order)
-COMPACT_EVERY = 1024
+COMPACT_EVERY = 4096
 #: ... which packs when this many closed orders are live objects (so a short run never pays for packing) ...
-#: Small batches: a batch's objects are packed while still in the CPU's caches, and the live closed orders plus a
-#: batch's temporaries stay well under the young-generation threshold the engine sets for its loop (50,000), so
-#: no collection walks a batch of rows about to be packed (one took 14 ms of a 1M-bar SMA backtest at 8192)
-PACK_AT = 2048
+PACK_AT = 8192
 #: ... all of them but those of the most recent this many orders, which stay live objects
-KEEP_RECENT = 512
+KEEP_RECENT = 1024
 _TICKET_BIT = 62
 _ROW = 0xFFFFFFFF
 _BATCH = (1 << 30) - 1
