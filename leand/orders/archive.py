@@ -25,6 +25,7 @@ it a live ``Order`` like any other, so nothing a strategy reads is lost, only ma
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -350,7 +351,21 @@ class OrderArchive:
 
     def compact(self, below: int | None = None, limit: int | None = None) -> int:
         """Pack the closed orders (with ids below ``below``, all if None; at most ``limit``, the oldest first)
-        nobody else holds, with their tickets, and every fill so far; returns how many orders were packed."""
+        nobody else holds, with their tickets, and every fill so far; returns how many orders were packed.
+
+        No garbage collection starts while it packs: packing makes no reference cycles, and one set off by its
+        temporaries (a batch's columns) would walk the thousands of rows, tickets and fills about to be freed,
+        to find nothing (one took 14 ms of a 1M-bar SMA backtest). Freeing them brings the young generation's
+        count back down, so usually none is due afterwards either."""
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._compact(below, limit)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _compact(self, below: int | None, limit: int | None) -> int:
         orders, tickets, eids = self.orders, self.tickets, self.event_ids
         getrc = sys.getrefcount
         terminal = _TERMINAL

@@ -4,6 +4,7 @@ orders are packed every 8 orders or never."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +205,33 @@ def test_archived_orders_leave_memory_and_come_back_on_request() -> None:
     assert m.archive.has(oid)
     assert e.strategy.transactions.get_order_by_id(oid).tag == "changed"
     assert [u.fields.tag for u in e.strategy.transactions.get_order_ticket(oid).update_requests][-1] == "changed"
+
+
+def test_no_collection_runs_while_packing() -> None:
+    """A garbage collection set off by packing's own allocations would walk the batch about to be freed: none
+    starts inside ``compact`` however low the threshold, and the collector is left as it was found."""
+    e = _engine((1 << 62) - 1, QuietOrders)  # nothing packed during the run: every closed order is packed below
+    m = e.order_manager
+    started: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    thresholds = gc.get_threshold()
+    gc.callbacks.append(seen)
+    try:
+        gc.set_threshold(1, 1, 1)  # a collection on every new container, unless the collector is off
+        packed = m.archive.compact(m.next_order_id - 4)
+        assert gc.isenabled()
+        gc.disable()
+        m.archive.compact()
+        assert not gc.isenabled()  # off before, off after
+        gc.enable()
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.callbacks.remove(seen)
+    assert packed > 100 and not started
 
 
 def test_pnl_log_packs_exactly() -> None:
