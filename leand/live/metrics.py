@@ -34,23 +34,40 @@ LATENCY_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0
 
 
 class Histogram:
-    """Fixed buckets in plain lists: one bisect and three additions per observation."""
+    """Fixed buckets in plain lists: one bisect and three additions per observation.
 
-    __slots__ = ("bounds", "count", "counts", "sum")
+    ``later`` takes observations to make when the histogram is next read (``settle``), in the order they came, so
+    the same sums: a caller in a hurry (the gate hook, just before an order is sent) appends its value there
+    instead of calling ``observe``, and settles it itself every ``LATER_MAX`` values."""
+
+    __slots__ = ("bounds", "count", "counts", "later", "sum")
+
+    #: observations ``later`` holds at most (its appender settles at this length)
+    LATER_MAX = 256
 
     def __init__(self, bounds: tuple[float, ...] = LATENCY_BUCKETS) -> None:
         self.bounds = bounds
         self.counts = [0] * (len(bounds) + 1)  # the last one is +Inf
         self.sum = 0.0
         self.count = 0
+        self.later: list[float] = []
 
     def observe(self, value: float) -> None:
         self.counts[bisect_left(self.bounds, value)] += 1
         self.sum += value
         self.count += 1
 
+    def settle(self) -> None:
+        """Make the observations waiting in ``later``; every reader of the figures calls it first."""
+        later = self.later
+        if later:
+            self.later = []
+            for v in later:
+                self.observe(v)
+
     def quantile(self, q: float) -> float | None:
         """The upper bound of the bucket holding the q-quantile (what the dashboard shows)."""
+        self.settle()
         if not self.count:
             return None
         rank, seen = q * self.count, 0
@@ -61,6 +78,7 @@ class Histogram:
         return None
 
     def family(self, name: str, doc: str) -> HistogramMetricFamily:
+        self.settle()
         buckets, acc = [], 0
         for bound, c in zip((*self.bounds, float("inf")), self.counts):
             acc += c
@@ -114,7 +132,8 @@ class LiveStats:
         h.observe(ns * 1e-9)
 
     def approved(self, client_order_id: str) -> None:
-        """The gate approved an order for sending: tick-to-order ends here, the venue round trip starts."""
+        """The gate approved an order for sending: tick-to-order ends here, the venue round trip starts. (The
+        daemon's gate hook, ``Observer.attach``, does the same inline.)"""
         now = time.monotonic()
         if self.tick_recv:
             self.tick_to_order.observe(now - self.tick_recv)

@@ -56,10 +56,15 @@ class Observer:
     def attach(self, r: StrategyRunner) -> None:
         """Chain onto the engine's gate hook and the gate's state callback (whatever is there stays called)."""
         e, sid, stats, hooks = r.engine, r.id, self.stats, self.webhooks
-        later = _later()
+        later_call = _later()
         prev_risk = e.gate_hook
-        # an approval's counters, bumped in place (the tables and keys are the daemon's for its whole life)
-        risk_counts, order_counts, approved = stats.risk, stats.orders, stats.approved
+        # an approval's counters, bumped in place (the tables and keys are the daemon's for its whole life), and
+        # LiveStats.approved inline: tick-to-order's sample is left for the histogram to take when read (it runs
+        # just before the intent is journaled and sent)
+        risk_counts, order_counts, sent = stats.risk, stats.orders, stats.sent
+        t2o = stats.tick_to_order
+        later_max = t2o.LATER_MAX
+        monotonic = time.monotonic
         risk_ok, submitted = (sid, "APPROVED"), (sid, "submitted")
 
         def on_risk(order: Order, decision: Any) -> None:
@@ -67,14 +72,24 @@ class Observer:
                 prev_risk(order, decision)
             cid = order.client_order_id
             if decision.approved:
+                now = monotonic()
+                recv = stats.tick_recv
+                if recv:
+                    later = t2o.later
+                    later.append(now - recv)
+                    if len(later) >= later_max:
+                        t2o.settle()
+                if len(sent) > 10_000:  # orders the venue never answered: do not grow without bound
+                    sent.clear()
+                sent[cid] = now
                 risk_counts[risk_ok] = risk_counts.get(risk_ok, 0) + 1
                 order_counts[submitted] = order_counts.get(submitted, 0) + 1
-                approved(cid)
-                # the hook runs just before the intent is journaled and sent: the log line waits until after
+                # the log line waits until after the send
                 if enabled.info:
-                    later(partial(log.info, "order.submitted", strategy=sid, client_order_id=cid,
-                                  symbol=order.symbol.value, side=_side(order.quantity),
-                                  quantity=abs(order.quantity), type=order.type.value, limit_price=order.limit_price))
+                    later_call(partial(log.info, "order.submitted", strategy=sid, client_order_id=cid,
+                                       symbol=order.symbol.value, side=_side(order.quantity),
+                                       quantity=abs(order.quantity), type=order.type.value,
+                                       limit_price=order.limit_price))
                 return
             code = decision.code
             stats.bump(stats.risk, (sid, code))

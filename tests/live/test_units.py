@@ -52,3 +52,22 @@ def test_secret_from_systemd_credentials_wins_over_env(tmp_path: Path, monkeypat
     assert scrub("token cred-value-123 and env-value-456") == "token [REDACTED] and [REDACTED]"
     ev = redact(None, "info", {"event": "x", "nested": {"k": ["env-value-456"]}})
     assert ev["nested"]["k"] == ["[REDACTED]"]
+
+
+def test_histogram_later_observations_count_when_read() -> None:
+    """Values left in ``later`` (the gate hook's tick-to-order samples) are in every reading, in the order they
+    came: the same counts and the same float sum as observing each at once."""
+    from leand.live.metrics import Histogram
+
+    values = [1e-6 * (1 + i % 37) + 1e-4 * (i % 5) for i in range(3 * Histogram.LATER_MAX + 7)]
+    now, later = Histogram(), Histogram()
+    for v in values:
+        now.observe(v)
+        later.later.append(v)
+        if len(later.later) >= Histogram.LATER_MAX:
+            later.settle()
+    assert later.quantile(0.5) == now.quantile(0.5) and later.quantile(0.99) == now.quantile(0.99)
+    assert (later.count, later.sum, later.counts) == (now.count, now.sum, now.counts) and not later.later
+    later.later.append(2.0)
+    fam = later.family("x", "y")
+    assert later.count == now.count + 1 and fam.samples[-2].value == now.count + 1  # _count, then _sum

@@ -176,6 +176,7 @@ class HttpServer:
         for name, h in (("tick_to_order", s.tick_to_order), ("venue_round_trip", s.venue_round_trip),
                         ("loop_lag", s.loop_lag), ("journal_intent_log", s.journal_write["intent_log"]),
                         ("journal_sqlite", s.journal_write["sqlite"])):
+            h.settle()
             out[name] = {"count": h.count, "mean_ms": round(h.sum / h.count * 1e3, 3) if h.count else None,
                          "p50_ms": _ms(h.quantile(0.5)), "p99_ms": _ms(h.quantile(0.99))}
         out["feed_messages"] = sum(c[0] for c in s.feed.values())
