@@ -234,19 +234,51 @@ def _local_ms_to_utc_ns(d: date, ms: np.ndarray, tz, path: Path | None = None) -
 
     Tick files carry fractional milliseconds, so ``ms`` may be float. A time that is not a number or lies
     outside the day is a DataFormatError naming the row."""
+    return _shifted(d, ms, _day_shift(d, tz), path)
+
+
+def _day_shift(d: date, tz) -> tuple[int, int, int]:
+    """``d``'s UTC midnight in ns and ``tz``'s UTC offsets (ns) at local midnight and noon: what turns a time
+    of that day into UTC (:func:`_shifted`)."""
+    base = datetime_to_ns(datetime.combine(d, time(0), tz))
+    naive_base = datetime_to_ns(datetime.combine(d, time(0), parse_tz("UTC")))
+    noon = datetime.combine(d, time(12), tz)
+    off1 = datetime_to_ns(noon) - datetime_to_ns(datetime.combine(d, time(12), parse_tz("UTC")))
+    return naive_base, base - naive_base, off1
+
+
+def _shifted(d: date, ms: np.ndarray, shift: tuple[int, int, int], path: Path | None) -> np.ndarray:
     bad = ~((ms >= 0) & (ms < _MAX_DAY_MS))  # also catches NaN
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataFormatError(f"{path or d}: row {i + 1}: time {ms[i]!r} ms is not within the day")
-    base = datetime_to_ns(datetime.combine(d, time(0), tz))
-    naive_base = datetime_to_ns(datetime.combine(d, time(0), parse_tz("UTC")))
-    off0 = base - naive_base
-    noon = datetime.combine(d, time(12), tz)
-    off1 = datetime_to_ns(noon) - datetime_to_ns(datetime.combine(d, time(12), parse_tz("UTC")))
+    naive_base, off0, off1 = shift
     t = (ms * MS).astype(np.int64) + naive_base
     if off0 == off1:
         return t + off0
     return np.where(ms >= 3 * 3600 * 1000, t + off1, t + off0)
+
+
+def _bar_rows(path: Path, names: tuple[str, ...], equity: bool, quote: bool, d: date,
+              shift: tuple[int, int, int]) -> np.ndarray:
+    """A bar file decoded into the columns a backtest consumes, as one int64 array of ``1 + len(names)`` rows:
+    the start times in UTC ns, then each column's float64 bits (prices scaled to dollars on equities,
+    an empty equity quote side NaN, sizes as floats). Stored so in the decoded-data cache, a day costs a read."""
+    arr = _numeric(_read_entry(path), 1 + len(names), path, integer=equity)
+    out = np.empty((1 + len(names), len(arr)), np.int64)
+    out[0] = _shifted(d, arr[:, 0], shift, path)
+    vals = out[1:].view(np.float64)
+    for i, name in enumerate(names):
+        col = arr[:, i + 1]
+        if "size" not in name and name != "volume":
+            vals[i] = col * 1e-4 if equity else col
+            if equity and quote:
+                vals[i][vals[i] == 0] = np.nan  # an empty side
+        else:
+            vals[i] = col
+    if arr.dtype.kind == "f":  # (integers, scaled or not, are never infinite: nothing to look for)
+        _check_values(Columns("", out[0], out[0], dict(zip(names, vals))), path)
+    return out
 
 
 class LeanDataSource:
@@ -326,24 +358,15 @@ class LeanDataSource:
             out = self._tick_columns(cols, tick_type, scale, d, tz, path)
         else:
             names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
-            arr = cached(path, f"bar|{len(names)}|{equity}",  # a day of bars is read whole, once: no mapping
-                         lambda: {"rows": _numeric(_read_entry(path), 1 + len(names), path, integer=equity)},
-                         mmap=False)["rows"]
-            t = _local_ms_to_utc_ns(d, arr[:, 0], tz, path)
-            cols = {}
-            for i, name in enumerate(names, 1):
-                col = arr[:, i]
-                if "size" not in name and name != "volume":
-                    col = col * scale if equity else col
-                    if equity and tick_type is TickType.QUOTE:
-                        col[col == 0] = np.nan  # an empty side
-                else:
-                    col = col.astype(np.float64)
-                cols[name] = col
-            kind = "trade_bar" if tick_type is TickType.TRADE else "quote_bar"
-            out = Columns(kind, t, t + resolution.value, cols)
-            if arr.dtype.kind == "f":  # (integers, scaled or not, are never infinite: nothing to look for)
-                _check_values(out, path)
+            quote = tick_type is TickType.QUOTE
+            shift = _day_shift(d, tz)
+            # a day of bars is read whole, once (no mapping), as the finished columns: the time row in UTC ns,
+            # then each value row's float64 bits. The key holds the day's offsets, all the times depend on.
+            rows = cached(path, f"barcols|{len(names)}|{equity}|{quote}|{shift}",
+                          lambda: {"rows": _bar_rows(path, names, equity, quote, d, shift)}, mmap=False)["rows"]
+            t = rows[0]
+            kind = "quote_bar" if quote else "trade_bar"
+            out = Columns(kind, t, t + resolution.value, dict(zip(names, rows[1:].view(np.float64))))
         if normalization is not DataNormalizationMode.RAW and equity:
             f = self.factor_file(symbol).scale(d, normalization)
             if f != 1.0:

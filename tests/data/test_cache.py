@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +214,52 @@ def test_a_cold_tick_day_is_never_held_whole(data: Path, monkeypatch) -> None:
     got = cache.cached_blocks(path, "test", lambda: src._decode_tick_blocks(path, T.TRADE, BAC))
     assert got is not None and len(got["_ms"]) == 88_172
     assert all(isinstance(a.base, np.memmap) or not a.flags.writeable for a in got.values())
+
+
+@pytest.mark.parametrize("tt", [T.TRADE, T.QUOTE])
+def test_a_bar_day_is_stored_as_its_finished_columns(data: Path, monkeypatch, tt) -> None:
+    """A bar day comes from the cache as the columns a backtest consumes (UTC times, dollar prices, an empty
+    quote side NaN, float sizes), equal to the file's own rows, converted here independently."""
+    import copy
+    import io
+    import zipfile
+    from zoneinfo import ZoneInfo
+
+    from leand.clock import datetime_to_ns
+
+    path = data / f"equity/usa/minute/spy/20131007_{tt.value}.zip"
+    with zipfile.ZipFile(path) as z:
+        raw = np.loadtxt(io.BytesIO(z.read(z.namelist()[0])), delimiter=",", dtype=np.int64, ndmin=2)
+    if tt is T.QUOTE:
+        raw[3, 1:5] = 0  # an empty bid: the file is rewritten with it (a new mtime, a new entry)
+        text = "\n".join(",".join(map(str, r)) for r in raw.tolist()) + "\n"
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("20131007_spy_minute_quote.csv", text)
+    ny = MarketHoursDatabase.load(data / "market-hours" / "market-hours-database.json").get("equity", "usa", "SPY")
+    utc = copy.copy(ny)
+    utc.data_time_zone = ZoneInfo("UTC")
+    names = lean.TRADE_BAR if tt is T.TRADE else lean.QUOTE_BAR
+    for hours, midnight in ((ny, ZoneInfo("America/New_York")), (utc, ZoneInfo("UTC"))):
+        base = datetime_to_ns(datetime.combine(DAY, datetime.min.time(), midnight))
+        want_t = raw[:, 0] * 1_000_000 + base
+        for read in range(2):  # decoded and stored, then read back (the entry's key holds the day's offsets)
+            got = LeanDataSource(data).read_day(SPY, R.MINUTE, tt, DAY, hours)
+            assert got is not None and list(got.cols) == list(names)
+            np.testing.assert_array_equal(got.time, want_t)
+            np.testing.assert_array_equal(got.end_time, want_t + R.MINUTE.value)
+            for i, name in enumerate(names, 1):
+                col = got.cols[name]
+                assert col.dtype == np.float64
+                if "size" in name or name == "volume":
+                    np.testing.assert_array_equal(col, raw[:, i].astype(np.float64))
+                else:
+                    want = raw[:, i] / 10_000
+                    if tt is T.QUOTE:
+                        want[raw[:, i] == 0] = np.nan
+                    np.testing.assert_allclose(col, want, rtol=1e-15)
+            if read == 0:
+                monkeypatch.setattr(lean, "_read_entry", lambda p: pytest.fail("decoded again"))
+        monkeypatch.undo()
+        monkeypatch.setenv("LEAND_CACHE_DIR", str(data.parent / "cache"))
+    if tt is T.QUOTE:
+        assert np.isnan(got.cols["bid_close"][3]) and not np.isnan(got.cols["ask_close"][3])
