@@ -544,7 +544,7 @@ class Daemon:
         """What the daemon does with one market-data event of ``v``, in the callback that has it; False once
         the daemon is stopping. A data client with ``attach(consumer)`` calls it from its socket's read
         callback (no loop iteration between the read and the strategy), any other one through ``stream()``."""
-        feed_message = self.stats.feed_message
+        feed = self.stats.feed  # (LiveStats.feed_message inline: one call less per event)
         stop = self.stop_event
         rec = self.recorder
         by_symbol = self.by_symbol
@@ -554,16 +554,22 @@ class Daemon:
             if stop.is_set():
                 return False
             v.last_quote_wall = now = time.monotonic()
-            feed_message(q.symbol, now)
+            sym = q.symbol
+            c = feed.get(sym)
+            if c is None:
+                feed[sym] = [1, now]
+            else:
+                c[0] += 1
+                c[1] = now
             # every inbound event is recorded, quotes and trades alike, so a replay sees what the strategy saw
             if rec is not None:
                 seq = rec.market(MarketData(q.time, q) if isinstance(q, QuoteTick) else TradeData(q.time, q))
             else:
                 seq = -1
-            runners = by_symbol.get(q.symbol)
+            runners = by_symbol.get(sym)
             if runners:
                 events = (q,)
-                key = (q.symbol, type(q))
+                key = (sym, type(q))
                 for r in runners:
                     # the strategy's handler, its gate, the journal and the venue's request, in this callback
                     deliver(r, ["slice", q.time, events, seq, now, key])

@@ -115,6 +115,7 @@ class LiveStats:
 
     # -- hot path -------------------------------------------------------------------------------------
     def feed_message(self, symbol: Any, now: float) -> None:
+        """One market-data message of ``symbol`` at ``now`` (the daemon's feed consumer does this inline)."""
         c = self.feed.get(symbol)
         if c is None:
             self.feed[symbol] = [1, now]
