@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from leand.security import Security
     from leand.slice import Slice
 
+#: the daemon's market order names its type as a module constant (``Enum.MEMBER`` goes through EnumType's
+#: __getattr__ slot, an unspecialized attribute load on every order)
+_MARKET = OrderType.MARKET
+
 
 class Strategy:
     """Subclass this and override ``initialize`` and ``on_data`` (and any other ``on_*`` handler)."""
@@ -348,7 +352,7 @@ class Strategy:
             if not asynchronous:
                 om = self._engine.order_manager
                 if om.fused_live:  # the daemon's (leand.orders.live_submit)
-                    return om.submit_live(symbol, quantity, OrderType.MARKET, None, tag)
+                    return om.submit_live(symbol, quantity, _MARKET, None, tag)
                 return om.submit_market(symbol, quantity, tag)
             return self._engine.order_manager.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=True)
         return self._engine.submit(symbol, quantity, OrderType.MARKET, tag=tag, asynchronous=bool(asynchronous),

@@ -67,7 +67,7 @@ S = OrderStatus
 # the members the per-order path names, as module constants: ``Enum.MEMBER`` goes through EnumType's __getattr__
 # slot, about 150 ns a reference on CPython 3.11, and an order names a dozen
 _SUBMITTED, _FILLED, _PARTIALLY_FILLED, _REJECTED = S.SUBMITTED, S.FILLED, S.PARTIALLY_FILLED, S.REJECTED
-_MARKET = OrderType.MARKET
+_MARKET, _LIMIT = OrderType.MARKET, OrderType.LIMIT
 _GTC = TimeInForce.GTC
 _TAKER, _MAKER, _NO_LIQUIDITY = LiquiditySide.TAKER, LiquiditySide.MAKER, LiquiditySide.NONE
 _CASH = AccountType.CASH
@@ -761,9 +761,9 @@ class OrderManager(LiveSubmit):
         cb = pf.cash_book
         fee_acc = fee if cur == cb.account_currency else cb.convert(fee, cur)  # (convert's own first case)
         rq = rb = 0.0
-        if e.account_type is AccountType.CASH:
+        if e.account_type is _CASH:
             rq, rb = self._reserved(sec, order.id)
-            if order.type is OrderType.LIMIT and qty > 0:
+            if order.type is _LIMIT and qty > 0:
                 # limit buys need the fee on top, in quote currency
                 return pf.has_sufficient_buying_power(sec, qty, price + fee / abs(qty), 0.0, rq, rb)
         return pf.has_sufficient_buying_power(sec, qty, price, fee_acc, rq, rb)
