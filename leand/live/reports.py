@@ -19,18 +19,21 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("leand.reports")
 
+# every report's kinds as module constants (an ``Enum.MEMBER`` reference goes through EnumType's __getattr__ slot)
+_STATUS, _UPDATE_ACCEPTED = ReportKind.STATUS, ReportKind.UPDATE_ACCEPTED
+
 
 def persist_report(j: Journal, r: ExecReport) -> bool:
     """Write a report to the journal before anyone acts on it. False for a fill already journaled: the order
     manager must not see it twice."""
-    if r.kind is ReportKind.STATUS and r.reason.startswith(CANCEL_REJECTED):  # the older spelling of a refusal
+    if r.kind is _STATUS and r.reason.startswith(CANCEL_REJECTED):  # the older spelling of a refusal
         r = msgspec.structs.replace(r, kind=ReportKind.CANCEL_REJECTED)
     if r.fill_quantity:
         return j.fill(r.fill_id, r.client_order_id, r.symbol, r.fill_quantity, r.fill_price, r.fee,
                       r.fee_currency, r.liquidity, r.time_ns, r.status)
-    if r.kind is ReportKind.UPDATE_ACCEPTED:
+    if r.kind is _UPDATE_ACCEPTED:
         j.update_terms(r.client_order_id, r.quantity, r.limit_price, r.stop_price, r.time_ns)
-    elif r.kind is not ReportKind.STATUS:  # a refused cancel or update: the order itself is unchanged
+    elif r.kind is not _STATUS:  # a refused cancel or update: the order itself is unchanged
         j.event(r.client_order_id, r.kind.value, r.time_ns, r.kind.name, r.reason)
     else:
         j.set_status(r.client_order_id, r.status, r.time_ns, code=r.reason, message=r.reason)

@@ -71,6 +71,13 @@ _MARKET, _LIMIT = OrderType.MARKET, OrderType.LIMIT
 _GTC = TimeInForce.GTC
 _TAKER, _MAKER, _NO_LIQUIDITY = LiquiditySide.TAKER, LiquiditySide.MAKER, LiquiditySide.NONE
 _CASH = AccountType.CASH
+# (the venue reports' path, apply_report, too)
+_ACCEPTED, _CANCELED, _EXPIRED = S.ACCEPTED, S.CANCELED, S.EXPIRED
+_PENDING_CANCEL, _PENDING_UPDATE = S.PENDING_CANCEL, S.PENDING_UPDATE
+_R_STATUS, _R_CANCEL_REJECTED = ReportKind.STATUS, ReportKind.CANCEL_REJECTED
+_R_UPDATE_ACCEPTED, _R_UPDATE_REJECTED = ReportKind.UPDATE_ACCEPTED, ReportKind.UPDATE_REJECTED
+#: an order status by its value (a venue that reports plain strings), without Enum's call
+_STATUS_OF = {m.value: m for m in OrderStatus}
 _DAILY = Resolution.DAILY
 #: a submit request's response until submit sets the real one (on every path, before anyone sees it)
 _NO_RESPONSE = OrderResponse(0)
@@ -857,20 +864,20 @@ class OrderManager(LiveSubmit):
         """Apply one (journaled) venue report. The only path by which any live venue changes an order."""
         st = order.status
         kind = r.kind
-        if kind is ReportKind.STATUS and r.reason.startswith("CANCEL_REJECTED"):  # the older spelling of a refusal
-            kind = ReportKind.CANCEL_REJECTED
+        if kind is _R_STATUS and r.reason.startswith("CANCEL_REJECTED"):  # the older spelling of a refusal
+            kind = _R_CANCEL_REJECTED
         if r.fill_quantity:
-            if st is S.SUBMITTED:
-                order.transition(S.ACCEPTED)
+            if st is _SUBMITTED:
+                order.transition(_ACCEPTED)
             self.fill(order, r.fill_quantity, r.fill_price, r.fee, r.fee_currency or None, trade_id=r.fill_id or None)
-        elif kind is ReportKind.CANCEL_REJECTED:
+        elif kind is _R_CANCEL_REJECTED:
             if r.client_order_id == order.client_order_id and self.engine.brokerage.on_cancel_refused(order):
                 self._next_update(order)  # the cancel of a cancel-replace: the update is refused
                 self.emit(order, order.status, code="UPDATE_REJECTED", message=r.reason)
-            elif st is S.PENDING_CANCEL:
+            elif st is _PENDING_CANCEL:
                 order.transition(self._reopen_state(order))
                 self.emit(order, order.status, code="CANCEL_REJECTED", message=r.reason)
-        elif kind is ReportKind.UPDATE_ACCEPTED:
+        elif kind is _R_UPDATE_ACCEPTED:
             self.engine.brokerage.on_update_answered(order, True)
             u = self._next_update(order)
             if u is None:
@@ -880,38 +887,38 @@ class OrderManager(LiveSubmit):
                 self._apply_update(order, u)
                 if r.stop_price is not None:  # a venue (or the emulation) may set the stop itself: a trailing stop
                     order.stop_price = r.stop_price
-                if st is S.PENDING_UPDATE:
+                if st is _PENDING_UPDATE:
                     order.transition(self._reopen_state(order))
                 if order.filled_quantity and abs(order.remaining) < _EPS:  # cut down to what had filled
-                    order.transition(S.FILLED)
+                    order.transition(_FILLED)
                     self._closed(order)
                 self.emit(order, order.status, message="updated")
-        elif kind is ReportKind.UPDATE_REJECTED:
+        elif kind is _R_UPDATE_REJECTED:
             self.engine.brokerage.on_update_answered(order, False)
             self._next_update(order)
             if st.is_open:
-                if st is S.PENDING_UPDATE:
+                if st is _PENDING_UPDATE:
                     order.transition(self._reopen_state(order))
                 self.emit(order, order.status, code="UPDATE_REJECTED", message=r.reason)
         else:
             status = r.status
             if status.__class__ is not OrderStatus:  # a venue that reports plain strings
-                status = OrderStatus(status)
-            if status is S.ACCEPTED or status is S.PARTIALLY_FILLED or status is S.PENDING_CANCEL:
-                if st is S.SUBMITTED:
-                    order.transition(S.ACCEPTED)
+                status = _STATUS_OF.get(status) or OrderStatus(status)
+            if status is _ACCEPTED or status is _PARTIALLY_FILLED or status is _PENDING_CANCEL:
+                if st is _SUBMITTED:
+                    order.transition(_ACCEPTED)
                     if r.reason == "EMULATED":
-                        self.emit(order, S.ACCEPTED, code="EMULATED",
+                        self.emit(order, _ACCEPTED, code="EMULATED",
                                   message=f"{order.type.value} held by leand's order manager: the venue has no such "
                                           "order; it is sent when triggered")
-            elif status is S.CANCELED or status is S.EXPIRED or status is S.REJECTED:
+            elif status is _CANCELED or status is _EXPIRED or status is _REJECTED:
                 if r.client_order_id and r.client_order_id != order.client_order_id:
                     return  # the end of a venue order this one replaced (cancel-replace): the order lives on
-                if status is S.CANCELED and st.is_open and st is not S.PENDING_CANCEL and \
+                if status is _CANCELED and st.is_open and st is not _PENDING_CANCEL and \
                         self.engine.brokerage.on_venue_canceled(order, self.engine.clock.now_ns()):
                     return
-                if status is S.CANCELED and order.id in self._expiring:
-                    status = S.EXPIRED
+                if status is _CANCELED and order.id in self._expiring:
+                    status = _EXPIRED
                 self.close(order, status, code=r.reason, message=r.reason)
 
     def _next_update(self, order: Order) -> UpdateRequest | None:
