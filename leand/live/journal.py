@@ -38,6 +38,9 @@ _FINAL = tuple(s for s, r in _RANK.items() if r >= 4)
 #: a status record with this code marks an emulated order's trigger instead of moving its status
 TRIGGERED = "EMULATED_TRIGGERED"
 _DIGITS = "0123456789"
+#: a status (a member or its value) -> its value: the dict lookup ``OrderStatus(status)`` starts with, without
+#: Enum's call (anything else still goes through it, which raises for what is no status)
+_STATUS_VALUE = {m.value: m.value for m in OrderStatus}
 #: id prefixes whose highest number the journal remembers (one per strategy in a daemon's run)
 _MAX_PREFIXES = 1024
 
@@ -313,7 +316,7 @@ class Journal:
     def set_status(self, cid: str, status: OrderStatus, now_ns: int, code: str = "", message: str = "") -> None:
         """Record a status report; the intent's status follows it only forward (the event is kept either way,
         as what the venue said)."""
-        rec = StatusRecord(cid, OrderStatus(status).value, now_ns, code, message)
+        rec = StatusRecord(cid, _STATUS_VALUE.get(status) or OrderStatus(status).value, now_ns, code, message)
         self._append(rec)
         self._pending.append(rec)
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from leand.model import Order
 
 log = structlog.get_logger("leand.orders")
+_PENDING_CANCEL = OrderStatus.PENDING_CANCEL  # (a module constant: Enum.MEMBER goes through EnumType's __getattr__)
 
 
 def _later() -> Callable[[Callable[[], Any]], Any]:
@@ -144,7 +145,7 @@ class Observer:
                                    f"{rep.fee_currency})", strategy=sid, client_order_id=cid, symbol=sym, side=side,
                                    quantity=abs(q), price=px, fee=rep.fee, fee_currency=rep.fee_currency)
             return
-        if status == "rejected" and order.status is OrderStatus.PENDING_CANCEL:
+        if status == "rejected" and order.status is _PENDING_CANCEL:
             status = "cancel_rejected"  # the cancel came too late (the order filled): not an order rejection
         stats.bump(stats.order_events, (sid, status))
         if status in ("canceled", "rejected", "expired"):
