@@ -179,6 +179,31 @@ class EndedOrders(OrderedDict[str, V]):
         return out
 
 
+def status_moves_on(stage: dict[str, int], ended: EndedOrders[Any], cid: str, rank: int,
+                    end: Callable[[str], None]) -> bool:
+    """Whether an order-status report of ``rank`` (``STATUS_RANK``) goes on to the engine: reports only ever move
+    an order forward, and an ended order stays ended. One that ends the order (rank 4 or more) calls the client's
+    ``end``, which drops its per-order state; any other becomes the order's ``stage``."""
+    if rank <= stage.get(cid, 0) or cid in ended:
+        return False
+    if rank >= 4:
+        end(cid)
+    else:
+        stage[cid] = rank
+    return True
+
+
+def fill_moves_on(stage: dict[str, int], ended: EndedOrders[Any], cid: str, rank: int,
+                  end: Callable[[str], None]) -> None:
+    """A fill always goes on, even for an ended order (the journal drops one it has by fill id); for a live order
+    its status moves the ``stage`` forward as :func:`status_moves_on` would, or ends the order."""
+    if cid not in ended:
+        if rank >= 4:
+            end(cid)
+        elif rank > stage.get(cid, 0):
+            stage[cid] = rank
+
+
 def held_locally(intent: Mapping[str, Any]) -> bool:
     """An emulated order that has not triggered (a journal intent row): the order manager holds it and the venue has
     never heard of it, so a reconciliation neither looks it up there nor takes its absence as an order lost."""

@@ -77,7 +77,16 @@ from leand.model import (
     UpdateRequest,
     VenueOrder,
 )
-from leand.venue import Capabilities, EndedOrders, OrderStore, ReportChannel, VenueView, held_locally
+from leand.venue import (
+    Capabilities,
+    EndedOrders,
+    OrderStore,
+    ReportChannel,
+    VenueView,
+    fill_moves_on,
+    held_locally,
+    status_moves_on,
+)
 
 log = structlog.get_logger("leand.binance.exec")
 
@@ -499,25 +508,14 @@ class BinanceExecutionClient:
     # -- reports ----------------------------------------------------------------------------------------------
     def _push_status(self, cid: str, status: OrderStatus, symbol: str, time_ns: int, reason: str = "",
                      venue_order_id: int = 0) -> None:
-        rank = RANK[status]
-        if rank <= self._stage.get(cid, 0) or cid in self._ended:  # never back, and an ended order stays ended
+        if not status_moves_on(self._stage, self._ended, cid, RANK[status], self._end):
             return
-        if rank >= 4:
-            self._end(cid)
-        else:
-            self._stage[cid] = rank
         self.reports.put_nowait(ExecReport(client_order_id=cid, status=status, symbol=symbol, time_ns=time_ns,
                                            venue_order_id=venue_order_id, reason=reason))
 
     def _push_fill(self, rep: ExecReport) -> None:
         """A fill goes on even for an ended order (the journal drops one it has by fill id)."""
-        cid = rep.client_order_id
-        rank = RANK[rep.status]
-        if cid not in self._ended:
-            if rank >= 4:
-                self._end(cid)
-            elif rank > self._stage.get(cid, 0):
-                self._stage[cid] = rank
+        fill_moves_on(self._stage, self._ended, rep.client_order_id, RANK[rep.status], self._end)
         self.reports.put_nowait(rep)
 
     def _learn(self, cid: str, symbol: str, order_id: int) -> None:
