@@ -145,6 +145,18 @@ class OrderStore(Protocol):
 
     def fill_ids(self) -> set[int]: ...
 
+    def intents_of(self, cids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The journaled intents among ``cids``, by client order id (ended ones included)."""
+        ...
+
+    def journaled_fills(self, ids: Iterable[int]) -> set[int]:
+        """Those of ``ids`` already journaled."""
+        ...
+
+    def first_intent_ns(self, symbol: str) -> int | None:
+        """When the oldest intent of ``symbol`` (a symbol id) was created, or None: no intent of it."""
+        ...
+
     def last_fill_ns(self, symbol: str) -> int | None:
         """The venue time (ns) of the newest fill journaled for ``symbol`` (a symbol id), or None."""
         ...

@@ -301,7 +301,7 @@ class BinanceExecutionClient:
             raise RuntimeError("BinanceExecutionClient.reconcile() before connect()")
         foreign: list[dict[str, Any]] = []
         fills: list[ExecReport] = []
-        intents = {i["client_order_id"]: i for i in self.store.intents()}
+        intents = self._trade_intents(st)
         filled = {c: i["filled"] for c, i in intents.items()}
         for t in st.trades:
             cid = st.order_cids.get((t.symbol, t.orderId))
@@ -331,6 +331,12 @@ class BinanceExecutionClient:
             orders[cid] = vo
         return VenueView(open_orders=[self._venue_order(o) for o in st.open_orders], orders=orders, fills=fills,
                          balances=dict(st.balances), foreign=foreign)
+
+    def _trade_intents(self, st: VenueState) -> dict[str, dict[str, Any]]:
+        """The journal's intents of the snapshot's trades' orders (an ended one's included: a fill a crash left
+        unjournaled is still ours), looked up by id instead of reading every intent the journal holds."""
+        cids = {st.order_cids.get((t.symbol, t.orderId)) for t in st.trades}
+        return self.store.intents_of(c for c in cids if c)
 
     def _venue_order(self, o: QueryOrder) -> VenueOrder:
         sign = 1.0 if o.side == "BUY" else -1.0
@@ -367,13 +373,14 @@ class BinanceExecutionClient:
         balances = {b.asset: float(b.free) + float(b.locked) for b in acct.balances}
         opened: list[QueryOrder] = []
         trades: list[MyTrade] = []
-        have = self.store.fill_ids()
         for sym in self.symbols:
             body = await r.request("GET", "/api/v3/openOrders", {"symbol": sym}, signed=True, weight=6)
             opened += decode(body, list[QueryOrder])
             last_id, since_ms = self._recovery_start(sym)
-            trades += [t for t in await self._trades_from(sym, last_id, since_ms)
-                       if fill_key(self.index[sym], t.id) not in have]
+            trades += await self._trades_from(sym, last_id, since_ms)
+        # the journal is asked about these trades only, not for every fill id it holds (its whole history)
+        have = self.store.journaled_fills(fill_key(self.index[t.symbol], t.id) for t in trades)
+        trades = [t for t in trades if fill_key(self.index[t.symbol], t.id) not in have]
         cids = {k: c for c, k in self._ended.items() if k is not None}
         cids.update((k, c) for c, k in self._venue_ids.items())
         for o in opened:
@@ -477,9 +484,9 @@ class BinanceExecutionClient:
         st = await self._snapshot_venue()
         self.stats["reconciles"] += 1
         self.account = dict(st.balances)
-        intents = {i["client_order_id"]: i for i in self.store.intents()}
+        intents = self._trade_intents(st)
         filled = {c: i["filled"] for c, i in intents.items()}
-        have = self.store.fill_ids()
+        have = self.store.journaled_fills(fill_key(self.index[t.symbol], t.id) for t in st.trades)
         n = 0
         for t in st.trades:
             cid = st.order_cids.get((t.symbol, t.orderId))

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import hashlib
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -430,21 +430,20 @@ class CcxtExecutionClient:
             log.warning("ccxt.trades.too_many_pages", symbol=name, pages=MAX_TRADE_PAGES, since=since_ms)
         return sorted(out.values(), key=lambda t: (t.get("timestamp") or 0, str(t.get("id"))))
 
-    def _recovery_since(self, ticker: str, intents: Mapping[str, Mapping[str, Any]],
-                        open_cids: set[str]) -> int | None:
+    def _recovery_since(self, ticker: str, open_intents: Iterable[Mapping[str, Any]]) -> int | None:
         """Where a snapshot reads a symbol's trade history from (ms, venue time): a window before the journal's
         newest fill of it, or before the oldest open intent's creation if that is earlier (a crash can leave any
         open order's fills unjournaled); with neither, before the oldest intent of the symbol; None: no intent
-        of the symbol, nothing of ours to recover."""
+        of the symbol, nothing of ours to recover. Asks the journal by index, not for its whole history."""
         sid = self.symbols[ticker].id
-        mine = [i for i in intents.values() if i["symbol"] == sid]
-        if not mine:
+        first = self.store.first_intent_ns(sid)
+        if first is None:
             return None
-        times = [i["created_ns"] for i in mine if i["client_order_id"] in open_cids]
+        times = [i["created_ns"] for i in open_intents if i["symbol"] == sid]
         last = self.store.last_fill_ns(sid)
         if last is not None:
             times.append(last)
-        start = min(times) if times else min(i["created_ns"] for i in mine)
+        start = min(times) if times else first
         return (start - REPORT_REORDER_NS) // 1_000_000
 
     def _on_order(self, o: dict[str, Any], cid: str | None = None) -> None:
@@ -696,7 +695,6 @@ class CcxtExecutionClient:
         ex = self.exchange
         bal = await ex.fetch_balance()
         balances = {a: float(v) for a, v in (bal.get("total") or {}).items() if v}
-        intents = {i["client_order_id"]: i for i in self.store.intents()}
         ended = self._ended
         # an emulated order not yet triggered was never sent: no fills to look for, nothing to look up; and one
         # this process saw end (its report may not be journaled yet) is not taken up again
@@ -714,7 +712,7 @@ class CcxtExecutionClient:
         o: dict[str, Any] | None
         for ticker, name in self.names.items():
             opened += await ex.fetch_open_orders(name)
-            since = self._recovery_since(ticker, intents, open_intents)
+            since = self._recovery_since(ticker, mine)
             walked = self._walked.get(ticker)
             if since is not None and walked is not None:  # this process read the history up to then already
                 since = max(since, walked - REPORT_REORDER_NS // 1_000_000)
@@ -741,7 +739,10 @@ class CcxtExecutionClient:
             queried[cid] = o
             if o is not None:
                 self._learn(cid, name, str(o["id"]))
-        have = self.store.fill_ids()
+        # the journal is asked about these trades only, not for every fill id it holds (its whole history)
+        have = self.store.journaled_fills(fill_key(self.index[self.tickers[str(t["symbol"])]], t.get("id"))
+                                          for t in trades)
+        known: dict[str, bool] = {}  # client order id -> journaled (an ended order's included)
         fills: list[ExecReport] = []
         foreign: list[dict[str, Any]] = []
         looked_up: dict[tuple[str, str], str | None] = {}  # this snapshot's answers for trades of unknown orders
@@ -762,7 +763,9 @@ class CcxtExecutionClient:
                 cid = looked_up[(name, vid)]
                 if cid and cid in ours:
                     self._learn(cid, name, vid)
-            if cid is None or cid not in intents:
+            if cid is not None and cid not in known:
+                known[cid] = bool(self.store.intents_of((cid,)))
+            if cid is None or not known[cid]:
                 foreign.append({"kind": "foreign_trade", "symbol": name, "trade_id": t.get("id"), "order_id": vid})
                 continue
             if cid not in self._orders and cid not in ended:  # an order the journal has closed has ended

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,8 @@ _DIGITS = "0123456789"
 #: a status (a member or its value) -> its value: the dict lookup ``OrderStatus(status)`` starts with, without
 #: Enum's call (anything else still goes through it, which raises for what is no status)
 _STATUS_VALUE = {m.value: m.value for m in OrderStatus}
+#: ids per ``IN (...)`` query (under SQLite's oldest bound on a statement's parameters, 999)
+_IN_CHUNK = 500
 #: id prefixes whose highest number the journal remembers (one per strategy in a daemon's run)
 _MAX_PREFIXES = 1024
 
@@ -220,6 +222,8 @@ class Journal:
                 db.table("intents").add_column(name, kind)
         # the newest fill of a symbol (a venue without ordered trade ids recovers from its time): one index seek
         db.execute("CREATE INDEX IF NOT EXISTS fills_symbol_time ON fills(symbol, time_ns)")
+        # the oldest intent of a symbol (where a snapshot reads a venue's trade history from): one index seek
+        db.execute("CREATE INDEX IF NOT EXISTS intents_symbol_created ON intents(symbol, created_ns)")
         if "equity" not in db.table_names():  # added later: journals from older versions gain it on open
             db.table("equity").create({"seq": int, "time_ns": int, "scope": str, "owner": str, "equity": float,
                                  "cash": str, "positions": str}, pk="seq")
@@ -436,6 +440,17 @@ class Journal:
     def fill_ids(self) -> set[int]:
         return {r[0] for r in self.conn.execute("SELECT venue_fill_id FROM fills")}
 
+    def journaled_fills(self, ids: Iterable[int]) -> set[int]:
+        """Those of ``ids`` already journaled: a snapshot asks about the trades it read, not every fill id the
+        journal has ever held (one primary-key seek each)."""
+        want = list(set(ids))
+        out: set[int] = set()
+        for k in range(0, len(want), _IN_CHUNK):
+            part = want[k:k + _IN_CHUNK]
+            out.update(r[0] for r in self.conn.execute(
+                f"SELECT venue_fill_id FROM fills WHERE venue_fill_id IN ({','.join('?' * len(part))})", part))
+        return out
+
     def last_fill_ns(self, symbol: str) -> int | None:
         """The venue time of the newest journaled fill of ``symbol`` (a symbol id), or None: where a venue whose
         trade ids do not order its trades asks its trade history from, by time."""
@@ -489,6 +504,23 @@ class Journal:
         self.absorb()
         q = f"SELECT * FROM intents WHERE status IN ({','.join('?' * len(OPEN_STATES))}) ORDER BY created_ns"
         return list(self.db.query(q, OPEN_STATES))
+
+    def intents_of(self, cids: Iterable[str]) -> dict[str, dict]:
+        """The journaled intents among ``cids``, by client order id: a snapshot looks up the orders of the trades
+        it read (an ended order's late fill included), not the journal's whole history."""
+        self.absorb()
+        want = list(set(cids))
+        out: dict[str, dict] = {}
+        for k in range(0, len(want), _IN_CHUNK):
+            part = want[k:k + _IN_CHUNK]
+            q = f"SELECT * FROM intents WHERE client_order_id IN ({','.join('?' * len(part))})"
+            out.update((r["client_order_id"], r) for r in self.db.query(q, part))
+        return out
+
+    def first_intent_ns(self, symbol: str) -> int | None:
+        """When the oldest intent of ``symbol`` (a symbol id) was created, or None: none (one index seek)."""
+        self.absorb()
+        return self.conn.execute("SELECT MIN(created_ns) FROM intents WHERE symbol = ?", (symbol,)).fetchone()[0]
 
     def intents(self) -> list[dict]:
         self.absorb()

@@ -62,6 +62,16 @@ class VenueStore:
         lo, hi = self.offset, self.offset + FILL_ID_SPAN
         return {f - lo for f in self.journal.fill_ids() if lo <= f < hi}
 
+    def intents_of(self, cids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        return {c: i for c, i in self.journal.intents_of(cids).items() if i["symbol"] in self.symbol_ids}
+
+    def journaled_fills(self, ids: Iterable[int]) -> set[int]:
+        lo, hi = self.offset, self.offset + FILL_ID_SPAN
+        return {f - lo for f in self.journal.journaled_fills(i + lo for i in ids) if lo <= f < hi}
+
+    def first_intent_ns(self, symbol: str) -> int | None:
+        return self.journal.first_intent_ns(symbol) if symbol in self.symbol_ids else None
+
     def last_fill_ns(self, symbol: str) -> int | None:
         return self.journal.last_fill_ns(symbol) if symbol in self.symbol_ids else None
 

@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import types
+from collections.abc import Iterable
 from pathlib import Path
 
 import msgspec
@@ -101,6 +102,15 @@ class _NoIntents:
 
     def fill_ids(self) -> set[int]:
         return set()
+
+    def intents_of(self, cids: Iterable[str]) -> dict[str, dict]:
+        return {}
+
+    def journaled_fills(self, ids: Iterable[int]) -> set[int]:
+        return set()
+
+    def first_intent_ns(self, symbol: str) -> int | None:
+        return None
 
     def fills_complete_through(self) -> int:
         return 0
