@@ -68,6 +68,8 @@ TIF = {TimeInForce.GTC: "GTC", TimeInForce.IOC: "IOC", TimeInForce.FOK: "FOK"}
 REPORT_REORDER_NS = 60 * 1_000_000_000
 #: a bound on the pages one trade-history walk reads (a venue that keeps answering the same page cannot loop)
 MAX_TRADE_PAGES = 10_000
+#: lookups of an unknown order whose trade came first, before its held trades are left to a reconciliation
+LOOKUP_TRIES = 3
 
 
 def fill_key(symbol_index: int, trade_id: Any) -> int:
@@ -524,14 +526,22 @@ class CcxtExecutionClient:
         import ccxt
 
         await asyncio.sleep(0.2)  # usually the order's own update is just behind
-        if (name, vid) in self._order_cids:
-            for t in self._take_waiting(name, vid):
-                self._on_trade(t)
-            return
-        try:
-            o = await self.exchange.fetch_order(vid, name)
-        except ccxt.BaseError as e:
-            log.warning("ccxt.order.lookup_failed", order_id=vid, error=str(e)[:200])
+        for attempt in range(LOOKUP_TRIES):
+            if (name, vid) in self._order_cids:
+                for t in self._take_waiting(name, vid):
+                    self._on_trade(t)
+                return
+            try:
+                o = await self.exchange.fetch_order(vid, name)
+                break
+            except ccxt.BaseError as e:
+                log.warning("ccxt.order.lookup_failed", order_id=vid, error=str(e)[:200], attempt=attempt + 1)
+                await asyncio.sleep(backoff(attempt, self.cfg.reconnect_base_s, self.cfg.reconnect_cap_s))
+        else:
+            # not held for ever: the held trades go, and a reconciliation reads them again from the trade
+            # history, attributing them by the journal's open intents (as at a reconnect)
+            if self._take_waiting(name, vid):
+                self._spawn(self._reconcile_safely())
             return
         c = o.get("clientOrderId")
         if c in self._orders or c in self._quantities or c in self._ended:
