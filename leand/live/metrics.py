@@ -36,9 +36,9 @@ LATENCY_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0
 class Histogram:
     """Fixed buckets in plain lists: one bisect and three additions per observation.
 
-    ``later`` takes observations to make when the histogram is next read (``settle``), in the order they came, so
-    the same sums: a caller in a hurry (the gate hook, just before an order is sent) appends its value there
-    instead of calling ``observe``, and settles it itself every ``LATER_MAX`` values."""
+    ``observe_later`` keeps an observation to make when the histogram is next read (``settle``), in the order they
+    came, so the same sums: for a caller in a hurry (the gate hook, just before an order is sent); it settles
+    them itself every ``LATER_MAX`` values."""
 
     __slots__ = ("bounds", "count", "counts", "later", "sum")
 
@@ -56,6 +56,13 @@ class Histogram:
         self.counts[bisect_left(self.bounds, value)] += 1
         self.sum += value
         self.count += 1
+
+    def observe_later(self, value: float) -> None:
+        """``observe``, deferred to the next read (for a caller on the hot path; the values keep their order)."""
+        later = self.later
+        later.append(value)
+        if len(later) >= self.LATER_MAX:
+            self.settle()
 
     def settle(self) -> None:
         """Make the observations waiting in ``later``; every reader of the figures calls it first."""
@@ -133,11 +140,12 @@ class LiveStats:
         h.observe(ns * 1e-9)
 
     def approved(self, client_order_id: str) -> None:
-        """The gate approved an order for sending: tick-to-order ends here, the venue round trip starts. (The
-        daemon's gate hook, ``Observer.attach``, does the same inline.)"""
+        """The gate approved an order for sending: tick-to-order ends here, the venue round trip starts. It runs
+        just before the intent is journaled and sent (the daemon's gate hook), so the tick-to-order sample is left
+        for the histogram to take when read."""
         now = time.monotonic()
         if self.tick_recv:
-            self.tick_to_order.observe(now - self.tick_recv)
+            self.tick_to_order.observe_later(now - self.tick_recv)
         if len(self.sent) > 10_000:  # orders the venue never answered: do not grow without bound
             self.sent.clear()
         self.sent[client_order_id] = now

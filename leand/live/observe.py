@@ -59,13 +59,8 @@ class Observer:
         e, sid, stats, hooks = r.engine, r.id, self.stats, self.webhooks
         later_call = _later()
         prev_risk = e.gate_hook
-        # an approval's counters, bumped in place (the tables and keys are the daemon's for its whole life), and
-        # LiveStats.approved inline: tick-to-order's sample is left for the histogram to take when read (it runs
-        # just before the intent is journaled and sent)
-        risk_counts, order_counts, sent = stats.risk, stats.orders, stats.sent
-        t2o = stats.tick_to_order
-        later_max = t2o.LATER_MAX
-        monotonic = time.monotonic
+        # an approval's counters, bumped in place (the tables and keys are the daemon's for its whole life)
+        risk_counts, order_counts, approved = stats.risk, stats.orders, stats.approved
         risk_ok, submitted = (sid, "APPROVED"), (sid, "submitted")
 
         def on_risk(order: Order, decision: Any) -> None:
@@ -73,16 +68,7 @@ class Observer:
                 prev_risk(order, decision)
             cid = order.client_order_id
             if decision.approved:
-                now = monotonic()
-                recv = stats.tick_recv
-                if recv:
-                    later = t2o.later
-                    later.append(now - recv)
-                    if len(later) >= later_max:
-                        t2o.settle()
-                if len(sent) > 10_000:  # orders the venue never answered: do not grow without bound
-                    sent.clear()
-                sent[cid] = now
+                approved(cid)
                 risk_counts[risk_ok] = risk_counts.get(risk_ok, 0) + 1
                 order_counts[submitted] = order_counts.get(submitted, 0) + 1
                 # the log line waits until after the send

@@ -55,7 +55,7 @@ def test_secret_from_systemd_credentials_wins_over_env(tmp_path: Path, monkeypat
 
 
 def test_histogram_later_observations_count_when_read() -> None:
-    """Values left in ``later`` (the gate hook's tick-to-order samples) are in every reading, in the order they
+    """Values given to ``observe_later`` (the gate hook's tick-to-order samples) are in every reading, in the order they
     came: the same counts and the same float sum as observing each at once."""
     from leand.live.metrics import Histogram
 
@@ -63,11 +63,9 @@ def test_histogram_later_observations_count_when_read() -> None:
     now, later = Histogram(), Histogram()
     for v in values:
         now.observe(v)
-        later.later.append(v)
-        if len(later.later) >= Histogram.LATER_MAX:
-            later.settle()
+        later.observe_later(v)
     assert later.quantile(0.5) == now.quantile(0.5) and later.quantile(0.99) == now.quantile(0.99)
     assert (later.count, later.sum, later.counts) == (now.count, now.sum, now.counts) and not later.later
-    later.later.append(2.0)
+    later.observe_later(2.0)
     fam = later.family("x", "y")
     assert later.count == now.count + 1 and fam.samples[-2].value == now.count + 1  # _count, then _sum
