@@ -29,7 +29,7 @@ from leand.model import (
 )
 from leand.model.scalars import PLAIN, plain_numbers
 from leand.risk.gate import Approved, Rejection
-from leand.tickets import OrderResponse, OrderResponseErrorCode, OrderTicket, SubmitRequest
+from leand.tickets import OrderResponse, OrderTicket, SubmitRequest
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 _MARKET, _LIMIT = OrderType.MARKET, OrderType.LIMIT
 _GTC = TimeInForce.GTC
-_SUBMITTED, _REJECTED = OrderStatus.SUBMITTED, OrderStatus.REJECTED
+_SUBMITTED = OrderStatus.SUBMITTED
 _EQUITY = SecurityType.EQUITY
 _ADJUSTED = DataNormalizationMode.ADJUSTED
 #: what a submit request's response is until it is set (as the general path's)
@@ -66,6 +66,7 @@ class LiveSubmit:
     _open_at: Callable[[Security, int], bool]
     _standard_buying_power_ok: Callable[..., tuple[bool, str]]
     _refuse_buying_power: Callable[[Order, SubmitRequest, str], None]
+    _refused_by_gate: Callable[[Order, SubmitRequest, Rejection], None]
 
     def submit_live(self, symbol: Symbol | str, quantity: float, order_type: OrderType,
                     limit_price: float | None = None, tag: str = "") -> OrderTicket:
@@ -139,11 +140,7 @@ class LiveSubmit:
                     e.risk_hook(order, decision)
                 if e.gate_hook is not None:
                     e.gate_hook(order, decision)
-                order.transition(_REJECTED)
-                code, message = decision.code, decision.message
-                e.log("ERROR", f"order {oid} refused by the risk gate: {code}: {message}")
-                request.response = OrderResponse(oid, OrderResponseErrorCode.RISK_REFUSED, message)
-                self.emit(order, _REJECTED, code=code, message=message)
+                self._refused_by_gate(order, request, decision)
                 return ticket
             if not late and e.risk_hook is not None:
                 e.risk_hook(order, decision)

@@ -299,10 +299,7 @@ class OrderManager(LiveSubmit):
         if e.gate_hook is not None:
             e.gate_hook(order, decision)
         if not isinstance(decision, Approved):
-            order.transition(S.REJECTED)
-            e.log("ERROR", f"order {oid} refused by the risk gate: {decision.code}: {decision.message}")
-            request.response = OrderResponse(oid, E.RISK_REFUSED, decision.message)
-            self.emit(order, S.REJECTED, code=decision.code, message=decision.message)
+            self._refused_by_gate(order, request, decision)
             return ticket
         order.transition(S.SUBMITTED)
         self.open_orders[oid] = order
@@ -479,7 +476,7 @@ class OrderManager(LiveSubmit):
         return ticket
 
     def _refused_by_gate(self, order: Order, request: SubmitRequest, refusal: Rejection) -> None:
-        """``submit_market``'s order refused by the risk gate: rejected, with the gate's code and message."""
+        """An order refused by the risk gate (on every submit path): rejected, with the gate's code and message."""
         order.transition(_REJECTED)
         self.engine.log("ERROR", f"order {order.id} refused by the risk gate: {refusal.code}: {refusal.message}")
         request.response = OrderResponse(order.id, OrderResponseErrorCode.RISK_REFUSED, refusal.message)
