@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
+from itertools import repeat
 from sys import getrefcount
 from typing import TYPE_CHECKING, Any
 
@@ -436,12 +437,18 @@ class EventLoop:
         seen_len = 0
         by_close = False
         row = _CloseRow()  # what the close-only indicator updaters read of a bar: its end time and close
-        # the fed indicators (the first two unrolled: the usual helper-registered pair) and their values by row
-        fed: list[tuple[Any, list[float]]] = run.fed if run is not None else []
-        ind1: Any
-        ind2: Any
-        ind1, vals1 = fed[0] if fed else (None, [])
-        ind2, vals2 = fed[1] if len(fed) > 1 else (None, [])
+        # the fed indicators (the first two unrolled: the usual helper-registered pair, their values iterated
+        # beside the rows; a missing one is a sink that takes the stores) and their values from row run.lo
+        fed: list[tuple[Any, Any]] = run.fed if run is not None else []
+        base = run.lo if run is not None else lo
+        ind1: Any = _SINK
+        ind2: Any = _SINK
+        vals1: Iterable[float] = _ZEROS
+        vals2: Iterable[float] = _ZEROS
+        if fed:
+            ind1, vals1 = fed[0][0], fed[0][1][lo - base:hi - base]
+            if len(fed) > 1:
+                ind2, vals2 = fed[1][0], fed[1][1][lo - base:hi - base]
         more = fed[2:]
         if run is None:
             run = _NO_RUN
@@ -470,7 +477,7 @@ class EventLoop:
         sl = Slice(0)  # held only here: this frame's reference and getrefcount's argument
         alone = getrefcount(sl)
         sl = Slice(0, None, batch)
-        for i, t, c in zip(range(lo, hi), times, closes):
+        for i, t, c, v1, v2 in zip(range(lo, hi), times, closes, vals1, vals2):
             if i != due:  # steps (3) and (4) on a row no timer is due at or before (the first branch: a
                 # short jump lets the compare specialize; over a long one it stays generic)
                 clock.now = t
@@ -525,12 +532,11 @@ class EventLoop:
                 cfeed.on_slice(t, (batch.bar(i),))
             if fed_on:
                 run.last = i  # the fed indicators' cursor, then what the handler reads of them (each is ready
-                ind1.value = vals1[i]  # for the whole run: BarRun.feed)
-                if ind2 is not None:
-                    ind2.value = vals2[i]
-                    if more:
-                        for ind, vals in more:
-                            ind.value = vals[i]
+                ind1.value = v1  # for the whole run: BarRun.feed)
+                ind2.value = v2
+                if more:
+                    for ind, vals in more:
+                        ind.value = vals[i - base]
             elif updating:
                 if run is not _NO_RUN:  # something looked into a fed indicator: this bar bar by bar, then re-plan
                     run.finish()
@@ -606,6 +612,16 @@ class EventLoop:
 
 _NO_RUN = BarRun([], 0)  # no indicators fed from the column: a run that is over before it starts
 _NO_RUN.broken = True
+_ZEROS = repeat(0.0)  # the values of a fed indicator _rows does not have
+
+
+class _Sink:
+    """Where ``_rows`` stores the value of a fed indicator it does not have (a store costs less than a test)."""
+
+    __slots__ = ("value",)
+
+
+_SINK = _Sink()
 
 
 class UpdaterList(list):

@@ -38,24 +38,23 @@ class BarRun:
         self.last = lo - 1
         #: set when a fed indicator went back to a plain SMA part way (something looked at its state)
         self.broken = False
-        #: (indicator, its values by batch row) while fed
-        self.fed: list[tuple[SMA, list[float]]] = []
+        #: (indicator, its values from row ``lo``) while fed
+        self.fed: list[tuple[SMA, memoryview]] = []
 
-    def feed(self, ind: SMA, closes: np.ndarray) -> list[float]:
+    def feed(self, ind: SMA, closes: np.ndarray) -> memoryview:
         """Start feeding ``ind`` rows ``lo`` .. of ``closes`` (the batch's close column); returns its value at
-        each row of the batch (rows before ``lo`` are padding)."""
+        each of those rows (index 0: row ``lo``), as a view of the float64 outputs: the engine iterates it
+        beside the rows, so a value's float is made when its row runs, not the whole run's up front."""
         values, sums = ind.bar_outputs(closes[self.lo:])
-        by_row = values.tolist()
-        if self.lo:
-            by_row = [0.0] * self.lo + by_row
-        ind._feed = _Fed(self, closes[self.lo:], sums, by_row)
+        ind._feed = _Fed(self, closes[self.lo:], sums, values)
         ind.__class__ = FedSMA
         # ready for the whole run, as update_bar would leave it at every bar: a run starts only once the
         # indicator has a period of samples, and what could make it not ready (a reset) ends the run first; so
         # the engine writes only ``value`` bar by bar
         ind.is_ready = True
-        self.fed.append((ind, by_row))
-        return by_row
+        view = memoryview(values)  # type: ignore[arg-type]
+        self.fed.append((ind, view))
+        return view
 
     def stop(self) -> None:
         """End the run part way (``broken``): the engine feeds its indicators bar by bar from the next bar."""
@@ -74,7 +73,7 @@ class BarRun:
 class _Fed:
     __slots__ = ("closes", "run", "sums", "values")
 
-    def __init__(self, run: BarRun, closes: np.ndarray, sums: np.ndarray, values: list[float]) -> None:
+    def __init__(self, run: BarRun, closes: np.ndarray, sums: np.ndarray, values: np.ndarray) -> None:
         self.run = run
         self.closes = closes
         self.sums = sums
@@ -124,7 +123,7 @@ class FedSMA(SMA):
         self.__class__ = SMA  # type: ignore[assignment]
         self._feed = None
         if rows:  # the window needs the last few values only
-            tail = f.values[max(run.lo, end - self.window.size):end]
+            tail = f.values[max(0, rows - self.window.size):rows].tolist()
             self.absorb_bars(f.closes, f.sums, tail, rows, run.times[run.last])
         if broken:
             run.stop()
