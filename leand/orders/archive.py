@@ -171,14 +171,15 @@ class QuietTicket(OrderTicket):
 
     __slots__ = ("_request", "_row", "_updates")
 
-    def __init__(self, engine: Engine, order_id: int) -> None:
+    def __init__(self, engine: Engine, order_id: int, row: QuietRow | None = None) -> None:
         self._engine = engine
         self.order_id = order_id
         self.cancel_request = None
         self._invalid = None
         self._request: SubmitRequest | None = None
         self._updates: list[UpdateRequest] | None = None
-        self._row: QuietRow | None = None
+        #: the order's row, once it has filled as a quiet order
+        self._row = row
 
     @property
     def submit_request(self) -> SubmitRequest | None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from leand.clock import datetime_to_ns, ns_to_datetime
 from leand.execution import ExecutionClient
-from leand.model import Order, OrderType, TimeInForce, UpdateRequest
+from leand.model import Order, OrderType, Symbol, TimeInForce, UpdateRequest
 from leand.risk.gate import Approved, Rejection, UnapprovedOrderError
 
 if TYPE_CHECKING:
@@ -71,6 +71,24 @@ class BarBrokerage(ExecutionClient):
         if refusal is not None:
             return refusal
         return self._take_market(order, sec, now_ns)
+
+    def gated_market_price(self, sym: Symbol, sec: Security, strategy_id: str, quantity: float,
+                           now_ns: int) -> float | None:
+        """:meth:`gated_fill_price` of a market order created now that is not an ``Order`` yet (the order manager's
+        quiet path makes one only if something needs it): its fill price when the risk gate passes it on its
+        short path (``passes_plain``) and a stock fill model without slippage fills it now; the order is then
+        taken. None: nothing was taken or asked of the gate that changes it, and the caller makes the ``Order``
+        and goes through :meth:`gated_fill_price`, the whole way."""
+        if not self.engine.risk_gate.passes_plain(strategy_id, sym, quantity, None):
+            return None
+        fill_model = sec.fill_model
+        assert fill_model is not None
+        if fill_model.slippage:
+            return None
+        price = fill_model.market_price_for(sec, quantity > 0, now_ns)
+        if price is not None:
+            self._changed = True
+        return price
 
     def _take_market(self, order: Order, sec: Security, now_ns: int) -> float | None:
         """An approved synchronous market order: its fill price now, or None, and it waits in ``pending``."""

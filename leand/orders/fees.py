@@ -1,4 +1,9 @@
-"""Fee models (LEAN's): computed at fill time from the filled order. Each returns (fee, currency)."""
+"""Fee models (LEAN's): computed at fill time from the filled order. Each returns (fee, currency).
+
+leand's own models also answer ``market_fee``: what ``fee`` answers for a market order (not post-only) of
+``quantity`` created at ``created_ns``, from those numbers alone, so the order manager's quiet path
+(``OrderManager.submit_market``) can price an order it has not made an ``Order`` for (it never needs one when the
+order fills at once and nothing reads it)."""
 
 from __future__ import annotations
 
@@ -28,6 +33,11 @@ class ConstantFeeModel:
     def fee(self, security, order, fill_quantity, fill_price, now_ns):
         return self.amount, self.currency
 
+    def market_fee(self, security: Security, quantity: float, fill_quantity: float, fill_price: float,
+                   created_ns: int) -> tuple[float, str]:
+        """``fee`` of a market order (see the module docstring)."""
+        return self.amount, self.currency
+
 
 class InteractiveBrokersFeeModel:
     """US equities: $0.005/share, $1 minimum, capped at 0.5 % of the order value."""
@@ -39,13 +49,21 @@ class InteractiveBrokersFeeModel:
 
     def fee(self, security: Security, order: Order, fill_quantity: float, fill_price: float,
             now_ns: int) -> tuple[float, str]:
-        qty = abs(order.quantity)
-        fee = self.per_share * qty
         price = security.price
         if order.type is OrderType.LIMIT and order.limit_price is not None:
             price = min(order.limit_price, price) if order.quantity > 0 else max(order.limit_price, price)
         elif order.type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and order.stop_price is not None:
             price = min(order.stop_price, price) if order.quantity > 0 else max(order.stop_price, price)
+        return self._bounded(security, abs(order.quantity), price)
+
+    def market_fee(self, security: Security, quantity: float, fill_quantity: float, fill_price: float,
+                   created_ns: int) -> tuple[float, str]:
+        """``fee`` of a market order (see the module docstring)."""
+        return self._bounded(security, abs(quantity), security.price)
+
+    def _bounded(self, security: Security, qty: float, price: float) -> tuple[float, str]:
+        """The per-share fee of ``qty`` shares, at least the minimum, at most ``max_pct`` of their value."""
+        fee = self.per_share * qty
         cap = self.max_pct * abs(qty * price * security.instrument.multiplier)
         if fee < self.minimum:
             fee = self.minimum
@@ -64,6 +82,11 @@ class PerShareFeeModel:
             now_ns: int) -> tuple[float, str]:
         return self.per_share * abs(fill_quantity), security.quote_currency
 
+    def market_fee(self, security: Security, quantity: float, fill_quantity: float, fill_price: float,
+                   created_ns: int) -> tuple[float, str]:
+        """``fee`` of a market order (see the module docstring)."""
+        return self.per_share * abs(fill_quantity), security.quote_currency
+
 
 class PercentFeeModel:
     """Maker/taker percent of the traded value, in the quote currency (generic crypto venue)."""
@@ -76,6 +99,11 @@ class PercentFeeModel:
             now_ns: int) -> tuple[float, str]:
         rate = self.maker if is_maker(order) else self.taker
         return abs(fill_quantity) * fill_price * rate, security.quote_currency
+
+    def market_fee(self, security: Security, quantity: float, fill_quantity: float, fill_price: float,
+                   created_ns: int) -> tuple[float, str]:
+        """``fee`` of a market order (see the module docstring), which takes liquidity."""
+        return abs(fill_quantity) * fill_price * self.taker, security.quote_currency
 
 
 def is_maker(order: Order) -> bool:
@@ -95,13 +123,22 @@ class CoinbaseFeeModel:
 
     def fee(self, security: Security, order: Order, fill_quantity: float, fill_price: float,
             now_ns: int) -> tuple[float, str]:
-        t = order.created_time
-        if t < _COINBASE_T1:
-            maker, taker = 0.0, 0.003
-        elif t < _COINBASE_T2:
-            maker, taker = 0.0015, 0.0025
-        else:
-            maker, taker = 0.006, 0.008
+        maker, taker = _coinbase_rates(order.created_time)
         rate = maker if is_maker(order) else taker
         unit = (security.ask or security.price) if order.quantity > 0 else (security.bid or security.price)
         return unit * abs(fill_quantity) * rate, security.quote_currency
+
+    def market_fee(self, security: Security, quantity: float, fill_quantity: float, fill_price: float,
+                   created_ns: int) -> tuple[float, str]:
+        """``fee`` of a market order (see the module docstring), which takes liquidity."""
+        unit = (security.ask or security.price) if quantity > 0 else (security.bid or security.price)
+        return unit * abs(fill_quantity) * _coinbase_rates(created_ns)[1], security.quote_currency
+
+
+def _coinbase_rates(t: int) -> tuple[float, float]:
+    """Coinbase's (maker, taker) rates for an order created at ``t`` (ns)."""
+    if t < _COINBASE_T1:
+        return 0.0, 0.003
+    if t < _COINBASE_T2:
+        return 0.0015, 0.0025
+    return 0.006, 0.008

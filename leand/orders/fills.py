@@ -41,8 +41,12 @@ class FillModel:
 
     # -- price sources ------------------------------------------------------------------------------
     def market_price(self, sec: Security, order: Order, now_ns: int) -> float | None:
-        buy = order.quantity > 0
-        oldest = order.created_time - STALE_NS
+        return self.market_price_for(sec, order.quantity > 0, order.created_time)
+
+    def market_price_for(self, sec: Security, buy: bool, created_ns: int) -> float | None:
+        """``market_price`` of a buy (or sell) market order created at ``created_ns``: all it reads of the order,
+        so the order manager's quiet path asks it before it has made an ``Order``."""
+        oldest = created_ns - STALE_NS
         qb = sec.last_quote_bar
         if qb is not None and qb.end_time >= oldest:
             side = qb.ask if buy else qb.bid
@@ -59,9 +63,9 @@ class FillModel:
         tt = sec.last_trade_tick
         if tt is not None and tt.time >= oldest:
             return tt.price
-        return self._stale_price(sec, order)
+        return self._stale_price(sec)
 
-    def _stale_price(self, sec: Security, order: Order) -> float | None:
+    def _stale_price(self, sec: Security) -> float | None:
         if sec.resolution >= _HOUR:
             return None  # wait for fresh data
         return sec.price or None
@@ -293,7 +297,7 @@ class EquityFillModel(FillModel):
             return self._slip(tb.open if tb.open >= stop else stop, order)
         return None
 
-    def _stale_price(self, sec: Security, order: Order) -> float | None:
+    def _stale_price(self, sec: Security) -> float | None:
         if sec.resolution >= _HOUR:
             return None
         return sec.price or None

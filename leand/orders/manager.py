@@ -364,31 +364,50 @@ class OrderManager(LiveSubmit):
             return self.submit(symbol, quantity, _MARKET, tag=tag)
         # the price the buying power is checked at (order_price of a market order) is the submission price
         price = (sec.ask or sec.price) if qty > 0 else (sec.bid or sec.price)
+        handler = self._handler
+        fee_model = sec.fee_model
+        pf = e.portfolio
+        rates = e.rates
+        c = self.contingent
+        fill_price: float | None
+        # quiet: nothing can look at the order between its submission and its fill (no handler of its events, only
+        # leand's own models run until it has filled, no one-cancels-other or bracket to arm), so it need not be
+        # entered as open (open_orders, the risk gate's open-order bookkeeping) only to be taken out again, the fee
+        # is asked once when it fills at the price its buying power was checked at (the models' answer is the
+        # same), and if it fills now it is kept as a row (leand.orders.archive): its Order, ticket request and
+        # statuses are made only if read.
+        quiet = handler is None and fee_model.__class__ in _STOCK_FEE_MODELS and not (c.oco or c.brackets)
+        if quiet:
+            # its usual way, with nothing made until it has passed: every step up to the brokerage taking it only
+            # reads (the fee model's answer, the buying power, the risk gate's short path), so when one of them
+            # cannot answer from the numbers alone, the way below makes the order and asks them again (the same
+            # answers), refusing it or keeping it pending as any order
+            rates.refresh()
+            fee, cur = fee_model.market_fee(sec, qty, qty, price, now)
+            cb = pf.cash_book
+            fee_account = fee if cur == cb.account_currency else cb.convert(fee, cur)  # (what convert answers then)
+            if pf.has_sufficient_buying_power(sec, qty, price, fee_account, 0.0, 0.0)[0]:
+                fill_price = brokerage.gated_market_price(sym, sec, e.strategy_id, qty, now)
+                if fill_price is not None:
+                    oid = self._new_order_id()
+                    return self._quiet_fill(oid, sec, sym, symbol, quantity, qty, tag, now, price, fill_price,
+                                            fee, cur)
         oid = self._new_order_id()
         cid = f"{e.client_id_prefix}{oid}"
         order = Order(id=oid, symbol=sym, quantity=qty, type=_MARKET, time_in_force=_GTC,
                       created_time=now, last_update_time=now, client_order_id=cid,
                       strategy_id=e.strategy_id, tag=tag, submission_price=price)
-        handler = self._handler
-        fee_model = sec.fee_model
-        # quiet: nothing can look at the order between its submission and its fill (no handler of its events, and
-        # only leand's own models run until it has filled), so it need not be entered as open (open_orders, the
-        # risk gate's open-order bookkeeping) only to be taken out again, the fee is asked once when it fills at
-        # the price its buying power was checked at (the models' answer is the same), and if it fills now it is
-        # kept as a row (leand.orders.archive): its Order, ticket request and statuses are made only if read.
-        # Until then ``order`` is this method's own; any other way it goes, it is stored as every order is.
-        quiet = handler is None and fee_model.__class__ in _STOCK_FEE_MODELS
+        # a quiet order here is refused, waits for data, or needs the whole risk check: until it fills, ``order``
+        # is this method's own; any other way it goes, it is stored as every order is
         ticket: OrderTicket
         if quiet:
-            self.tickets[oid] = ticket = quiet_ticket = QuietTicket(e, oid)
+            ticket = QuietTicket(e, oid)  # (stored with the order, if it is: see _stored)
         else:
             self.orders[oid] = order
             request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now, OrderResponse(oid),
                                     None)
             self.tickets[oid] = ticket = OrderTicket(e, oid, request)
         # buying power (_standard_buying_power_ok on a margin account)
-        pf = e.portfolio
-        rates = e.rates
         rates.refresh()
         fee, cur = fee_model.fee(sec, order, qty, price, now)
         cb = pf.cash_book
@@ -400,7 +419,6 @@ class OrderManager(LiveSubmit):
             self._refuse_buying_power(order, request, msg)
             return ticket
         gate = e.risk_gate
-        fill_price: float | None
         if quiet:
             # nothing happens between the gate's approval and the brokerage taking the order (no handler, no open
             # order): the brokerage asks the gate itself, and answers the refusal or its fill price (or keeps it
@@ -436,43 +454,53 @@ class OrderManager(LiveSubmit):
                 self.open_orders[oid] = order
                 gate.on_order_opened(order)
             return ticket
+        if quiet:
+            return self._quiet_fill(oid, sec, sym, symbol, quantity, qty, tag, now, price, fill_price, fee, cur)
         # fill(): the whole of an open order, without a venue fee or trade id; a market order is a taker
         fill_qty = order.quantity - order.filled_quantity
-        if not quiet:
-            fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
-            rates.refresh()
-        elif fill_price != price or fill_qty != qty:
-            fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
-        else:  # the same question as the buying-power check's (and the rates have not moved since its refresh)
-            fee_ccy = cur
+        fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
+        rates.refresh()
         trade = self._next_trade_id
         fill = Fill(order_id=oid, symbol=sym, time=now, quantity=fill_qty, price=fill_price, fee=fee,
                     fee_currency=fee_ccy, liquidity=_TAKER, trade_id=trade, client_order_id=cid)
         self._next_trade_id = trade + 1
         self.fills.append(fill)
-        c = self.contingent
-        if quiet and not (c.oco or c.brackets):
-            # its row: the fields the fill sets, computed as on the order (filled and average price from 0.0)
-            filled = 0.0 + fill_qty
-            self._quiet[oid] = quiet_ticket._row = (oid, sym, qty, now, cid, order.strategy_id, tag, price, filled,
-                                              (0.0 * 0.0 + fill_price * fill_qty) / filled, symbol, quantity)
-            pf.process_fill(sec, fill)
-            return ticket
-        if quiet:
-            self._stored(order, ticket, symbol, quantity, tag, now)
-            order.transition(_SUBMITTED)
         filled = order.filled_quantity + fill_qty
         order.average_fill_price = (order.average_fill_price * order.filled_quantity + fill_price * fill_qty) / filled
         order.filled_quantity = filled
         order.last_update_time = now
         order.transition(_FILLED)
         pf.process_fill(sec, fill)
-        if not quiet:
-            self._closed(order)
-            self.emit(order, _FILLED, fill_price=fill_price, fill_quantity=fill_qty, fee=fee, fee_currency=fee_ccy,
-                      liquidity=_TAKER)
+        self._closed(order)
+        self.emit(order, _FILLED, fill_price=fill_price, fill_quantity=fill_qty, fee=fee, fee_currency=fee_ccy,
+                  liquidity=_TAKER)
         if c.oco or c.brackets:
             c.on_fill(order)
+        return ticket
+
+    def _quiet_fill(self, oid: int, sec: Security, sym: Symbol, symbol: Symbol | str, quantity: float, qty: float,
+                    tag: str, now: int, price: float, fill_price: float, fee: float, fee_ccy: str) -> OrderTicket:
+        """A quiet order (see ``submit_market``) the brokerage has taken and fills now at ``fill_price``: its fill,
+        the portfolio, and its row and ticket, without an ``Order``. ``price``, ``fee`` and ``fee_ccy``: what
+        its buying power was checked at and with."""
+        e = self.engine
+        # fill(): the whole of an open order (filled 0.0), without a venue fee or trade id; a market order is a
+        # taker; the fee asked again only if the price moved (the models' answer is the same for the same question)
+        fill_qty = qty - 0.0
+        if fill_price != price:
+            fee, fee_ccy = sec.fee_model.market_fee(sec, qty, fill_qty, fill_price, now)
+        cid = f"{e.client_id_prefix}{oid}"
+        trade = self._next_trade_id
+        fill = Fill(order_id=oid, symbol=sym, time=now, quantity=fill_qty, price=fill_price, fee=fee,
+                    fee_currency=fee_ccy, liquidity=_TAKER, trade_id=trade, client_order_id=cid)
+        self._next_trade_id = trade + 1
+        self.fills.append(fill)
+        # its row: the fields the fill sets, computed as on the order (filled and average price from 0.0)
+        filled = 0.0 + fill_qty
+        self._quiet[oid] = row = (oid, sym, qty, now, cid, e.strategy_id, tag, price, filled,
+                                  (0.0 * 0.0 + fill_price * fill_qty) / filled, symbol, quantity)
+        self.tickets[oid] = ticket = QuietTicket(e, oid, row)
+        e.portfolio.process_fill(sec, fill)
         return ticket
 
     def _refused_by_gate(self, order: Order, request: SubmitRequest, refusal: Rejection) -> None:
@@ -487,6 +515,7 @@ class OrderManager(LiveSubmit):
         """A quiet order that goes another way than a fill at once (refused, or waiting for data): stored, with its
         ticket's submit request, as ``submit_market`` stores any other order."""
         self.orders[order.id] = order
+        self.tickets[order.id] = ticket
         ticket.submit_request = request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now,
                                                         OrderResponse(order.id), None)
         return request

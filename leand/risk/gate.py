@@ -301,38 +301,43 @@ class RiskGate:
         """``check_new``'s decision without a capability: None when the order passes. For an in-process execution
         client that asks the gate itself just before it takes the order (the bar brokerage's
         ``gated_fill_price``): nothing reaches it unchecked, and no approval is issued only to be spent at once."""
-        plain = self._plain.get(order.strategy_id) if order.stop_price is None and self.state is _ACTIVE else None
-        lim = plain.get(order.symbol) if plain else None
-        if lim is not None:
-            # plain limits (see ``_is_plain``), an active account without limits of its own, no stop: of
-            # ``_check``'s rules only these can refuse the order (every other one needs a limit that is off, or a
-            # state that is not active); anything that fails here goes the whole way, which refuses it with its
-            # code and message
-            sym = order.symbol
-            acct = self.account if self.accounts is None else self.accounts.get(sym, self.account)
-            if acct is None or acct.plain():
-                qty = order.quantity
-                limit = order.limit_price
-                view = self._order_view
-                if view is not None:
-                    inst, tradable, ref = view(sym, lim.collar_reference == "mid")
-                else:
-                    ctx = self.ctx
-                    inst = ctx.instrument(sym)
-                    tradable = inst is not None and ctx.tradable(sym)
-                    ref = (ctx.mid_price(sym) if lim.collar_reference == "mid" else ctx.last_price(sym)) \
-                        if tradable else 0.0
-                if inst is not None and qty != 0 and lim.tradable is not False and tradable:
-                    lot = inst.lot_size
-                    aq = abs(qty)
-                    steps = aq / lot if lim.check_lot_size is not False and lot > 0 else 0.0
-                    px = ref if limit is None else limit
-                    if abs(steps - round(steps)) <= 1e-6 and px and (
-                            limit is None or lim.check_tick_grid is False or inst.on_tick_grid(limit)) and (
-                            lim.max_order_quantity is None or aq <= lim.max_order_quantity) and (
-                            lim.max_order_notional is None or aq * px * inst.multiplier <= lim.max_order_notional):
-                        return None
+        if order.stop_price is None and self.passes_plain(order.strategy_id, order.symbol, order.quantity,
+                                                          order.limit_price):
+            return None
         return self._check(order, order.quantity, order.limit_price, order.stop_price, None)
+
+    def passes_plain(self, strategy_id: str, sym: Symbol, qty: float, limit: float | None) -> bool:
+        """True when a new order without a stop passes on ``refusal_of_new``'s short path, from its numbers alone
+        (the bar brokerage asks this of a quiet market order before any ``Order`` is made); False when only the
+        whole check can tell (which may still pass it). Changes nothing: a refusal is the whole check's."""
+        plain = self._plain.get(strategy_id) if self.state is _ACTIVE else None
+        lim = plain.get(sym) if plain else None
+        if lim is None:
+            return False
+        # plain limits (see ``_is_plain``), an active account without limits of its own, no stop: of ``_check``'s
+        # rules only these can refuse the order (every other one needs a limit that is off, or a state that is not
+        # active); anything that fails here goes the whole way, which refuses it with its code and message
+        acct = self.account if self.accounts is None else self.accounts.get(sym, self.account)
+        if acct is not None and not acct.plain():
+            return False
+        view = self._order_view
+        if view is not None:
+            inst, tradable, ref = view(sym, lim.collar_reference == "mid")
+        else:
+            ctx = self.ctx
+            inst = ctx.instrument(sym)
+            tradable = inst is not None and ctx.tradable(sym)
+            ref = (ctx.mid_price(sym) if lim.collar_reference == "mid" else ctx.last_price(sym)) if tradable else 0.0
+        if inst is None or qty == 0 or lim.tradable is False or not tradable:
+            return False
+        lot = inst.lot_size
+        aq = abs(qty)
+        steps = aq / lot if lim.check_lot_size is not False and lot > 0 else 0.0
+        px = ref if limit is None else limit
+        return abs(steps - round(steps)) <= 1e-6 and bool(px) and (
+            limit is None or lim.check_tick_grid is False or inst.on_tick_grid(limit)) and (
+            lim.max_order_quantity is None or aq <= lim.max_order_quantity) and (
+            lim.max_order_notional is None or aq * px * inst.multiplier <= lim.max_order_notional)
 
     def check_modify(self, order: Order, update: UpdateRequest) -> Approved | Rejection:
         qty = update.quantity if update.quantity is not None else order.quantity

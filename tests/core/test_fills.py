@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from leand.model import Bar, Instrument, Order, OrderType, QuoteBar, Resolution, Symbol, TradeBar
-from leand.orders.fees import CoinbaseFeeModel, InteractiveBrokersFeeModel
+from leand.orders.fees import (
+    CoinbaseFeeModel,
+    ConstantFeeModel,
+    InteractiveBrokersFeeModel,
+    PercentFeeModel,
+    PerShareFeeModel,
+)
 from leand.orders.fills import EquityFillModel, FillModel
 from leand.security import Security
 
@@ -132,3 +140,36 @@ def test_coinbase_taker_fee_2018() -> None:
     s.ask, s.bid, s.price = 7000.0, 6999.0, 6999.5
     o = Order(id=1, symbol=BTC, quantity=1, type=OrderType.MARKET, created_time=1_522_800_000 * 10**9)
     assert CoinbaseFeeModel().fee(s, o, 1, 7000.0, 0) == (pytest.approx(21.0), "USD")
+
+
+_T1, _T2 = 1_553_304_600 * 10**9, 1_570_494_600 * 10**9  # Coinbase's schedule changes (2019-03-23, 2019-10-08)
+
+
+@given(qty=st.sampled_from([1, -1, 10, -10, 688, 10_000, -10_000, 2.5e-4, -0.3, 0.0]),
+       fill_qty=st.sampled_from([1, -3, 688, 0.5, -2.5e-4]), fill_price=st.sampled_from([0.5, 100.0, 7000.0, 0.0]),
+       price=st.sampled_from([0.5, 100.0, 6999.5]), bid=st.sampled_from([0.0, 6999.0]),
+       ask=st.sampled_from([0.0, 7000.0]),
+       created=st.sampled_from([0, _T1 - 1, _T1, _T2 - 1, _T2, 1_700_000_000 * 10**9]))
+def test_market_fee_is_the_fee_of_a_market_order(qty: float, fill_qty: float, fill_price: float, price: float,
+                                                 bid: float, ask: float, created: int) -> None:
+    """Each stock model's ``market_fee`` (the quiet path's, without an Order) answers exactly what its ``fee``
+    answers for the market order of those numbers."""
+    s = Security(Instrument(BTC, quote_currency="USD", base_currency="BTC", multiplier=2.0), None, Resolution.MINUTE)
+    s.ask, s.bid, s.price = ask, bid, price
+    o = Order(id=1, symbol=BTC, quantity=qty, type=OrderType.MARKET, created_time=created)
+    for model in (ConstantFeeModel(1.5, "EUR"), InteractiveBrokersFeeModel(), PerShareFeeModel(0.005),
+                  PercentFeeModel(0.001, 0.002), CoinbaseFeeModel()):
+        assert model.market_fee(s, qty, fill_qty, fill_price, created) == model.fee(s, o, fill_qty, fill_price, 7)
+
+
+@pytest.mark.parametrize("model", [FillModel(), EquityFillModel()])
+def test_market_price_for_is_market_price(model: FillModel) -> None:
+    """``market_price_for`` (the quiet path's, without an Order) answers what ``market_price`` answers."""
+    s = sec()
+    s.last_quote_bar = quote((9, 11, 8, 10), (10, 12, 9, 11))
+    s.last_trade_bar = trade(10, 11, 9, 10.5)
+    s.price = 10.5
+    for created in (T0, T0 + 10 * 60 * MIN, T0 + 70 * 60 * MIN):
+        for qty in (5.0, -5.0):
+            assert model.market_price_for(s, qty > 0, created) == model.market_price(s, order(qty, created=created),
+                                                                                    created)

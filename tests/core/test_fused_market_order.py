@@ -132,10 +132,12 @@ def test_fused_path_under_risk_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     assert fused == general
 
 
-def test_quiet_path_under_risk_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without a handler of order events the bar brokerage asks the gate itself (``gated_fill_price``): the
-    orders the limit refuses are refused, stored and counted as on the general path."""
-    risk = {"global": {"max_order_quantity": 100}}
+@pytest.mark.parametrize("risk", [{"global": {"max_order_quantity": 100}},
+                                  {"global": {"max_position_quantity": 6000}}])
+def test_quiet_path_under_risk_limits(monkeypatch: pytest.MonkeyPatch, risk: dict) -> None:
+    """Without a handler of order events the bar brokerage asks the gate itself (``gated_market_price``'s short
+    path, else ``gated_fill_price``): the orders the limit refuses are refused, stored and counted as on the
+    general path. A position limit is not plain: every order is made and checked the whole way."""
     fused = _run("SPY", "quiet", True, monkeypatch, risk)
     general = _run("SPY", "quiet", False, monkeypatch, risk)
     assert any(x[0] == "ticket" and x[2] == "rejected" for x in fused[0])

@@ -1,7 +1,8 @@
 """The gate's short path for market and limit orders under plain limits decides what its full check decides: for
 random limits, states, prices, instruments, quantities, limit prices and account levels (the daemon's: limits and a
 trading state of its own), ``check_new`` approves exactly the orders ``_check`` passes and refuses the others with
-the same code and message (through either kind of risk context)."""
+the same code and message (through either kind of risk context); ``passes_plain``, the short path asked alone, passes
+only orders the full check passes."""
 
 from __future__ import annotations
 
@@ -94,6 +95,9 @@ def test_short_path_decides_as_the_full_check(glob: dict, inst: dict, view: bool
     for _ in range(2):  # the first order resolves the limits; the second takes the short path if they are plain
         order = w.order(symbol, qty, OrderType.MARKET if limit is None else OrderType.LIMIT, limit)
         full = twin._check(order, order.quantity, order.limit_price, order.stop_price, None)
+        # the short path alone (the bar brokerage's quiet market orders): it never passes what the full check refuses
+        if gate.passes_plain(order.strategy_id, order.symbol, order.quantity, order.limit_price):
+            assert full is None
         got = gate.check_new(order)
         if full is None:
             assert isinstance(got, Approved)
