@@ -14,10 +14,13 @@ deleted at any time (``rm -rf ~/.cache/leand``).
 from __future__ import annotations
 
 import hashlib
+import math
+import mmap
 import os
 import re
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, overload
@@ -96,13 +99,43 @@ def _read_npy(path: Path) -> np.ndarray:
     return np.load(path)
 
 
+#: at most this many files mapped by ``_map_npy`` at once: a map holds a file descriptor until its arrays are
+#: freed, so a reader that keeps many (the optimizer's day cache, a backtest of many symbols) gets reads past it
+MAX_MAPS = 256
+_maps: weakref.WeakSet[mmap.mmap] = weakref.WeakSet()
+
+
+def _map_npy(path: Path) -> np.ndarray:
+    """An .npy file as ``_read_npy`` gives it, but its pages mapped read-only instead of copied (a page is
+    read when first touched: a backtest touches a bar day's times and closes, not its other columns), while
+    fewer than ``MAX_MAPS`` such maps are alive; past that, and for a header this cache's writer does not
+    make, ``_read_npy``."""
+    if len(_maps) < MAX_MAPS:
+        with open(path, "rb") as f:
+            head = f.read(10)
+            if head[:8] == _NPY_MAGIC:
+                n = int.from_bytes(head[8:10], "little")
+                m = _NPY_HEADER.fullmatch(f.read(n))
+                if m is not None:
+                    shape = tuple(int(x) for x in m.group(2).split(b",") if x.strip())
+                    dtype = np.dtype(m.group(1).decode())
+                    count = math.prod(shape)
+                    size = os.fstat(f.fileno()).st_size
+                    if size == 10 + n + count * dtype.itemsize and count:
+                        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+                        _maps.add(data)
+                        return np.frombuffer(data, dtype, count, 10 + n).reshape(shape)
+    return _read_npy(path)
+
+
 def load(folder: Path, mmap: bool = True) -> dict[str, np.ndarray] | None:
-    """A stored entry's columns, memory-mapped read-only (``mmap``; else read into memory, cheaper for a file
-    that is read whole and soon dropped than faulting its pages in one by one); None if absent or unreadable."""
+    """A stored entry's columns, memory-mapped read-only: through ``np.load`` (``mmap``), else by ``_map_npy``
+    (cheaper to set up, for a file that is read whole and soon dropped: bounded, past its bound read into
+    memory); None if absent or unreadable."""
     try:
         names = (folder / "columns").read_text().split()
         if not mmap:
-            return {n: _read_npy(folder / f"{n}.npy") for n in names}
+            return {n: _map_npy(folder / f"{n}.npy") for n in names}
         return {n: np.asarray(np.load(folder / f"{n}.npy", mmap_mode="r")) for n in names}
     except (OSError, ValueError):
         return None

@@ -360,8 +360,9 @@ class LeanDataSource:
             names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
             quote = tick_type is TickType.QUOTE
             shift = _day_shift(d, tz)
-            # a day of bars is read whole, once (no mapping), as the finished columns: the time row in UTC ns,
-            # then each value row's float64 bits. The key holds the day's offsets, all the times depend on.
+            # a day of bars is stored as the finished columns: the time row in UTC ns, then each value row's
+            # float64 bits (mapped, not copied: a backtest touches the times and closes). The key holds the
+            # day's offsets, all the times depend on.
             rows = cached(path, f"barcols|{len(names)}|{equity}|{quote}|{shift}",
                           lambda: {"rows": _bar_rows(path, names, equity, quote, d, shift)}, mmap=False)["rows"]
             t = rows[0]

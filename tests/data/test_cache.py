@@ -135,6 +135,50 @@ def test_read_npy_reads_what_np_load_reads(tmp_path: Path, arr: np.ndarray) -> N
     assert got.tobytes() == want.tobytes()
 
 
+@pytest.mark.parametrize("arr", [
+    np.arange(12, dtype=np.int64).reshape(3, 4), np.arange(5, dtype=np.float64), np.zeros((0, 6), np.int64),
+    np.array([True, False]), np.arange(6, dtype=">i4").reshape(2, 3), np.array(3.5),
+    np.asfortranarray(np.arange(6.0).reshape(2, 3)), np.array(["a", "bc"]), np.zeros((70_000, 6), np.int64)])
+def test_map_npy_reads_what_np_load_reads(tmp_path: Path, arr: np.ndarray) -> None:
+    from leand.data.cache import _map_npy
+
+    np.save(tmp_path / "x.npy", arr)
+    got, want = _map_npy(tmp_path / "x.npy"), np.load(tmp_path / "x.npy")
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert got.tobytes() == want.tobytes()
+
+
+def test_map_npy_holds_at_most_max_maps(tmp_path: Path, monkeypatch) -> None:
+    """Each live map holds a file descriptor: past MAX_MAPS live ones a file is read into memory instead, and
+    a map freed with its arrays makes room again; a truncated file is refused either way."""
+    import gc
+    import mmap
+
+    from leand.data import cache
+
+    monkeypatch.setattr(cache, "MAX_MAPS", 2)
+    for k in range(3):
+        np.save(tmp_path / f"{k}.npy", np.arange(1000, dtype=np.int64) * k)
+    def mapped(a: np.ndarray) -> bool:
+        while isinstance(a, np.ndarray):
+            a = a.base
+        return isinstance(a, memoryview) and isinstance(a.obj, mmap.mmap)
+
+    held = [cache._map_npy(tmp_path / f"{k}.npy") for k in range(3)]
+    assert [mapped(a) for a in held] == [True, True, False]
+    assert [a.flags.writeable for a in held] == [False, False, True]
+    assert all((a == np.arange(1000) * k).all() for k, a in enumerate(held))
+    del held[0]
+    gc.collect()
+    again = cache._map_npy(tmp_path / "2.npy")
+    assert mapped(again) and (again == np.arange(1000) * 2).all()
+    raw = (tmp_path / "0.npy").read_bytes()
+    (tmp_path / "0.npy").write_bytes(raw[:-8])
+    del held, again
+    with pytest.raises(ValueError):
+        cache._map_npy(tmp_path / "0.npy")
+
+
 def test_read_npy_refuses_a_truncated_file(tmp_path: Path) -> None:
     from leand.data.cache import _read_npy
 
