@@ -17,10 +17,12 @@ An order or ticket still referenced outside the manager (a strategy keeping its 
 order) is never packed: whoever holds it keeps seeing the object the manager changes.
 
 A quiet order (a backtest's synchronous market order that filled at once, for a strategy without an order-event
-handler, under leand's own fee model: see ``OrderManager.submit_market``) never becomes a live ``Order`` at all.
-Its fields that differ from order to order are one row (``quiet``, by id) the moment it fills, and its ticket a
-``QuietTicket`` whose submit request is built only if read; rows are packed as columns. Looking the order up makes
-it a live ``Order`` like any other, so nothing a strategy reads is lost, only made when asked for.
+handler, under leand's own fee model: see ``OrderManager.submit_market``) never becomes a live ``Order`` at all,
+nor its fill a ``Fill``. The fields of both that differ from order to order are one row (``quiet``, by id) the
+moment it fills, which is also its entry in the fill log (a ``Fill`` made from it when read), and its ticket a
+``QuietTicket`` whose submit request is built only if read; rows are packed as columns (the order's, and the
+fill's with the other fills). Looking the order up makes it a live ``Order`` like any other, so nothing a strategy
+reads is lost, only made when asked for. Its client order id is not kept either: it is the prefix and the id.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, get_args, get_origi
 import msgspec
 import numpy as np
 
-from leand.model import Fill, Order, OrderStatus, OrderType, Symbol, TimeInForce
+from leand.model import Fill, LiquiditySide, Order, OrderStatus, OrderType, Symbol, TimeInForce
 from leand.tickets import OrderResponse, OrderTicket, SubmitRequest, UpdateRequest
 
 if TYPE_CHECKING:
@@ -138,24 +140,45 @@ _BATCH_DEC = msgspec.msgpack.Decoder(tuple[list[_ORDERS.row], list[_REQUESTS.row
                                            list[int], list[int], _Extras | None])
 
 # ---- quiet orders: one row each ----------------------------------------------------------------------------------
-#: a quiet order's row: what differs between such orders (the rest is a filled GTC market order's defaults):
-#: (id, symbol, quantity, time (created, last update and fill), client order id, strategy id, tag, submission price,
-#: filled quantity, average fill price, the symbol and the quantity as the strategy passed them (its submit request))
-QuietRow = tuple[int, Symbol, float, int, str, str, str, float, float, float, Any, Any]
-_MARKET, _GTC, _FILLED = OrderType.MARKET, TimeInForce.GTC, OrderStatus.FILLED
-#: the row's columns that hold objects (the rest hold numbers or distinct strings): stored once when all equal
-_SHARED_COLUMNS = (1, 5, 6, 10)
+#: a quiet order's row: what differs between such orders (the rest is a filled GTC market order's and its taker
+#: fill's defaults): (id, symbol, quantity, time (created, last update and fill), client order id prefix (the id is
+#: the prefix and the order id), strategy id, tag, submission price, filled quantity (the fill's quantity too),
+#: average fill price, the symbol and the quantity as the strategy passed them (its submit request); then its
+#: fill's: price, fee, fee currency, trade id)
+QuietRow = tuple[int, Symbol, float, int, str, str, str, float, float, float, Any, Any, float, float, str, int]
+_MARKET, _GTC, _FILLED, _TAKER = OrderType.MARKET, TimeInForce.GTC, OrderStatus.FILLED, LiquiditySide.TAKER
+#: the row's columns packed with the order (the rest are its fill's, packed with the fills)
+_ORDER_COLUMNS = 12
+#: the order columns that hold objects (the rest hold numbers or distinct strings): stored once when all equal
+_SHARED_COLUMNS = (1, 4, 5, 6, 10)
+#: a run of quiet rows' fills as columns: order id, symbol, time, quantity, price, fee, fee currency, trade id and
+#: client order id prefix, by the row's columns ...
+_QUIET_FILL_COLUMNS = (0, 1, 3, 8, 12, 13, 14, 15, 4)
+#: ... of which these are stored once when all equal (symbol, fee currency, prefix)
+_QUIET_FILL_SHARED = (1, 6, 8)
 _QUIET_DEC = msgspec.msgpack.Decoder(list[list[Any]])
 
 
 def order_of(r: QuietRow) -> Order:
     """The live ``Order`` of a quiet row: the fields ``OrderManager.submit_market`` gives it, filled."""
     o = Order(id=r[0], symbol=r[1], quantity=r[2], type=_MARKET, time_in_force=_GTC, created_time=r[3],
-              last_update_time=r[3], client_order_id=r[4], strategy_id=r[5], tag=r[6], submission_price=r[7])
+              last_update_time=r[3], client_order_id=f"{r[4]}{r[0]}", strategy_id=r[5], tag=r[6],
+              submission_price=r[7])
     o.filled_quantity = r[8]
     o.average_fill_price = r[9]
     o.status = _FILLED
     return o
+
+
+def fill_of(r: QuietRow) -> Fill:
+    """The ``Fill`` of a quiet row's order, as ``submit_market`` would have made it (a taker's whole fill)."""
+    return Fill(order_id=r[0], symbol=r[1], time=r[3], quantity=r[8], price=r[12], fee=r[13], fee_currency=r[14],
+                liquidity=_TAKER, trade_id=r[15], client_order_id=f"{r[4]}{r[0]}")
+
+
+def _fill(f: Fill | QuietRow) -> Fill:
+    """A fill log entry as a ``Fill``."""
+    return fill_of(f) if f.__class__ is tuple else f  # type: ignore[return-value]
 
 
 def request_of(r: QuietRow) -> SubmitRequest:
@@ -225,8 +248,10 @@ def _unshare_columns(cols: list[Any], shared: tuple[int, ...], n: int) -> None:
 
 
 def _pack_quiet(rows: list[QuietRow]) -> bytearray:
-    """Rows as columns (a column of equal objects stored once, as a one-item list): a few numbers per order."""
-    return _encode(_share_columns(list(zip(*rows, strict=True)), _SHARED_COLUMNS), 96 * len(rows) + 256)
+    """Rows' order columns (a column of equal objects stored once, as a one-item list): a few numbers per order."""
+    cols = list(zip(*rows, strict=True))
+    del cols[_ORDER_COLUMNS:]
+    return _encode(_share_columns(cols, _SHARED_COLUMNS), 64 * len(rows) + 256)
 
 
 def _unpack_quiet(blob: bytes | bytearray) -> list[QuietRow]:
@@ -242,6 +267,22 @@ def _pack_fills(fills: list[Fill]) -> bytearray:
     """Fills as columns (``astuple`` and ``zip`` in C; a symbol, fee currency or liquidity that every fill shares
     stored once): about 60 % of the cost of packing each Fill with its field names, symbol and enum."""
     return _encode(_share_columns(list(zip(*map(_astuple, fills), strict=True)), _FILL_SHARED), 64 * len(fills) + 256)
+
+
+def _pack_quiet_fills(rows: list[QuietRow]) -> bytearray:
+    """The fills of quiet rows as columns (``_QUIET_FILL_COLUMNS``), straight from the rows: no ``Fill`` made, and
+    their client order ids stored as the prefix, once."""
+    cols = list(zip(*rows, strict=True))
+    return _encode(_share_columns([cols[i] for i in _QUIET_FILL_COLUMNS], _QUIET_FILL_SHARED), 48 * len(rows) + 256)
+
+
+def _unpack_quiet_fills(blob: bytes | bytearray) -> list[Fill]:
+    cols: list[Any] = _QUIET_DEC.decode(blob)
+    n = len(cols[0])
+    cols[1] = msgspec.convert(cols[1], list[Symbol])
+    _unshare_columns(cols, _QUIET_FILL_SHARED, n)
+    return [Fill(order_id=oid, symbol=sym, time=t, quantity=q, price=p, fee=fee, fee_currency=ccy, liquidity=_TAKER,
+                 trade_id=tid, client_order_id=f"{prefix}{oid}") for oid, sym, t, q, p, fee, ccy, tid, prefix in zip(*cols)]
 
 
 def _unpack_fills(blob: bytes | bytearray) -> list[Fill]:
@@ -329,8 +370,8 @@ class OrderArchive:
         self.ticket_count = 0
         self.fills_packed = 0
         self._cache: OrderedDict[int, _Batch] = OrderedDict()
-        #: fills packed so far, as (blob handle, count) runs in fill order
-        self._fill_runs: list[tuple[tuple[int, int], int]] = []
+        #: fills packed so far, as (blob handle, count, whether packed from quiet rows) runs in fill order
+        self._fill_runs: list[tuple[tuple[int, int], int, bool]] = []
         orders._archive = self
         tickets._archive = self
         fills._archive = self
@@ -461,9 +502,12 @@ class OrderArchive:
         n = list.__len__(fills)
         fids = self.fill_ids
         if len(fids) > n:  # keep the venue fill ids of the fills since the last packing only
-            fids.intersection_update([f.trade_id for f in list.__iter__(fills)])
+            fids.intersection_update([_fill(f).trade_id for f in list.__iter__(fills)])
         if n:
-            self._fill_runs.append((self._spill.put(_pack_fills(list.__getitem__(fills, slice(0, n)))), n))
+            items: list[Any] = list.__getitem__(fills, slice(0, n))
+            quiet = set(map(type, items)) == {tuple}  # only quiet rows: packed from the rows
+            blob = _pack_quiet_fills(items) if quiet else _pack_fills([_fill(f) for f in items])
+            self._fill_runs.append((self._spill.put(blob), n, quiet))
             list.__delitem__(fills, slice(0, n))
             self.fills_packed += n
 
@@ -568,8 +612,9 @@ class OrderArchive:
         return self.fills_packed
 
     def iter_fills(self) -> Iterator[Fill]:
-        for h, _ in self._fill_runs:
-            yield from _unpack_fills(self._spill.get(h))
+        for h, _, quiet in self._fill_runs:
+            blob = self._spill.get(h)
+            yield from _unpack_quiet_fills(blob) if quiet else _unpack_fills(blob)
 
     def close(self) -> None:
         self._spill.close()
@@ -705,7 +750,8 @@ class TicketStore(_ArchiveBacked[OrderTicket]):
 
 class FillLog(list[Fill]):
     """Every fill in the order it happened: the recent ones as a list, the older ones packed (``OrderArchive``).
-    ``append`` is the list's own; reading it whole or by index sees them all."""
+    ``append`` is the list's own; reading it whole or by index sees them all, as ``Fill``s (a quiet order's fill is
+    its row in the list: see the module docstring)."""
 
     _archive: OrderArchive | None = None
 
@@ -723,7 +769,7 @@ class FillLog(list[Fill]):
         a = self._archive
         if a is not None and a._fill_runs:
             yield from a.iter_fills()
-        yield from list.__iter__(self)
+        yield from map(_fill, list.__iter__(self))
 
     def __reversed__(self) -> Iterator[Fill]:
         return reversed(list(self))
@@ -731,12 +777,13 @@ class FillLog(list[Fill]):
     def __getitem__(self, i: Any) -> Any:
         packed = self._packed()
         if not packed:
-            return list.__getitem__(self, i)
+            got = list.__getitem__(self, i)
+            return [_fill(f) for f in got] if isinstance(i, slice) else _fill(got)
         if isinstance(i, int):
             n = len(self)
             j = i + n if i < 0 else i
             if packed <= j < n:
-                return list.__getitem__(self, j - packed)
+                return _fill(list.__getitem__(self, j - packed))
             if not 0 <= j < n:
                 raise IndexError("fill index out of range")
             for k, f in enumerate(self):

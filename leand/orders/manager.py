@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -105,6 +105,8 @@ class OrderManager(LiveSubmit):
         self.orders: dict[int, Order] = orders
         self.open_orders: dict[int, Order] = {}
         self.fills: list[Fill] = fills
+        #: the same list, as the quiet path appends to it: a quiet order's row stands for its fill there
+        self._fill_rows: list[Any] = fills
         #: one ticket per order for the whole run: the object the strategy holds and ``OrderEvent.ticket``
         self.tickets: dict[int, OrderTicket] = tickets
         #: the plain dict lookup of a live ticket (the store's own ``get`` also looks in the archive; an event's
@@ -480,27 +482,25 @@ class OrderManager(LiveSubmit):
 
     def _quiet_fill(self, oid: int, sec: Security, sym: Symbol, symbol: Symbol | str, quantity: float, qty: float,
                     tag: str, now: int, price: float, fill_price: float, fee: float, fee_ccy: str) -> OrderTicket:
-        """A quiet order (see ``submit_market``) the brokerage has taken and fills now at ``fill_price``: its fill,
-        the portfolio, and its row and ticket, without an ``Order``. ``price``, ``fee`` and ``fee_ccy``: what
-        its buying power was checked at and with."""
+        """A quiet order (see ``submit_market``) the brokerage has taken and fills now at ``fill_price``: the
+        portfolio, and its row (its order and its fill: see leand.orders.archive) and ticket, without an ``Order``
+        or a ``Fill``. ``price``, ``fee`` and ``fee_ccy``: what its buying power was checked at and with."""
         e = self.engine
         # fill(): the whole of an open order (filled 0.0), without a venue fee or trade id; a market order is a
         # taker; the fee asked again only if the price moved (the models' answer is the same for the same question)
         fill_qty = qty - 0.0
         if fill_price != price:
             fee, fee_ccy = sec.fee_model.market_fee(sec, qty, fill_qty, fill_price, now)
-        cid = f"{e.client_id_prefix}{oid}"
         trade = self._next_trade_id
-        fill = Fill(order_id=oid, symbol=sym, time=now, quantity=fill_qty, price=fill_price, fee=fee,
-                    fee_currency=fee_ccy, liquidity=_TAKER, trade_id=trade, client_order_id=cid)
         self._next_trade_id = trade + 1
-        self.fills.append(fill)
-        # its row: the fields the fill sets, computed as on the order (filled and average price from 0.0)
+        # the fields the fill sets, computed as on the order (filled and average price from 0.0)
         filled = 0.0 + fill_qty
-        self._quiet[oid] = row = (oid, sym, qty, now, cid, e.strategy_id, tag, price, filled,
-                                  (0.0 * 0.0 + fill_price * fill_qty) / filled, symbol, quantity)
+        self._quiet[oid] = row = (oid, sym, qty, now, e.client_id_prefix, e.strategy_id, tag, price, filled,
+                                  (0.0 * 0.0 + fill_price * fill_qty) / filled, symbol, quantity, fill_price, fee,
+                                  fee_ccy, trade)
+        self._fill_rows.append(row)
         self.tickets[oid] = ticket = QuietTicket(e, oid, row)
-        e.portfolio.process_fill(sec, fill)
+        e.portfolio.apply_fill(sec, fill_qty, fill_price, fee, fee_ccy, now)
         return ticket
 
     def _refused_by_gate(self, order: Order, request: SubmitRequest, refusal: Rejection) -> None:

@@ -190,16 +190,18 @@ class Portfolio:
     # --- fills -------------------------------------------------------------------------------------
     def process_fill(self, security: Security, fill: Fill) -> float:
         """Apply a fill to cash and holdings. Returns the realized P&L (account currency, before fees)."""
+        return self.apply_fill(security, fill.quantity, fill.price, fill.fee, fill.fee_currency, fill.time)
+
+    def apply_fill(self, security: Security, qty: float, price: float, fee: float, fee_ccy: str, time_ns: int
+                   ) -> float:
+        """:meth:`process_fill` of a fill given by its numbers (the order manager's quiet orders make no Fill)."""
         cb = self.cash_book
         ccy = security.quote_currency
         quote = cb.get(ccy) or cb.ensure(ccy)  # the same Cash all along: the book adds entries, never replaces one
         conv = quote.conversion_rate
-        qty, price = fill.quantity, fill.price
         holdings = security.holdings
         mult = holdings.multiplier
-        fee = fill.fee
         if fee:
-            fee_ccy = fill.fee_currency
             fee_account = fee if fee_ccy == cb.account_currency else cb.convert(fee, fee_ccy)
             (quote if fee_ccy == ccy else cb.get(fee_ccy) or cb.ensure(fee_ccy)).amount += -fee
         else:
@@ -239,7 +241,7 @@ class Portfolio:
         holdings.total_fees += fee_account
         # equities: cash already moved by the whole notional; realized P&L is informational
         if q0 != 0 and (qty > 0) != (q0 > 0):  # the fill reduces the position
-            self.transactions.append((fill.time, realized - 2 * fee_account))
+            self.transactions.append((time_ns, realized - 2 * fee_account))
         holdings.net_profit += realized - fee_account
         self.total_net_profit += realized - fee_account
         self.sales_volume += volume

@@ -273,6 +273,30 @@ def test_fill_columns_round_trip_exactly() -> None:
             [tuple(map(type, msgspec.structs.astuple(f))) for f in fills]
 
 
+def test_quiet_fill_columns_round_trip_exactly() -> None:
+    """Quiet rows' fills packed straight from the rows come back as the Fills the rows stand for (``fill_of``), with
+    the same number types, whether a column is shared by every row or not; a fill log of rows and Fills reads as
+    Fills, whole, by index and by slice."""
+    from leand.model import Fill, Symbol
+
+    spy, btc = Symbol.equity("SPY"), Symbol.crypto("BTCUSD", "coinbase")
+    mixed = [(i, spy if i % 3 else btc, 10, 100 * i, "L" if i % 4 else "P-", "s", "", 1.5, (-1) ** i * 2.0, 99.5,
+              spy, 2, 100.0 + i, 1 if i % 2 else 0.25, "USD" if i % 5 else "BTC", i) for i in range(1, 30)]
+    shared = [(i, spy, 1.0, 7 * i, "L", "s", "t", 1.5, 100.0, 1.5, "SPY", 100, 1.5, 0.5, "USD", i + 3)
+              for i in range(9)]
+    for rows in (mixed, shared, shared[:1]):
+        back = archive_mod._unpack_quiet_fills(archive_mod._pack_quiet_fills(rows))  # type: ignore[arg-type]
+        want = [archive_mod.fill_of(r) for r in rows]  # type: ignore[arg-type]
+        assert back == want and want[0].client_order_id == f"{rows[0][4]}{rows[0][0]}"
+        assert [tuple(map(type, msgspec.structs.astuple(f))) for f in back] == \
+            [tuple(map(type, msgspec.structs.astuple(f))) for f in want]
+    log = archive_mod.FillLog()
+    other = Fill(order_id=99, symbol=spy, time=1, quantity=1.0, price=2.0, fee=0.0, trade_id=99)
+    log.extend([shared[0], other, shared[1]])  # type: ignore[list-item]
+    want = [archive_mod.fill_of(shared[0]), other, archive_mod.fill_of(shared[1])]  # type: ignore[arg-type]
+    assert list(log) == want and log[1] is other and log[-1] == want[2] and log[0:2] == want[:2]
+
+
 class PlainNumbers(Strategy):
     """Orders whose quantities and prices are ``INT`` (integral) and ``REAL`` numbers: Python's int and float
     here, numpy's in ``_numpy(PlainNumbers)``. Market orders of both kinds every bar, a limit order updated (quantity and
