@@ -331,6 +331,65 @@ class OrderBook(AcceptanceRules):
         self._trade_id += n
         return first
 
+    def take_seq(self) -> int:
+        """The next arrival sequence number, for an order a venue keeps outside the book for now (it goes in
+        with ``restore`` at the place this number gives it, as if it had rested when the number was taken)."""
+        self._seq += 1
+        return self._seq
+
+    def quotable(self, side: int, price: float, quantity: float) -> bool:
+        """Whether a plain GTC limit order of ``side`` at ``price`` for ``quantity`` passes ``validate`` (the
+        price and size memos first, as ``submit`` asks them)."""
+        if (price in self._px_ok or self._learn_price(price)) and \
+                (quantity in self._qty_ok or self._learn_quantity(quantity)) and self.min_notional <= 0.0:
+            return True
+        return self.validate(SimOrder(id=0, side=side, quantity=quantity, price=price)) is None
+
+    def withdraw(self, order_id: int) -> SimOrder:
+        """Take a resting order out of the book with no event, as it is (its ``seq`` keeps its place for
+        ``restore``): the paper venue keeps the quoted market's orders outside the book between the requests
+        that need them there."""
+        o = self.orders.pop(order_id)
+        side = o.side
+        key = o.price if side > 0 else -o.price
+        lvl = (self._bids if side > 0 else self._asks)[key]
+        q = lvl.orders
+        for i, r in enumerate(q):
+            if r is o:
+                del q[i]
+                break
+        lvl.qty -= o.quantity - o.filled
+        lvl.count -= 1
+        if lvl.count <= 0:
+            self._drop_level(side, key)
+        return o
+
+    def restore(self, o: SimOrder) -> None:
+        """Put a live resting order (``withdraw``'s, or one kept outside the book with a ``take_seq`` number)
+        back on its level, at its place in time priority by ``seq``, with no event."""
+        side = o.side
+        levels, keys, key = (self._bids, self._bid_keys, o.price) if side > 0 else \
+            (self._asks, self._ask_keys, -o.price)
+        lvl = levels.get(key)
+        if lvl is None:
+            lvl = levels[key] = Level(o.price)
+            if keys and key < keys[-1]:
+                insort(keys, key)
+            else:
+                keys.append(key)
+        q = lvl.orders
+        seq = o.seq
+        if not q or q[-1].seq < seq:
+            q.append(o)
+        else:
+            for i, r in enumerate(q):
+                if r.seq > seq:
+                    q.insert(i, o)
+                    break
+        lvl.qty += o.quantity - o.filled
+        lvl.count += 1
+        self.orders[o.id] = o
+
     def queue(self, side: int, price: float) -> list[SimOrder]:
         """The L3 view of one level: its live orders in priority order."""
         lvl = (self._bids.get(price) if side > 0 else self._asks.get(-price))

@@ -7,7 +7,10 @@ rules. The market is the top of book the venue is fed (``on_quote``): each side 
 of the owner ``"market"`` with the quoted size, replaced by the next quote. So a market order takes the quoted
 ask or bid (up to its size; what is left is canceled, as the book does), a resting limit order fills at its own
 price when a quote reaches it (the quote's order trades with it as the taker), and stops trail and trigger on
-the touch (a buy stop on the ask, a sell stop on the bid: quotes have no trade prints). Fees are the book's,
+the touch (a buy stop on the ask, a sell stop on the bid: quotes have no trade prints). While no stop waits in
+the book, the market's orders are kept outside it and the account's orders are matched against them directly
+(the same trades, prices, fees and reports); they go into the book, at the place in the queue they would have,
+only for what needs the whole book. Fees are the book's,
 a percent of notional (maker for resting fills, taker otherwise). What the book has no order type for
 (limit-if-touched, market-on-open/close) and DAY/GTD, which need the exchange's calendar, are left to the order
 manager's emulation, which the venue's ``order_types``/``time_in_force`` tell it to do.
@@ -63,7 +66,7 @@ _STATUSES = {s.value: s for s in OrderStatus}
 # enum metaclass's __getattr__ sends every class attribute load through the slow hook); a member's text is read
 # as ``_value_`` (its documented attribute), not through the ``value`` property
 _MARKET_T, _LIMIT_T, _TRAILING_T = OrderType.MARKET, OrderType.LIMIT, OrderType.TRAILING_STOP
-_GTC = TimeInForce.GTC
+_GTC, _IOC, _FOK = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
 _ACCEPTED, _CANCELED, _EXPIRED = OrderStatus.ACCEPTED, OrderStatus.CANCELED, OrderStatus.EXPIRED
 _REJECTED, _FILLED = OrderStatus.REJECTED, OrderStatus.FILLED
 #: the owner of the quoted market's orders in the book, and of the account's
@@ -104,8 +107,17 @@ class PaperVenue:
         self.bid: dict[str, float] = {}
         self.ask: dict[str, float] = {}
         self.books: dict[str, OrderBook] = {}
-        #: the quoted market's resting order per symbol and side (+1 bid, -1 ask): book order id
+        #: the quoted market's resting order per symbol and side (+1 bid, -1 ask): book order id, for a symbol
+        #: whose market orders are in the book (``_in_book``)
         self._quoted: dict[tuple[str, int], int] = {}
+        #: the quoted market's resting orders kept outside the book, per symbol and side: the account's orders
+        #: are matched against them directly, and they go into the book (``_materialize``, at the place their
+        #: ``seq`` gives them) only for what needs the whole book: stops, modify, an order that meets both the
+        #: market and the account's own orders, a crossed market
+        self._mkt: dict[tuple[str, int], SimOrder] = {}
+        #: symbols whose market orders are in the book: with stops there, and always for a venue that puts
+        #: every quote in as it comes (``lazy_quotes`` False)
+        self._in_book: set[str] = set()
         self._market_id = 0  # the market's order ids count down from -1, apart from the account's
         #: quotes not yet in the book, per symbol and side: (price, size), price 0 for a side taken away
         self._pending: dict[str, dict[int, tuple[float, float]]] = {}
@@ -130,6 +142,8 @@ class PaperVenue:
             self._sign[cid] = 1.0 if qty > 0 else -1.0
             book.submit(o, 0)
             book.drain()
+            if book.stops:
+                self._in_book.add(sid)
 
     # -- the book -----------------------------------------------------------------------------------------
     def _book(self, sid: str) -> OrderBook:
@@ -139,7 +153,33 @@ class PaperVenue:
             book = self.books[sid] = OrderBook(sid, tick_size=inst.tick_size, lot_size=inst.lot_size,
                                                maker_fee=self.maker_fee, taker_fee=self.taker_fee,
                                                stp=STP.CANCEL_INCOMING)
+            if not self.lazy_quotes:
+                self._in_book.add(sid)
         return book
+
+    def _materialize(self, book: OrderBook, sid: str) -> None:
+        """Put the market's orders kept outside the book in it, each at its place in its level's queue."""
+        if sid in self._in_book:
+            return
+        self._in_book.add(sid)
+        mkt = self._mkt
+        for side in (1, -1):
+            o = mkt.pop((sid, side), None)
+            if o is not None:
+                book.restore(o)
+                self._quoted[(sid, side)] = o.id
+
+    def _settle(self, book: OrderBook, sid: str) -> None:
+        """After a request: with no stop in the book (and quotes kept out of it), the market's orders leave
+        the book again, as they are."""
+        if book.stops or not self.lazy_quotes or sid not in self._in_book:
+            return
+        self._in_book.discard(sid)
+        orders = book.orders
+        for side in (1, -1):
+            mid = self._quoted.pop((sid, side), None)
+            if mid is not None and mid in orders:
+                self._mkt[(sid, side)] = book.withdraw(mid)
 
     @staticmethod
     def _sim(vid: int, quantity: float, type_: str, limit: float | None, stop: float | None,
@@ -177,9 +217,25 @@ class PaperVenue:
                         break
                     crossed += lvl.qty
         mid = self._market_id = self._market_id - 1
-        if book.submit(SimOrder(id=mid, owner=MARKET, side=side, quantity=size + crossed, price=price), now) and \
-                mid in book.orders:
-            self._quoted[(sid, side)] = mid
+        if sid in self._in_book:
+            if book.submit(SimOrder(id=mid, owner=MARKET, side=side, quantity=size + crossed, price=price), now) \
+                    and mid in book.orders:
+                self._quoted[(sid, side)] = mid
+            return
+        # kept outside the book: what the book would rest, with the place it would have in its level
+        if not crossed:
+            if book.quotable(side, price, size):
+                self._mkt[(sid, side)] = SimOrder(id=mid, owner=MARKET, side=side, quantity=size, price=price,
+                                                  time=now, seq=book.take_seq())
+            return
+        # it trades with the account's orders it reaches (and nothing else: the market's other order does not
+        # reach it, ``_apply_quotes`` saw to that), then what is left rests
+        o = SimOrder(id=mid, owner=MARKET, side=side, quantity=size + crossed, price=price, time_in_force=_IOC)
+        if book.submit(o, now) and o.quantity - o.filled > _EPS:
+            o.time_in_force = _GTC
+            o.live = True
+            o.seq = book.take_seq()
+            self._mkt[(sid, side)] = o
 
     # -- market data ----------------------------------------------------------------------------------------
     def on_quote(self, q: QuoteTick) -> list[ExecReport]:
@@ -222,10 +278,15 @@ class PaperVenue:
                     self._undefer(sid, d)
                 else:  # a newer quote on that side: it goes in behind the order, as it would have anyway
                     del self._deferred[sid]
-        if book.stops or not self.lazy_quotes:  # stops trail and trigger on every touch
-            if not book.stops and not self._account_in(book, sid):
+        if book.stops or not self.lazy_quotes:  # stops trail and trigger on every touch (the market's orders are
+            if not book.stops and not self._account_in(book, sid):  # in the book then)
                 return []
             self._apply_quotes(book, sid, q.time)
+            book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), q.time)
+            out = self._reports(book, q.time)
+            if sid in self._in_book and not book.stops and self.lazy_quotes:  # the last stop triggered
+                self._settle(book, sid)
+            return out
         else:
             # the account has no open order at all (most quotes of a strategy that trades now and then): nothing
             # is reaching; else which quotes reach one of its orders in this book
@@ -315,6 +376,9 @@ class PaperVenue:
         pend = self._pending.get(sid)
         if not pend:
             return
+        if sid not in self._in_book:
+            self._apply_quotes_outside(book, sid, now, sides, pend)
+            return
         quoted = self._quoted
         orders = book.orders
         if sides == 1 or sides == -1:
@@ -350,6 +414,49 @@ class PaperVenue:
             self._quote(book, sid, -1, ask[0], ask[1], now)
         pend.clear()
 
+    def _apply_quotes_outside(self, book: OrderBook, sid: str, now: int, sides: int,
+                              pend: dict[int, tuple[float, float]]) -> None:
+        """``_apply_quotes`` with the market's orders kept outside the book: the same steps, an old order taken
+        away by forgetting it and a new one placed by ``_quote``. A quote whose new order would meet the
+        market's other one (a crossed or locked market) goes the book's way: the orders into the book first."""
+        mkt = self._mkt
+        if sides == 1 or sides == -1:
+            px_size = pend.get(sides)
+            alone = True
+            if px_size is not None and px_size[0]:
+                o = mkt.get((sid, -sides))
+                if o is not None:
+                    alone = o.price > px_size[0] + _EPS if sides > 0 else o.price < px_size[0] - _EPS
+            if alone:
+                if px_size is not None:
+                    del pend[sides]
+                    mkt.pop((sid, sides), None)
+                    if px_size[0]:
+                        self._quote(book, sid, sides, px_size[0], px_size[1], now)
+                return
+        bid = pend.get(1)
+        ask = pend.get(-1)
+        nb = bid[0] if bid is not None else 0.0
+        na = ask[0] if ask is not None else 0.0
+        if nb or na:
+            stale_ask = mkt.get((sid, -1)) if ask is None else None
+            stale_bid = mkt.get((sid, 1)) if bid is None else None
+            if (nb and ((stale_ask is not None and stale_ask.price <= nb + _EPS) or (na and na <= nb + _EPS))) or \
+                    (na and stale_bid is not None and stale_bid.price >= na - _EPS):
+                self._materialize(book, sid)
+                self._apply_quotes(book, sid, now, 2)
+                self._settle(book, sid)
+                return
+        if bid is not None:
+            mkt.pop((sid, 1), None)
+        if ask is not None:
+            mkt.pop((sid, -1), None)
+        if nb:
+            self._quote(book, sid, 1, nb, bid[1], now)  # type: ignore[index]
+        if na:
+            self._quote(book, sid, -1, na, ask[1], now)  # type: ignore[index]
+        pend.clear()
+
     def _defer(self, book: OrderBook, sid: str, o: SimOrder, now: int) -> bool:
         """For a resting limit order that cannot trade (``_sides_for`` gave its own side): leave its side's
         noted quote out of the book instead of putting it in ahead of the order, and remember that it belongs
@@ -366,8 +473,11 @@ class PaperVenue:
             return False  # nothing noted on that side: nothing goes in
         p = px_size[0]
         if p:
-            stale = self._quoted.get((sid, -side))
-            m = book.orders.get(stale) if stale is not None else None
+            if sid in self._in_book:
+                stale = self._quoted.get((sid, -side))
+                m = book.orders.get(stale) if stale is not None else None
+            else:
+                m = self._mkt.get((sid, -side))
             if side > 0:
                 if m is not None and m.price <= p + _EPS:
                     return False
@@ -423,16 +533,19 @@ class PaperVenue:
             return 2
         pend = self._pending.get(sid)
         other = pend.get(-o.side) if pend else None
+        m = self._mkt.get((sid, -o.side))  # the market's order there when it is kept outside the book
         px = o.price
         if o.side > 0:
             best = book.best_ask
             if (best is not None and best <= px + _EPS) or (other is not None and other[0] and
-                                                          other[0] <= px + _EPS):
+                                                          other[0] <= px + _EPS) or \
+                    (m is not None and m.price <= px + _EPS):
                 return 2
         else:
             best = book.best_bid
             if (best is not None and best >= px - _EPS) or (other is not None and other[0] and
-                                                          other[0] >= px - _EPS):
+                                                          other[0] >= px - _EPS) or \
+                    (m is not None and m.price >= px - _EPS):
                 return 2
         return o.side
 
@@ -488,15 +601,68 @@ class PaperVenue:
         self._sign[client_order_id] = 1.0 if quantity > 0 else -1.0
         if self._deferred:
             self._undefer_all()
+        if otype is not _MARKET_T and otype is not _LIMIT_T:
+            self._materialize(book, sid)  # a stop: the market's orders stay in the book while it waits
         sides = self._sides_for(book, sid, o)
         if sides == o.side and self._defer(book, sid, o, now_ns):  # a GTC limit that rests: its quote later
             book.submit(o, now_ns)
             return self._reports(book, now_ns)
         self._apply_quotes(book, sid, now_ns, sides)
+        if sid not in self._in_book:
+            m = self._mkt.get((sid, -o.side))
+            if m is not None and (otype is _MARKET_T or (m.price <= o.price + _EPS if o.side > 0 else
+                                                         m.price >= o.price - _EPS)):
+                out = self._take(book, sid, o, m, now_ns)
+                if out is not None:
+                    return out
+                self._materialize(book, sid)  # it meets the account's own orders there too, or rests
         book.submit(o, now_ns)
         if o.id in book.stops:  # a stop already through the touch triggers at once
             book.on_touch(self.bid.get(sid, 0.0), self.ask.get(sid, 0.0), now_ns)
-        return self._reports(book, now_ns)
+        out = self._reports(book, now_ns)
+        if sid in self._in_book and self.lazy_quotes:
+            self._settle(book, sid)
+        return out
+
+    def _take(self, book: OrderBook, sid: str, o: SimOrder, m: SimOrder, now: int) -> list[ExecReport] | None:
+        """The account's order ``o`` that reaches the market's order ``m`` on the other side (kept outside
+        the book) and nothing else there, matched against it directly, with the events the book's matching
+        gives: accepted, one trade at ``m``'s price, then what is left of a market or IOC order canceled.
+        None, with nothing done, when that is not all: the account has orders on that side (the book's
+        priority and self-trade rules decide), a fill-or-kill, or a limit order that would rest what is left."""
+        side = o.side
+        if (book.best_ask if side > 0 else book.best_bid) is not None:
+            return None
+        t = o.type
+        tif = o.time_in_force
+        if tif is _FOK:
+            return None
+        oq = o.quantity
+        mq = m.quantity
+        rleft = mq - m.filled
+        qty = oq if oq < rleft else rleft
+        want = oq - qty
+        if want > _EPS and t is _LIMIT_T and tif is _GTC:
+            return None
+        events: list[Any] = book.drain()  # what the quotes put in before it
+        oid = o.id
+        px = m.price
+        m.filled = mfilled = m.filled + qty
+        m_done = mq - mfilled <= _EPS
+        if m_done:
+            m.live = False
+            del self._mkt[(sid, -side)]
+        o.time = now
+        o.filled = qty
+        o.live = False
+        notional = qty * px
+        events.append(Accepted(now, oid, t is _LIMIT_T))
+        events.append(Trade(now, book.take_trade_ids(1), px, qty, m.id, oid, MARKET, ACCOUNT, side,
+                            notional * book.maker_fee, notional * book.taker_fee, m_done, want <= _EPS))
+        book.on_trade_print(px, now)
+        if want > _EPS:
+            events.append(Canceled(now, oid, want, "market_unfilled" if t is _MARKET_T else "ioc"))
+        return self._report_events(events, sid, now)
 
     def cancel(self, client_order_id: str, now_ns: int) -> ExecReport:
         row = self.account.row(client_order_id)
@@ -507,12 +673,15 @@ class PaperVenue:
                               symbol=row[0] if row else "", time_ns=now_ns, reason=f"{CANCEL_REJECTED} " + (
                                   "UNKNOWN_ORDER" if row is None else f"ORDER_{row[1].upper()}"))
         vid = row[6]
-        book = self._book(row[0])
+        sid = row[0]
+        book = self._book(sid)
         if self._deferred:
             self._undefer_all()
         if vid in book.orders:
             book.cancel(vid, now_ns)
             book.drain()
+            if book.stops or sid in self._in_book:
+                self._settle(book, sid)  # the last stop gone: the market's orders leave the book
         self._cid.pop(vid, None)
         self._sign.pop(client_order_id, None)
         self.account.set_status(client_order_id, "canceled", now_ns)
@@ -524,7 +693,20 @@ class PaperVenue:
                trailing_amount: float | None = None) -> list[ExecReport]:
         """Change an open order in the book (the book's rules: a size decrease keeps priority, a price change
         or a size increase goes to the back and may trade at once). A trailing stop given a new amount trails
-        it from the touch now; the accepted update carries the stop price that results."""
+        it from the touch now; the accepted update carries the stop price that results. The market's orders
+        are in the book while it does (an amended order may trade with them by the book's priority)."""
+        row = self.account.row(client_order_id)
+        if row is None or row[1] not in OPEN or row[0] not in self._by_id:
+            return self._modify(client_order_id, quantity, limit_price, now_ns, stop_price, trailing_amount)
+        sid = row[0]
+        book = self._book(sid)
+        try:
+            return self._modify(client_order_id, quantity, limit_price, now_ns, stop_price, trailing_amount)
+        finally:
+            self._settle(book, sid)
+
+    def _modify(self, client_order_id: str, quantity: float | None, limit_price: float | None,
+                now_ns: int, stop_price: float | None, trailing_amount: float | None) -> list[ExecReport]:
         row = self.account.row(client_order_id)
 
         def refuse(reason: str, status: OrderStatus) -> list[ExecReport]:
@@ -544,6 +726,7 @@ class PaperVenue:
         book = self._book(sid)
         if self._deferred:
             self._undefer_all()
+        self._materialize(book, sid)
         self._apply_quotes(book, sid, now_ns)
         o = book.orders.get(vid)
         if abs(new_qty - filled) < 1e-12:  # cut down to what has filled: the order is done
@@ -580,10 +763,12 @@ class PaperVenue:
 
     # -- the book's events as the account's reports ----------------------------------------------------------
     def _reports(self, book: OrderBook, now_ns: int) -> list[ExecReport]:
+        return self._report_events(book.drain(), book.symbol, now_ns)
+
+    def _report_events(self, events: list[Any], sid: str, now_ns: int) -> list[ExecReport]:
+        """The book's events (told apart by class, no isinstance asserts per event) as the account's reports."""
         out: list[ExecReport] = []
-        sid = book.symbol
         cids = self._cid
-        events: list[Any] = book.drain()  # told apart by class below (no isinstance asserts per event)
         for ev in events:
             cls = ev.__class__
             if cls is Trade:

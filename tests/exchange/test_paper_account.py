@@ -48,6 +48,11 @@ def run(v: PaperVenue, steps: list) -> list:
             mid = max(1.0, mid + s[1] * 0.01)
             out.append(v.on_quote(QuoteTick(BTC, t, round(mid - 0.01, 2) if s[3] else 0.0, float(s[2]),
                                             round(mid + 0.01, 2) if s[4] else 0.0, float(s[2]))))
+        elif s[0] == "thin":  # a quote of a few lots a side, its spread moving: orders can take all of it
+            _, dm, db, da, bs, as_ = s
+            mid = max(1.0, mid + dm * 0.01)
+            out.append(v.on_quote(QuoteTick(BTC, t, round(mid + db * 0.01, 2), bs * 0.001, round(mid + da * 0.01, 2),
+                                            as_ * 0.001)))
         elif s[0] == "submit":
             _, type_, q, off, tif = s
             price = round(mid + off * 0.01, 2)
@@ -90,6 +95,30 @@ def test_memory_account_is_the_stored_one(steps: list, cash: dict[str, float]) -
 @settings(max_examples=150, deadline=None)
 @given(st.lists(step, min_size=1, max_size=80), st.sampled_from([{"USD": 1e9, "BTC": 1e6}, {"USD": 1_000}]))
 def test_quotes_kept_out_of_the_book_change_nothing(steps: list, cash: dict[str, float]) -> None:
+    lazy = PaperVenue(None, INST, starting_balances=cash, taker_fee=0.001, maker_fee=0.0002)
+    eager = EveryQuoteInTheBook(None, INST, starting_balances=cash, taker_fee=0.001, maker_fee=0.0002)
+    assert run(lazy, steps) == run(eager, steps)
+
+
+thin_step = st.one_of(
+    st.tuples(st.just("thin"), st.integers(-3, 3), st.integers(-3, 0), st.integers(1, 3), st.integers(1, 4),
+              st.integers(1, 4)),
+    st.tuples(st.just("submit"), st.sampled_from(["market", "limit", "limit", "stop_market", "stop_limit",
+                                                  "trailing_stop"]),
+              st.integers(-4, 4).filter(bool), st.integers(-3, 3), st.sampled_from(["gtc", "gtc", "ioc", "fok"])),
+    st.tuples(st.just("touch"), st.integers(-3, 3).filter(bool)),
+    st.tuples(st.just("cancel"), st.integers(0, 20)),
+    st.tuples(st.just("modify"), st.integers(0, 20), st.integers(-3, 3), st.integers(-3, 3)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(thin_step, min_size=1, max_size=80), st.sampled_from([{"USD": 1e9, "BTC": 1e6}, {"USD": 1_000}]))
+def test_the_market_kept_outside_the_book_trades_as_in_it(steps: list, cash: dict[str, float]) -> None:
+    """Quotes of a few lots: the account's orders take all of the market's order, partly fill, rest behind it
+    and meet it together with their own orders, so the venue that matches them against the market's orders
+    kept outside the book (going the book's way only when it must) reports as the one with every quote in the
+    book."""
     lazy = PaperVenue(None, INST, starting_balances=cash, taker_fee=0.001, maker_fee=0.0002)
     eager = EveryQuoteInTheBook(None, INST, starting_balances=cash, taker_fee=0.001, maker_fee=0.0002)
     assert run(lazy, steps) == run(eager, steps)
