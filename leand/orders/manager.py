@@ -89,6 +89,8 @@ _STOCK_FILL_MODELS = frozenset({FillModel, EquityFillModel})
 _STOCK_FEE_MODELS = frozenset({ConstantFeeModel, InteractiveBrokersFeeModel, PerShareFeeModel, PercentFeeModel,
                                CoinbaseFeeModel})
 _COMPACT_MASK = COMPACT_EVERY - 1
+#: at most this many rounded quantities are remembered (see ``OrderManager._lots``)
+_LOTS_KEPT = 1024
 assert COMPACT_EVERY & _COMPACT_MASK == 0, "COMPACT_EVERY is a power of two"
 
 
@@ -136,6 +138,10 @@ class OrderManager(LiveSubmit):
         self.contingent = Contingent(self)
         #: orders a live client is canceling because their time in force ended: their cancel is an expiry
         self._expiring: set[int] = set()
+        #: the instrument of submit_market's last order and its quantities rounded to its lot, by quantity: a
+        #: strategy repeats its quantities, and round_lot answers the same for equal ones (so each time the same
+        #: float, which the quiet path's rows then share)
+        self._lots: tuple[object, dict[float, float]] = (None, {})
         #: symbol -> (its exchange hours, extended, start, end): the open segment submit_market last found
         self._open_segments: dict[Symbol, tuple[object, bool, int, int]] = {}
 
@@ -361,7 +367,16 @@ class OrderManager(LiveSubmit):
                     and not self._open_at(sec, now):
                 return self.submit(symbol, quantity, _MARKET, tag=tag)
         inst = sec.instrument
-        qty = inst.round_lot(quantity)
+        lots = self._lots
+        if lots[0] is not inst:  # (another instrument than the last order's)
+            lots = self._lots = (inst, {})
+        qty = lots[1].get(quantity)
+        if qty is None:
+            qty = inst.round_lot(quantity)
+            if inst.lot_size > 0:  # (a lot of 0 gives the quantity back: an int stays an int, so not shared)
+                if len(lots[1]) >= _LOTS_KEPT:
+                    lots[1].clear()
+                lots[1][quantity] = qty
         if qty == 0:
             return self.submit(symbol, quantity, _MARKET, tag=tag)
         # the price the buying power is checked at (order_price of a market order) is the submission price
@@ -488,13 +503,14 @@ class OrderManager(LiveSubmit):
         e = self.engine
         # fill(): the whole of an open order (filled 0.0), without a venue fee or trade id; a market order is a
         # taker; the fee asked again only if the price moved (the models' answer is the same for the same question)
-        fill_qty = qty - 0.0
+        fill_qty = qty if qty.__class__ is float else qty - 0.0  # (a float minus 0.0 is itself, bit for bit)
         if fill_price != price:
             fee, fee_ccy = sec.fee_model.market_fee(sec, qty, fill_qty, fill_price, now)
         trade = self._next_trade_id
         self._next_trade_id = trade + 1
-        # the fields the fill sets, computed as on the order (filled and average price from 0.0)
-        filled = 0.0 + fill_qty
+        # the fields the fill sets, computed as on the order (filled and average price from 0.0): 0.0 + fill_qty is
+        # fill_qty, bit for bit (it is not -0.0), so the row holds one float for the three quantities
+        filled = fill_qty
         self._quiet[oid] = row = (oid, sym, qty, now, e.client_id_prefix, e.strategy_id, tag, price, filled,
                                   (0.0 * 0.0 + fill_price * fill_qty) / filled, symbol, quantity, fill_price, fee,
                                   fee_ccy, trade)
