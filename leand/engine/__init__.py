@@ -570,30 +570,12 @@ class Engine:
         if not self.loop.live_step(t, events):
             self.loop.run((([t], [events]),), self._live_start, self._live_end, None)
 
-    def on_live_slices(self, times: list[int], slices: Iterator[tuple],
-                       count: Callable[[], int] | None = None) -> None:
+    def on_live_slices(self, times: list[int], slices: Iterator[tuple]) -> None:
         """Many live slices in one pass (a replay's run of market data): the same steps as one
-        ``on_live_slice`` call per slice, without setting up the loop for each. ``slices`` is read one
-        slice at a time, just before that slice runs, so what its producer does between two slices
-        happens where it would between two calls; once the strategy quits it is read to its end (the
-        producer should stop yielding). ``count``: how many events the slices held, asked after the run, from
-        a producer that counts them itself (else a wrapper counts them, a generator step per slice)."""
-        if count is not None:
-            before = self.data_points
-            self.loop.run(((times, slices),), self._live_start, self._live_end, None)
-            self.data_points = before + count()
-            return
-        seen = 0
-
-        def counted() -> Iterator[tuple]:
-            nonlocal seen
-            for events in slices:
-                seen += len(events)
-                yield events
-
-        before = self.data_points
-        self.loop.run(((times, counted()),), self._live_start, self._live_end, None)
-        self.data_points = before + seen
+        ``on_live_slice`` call per slice, without setting up the loop for each (``EventLoop.live_run``).
+        ``slices`` is read one slice at a time, just before that slice runs, so what its producer does between
+        two slices happens where it would between two calls; once the strategy quits it is read no further."""
+        self.loop.live_run(times, slices, self._live_start, self._live_end)
 
     def start_live(self, restore: Callable[[Engine], None] | None = None) -> None:
         """Initialize for the daemon: no end date, sampling and timers in wall time. ``restore`` puts back

@@ -290,6 +290,149 @@ class EventLoop:
         if last_t is not None:
             e.last_data_ns = last_t
 
+    def live_run(self, times: Sequence[int], slices: Iterable[tuple], start_ns: int, end_ns: int) -> None:
+        """A run of live slices (a replay's market data), each as the daemon's ``on_live_slice`` takes it: a
+        slice of one quote or trade tick of a security the strategy trades through the one-tick steps of
+        :meth:`live_step`, inline here with what does not change from slice to slice looked up once; any other
+        slice, or one while a timer is due by its time, warm-up runs, internal data is subscribed or the
+        brokerage replays a book, through :meth:`run` alone. ``slices`` is read one slice at a time, just before
+        that slice runs, and no further once the strategy quits.
+
+        The slice object is handed on rewritten when nothing kept it (as in ``run``), and so are the ticks the
+        handler read from it, ``{symbol: [tick]}``, when nothing kept them either and the next tick is of the
+        same symbol: the tick goes into the list in place of the last (a dict and a list made and freed per
+        event were about a tenth of a replayed quote's cost)."""
+        e = self.engine
+        clock = e.clock
+        heap = clock.timer_heap
+        securities = e.securities
+        on_data = e.strategy.on_data
+        updaters = self.indicator_updaters
+        brokerage = e.brokerage
+        general = getattr(brokerage, "on_slice", None) is not None  # a replayed book: every slice through run
+        open_orders = e.open_orders
+        cfeed = e.consolidation
+        before_data = e.before_data
+        after_data = e.after_data
+        internal = e.internal_symbols
+        sm = e.security_manager
+        changes = sm.changes
+        QT, TT = QuoteTick, TradeTick
+        EQUITY = _EQUITY
+        BIG = 1 << 63
+        # the earliest timer's time, read again whenever the clock's epoch moved (a timer set, a quit, ...) and
+        # after timers fired; one that is stale is early (canceled, popped since), which only sends a slice
+        # through ``run`` that did not need it
+        epoch = clock.epoch
+        nxt = heap[0][0] if heap else BIG
+        # what sends every slice through ``run``, looked at again after each slice that went there and whenever
+        # the epoch moved (warm-up is set in initialize)
+        slow = general or e.warming_up
+        sl = Slice(0)  # held only here: this frame's reference and getrefcount's argument
+        alone = getrefcount(sl)
+        tk: Any = {}  # likewise for the reused ticks dict and its list: their references while compared below
+        lst: list = []
+        tk_alone = getrefcount(tk) + 1  # (and the slice's slot)
+        lst_alone = getrefcount(lst) + 1  # (and the dict's value)
+        last_sym: Symbol | None = None
+        last_sec: Security = None  # type: ignore[assignment]  # read only once last_sym matched, so bound
+        n = 0
+        last_t = -1
+        for t, events in zip(times, slices):
+            if len(events) == 1:
+                ev = events[0]
+                cls = ev.__class__
+                sym = ev.symbol
+                if sym is last_sym:
+                    sec = last_sec
+                else:
+                    found = securities.get(sym)
+                    if found is not None:
+                        sec = last_sec = found
+                        last_sym = sym
+                    else:
+                        cls = None  # not traded: the general path (which raises for it, as run does)
+            else:
+                cls = None
+            if (cls is not QT and cls is not TT) or nxt <= t or slow or internal:
+                self.run((([t], [events]),), start_ns, end_ns, None)
+                last_t = -1  # (run set the last data time)
+                epoch = clock.epoch
+                nxt = heap[0][0] if heap else BIG
+                slow = general or e.warming_up
+                if e.quit_requested:
+                    break
+                continue
+            clock.now = t
+            if not ev.suspicious:  # (3) prices
+                if cls is QT:
+                    sec.last_quote_tick = ev
+                    b = ev.bid_price
+                    a = ev.ask_price
+                    if b:
+                        sec.bid = b
+                        sec.bid_size = ev.bid_size
+                    if a:
+                        sec.ask = a
+                        sec.ask_size = ev.ask_size
+                    if sec.security_type is not EQUITY or not sec.subscribes_trades:
+                        sec.price = (b + a) / 2 if b and a else b or a  # QuoteTick.price
+                else:
+                    sec.last_trade_tick = ev
+                    sec.price = ev.price
+            if open_orders:  # (4) resting orders, then (5) any timer a handler set for now
+                brokerage.scan(t)
+                if heap and heap[0][0] <= t:
+                    clock.advance_to(t)
+                    epoch = -1
+            if cfeed.active:  # (7) consolidators, then indicators
+                cfeed.on_slice(t, events)
+            if updaters:
+                ups = updaters.get(sym)
+                if ups and not ev.suspicious and (cls is TT or not sec.subscribes_trades):
+                    for up in ups:
+                        up(ev)
+            # (8)/(9) the strategy
+            if getrefcount(sl) == alone:
+                sl.time = t
+                sl._events = events
+                tk = sl._ticks
+                if tk is not None:
+                    if getrefcount(tk) == tk_alone and len(tk) == 1:
+                        lst = tk.get(sym)
+                        if lst is not None and getrefcount(lst) == lst_alone and len(lst) == 1:
+                            lst[0] = ev
+                        else:
+                            sl._ticks = None
+                    else:
+                        sl._ticks = None
+                sl._bars = sl._quote_bars = None
+            else:
+                sl = Slice(t, events)
+            if before_data:
+                for f in before_data:
+                    f(sl)
+            on_data(sl)
+            if after_data:
+                for f in after_data:
+                    f(sl)
+            if open_orders:  # (10)
+                brokerage.end_of_step(t)
+            n += 1
+            last_t = t
+            if clock.epoch != epoch:  # a timer set, a quit, a security added or removed, ...
+                if e.quit_requested:
+                    break
+                if sm.changes != changes:
+                    changes = sm.changes
+                    sm.join_feed(t, [], [])
+                epoch = clock.epoch
+                nxt = heap[0][0] if heap else BIG
+                slow = general or e.warming_up
+        e.data_points += n
+        if last_t >= 0:
+            e.last_data_ns = last_t
+
     def live_step(self, t: int, events: tuple) -> bool:
         """The daemon's common slice, one quote or trade tick of a security the strategy trades, through the steps
         ``run`` takes for it (prices, resting orders, timers due now, consolidators and indicators, the strategy,

@@ -397,9 +397,16 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
 
     routes: dict[str, Order] = {}
     seen = 1  # the next order id to route
+    never = 1 << 62  # a position or time no input reaches
+    # ``after`` compares decisions once input ``check_after`` (or a later one) ran, or one received at or after
+    # ``check_t`` (a recording made without positions): then the next recorded decision is due; and after any
+    # input that made a decision (the hook sets -1). Set again by every ``after``
+    check_after = check_t = never
 
     def on_decision(kind: str, o: Order) -> None:
-        nonlocal seen
+        nonlocal seen, check_after
+        if first is None and not what_if:
+            check_after = -1
         replayed.append(Decision(recv_ns=engine.clock.now_ns(), strategy=sid, kind=kind,
                                  client_order_id=o.client_order_id, symbol=o.symbol.id, quantity=o.quantity,
                                  order_type=o.type._value_, limit_price=o.limit_price, stop_price=o.stop_price,
@@ -461,16 +468,31 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
         """Recorded decision ``i`` was made by the first ``pos`` inputs (the last received at ``t``)."""
         return at[i] <= pos if at else recorded[i].recv_ns <= t
 
-    def after(f, pos: int) -> None:
-        """After input ``f`` (the ``pos``-th) ran: route the orders it made (for their reports), then compare
-        decisions."""
-        nonlocal cursor, first, context, seen
+    def route() -> None:
+        """Route the orders the decision hook did not see (for their reports)."""
+        nonlocal seen
         om = engine.order_manager
         while seen < om.next_order_id:
             o = engine.orders.get(seen)
             if o is not None:
                 routes[o.client_order_id] = o
             seen += 1
+
+    def plan() -> None:
+        """When ``after`` next has decisions to compare (see ``check_after``)."""
+        nonlocal check_after, check_t
+        check_after = check_t = never
+        if first is None and not what_if and cursor < n_recorded:
+            if at:
+                check_after = at[cursor] - 1
+            else:
+                check_t = recorded[cursor].recv_ns
+
+    def after(f, pos: int) -> None:
+        """After input ``f`` (the ``pos``-th) ran: route the orders it made (for their reports), then compare
+        decisions."""
+        nonlocal cursor, first, context
+        route()
         if first is None and not what_if:
             # every decision either side made up to this input must agree, in order
             due = cursor
@@ -483,14 +505,17 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                 first = i
                 context = recent()
                 break
+        plan()
 
-    never = 1 << 62  # a position or time no input reaches
+    plan()
     ran = 0  # how many inputs of the current market-data run reached the engine
 
     def market_run(k: int, j: int) -> Iterator[tuple]:
         """Inputs ``k`` to ``j`` (a run of market data) as the engine's slices, produced one at a time: what
         ``step`` does before a slice and ``after`` does after it run here, between two slices, and only when
-        there is something to do (a report due, a new order to route, a decision to compare)."""
+        there is something to do (a report due, with the orders to route for it; a decision to compare). The
+        engine reads no further once the strategy quits, and not past the last slice (whose ``after`` is the
+        caller's)."""
         nonlocal last, ran
         md = rec.md
         pending = client.pending
@@ -498,26 +523,13 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
         on_quote = client.venue.on_quote
         hold = client.hold
         quote_cls = QuoteTick
-        due_pos = due_t = never
         for pos in range(k, j):
-            if pos > k:
-                # ``after`` the previous input, when it has anything to do
-                if cursor < n_recorded and first is None and not what_if:
-                    if at:
-                        due_pos = at[cursor]
-                    else:
-                        due_t = recorded[cursor].recv_ns
-                else:
-                    due_pos = due_t = never
-                if seen < om.next_order_id or (first is None and not what_if and (
-                        cursor < len(replayed) or pos >= due_pos or inputs[pos - 1].recv_ns >= due_t)):
-                    after(inputs[pos - 1], pos)
-            if engine.quit_requested:
-                return
             last = pos
             f = inputs[pos]
             t = f.recv_ns
             if pending and pending[0][0] <= t:
+                if seen < om.next_order_id:
+                    route()
                 client.deliver_due(t, routes)
             seq = f.md_seq
             fed = client.fed
@@ -532,9 +544,8 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                 client.catch_up(seq + 1, t)
             ran += 1
             yield (ev,)
-
-    def ran_count() -> int:
-        return ran  # each slice of a run is one input's one event
+            if pos >= check_after or t >= check_t:  # ``after`` this input: a decision to compare
+                after(f, pos + 1)
 
     n_in = len(inputs)
     # where each run of market data ends: the positions of the other inputs, found in one pass
@@ -559,7 +570,7 @@ def replay_strategy(rec: Recording, sid: str, *, source_path: Path | None = None
                         nxt += 1
                     j = ends[nxt]
                     run_from, ran = k, 0
-                    engine.on_live_slices(list(map(recv_ns, inputs[k:j])), market_run(k, j), ran_count)
+                    engine.on_live_slices(list(map(recv_ns, inputs[k:j])), market_run(k, j))
                     counts["market data"] += ran
                     # all of the run, or up to the slice where the strategy quit (the rest then go one at a time,
                     # each still reaching the strategy, as before)

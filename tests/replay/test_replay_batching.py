@@ -87,6 +87,41 @@ class Rich(Strategy):
             self.market_order(self.symbol, -0.001)
 '''
 
+#: a handler that keeps, changes or adds to the ticks it is given (``data.ticks``, ``{symbol: [tick]}``): the
+#: loop hands the next tick over in the last one's dict and list only when nothing kept them, and they hold just
+#: that tick; what it kept must still show the tick it was given then
+KEEPS = '''
+from leand import Resolution, Strategy
+
+
+class Keeps(Strategy):
+    def initialize(self):
+        self.symbol = self.add_crypto("BTCUSD", Resolution.TICK).symbol
+        self.kept = []
+        self.seen = []
+
+    def on_data(self, data):
+        n = len(self.seen)
+        ticks = data.ticks
+        mine = ticks[self.symbol]
+        shown = (len(ticks), len(mine), mine[-1].bid_price)
+        if n % 7 == 0:
+            self.kept.append(ticks)
+        elif n % 7 == 1:
+            self.kept.append(mine)
+        elif n % 7 == 2:
+            mine.append(mine[0])  # kept by nothing, but longer
+        elif n % 7 == 3:
+            ticks["other"] = []  # kept by nothing, but with another key
+        elif n % 7 == 4:
+            mine.clear()
+        elif n % 7 == 5:
+            ticks[self.symbol] = [mine[0], mine[0]]
+        old = [(len(k), k[self.symbol][0].bid_price) if isinstance(k, dict) else (len(k), k[0].bid_price)
+               for k in self.kept[-3:]]
+        self.seen.append((shown, old))
+'''
+
 
 def _record(tmp: Path, n: int = 3000, trades: bool = False) -> Path:
     rng = np.random.default_rng(3)
@@ -138,7 +173,7 @@ def test_batched_replay_equals_one_slice_at_a_time(tmp_path: Path, monkeypatch: 
     assert batched == _replay(session, monkeypatch, False)
 
 
-@pytest.mark.parametrize("source", [RAISES, QUITS, RICH])
+@pytest.mark.parametrize("source", [RAISES, QUITS, RICH, KEEPS])
 def test_raising_or_quitting_strategy_replays_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       source: str) -> None:
     session = _record(tmp_path, trades=source is RICH)
@@ -148,6 +183,10 @@ def test_raising_or_quitting_strategy_replays_the_same(tmp_path: Path, monkeypat
     assert batched == _replay(session, monkeypatch, False, path)
     if source is RAISES:
         assert "RuntimeError: boom (at " in batched[5] and batched[7] == 777
+    elif source is KEEPS:
+        shown = [x[0] for x in batched[7]]
+        assert len(shown) == 3000 and set(shown) != {shown[0]}
+        assert all(s[:2] == (1, 1) for s in shown), "each step's ticks hold its one tick"
     elif source is RICH:
         assert not batched[5] and len(batched[7]) == 3000 and batched[7][-1][1] is not None
         assert batched[7][-1][3] > 10 and batched[7][-1][4] > 5 and len(batched[3]) > 10, batched[7][-1]
