@@ -192,3 +192,80 @@ class Slice:
 
     def __repr__(self) -> str:
         return f"Slice(time={self.time}, events={len(self.events)})"
+
+
+_TIME = Slice.__dict__["time"]  # the slot under RowSlice's ``time`` property
+
+
+class RowSlice(Slice):
+    """The slice of the row the engine's columnar bar loop is at: while live it is the row the loop last
+    noted on the security (``sec.bar_row``) and shows that row's time and data, so the loop hands the same
+    object to the next row without a store. What it made of one row's data (the events, the ``bars`` view...)
+    is dropped when it is read at another. The loop calls :meth:`freeze` on one something kept: from then it is
+    a plain slice of its own row for good."""
+
+    __slots__ = ("_sec",)
+
+    def __init__(self, batch: Any, sec: Any) -> None:
+        super().__init__(0, None, batch, -1)  # _row: the row what it made is of (-1: none yet)
+        self._sec = sec
+
+    @property
+    def time(self) -> int:
+        sec = self._sec
+        if sec is None:
+            return _TIME.__get__(self)
+        return self._batch.columns.end_time.item(sec.bar_row)
+
+    @time.setter
+    def time(self, t: int) -> None:
+        _TIME.__set__(self, t)
+
+    def _moved(self) -> None:
+        """Live, at another row than what it made is of: drop that."""
+        self._row = self._sec.bar_row
+        self._events = self._bars = self._quote_bars = self._ticks = None
+
+    def __reduce__(self) -> tuple:
+        """A copy (``copy``, ``deepcopy``, ``pickle``) is a plain slice of this one's row: it does not move on."""
+        return Slice, (self.time, self.events)
+
+    def freeze(self) -> None:
+        """Stay the row the loop is at."""
+        sec = self._sec
+        if sec is not None:
+            if sec.bar_row != self._row:
+                self._moved()
+            _TIME.__set__(self, self._batch.columns.end_time.item(self._row))
+            self._sec = None
+
+    @property
+    def events(self) -> tuple:
+        sec = self._sec
+        if sec is not None and sec.bar_row != self._row:
+            self._moved()
+        ev = self._events
+        if ev is None:
+            ev = self._events = (self._batch.bar(self._row),)
+        return ev
+
+    @property
+    def bars(self) -> dict[Symbol, TradeBar]:
+        sec = self._sec
+        if sec is not None and sec.bar_row != self._row:
+            self._moved()
+        return Slice.bars.fget(self)  # type: ignore[attr-defined]
+
+    @property
+    def quote_bars(self) -> dict[Symbol, QuoteBar]:
+        sec = self._sec
+        if sec is not None and sec.bar_row != self._row:
+            self._moved()
+        return Slice.quote_bars.fget(self)  # type: ignore[attr-defined]
+
+    @property
+    def ticks(self) -> dict[Symbol, list]:
+        sec = self._sec
+        if sec is not None and sec.bar_row != self._row:
+            self._moved()
+        return Slice.ticks.fget(self)  # type: ignore[attr-defined]

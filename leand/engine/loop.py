@@ -30,7 +30,7 @@ from leand.model import (
     TradeTick,
 )
 from leand.security import Security
-from leand.slice import Slice
+from leand.slice import RowSlice, Slice
 
 if TYPE_CHECKING:
     from leand.engine import Engine
@@ -617,114 +617,114 @@ class EventLoop:
         consolidating = cfeed.active
         fed_on = not run.broken
         updating = bool(updaters)  # a symbol's first updater list moves the epoch (updaters_for); none is removed
-        sl = Slice(0)  # held only here: this frame's reference and getrefcount's argument
+        # (8)/(9) the slice: a live RowSlice is the row the loop noted on the security (``sec.bar_row``), so one
+        # object serves row after row without a store; one that something kept is frozen at its row when the
+        # row ends (its reference count says so) and the next row gets a new one
+        sl = RowSlice(batch, sec)  # held only here: this frame's reference and getrefcount's argument
         alone = getrefcount(sl)
-        sl = Slice(0, None, batch)
-        for i, t, c, v1, v2 in zip(range(lo, hi), times, closes, vals1, vals2):
-            if i != due:  # steps (3) and (4) on a row no timer is due at or before (the first branch: a
-                # short jump lets the compare specialize; over a long one it stays generic)
-                clock.now = t
-                sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
-                sec.bar_row = i
-                sec.price = c
-                if open_orders:  # (4) resting orders
-                    brokerage.scan(t)
-                    if clock.epoch != epoch:
-                        nxt = heap[0][0] if heap else BIG
-                        due = lo + bisect_left(times, nxt, i - lo)
-                        consolidating = cfeed.active
-                        fed_on = not run.broken
-                        updating = bool(updaters)
-                        if i == due:  # a timer set for now
-                            clock.advance_to(t)
+        try:
+            for i, t, c, v1, v2 in zip(range(lo, hi), times, closes, vals1, vals2):
+                if i != due:  # steps (3) and (4) on a row no timer is due at or before (the first branch: a
+                    # short jump lets the compare specialize; over a long one it stays generic)
+                    clock.now = t
+                    sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
+                    sec.bar_row = i
+                    sec.price = c
+                    if open_orders:  # (4) resting orders
+                        brokerage.scan(t)
+                        if clock.epoch != epoch:
                             nxt = heap[0][0] if heap else BIG
-                            due = lo + bisect_left(times, nxt, i + 1 - lo)
+                            due = lo + bisect_left(times, nxt, i - lo)
                             consolidating = cfeed.active
                             fed_on = not run.broken
                             updating = bool(updaters)
-            else:  # the first row at or after the earliest timer's time: steps (1), (3), (4), (5)
-                if nxt < t:  # (1) timers scheduled before this instant
-                    clock.advance_to(t - 1, changed)
-                    if sm.changes != seen:  # one added or removed a security: the feed takes it in from its time
-                        return i
-                    nxt = heap[0][0] if heap else BIG
-                    due = lo + bisect_left(times, nxt, i - lo)
-                    consolidating = cfeed.active  # a timer may have registered one, or looked into a fed indicator
-                    fed_on = not run.broken
-                    updating = bool(updaters)
-                clock.now = t
-                sec.bar_rows = batch
-                sec.bar_row = i
-                sec.price = c
-                if open_orders:
-                    brokerage.scan(t)
-                    if clock.epoch != epoch:  # a handler it called set a timer (one due now fires in step 5), ...
+                            if i == due:  # a timer set for now
+                                clock.advance_to(t)
+                                nxt = heap[0][0] if heap else BIG
+                                due = lo + bisect_left(times, nxt, i + 1 - lo)
+                                consolidating = cfeed.active
+                                fed_on = not run.broken
+                                updating = bool(updaters)
+                else:  # the first row at or after the earliest timer's time: steps (1), (3), (4), (5)
+                    if nxt < t:  # (1) timers scheduled before this instant
+                        clock.advance_to(t - 1, changed)
+                        if sm.changes != seen:  # one added or removed a security: the feed takes it in from its time
+                            return i
                         nxt = heap[0][0] if heap else BIG
                         due = lo + bisect_left(times, nxt, i - lo)
+                        consolidating = cfeed.active  # a timer may have registered one, or looked into a fed indicator
+                        fed_on = not run.broken
+                        updating = bool(updaters)
+                    clock.now = t
+                    sec.bar_rows = batch
+                    sec.bar_row = i
+                    sec.price = c
+                    if open_orders:
+                        brokerage.scan(t)
+                        if clock.epoch != epoch:  # a handler it called set a timer (one due now fires in step 5), ...
+                            nxt = heap[0][0] if heap else BIG
+                            due = lo + bisect_left(times, nxt, i - lo)
+                            consolidating = cfeed.active
+                            fed_on = not run.broken
+                            updating = bool(updaters)
+                    if i == due:  # (5) timers due now
+                        clock.advance_to(t)
+                        nxt = heap[0][0] if heap else BIG
+                        due = lo + bisect_left(times, nxt, i + 1 - lo)
                         consolidating = cfeed.active
                         fed_on = not run.broken
                         updating = bool(updaters)
-                if i == due:  # (5) timers due now
-                    clock.advance_to(t)
+                if consolidating:  # (7) consolidators, then indicators
+                    cfeed.on_slice(t, (batch.bar(i),))
+                if fed_on:
+                    run.last = i  # the fed indicators' cursor, then what the handler reads of them (each is ready
+                    ind1.value = v1  # for the whole run: BarRun.feed)
+                    ind2.value = v2
+                    if more:
+                        for ind, vals in more:
+                            ind.value = vals[i - base]
+                elif updating:
+                    if run is not _NO_RUN:  # something looked into a fed indicator: this bar bar by bar, then re-plan
+                        run.finish()
+                        run = _NO_RUN
+                        replan = True
+                        epoch = -1
+                    ups = updaters.get(sym)
+                    if ups:
+                        if len(ups) != seen_len or ups is not seen_ups:
+                            seen_ups, seen_len = ups, len(ups)
+                            by_close = all(map(reads_close_only, ups))
+                        if by_close:
+                            row.end_time = t
+                            row.close = c
+                            for up in ups:
+                                up(row)
+                        else:
+                            bar = batch.bar(i)
+                            for up in ups:
+                                up(bar)
+                on_data(sl)  # (8)/(9)
+                if after_data:
+                    for f in after_data:
+                        f(sl)
+                if open_orders:  # (10)
+                    brokerage.end_of_step(t)
+                if getrefcount(sl) != alone:  # kept: it stays this row's; the next row gets a new one
+                    sl.freeze()
+                    sl = RowSlice(batch, sec)
+                if clock.epoch != epoch:  # something in this row's steps quit, set a timer, ... (see above)
+                    if e.quit_requested or replan or sm.changes != seen:
+                        return i + 1
+                    epoch = clock.epoch
                     nxt = heap[0][0] if heap else BIG
                     due = lo + bisect_left(times, nxt, i + 1 - lo)
                     consolidating = cfeed.active
                     fed_on = not run.broken
                     updating = bool(updaters)
-            if consolidating:  # (7) consolidators, then indicators
-                cfeed.on_slice(t, (batch.bar(i),))
-            if fed_on:
-                run.last = i  # the fed indicators' cursor, then what the handler reads of them (each is ready
-                ind1.value = v1  # for the whole run: BarRun.feed)
-                ind2.value = v2
-                if more:
-                    for ind, vals in more:
-                        ind.value = vals[i - base]
-            elif updating:
-                if run is not _NO_RUN:  # something looked into a fed indicator: this bar bar by bar, then re-plan
-                    run.finish()
-                    run = _NO_RUN
-                    replan = True
-                    epoch = -1
-                ups = updaters.get(sym)
-                if ups:
-                    if len(ups) != seen_len or ups is not seen_ups:
-                        seen_ups, seen_len = ups, len(ups)
-                        by_close = all(map(reads_close_only, ups))
-                    if by_close:
-                        row.end_time = t
-                        row.close = c
-                        for up in ups:
-                            up(row)
-                    else:
-                        bar = batch.bar(i)
-                        for up in ups:
-                            up(bar)
-            # (8)/(9) the slice: last row's object again when nothing but this frame holds it (as zip() reuses
-            # its tuple), else a new one; a handler that keeps its slice keeps what it was given
-            if getrefcount(sl) == alone:
-                sl.time = t
-                sl._row = i
-                if sl._events is not None:  # the handler read the data: what it made goes with this row
-                    sl._events = sl._bars = sl._quote_bars = sl._ticks = None
-            else:
-                sl = Slice(t, None, batch, i)
-            on_data(sl)
-            if after_data:
-                for f in after_data:
-                    f(sl)
-            if open_orders:  # (10)
-                brokerage.end_of_step(t)
-            if clock.epoch != epoch:  # something in this row's steps quit, set a timer, ... (see above)
-                if e.quit_requested or replan or sm.changes != seen:
-                    return i + 1
-                epoch = clock.epoch
-                nxt = heap[0][0] if heap else BIG
-                due = lo + bisect_left(times, nxt, i + 1 - lo)
-                consolidating = cfeed.active
-                fed_on = not run.broken
-                updating = bool(updaters)
-        return hi
+            return hi
+        finally:  # (an exception out of a row: a slice kept in it stays that row's)
+            if getrefcount(sl) != alone:
+                sl.freeze()
 
     def corporate_actions(self, events: tuple) -> None:
         e = self.engine

@@ -4,6 +4,8 @@ columnar bar path and on the general path alike."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import shutil
 from pathlib import Path
 
@@ -28,6 +30,7 @@ class Keeper(Strategy):
         self.kept: list[tuple] = []  # (slice, what it showed)
         self.views: list[tuple] = []  # (data.bars, what it held)
         self.read: list[tuple] = []
+        self.copies: list[tuple] = []  # (copy.copy, copy.deepcopy or a pickled round trip, what it showed)
         self.ids: set[int] = set()
         self.untouched = 0
 
@@ -43,6 +46,11 @@ class Keeper(Strategy):
         elif self.n % 777 == 0:
             bars = data.bars
             self.views.append((bars, {s: (b.end_time, b.close) for s, b in bars.items()}))
+        elif self.n % 555 == 0:
+            kind = self.n // 555 % 3
+            other = copy.copy(data) if kind == 0 else copy.deepcopy(data) if kind == 1 else \
+                pickle.loads(pickle.dumps(data))
+            self.copies.append((other, self._show(data)))
         elif self.n % 3 == 0:
             self.read.append(self._show(data))
         elif self.n > 100:
@@ -80,6 +88,9 @@ def test_kept_slices_and_views_hold_what_they_were_given(trades_only: Path, in_p
     assert len({id(sl) for sl, _ in s.kept}) == len(s.kept)  # each kept slice is its own object
     for bars, held in s.views:
         assert {sym: (b.end_time, b.close) for sym, b in bars.items()} == held
+    assert len(s.copies) > 30
+    for other, shown in s.copies:  # a copy of the slice holds its row, as the slice would
+        assert Keeper._show(other) == shown
     times = [shown[0] for _, shown in s.kept]
     assert times == sorted(times) and len(set(times)) == len(times)
     # the slices nobody kept were one object handed over again, not one per step
@@ -91,3 +102,4 @@ def test_reuse_shows_the_same_data_on_both_paths(trades_only: Path) -> None:
     assert [x for _, x in a.kept] == [x for _, x in b.kept]
     assert a.read == b.read
     assert [h for _, h in a.views] == [h for _, h in b.views]
+    assert [x for _, x in a.copies] == [x for _, x in b.copies]
