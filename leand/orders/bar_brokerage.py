@@ -85,7 +85,7 @@ class BarBrokerage(ExecutionClient):
         assert fill_model is not None
         if fill_model.slippage:
             return None
-        price = fill_model.market_price_for(sec, quantity > 0, now_ns)
+        price = fill_model.market_price_for(sec, quantity > 0.0, now_ns)
         if price is not None:
             self._changed = True
         return price

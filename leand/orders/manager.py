@@ -350,7 +350,7 @@ class OrderManager(LiveSubmit):
                 return self.submit(symbol, quantity, _MARKET, tag=tag)
         sec = e.securities.get(sym)
         if sec is None or e.warming_up or e.live_mode or e.decision_hook is not None or e.brokerage_model is not None \
-                or e.risk_hook is not None or e.gate_hook is not None or sec.is_delisted or sec.price == 0 or sec.buying_power_model is not None \
+                or e.risk_hook is not None or e.gate_hook is not None or sec.is_delisted or sec.price == 0.0 or sec.buying_power_model is not None \
                 or sec.slippage_model is not None or sec.fill_model.__class__ not in _STOCK_FILL_MODELS \
                 or e.account_type is _CASH:
             return self.submit(symbol, quantity, _MARKET, tag=tag)
@@ -373,14 +373,14 @@ class OrderManager(LiveSubmit):
         qty = lots[1].get(quantity)
         if qty is None:
             qty = inst.round_lot(quantity)
-            if inst.lot_size > 0:  # (a lot of 0 gives the quantity back: an int stays an int, so not shared)
+            if inst.lot_size > 0.0:  # (a lot of 0 gives the quantity back: an int stays an int, so not shared)
                 if len(lots[1]) >= _LOTS_KEPT:
                     lots[1].clear()
                 lots[1][quantity] = qty
-        if qty == 0:
+        if qty == 0.0:
             return self.submit(symbol, quantity, _MARKET, tag=tag)
         # the price the buying power is checked at (order_price of a market order) is the submission price
-        price = (sec.ask or sec.price) if qty > 0 else (sec.bid or sec.price)
+        price = (sec.ask or sec.price) if qty > 0.0 else (sec.bid or sec.price)
         handler = self._handler
         fee_model = sec.fee_model
         pf = e.portfolio

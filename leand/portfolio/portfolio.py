@@ -138,7 +138,7 @@ class Portfolio:
         equity = _EQUITY
         for s in self.securities.values():
             h = s.holdings
-            if h.quantity != 0 and s.security_type is equity:
+            if h.quantity != 0.0 and s.security_type is equity:
                 q = s.quote_currency
                 v = h.quantity * s.price * h.multiplier * (cb.get(q) or cb.ensure(q)).conversion_rate
                 total += v
@@ -154,7 +154,7 @@ class Portfolio:
                                     fee_account: float = 0.0, reserved_quote: float = 0.0,
                                     reserved_base: float = 0.0) -> tuple[bool, str]:
         """LEAN's check: margin model for margin accounts, cash model for cash accounts."""
-        if quantity == 0:
+        if quantity == 0.0:
             return True, ""
         h = security.holdings.quantity
         if self.account_type is _CASH and self.uses_cash_model(security):
@@ -171,7 +171,7 @@ class Portfolio:
             ok = need <= have + 1e-12
             return ok, "" if ok else f"insufficient {security.base_currency}: need {need:.8g}, have {have:.8g}"
         # margin account: an order that only reduces the position is always allowed
-        if h != 0 and (quantity > 0) != (h > 0) and abs(quantity) <= abs(h):
+        if h != 0.0 and (quantity > 0.0) != (h > 0.0) and abs(quantity) <= abs(h):
             return True, ""
         leverage = security.leverage or 1.0
         cb = self.cash_book
@@ -179,7 +179,7 @@ class Portfolio:
         conv = (cb.get(ccy) or cb.ensure(ccy)).conversion_rate  # self.conversion(security), two calls less
         mult = security.holdings.multiplier
         remaining = self._margin_remaining()
-        if h != 0 and (quantity > 0) != (h > 0):
+        if h != 0.0 and (quantity > 0.0) != (h > 0.0):
             remaining += 2 * abs(h * security.price * mult * conv) / leverage
         order_margin = abs(quantity * price * mult * conv) / leverage + fee_account
         ok = order_margin <= remaining + 1e-9
@@ -215,7 +215,7 @@ class Portfolio:
         # expressions in the same order, so the same values), and the traded value computed once for both records
         q0 = holdings.quantity
         volume = abs(qty) * price * mult * conv
-        if q0 == 0 or (q0 > 0) == (qty > 0):
+        if q0 == 0.0 or (q0 > 0.0) == (qty > 0.0):
             realized = 0.0
             new_q = q0 + qty
             holdings.average_price = (holdings.average_price * q0 + price * qty) / new_q
@@ -228,19 +228,19 @@ class Portfolio:
             if abs(new_q) < 1e-12:
                 holdings.quantity = 0.0
                 holdings.average_price = 0.0
-            elif (new_q > 0) == (q0 > 0):
+            elif (new_q > 0.0) == (q0 > 0.0):
                 holdings.quantity = new_q
             else:  # flipped: the remainder opens at the fill price
                 holdings.quantity = new_q
                 holdings.average_price = price
         holdings.total_sale_volume += volume
         lot = security.instrument.lot_size
-        if 0 < lot < 1 and holdings.quantity:  # the position is snapped to the lot's decimals
+        if 0.0 < lot < 1.0 and holdings.quantity:  # the position is snapped to the lot's decimals
             d = _DECIMALS.get(lot)
             holdings.round_quantity(_decimals(lot) if d is None else d)
         holdings.total_fees += fee_account
         # equities: cash already moved by the whole notional; realized P&L is informational
-        if q0 != 0 and (qty > 0) != (q0 > 0):  # the fill reduces the position
+        if q0 != 0.0 and (qty > 0.0) != (q0 > 0.0):  # the fill reduces the position
             self.transactions.append((time_ns, realized - 2 * fee_account))
         holdings.net_profit += realized - fee_account
         self.total_net_profit += realized - fee_account

@@ -328,11 +328,11 @@ class RiskGate:
             inst = ctx.instrument(sym)
             tradable = inst is not None and ctx.tradable(sym)
             ref = (ctx.mid_price(sym) if lim.collar_reference == "mid" else ctx.last_price(sym)) if tradable else 0.0
-        if inst is None or qty == 0 or lim.tradable is False or not tradable:
+        if inst is None or qty == 0.0 or lim.tradable is False or not tradable:
             return False
         lot = inst.lot_size
         aq = abs(qty)
-        steps = aq / lot if lim.check_lot_size is not False and lot > 0 else 0.0
+        steps = aq / lot if lim.check_lot_size is not False and lot > 0.0 else 0.0
         px = ref if limit is None else limit
         return abs(steps - round(steps)) <= 1e-6 and bool(px) and (
             limit is None or lim.check_tick_grid is False or inst.on_tick_grid(limit)) and (
