@@ -345,7 +345,7 @@ class Strategy:
     def market_order(self, symbol: Symbol | str, quantity: float, asynchronous: bool | str = False, tag: str = "",
                      order_properties: Any = None) -> OrderTicket:
         """A market order. ``asynchronous=True`` returns at once; the order fills with the next data (LEAN)."""
-        if isinstance(asynchronous, str):  # leand's earlier (symbol, quantity, tag) order
+        if asynchronous is not False and isinstance(asynchronous, str):  # leand's earlier (symbol, quantity, tag) order
             tag = asynchronous
             asynchronous = False
         if order_properties is None:  # straight to the order manager: this is a backtest's per-order path

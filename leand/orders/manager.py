@@ -386,7 +386,7 @@ class OrderManager(LiveSubmit):
         pf = e.portfolio
         rates = e.rates
         c = self.contingent
-        fill_price: float | None
+        fill_price: float | None = None
         # quiet: nothing can look at the order between its submission and its fill (no handler of its events, only
         # leand's own models run until it has filled, no one-cancels-other or bracket to arm), so it need not be
         # entered as open (open_orders, the risk gate's open-order bookkeeping) only to be taken out again, the fee
@@ -405,118 +405,112 @@ class OrderManager(LiveSubmit):
             fee_account = fee if cur == cb.account_currency else cb.convert(fee, cur)  # (what convert answers then)
             if pf.has_sufficient_buying_power(sec, qty, price, fee_account, 0.0, 0.0)[0]:
                 fill_price = brokerage.gated_market_price(sym, sec, e.strategy_id, qty, now)
-                if fill_price is not None:
-                    oid = self._new_order_id()
-                    return self._quiet_fill(oid, sec, sym, symbol, quantity, qty, tag, now, price, fill_price,
-                                            fee, cur)
-        oid = self._new_order_id()
-        cid = f"{e.client_id_prefix}{oid}"
-        order = Order(id=oid, symbol=sym, quantity=qty, type=_MARKET, time_in_force=_GTC,
-                      created_time=now, last_update_time=now, client_order_id=cid,
-                      strategy_id=e.strategy_id, tag=tag, submission_price=price)
-        # a quiet order here is refused, waits for data, or needs the whole risk check: until it fills, ``order``
-        # is this method's own; any other way it goes, it is stored as every order is
-        ticket: OrderTicket
-        if quiet:
-            ticket = QuietTicket(e, oid)  # (stored with the order, if it is: see _stored)
-        else:
-            self.orders[oid] = order
-            request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now, OrderResponse(oid),
-                                    None)
-            self.tickets[oid] = ticket = OrderTicket(e, oid, request)
-        # buying power (_standard_buying_power_ok on a margin account)
-        rates.refresh()
-        fee, cur = fee_model.fee(sec, order, qty, price, now)
-        cb = pf.cash_book
-        fee_account = fee if cur == cb.account_currency else cb.convert(fee, cur)  # (what convert answers then)
-        ok, msg = pf.has_sufficient_buying_power(sec, qty, price, fee_account, 0.0, 0.0)
-        if not ok:
+        if fill_price is not None:  # (quiet) taken, and it fills now: its row, below
+            oid = self._new_order_id()
+        else:  # the way with an Order: it returns, but for a quiet order that fills now (its row, below)
+            oid = self._new_order_id()
+            cid = f"{e.client_id_prefix}{oid}"
+            order = Order(id=oid, symbol=sym, quantity=qty, type=_MARKET, time_in_force=_GTC,
+                          created_time=now, last_update_time=now, client_order_id=cid,
+                          strategy_id=e.strategy_id, tag=tag, submission_price=price)
+            # a quiet order here is refused, waits for data, or needs the whole risk check: until it fills,
+            # ``order`` is this method's own; any other way it goes, it is stored as every order is
+            ticket: OrderTicket
             if quiet:
-                request = self._stored(order, ticket, symbol, quantity, tag, now)
-            self._refuse_buying_power(order, request, msg)
-            return ticket
-        gate = e.risk_gate
-        if quiet:
-            # nothing happens between the gate's approval and the brokerage taking the order (no handler, no open
-            # order): the brokerage asks the gate itself, and answers the refusal or its fill price (or keeps it
-            # pending, without one)
-            answer = brokerage.gated_fill_price(order, sec, now)
-            if isinstance(answer, Rejection):
-                self._refused_by_gate(order, self._stored(order, ticket, symbol, quantity, tag, now), answer)
+                ticket = QuietTicket(e, oid)  # (stored with the order, if it is: see _stored)
+            else:
+                self.orders[oid] = order
+                request = SubmitRequest(_MARKET, symbol, quantity, None, None, None, tag, False, now,
+                                        OrderResponse(oid), None)
+                self.tickets[oid] = ticket = OrderTicket(e, oid, request)
+            # buying power (_standard_buying_power_ok on a margin account)
+            rates.refresh()
+            fee, cur = fee_model.fee(sec, order, qty, price, now)
+            cb = pf.cash_book
+            fee_account = fee if cur == cb.account_currency else cb.convert(fee, cur)  # (what convert answers then)
+            ok, msg = pf.has_sufficient_buying_power(sec, qty, price, fee_account, 0.0, 0.0)
+            if not ok:
+                if quiet:
+                    request = self._stored(order, ticket, symbol, quantity, tag, now)
+                self._refuse_buying_power(order, request, msg)
                 return ticket
-            fill_price = answer
-        else:
-            decision = gate.check_new(order)
-            if decision.__class__ is not Approved:
-                assert isinstance(decision, Rejection)
-                self._refused_by_gate(order, request, decision)
-                return ticket
-            order.transition(_SUBMITTED)
-            self.open_orders[oid] = order
-            gate.on_order_opened(order)
-            if handler is not None:
-                self.emit(order, _SUBMITTED)
-                # the handler may have done anything: the rest of the way is the general one unless nothing changed
-                if order.status is not _SUBMITTED or e.brokerage is not brokerage or sec.slippage_model is not None \
-                        or sec.fill_model.__class__ not in _STOCK_FILL_MODELS or sec.fee_model is not fee_model \
-                        or e.securities.get(sym) is not sec:
-                    e.brokerage.submit(decision, order, now)  # (the brokerage submit would have used)
+            gate = e.risk_gate
+            if quiet:
+                # nothing happens between the gate's approval and the brokerage taking the order (no handler, no
+                # open order): the brokerage asks the gate itself, and answers the refusal or its fill price (or
+                # keeps it pending, without one)
+                answer = brokerage.gated_fill_price(order, sec, now)
+                if isinstance(answer, Rejection):
+                    self._refused_by_gate(order, self._stored(order, ticket, symbol, quantity, tag, now), answer)
                     return ticket
-            # the brokerage takes it and answers its fill price (or keeps it pending, without one)
-            fill_price = brokerage.submit_fill_price(decision, order, sec, now)
-        if fill_price is None:
-            if quiet:  # it waits for data: open after all
-                self._stored(order, ticket, symbol, quantity, tag, now)
+                fill_price = answer
+            else:
+                decision = gate.check_new(order)
+                if decision.__class__ is not Approved:
+                    assert isinstance(decision, Rejection)
+                    self._refused_by_gate(order, request, decision)
+                    return ticket
                 order.transition(_SUBMITTED)
                 self.open_orders[oid] = order
                 gate.on_order_opened(order)
-            return ticket
-        if quiet:
-            return self._quiet_fill(oid, sec, sym, symbol, quantity, qty, tag, now, price, fill_price, fee, cur)
-        # fill(): the whole of an open order, without a venue fee or trade id; a market order is a taker
-        fill_qty = order.quantity - order.filled_quantity
-        fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
-        rates.refresh()
-        trade = self._next_trade_id
-        fill = Fill(order_id=oid, symbol=sym, time=now, quantity=fill_qty, price=fill_price, fee=fee,
-                    fee_currency=fee_ccy, liquidity=_TAKER, trade_id=trade, client_order_id=cid)
-        self._next_trade_id = trade + 1
-        self.fills.append(fill)
-        filled = order.filled_quantity + fill_qty
-        order.average_fill_price = (order.average_fill_price * order.filled_quantity + fill_price * fill_qty) / filled
-        order.filled_quantity = filled
-        order.last_update_time = now
-        order.transition(_FILLED)
-        pf.process_fill(sec, fill)
-        self._closed(order)
-        self.emit(order, _FILLED, fill_price=fill_price, fill_quantity=fill_qty, fee=fee, fee_currency=fee_ccy,
-                  liquidity=_TAKER)
-        if c.oco or c.brackets:
-            c.on_fill(order)
-        return ticket
-
-    def _quiet_fill(self, oid: int, sec: Security, sym: Symbol, symbol: Symbol | str, quantity: float, qty: float,
-                    tag: str, now: int, price: float, fill_price: float, fee: float, fee_ccy: str) -> OrderTicket:
-        """A quiet order (see ``submit_market``) the brokerage has taken and fills now at ``fill_price``: the
-        portfolio, and its row (its order and its fill: see leand.orders.archive) and ticket, without an ``Order``
-        or a ``Fill``. ``price``, ``fee`` and ``fee_ccy``: what its buying power was checked at and with."""
-        e = self.engine
-        # fill(): the whole of an open order (filled 0.0), without a venue fee or trade id; a market order is a
-        # taker; the fee asked again only if the price moved (the models' answer is the same for the same question)
+                if handler is not None:
+                    self.emit(order, _SUBMITTED)
+                    # the handler may have done anything: the rest of the way is the general one unless nothing
+                    # changed
+                    if order.status is not _SUBMITTED or e.brokerage is not brokerage \
+                            or sec.slippage_model is not None or sec.fill_model.__class__ not in _STOCK_FILL_MODELS \
+                            or sec.fee_model is not fee_model or e.securities.get(sym) is not sec:
+                        e.brokerage.submit(decision, order, now)  # (the brokerage submit would have used)
+                        return ticket
+                # the brokerage takes it and answers its fill price (or keeps it pending, without one)
+                fill_price = brokerage.submit_fill_price(decision, order, sec, now)
+            if fill_price is None:
+                if quiet:  # it waits for data: open after all
+                    self._stored(order, ticket, symbol, quantity, tag, now)
+                    order.transition(_SUBMITTED)
+                    self.open_orders[oid] = order
+                    gate.on_order_opened(order)
+                return ticket
+            if not quiet:
+                # fill(): the whole of an open order, without a venue fee or trade id; a market order is a taker
+                fill_qty = order.quantity - order.filled_quantity
+                fee, fee_ccy = fee_model.fee(sec, order, fill_qty, fill_price, now)
+                rates.refresh()
+                trade = self._next_trade_id
+                fill = Fill(order_id=oid, symbol=sym, time=now, quantity=fill_qty, price=fill_price, fee=fee,
+                            fee_currency=fee_ccy, liquidity=_TAKER, trade_id=trade, client_order_id=cid)
+                self._next_trade_id = trade + 1
+                self.fills.append(fill)
+                filled = order.filled_quantity + fill_qty
+                order.average_fill_price = (order.average_fill_price * order.filled_quantity
+                                            + fill_price * fill_qty) / filled
+                order.filled_quantity = filled
+                order.last_update_time = now
+                order.transition(_FILLED)
+                pf.process_fill(sec, fill)
+                self._closed(order)
+                self.emit(order, _FILLED, fill_price=fill_price, fill_quantity=fill_qty, fee=fee,
+                          fee_currency=fee_ccy, liquidity=_TAKER)
+                if c.oco or c.brackets:
+                    c.on_fill(order)
+                return ticket
+        # a quiet order the brokerage has taken, that fills now at fill_price: the portfolio, its row (its order and
+        # its fill: see leand.orders.archive) and its ticket, without an Order or a Fill. fill(): the whole of an
+        # open order (filled 0.0), without a venue fee or trade id; a market order is a taker; the fee asked again
+        # only if the price moved from the one its buying power was checked at (the same question, the same answer)
         fill_qty = qty if qty.__class__ is float else qty - 0.0  # (a float minus 0.0 is itself, bit for bit)
         if fill_price != price:
-            fee, fee_ccy = sec.fee_model.market_fee(sec, qty, fill_qty, fill_price, now)
+            fee, cur = fee_model.market_fee(sec, qty, fill_qty, fill_price, now)
         trade = self._next_trade_id
         self._next_trade_id = trade + 1
         # the fields the fill sets, computed as on the order (filled and average price from 0.0): 0.0 + fill_qty is
         # fill_qty, bit for bit (it is not -0.0), so the row holds one float for the three quantities
-        filled = fill_qty
-        self._quiet[oid] = row = (oid, sym, qty, now, e.client_id_prefix, e.strategy_id, tag, price, filled,
-                                  (0.0 * 0.0 + fill_price * fill_qty) / filled, symbol, quantity, fill_price, fee,
-                                  fee_ccy, trade)
+        self._quiet[oid] = row = (oid, sym, qty, now, e.client_id_prefix, e.strategy_id, tag, price, fill_qty,
+                                  (0.0 * 0.0 + fill_price * fill_qty) / fill_qty, symbol, quantity, fill_price, fee,
+                                  cur, trade)
         self._fill_rows.append(row)
         self.tickets[oid] = ticket = QuietTicket(e, oid, row)
-        e.portfolio.apply_fill(sec, fill_qty, fill_price, fee, fee_ccy, now)
+        pf.apply_fill(sec, fill_qty, fill_price, fee, cur, now)
         return ticket
 
     def _refused_by_gate(self, order: Order, request: SubmitRequest, refusal: Rejection) -> None:
