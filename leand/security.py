@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 class Security:
     __slots__ = (
+        "_bar_taken",
         "_last_trade_bar",
         "ask",
         "ask_size",
@@ -84,9 +85,13 @@ class Security:
         self.ask_size = 0.0
         self._last_trade_bar: TradeBar | None = None
         #: while the latest trade bar is still a row of a day's columns (a backtest consuming them in place):
-        #: the columns (a ``leand.data.feed.BarBatch``) and the row; the TradeBar is made when first read
+        #: the columns (a ``leand.data.feed.BarBatch``, noted once per run of rows: ``note_rows``) and the row
+        #: (written at each row); the TradeBar is made when first read
         self.bar_rows: Any = None
         self.bar_row = 0
+        #: the row ``_last_trade_bar`` stands for while ``bar_rows`` is set (made from it when read, or written):
+        #: at any other row the bar is that row's
+        self._bar_taken = -1
         self.last_quote_bar: QuoteBar | None = None
         self.last_trade_tick: TradeTick | None = None
         self.last_quote_tick: QuoteTick | None = None
@@ -102,20 +107,35 @@ class Security:
         self.fill_model: FillModel | None = None
         self.slippage_model: Any = None
 
+    def note_rows(self, rows: Any) -> None:
+        """A backtest consumes ``rows`` (a day's ``BarBatch``) in place from here: it writes ``bar_row`` at each
+        row, and from its first the latest trade bar is that row's (made only when read). Until then it is
+        the one before (made now if it was a row of other columns)."""
+        old = self.bar_rows
+        if rows is not old:
+            if old is not None and self.bar_row != self._bar_taken:
+                self._last_trade_bar = old.bar(self.bar_row)
+            self.bar_rows = rows
+            self.bar_row = self._bar_taken = -1
+
     @property
     def last_trade_bar(self) -> TradeBar | None:
         """The latest real trade bar. A backtest consuming a day of bars in place only notes the row
-        (``set_bar_row``); the TradeBar is made here, the first time something reads it."""
+        (``note_rows``, ``bar_row``); the TradeBar is made here, the first time something reads it."""
         rows = self.bar_rows
         if rows is not None:
-            self._last_trade_bar = rows.bar(self.bar_row)
-            self.bar_rows = None
+            i = self.bar_row
+            if i != self._bar_taken:
+                self._last_trade_bar = rows.bar(i)
+                self._bar_taken = i
         return self._last_trade_bar
 
     @last_trade_bar.setter
     def last_trade_bar(self, bar: TradeBar | None) -> None:
-        self.bar_rows = None
+        """(The engine's general path, at each bar.) While a day's rows are noted, the bar stands for the
+        row the backtest is at; the next row's is that row's again."""
         self._last_trade_bar = bar
+        self._bar_taken = self.bar_row
 
     def trade_close_since(self, oldest: int) -> float | None:
         """The latest real trade bar's close if it ended at ``oldest`` or later, else None: what a market fill
@@ -123,8 +143,9 @@ class Security:
         rows = self.bar_rows
         if rows is not None:
             i = self.bar_row
-            # (.item: a Python int, without a numpy scalar made and compared)
-            return rows.close[i] if rows.columns.end_time.item(i) >= oldest else None
+            if i != self._bar_taken:
+                # (.item: a Python int, without a numpy scalar made and compared)
+                return rows.close[i] if rows.columns.end_time.item(i) >= oldest else None
         tb = self._last_trade_bar
         return tb.close if tb is not None and tb.end_time >= oldest else None
 
@@ -134,7 +155,9 @@ class Security:
         a day's columns while a backtest consumes them in place), so the engine writes nothing for it."""
         rows = self.bar_rows
         if rows is not None:
-            return rows.volume_at(self.bar_row)
+            i = self.bar_row
+            if i != self._bar_taken:
+                return rows.volume_at(i)
         bar = self._last_trade_bar
         return bar.volume if bar is not None else 0.0
 

@@ -593,6 +593,7 @@ class EventLoop:
             if len(fed) > 1:
                 ind2, vals2 = fed[1][0], fed[1][1][lo - base:hi - base]
         more = fed[2:]
+        has_more = bool(more)  # (a bool: a list's truth is a call)
         if run is None:
             run = _NO_RUN
         replan = False
@@ -622,13 +623,13 @@ class EventLoop:
         # row ends (its reference count says so) and the next row gets a new one
         sl = RowSlice(batch, sec)  # held only here: this frame's reference and getrefcount's argument
         alone = getrefcount(sl)
+        sec.note_rows(batch)  # once: each row writes its index (sec.bar_row)
         try:
             for i, t, c, v1, v2 in zip(range(lo, hi), times, closes, vals1, vals2):
                 if i != due:  # steps (3) and (4) on a row no timer is due at or before (the first branch: a
                     # short jump lets the compare specialize; over a long one it stays generic)
                     clock.now = t
-                    sec.bar_rows = batch  # (3) prices; the TradeBar itself only if read
-                    sec.bar_row = i
+                    sec.bar_row = i  # (3) prices (the row of the noted batch: its TradeBar only if read)
                     sec.price = c
                     if open_orders:  # (4) resting orders
                         brokerage.scan(t)
@@ -656,7 +657,6 @@ class EventLoop:
                         fed_on = not run.broken
                         updating = bool(updaters)
                     clock.now = t
-                    sec.bar_rows = batch
                     sec.bar_row = i
                     sec.price = c
                     if open_orders:
@@ -680,7 +680,7 @@ class EventLoop:
                     run.last = i  # the fed indicators' cursor, then what the handler reads of them (each is ready
                     ind1.value = v1  # for the whole run: BarRun.feed)
                     ind2.value = v2
-                    if more:
+                    if has_more:
                         for ind, vals in more:
                             ind.value = vals[i - base]
                 elif updating:

@@ -13,7 +13,7 @@ import pytest
 from leand import Resolution, Strategy
 from leand.engine import Engine
 from leand.engine.loop import EventLoop
-from leand.model import OrderStatus
+from leand.model import OrderStatus, TradeBar
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "lean"
 
@@ -177,7 +177,10 @@ class Timers(Strategy):
                          lambda: self._note("every"))
 
     def _note(self, what: str) -> None:
-        self.log.append((what, self.time, self.n, self.securities[self.spy].price, self.fast.value))
+        sec = self.securities[self.spy]
+        bar = sec.last_trade_bar  # a timer before a day's first bar sees the day before's last
+        self.log.append((what, self.time, self.n, sec.price, self.fast.value, sec.volume,
+                         bar and (bar.end_time, bar.close, bar.volume)))
 
     def _at(self, when, what: str) -> None:
         self.schedule.on(self.date_rules.on(when.date()),
@@ -185,6 +188,13 @@ class Timers(Strategy):
 
     def on_data(self, data) -> None:
         self.n += 1
+        sec = self.securities[self.spy]
+        if self.n % 1_100 == 0:  # a bar written by the handler stands for this bar only
+            bar = sec.last_trade_bar
+            sec.last_trade_bar = TradeBar(bar.symbol, bar.time, bar.end_time, 1.0, 2.0, 0.5, 1.5, 7.0)
+            self._note("written")
+        elif self.n % 1_100 == 1:
+            self._note("after")
         if self.n % 1_500 == 0:
             self._at(self.time, "now")  # this instant: fires before the next bar
             self._at(self.time + timedelta(seconds=3), "later")  # a later bar's own time
@@ -209,5 +219,5 @@ def test_timers_fire_where_the_general_path_fires_them(trades_only: Path) -> Non
                      engine.equity_samples))
     a, b = runs
     kinds = {x[0] for x in a[0]}
-    assert kinds == {"every", "now", "later", "fill"}
+    assert kinds == {"every", "now", "later", "fill", "written", "after"}
     assert a == b
