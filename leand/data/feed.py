@@ -166,6 +166,11 @@ class _SubscriptionStream:
         if not segs:
             return c.take(np.zeros(len(c), bool))
         t = c.time
+        if len(t):  # the usual day: every row inside one session (two reductions, no mask)
+            first, last = t.min(), t.max()
+            for s, e in segs:
+                if s <= first and last < e:
+                    return c
         mask = np.zeros(len(c), bool)
         for s, e in segs:
             mask |= (t >= s) & (t < e)
@@ -210,6 +215,8 @@ class _SubscriptionStream:
     def _clip(self, c: Columns) -> Columns:
         """Keep what starts inside the run and ends after its start, or at it for the run's own start (see
         DataFeed)."""
+        if not len(c) or (c.end_time.min() >= self._first_end and c.time.max() <= self.end_ns):
+            return c  # (the usual day: two reductions, no mask)
         keep = (c.end_time >= self._first_end) & (c.time <= self.end_ns)
         return c if keep.all() else c.take(keep)
 
