@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import repeat
 from sys import getrefcount
 from typing import TYPE_CHECKING, Any
@@ -581,7 +581,8 @@ class EventLoop:
         by_close = False
         row = _CloseRow()  # what the close-only indicator updaters read of a bar: its end time and close
         # the fed indicators (the first two unrolled: the usual helper-registered pair, their values iterated
-        # beside the rows; a missing one is a sink that takes the stores) and their values from row run.lo
+        # beside the rows; a missing one is a sink that takes the stores, and any more than two are fed by the
+        # second's store) and their values from row run.lo
         fed: list[tuple[Any, Any]] = run.fed if run is not None else []
         base = run.lo if run is not None else lo
         ind1: Any = _SINK
@@ -592,8 +593,8 @@ class EventLoop:
             ind1, vals1 = fed[0][0], fed[0][1][lo - base:hi - base]
             if len(fed) > 1:
                 ind2, vals2 = fed[1][0], fed[1][1][lo - base:hi - base]
-        more = fed[2:]
-        has_more = bool(more)  # (a bool: a list's truth is a call)
+            if len(fed) > 2:
+                ind2 = _Fanout(ind2, [(ind, iter(vals[lo - base:hi - base])) for ind, vals in fed[2:]])
         if run is None:
             run = _NO_RUN
         replan = False
@@ -623,6 +624,7 @@ class EventLoop:
         # row ends (its reference count says so) and the next row gets a new one
         sl = RowSlice(batch, sec)  # held only here: this frame's reference and getrefcount's argument
         alone = getrefcount(sl)
+        refs = getrefcount  # (a local: read every row)
         sec.note_rows(batch)  # once: each row writes its index (sec.bar_row)
         try:
             for i, t, c, v1, v2 in zip(range(lo, hi), times, closes, vals1, vals2):
@@ -680,9 +682,6 @@ class EventLoop:
                     run.last = i  # the fed indicators' cursor, then what the handler reads of them (each is ready
                     ind1.value = v1  # for the whole run: BarRun.feed)
                     ind2.value = v2
-                    if has_more:
-                        for ind, vals in more:
-                            ind.value = vals[i - base]
                 elif updating:
                     if run is not _NO_RUN:  # something looked into a fed indicator: this bar bar by bar, then re-plan
                         run.finish()
@@ -709,7 +708,7 @@ class EventLoop:
                         f(sl)
                 if open_orders:  # (10)
                     brokerage.end_of_step(t)
-                if getrefcount(sl) != alone:  # kept: it stays this row's; the next row gets a new one
+                if refs(sl) != alone:  # kept: it stays this row's; the next row gets a new one
                     sl.freeze()
                     sl = RowSlice(batch, sec)
                 if clock.epoch != epoch:  # something in this row's steps quit, set a timer, ... (see above)
@@ -765,6 +764,28 @@ class _Sink:
 
 
 _SINK = _Sink()
+
+
+class _Fanout:
+    """``_rows``'s second fed indicator when a run feeds more than two: the store of its value, made once at
+    each row the run feeds, stores the rest's values at that row too (each one's next), so a row tests
+    nothing for them."""
+
+    __slots__ = ("ind", "rest")
+
+    def __init__(self, ind: Any, rest: list[tuple[Any, Iterator[float]]]) -> None:
+        self.ind = ind
+        self.rest = rest
+
+    @property
+    def value(self) -> float:
+        return self.ind.value
+
+    @value.setter
+    def value(self, v: float) -> None:
+        self.ind.value = v
+        for ind, vals in self.rest:
+            ind.value = next(vals)
 
 
 class UpdaterList(list):
