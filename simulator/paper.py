@@ -26,7 +26,6 @@ duplicate.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,6 @@ from leand.simulator.book import (
     BookEvent,
     Canceled,
     Expired,
-    Level,
     OrderBook,
     Rejected,
     SimOrder,
@@ -73,8 +71,6 @@ _REJECTED, _FILLED = OrderStatus.REJECTED, OrderStatus.FILLED
 MARKET = "market"
 ACCOUNT = "account"
 _EPS = 1e-9
-#: how many orders in a book _reaching reads one by one instead of walking the levels
-_FEW = 8
 
 
 class PaperVenue:
@@ -313,58 +309,24 @@ class PaperVenue:
                 n -= 1
         return n > 0
 
-    def _reaching(self, book: OrderBook, pend: dict[int, tuple[float, float]]) -> int:
+    @staticmethod
+    def _reaching(book: OrderBook, pend: dict[int, tuple[float, float]]) -> int:
         """Which noted quotes would trade with a resting order of the account (a bid at or above one of its
         asks, an ask at or below one of its bids): 0 none, +1 the bid, -1 the ask, 2 both. The others can
-        stay out of the book."""
-        orders = book.orders
-        if len(orders) <= _FEW:
-            # a few orders in the book (the market's two and some of the account's): their prices answer it in
-            # one pass, without walking the levels from the touch (the market's stale orders first). Called
-            # without stops in the book, so every order there rests at its price on its level.
-            hi_bid = lo_ask = None
-            for o in orders.values():
-                if o.live and o.owner == ACCOUNT:
-                    px = o.price
-                    if o.side > 0:
-                        if hi_bid is None or px > hi_bid:
-                            hi_bid = px
-                    elif lo_ask is None or px < lo_ask:
-                        lo_ask = px
-            out = 0
-            bid = pend.get(1)
-            if lo_ask is not None and bid is not None and bid[0] and lo_ask <= bid[0] + _EPS:
-                out = 1
-            ask = pend.get(-1)
-            if hi_bid is not None and ask is not None and ask[0] and hi_bid >= ask[0] - _EPS:
-                out = 2 if out else -1
-            return out
+        stay out of the book. Called with no stop in the book and the market's orders outside it, so the book
+        holds the account's resting orders only and its touch is the account's best bid and ask."""
         out = 0
         bid = pend.get(1)
         if bid is not None and bid[0]:
-            limit = bid[0] + _EPS
             best = book.best_ask
-            if best is not None and best <= limit and self._account_at(book.levels(-1), limit, 1):
+            if best is not None and best <= bid[0] + _EPS:
                 out = 1
         ask = pend.get(-1)
         if ask is not None and ask[0]:
-            limit = ask[0] - _EPS
             best = book.best_bid
-            if best is not None and best >= limit and self._account_at(book.levels(1), limit, -1):
+            if best is not None and best >= ask[0] - _EPS:
                 out = 2 if out else -1
         return out
-
-    @staticmethod
-    def _account_at(levels: Iterable[Level], limit: float, side: int) -> bool:
-        """Whether the account has a live order on ``levels`` (best first) at a price up to ``limit`` (asks,
-        ``side`` +1) or down to it (bids, -1)."""
-        for lvl in levels:
-            if (lvl.price > limit) if side > 0 else (lvl.price < limit):
-                return False
-            for o in lvl.orders:
-                if o.live and o.owner == ACCOUNT:
-                    return True
-        return False
 
     def _apply_quotes(self, book: OrderBook, sid: str, now: int, sides: int = 2) -> None:
         """Put the quotes noted since the last time into the book: both old orders go before the new ones
@@ -427,6 +389,15 @@ class PaperVenue:
                 o = mkt.get((sid, -sides))
                 if o is not None:
                     alone = o.price > px_size[0] + _EPS if sides > 0 else o.price < px_size[0] - _EPS
+                    if not alone:
+                        other = pend.get(-sides)
+                        if other is not None and (not other[0] or (other[0] > px_size[0] + _EPS if sides > 0
+                                                                   else other[0] < px_size[0] - _EPS)):
+                            # the market's order there is replaced by a noted quote that does not reach this
+                            # one: forgotten now, the quote stays noted (it goes in when something needs it,
+                            # as any noted quote does), and this side goes in alone
+                            del mkt[(sid, -sides)]
+                            alone = True
             if alone:
                 if px_size is not None:
                     del pend[sides]

@@ -139,23 +139,23 @@ def test_a_quote_that_reaches_a_resting_order_at_its_price_fills_it() -> None:
 
 
 class CheckedReaching(PaperVenue):
-    """Asks ``_reaching`` both ways each time: the one-pass read of a small book's orders and the level walk."""
+    """Checks ``_reaching`` (read from the book's touch) against every live order of the account in the book."""
 
     def _reaching(self, book, pend):  # type: ignore[no-untyped-def]
         got = super()._reaching(book, pend)
-        few = paper._FEW
-        paper._FEW = -1
-        try:
-            walked = super()._reaching(book, pend)
-        finally:
-            paper._FEW = few
-        assert got == walked, (got, walked, pend, book.top())
+        assert all(o.owner == paper.ACCOUNT for o in book.orders.values())  # the market's orders are outside
+        bids = [o.price for o in book.orders.values() if o.live and o.side > 0]
+        asks = [o.price for o in book.orders.values() if o.live and o.side < 0]
+        bid, ask = pend.get(1), pend.get(-1)
+        by_bid = bool(bid and bid[0] and any(a <= bid[0] + 1e-9 for a in asks))
+        by_ask = bool(ask and ask[0] and any(b >= ask[0] - 1e-9 for b in bids))
+        assert got == (2 if by_bid and by_ask else 1 if by_bid else -1 if by_ask else 0), (got, pend, book.top())
         return got
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(step, min_size=1, max_size=80))
-def test_reaching_read_from_a_few_orders_is_the_level_walk(steps: list) -> None:
+def test_reaching_read_from_the_touch_is_every_order_read(steps: list) -> None:
     v = CheckedReaching(None, INST, starting_balances={"USD": 1e9, "BTC": 1e6}, taker_fee=0.001, maker_fee=0.0002)
     plain = PaperVenue(None, INST, starting_balances={"USD": 1e9, "BTC": 1e6}, taker_fee=0.001, maker_fee=0.0002)
     assert run(v, steps) == run(plain, steps)
