@@ -73,6 +73,12 @@ ACCOUNT = "account"
 _EPS = 1e-9
 
 
+def _rejected(cid: str, sid: str, now: int, reason: str) -> list[ExecReport]:
+    """A new order's rejection (a function apart: a closure in ``submit`` would make the names it reads cell
+    variables there)."""
+    return [ExecReport(client_order_id=cid, status=_REJECTED, symbol=sid, time_ns=now, reason=reason)]
+
+
 class PaperVenue:
     #: quotes nothing of the account's can trade with stay out of the book until they matter, the quote a resting
     #: order joins too (``_defer``) (False: every quote goes in as it comes, the reference the tests compare with)
@@ -198,9 +204,11 @@ class PaperVenue:
         if lot > size:  # max(size, lot)
             size = lot
         crossed = 0.0
+        reached = False
         if side < 0:
             best = book.best_bid
             if best is not None and best >= price - _EPS:
+                reached = True
                 for lvl in book.levels(1):
                     if lvl.price < price - _EPS:
                         break
@@ -208,6 +216,7 @@ class PaperVenue:
         else:
             best = book.best_ask
             if best is not None and best <= price + _EPS:
+                reached = True
                 for lvl in book.levels(-1):
                     if lvl.price > price + _EPS:
                         break
@@ -219,7 +228,7 @@ class PaperVenue:
                 self._quoted[(sid, side)] = mid
             return
         # kept outside the book: what the book would rest, with the place it would have in its level
-        if not crossed:
+        if not reached:
             if book.quotable(side, price, size):
                 self._mkt[(sid, side)] = SimOrder(id=mid, owner=MARKET, side=side, quantity=size, price=price,
                                                   time=now, seq=book.take_seq())
@@ -528,24 +537,19 @@ class PaperVenue:
         sid = symbol.id
         account = self.account
         account.record_submission(client_order_id, now_ns)
-
-        def reject(reason: str) -> list[ExecReport]:
-            return [ExecReport(client_order_id=client_order_id, status=_REJECTED, symbol=sid,
-                               time_ns=now_ns, reason=reason)]
-
         if account.has_order(client_order_id):
-            return reject("DUPLICATE_CLIENT_ORDER_ID")
+            return _rejected(client_order_id, sid, now_ns, "DUPLICATE_CLIENT_ORDER_ID")
         if sid not in self._by_id:
-            return reject(f"UNKNOWN_SYMBOL {sid}")
+            return _rejected(client_order_id, sid, now_ns, f"UNKNOWN_SYMBOL {sid}")
         try:
             otype = _TYPES[type_]
         except KeyError:
             otype = None
         if otype not in self.order_types:
-            return reject(f"UNSUPPORTED_ORDER_TYPE {type_}")
+            return _rejected(client_order_id, sid, now_ns, f"UNSUPPORTED_ORDER_TYPE {type_}")
         px = self.ask.get(sid) if quantity > 0 else self.bid.get(sid)
         if otype is _MARKET_T and not px:
-            return reject("NO_MARKET")
+            return _rejected(client_order_id, sid, now_ns, "NO_MARKET")
         inst = self._by_id[sid]
         ref = limit_price or stop_price or px or 0.0
         if otype is _TRAILING_T and not stop_price and px and trailing_amount:
@@ -555,9 +559,9 @@ class PaperVenue:
                                           px + trailing_amount * (px if trailing_as_percentage else 1.0))
         if ref:
             if quantity > 0 and account.balance(inst.quote_currency) < quantity * ref * (1 + self.taker_fee) - 1e-9:
-                return reject(f"INSUFFICIENT_{inst.quote_currency}")
+                return _rejected(client_order_id, sid, now_ns, f"INSUFFICIENT_{inst.quote_currency}")
             if quantity < 0 and inst.base_currency and account.balance(inst.base_currency) < -quantity - 1e-12:
-                return reject(f"INSUFFICIENT_{inst.base_currency}")
+                return _rejected(client_order_id, sid, now_ns, f"INSUFFICIENT_{inst.base_currency}")
         vid = self._next_id
         self._next_id += 1
         o = self._sim(vid, quantity, type_, limit_price, stop_price, trailing_amount, trailing_as_percentage,
@@ -565,7 +569,7 @@ class PaperVenue:
         book = self._book(sid)
         reason = book.validate(o)
         if reason is not None:
-            return reject(f"INVALID_ORDER {reason}")
+            return _rejected(client_order_id, sid, now_ns, f"INVALID_ORDER {reason}")
         account.insert_order(client_order_id, vid, sid, quantity, type_, limit_price, now_ns, stop_price,
                              trailing_amount, trailing_as_percentage, o.time_in_force._value_)
         self._cid[vid] = client_order_id
