@@ -260,14 +260,16 @@ def _shifted(d: date, ms: np.ndarray, shift: tuple[int, int, int], path: Path | 
 
 
 def _bar_rows(path: Path, names: tuple[str, ...], equity: bool, quote: bool, d: date,
-              shift: tuple[int, int, int]) -> np.ndarray:
-    """A bar file decoded into the columns a backtest consumes, as one int64 array of ``1 + len(names)`` rows:
-    the start times in UTC ns, then each column's float64 bits (prices scaled to dollars on equities,
-    an empty equity quote side NaN, sizes as floats). Stored so in the decoded-data cache, a day costs a read."""
+              shift: tuple[int, int, int], period: int) -> np.ndarray:
+    """A bar file decoded into the columns a backtest consumes, as one int64 array of ``2 + len(names)`` rows:
+    the start times in UTC ns, the end times (``period`` later), then each column's float64 bits (prices
+    scaled to dollars on equities, an empty equity quote side NaN, sizes as floats). Stored so in the
+    decoded-data cache, a day costs a mapping and nothing is computed from it."""
     arr = _numeric(_read_entry(path), 1 + len(names), path, integer=equity)
-    out = np.empty((1 + len(names), len(arr)), np.int64)
+    out = np.empty((2 + len(names), len(arr)), np.int64)
     out[0] = _shifted(d, arr[:, 0], shift, path)
-    vals = out[1:].view(np.float64)
+    np.add(out[0], period, out=out[1])
+    vals = out[2:].view(np.float64)
     for i, name in enumerate(names):
         col = arr[:, i + 1]
         if "size" not in name and name != "volume":
@@ -360,14 +362,15 @@ class LeanDataSource:
             names = TRADE_BAR if tick_type is TickType.TRADE else QUOTE_BAR
             quote = tick_type is TickType.QUOTE
             shift = _day_shift(d, tz)
-            # a day of bars is stored as the finished columns: the time row in UTC ns, then each value row's
-            # float64 bits (mapped, not copied: a backtest touches the times and closes). The key holds the
-            # day's offsets, all the times depend on.
-            rows = cached(path, f"barcols|{len(names)}|{equity}|{quote}|{shift}",
-                          lambda: {"rows": _bar_rows(path, names, equity, quote, d, shift)}, mmap=False)["rows"]
-            t = rows[0]
+            # a day of bars is stored as the finished columns: the start and end time rows in UTC ns, then
+            # each value row's float64 bits (mapped, not copied: a backtest touches the times and closes).
+            # The key holds the day's offsets and the bar period, all the times depend on.
+            period = resolution.value
+            rows = cached(path, f"barcols2|{len(names)}|{equity}|{quote}|{shift}|{period}",
+                          lambda: {"rows": _bar_rows(path, names, equity, quote, d, shift, period)},
+                          mmap=False)["rows"]
             kind = "quote_bar" if quote else "trade_bar"
-            out = Columns(kind, t, t + resolution.value, dict(zip(names, rows[1:].view(np.float64))))
+            out = Columns(kind, rows[0], rows[1], dict(zip(names, rows[2:].view(np.float64))))
         if normalization is not DataNormalizationMode.RAW and equity:
             f = self.factor_file(symbol).scale(d, normalization)
             if f != 1.0:
