@@ -195,7 +195,9 @@ class PaperVenue:
     def _quote(self, book: OrderBook, sid: str, side: int, price: float, size: float, now: int) -> None:
         """The market's order on one side is the quote: what it shows is what is left after the market traded
         through the account's orders its price crosses, so it is that much larger when it comes in (those fill
-        in full at their own prices, as in the replayed book) and rests with the quoted size."""
+        in full at their own prices, as in the replayed book) and rests with the quoted size. It never meets the
+        market's order on the other side: a locked or crossed quote is the feed's, someone bidding and someone
+        offering there, not a self-trade of the account (``_aside`` takes that order out while this one comes)."""
         lot = book.lot_size
         if lot > 0:
             r = size / lot
@@ -203,12 +205,16 @@ class PaperVenue:
                 size = math.floor(r) * lot
         if lot > size:  # max(size, lot)
             size = lot
+        in_book = sid in self._in_book
+        other = None
         crossed = 0.0
         reached = False
         if side < 0:
             best = book.best_bid
             if best is not None and best >= price - _EPS:
                 reached = True
+                if in_book:
+                    other = self._aside(book, sid, side, price)
                 for lvl in book.levels(1):
                     if lvl.price < price - _EPS:
                         break
@@ -217,15 +223,19 @@ class PaperVenue:
             best = book.best_ask
             if best is not None and best <= price + _EPS:
                 reached = True
+                if in_book:
+                    other = self._aside(book, sid, side, price)
                 for lvl in book.levels(-1):
                     if lvl.price > price + _EPS:
                         break
                     crossed += lvl.qty
         mid = self._market_id = self._market_id - 1
-        if sid in self._in_book:
+        if in_book:
             if book.submit(SimOrder(id=mid, owner=MARKET, side=side, quantity=size + crossed, price=price), now) \
                     and mid in book.orders:
                 self._quoted[(sid, side)] = mid
+            if other is not None:
+                book.restore(other)
             return
         # kept outside the book: what the book would rest, with the place it would have in its level
         if not reached:
@@ -241,6 +251,16 @@ class PaperVenue:
             o.live = True
             o.seq = book.take_seq()
             self._mkt[(sid, side)] = o
+
+    def _aside(self, book: OrderBook, sid: str, side: int, price: float) -> SimOrder | None:
+        """The market's order on the other side of a new one of ``side`` at ``price``, taken out of the book
+        (``withdraw``: its place kept for ``restore``) when the new one reaches it, a locked or crossed quote;
+        else None, nothing done."""
+        oid = self._quoted.get((sid, -side))
+        m = book.orders.get(oid) if oid is not None else None
+        if m is None or (m.price < price - _EPS if side < 0 else m.price > price + _EPS):
+            return None
+        return book.withdraw(m.id)
 
     # -- market data ----------------------------------------------------------------------------------------
     def on_quote(self, q: QuoteTick) -> list[ExecReport]:

@@ -22,6 +22,9 @@ INST = {BTC: Instrument(BTC, quote_currency="USD", base_currency="BTC", tick_siz
 
 step = st.one_of(
     st.tuples(st.just("quote"), st.integers(-30, 30), st.integers(1, 5), st.booleans(), st.booleans()),
+    # a locked or crossed quote (bid at or above the ask), as a feed sends now and then
+    st.tuples(st.just("locked"), st.integers(-3, 3), st.integers(-2, 0), st.integers(1, 5), st.integers(1, 5),
+              st.just(1.0)),
     st.tuples(st.just("submit"), st.sampled_from(["market", "limit", "stop_market", "stop_limit", "trailing_stop"]),
               st.integers(-3, 3).filter(bool), st.integers(-20, 20), st.sampled_from(["gtc", "ioc", "fok"])),
     st.tuples(st.just("touch"), st.integers(-3, 3).filter(bool)),  # a limit joining the quote's own level
@@ -53,6 +56,11 @@ def run(v: PaperVenue, steps: list) -> list:
             mid = max(1.0, mid + dm * 0.01)
             out.append(v.on_quote(QuoteTick(BTC, t, round(mid + db * 0.01, 2), bs * 0.001, round(mid + da * 0.01, 2),
                                             as_ * 0.001)))
+        elif s[0] == "locked":  # the ask at or below the bid: taken as the feed gives it
+            _, dm, spread, bs, as_, unit = s
+            mid = max(1.0, mid + dm * 0.01)
+            out.append(v.on_quote(QuoteTick(BTC, t, round(mid, 2), bs * unit, round(mid + spread * 0.01, 2),
+                                            as_ * unit)))
         elif s[0] == "submit":
             _, type_, q, off, tif = s
             price = round(mid + off * 0.01, 2)
@@ -103,6 +111,8 @@ def test_quotes_kept_out_of_the_book_change_nothing(steps: list, cash: dict[str,
 thin_step = st.one_of(
     st.tuples(st.just("thin"), st.integers(-3, 3), st.integers(-3, 0), st.integers(1, 3), st.integers(1, 4),
               st.integers(1, 4)),
+    st.tuples(st.just("locked"), st.integers(-3, 3), st.integers(-2, 0), st.integers(1, 4), st.integers(1, 4),
+              st.just(0.001)),
     st.tuples(st.just("submit"), st.sampled_from(["market", "limit", "limit", "stop_market", "stop_limit",
                                                   "trailing_stop"]),
               st.integers(-4, 4).filter(bool), st.integers(-3, 3), st.sampled_from(["gtc", "gtc", "ioc", "fok"])),
@@ -182,3 +192,27 @@ def test_a_quote_left_out_for_an_order_behind_it_still_trades_first() -> None:
                 [(-0.002, 99.5, "taker")]
             assert [o.client_order_id for o in v.open_orders()] == ["bid"]
         assert out[0] == out[1]
+
+
+def test_a_locked_or_crossed_quote_is_taken_as_given() -> None:
+    """A bid at or above the ask is the feed's: someone bids there and someone offers there. The market's two
+    orders do not trade with each other nor cancel each other (self-trade prevention is for the account's own
+    orders), so an account market order takes the quoted side, and a quote reaching a resting order fills it,
+    in the venue that puts every quote in the book (it canceled the market's ask before) as in the lazy one."""
+    out = []
+    for cls in (PaperVenue, EveryQuoteInTheBook):
+        v = cls(None, INST, starting_balances={"USD": 1e6, "BTC": 10.0})
+        got = []
+        v.on_quote(QuoteTick(BTC, 1, 100.0, 1.0, 100.0, 1.0))  # locked
+        got.append(v.submit("buy", BTC, 0.002, "market", None, 2))
+        v.on_quote(QuoteTick(BTC, 3, 100.02, 1.0, 100.0, 1.0))  # crossed
+        got.append(v.submit("sell", BTC, -0.002, "market", None, 4))
+        got.append(v.submit("buy2", BTC, 0.001, "market", None, 5))
+        v.on_quote(QuoteTick(BTC, 6, 99.0, 1.0, 101.0, 1.0))
+        assert v.submit("bid", BTC, 0.001, "limit", 99.99, 7)[0].status.value == "accepted"
+        got.append(v.on_quote(QuoteTick(BTC, 8, 100.0, 1.0, 99.99, 1.0)))  # its ask reaches the account's bid
+        fills = [(r.client_order_id, r.fill_quantity, r.fill_price) for rs in got for r in rs if r.fill_quantity]
+        assert fills == [("buy", 0.002, 100.0), ("sell", -0.002, 100.02), ("buy2", 0.001, 100.0),
+                         ("bid", 0.001, 99.99)], cls
+        out.append(got)
+    assert out[0] == out[1]
