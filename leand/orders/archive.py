@@ -609,6 +609,7 @@ class OrderArchive:
         return np.flatnonzero((loc >= 0) & ((loc >> _TICKET_BIT) & 1 == 1))
 
     def fill_count(self) -> int:
+        """Fills packed so far (what ``iter_fills`` yields)."""
         return self.fills_packed
 
     def iter_fills(self) -> Iterator[Fill]:
@@ -767,7 +768,7 @@ class FillLog(list[Fill]):
 
     def __iter__(self) -> Iterator[Fill]:
         a = self._archive
-        if a is not None and a._fill_runs:
+        if a is not None and a.fill_count():
             yield from a.iter_fills()
         yield from map(_fill, list.__iter__(self))
 
