@@ -28,13 +28,16 @@ reads is lost, only made when asked for. Its client order id is not kept either:
 from __future__ import annotations
 
 import gc
+import operator
 import os
 import sys
 import tempfile
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from enum import Enum
-from itertools import repeat
+from itertools import islice, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, get_args, get_origin
 
 import msgspec
@@ -247,11 +250,29 @@ def _unshare_columns(cols: list[Any], shared: tuple[int, ...], n: int) -> None:
             cols[i] = repeat(cols[i][0], n)
 
 
-def _pack_quiet(rows: list[QuietRow]) -> bytearray:
-    """Rows' order columns (a column of equal objects stored once, as a one-item list): a few numbers per order."""
-    cols = list(zip(*rows, strict=True))
+def _pack_quiet(rows: list[QuietRow], packed: tuple[list[Any], list[Any]] | None = None) -> bytearray:
+    """Rows' order columns (a column of equal objects stored once, as a one-item list): a few numbers per order.
+    ``packed``: the rows whose fills were just packed and their columns (``_pack_quiet_fills``), shared where they
+    are the same rows (``_order_columns``)."""
+    cols = _order_columns(rows, *packed) if packed is not None else list(zip(*rows, strict=True))
     del cols[_ORDER_COLUMNS:]
     return _encode(_share_columns(cols, _SHARED_COLUMNS), 64 * len(rows) + 256)
+
+
+def _order_columns(rows: list[QuietRow], fill_rows: list[Any], fill_cols: list[Any]) -> list[Any]:
+    """The columns of quiet ``rows``, sharing those of ``fill_rows`` (zipped for their fills): a compaction packs
+    the orders' rows and the fills' (every fill since the last packing) from mostly the same rows, and zipping
+    them once instead of twice saves about 5 ms of a 1M-bar SMA backtest's 40k orders. Both are in id order: the
+    rows whose fills were packed at an earlier compaction (the last ``KEEP_RECENT`` orders then) come first, then
+    usually the first of ``fill_rows``, which are shared when they are the very same rows (checked, in C);
+    otherwise every row is zipped."""
+    k = bisect_left(rows, fill_rows[0][0], key=itemgetter(0))
+    m = len(rows) - k
+    if m == 0 or m > len(fill_rows) or not all(map(operator.is_, islice(rows, k, None), fill_rows)):
+        return list(zip(*rows, strict=True))
+    if k == 0:
+        return [c[:m] for c in fill_cols]
+    return [a + c[:m] for a, c in zip(zip(*rows[:k], strict=True), fill_cols, strict=True)]
 
 
 def _unpack_quiet(blob: bytes | bytearray) -> list[QuietRow]:
@@ -269,11 +290,10 @@ def _pack_fills(fills: list[Fill]) -> bytearray:
     return _encode(_share_columns(list(zip(*map(_astuple, fills), strict=True)), _FILL_SHARED), 64 * len(fills) + 256)
 
 
-def _pack_quiet_fills(rows: list[QuietRow]) -> bytearray:
-    """The fills of quiet rows as columns (``_QUIET_FILL_COLUMNS``), straight from the rows: no ``Fill`` made, and
+def _pack_quiet_fills(cols: list[Any]) -> bytearray:
+    """The fills of quiet rows, from the rows' columns (``_QUIET_FILL_COLUMNS`` of them): no ``Fill`` made, and
     their client order ids stored as the prefix, once."""
-    cols = list(zip(*rows, strict=True))
-    return _encode(_share_columns([cols[i] for i in _QUIET_FILL_COLUMNS], _QUIET_FILL_SHARED), 48 * len(rows) + 256)
+    return _encode(_share_columns([cols[i] for i in _QUIET_FILL_COLUMNS], _QUIET_FILL_SHARED), 48 * len(cols[0]) + 256)
 
 
 def _unpack_quiet_fills(blob: bytes | bytearray) -> list[Fill]:
@@ -449,7 +469,7 @@ class OrderArchive:
             tks.append(t)
             if room is not None and len(batch) >= room:
                 break
-        self._pack_fills()
+        packed = self._pack_fills()
         self.engine.portfolio.compact_history()
         if not batch and not rows:
             return 0
@@ -472,7 +492,7 @@ class OrderArchive:
                     del tickets[i]
         if rows:
             qids = [r[0] for r in rows]
-            self._index(self._spill.put(_pack_quiet(rows)), qids, np.ones(len(qids), dtype=bool))
+            self._index(self._spill.put(_pack_quiet(rows, packed)), qids, np.ones(len(qids), dtype=bool))
             self._quiet_batches.add(len(self._batches) - 1)
             for i in qids:
                 del quiet[i]
@@ -497,19 +517,24 @@ class OrderArchive:
         self.count += len(ids)
         self.ticket_count += int(has_ticket.sum())
 
-    def _pack_fills(self) -> None:
+    def _pack_fills(self) -> tuple[list[Any], list[Any]] | None:
+        """Pack every fill so far; when they were all quiet rows, return the rows and their columns (for the
+        orders' packing to share: ``_pack_quiet``)."""
         fills = self.fills
         n = list.__len__(fills)
         fids = self.fill_ids
         if len(fids) > n:  # keep the venue fill ids of the fills since the last packing only
             fids.intersection_update([_fill(f).trade_id for f in list.__iter__(fills)])
-        if n:
-            items: list[Any] = list.__getitem__(fills, slice(0, n))
-            quiet = set(map(type, items)) == {tuple}  # only quiet rows: packed from the rows
-            blob = _pack_quiet_fills(items) if quiet else _pack_fills([_fill(f) for f in items])
-            self._fill_runs.append((self._spill.put(blob), n, quiet))
-            list.__delitem__(fills, slice(0, n))
-            self.fills_packed += n
+        if not n:
+            return None
+        items: list[Any] = list.__getitem__(fills, slice(0, n))
+        quiet = set(map(type, items)) == {tuple}  # only quiet rows: packed from the rows
+        cols = list(zip(*items, strict=True)) if quiet else None
+        blob = _pack_quiet_fills(cols) if cols is not None else _pack_fills([_fill(f) for f in items])
+        self._fill_runs.append((self._spill.put(blob), n, quiet))
+        list.__delitem__(fills, slice(0, n))
+        self.fills_packed += n
+        return (items, cols) if cols is not None else None
 
     # ---- unpacking ------------------------------------------------------------------------------------
     def _batch(self, b: int) -> _Batch:

@@ -285,7 +285,7 @@ def test_quiet_fill_columns_round_trip_exactly() -> None:
     shared = [(i, spy, 1.0, 7 * i, "L", "s", "t", 1.5, 100.0, 1.5, "SPY", 100, 1.5, 0.5, "USD", i + 3)
               for i in range(9)]
     for rows in (mixed, shared, shared[:1]):
-        back = archive_mod._unpack_quiet_fills(archive_mod._pack_quiet_fills(rows))  # type: ignore[arg-type]
+        back = archive_mod._unpack_quiet_fills(archive_mod._pack_quiet_fills(list(zip(*rows))))
         want = [archive_mod.fill_of(r) for r in rows]  # type: ignore[arg-type]
         assert back == want and want[0].client_order_id == f"{rows[0][4]}{rows[0][0]}"
         assert [tuple(map(type, msgspec.structs.astuple(f))) for f in back] == \
@@ -295,6 +295,32 @@ def test_quiet_fill_columns_round_trip_exactly() -> None:
     log.extend([shared[0], other, shared[1]])  # type: ignore[list-item]
     want = [archive_mod.fill_of(shared[0]), other, archive_mod.fill_of(shared[1])]  # type: ignore[arg-type]
     assert list(log) == want and log[1] is other and log[-1] == want[2] and log[0:2] == want[:2]
+
+
+def test_quiet_order_rows_share_the_fills_columns_only_when_they_are_the_same_rows() -> None:
+    """A compaction zips the quiet rows once: the orders' columns are the fills' where the rows are the very same
+    (after the rows whose fills were packed earlier), and the rows' own otherwise; either way the orders' packing
+    is what zipping the rows themselves gives."""
+    from leand.model import Symbol
+
+    spy = Symbol.equity("SPY")
+
+    def row(i: int) -> tuple[Any, ...]:
+        return (i, spy, 1.0, 7 * i, "L", "s", "", 1.5, 1.0, 1.5, "SPY", 1, 1.5, 0.5, "USD", i)
+
+    made = [row(i) for i in range(20)]
+    fills = made[5:]  # the fills of orders 5.. (those of 0..4 were packed at an earlier compaction)
+    cols = list(zip(*fills))
+    cases = {"old rows, then the fills' first": made[2:15], "the fills' first only": made[5:12],
+             "all the fills": made[5:], "a fill's row skipped": made[3:8] + made[9:12],
+             "equal rows, not the same": made[2:5] + [row(i) for i in range(5, 12)], "old rows only": made[:4]}
+    for name, rows in cases.items():
+        want = list(zip(*rows))
+        got = archive_mod._order_columns(rows, fills, cols)  # type: ignore[arg-type]
+        assert got == want, name
+        assert archive_mod._pack_quiet(rows, (fills, cols)) == archive_mod._pack_quiet(rows), name  # type: ignore[arg-type]
+    # shared: the order columns are slices of the fills' (no second zip)
+    assert archive_mod._order_columns(made[5:], fills, cols)[3] is cols[3]  # type: ignore[arg-type]
 
 
 class PlainNumbers(Strategy):
