@@ -7,6 +7,7 @@ one slice at a time (:meth:`EventLoop.run` with a one-slice batch). No ``await``
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import repeat
@@ -590,9 +591,9 @@ class EventLoop:
         vals1: Iterable[float] = _ZEROS
         vals2: Iterable[float] = _ZEROS
         if fed:
-            ind1, vals1 = fed[0][0], fed[0][1][lo - base:hi - base]
+            ind1, vals1 = fed[0][0], _array(fed[0][1][lo - base:hi - base])
             if len(fed) > 1:
-                ind2, vals2 = fed[1][0], fed[1][1][lo - base:hi - base]
+                ind2, vals2 = fed[1][0], _array(fed[1][1][lo - base:hi - base])
             if len(fed) > 2:
                 ind2 = _Fanout(ind2, [(ind, iter(vals[lo - base:hi - base])) for ind, vals in fed[2:]])
         if run is None:
@@ -605,6 +606,7 @@ class EventLoop:
             return sm.changes != seen
         if lo or hi < len(times):
             times, closes = times[lo:hi], closes[lo:hi]
+        times, closes = _array(times), _array(closes)  # (iterated row by row: see _array)
         # One compare per row notices whatever may take a row off this path: the clock's ``epoch`` moves when a
         # timer is set, the strategy quits, a security is added or removed, a consolidator is registered or the
         # fed run breaks (-1: look at once); only then are those looked at, and the locals below read again.
@@ -750,6 +752,24 @@ class EventLoop:
                                                  (new_q - whole) * h.average_price * ev.split_factor)
                     h.average_price *= ev.split_factor
                     h.quantity = whole
+
+
+#: the array typecode a memoryview's column is copied to, by its format (all 8-byte items)
+_TYPECODES = {"d": "d", "l": "q", "q": "q"}
+
+
+def _array(seq: Any) -> Any:
+    """An ``array.array`` copy of a contiguous memoryview of 8-byte floats or ints (a column of the day's
+    batch, a fed indicator's values), else ``seq`` itself. ``_rows`` iterates its columns row by row: an array's
+    iterator makes each row's number with far fewer instructions than a memoryview's (which checks the view and
+    decodes its format at every item); the copy is one memcpy per run. Same numbers, bit for bit."""
+    if seq.__class__ is memoryview and seq.itemsize == 8 and seq.c_contiguous:
+        code = _TYPECODES.get(seq.format)
+        if code is not None:
+            a = array(code)
+            a.frombytes(seq.cast("B"))
+            return a
+    return seq
 
 
 _NO_RUN = BarRun([], 0)  # no indicators fed from the column: a run that is over before it starts

@@ -221,3 +221,25 @@ def test_timers_fire_where_the_general_path_fires_them(trades_only: Path) -> Non
     kinds = {x[0] for x in a[0]}
     assert kinds == {"every", "now", "later", "fill", "written", "after"}
     assert a == b
+
+
+def test_the_loop_copies_only_8_byte_number_columns_to_arrays_bit_for_bit() -> None:
+    """``_rows`` iterates its columns as ``array.array`` copies: a float64 or int64 view is copied with the same
+    bits (a NaN's, a -0.0's, an int near 2**63); anything else (another item size, a strided view, a list) is
+    iterated as it is, never reinterpreted."""
+    from array import array
+
+    import numpy as np
+
+    from leand.engine.loop import _array
+
+    f = np.array([1.5, -0.0, np.nan, 1e300, 5e-324])
+    a = _array(memoryview(f)[1:])
+    assert isinstance(a, array) and a.typecode == "d" and a.tobytes() == f[1:].tobytes()
+    n = np.array([1, -2, 2**63 - 1], dtype=np.int64)
+    b = _array(memoryview(n))
+    assert isinstance(b, array) and b.typecode == "q" and list(b) == [1, -2, 2**63 - 1]
+    for other in (memoryview(np.array([1.5], dtype=np.float32)), memoryview(f)[::2],
+                  memoryview(np.array([1, -2], dtype=np.int32)),
+                  memoryview(np.array([1, 2], dtype=np.uint64)), [1.0, 2.0]):
+        assert _array(other) is other

@@ -76,6 +76,9 @@ class Folded(Strategy):
         elif a == "indicator":  # the symbol's first indicators (an EMA: bar by bar; SMAs: fed from the column)
             self.fast = self.ema(self.spy, 10)
             self.slow = self.sma(self.spy, 30)
+        elif a == "order":  # a resting limit order opened part way: later bars' scans must fill it
+            price = self.securities[self.spy].price
+            self.opened = self.limit_order(self.spy, 10, round(price - 0.02, 2)).order_id
         elif a == "poke":  # looks into a fed SMA: it leaves the run, and this bar's update must still reach it
             self.log.append(("poke", self.fast.window[1], self.slow.window[1]))
 
@@ -129,7 +132,7 @@ def _run(root: Path, action: str, where: str, in_place: bool) -> tuple:
 
 
 @pytest.mark.parametrize("where", ["data", "order", "between", "at_bar"])
-@pytest.mark.parametrize("action", ["quit", "add", "timer", "consolidate", "poke", "indicator"])
+@pytest.mark.parametrize("action", ["quit", "add", "timer", "consolidate", "poke", "indicator", "order"])
 def test_a_change_part_way_is_noticed_at_once(lean_root: Path, monkeypatch, action: str, where: str) -> None:
     rows = []
     real = EventLoop.bars_in_place
@@ -137,6 +140,8 @@ def test_a_change_part_way_is_noticed_at_once(lean_root: Path, monkeypatch, acti
                         real(self, times, batch))
     a = _run(lean_root, action, where, True)
     assert rows  # the in-place path ran
+    if action == "order":  # it rested (opened by a timer, on_data or on_order_event) and a later bar filled it
+        assert len({f[0] for f in a[2]}) == (2 if where == "order" else 1)
     rows.clear()
     b = _run(lean_root, action, where, False)
     assert not rows
