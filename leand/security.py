@@ -144,8 +144,8 @@ class Security:
         if rows is not None:
             i = self.bar_row
             if i != self._bar_taken:
-                # (.item: a Python int, without a numpy scalar made and compared)
-                return rows.close[i] if rows.columns.end_time.item(i) >= oldest else None
+                # (the end times' view: a Python int, without a numpy scalar made and compared)
+                return rows.close[i] if rows.end_time[i] >= oldest else None
         tb = self._last_trade_bar
         return tb.close if tb is not None and tb.end_time >= oldest else None
 

@@ -173,3 +173,33 @@ def test_market_price_for_is_market_price(model: FillModel) -> None:
         for qty in (5.0, -5.0):
             assert model.market_price_for(s, qty > 0, created) == model.market_price(s, order(qty, created=created),
                                                                                     created)
+
+
+def test_a_noted_rows_close_is_the_market_price_while_fresh_as_the_same_bar_made() -> None:
+    """A backtest consuming a day's bars in place only notes the row (``Security.note_rows``): a market fill reads
+    the row's close and end time from the columns, and answers as it does with the row's TradeBar made, on both
+    sides of the hour after which a bar is stale (then the security's price, not the bar's close)."""
+    import numpy as np
+
+    from leand.data.feed import BarBatch
+    from leand.data.lean import Columns
+    from leand.orders.fills import STALE_NS
+
+    starts = np.array([T0, T0 + MIN, T0 + 5 * MIN], dtype=np.int64)
+    cols = Columns("trade_bar", starts, starts + MIN,
+                   {k: np.array(v) for k, v in {"open": [1.0, 2.0, 3.0], "high": [1.5, 2.5, 3.5],
+                                                "low": [0.5, 1.5, 2.5], "close": [1.25, 2.25, 3.25],
+                                                "volume": [10.0, 20.0, 30.0]}.items()})
+    model = EquityFillModel()
+    for row in range(3):
+        end = int(starts[row]) + MIN
+        for created in (end, end + STALE_NS, end + STALE_NS + 1):
+            noted, made = sec(), sec()
+            noted.price = made.price = 9.0
+            noted.note_rows(BarBatch(SPY, cols))
+            noted.bar_row = row
+            made.last_trade_bar = trade(1.0, 1.0, 1.0, float(cols.cols["close"][row]), end)
+            got = model.market_price_for(noted, True, created)
+            assert got == model.market_price_for(made, True, created)
+            assert got == (cols.cols["close"][row] if created - STALE_NS <= end else 9.0)
+            assert noted.bar_rows is not None and noted._bar_taken != row  # (the bar was not made)
