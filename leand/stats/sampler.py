@@ -53,14 +53,8 @@ class StatisticsSampler:
         if tpv > self.peak_equity:
             self.peak_equity = tpv
         e.risk_gate.on_equity(tpv, t)
-        if tpv:  # gross_exposure() and net_exposure() in one pass (the same additions in the same order)
-            gross: float = 0  # (an int 0, as sum() starts)
-            net: float = 0
-            value = pf.holdings_value
-            for sec in pf.securities.values():
-                v = value(sec)
-                gross += abs(v)
-                net += v
+        if tpv:
+            gross, net = pf.exposure()
             self.exposure_samples.append((t, gross / tpv, net / tpv))
 
     def arm(self, start_ns: int, end_ns: int) -> None:

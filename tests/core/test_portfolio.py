@@ -127,3 +127,34 @@ def test_process_fill_moves_the_position_as_holding_apply_fill(fills: list, lot:
         assert (h.quantity, h.average_price, h.total_sale_volume) == \
             (ref.quantity, ref.average_price, ref.total_sale_volume)
         assert type(h.quantity) is type(ref.quantity)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["SPY", "QQQ", "BTCUSD", "EURUSD_FUT"]),
+                          st.floats(-1e6, 1e6, allow_nan=False).map(lambda q: round(q, 3)) | st.just(0.0),
+                          st.floats(0.01, 1e5), st.sampled_from(["USD", "EUR"])), max_size=5),
+       st.floats(-1e7, 1e7), st.floats(-1e5, 1e5) | st.just(-0.0), st.floats(0.5, 2.0))
+def test_portfolio_value_and_exposure_are_the_sums_term_by_term(held: list, usd: float, eur: float,
+                                                                 rate: float) -> None:
+    """``total_portfolio_value`` and ``exposure()`` (the statistics sample them, each in one pass) are bit for bit
+    the cash book's ``total_value`` plus each equity's ``holdings_value``, and ``(gross_exposure(),
+    net_exposure())``: every security's value, equities or not, in any quote currency, long, short or flat."""
+    pf = Portfolio()
+    pf.cash_book.set_amount("USD", usd)
+    pf.cash_book.set_amount("EUR", eur, rate)
+    for name, qty, price, ccy in held:
+        sym = Symbol.crypto(name) if name == "BTCUSD" else Symbol.equity(name)
+        sec = Security(Instrument(sym, quote_currency=ccy, multiplier=2.0 if ccy == "EUR" else 1.0), None,
+                       Resolution.MINUTE)
+        sec.price = price
+        sec.holdings.quantity = qty
+        pf.securities[sym] = sec
+    want = pf.cash_book.total_value
+    for sec in pf.securities.values():
+        if sec.holdings.quantity != 0 and sec.security_type is SPY.security_type:
+            want += pf.holdings_value(sec)
+    got = pf.total_portfolio_value
+    assert got.hex() == float(want).hex()
+    gross, net = pf.exposure()
+    assert (float(gross).hex(), float(net).hex()) == (float(pf.gross_exposure()).hex(), float(pf.net_exposure()).hex())
+    assert type(gross) is type(pf.gross_exposure()) and type(net) is type(pf.net_exposure())
