@@ -629,7 +629,9 @@ class EventLoop:
         refs = getrefcount  # (a local: read every row)
         sec.note_rows(batch)  # once: each row writes its index (sec.bar_row)
         try:
-            for i, t, c, v1, v2 in zip(range(lo, hi), times, closes, vals1, vals2):
+            if len(_INDEX) < hi:
+                _INDEX.extend(range(len(_INDEX), hi))
+            for i, t, c, v1, v2 in zip(_INDEX[lo:hi], times, closes, vals1, vals2):
                 if i != due:  # steps (3) and (4) on a row no timer is due at or before (the first branch: a
                     # short jump lets the compare specialize; over a long one it stays generic)
                     clock.now = t
@@ -772,6 +774,9 @@ def _array(seq: Any) -> Any:
     return seq
 
 
+#: the row indexes 0, 1, ... as int objects made once: ``_rows`` iterates a slice of them rather than a range,
+#: whose iterator makes (and a row later frees) a new int for every row past 256
+_INDEX: list[int] = []
 _NO_RUN = BarRun([], 0)  # no indicators fed from the column: a run that is over before it starts
 _NO_RUN.broken = True
 _ZEROS = repeat(0.0)  # the values of a fed indicator _rows does not have
