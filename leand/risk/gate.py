@@ -128,6 +128,16 @@ def _is_plain(lim: RiskLimits) -> bool:
         not lim.prevent_self_trade
 
 
+#: what ``passes_plain`` reads of a (strategy, instrument)'s plain limits, resolved once with them: the collar
+#: reference is the mid, the lot is checked, the tick grid is checked, max_order_quantity, max_order_notional
+_Plain = tuple[bool, bool, bool, "float | None", "float | None"]
+
+
+def _plain_of(lim: RiskLimits) -> _Plain:
+    return (lim.collar_reference == "mid", lim.check_lot_size is not False, lim.check_tick_grid is not False,
+            lim.max_order_quantity, lim.max_order_notional)
+
+
 class TokenBucket:
     __slots__ = ("burst", "last_ns", "rate", "tokens")
 
@@ -164,7 +174,7 @@ class RiskGate:
         self._limits: dict[tuple[str, Symbol], RiskLimits] = {}
         #: the (strategy, instrument) pairs whose limits are plain (see ``_is_plain``): their market orders take
         #: ``check_new``'s short path
-        self._plain: dict[str, dict[Symbol, RiskLimits]] = {}
+        self._plain: dict[str, dict[Symbol, _Plain]] = {}
         #: the context's one-call view for that path (``order_view(symbol, mid)`` -> instrument, tradable,
         #: reference price), if it has one; the four questions otherwise
         self._order_view: Callable[[Symbol, bool], tuple[Any, bool, float]] | None = getattr(ctx, "order_view", None)
@@ -192,8 +202,8 @@ class RiskGate:
         lim = self._limits.get(key)
         if lim is None:
             lim = self._limits[key] = effective(self.config, strategy_id, symbol.id, symbol.value)
-            if _is_plain(lim):
-                self._plain.setdefault(strategy_id, {})[symbol] = lim
+            if _is_plain(lim) and lim.tradable is not False:  # (not tradable: the whole check refuses it)
+                self._plain.setdefault(strategy_id, {})[symbol] = _plain_of(lim)
         return lim
 
     def _set_state(self, state: TradingState, reason: str, cancel_all: bool = False) -> None:
@@ -310,34 +320,55 @@ class RiskGate:
         """True when a new order without a stop passes on ``refusal_of_new``'s short path, from its numbers alone
         (the bar brokerage asks this of a quiet market order before any ``Order`` is made); False when only the
         whole check can tell (which may still pass it). Changes nothing: a refusal is the whole check's."""
-        plain = self._plain.get(strategy_id) if self.state is _ACTIVE else None
-        lim = plain.get(sym) if plain else None
-        if lim is None:
+        if self.state is not _ACTIVE:
             return False
-        # plain limits (see ``_is_plain``), an active account without limits of its own, no stop: of ``_check``'s
-        # rules only these can refuse the order (every other one needs a limit that is off, or a state that is not
-        # active); anything that fails here goes the whole way, which refuses it with its code and message
-        acct = self.account if self.accounts is None else self.accounts.get(sym, self.account)
-        if acct is not None and not acct.plain():
+        plain = self._plain.get(strategy_id)
+        if plain is None:
             return False
+        p = plain.get(sym)
+        if p is None:
+            return False
+        # plain limits (see ``_is_plain``; tradable not refused), an active account without limits of its own, no
+        # stop: of ``_check``'s rules only these can refuse the order (every other one needs a limit that is off,
+        # or a state that is not active); anything that fails here goes the whole way, which refuses it with its
+        # code and message
+        if self.accounts is None:
+            acct = self.account
+            if acct is not None and not acct.plain():
+                return False
+        else:
+            acct = self.accounts.get(sym, self.account)
+            if acct is not None and not acct.plain():
+                return False
+        mid, check_lot, check_tick, max_qty, max_notional = p
         view = self._order_view
         if view is not None:
-            inst, tradable, ref = view(sym, lim.collar_reference == "mid")
+            inst, tradable, ref = view(sym, mid)
         else:
             ctx = self.ctx
             inst = ctx.instrument(sym)
             tradable = inst is not None and ctx.tradable(sym)
-            ref = (ctx.mid_price(sym) if lim.collar_reference == "mid" else ctx.last_price(sym)) if tradable else 0.0
-        if inst is None or qty == 0.0 or lim.tradable is False or not tradable:
+            ref = (ctx.mid_price(sym) if mid else ctx.last_price(sym)) if tradable else 0.0
+        if inst is None or not tradable or qty == 0.0:
             return False
-        lot = inst.lot_size
-        aq = abs(qty)
-        steps = aq / lot if lim.check_lot_size is not False and lot > 0.0 else 0.0
-        px = ref if limit is None else limit
-        return abs(steps - round(steps)) <= 1e-6 and bool(px) and (
-            limit is None or lim.check_tick_grid is False or inst.on_tick_grid(limit)) and (
-            lim.max_order_quantity is None or aq <= lim.max_order_quantity) and (
-            lim.max_order_notional is None or aq * px * inst.multiplier <= lim.max_order_notional)
+        aq = qty if qty > 0.0 else -qty  # abs(qty), without the call (qty is not 0.0 here, so never -0.0)
+        if check_lot:
+            lot = inst.lot_size
+            if lot > 0.0:
+                steps = aq / lot
+                d = steps - round(steps)
+                if not -1e-6 <= d <= 1e-6:  # abs(d) > 1e-6, or NaN
+                    return False
+        if limit is None:
+            if not ref:
+                return False
+            px = ref
+        else:
+            if not limit or (check_tick and not inst.on_tick_grid(limit)):
+                return False
+            px = limit
+        return (max_qty is None or aq <= max_qty) and (
+            max_notional is None or aq * px * inst.multiplier <= max_notional)
 
     def check_modify(self, order: Order, update: UpdateRequest) -> Approved | Rejection:
         qty = update.quantity if update.quantity is not None else order.quantity
