@@ -355,9 +355,14 @@ class RiskGate:
         if check_lot:
             lot = inst.lot_size
             if lot > 0.0:
+                # abs(steps - round(steps)) <= 1e-6 without round()'s call: steps > 0, so m = steps % 1.0 is
+                # steps - floor(steps) exactly, and the distance to the nearest whole number is m or 1.0 - m (both
+                # exact)
                 steps = aq / lot
-                d = steps - round(steps)
-                if not -1e-6 <= d <= 1e-6:  # abs(d) > 1e-6, or NaN
+                m = steps % 1.0
+                if not (m <= 1e-6 or 1.0 - m <= 1e-6):
+                    if m != m:  # NaN or infinite steps: round() raises, as it did
+                        round(steps)
                     return False
         if limit is None:
             if not ref:

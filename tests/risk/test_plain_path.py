@@ -106,3 +106,26 @@ def test_short_path_decides_as_the_full_check(glob: dict, inst: dict, view: bool
         else:
             assert isinstance(got, Rejection)
             assert (got.code, got.message) == (full.code, full.message)
+
+
+@settings(max_examples=500, deadline=None)
+@example(symbol=BTC, steps=3, off=1e-6, neg=False)
+@example(symbol=BTC, steps=3, off=-1.5e-6, neg=True)
+@example(symbol=SPY, steps=0, off=0.4999999, neg=False)
+@given(symbol=st.sampled_from([SPY, BTC]), steps=st.integers(0, 10**12), neg=st.booleans(),
+       off=st.sampled_from([0.0, 1e-7, -1e-7, 1e-6, -1e-6, 1.0000001e-6, -1.0000001e-6, 0.25, 0.5, -0.5])
+       | st.floats(-0.5, 0.5))
+def test_short_path_lot_rule_is_the_full_checks(symbol: Symbol, steps: int, off: float, neg: bool) -> None:
+    """``passes_plain`` tests the lot without ``round()`` (``steps % 1.0``): under limits that leave only the lot
+    to refuse a market order it passes exactly the quantities the full check's ``abs(steps - round(steps))`` rule
+    passes, at and around whole numbers of lots, for small and huge quantities."""
+    w = World()
+    w.prices[symbol] = 100.0
+    gate = RiskGate({}, w)
+    twin = RiskGate({}, w)
+    lot = w.instrument(symbol).lot_size
+    qty = (steps + off) * lot * (-1.0 if neg else 1.0)
+    order = w.order(symbol, qty, OrderType.MARKET, None)
+    gate.limits_for(order.strategy_id, symbol)  # resolved: the short path answers from here on
+    full = twin._check(order, order.quantity, order.limit_price, order.stop_price, None)
+    assert gate.passes_plain(order.strategy_id, order.symbol, order.quantity, None) == (full is None)
