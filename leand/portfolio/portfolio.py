@@ -197,7 +197,8 @@ class Portfolio:
             ok = need <= have + 1e-12
             return ok, "" if ok else f"insufficient {security.base_currency}: need {need:.8g}, have {have:.8g}"
         # margin account: an order that only reduces the position is always allowed
-        if h != 0.0 and (quantity > 0.0) != (h > 0.0) and abs(quantity) <= abs(h):
+        against = h != 0.0 and (quantity > 0.0) != (h > 0.0)  # (against the position)
+        if against and abs(quantity) <= abs(h):
             return True, ""
         leverage = security.leverage or 1.0
         cb = self.cash_book
@@ -205,13 +206,13 @@ class Portfolio:
         conv = (cb.get(ccy) or cb.ensure(ccy)).conversion_rate  # self.conversion(security), two calls less
         mult = security.holdings.multiplier
         remaining = self._margin_remaining()
-        if h != 0.0 and (quantity > 0.0) != (h > 0.0):
+        if against:
             remaining += 2 * abs(h * security.price * mult * conv) / leverage
         order_margin = abs(quantity * price * mult * conv) / leverage + fee_account
-        ok = order_margin <= remaining + 1e-9
-        msg = "" if ok else (
-            f"insufficient buying power: initial margin {order_margin:.2f} > margin remaining {remaining:.2f}")
-        return ok, msg
+        if order_margin <= remaining + 1e-9:
+            return True, ""
+        return False, (f"insufficient buying power: initial margin {order_margin:.2f} > margin remaining "
+                       f"{remaining:.2f}")
 
     # --- fills -------------------------------------------------------------------------------------
     def process_fill(self, security: Security, fill: Fill) -> float:
@@ -241,7 +242,8 @@ class Portfolio:
         # expressions in the same order, so the same values), and the traded value computed once for both records
         q0 = holdings.quantity
         volume = abs(qty) * price * mult * conv
-        if q0 == 0.0 or (q0 > 0.0) == (qty > 0.0):
+        reduces = q0 != 0.0 and (q0 > 0.0) != (qty > 0.0)  # (the fill reduces the position)
+        if not reduces:
             realized = 0.0
             new_q = q0 + qty
             holdings.average_price = (holdings.average_price * q0 + price * qty) / new_q
@@ -266,10 +268,11 @@ class Portfolio:
             holdings.round_quantity(_decimals(lot) if d is None else d)
         holdings.total_fees += fee_account
         # equities: cash already moved by the whole notional; realized P&L is informational
-        if q0 != 0.0 and (qty > 0.0) != (q0 > 0.0):  # the fill reduces the position
+        if reduces:
             self.transactions.append((time_ns, realized - 2 * fee_account))
-        holdings.net_profit += realized - fee_account
-        self.total_net_profit += realized - fee_account
+        net = realized - fee_account
+        holdings.net_profit += net
+        self.total_net_profit += net
         self.sales_volume += volume
         self.total_sales_volume += volume
         return realized
