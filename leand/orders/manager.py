@@ -487,10 +487,10 @@ class OrderManager(LiveSubmit):
                 order.filled_quantity = filled
                 order.last_update_time = now
                 order.transition(_FILLED)
-                pf.process_fill(sec, fill)
+                pf.apply_fill(sec, fill_qty, fill_price, fee, fee_ccy, now)  # (process_fill's own call)
                 self._closed(order)
-                self.emit(order, _FILLED, fill_price=fill_price, fill_quantity=fill_qty, fee=fee,
-                          fee_currency=fee_ccy, liquidity=_TAKER)
+                if self._handler is not None:
+                    self._emit_fill(order, fill_price, fill_qty, fee, fee_ccy)
                 if c.oco or c.brackets:
                     c.on_fill(order)
                 return ticket
@@ -1039,6 +1039,22 @@ class OrderManager(LiveSubmit):
             if liquidity is not _NO_LIQUIDITY:
                 ev.liquidity = liquidity
         handler(ev)
+
+    def _emit_fill(self, order: Order, fill_price: float, fill_quantity: float, fee: float, fee_currency: str
+                   ) -> None:
+        """``emit(order, FILLED, ...)`` of a taker fill, with a handler (``submit_market``'s): its arguments by
+        position, without the keywords and the branches of the fields a fill event leaves unset."""
+        oid = order.id
+        ids = self._event_ids
+        eid = ids[oid] = ids.get(oid, 0) + 1
+        ev = OrderEvent(order_id=oid, symbol=order.symbol, time=self.engine.clock.now_ns(), status=_FILLED,
+                        fill_price=fill_price, fill_quantity=fill_quantity, fee=fee, fee_currency=fee_currency,
+                        liquidity=_TAKER, client_order_id=order.client_order_id, quantity=order.quantity,
+                        limit_price=order.limit_price, stop_price=order.stop_price, ticket=self._live_ticket(oid),
+                        id=eid)
+        if order.trigger_price is not None:
+            ev.trigger_price = order.trigger_price
+        self._handler(ev)  # type: ignore[misc]
 
     def open_market_quantity(self, sym: Symbol) -> float:
         return sum(o.quantity - o.filled_quantity for o in self.open_orders.values()
