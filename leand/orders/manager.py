@@ -454,7 +454,7 @@ class OrderManager(LiveSubmit):
                 self.open_orders[oid] = order
                 gate.on_order_opened(order)
                 if handler is not None:
-                    self.emit(order, _SUBMITTED)
+                    self._emit_status(order, _SUBMITTED)
                     # the handler may have done anything: the rest of the way is the general one unless nothing
                     # changed
                     if order.status is not _SUBMITTED or e.brokerage is not brokerage \
@@ -488,7 +488,11 @@ class OrderManager(LiveSubmit):
                 order.last_update_time = now
                 order.transition(_FILLED)
                 pf.apply_fill(sec, fill_qty, fill_price, fee, fee_ccy, now)  # (process_fill's own call)
-                self._closed(order)
+                # _closed(order), without its call
+                self.open_orders.pop(oid, None)
+                self._pending_updates.pop(oid, None)
+                self._expiring.discard(oid)
+                e.risk_gate.on_order_closed(order)
                 if self._handler is not None:
                     self._emit_fill(order, fill_price, fill_qty, fee, fee_ccy)
                 if c.oco or c.brackets:
@@ -1039,6 +1043,17 @@ class OrderManager(LiveSubmit):
             if liquidity is not _NO_LIQUIDITY:
                 ev.liquidity = liquidity
         handler(ev)
+
+    def _emit_status(self, order: Order, status: OrderStatus) -> None:
+        """``emit(order, status)`` with a handler and nothing but the status (``submit_market``'s submitted event):
+        the same event, without emit's keywords and the branches of the fields it leaves at their defaults."""
+        oid = order.id
+        ids = self._event_ids
+        eid = ids[oid] = ids.get(oid, 0) + 1
+        self._handler(OrderEvent(  # type: ignore[misc]
+            order_id=oid, symbol=order.symbol, time=self.engine.clock.now_ns(), status=status,
+            client_order_id=order.client_order_id, quantity=order.quantity, limit_price=order.limit_price,
+            stop_price=order.stop_price, trigger_price=order.trigger_price, ticket=self._live_ticket(oid), id=eid))
 
     def _emit_fill(self, order: Order, fill_price: float, fill_quantity: float, fee: float, fee_currency: str
                    ) -> None:
