@@ -95,9 +95,10 @@ class BarBrokerage(ExecutionClient):
         self._changed = True
         fill_model = sec.fill_model
         assert fill_model is not None
-        # (market_fill is market_price, then the model's own slippage if it has one)
+        # (market_fill is market_price, then the model's own slippage if it has one; market_price of LEAN's stock
+        # fill models, the only ones here, is market_price_for, asked directly)
         price = fill_model.market_fill(sec, order, now_ns) if fill_model.slippage else \
-            fill_model.market_price(sec, order, now_ns)
+            fill_model.market_price_for(sec, order.quantity > 0, order.created_time)
         if price is None:
             self.pending[order.id] = order
         return price

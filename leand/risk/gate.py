@@ -302,9 +302,12 @@ class RiskGate:
 
     def check_new(self, order: Order) -> Approved | Rejection:
         """The gate's decision on a new order: the capability its execution client spends, or the refusal."""
-        refusal = self.refusal_of_new(order)
-        if refusal is not None:
-            return refusal
+        # (refusal_of_new, without its call)
+        if order.stop_price is not None or not self.passes_plain(order.strategy_id, order.symbol, order.quantity,
+                                                                 order.limit_price):
+            refusal = self._check(order, order.quantity, order.limit_price, order.stop_price, None)
+            if refusal is not None:
+                return refusal
         return _issue(order.id, order.quantity, order.limit_price, order.stop_price, "new")
 
     def refusal_of_new(self, order: Order) -> Rejection | None:
