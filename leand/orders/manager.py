@@ -892,6 +892,8 @@ class OrderManager(LiveSubmit):
         self.close(order, S.EXPIRED, message="time in force expired")
 
     def _closed(self, order: Order) -> None:
+        """An order leaves the open set: the manager's maps and the risk gate's. ``submit_market``'s fill with a
+        handler does these four steps inline (one frame less per order): a step added here goes there too."""
         self.open_orders.pop(order.id, None)
         self._pending_updates.pop(order.id, None)
         self._expiring.discard(order.id)
